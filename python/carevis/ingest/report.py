@@ -1,0 +1,323 @@
+"""The validation report: every rejected or repaired row, and the row counts.
+
+Each report row says where (file, 1-based line with the header as line 1),
+what (field, value), which rule and what was done ("rejected" or "repaired").
+Identifying values (child ids, dates of birth, postcodes, UPNs) are redacted
+unless the caller asked to keep ids. ``rows`` says how many data rows a report
+row accounts for (1 for a row, all the rows of a file for a file-level error),
+so ``sum(rows where action == "rejected") == rows_rejected``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from carevis.errors import DataError
+
+__all__ = ["RULES", "REDACTED", "REDACTED_FIELDS", "ValidationReport", "IngestResult"]
+
+REDACTED = "<redacted>"
+
+#: Columns whose values identify a child: never written to a report unless keep_ids.
+REDACTED_FIELDS = frozenset(
+    {
+        "CHILD",
+        "DOB",
+        "UPN",
+        "MC_DOB",
+        "HOME_POST",
+        "PL_POST",
+        "LACHILDID",
+        "LAchildID",
+        "PERSONBIRTHDATE",
+        "PersonBirthDate",
+        "UPN",
+        "FormerUPN",
+        "UASC",
+    }
+)
+
+#: rule -> (severity, what it means). strict=True raises at the first "error".
+RULES: dict[str, tuple[str, str]] = {
+    # file level
+    "empty_file": ("error", "the file is empty"),
+    "bad_encoding": ("error", "the file is not UTF-8 (or UTF-16 with a byte order mark)"),
+    "wrong_delimiter": ("error", "the file is not comma separated"),
+    "missing_column": ("error", "a column the table needs is missing"),
+    "unknown_table": ("error", "the columns match no SSDA903 / CIN table"),
+    "unreadable_file": ("error", "the file cannot be parsed"),
+    "table_not_used": ("info", "a known table that journeys do not need; skipped"),
+    "file_name_mismatch": ("info", "the file name suggests another table than its columns"),
+    "la_unknown": ("warning", "no council code in the columns, arguments or file name"),
+    "year_inferred": ("warning", "no collection year in columns or file name; taken from the dates"),
+    "wrong_field_count": ("error", "a row has more or fewer fields than the header"),
+    # row level
+    "missing_value": ("error", "a required value is blank"),
+    "invalid_date": ("error", "a date cannot be read"),
+    "two_digit_year": ("warning", "a date had a two-digit year; century added"),
+    "end_before_start": ("error", "an end date is before its start date"),
+    "start_after_year_end": ("error", "an episode starts after its return's year end"),
+    "end_after_year_end": ("warning", "an end date is after the return's year end; treated as open"),
+    "invalid_code": ("error", "a code is not in the code list"),
+    "short_break": ("info", "short-break episode (LS V3/V4) excluded"),
+    "duplicate_episode": ("info", "the same episode in another row (e.g. repeated in next year's return)"),
+    "superseded_episode": ("info", "an episode replaced by a later submission (same child and start)"),
+    "duplicate_start": ("error", "two different episodes of a child start on the same day in one return"),
+    "overlap_clipped": ("error", "an episode overlapped the next one; its end moved to the next start"),
+    "open_episode_closed": ("warning", "an open episode followed by a later one; closed at the next start"),
+    "closed_at_year_end": ("info", "an open episode of a child absent from later returns; closed at its year end"),
+    "x1_gap_closed": ("warning", "REC X1 with a gap before the next episode; end moved to the next start"),
+    "x1_without_next": ("warning", "REC X1 but no next episode; treated as leaving care, reason unknown"),
+    "rec_missing": ("error", "an ended episode without REC"),
+    "duplicate_header": ("info", "the same header row in another row (e.g. next year's return)"),
+    "superseded_header": ("info", "a header row replaced by a later submission"),
+    "conflicting_header": ("error", "one child with different header rows in one return; the last kept"),
+    "missing_header": ("warning", "a child with episodes but no header row"),
+    "child_without_episodes": ("info", "a child row with no usable episode; not in the journeys"),
+    "front_door_clipped": ("info", "a front-door spell overlapping care clipped at the care start"),
+    "cin_overlap_clipped": ("warning", "a CIN episode overlapped the next one; clipped"),
+}
+
+_COLUMNS = ("file", "line", "field", "value", "rule", "action", "severity", "rows", "detail")
+
+
+@dataclass
+class _Chunk:
+    file_idx: np.ndarray
+    line: np.ndarray  # int64, -1 = none
+    field: str
+    value: pa.Array
+    rule: str
+    action: str
+    rows: int
+    detail: str
+
+
+class ValidationReport:
+    """Every rejected or repaired row of an ingest, and the row counts."""
+
+    def __init__(self, *, keep_ids: bool = False, strict: bool = False) -> None:
+        self.keep_ids = keep_ids
+        self.strict = strict
+        self.files: list[str] = []
+        self._chunks: list[_Chunk] = []
+        self.rows_in = 0
+        self.rows_used = 0
+        self.rows_rejected = 0
+        self.by_table: dict[str, list[int]] = {}
+        self._table: pa.Table | None = None
+
+    # -- building ---------------------------------------------------------
+    def file_index(self, path: str | os.PathLike[str]) -> int:
+        self.files.append(str(path))
+        return len(self.files) - 1
+
+    def count(self, table: str, rows_in: int, rows_used: int) -> None:
+        """Add a table's row counts: rows_in = rows_used + rows_rejected."""
+        rej = rows_in - rows_used
+        self.rows_in += rows_in
+        self.rows_used += rows_used
+        self.rows_rejected += rej
+        c = self.by_table.setdefault(table, [0, 0, 0])
+        c[0] += rows_in
+        c[1] += rows_used
+        c[2] += rej
+
+    def add(
+        self,
+        rule: str,
+        action: str,
+        *,
+        file_idx: np.ndarray | int,
+        line: np.ndarray | int | None,
+        field: str = "",
+        value: Any = None,
+        rows: int = 1,
+        detail: str = "",
+    ) -> None:
+        """Record a rule applied to rows (arrays) or to a whole file (scalars)."""
+        if rule not in RULES:
+            raise KeyError(rule)
+        fi = np.atleast_1d(np.asarray(file_idx, dtype=np.int64))
+        if line is None:
+            ln = np.full(len(fi), -1, dtype=np.int64)
+        else:
+            ln = np.atleast_1d(np.asarray(line, dtype=np.int64))
+        n = max(len(fi), len(ln))
+        if n == 0:
+            return
+        if len(fi) == 1 and n > 1:
+            fi = np.repeat(fi, n)
+        if len(ln) == 1 and n > 1:
+            ln = np.repeat(ln, n)
+        if isinstance(value, (pa.Array, pa.ChunkedArray)):
+            val = value.cast(pa.string())
+            if isinstance(val, pa.ChunkedArray):
+                val = val.combine_chunks()
+        elif value is None:
+            val = pa.nulls(n, pa.string())
+        elif isinstance(value, (list, np.ndarray)):
+            val = pa.array([None if v is None else str(v) for v in value], pa.string())
+        else:
+            val = pa.array([str(value)] * n, pa.string())
+        if not self.keep_ids and field in REDACTED_FIELDS:
+            val = pc.if_else(pc.is_null(val), None, pa.scalar(REDACTED))
+        self._chunks.append(_Chunk(fi, ln, field, val, rule, action, rows, detail))
+        self._table = None
+        if self.strict and RULES[rule][0] == "error":
+            self._raise_first(self._chunks[-1])
+
+    def _raise_first(self, ch: _Chunk) -> None:
+        order = np.lexsort((ch.line, ch.file_idx))
+        i = int(order[0])
+        fname = self.files[int(ch.file_idx[i])] if self.files else "?"
+        line = int(ch.line[i])
+        val = ch.value[i].as_py()
+        where = f"{fname}" + (f", line {line}" if line >= 0 else "")
+        col = f", column {ch.field}" if ch.field else ""
+        v = f", value {val!r}" if val is not None else ""
+        extra = f" ({ch.detail})" if ch.detail else ""
+        raise DataError(f"{where}{col}{v}: {ch.rule}: {RULES[ch.rule][1]}{extra}")
+
+    # -- reading ----------------------------------------------------------
+    def to_table(self) -> pa.Table:
+        """The report as an Arrow table sorted by file and line."""
+        if self._table is not None:
+            return self._table
+        files = pa.array(self.files, pa.string())
+        parts = []
+        for ch in self._chunks:
+            n = len(ch.file_idx)
+            parts.append(
+                pa.table(
+                    {
+                        "file": files.take(pa.array(ch.file_idx)) if len(files) else pa.nulls(n, pa.string()),
+                        "line": pa.array(ch.line, mask=ch.line < 0, type=pa.int64()),
+                        "field": pa.array([ch.field or None] * n, pa.string()),
+                        "value": ch.value,
+                        "rule": pa.array([ch.rule] * n, pa.string()),
+                        "action": pa.array([ch.action] * n, pa.string()),
+                        "severity": pa.array([RULES[ch.rule][0]] * n, pa.string()),
+                        "rows": pa.array(np.full(n, ch.rows, dtype=np.int64)),
+                        "detail": pa.array([ch.detail or None] * n, pa.string()),
+                        "_fi": pa.array(ch.file_idx),
+                    }
+                )
+            )
+        if not parts:
+            schema = pa.schema(
+                [
+                    ("file", pa.string()),
+                    ("line", pa.int64()),
+                    ("field", pa.string()),
+                    ("value", pa.string()),
+                    ("rule", pa.string()),
+                    ("action", pa.string()),
+                    ("severity", pa.string()),
+                    ("rows", pa.int64()),
+                    ("detail", pa.string()),
+                ]
+            )
+            self._table = schema.empty_table()
+            return self._table
+        t = pa.concat_tables(parts)
+        t = t.sort_by([("_fi", "ascending"), ("line", "ascending")]).drop_columns(["_fi"])
+        self._table = t
+        return t
+
+    def __len__(self) -> int:
+        return sum(len(c.file_idx) for c in self._chunks)
+
+    def rule_counts(self) -> dict[tuple[str, str], int]:
+        """(rule, action) -> number of data rows it accounts for."""
+        out: dict[tuple[str, str], int] = {}
+        for ch in self._chunks:
+            k = (ch.rule, ch.action)
+            out[k] = out.get(k, 0) + len(ch.file_idx) * ch.rows
+        return dict(sorted(out.items()))
+
+    @property
+    def errors(self) -> int:
+        return sum(len(c.file_idx) for c in self._chunks if RULES[c.rule][0] == "error")
+
+    def summary(self) -> str:
+        lines = [
+            f"rows in {self.rows_in} = used {self.rows_used} + rejected {self.rows_rejected}",
+        ]
+        for t, (i, u, r) in sorted(self.by_table.items()):
+            lines.append(f"  {t:<22} in {i:>9}  used {u:>9}  rejected {r:>9}")
+        counts = self.rule_counts()
+        if counts:
+            lines.append(f"  {'rule':<24} {'action':<9} {'severity':<8} {'rows':>9}")
+            for (rule, action), n in counts.items():
+                lines.append(f"  {rule:<24} {action:<9} {RULES[rule][0]:<8} {n:>9}")
+        return "\n".join(lines)
+
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write the report as CSV atomically (a temporary file, then a rename)."""
+        return write_csv_atomic(self.to_table(), path)
+
+
+def write_csv_atomic(table: pa.Table, path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pacsv.write_csv(table, f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+@dataclass
+class IngestResult:
+    """The canonical journey table, the report, and summary counts."""
+
+    table: pa.Table
+    report: ValidationReport
+    files: Sequence[str] = field(default_factory=list)
+    files_failed: int = 0
+
+    @property
+    def rows_in(self) -> int:
+        return self.report.rows_in
+
+    @property
+    def rows_used(self) -> int:
+        return self.report.rows_used
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.report.rows_rejected
+
+    @property
+    def children(self) -> int:
+        return len(pc.unique(self.table.column("child_id"))) if self.table.num_rows else 0
+
+    @property
+    def spells(self) -> int:
+        return self.table.num_rows
+
+    def summary(self) -> str:
+        head = (
+            f"{len(self.files)} files ({self.files_failed} failed), "
+            f"{self.children} children, {self.spells} spells"
+        )
+        return head + "\n" + self.report.summary()
+
+    def __str__(self) -> str:
+        return self.summary()

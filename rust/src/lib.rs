@@ -1,0 +1,18 @@
+//! carevis core: children's journeys through social care as animated dots.
+//!
+//! Data flows one way: Arrow columns ([`columns`]) -> the per-child [`index`] -> a
+//! [`scene`] (layout and colour) -> a frame (x, y, rgba, state per dot). Nothing here knows
+//! about Python; the bindings live in `python` behind the `python` feature.
+
+pub mod colour;
+pub mod columns;
+pub mod error;
+pub mod index;
+pub mod occupancy;
+pub mod scene;
+pub mod time;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{CoreError, Result};
