@@ -110,6 +110,7 @@ class ValidationReport:
         self.keep_ids = keep_ids
         self.strict = strict
         self.files: list[str] = []
+        self.failed_files: set[int] = set()
         self._chunks: list[_Chunk] = []
         self.rows_in = 0
         self.rows_used = 0
@@ -132,6 +133,14 @@ class ValidationReport:
         c[0] += rows_in
         c[1] += rows_used
         c[2] += rej
+
+    def reject_rows(self, table: str, n: int) -> None:
+        """Move n rows of a table from used to rejected (after a rule rejected them)."""
+        self.rows_used -= n
+        self.rows_rejected += n
+        c = self.by_table.setdefault(table, [0, 0, 0])
+        c[1] -= n
+        c[2] += n
 
     def add(
         self,
@@ -174,12 +183,24 @@ class ValidationReport:
             val = pc.if_else(pc.is_null(val), None, pa.scalar(REDACTED))
         self._chunks.append(_Chunk(fi, ln, field, val, rule, action, rows, detail))
         self._table = None
-        if self.strict and RULES[rule][0] == "error":
-            self._raise_first(self._chunks[-1])
 
-    def _raise_first(self, ch: _Chunk) -> None:
-        order = np.lexsort((ch.line, ch.file_idx))
-        i = int(order[0])
+    def check_strict(self) -> None:
+        """In strict mode, raise DataError for the first error (by file, then line)."""
+        if not self.strict:
+            return
+        best: tuple[int, int, _Chunk, int] | None = None
+        for ch in self._chunks:
+            if RULES[ch.rule][0] != "error":
+                continue
+            order = np.lexsort((ch.line, ch.file_idx))
+            j = int(order[0])
+            cand = (int(ch.file_idx[j]), int(ch.line[j]), ch, j)
+            if best is None or cand[:2] < best[:2]:
+                best = cand
+        if best is not None:
+            self._raise_at(best[2], best[3])
+
+    def _raise_at(self, ch: _Chunk, i: int) -> None:
         fname = self.files[int(ch.file_idx[i])] if self.files else "?"
         line = int(ch.line[i])
         val = ch.value[i].as_py()

@@ -1,0 +1,52 @@
+"""Conversions between the times users give and the engine's clock (minutes since 1970)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Union
+
+import numpy as np
+
+from .errors import ConfigError
+
+TimeLike = Union[dt.date, dt.datetime, np.datetime64, float, int, str]
+
+EPOCH = dt.datetime(1970, 1, 1)
+MINUTES_PER_DAY = 1440
+
+
+def to_minutes(t: TimeLike) -> float:
+    """Minutes since 1970-01-01 of a date, datetime, ISO string, numpy datetime64 or a
+    number of (fractional) days since 1970-01-01."""
+    if isinstance(t, bool):
+        raise ConfigError(f"time {t!r} is not a date, datetime or number of days")
+    if isinstance(t, (int, float, np.integer, np.floating)):
+        value = float(t)
+        if not np.isfinite(value):
+            raise ConfigError(f"time {t!r} is not finite")
+        return value * MINUTES_PER_DAY
+    if isinstance(t, str):
+        try:
+            t = dt.datetime.fromisoformat(t)
+        except ValueError as e:
+            raise ConfigError(f"time {t!r} is not an ISO date (YYYY-MM-DD)") from e
+    if isinstance(t, np.datetime64):
+        if np.isnat(t):
+            raise ConfigError("time is NaT")
+        return float(t.astype("datetime64[s]").astype(np.int64)) / 60.0
+    if isinstance(t, dt.datetime):
+        if t.tzinfo is not None:
+            t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return (t - EPOCH).total_seconds() / 60.0
+    if isinstance(t, dt.date):
+        return float((t - EPOCH.date()).days * MINUTES_PER_DAY)
+    raise ConfigError(f"time {t!r} is not a date, datetime or number of days")
+
+
+def to_datetime(minutes: float) -> dt.datetime:
+    """The datetime of a minute count."""
+    return EPOCH + dt.timedelta(minutes=float(minutes))
+
+
+def to_date(minutes: float) -> dt.date:
+    return to_datetime(minutes).date()

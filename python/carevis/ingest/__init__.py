@@ -1,0 +1,34 @@
+"""Reading and writing SSDA903 and CIN census returns as carevis journeys.
+
+``read_ssda903`` and ``read_cin_census`` turn return files into the canonical
+journey table (one row per spell), with a :class:`ValidationReport` that
+accounts for every row; ``read_journeys`` joins both into one journey per
+child; ``write_ssda903`` / ``write_cin_census`` write a journey table back out
+as councils submit it. Only pyarrow and numpy are needed.
+"""
+
+from __future__ import annotations
+
+from .cin import read_cin_census, read_journeys, write_cin_census
+from .cli import main_ingest, main_validate
+from .ids import hash_one
+from .report import RULES, IngestResult, ValidationReport
+from .schema import JOURNEY_SCHEMA, load_mapping
+from .ssda903 import read_ssda903
+from .writers import write_ssda903
+
+__all__ = [
+    "IngestResult",
+    "JOURNEY_SCHEMA",
+    "RULES",
+    "ValidationReport",
+    "hash_one",
+    "load_mapping",
+    "main_ingest",
+    "main_validate",
+    "read_cin_census",
+    "read_journeys",
+    "read_ssda903",
+    "write_cin_census",
+    "write_ssda903",
+]

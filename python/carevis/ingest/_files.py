@@ -1,0 +1,439 @@
+"""Finding, sniffing and parsing SSDA903 files (CSV and XML) into string tables.
+
+Every file is classified by its columns (the file name is only a hint), gets
+its council and collection year from columns, arguments or its path, and is
+parsed into an Arrow table of strings with ``_file`` (index into the report's
+file list), ``_line`` (1-based, header = 1), ``_la`` and ``_year`` columns.
+Files that share a header are concatenated and parsed in one multithreaded
+pyarrow.csv call; a file that breaks the fast path is re-read on its own.
+A file that cannot be used gets one file-level report row, and the rest load.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ._xml import Node, XMLParseError, parse_xml
+from .report import ValidationReport
+
+__all__ = ["TABLES", "expand_paths", "read_903_files", "year_from_path", "la_from_path"]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    signature: frozenset[str]  # columns that identify the table
+    required: tuple[str, ...]  # columns it must have to be used
+    keep: tuple[str, ...]  # columns read (others, postcodes included, never read)
+    used: bool = True
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        "episodes",
+        frozenset({"DECOM"}),
+        ("CHILD", "DECOM", "LS", "PLACE", "DEC", "REC"),
+        ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC"),
+    ),
+    TableSpec(
+        "placed_for_adoption",
+        frozenset({"DATE_PLACED"}),
+        ("CHILD", "DATE_PLACED"),
+        ("CHILD", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
+    ),
+    TableSpec("uasc", frozenset({"DUC"}), ("CHILD",), ("CHILD", "SEX", "DOB", "DUC")),
+    TableSpec("missing", frozenset({"MIS_START"}), (), (), used=False),
+    TableSpec("ad1", frozenset({"DATE_INT"}), (), (), used=False),
+    TableSpec("reviews", frozenset({"REVIEW"}), (), (), used=False),
+    TableSpec("oc2", frozenset({"CONVICTED"}), (), (), used=False),
+    TableSpec("oc3", frozenset({"IN_TOUCH"}), (), (), used=False),
+    TableSpec("previous_permanence", frozenset({"PREV_PERM"}), (), (), used=False),
+    TableSpec("sw_episodes", frozenset({"SW_ID"}), (), (), used=False),
+    TableSpec("dolo", frozenset({"DOLO_START"}), (), (), used=False),
+    TableSpec("header", frozenset({"SEX", "DOB"}), ("CHILD", "SEX", "DOB"), ("CHILD", "SEX", "DOB", "ETHNIC")),
+)
+SPEC = {t.name: t for t in TABLES}
+
+_NAME_HINTS = (
+    ("episode", "episodes"),
+    ("header", "header"),
+    ("uasc", "uasc"),
+    ("placed_for_adoption", "placed_for_adoption"),
+    ("placed", "placed_for_adoption"),
+    ("missing", "missing"),
+    ("review", "reviews"),
+)
+
+_YEAR_PAIR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})[-_/]?(\d{2})(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
+_LA_CODE = re.compile(r"^(\d{3}|E\d{8})$", re.IGNORECASE)
+
+
+def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files under the given files and folders (CSV and XML), in a stable order."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(
+                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in (".csv", ".xml"))
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def year_from_path(path: Path) -> int | None:
+    """Collection year (the March it ends in) from the file name or its folders."""
+    for part in [path.stem, *(q.name for q in list(path.parents)[:3])]:
+        m = _YEAR_PAIR.search(part)
+        if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
+            return int(m.group(1)) + 1
+        m = _YEAR.search(part)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def la_from_path(path: Path) -> str | None:
+    """Council code from the file name (SSDA903_<LA>_<YEAR>_... or a 3-digit / E-code token)."""
+    toks = [t for t in re.split(r"[_\-\s.]+", path.stem) if t]
+    for t in toks:
+        if _LA_CODE.match(t):
+            return t.upper()
+    if len(toks) >= 3 and toks[0].upper() in ("SSDA903", "CIN", "CIN_CENSUS"):
+        t = toks[1]
+        if not _YEAR.fullmatch(t) and not _YEAR_PAIR.fullmatch(t):
+            return t
+    parent = path.parent.name
+    if _LA_CODE.match(parent):
+        return parent.upper()
+    return None
+
+
+def _name_hint(path: Path) -> str | None:
+    s = path.stem.lower()
+    for k, t in _NAME_HINTS:
+        if k in s:
+            return t
+    return None
+
+
+def classify(cols: Iterable[str]) -> TableSpec | None:
+    cs = set(cols)
+    for t in TABLES:
+        if t.signature <= cs:
+            return t
+    return None
+
+
+@dataclass
+class _File:
+    path: Path
+    idx: int
+    la: str | None
+    year: int | None
+    data: bytes = b""
+    names: list[str] = field(default_factory=list)
+    header_len: int = 0
+    spec: TableSpec | None = None
+
+
+def _fail(report: ValidationReport, f: _File, rule: str, detail: str, *, field: str = "", value: str | None = None, rows: int = 0, line: int | None = None) -> None:
+    report.failed_files.add(f.idx)
+    report.add(rule, "rejected", file_idx=f.idx, line=line, field=field, value=value, rows=rows, detail=detail)
+    if rows:
+        report.count(f.spec.name if f.spec else "unknown", rows, 0)
+
+
+def _count_data_lines(body: bytes) -> int:
+    a = np.frombuffer(body, dtype=np.uint8)
+    if len(a) == 0:
+        return 0
+    nl = np.flatnonzero(a == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(a)]))
+    lens = ends - starts
+    cr = (lens > 0) & (a[np.maximum(ends - 1, 0)] == 13)
+    return int(np.count_nonzero(lens - cr > 0))
+
+
+def _line_numbers(body: bytes, first_line: int) -> np.ndarray:
+    """Line numbers of the non-empty lines of a body that starts at first_line."""
+    a = np.frombuffer(body, dtype=np.uint8)
+    if len(a) == 0:
+        return np.zeros(0, dtype=np.int64)
+    nl = np.flatnonzero(a == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(a)]))
+    lens = ends - starts
+    cr = (lens > 0) & (a[np.maximum(ends - 1, 0)] == 13)
+    nonempty = np.flatnonzero(lens - cr > 0)
+    return nonempty.astype(np.int64) + first_line
+
+
+def _sniff_csv(f: _File, report: ValidationReport) -> bool:
+    """Decode check, header split, table detection. False = file rejected."""
+    data = f.data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = data.decode("utf-16").encode("utf-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        _fail(report, f, "empty_file", "no header and no rows")
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        hint = _name_hint(f.path)
+        f.spec = SPEC[hint] if hint else None
+        n = _count_data_lines(data.split(b"\n", 1)[1] if b"\n" in data else b"")
+        _fail(report, f, "bad_encoding", f"byte {data[e.start]:#04x} at offset {e.start} is not UTF-8", line=line, rows=n)
+        return False
+    f.data = data
+    nl = data.find(b"\n")
+    head = (data if nl < 0 else data[:nl]).decode("utf-8").strip("\r\n")
+    f.header_len = len(data) if nl < 0 else nl + 1
+    raw_names = next(iter(__import__("csv").reader([head])), [])
+    f.names = [n.strip().strip('"').strip().upper() for n in raw_names]
+    body = data[f.header_len :]
+    nrows = _count_data_lines(body)
+    if len(f.names) <= 1:
+        for d, dn in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if d in head:
+                spec = classify(n.strip().upper() for n in head.split(d))
+                f.spec = spec
+                _fail(report, f, "wrong_delimiter", f"{dn}-separated; save it as comma-separated CSV", line=1, rows=nrows)
+                return False
+    spec = classify(f.names)
+    hint = _name_hint(f.path)
+    if spec is None:
+        if hint is not None and SPEC[hint].required:
+            f.spec = SPEC[hint]
+            missing = [c for c in SPEC[hint].required if c not in f.names]
+            _fail(report, f, "missing_column", f"{hint} needs {', '.join(missing)}", field=",".join(missing), line=1, rows=nrows)
+        else:
+            _fail(report, f, "unknown_table", f"columns {', '.join(f.names[:8])} match no SSDA903 table", line=1, rows=nrows)
+        return False
+    f.spec = spec
+    if hint is not None and hint != spec.name:
+        report.add("file_name_mismatch", "repaired", file_idx=f.idx, line=1, rows=0, detail=f"named like {hint}, read as {spec.name} by its columns")
+    if not spec.used:
+        report.add("table_not_used", "repaired", file_idx=f.idx, line=None, rows=0, detail=spec.name)
+        return False
+    missing = [c for c in spec.required if c not in f.names]
+    if missing:
+        _fail(report, f, "missing_column", f"{spec.name} needs {', '.join(missing)}", field=",".join(missing), line=1, rows=nrows)
+        return False
+    return True
+
+
+def _read_options(names: list[str], spec: TableSpec, serial: bool, bad: list[int] | None):
+    include = [c for c in dict.fromkeys(names) if c in spec.keep or c in ("LA", "YEAR")]
+    ro = pacsv.ReadOptions(column_names=names, use_threads=not serial, block_size=1 << 22)
+
+    def handler(row: pacsv.InvalidRow) -> str:
+        if bad is not None:
+            bad.append(-1 if row.number is None else int(row.number))
+        return "skip"
+
+    po = pacsv.ParseOptions(invalid_row_handler=handler)
+    co = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in names},
+        include_columns=include,
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    return ro, po, co
+
+
+def _parse_group(files: list[_File], report: ValidationReport) -> list[pa.Table]:
+    """Parse files that share a header in one call; fall back per file on trouble."""
+    spec = files[0].spec
+    assert spec is not None
+    names = files[0].names
+    if len(files) > 1:
+        bodies = []
+        counts = []
+        lines = []
+        for f in files:
+            b = f.data[f.header_len :]
+            if b and not b.endswith(b"\n"):
+                b += b"\n"
+            bodies.append(b)
+            ln = _line_numbers(b, 2)
+            lines.append(ln)
+            counts.append(len(ln))
+        bad: list[int] = []
+        ro, po, co = _read_options(names, spec, False, bad)
+        try:
+            t = pacsv.read_csv(io.BytesIO(b"".join(bodies)), ro, po, co)
+        except pa.ArrowInvalid:
+            t = None
+        if t is not None and not bad and t.num_rows == sum(counts):
+            local = np.repeat(np.arange(len(files)), counts)
+            t = _add_meta(t, local, np.concatenate(lines) if lines else np.zeros(0, np.int64), files)
+            for f, c in zip(files, counts):
+                report.count(spec.name, c, c)  # provisional: used, moved to rejected by rules
+            return [t]
+    out = []
+    for f in files:
+        t1 = _parse_one(f, report)
+        if t1 is not None:
+            out.append(t1)
+    return out
+
+
+def _parse_one(f: _File, report: ValidationReport) -> pa.Table | None:
+    spec = f.spec
+    assert spec is not None
+    body = f.data[f.header_len :]
+    lines = _line_numbers(body, 2)
+    bad: list[int] = []
+    ro, po, co = _read_options(f.names, spec, True, bad)
+    try:
+        t = pacsv.read_csv(io.BytesIO(body), ro, po, co)
+    except pa.ArrowInvalid as e:
+        _fail(report, f, "unreadable_file", str(e).splitlines()[0][:200], rows=len(lines))
+        return None
+    if bad:
+        bad_lines = np.array(bad, dtype=np.int64) + 1  # physical row number within body, header = line 1
+        report.add("wrong_field_count", "rejected", file_idx=f.idx, line=bad_lines, detail=f"expected {len(f.names)} fields")
+        report.count(spec.name, len(bad), 0)
+        lines = lines[~np.isin(lines, bad_lines)]
+    if len(lines) != t.num_rows:  # quoted newlines: line numbers are approximate
+        lines = np.arange(t.num_rows, dtype=np.int64) + 2
+    report.count(spec.name, t.num_rows, t.num_rows)
+    return _add_meta(t, np.zeros(t.num_rows, dtype=np.int64), lines, [f])
+
+
+def _add_meta(t: pa.Table, local: np.ndarray, lines: np.ndarray, files: list[_File]) -> pa.Table:
+    """Add _file, _line, _la, _year; local = each row's position in files."""
+    fid = np.array([f.idx for f in files], dtype=np.int32)[local]
+    la_by = pa.array([f.la for f in files], pa.string())
+    la = la_by.take(pa.array(local, pa.int64()))
+    yr = np.array([f.year if f.year is not None else -1 for f in files], dtype=np.int32)[local]
+    if "LA" in t.column_names:
+        la = pc.coalesce(pc.utf8_trim_whitespace(t.column("LA")), la)
+        t = t.drop_columns(["LA"])
+    if "YEAR" in t.column_names:
+        yc = _year_column(t.column("YEAR"))
+        yr = np.where(yc > 0, yc, yr)
+        t = t.drop_columns(["YEAR"])
+    t = t.append_column("_file", pa.array(fid, pa.int32()))
+    t = t.append_column("_line", pa.array(lines, pa.int64()))
+    t = t.append_column("_la", la)
+    t = t.append_column("_year", pa.array(yr, pa.int32()))
+    return t
+
+
+def _year_column(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    ex = pc.extract_regex(pc.fill_null(col, ""), r"^\s*(?P<a>\d{4})(?:[-/_]?(?P<b>\d{2}))?")
+    a = pc.struct_field(ex, "a").cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
+    b_s = pc.struct_field(ex, "b")
+    b = pc.if_else(pc.equal(b_s, ""), None, b_s).cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
+    return np.where(b >= 0, a + 1, a).astype(np.int32)
+
+
+# -- XML ---------------------------------------------------------------------
+
+_XML_RECORDS = {"HEADER": "header", "EPISODE": "episodes", "UASC": "uasc", "PLACED_FOR_ADOPTION": "placed_for_adoption"}
+
+
+def _xml_tables(f: _File, report: ValidationReport) -> list[tuple[str, pa.Table]]:
+    try:
+        root = parse_xml(f.data)
+    except XMLParseError as e:
+        _fail(report, f, "unreadable_file", str(e), line=e.line)
+        return []
+    if root.key != "EXPSSDA903" and not any(n.key in _XML_RECORDS for n in root.iter()):
+        _fail(report, f, "unknown_table", f"root element <{root.tag}> is not an SSDA903 return", line=root.line)
+        return []
+    recs: dict[str, list[tuple[int, dict[str, str]]]] = {}
+
+    def walk(n: Node, child_id: str | None) -> None:
+        leaves = n.leaves()
+        cid = leaves.get("CHILD") or leaves.get("CHILDID") or n.attrs.get("id") or n.attrs.get("CHILD") or child_id
+        for c in n.children:
+            if c.key in _XML_RECORDS and not c.is_leaf():
+                fields = c.leaves()
+                if not fields.get("CHILD") and cid:
+                    fields["CHILD"] = cid
+                recs.setdefault(_XML_RECORDS[c.key], []).append((c.line, fields))
+            elif not c.is_leaf():
+                walk(c, cid)
+
+    walk(root, None)
+    out = []
+    for name, rows in recs.items():
+        spec = SPEC[name]
+        cols = list(spec.keep) + ["LA", "YEAR"]
+        data = {c: pa.array([r.get(c) or None for _, r in rows], pa.string()) for c in cols}
+        if not any(r.get("LA") for _, r in rows):
+            del data["LA"]
+        if not any(r.get("YEAR") for _, r in rows):
+            del data["YEAR"]
+        t = pa.table(data)
+        lines = np.array([ln for ln, _ in rows], dtype=np.int64)
+        report.count(name, t.num_rows, t.num_rows)
+        out.append((name, _add_meta(t, np.zeros(t.num_rows, np.int64), lines, [f])))
+    return out
+
+
+# -- entry -------------------------------------------------------------------
+
+
+def read_903_files(
+    paths: list[Path],
+    report: ValidationReport,
+    *,
+    la: str | None = None,
+    year: int | None = None,
+) -> tuple[dict[str, pa.Table], int]:
+    """Parse every file; returns table name -> concatenated string table, and files failed."""
+    groups: dict[tuple[str, tuple[str, ...]], list[_File]] = {}
+    xml_parts: list[tuple[str, pa.Table]] = []
+    for p in paths:
+        f = _File(p, report.file_index(p), la if la is not None else la_from_path(p), year if year is not None else year_from_path(p))
+        try:
+            f.data = p.read_bytes()
+        except OSError as e:
+            _fail(report, f, "unreadable_file", f"{type(e).__name__}: {e.strerror or e}")
+            continue
+        if p.suffix.lower() == ".xml" or f.data.lstrip()[:5] == b"<?xml":
+            xml_parts.extend(_xml_tables(f, report))
+            continue
+        if not _sniff_csv(f, report):
+            continue
+        assert f.spec is not None
+        groups.setdefault((f.spec.name, tuple(f.names)), []).append(f)
+    parts: dict[str, list[pa.Table]] = {}
+    for (name, _), files in groups.items():
+        for t in _parse_group(files, report):
+            parts.setdefault(name, []).append(t)
+    for name, t in xml_parts:
+        parts.setdefault(name, []).append(t)
+    out: dict[str, pa.Table] = {}
+    for name, ts in parts.items():
+        spec = SPEC[name]
+        norm = []
+        for t in ts:
+            for c in spec.keep:
+                if c not in t.column_names:
+                    t = t.append_column(c, pa.nulls(t.num_rows, pa.string()))
+            norm.append(t.select([*spec.keep, "_file", "_line", "_la", "_year"]))
+        out[name] = pa.concat_tables(norm).combine_chunks() if len(norm) > 1 else norm[0]
+    return out, len(report.failed_files)

@@ -1,0 +1,81 @@
+"""A table of raw rows being validated: an alive mask and report helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .report import ValidationReport
+
+__all__ = ["Rows", "clean", "codes_of"]
+
+
+def clean(col: pa.ChunkedArray | pa.Array, upper: bool = True) -> pa.Array:
+    """Trimmed (upper-cased) strings, blank -> null."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    s = pc.utf8_trim_whitespace(col)
+    if upper:
+        s = pc.utf8_upper(s)
+    return pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
+
+
+def codes_of(col: pa.Array) -> np.ndarray:
+    """Integer codes of a string column (-1 = null); equal strings, equal codes."""
+    enc = pc.dictionary_encode(col)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    return np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+class Rows:
+    """Rows of one table with where they came from, and what has been rejected."""
+
+    def __init__(self, name: str, table: pa.Table, report: ValidationReport) -> None:
+        self.name = name
+        self.t = table
+        self.report = report
+        self.n = table.num_rows
+        self.fi = np.asarray(table.column("_file").to_numpy(), dtype=np.int64)
+        self.ln = np.asarray(table.column("_line").to_numpy(), dtype=np.int64)
+        self.alive = np.ones(self.n, dtype=bool)
+        self.rejected: list[tuple[np.ndarray, str]] = []
+
+    def col(self, name: str, upper: bool = True) -> pa.Array:
+        return clean(self.t.column(name), upper)
+
+    def reject(self, mask: np.ndarray, rule: str, field: str = "", value: pa.Array | None = None, detail: str = "") -> np.ndarray:
+        m = mask & self.alive
+        if m.any():
+            idx = np.flatnonzero(m)
+            val = value.take(pa.array(idx)) if value is not None else None
+            self.alive &= ~m
+            self.rejected.append((idx, rule))
+            self.report.reject_rows(self.name, len(idx))
+            self.report.add(rule, "rejected", file_idx=self.fi[idx], line=self.ln[idx], field=field, value=val, detail=detail)
+        return m
+
+    def repair(self, mask: np.ndarray, rule: str, field: str = "", value: pa.Array | None = None, detail: str = "") -> np.ndarray:
+        m = mask & self.alive
+        if m.any():
+            idx = np.flatnonzero(m)
+            val = value.take(pa.array(idx)) if value is not None else None
+            self.report.add(rule, "repaired", file_idx=self.fi[idx], line=self.ln[idx], field=field, value=val, detail=detail)
+        return m
+
+    def repair_idx(self, idx: np.ndarray, rule: str, field: str = "", value: pa.Array | None = None, detail: str = "") -> None:
+        if len(idx):
+            self.report.add(rule, "repaired", file_idx=self.fi[idx], line=self.ln[idx], field=field, value=value, detail=detail)
+
+    def rejected_table(self, files: list[str]) -> pa.Table | None:
+        if not self.rejected:
+            return None
+        idx = np.concatenate([i for i, _ in self.rejected])
+        rules = np.concatenate([np.full(len(i), r, dtype=object) for i, r in self.rejected])
+        t = self.t.take(pa.array(idx))
+        fa = pa.array(files, pa.string())
+        t = t.append_column("file", fa.take(t.column("_file").cast(pa.int64())))
+        t = t.append_column("rule", pa.array(rules, pa.string()))
+        t = t.append_column("table", pa.array([self.name] * len(idx), pa.string()))
+        return t.drop_columns(["_file"]).rename_columns([("line" if c == "_line" else c) for c in t.drop_columns(["_file"]).column_names])

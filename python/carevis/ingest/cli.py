@@ -1,0 +1,81 @@
+"""``carevis validate`` and ``carevis ingest``: plain argparse entry functions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from carevis.errors import CarevisError
+
+__all__ = ["main_validate", "main_ingest"]
+
+
+def main_validate(argv: Sequence[str] | None = None) -> int:
+    """carevis validate PATHS [--strict] [--report out.csv] [--cin PATHS]"""
+    ap = argparse.ArgumentParser(prog="carevis validate", description="Check SSDA903 (and CIN census) files.")
+    ap.add_argument("paths", nargs="+", help="SSDA903 files or folders")
+    ap.add_argument("--cin", nargs="*", default=None, help="CIN census XML files or folders")
+    ap.add_argument("--strict", action="store_true", help="stop at the first error")
+    ap.add_argument("--report", help="write the row-by-row report to this CSV")
+    ap.add_argument("--include-short-breaks", action="store_true")
+    ap.add_argument("--la", help="council code for files whose names do not say")
+    args = ap.parse_args(argv)
+    from .cin import read_journeys
+
+    try:
+        res = read_journeys(ssda903=args.paths, cin=args.cin, strict=args.strict,
+                            include_short_breaks=args.include_short_breaks, la=args.la)
+    except CarevisError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(res.summary())
+    if args.report:
+        res.report.to_csv(args.report)
+        print(f"report: {args.report}")
+    return 1 if res.report.errors and args.strict else 0
+
+
+def main_ingest(argv: Sequence[str] | None = None) -> int:
+    """carevis ingest {ssda903,cin} PATHS -o out.parquet [--report r.csv] [--hash-key-env VAR]"""
+    ap = argparse.ArgumentParser(prog="carevis ingest", description="Return files -> journey table (Parquet).")
+    ap.add_argument("kind", choices=["ssda903", "cin"])
+    ap.add_argument("paths", nargs="+")
+    ap.add_argument("-o", "--output", required=True, help="output .parquet")
+    ap.add_argument("--report", help="write the validation report CSV here")
+    ap.add_argument("--strict", action="store_true")
+    ap.add_argument("--mapping", help="replacement for ssda903_map.csv")
+    ap.add_argument("--include-short-breaks", action="store_true")
+    ap.add_argument("--hash-key-env", help="name of an environment variable holding the id hashing secret")
+    ap.add_argument("--la", help="council code for files whose names do not say")
+    args = ap.parse_args(argv)
+    key = None
+    if args.hash_key_env:
+        key = os.environ.get(args.hash_key_env)
+        if not key:
+            print(f"error: environment variable {args.hash_key_env} is not set", file=sys.stderr)
+            return 2
+    from .cin import read_cin_census
+    from .ssda903 import read_ssda903
+
+    try:
+        if args.kind == "ssda903":
+            res = read_ssda903(args.paths, mapping=args.mapping, include_short_breaks=args.include_short_breaks,
+                               hash_key=key, strict=args.strict, la=args.la)
+        else:
+            res = read_cin_census(args.paths, hash_key=key, strict=args.strict, la=args.la)
+    except CarevisError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    import pyarrow.parquet as pq
+
+    out = os.fspath(args.output)
+    tmp = out + ".tmp"
+    pq.write_table(res.table, tmp)
+    os.replace(tmp, out)
+    print(res.summary())
+    print(f"wrote {res.table.num_rows} spells to {out}")
+    if args.report:
+        res.report.to_csv(args.report)
+    return 0

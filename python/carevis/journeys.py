@@ -1,0 +1,206 @@
+"""`Journeys`: the per-child index over a canonical journey table, built once.
+
+The canonical table has one row per spell: ``child_id`` (string or integer), ``state``
+(string or dictionary), ``start`` and ``end`` (date or timestamp; a null end means the
+child was still in that state when the data ends). Any other column is carried through;
+per-child attributes (``la``, ``sex``, ...) are read from each child's first spell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from . import _native
+from ._time import to_datetime
+from .errors import ConfigError, SchemaError
+from .layout import standard_labels
+
+OnError = Literal["raise", "reject"]
+
+
+class Journeys:
+    """Children's journeys, indexed per child (one dot per child).
+
+    Build with :meth:`from_arrow` or :func:`carevis.read`. The Arrow buffers given are
+    read in place, never copied; :meth:`to_arrow` gives the same buffers back.
+    """
+
+    __slots__ = ("_attrs", "_native", "source")
+
+    def __init__(self, native: _native.Journeys, source: str | None = None) -> None:
+        self._native = native
+        self._attrs: dict[str, pa.Array] = {}
+        self.source = source
+
+    @classmethod
+    def from_arrow(
+        cls,
+        data: Any,
+        *,
+        on_error: OnError = "raise",
+        states: Sequence[str] | None = None,
+        child_id: str = "child_id",
+        state: str = "state",
+        start: str = "start",
+        end: str = "end",
+        source: str | None = None,
+    ) -> Journeys:
+        """Index any Arrow PyCapsule producer (pyarrow Table / RecordBatch /
+        RecordBatchReader, polars DataFrame, ...) without copying its columns.
+
+        ``on_error="reject"`` sets rows that break a rule aside (see :attr:`rejects`)
+        instead of raising. ``states`` orders the state labels (standard states first by
+        default).
+        """
+        if on_error not in ("raise", "reject"):
+            raise ConfigError(f"on_error must be 'raise' or 'reject', not {on_error!r}")
+        if not (hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")):
+            raise SchemaError(
+                f"{type(data).__name__} is not an Arrow table or record batch "
+                "(it has no __arrow_c_stream__ or __arrow_c_array__)"
+            )
+        preferred = list(states) if states is not None else standard_labels()
+        try:
+            native = _native.Journeys.from_arrow(
+                data,
+                child_id=child_id,
+                state=state,
+                start=start,
+                end=end,
+                states=preferred,
+                on_error=on_error,
+            )
+        except Exception as e:
+            if source and not str(e).startswith(source):
+                raise type(e)(f"{source}: {e}") from None
+            raise
+        return cls(native, source=source)
+
+    # --- what it holds ---------------------------------------------------------------
+    @property
+    def n_children(self) -> int:
+        return int(self._native.n_children)
+
+    @property
+    def n_spells(self) -> int:
+        return int(self._native.n_spells)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows in the input (spells used plus rows rejected)."""
+        return int(self._native.n_rows)
+
+    @property
+    def states(self) -> list[str]:
+        """State labels; a frame's ``state`` values index this list."""
+        return list(self._native.states)
+
+    @property
+    def time_range(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """(earliest start, latest end or start) as datetimes; None when empty."""
+        r = self._native.time_range()
+        if r is None:
+            return None
+        return to_datetime(r[0]), to_datetime(r[1])
+
+    @property
+    def minute_range(self) -> tuple[int, int] | None:
+        r = self._native.time_range()
+        return None if r is None else (int(r[0]), int(r[1]))
+
+    def to_arrow(self) -> pa.Table:
+        """The table given, as the same Arrow buffers."""
+        return self._native.to_arrow()
+
+    @property
+    def child_rows(self) -> np.ndarray:
+        """Input row of each dot's first spell."""
+        return np.asarray(self._native.child_rows())
+
+    @property
+    def child_ids(self) -> pa.Array:
+        """The id of each dot, in dot order. Identifiers: keep them out of outputs."""
+        return self.attribute("child_id")
+
+    def attribute(self, name: str) -> pa.Array:
+        """A per-child column (from each child's first spell), in dot order."""
+        if name not in self._attrs:
+            table = self.to_arrow()
+            if name not in table.column_names:
+                raise SchemaError(f"no column {name!r} (columns: {', '.join(table.column_names)})")
+            col = table.column(name)
+            taken = col.take(pa.array(self.child_rows, type=pa.uint32()))
+            self._attrs[name] = taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+        return self._attrs[name]
+
+    def spells(self) -> dict[str, np.ndarray]:
+        """The index's spells in dot order: ``offsets`` (CSR), ``row``, ``state``,
+        ``start`` and ``end`` (minutes; open = 2**31 - 1)."""
+        row, state, start, end = self._native.spells()
+        return {
+            "offsets": np.asarray(self._native.offsets()),
+            "row": np.asarray(row),
+            "state": np.asarray(state),
+            "start": np.asarray(start),
+            "end": np.asarray(end),
+        }
+
+    # --- rows set aside --------------------------------------------------------------
+    @property
+    def rejects(self) -> pa.Table:
+        """Rows set aside (``on_error="reject"``): row, column, value and rule broken."""
+        rows = self._native.rejected()
+        return pa.table(
+            {
+                "row": pa.array([r[0] for r in rows], pa.int64()),
+                "column": pa.array([r[1] for r in rows], pa.string()),
+                "value": pa.array([r[2] for r in rows], pa.string()),
+                "rule": pa.array([r[3] for r in rows], pa.string()),
+            }
+        )
+
+    @property
+    def n_rejected(self) -> int:
+        return self.n_rows - self.n_spells
+
+    def write_rejects(self, path: str | os.PathLike[str]) -> int:
+        """Writes the rejected input rows, with the reason, to a CSV file (atomically).
+        Returns the number of rows written."""
+        import pyarrow.csv as pacsv
+
+        rej = self.rejects
+        table = self.to_arrow()
+        rows = table.take(rej.column("row"))
+        for name in ("column", "value", "rule"):
+            rows = rows.append_column(f"reject_{name}", rej.column(name))
+        rows = rows.append_column("reject_row", rej.column("row"))
+        path = os.fspath(path)
+        tmp = f"{path}.part"
+        try:
+            pacsv.write_csv(rows, tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return rows.num_rows
+
+    def index_bytes(self) -> int:
+        """Bytes the index adds beyond the Arrow input."""
+        return int(self._native.index_bytes())
+
+    def summary(self) -> str:
+        tr = self.time_range
+        span = f"{tr[0]:%Y-%m-%d} to {tr[1]:%Y-%m-%d}" if tr else "empty"
+        return (
+            f"{self.n_children:,} children, {self.n_spells:,} spells in {len(self.states)} states, "
+            f"{span}; {self.n_rejected:,} rows rejected"
+        )
+
+    def __repr__(self) -> str:
+        return f"<carevis.Journeys: {self.summary()}>"
