@@ -61,12 +61,12 @@ def stitch(
     # within (key, decom) groups the last row is the latest submission: make it the leader
     k = key[order]
     s = decom[order]
-    last = np.r_[(k[1:] != k[:-1]) | (s[1:] != s[:-1]), True]
-    grp_end = np.flatnonzero(last)
-    grp_id = np.cumsum(np.r_[False, last[:-1]])
-    leader = order[grp_end[grp_id]]
+    last = np.r_[(k[1:] != k[:-1]) | (s[1:] != s[:-1]), True] if len(order) else np.zeros(0, bool)
     follower = ~last
     if follower.any():
+        grp_end = np.flatnonzero(last)
+        grp_id = np.cumsum(np.r_[False, last[:-1]])
+        leader = order[grp_end[grp_id]]
         same = dec[order] == dec[leader]
         for c in content:
             same &= c[order] == c[leader]

@@ -40,7 +40,7 @@ def child_ids(
 ) -> tuple[pa.Array, np.ndarray]:
     """Unique ids per (la, child) and integer codes (equal codes = same child)."""
     la = pc.fill_null(la, UNKNOWN_LA)
-    raw = pc.binary_join_element_wise(la, pc.utf8_trim_whitespace(child), "-")
+    raw = pc.binary_join_element_wise(la, pc.fill_null(pc.utf8_trim_whitespace(child), ""), "-")
     enc = pc.dictionary_encode(raw)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()

@@ -1,0 +1,196 @@
+"""Benchmark: read_ssda903 vs a straightforward pandas merge of the same files.
+
+Generates a synthetic canonical journey table (vectorised numpy, no real data),
+writes it as SSDA903 returns with ``write_ssda903`` (default 150 councils x 10
+years = 3,000 CSV files), then times, in the same run:
+
+- carevis: ``read_ssda903(dir)`` (parse, validate, stitch, map, report);
+- pandas: read_csv per file, concat, drop_duplicates, to_datetime, sort,
+  groupby per child (next start, close open episodes, clip overlaps), header merge.
+
+Prints the medians and the ratio. Usage:
+    PYTHONPATH=python python benches/bench_ingest.py [--councils 150] [--years 10] [--children 1200] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+ROOT = Path(__file__).resolve().parents[1]
+try:  # the ingest package needs only pyarrow/numpy; don't require the compiled core
+    import carevis  # noqa: F401
+except ImportError:
+    for _k in [k for k in sys.modules if k == "carevis" or k.startswith("carevis.")]:
+        if not _k.startswith("carevis.errors"):
+            del sys.modules[_k]
+    _pkg = types.ModuleType("carevis")
+    _pkg.__path__ = [str(ROOT / "python" / "carevis")]  # type: ignore[attr-defined]
+    sys.modules["carevis"] = _pkg
+
+from carevis.ingest import read_ssda903, write_ssda903  # noqa: E402
+from carevis.ingest._dates import days_from_civil  # noqa: E402
+from carevis.ingest.schema import JOURNEY_SCHEMA, state_labels  # noqa: E402
+
+CARE = [("Foster care (relative/friend)", "U3"), ("Foster care (other)", "U6"), ("Children's home & secure", "K2"),
+        ("Supported / independent", "H5"), ("Placed with parents", "P1"), ("Placed for adoption", "A6"),
+        ("Other placement", "R2")]
+EXITS = [("Adopted", "E11"), ("Special guardianship", "E45"), ("Child arrangements order", "E41"),
+         ("Returned home", "E4A"), ("Independence / adulthood", "E5"), ("Other exit", "E8")]
+
+
+def generate(councils: int, years: int, children: int, seed: int = 1) -> pa.Table:
+    """A canonical table: per council `children` children entering care over the years."""
+    rng = np.random.default_rng(seed)
+    last_year = 2024
+    first = int(days_from_civil(np.array([last_year - years]), np.array([4]), np.array([1]))[0])
+    data_end = int(days_from_civil(np.array([last_year]), np.array([3]), np.array([31]))[0])
+    n = councils * children
+    la = np.repeat(np.array([f"{800 + i}" for i in range(councils)], dtype=object), children)
+    child = np.array([f"{la[i]}-{i:07d}" for i in range(n)], dtype=object)
+    nsp = rng.integers(1, 6, n)
+    total = int(nsp.sum())
+    owner = np.repeat(np.arange(n), nsp)
+    first_in = np.r_[True, owner[1:] != owner[:-1]]
+    dur = rng.exponential(220, total).astype(np.int64) + 1
+    start0 = rng.integers(first - 3 * 365, data_end - 30, n)
+    csum = np.cumsum(dur)
+    before = csum - dur
+    base = before[np.flatnonzero(first_in)][owner]
+    start = start0[owner] + (before - base)
+    end = start + dur
+    keep = start <= data_end
+    lastsp = np.r_[owner[1:] != owner[:-1], True]
+    open_ = (end > data_end) | (lastsp & (rng.random(total) < 0.3))
+    # drop spells after an open one
+    seen_open = np.zeros(total, bool)
+    oc = np.cumsum(open_)
+    prev_open = oc - open_
+    base_open = prev_open[np.flatnonzero(first_in)][owner]
+    seen_open = (prev_open - base_open) > 0
+    keep &= ~seen_open
+    ci = rng.integers(0, len(CARE), total)
+    care_lab = np.array([c for c, _ in CARE], dtype=object)[ci]
+    care_code = np.array([p for _, p in CARE], dtype=object)[ci]
+    idx = np.flatnonzero(keep)
+    lastk = np.r_[owner[idx][1:] != owner[idx][:-1], True]
+    s, e, op = start[idx], end[idx], open_[idx] & lastk
+    e = np.where(op, -1, e)
+    exit_rows = idx[lastk & ~op]
+    ei = rng.integers(0, len(EXITS), len(exit_rows))
+    labels = state_labels()
+    rows_child = np.r_[child[owner[idx]], child[owner[exit_rows]]]
+    rows_state = np.r_[[labels.index(x) for x in care_lab[idx]], [labels.index(EXITS[i][0]) for i in ei]].astype(np.int32)
+    rows_start = np.r_[s, end[exit_rows]]
+    rows_end = np.r_[e, end[exit_rows] + 28]
+    is_care = np.r_[np.ones(len(idx), bool), np.zeros(len(exit_rows), bool)]
+    rec = np.full(len(idx), None, dtype=object)
+    pos_last = np.flatnonzero(lastk & ~op)
+    rec[pos_last] = np.array([EXITS[i][1] for i in ei], dtype=object)
+    rec_all = np.r_[rec, np.array([EXITS[i][1] for i in ei], dtype=object)]
+    order = np.lexsort((~is_care, rows_start, rows_child))
+    g = owner[np.r_[idx, exit_rows]]
+    bm = days_from_civil(2004 + g % 15, 1 + g % 12, np.ones_like(g))
+
+    def d(a):
+        a = np.asarray(a, dtype=np.int64)[order]
+        return pa.array(a, pa.int32(), mask=a < 0).cast(pa.date32())
+
+    cols = {
+        "child_id": pa.array(rows_child[order], pa.string()),
+        "state": pa.DictionaryArray.from_arrays(pa.array(rows_state[order]), pa.array(labels)),
+        "start": d(rows_start),
+        "end": d(rows_end),
+        "la": pa.array(la[g][order], pa.string()),
+        "sex": pa.array(np.array(["M", "F"], dtype=object)[g % 2][order], pa.string()),
+        "birth_month": d(bm),
+        "ethnicity": pa.array(np.array(["WBRI", "BAFR", "MWBC", "AIND"], dtype=object)[g % 4][order], pa.string()),
+        "placement": pa.array(np.r_[care_code[idx], np.full(len(exit_rows), None, dtype=object)][order], pa.string()),
+        "legal_status": pa.array(np.r_[np.full(len(idx), "C2", dtype=object), np.full(len(exit_rows), None, dtype=object)][order], pa.string()),
+        "category_of_need": pa.array(np.r_[np.full(len(idx), "N1", dtype=object), np.full(len(exit_rows), None, dtype=object)][order], pa.string()),
+        "reason_ceased": pa.array(rec_all[order], pa.string()),
+    }
+    return pa.Table.from_arrays([cols[f.name] for f in JOURNEY_SCHEMA], schema=JOURNEY_SCHEMA)
+
+
+def pandas_ingest(root: Path):
+    """A straightforward pandas merge of the same files (the peer)."""
+    import pandas as pd
+
+    eps, hds = [], []
+    for p in sorted(root.rglob("*.csv")):
+        parts = p.stem.split("_")
+        la, year, table = parts[1], int(parts[2]), parts[3]
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        df["LA"] = la
+        df["YEAR"] = year
+        (eps if table == "episodes" else hds).append(df)
+    ep = pd.concat(eps, ignore_index=True)
+    ep = ep.drop_duplicates(subset=["LA", "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "DEC", "REC"])
+    ep["DECOM"] = pd.to_datetime(ep["DECOM"], format="%d/%m/%Y")
+    ep["DEC"] = pd.to_datetime(ep["DEC"], format="%d/%m/%Y")
+    ep = ep.sort_values(["LA", "CHILD", "DECOM", "YEAR"])
+    ep = ep.drop_duplicates(subset=["LA", "CHILD", "DECOM"], keep="last")  # later submission wins
+    g = ep.groupby(["LA", "CHILD"], sort=False)
+    ep["NEXT"] = g["DECOM"].shift(-1)
+    fix = ep["NEXT"].notna() & (ep["DEC"].isna() | (ep["DEC"] > ep["NEXT"]) | ((ep["REC"] == "X1") & (ep["DEC"] < ep["NEXT"])))
+    ep.loc[fix, "DEC"] = ep.loc[fix, "NEXT"]
+    hd = pd.concat(hds, ignore_index=True).sort_values(["LA", "CHILD", "YEAR"]).drop_duplicates(["LA", "CHILD"], keep="last")
+    out = ep.merge(hd[["LA", "CHILD", "SEX", "DOB", "ETHNIC"]], on=["LA", "CHILD"], how="left")
+    out["child_id"] = out["LA"] + "-" + out["CHILD"]
+    return out
+
+
+def timeit(fn, repeat: int) -> tuple[float, object]:
+    times, res = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        res = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--councils", type=int, default=150)
+    ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--children", type=int, default=1200, help="children entering care per council over the period")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dir", help="reuse/keep the generated files here")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    table = generate(args.councils, args.years, args.children)
+    tmp = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="carevis-bench-"))
+    try:
+        if not any(tmp.rglob("*.csv")):
+            files = write_ssda903(table, tmp, years=range(2025 - args.years, 2025))
+        else:
+            files = list(tmp.rglob("*.csv"))
+        size = sum(os.path.getsize(f) for f in files)
+        print(f"generated {table.num_rows} spells -> {len(files)} files, {size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f}s")
+        print(f"cpus: {os.cpu_count()}, pyarrow {pa.__version__}, threads {pa.cpu_count()}")
+        t_cv, res = timeit(lambda: read_ssda903(tmp), args.repeat)
+        t_pd, pdres = timeit(lambda: pandas_ingest(tmp), args.repeat)
+        print(res.summary().splitlines()[0])
+        print(f"rows in {res.rows_in}: used {res.rows_used}, rejected {res.rows_rejected}; pandas kept {len(pdres)} episodes")
+        print(f"carevis read_ssda903  median {t_cv:8.3f} s")
+        print(f"pandas merge          median {t_pd:8.3f} s")
+        print(f"ratio pandas / carevis      {t_pd / t_cv:8.1f}x")
+    finally:
+        if not args.dir:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+# Type stubs for the Rust extension (kept honest by mypy.stubtest in the tests).
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+COLOUR_MAPS: list[str]
+__version__: str
+
+class Journeys:
+    @staticmethod
+    def from_arrow(
+        data: Any,
+        *,
+        child_id: str = "child_id",
+        state: str = "state",
+        start: str = "start",
+        end: str = "end",
+        states: list[str] | None = None,
+        on_error: str = "raise",
+    ) -> Journeys: ...
+    @property
+    def n_children(self) -> int: ...
+    @property
+    def n_spells(self) -> int: ...
+    @property
+    def n_rows(self) -> int: ...
+    @property
+    def states(self) -> list[str]: ...
+    def time_range(self) -> tuple[int, int] | None: ...
+    def has_open(self) -> bool: ...
+    def to_arrow(self) -> Any: ...
+    def child_rows(self) -> npt.NDArray[np.uint32]: ...
+    def offsets(self) -> npt.NDArray[np.uint32]: ...
+    def spells(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.uint32], npt.NDArray[np.uint16], npt.NDArray[np.int32], npt.NDArray[np.int32]
+    ]: ...
+    def rejected(self) -> list[tuple[int, str, str, str]]: ...
+    def index_bytes(self) -> int: ...
+
+class Scene:
+    def __new__(
+        cls,
+        journeys: Journeys,
+        centres: npt.NDArray[np.float32],
+        *,
+        base_radius: float,
+        dot_spacing: float,
+        transit_minutes: float,
+        fade_minutes: float,
+        colour: str,
+        lo: float,
+        hi: float,
+        lut: npt.NDArray[np.uint8],
+        categories: npt.NDArray[np.uint16] | None = None,
+        alpha: int = 255,
+        seed: int = 12648430,
+    ) -> Scene: ...
+    @property
+    def n_dots(self) -> int: ...
+    @property
+    def spacing(self) -> float: ...
+    def frame_into(
+        self,
+        t: float,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[np.float32],
+        rgba: npt.NDArray[np.uint8],
+        state: npt.NDArray[np.int32],
+    ) -> None: ...
+    def radii(self, t: float) -> npt.NDArray[np.float32]: ...
+    def occupancy(self) -> tuple[int, int, npt.NDArray[np.uint32]]: ...
+    def frame_bytes(self, t: float) -> int: ...
+    def set_emphasis(
+        self,
+        visible: npt.NDArray[np.bool_] | None = None,
+        highlight: int | None = None,
+        dim: float = 0.2,
+    ) -> None: ...
+
+def colour_map(name: str) -> npt.NDArray[np.uint8]: ...
+def palette(n: int) -> npt.NDArray[np.uint8]: ...
+def num_threads() -> int: ...
+def _panic_for_test() -> None: ...
