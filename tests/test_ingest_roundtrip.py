@@ -9,7 +9,10 @@ import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_ingest_support import PATHS, assert_no_overlap, journeys_of, make_journeys, write_csv
+try:  # tests/ is a package here; plain import when it is not
+    from tests.test_ingest_support import PATHS, assert_no_overlap, journeys_of, make_journeys, write_csv
+except ImportError:  # pragma: no cover
+    from test_ingest_support import PATHS, assert_no_overlap, journeys_of, make_journeys, write_csv  # type: ignore[no-redef]
 
 from carevis.ingest import read_cin_census, read_journeys, read_ssda903, write_cin_census, write_ssda903
 from carevis.ingest.schema import EXIT_STATES, FRONT_DOOR_STATES

@@ -7,7 +7,10 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from test_ingest_support import DATA, assert_no_overlap, write_csv
+try:  # tests/ is a package here; plain import when it is not
+    from tests.test_ingest_support import DATA, assert_no_overlap, write_csv
+except ImportError:  # pragma: no cover
+    from test_ingest_support import DATA, assert_no_overlap, write_csv  # type: ignore[no-redef]
 
 from carevis.errors import ConfigError, DataError
 from carevis.ingest import hash_one, read_cin_census, read_journeys, read_ssda903

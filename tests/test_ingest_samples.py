@@ -6,7 +6,10 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from test_ingest_support import SAMPLES, assert_no_overlap
+try:  # tests/ is a package here; plain import when it is not
+    from tests.test_ingest_support import SAMPLES, assert_no_overlap
+except ImportError:  # pragma: no cover
+    from test_ingest_support import SAMPLES, assert_no_overlap  # type: ignore[no-redef]
 
 from carevis.errors import DataError
 from carevis.ingest import read_ssda903

@@ -9,7 +9,9 @@ pub mod columns;
 pub mod error;
 pub mod index;
 pub mod occupancy;
+pub mod raster;
 pub mod scene;
+pub mod synth;
 pub mod time;
 
 #[cfg(feature = "python")]

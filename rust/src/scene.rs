@@ -87,6 +87,11 @@ pub struct Scene {
     /// Per dot: first time visible, and the time it is fully gone (`OPEN` if never).
     from: Vec<Minute>,
     until: Vec<Minute>,
+    /// Per spell: when the dot arrives in its cluster, and [`APPEAR`] | entries so far.
+    arrive: Vec<Minute>,
+    flags: Vec<u16>,
+    inv_fade: f64,
+    circle: Vec<[f32; 2]>,
     emphasis: Emphasis,
 }
 
@@ -95,18 +100,30 @@ fn ease(u: f32) -> f32 {
     u * u * (3.0 - 2.0 * u)
 }
 
-/// A point uniformly distributed in the unit disk, fixed for (dot, state, seed): no trig.
+/// Flag on a spell whose leg is an appearance (first spell, or back after a long gap).
+const APPEAR: u16 = 1 << 15;
+/// Entries (times through the system so far) in the low bits of a spell's flags.
+const ENTRIES: u16 = APPEAR - 1;
+
+/// Angles around the circle, for places in a cluster without trigonometry per dot.
+const ANGLES: usize = 4096;
+
+fn unit_circle() -> Vec<[f32; 2]> {
+    (0..ANGLES)
+        .map(|i| {
+            let a = (i as f64 + 0.5) * std::f64::consts::TAU / ANGLES as f64;
+            [a.cos() as f32, a.sin() as f32]
+        })
+        .collect()
+}
+
+/// A point uniformly distributed in the unit disk, fixed for (dot, state, seed).
 #[inline]
-fn disk(dot: usize, state: u16, seed: u64) -> (f32, f32) {
-    let mut h = mix64(seed ^ (dot as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ((state as u64) << 48));
-    loop {
-        let u = (h & 0xFF_FFFF) as f32 * (2.0 / 16_777_216.0) - 1.0;
-        let v = ((h >> 24) & 0xFF_FFFF) as f32 * (2.0 / 16_777_216.0) - 1.0;
-        if u * u + v * v <= 1.0 {
-            return (u, v);
-        }
-        h = mix64(h.wrapping_add(0x9E37_79B9_7F4A_7C15));
-    }
+fn disk(dot: usize, state: u16, seed: u64, circle: &[[f32; 2]]) -> (f32, f32) {
+    let h = mix64(seed ^ (dot as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ((state as u64) << 48));
+    let r = (((h >> 40) as f32 + 0.5) * (1.0 / 16_777_216.0)).sqrt();
+    let c = circle[(h as usize) & (ANGLES - 1)];
+    (r * c[0], r * c[1])
 }
 
 #[inline]
@@ -151,14 +168,19 @@ impl Scene {
         let (lo, hi) = index.time_range().unwrap_or((0, 0));
         let occupancy = Occupancy::count(&index, lo, hi, MINUTES_PER_DAY);
         let spacing = crowd_spacing(&cfg, &occupancy.max_per_state());
-        let (from, until) = visible_bounds(&index, &cfg);
+        let schedule = Schedule::replay(&index, &cfg);
+        let inv_fade = if cfg.fade_minutes > 0.0 { 1.0 / cfg.fade_minutes } else { 0.0 };
         Ok(Scene {
             index,
             cfg,
             occupancy,
             spacing,
-            from,
-            until,
+            from: schedule.from,
+            until: schedule.until,
+            arrive: schedule.arrive,
+            flags: schedule.flags,
+            inv_fade,
+            circle: unit_circle(),
             emphasis: Emphasis { dim: 0.2, ..Emphasis::default() },
         })
     }
@@ -211,7 +233,7 @@ impl Scene {
     /// The resting place of `dot` in `state`'s cluster at the given radii.
     #[inline]
     pub fn place(&self, dot: usize, state: u16, radii: &[f32]) -> (f32, f32) {
-        let (u, v) = disk(dot, state, self.cfg.seed);
+        let (u, v) = disk(dot, state, self.cfg.seed, &self.circle);
         let c = self.cfg.centres[state as usize];
         let r = radii[state as usize];
         (c[0] + r * u, c[1] + r * v)
@@ -270,97 +292,81 @@ impl Scene {
             let p = self.cfg.centres[idx.state[b - 1] as usize];
             return (p[0], p[1], [0; 4], -1);
         }
-        let transit = self.cfg.transit_minutes;
-        let fade = self.cfg.fade_minutes;
-        let first = idx.start[a] as f64;
-        let mut cur: i32 = -1;
-        let mut leg_from = idx.state[a];
-        let mut leg_to = idx.state[a];
-        let mut depart = first;
-        let mut arrive = first;
-        let mut appear = first;
-        let mut prev_end = end_f(idx.end[a]);
-        let mut entries = 1u32;
-        let mut latest_start = first;
-        let mut moving = true;
-        for i in a..b {
-            let s = idx.start[i] as f64;
-            if s > t {
-                break;
-            }
-            let e = end_f(idx.end[i]);
-            if i > a {
-                let gap = s > prev_end;
-                if gap {
-                    entries += 1;
-                }
-                if moving {
-                    let teleport = gap && s - prev_end.max(arrive) >= fade;
-                    let d = if teleport { s } else { s.max(arrive) };
-                    if d > t {
-                        moving = false;
-                    } else {
-                        leg_from = if teleport { idx.state[i] } else { leg_to };
-                        leg_to = idx.state[i];
-                        depart = d;
-                        arrive = if teleport { d } else { d + transit };
-                        if teleport {
-                            appear = s;
-                        }
-                    }
-                }
-            }
-            latest_start = s;
-            if t < e {
-                cur = idx.state[i] as i32;
-            }
-            prev_end = e;
+        // The last spell begun by `t`: the only one that can hold `t` (spells never overlap).
+        let mut i = a;
+        while i + 1 < b && idx.start[i + 1] as f64 <= t {
+            i += 1;
         }
+        let e_i = end_f(idx.end[i]);
+        let cur: i32 = if t < e_i { idx.state[i] as i32 } else { -1 };
+        // The leg the dot is on: it can lag behind rapid steps, so step back to the latest
+        // leg that has set off.
+        let mut k = i;
+        while k > a && self.depart(k) > t {
+            k -= 1;
+        }
+        let arrive = self.arrive[k] as f64;
+        let (tx, ty) = self.place(c, idx.state[k], radii);
+        let (x, y) = if t >= arrive {
+            (tx, ty)
+        } else {
+            let depart = self.depart(k);
+            let u = ease((((t - depart) / (arrive - depart)) as f32).clamp(0.0, 1.0));
+            let (fx, fy) = self.place(c, idx.state[k - 1], radii);
+            (fx + (tx - fx) * u, fy + (ty - fy) * u)
+        };
         // Opacity: fade in after (re)appearing, fade out after leaving.
-        let mut fade_k: f64 = 1.0;
-        if fade > 0.0 {
-            fade_k = ((t - appear) / fade).min(1.0);
+        let mut fade_k = 1.0f64;
+        if self.inv_fade > 0.0 {
+            let mut p = k;
+            while p > a && self.flags[p] & APPEAR == 0 {
+                p -= 1;
+            }
+            fade_k = (t - idx.start[p] as f64) * self.inv_fade;
             if cur < 0 {
-                let leave = prev_end.max(arrive);
+                let leave = e_i.max(self.arrive[i] as f64);
                 if t > leave {
-                    fade_k = fade_k.min(1.0 - (t - leave) / fade);
+                    fade_k = fade_k.min(1.0 - (t - leave) * self.inv_fade);
                 }
             }
-        } else if cur < 0 && t > prev_end.max(arrive) {
+        } else if cur < 0 && t > e_i.max(self.arrive[i] as f64) {
             fade_k = 0.0;
         }
         let fade_k = fade_k.clamp(0.0, 1.0) as f32;
-        // Position: at rest, or travelling between clusters with easing.
-        let (tx, ty) = self.place(c, leg_to, radii);
-        let (x, y) = if t >= arrive || arrive <= depart {
-            (tx, ty)
-        } else {
-            let u = ease((((t - depart) / (arrive - depart)) as f32).clamp(0.0, 1.0));
-            let (fx, fy) = self.place(c, leg_from, radii);
-            (fx + (tx - fx) * u, fy + (ty - fy) * u)
-        };
         // Colour.
         let lut = &self.cfg.lut;
-        let day = MINUTES_PER_DAY as f64;
+        const PER_DAY: f64 = 1.0 / MINUTES_PER_DAY as f64;
         let entry = match self.cfg.colour {
-            ColourBy::TimeInCare { lo, hi } => lut_index(((t - first) / day) as f32, lo, hi, lut.len()),
-            ColourBy::TimeInState { lo, hi } => lut_index(((t - latest_start) / day) as f32, lo, hi, lut.len()),
-            ColourBy::Entries { lo, hi } => lut_index(entries as f32, lo, hi, lut.len()),
+            ColourBy::TimeInCare { lo, hi } => lut_index(((t - idx.start[a] as f64) * PER_DAY) as f32, lo, hi, lut.len()),
+            ColourBy::TimeInState { lo, hi } => lut_index(((t - idx.start[i] as f64) * PER_DAY) as f32, lo, hi, lut.len()),
+            ColourBy::Entries { lo, hi } => lut_index((self.flags[i] & ENTRIES) as f32, lo, hi, lut.len()),
             ColourBy::Category => self.cfg.categories[c] as usize % lut.len(),
         };
         let mut rgba = lut[entry];
-        let mut k = fade_k * self.cfg.alpha as f32 / 255.0;
+        let mut k_alpha = fade_k * self.cfg.alpha as f32 * (1.0 / 255.0);
         let em = &self.emphasis;
         if !em.visible.is_empty() && !em.visible[c] {
-            k = 0.0;
+            k_alpha = 0.0;
         }
         if let Some(h) = em.highlight {
             if cur != h as i32 {
-                k *= em.dim;
+                k_alpha *= em.dim;
             }
         }
-        rgba[3] = (rgba[3] as f32 * k).round() as u8;
+        rgba[3] = (rgba[3] as f32 * k_alpha + 0.5) as u8;
         (x, y, rgba, cur)
+    }
+
+    /// When the leg into spell `k` sets off (the spell's start, or later if the dot is
+    /// still travelling the previous leg).
+    #[inline]
+    fn depart(&self, k: usize) -> f64 {
+        let s = self.index.start[k] as f64;
+        if self.flags[k] & APPEAR != 0 {
+            s
+        } else {
+            s.max(self.arrive[k - 1] as f64)
+        }
     }
 
     /// Bytes a frame reads and writes (for the bandwidth bound): the index parts it touches
@@ -372,7 +378,8 @@ impl Scene {
             .map(|c| {
                 let visible = t >= self.from[c] as f64 && (self.until[c] == OPEN || t < self.until[c] as f64);
                 if visible {
-                    (idx.offsets[c + 1] - idx.offsets[c]) as u64 * 10
+                    // start, end, state, arrive, flags of the child's spells
+                    (idx.offsets[c + 1] - idx.offsets[c]) as u64 * 16
                 } else {
                     2
                 }
@@ -386,7 +393,7 @@ impl Scene {
 #[inline]
 fn lut_index(v: f32, lo: f32, hi: f32, n: usize) -> usize {
     let u = if hi > lo { ((v - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.0 };
-    ((u * (n - 1) as f32).round() as usize).min(n - 1)
+    ((u * (n - 1) as f32 + 0.5) as usize).min(n - 1)
 }
 
 /// The crowd spacing, shrunk so that at their fullest no two clusters overlap.
@@ -406,36 +413,88 @@ fn crowd_spacing(cfg: &SceneConfig, max: &[u32]) -> f32 {
     k.max(1e-9)
 }
 
-/// Per dot: the time it first shows, and the time it has fully faded after its last spell.
-fn visible_bounds(index: &Index, cfg: &SceneConfig) -> (Vec<Minute>, Vec<Minute>) {
-    let n = index.n_children();
-    let mut from = vec![0; n];
-    let mut until = vec![0; n];
-    from.par_iter_mut()
-        .zip(until.par_iter_mut())
-        .enumerate()
-        .for_each(|(c, (f, u))| {
-            let r = index.spells(c);
-            *f = index.start[r.start];
-            let last = r.end - 1;
-            if index.end[last] == OPEN {
-                *u = OPEN;
-                return;
+/// The travel schedule, replayed once per scene: when each dot arrives in each cluster.
+struct Schedule {
+    from: Vec<Minute>,
+    until: Vec<Minute>,
+    arrive: Vec<Minute>,
+    flags: Vec<u16>,
+}
+
+fn to_minute(v: f64) -> Minute {
+    if v >= (OPEN - 1) as f64 {
+        OPEN - 1
+    } else {
+        v.ceil() as Minute
+    }
+}
+
+impl Schedule {
+    /// A leg sets off when its spell starts, or when the dot reaches the previous cluster if
+    /// later (so a same-day step is still seen passing through its cluster), and takes the
+    /// transit time. After a gap longer than the fade, the dot reappears in place instead.
+    fn replay(index: &Index, cfg: &SceneConfig) -> Schedule {
+        let n = index.n_children();
+        let mut from = vec![0; n];
+        let mut until = vec![0; n];
+        let mut arrive = vec![0; index.n_spells()];
+        let mut flags = vec![0u16; index.n_spells()];
+        // Children are independent: split the spell arrays at child boundaries per chunk.
+        let chunk = 1 << 14;
+        let mut jobs = Vec::new();
+        {
+            let (mut fr, mut un, mut ar, mut fl) = (&mut from[..], &mut until[..], &mut arrive[..], &mut flags[..]);
+            let mut c0 = 0;
+            while c0 < n {
+                let c1 = (c0 + chunk).min(n);
+                let spells = (index.offsets[c1] - index.offsets[c0]) as usize;
+                let (f1, f2) = fr.split_at_mut(c1 - c0);
+                let (u1, u2) = un.split_at_mut(c1 - c0);
+                let (a1, a2) = ar.split_at_mut(spells);
+                let (g1, g2) = fl.split_at_mut(spells);
+                jobs.push((c0, c1, f1, u1, a1, g1));
+                (fr, un, ar, fl) = (f2, u2, a2, g2);
+                c0 = c1;
             }
-            // Replay the travel schedule: the dot can lag behind rapid same-day steps.
-            let mut arrive = index.start[r.start] as f64;
-            let mut prev_end = index.end[r.start] as f64;
-            for i in r.start + 1..r.end {
-                let s = index.start[i] as f64;
-                let gap = s > prev_end;
-                let teleport = gap && s - prev_end.max(arrive) >= cfg.fade_minutes;
-                arrive = if teleport { s } else { s.max(arrive) + cfg.transit_minutes };
-                prev_end = index.end[i] as f64;
+        }
+        jobs.into_par_iter().for_each(|(c0, c1, fr, un, ar, fl)| {
+            let base = index.offsets[c0] as usize;
+            for c in c0..c1 {
+                let r = index.spells(c);
+                fr[c - c0] = index.start[r.start];
+                let mut arrive = index.start[r.start] as f64;
+                let mut prev_end = end_f(index.end[r.start]);
+                let mut entries: u16 = 1;
+                ar[r.start - base] = index.start[r.start];
+                fl[r.start - base] = APPEAR | 1;
+                for i in r.start + 1..r.end {
+                    let s = index.start[i] as f64;
+                    let gap = s > prev_end;
+                    if gap {
+                        entries = (entries + 1).min(ENTRIES);
+                    }
+                    let teleport = gap && s - prev_end.max(arrive) >= cfg.fade_minutes;
+                    arrive = if teleport { s } else { s.max(arrive) + cfg.transit_minutes };
+                    ar[i - base] = to_minute(arrive);
+                    // keep the replayed times and the stored (rounded-up) ones identical
+                    arrive = ar[i - base] as f64;
+                    fl[i - base] = entries | if teleport { APPEAR } else { 0 };
+                    prev_end = end_f(index.end[i]);
+                }
+                un[c - c0] = if prev_end.is_infinite() {
+                    OPEN
+                } else {
+                    to_minute(prev_end.max(arrive) + cfg.fade_minutes + 1.0)
+                };
             }
-            let gone = (prev_end.max(arrive) + cfg.fade_minutes).ceil() + 1.0;
-            *u = if gone >= (OPEN - 1) as f64 { OPEN - 1 } else { gone as Minute };
         });
-    (from, until)
+        Schedule {
+            from,
+            until,
+            arrive,
+            flags,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["ParsedDates", "parse_dates", "days_from_civil", "civil_from_days", "NULL_DAY"]
+__all__ = [
+    "NULL_DAY",
+    "ParsedDates",
+    "arrow_to_days",
+    "civil_from_days",
+    "days_from_civil",
+    "days_to_arrow",
+    "format_ddmmyyyy",
+    "parse_dates",
+]
 
 #: Sentinel day number for "no date" in int32 day arrays.
 NULL_DAY = np.iinfo(np.int32).max
@@ -109,6 +118,16 @@ def parse_dates(col: pa.Array | pa.ChunkedArray) -> ParsedDates:
     """Parse a string column of dates as written in return files."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if pa.types.is_dictionary(col.type):  # parse the distinct values only
+        d = parse_dates(col.dictionary)
+        idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        k = np.where(idx >= 0, idx, len(d.days))
+        return ParsedDates(
+            np.r_[d.days, NULL_DAY].astype(np.int32)[k],
+            np.r_[d.blank, True][k],
+            np.r_[d.invalid, False][k],
+            np.r_[d.two_digit_year, False][k],
+        )
     if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
         d32 = col.cast(pa.date32())
         days = d32.cast(pa.int32()).fill_null(NULL_DAY).to_numpy(zero_copy_only=False)

@@ -64,6 +64,8 @@ TABLES: tuple[TableSpec, ...] = (
 )
 SPEC = {t.name: t for t in TABLES}
 
+_DICT = pa.dictionary(pa.int32(), pa.string())
+
 _NAME_HINTS = (
     ("episode", "episodes"),
     ("header", "header"),
@@ -210,13 +212,16 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
     raw_names = next(iter(__import__("csv").reader([head])), [])
     f.names = [n.strip().strip('"').strip().upper() for n in raw_names]
     body = data[f.header_len :]
-    nrows = _count_data_lines(body)
+
+    def nrows_() -> int:
+        return _count_data_lines(body)
+
     if len(f.names) <= 1:
         for d, dn in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if d in head:
                 spec = classify(n.strip().upper() for n in head.split(d))
                 f.spec = spec
-                _fail(report, f, "wrong_delimiter", f"{dn}-separated; save it as comma-separated CSV", line=1, rows=nrows)
+                _fail(report, f, "wrong_delimiter", f"{dn}-separated; save it as comma-separated CSV", line=1, rows=nrows_())
                 return False
     spec = classify(f.names)
     hint = _name_hint(f.path)
@@ -224,9 +229,9 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
         if hint is not None and SPEC[hint].required:
             f.spec = SPEC[hint]
             missing = [c for c in SPEC[hint].required if c not in f.names]
-            _fail(report, f, "missing_column", f"{hint} needs {', '.join(missing)}", field=",".join(missing), line=1, rows=nrows)
+            _fail(report, f, "missing_column", f"{hint} needs {', '.join(missing)}", field=",".join(missing), line=1, rows=nrows_())
         else:
-            _fail(report, f, "unknown_table", f"columns {', '.join(f.names[:8])} match no SSDA903 table", line=1, rows=nrows)
+            _fail(report, f, "unknown_table", f"columns {', '.join(f.names[:8])} match no SSDA903 table", line=1, rows=nrows_())
         return False
     f.spec = spec
     if hint is not None and hint != spec.name:
@@ -236,14 +241,14 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
         return False
     missing = [c for c in spec.required if c not in f.names]
     if missing:
-        _fail(report, f, "missing_column", f"{spec.name} needs {', '.join(missing)}", field=",".join(missing), line=1, rows=nrows)
+        _fail(report, f, "missing_column", f"{spec.name} needs {', '.join(missing)}", field=",".join(missing), line=1, rows=nrows_())
         return False
     return True
 
 
 def _read_options(names: list[str], spec: TableSpec, serial: bool, bad: list[int] | None):
     include = [c for c in dict.fromkeys(names) if c in spec.keep or c in ("LA", "YEAR")]
-    ro = pacsv.ReadOptions(column_names=names, use_threads=not serial, block_size=1 << 22)
+    ro = pacsv.ReadOptions(column_names=names, use_threads=not serial, block_size=1 << 20)
 
     def handler(row: pacsv.InvalidRow) -> str:
         if bad is not None:
@@ -252,6 +257,8 @@ def _read_options(names: list[str], spec: TableSpec, serial: bool, bad: list[int
 
     po = pacsv.ParseOptions(invalid_row_handler=handler)
     co = pacsv.ConvertOptions(
+        # all strings (codes and dates are dictionary-encoded later, which
+        # measured faster than dictionary columns in the CSV reader)
         column_types={c: pa.string() for c in names},
         include_columns=include,
         strings_can_be_null=True,
@@ -274,7 +281,10 @@ def _parse_group(files: list[_File], report: ValidationReport) -> list[pa.Table]
             if b and not b.endswith(b"\n"):
                 b += b"\n"
             bodies.append(b)
-            ln = _line_numbers(b, 2)
+            if b"\n\n" in b or b"\n\r\n" in b or b.startswith((b"\n", b"\r\n")):
+                ln = _line_numbers(b, 2)  # blank lines: skip them in the numbering
+            else:
+                ln = np.arange(2, b.count(b"\n") + 2, dtype=np.int64)
             lines.append(ln)
             counts.append(len(ln))
         bad: list[int] = []
@@ -327,10 +337,10 @@ def _add_meta(t: pa.Table, local: np.ndarray, lines: np.ndarray, files: list[_Fi
     la = la_by.take(pa.array(local, pa.int64()))
     yr = np.array([f.year if f.year is not None else -1 for f in files], dtype=np.int32)[local]
     if "LA" in t.column_names:
-        la = pc.coalesce(pc.utf8_trim_whitespace(t.column("LA")), la)
+        la = pc.coalesce(pc.utf8_trim_whitespace(t.column("LA").cast(pa.string())), la)
         t = t.drop_columns(["LA"])
     if "YEAR" in t.column_names:
-        yc = _year_column(t.column("YEAR"))
+        yc = _year_column(t.column("YEAR").cast(pa.string()))
         yr = np.where(yc > 0, yc, yr)
         t = t.drop_columns(["YEAR"])
     t = t.append_column("_file", pa.array(fid, pa.int32()))
@@ -434,6 +444,8 @@ def read_903_files(
             for c in spec.keep:
                 if c not in t.column_names:
                     t = t.append_column(c, pa.nulls(t.num_rows, pa.string()))
+                if t.column(c).type != pa.string():
+                    t = t.set_column(t.column_names.index(c), c, t.column(c).cast(pa.string()))
             norm.append(t.select([*spec.keep, "_file", "_line", "_la", "_year"]))
         out[name] = pa.concat_tables(norm).combine_chunks() if len(norm) > 1 else norm[0]
     return out, len(report.failed_files)

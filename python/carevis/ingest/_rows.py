@@ -41,9 +41,13 @@ class Rows:
         self.ln = np.asarray(table.column("_line").to_numpy(), dtype=np.int64)
         self.alive = np.ones(self.n, dtype=bool)
         self.rejected: list[tuple[np.ndarray, str]] = []
+        self._cols: dict[tuple[str, bool], pa.Array] = {}
 
     def col(self, name: str, upper: bool = True) -> pa.Array:
-        return clean(self.t.column(name), upper)
+        k = (name, upper)
+        if k not in self._cols:
+            self._cols[k] = clean(self.t.column(name), upper)
+        return self._cols[k]
 
     def reject(self, mask: np.ndarray, rule: str, field: str = "", value: pa.Array | None = None, detail: str = "") -> np.ndarray:
         m = mask & self.alive
@@ -74,8 +78,62 @@ class Rows:
         idx = np.concatenate([i for i, _ in self.rejected])
         rules = np.concatenate([np.full(len(i), r, dtype=object) for i, r in self.rejected])
         t = self.t.take(pa.array(idx))
+        for i, f in enumerate(t.schema):
+            if pa.types.is_dictionary(f.type):
+                t = t.set_column(i, f.name, t.column(i).cast(pa.string()))
         fa = pa.array(files, pa.string())
         t = t.append_column("file", fa.take(t.column("_file").cast(pa.int64())))
         t = t.append_column("rule", pa.array(rules, pa.string()))
         t = t.append_column("table", pa.array([self.name] * len(idx), pa.string()))
         return t.drop_columns(["_file"]).rename_columns([("line" if c == "_line" else c) for c in t.drop_columns(["_file"]).column_names])
+
+
+class Codes:
+    """A string column as a small dictionary of cleaned values plus an int index (-1 = null).
+
+    String work (trim, upper-case, code look-ups, date parsing) runs on the
+    dictionary, which holds a few thousand distinct values however many rows.
+    """
+
+    def __init__(self, col: pa.Array | pa.ChunkedArray, upper: bool = True) -> None:
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if not pa.types.is_dictionary(col.type):
+            col = pc.dictionary_encode(col)
+        self.raw = col
+        cleaned = clean(col.dictionary.cast(pa.string()), upper)
+        enc = pc.dictionary_encode(cleaned)
+        canon = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        self.values: pa.Array = enc.dictionary
+        idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        canon = np.r_[canon, -1]
+        self.idx = canon[np.where(idx >= 0, idx, len(canon) - 1)]
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    @property
+    def null(self) -> np.ndarray:
+        return self.idx < 0
+
+    def isin(self, values: object) -> np.ndarray:
+        vs = pa.array(sorted(values), pa.string()) if not isinstance(values, pa.Array) else values  # type: ignore[call-overload]
+        m = np.asarray(pc.is_in(self.values, value_set=vs).to_numpy(zero_copy_only=False), dtype=bool)
+        return np.r_[m, False][self.idx]
+
+    def equals(self, value: str) -> np.ndarray:
+        m = np.asarray(pc.equal(self.values, value).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+        return np.r_[m, False][self.idx]
+
+    def set_null(self, mask: np.ndarray) -> None:
+        self.idx = np.where(mask, -1, self.idx)
+
+    def take(self, rows: np.ndarray | None = None) -> pa.Array:
+        """Cleaned strings (of the given rows)."""
+        idx = self.idx if rows is None else self.idx[rows]
+        return self.values.take(pa.array(np.maximum(idx, 0), mask=idx < 0)) if len(self.values) else pa.nulls(len(idx), pa.string())
+
+    def map_to(self, table: dict[str, int], default: int) -> np.ndarray:
+        """Per-row integers through a {value: int} table (default for null/unknown)."""
+        look = np.array([table.get(v, default) for v in self.values.to_pylist()] + [default], dtype=np.int64)
+        return look[self.idx]

@@ -57,7 +57,10 @@ def stitch(
     raw_dec: pa.Array,
 ) -> Stitched:
     alive = np.flatnonzero(ep.alive)
-    order = alive[np.lexsort((ep.ln[alive], ep.fi[alive], year[alive], decom[alive], key[alive]))]
+    # sort by (child, start, year), keeping file/line order among equals (stable)
+    from .ssda903 import _pack
+
+    order = alive[np.argsort(_pack(key[alive], decom[alive], year[alive]), kind="stable")]
     # within (key, decom) groups the last row is the latest submission: make it the leader
     k = key[order]
     s = decom[order]
@@ -77,7 +80,7 @@ def stitch(
         sup[order[follower & ~same & other_year]] = True
         conf = np.zeros(ep.n, bool)
         conf[order[follower & ~same & ~other_year]] = True
-        child = ep.col("CHILD", upper=False)
+        child = ep.t.column("CHILD").combine_chunks()
         ep.reject(dup, "duplicate_episode", "CHILD", child)
         ep.reject(sup, "superseded_episode", "DECOM", ep.t.column("DECOM").combine_chunks(), detail="a later return has this episode")
         ep.reject(conf, "duplicate_start", "DECOM", ep.t.column("DECOM").combine_chunks(), detail="kept the last row")

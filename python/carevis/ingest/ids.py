@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from carevis.errors import ConfigError
 
-__all__ = ["HASH_HEX_CHARS", "child_ids", "hash_one"]
+__all__ = ["HASH_HEX_CHARS", "child_ids", "child_keys", "hash_one"]
 
 HASH_HEX_CHARS = 16
 UNKNOWN_LA = "unknown"
@@ -35,24 +35,44 @@ def hash_one(la: str, child: str, hash_key: str | bytes) -> str:
     return mac.hexdigest()[:HASH_HEX_CHARS]
 
 
-def child_ids(
+def child_keys(
     la: pa.Array, child: pa.Array, hash_key: str | bytes | None
 ) -> tuple[pa.Array, np.ndarray]:
-    """Unique ids per (la, child) and integer codes (equal codes = same child)."""
-    la = pc.fill_null(la, UNKNOWN_LA)
-    raw = pc.binary_join_element_wise(la, pc.fill_null(pc.utf8_trim_whitespace(child), ""), "-")
-    enc = pc.dictionary_encode(raw)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
+    """(ids of the distinct children, per-row codes into them); equal codes = same child.
+
+    Strings are hashed once per distinct value (dictionary encoding); ids are
+    built and HMAC-ed once per distinct (council, child) pair.
+    """
+    from ._rows import Codes
+
+    la_c = Codes(pc.fill_null(la, UNKNOWN_LA), upper=False)
+    ch_c = Codes(child, upper=False)
+    nla = len(la_c.values) + 1
+    combined = (np.maximum(ch_c.idx, -1) + 1) * nla + (la_c.idx + 1)
+    enc = pc.dictionary_encode(pa.array(combined, pa.int64()))
     codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    dictionary = enc.dictionary
+    uniq = np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=np.int64)
+    u_child = uniq // nla - 1
+    u_la = uniq % nla - 1
+    la_s = la_c.values.take(pa.array(np.maximum(u_la, 0))) if len(la_c.values) else pa.array([UNKNOWN_LA] * len(uniq))
+    la_s = pc.if_else(pa.array(u_la < 0), pa.scalar(UNKNOWN_LA), la_s)
+    ch_s = ch_c.values.take(pa.array(np.maximum(u_child, 0))) if len(ch_c.values) else pa.array([""] * len(uniq))
+    ch_s = pc.if_else(pa.array(u_child < 0), pa.scalar(""), ch_s)
+    raw = pc.binary_join_element_wise(la_s, ch_s, "-")
     if hash_key is None:
         return raw, codes
     base = hmac.new(_key_bytes(hash_key), digestmod=hashlib.sha256)
     out = []
-    for s in dictionary.to_pylist():  # one HMAC per distinct child, not per row
+    for s in raw.to_pylist():  # one HMAC per distinct child, not per row
         h = base.copy()
         h.update(s.encode())
         out.append(h.hexdigest()[:HASH_HEX_CHARS])
-    hashed = pa.array(out, pa.string()).take(pa.array(codes))
-    return hashed, codes
+    return pa.array(out, pa.string()), codes
+
+
+def child_ids(
+    la: pa.Array, child: pa.Array, hash_key: str | bytes | None
+) -> tuple[pa.Array, np.ndarray]:
+    """Per-row ids for (la, child) and integer codes (equal codes = same child)."""
+    uniq, codes = child_keys(la, child, hash_key)
+    return uniq.take(pa.array(codes)), codes

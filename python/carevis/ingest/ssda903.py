@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _stitch
-from ._dates import NULL_DAY, civil_from_days, days_from_civil, days_to_arrow, parse_dates
+from ._dates import NULL_DAY, arrow_to_days, civil_from_days, days_from_civil, days_to_arrow, parse_dates
 from ._files import expand_paths, read_903_files
-from ._rows import Rows, clean, codes_of
-from .ids import UNKNOWN_LA, child_ids
+from ._rows import Codes, Rows, codes_of
+from .ids import UNKNOWN_LA, child_keys
 from .report import IngestResult, ValidationReport, write_csv_atomic
 from .schema import Mapping, load_codes, load_mapping, make_journey_table, state_index, state_labels
 
@@ -126,13 +126,27 @@ def _fill_la(r: Rows) -> pa.Array:
     return la
 
 
+def _blank(col: pa.Array) -> np.ndarray:
+    """Null or whitespace-only, per row (decided on the distinct values)."""
+    c = Codes(col, upper=False)
+    return c.null
+
+
 def _year_end(year: np.ndarray) -> np.ndarray:
+    """31 March of each collection year (NULL_DAY where unknown), via the distinct years."""
     y = np.asarray(year, dtype=np.int64)
-    return np.where(y > 0, days_from_civil(y, np.full_like(y, 3), np.full_like(y, 31)), NULL_DAY).astype(np.int64)
+    if not len(y):
+        return y
+    lo, hi = int(y.min()), int(y.max())
+    u = np.arange(lo, hi + 1)
+    ye = np.where(u > 0, days_from_civil(u, np.full_like(u, 3), np.full_like(u, 31)), NULL_DAY)
+    return ye[y - lo].astype(np.int64)
 
 
 def _date_col(r: Rows, name: str, *, required: bool, reject_invalid: bool) -> np.ndarray:
     raw = r.t.column(name).combine_chunks()
+    if not pa.types.is_dictionary(raw.type):
+        raw = pc.dictionary_encode(raw)  # a few thousand distinct dates: parse those
     p = parse_dates(raw)
     if required:
         r.reject(p.blank, "missing_value", name)
@@ -144,16 +158,34 @@ def _date_col(r: Rows, name: str, *, required: bool, reject_invalid: bool) -> np
     return p.days.astype(np.int64)
 
 
-def _check_codes(r: Rows, name: str, valid: Iterable[str], *, detail: str = "set to blank") -> tuple[pa.Array, np.ndarray]:
-    c = r.col(name)
-    bad = np.asarray(
-        pc.and_(pc.is_valid(c), pc.invert(pc.is_in(c, value_set=pa.array(sorted(valid), pa.string())))).to_numpy(zero_copy_only=False),
-        dtype=bool,
-    )
-    m = r.repair(bad, "invalid_code", name, r.t.column(name).combine_chunks(), detail=detail)
+def _check(r: Rows, name: str, valid: Iterable[str], *, detail: str = "set to blank") -> tuple[Codes, np.ndarray]:
+    """Codes of a column; values not in `valid` are reported and set to null."""
+    c = Codes(r.t.column(name))
+    bad = ~c.null & ~c.isin(valid)
+    m = r.repair(bad, "invalid_code", name, c.raw, detail=detail)
     if bad.any():
-        c = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), c)
+        c.set_null(bad)
     return c, m
+
+
+def _drop_exact_duplicates(ep: Rows, key: np.ndarray, cols: list[np.ndarray]) -> None:
+    """Rows equal in every episode field to a later row (e.g. repeated next year): rejected."""
+    alive = np.flatnonzero(ep.alive)
+    if len(alive) < 2:
+        return
+    h = key[alive].astype(np.uint64)
+    for c in cols:
+        h = h * np.uint64(0x9E3779B97F4A7C15) + (c[alive] + 1).astype(np.uint64)
+    order = alive[np.argsort(h, kind="stable")]  # stable: file order kept within equal hashes
+    hs = np.sort(h, kind="stable")
+    same = hs[1:] == hs[:-1]
+    same &= key[order[1:]] == key[order[:-1]]
+    for c in cols:  # exact check, not just the hash
+        same &= c[order[1:]] == c[order[:-1]]
+    dup = np.zeros(ep.n, dtype=bool)
+    dup[order[:-1][same]] = True  # keep the last (latest file) of each run
+    if dup.any():
+        ep.reject(dup, "duplicate_episode", "CHILD", ep.t.column("CHILD").combine_chunks(), detail="kept the later copy")
 
 
 def build_journeys(
@@ -180,51 +212,55 @@ def build_journeys(
     ep = Rows("episodes", ep_t, report)
     others = {k: Rows(k, v, report) for k, v in tables.items() if k != "episodes"}
 
-    # -- episodes: row rules ------------------------------------------------
+    # -- ids for every table at once, so codes agree across tables ----------
     ep_la = _fill_la(ep)
-    child = ep.col("CHILD", upper=False)
-    ep.reject(np.asarray(child.is_null().to_numpy(zero_copy_only=False), dtype=bool), "missing_value", "CHILD")
+    others_la = {k: _fill_la(r) for k, r in others.items()}
+    child = ep.t.column("CHILD").combine_chunks()
+    all_la = pa.concat_arrays([ep_la] + [others_la[k] for k in others])
+    all_child = pa.concat_arrays([child] + [r.t.column("CHILD").combine_chunks() for r in others.values()])
+    uniq_ids, keys = child_keys(all_la, all_child, hash_key)
+    ep_key = keys[: ep.n]
+    child_blank = _blank(child)
+
+    # -- episodes: row rules ------------------------------------------------
+    ep.reject(child_blank, "missing_value", "CHILD")
+    ls = Codes(ep.t.column("LS"))
+    place = Codes(ep.t.column("PLACE"))
+    rec = Codes(ep.t.column("REC"))
+    rne = Codes(ep.t.column("RNE"))
+    cin = Codes(ep.t.column("CIN"))
+    prov = Codes(ep.t.column("PLACE_PROVIDER"))
+
     decom = _date_col(ep, "DECOM", required=True, reject_invalid=True)
     dec = _date_col(ep, "DEC", required=False, reject_invalid=True)
-    ep.reject((dec != NULL_DAY) & (decom != NULL_DAY) & (dec < decom), "end_before_start", "DEC", ep.t.column("DEC").combine_chunks())
+    raw_dec_a = ep.t.column("DEC").combine_chunks()
+    ep.reject((dec != NULL_DAY) & (decom != NULL_DAY) & (dec < decom), "end_before_start", "DEC", raw_dec_a)
     year = np.asarray(ep.t.column("_year").to_numpy(), dtype=np.int64).copy()
     if (year <= 0).any():
         _infer_years(ep, year, decom, dec)
     ye = _year_end(year)
     ep.reject((decom > ye) & (year > 0), "start_after_year_end", "DECOM", ep.t.column("DECOM").combine_chunks())
-    rec = ep.col("REC")
-    late = ep.repair((dec != NULL_DAY) & (dec > ye) & (year > 0), "end_after_year_end", "DEC", ep.t.column("DEC").combine_chunks())
+    late = ep.repair((dec != NULL_DAY) & (dec > ye) & (year > 0), "end_after_year_end", "DEC", raw_dec_a)
     dec = np.where(late, NULL_DAY, dec)
+    rec_blank_orig = rec.null & ~late
     if late.any():
-        rec = pc.if_else(pa.array(late), pa.scalar(None, pa.string()), rec)
-    ls = ep.col("LS")
+        rec.set_null(late)
     if not include_short_breaks and mp.short_break_ls:
-        sb = np.asarray(pc.is_in(ls, value_set=pa.array(sorted(mp.short_break_ls))).to_numpy(zero_copy_only=False), dtype=bool)
-        ep.reject(sb, "short_break", "LS", ls)
-    ls, _ = _check_codes(ep, "LS", codes.get("LS", frozenset()) | mp.short_break_ls)
-    rne, _ = _check_codes(ep, "RNE", codes.get("RNE", frozenset()))
-    cin, _ = _check_codes(ep, "CIN", codes.get("CIN", frozenset()))
-    place = ep.col("PLACE")
-    place_blank = np.asarray(place.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    ep.repair(place_blank, "missing_value", "PLACE", detail="placed in 'Other placement'")
-    place, _ = _check_codes(ep, "PLACE", mp.place.keys(), detail="placed in 'Other placement'")
-    rec_in = rec
-    rec, rec_bad = _check_codes(ep, "REC", mp.rec.keys(), detail="reason unknown: 'Other exit'")
-    rec_blank_orig = np.asarray(rec_in.is_null().to_numpy(zero_copy_only=False), dtype=bool) & ~late
-
-    # -- ids for every table at once, so codes agree across tables ----------
-    others_la = {k: _fill_la(r) for k, r in others.items()}
-    all_la = pa.concat_arrays([ep_la] + [others_la[k] for k in others])
-    all_child = pa.concat_arrays([child] + [r.col("CHILD", upper=False) for r in others.values()])
-    ids, keys = child_ids(all_la, all_child, hash_key)
-    ep_key = keys[: ep.n]
+        ep.reject(ls.isin(mp.short_break_ls), "short_break", "LS", ls.raw)
+    ls, _ = _check(ep, "LS", codes.get("LS", frozenset()) | mp.short_break_ls)
+    rne, _ = _check(ep, "RNE", codes.get("RNE", frozenset()))
+    cin, _ = _check(ep, "CIN", codes.get("CIN", frozenset()))
+    ep.repair(place.null, "missing_value", "PLACE", detail="placed in 'Other placement'")
+    place, _ = _check(ep, "PLACE", mp.place.keys(), detail="placed in 'Other placement'")
+    rec_late = rec.idx.copy()
+    rec, rec_bad = _check(ep, "REC", mp.rec.keys(), detail="reason unknown: 'Other exit'")
+    rec.set_null(rec_late < 0)
 
     # -- stitch ---------------------------------------------------------------
     la_codes = codes_of(ep_la)
     la_max = np.full(max(int(la_codes.max()) + 1, 1) if ep.n else 1, -1, dtype=np.int64)
     if ep.n:
         np.maximum.at(la_max, la_codes, year)
-    content = [codes_of(a) for a in (ls, place, rec, rne, cin, ep.col("PLACE_PROVIDER"))]
     st = _stitch.stitch(
         ep,
         key=ep_key,
@@ -233,11 +269,11 @@ def build_journeys(
         year=year,
         year_end=ye,
         la_max_year=la_max[la_codes] if ep.n else year,
-        rec_is_x1=np.asarray(pc.equal(rec, "X1").fill_null(False).to_numpy(zero_copy_only=False), dtype=bool),
-        rec_known=np.asarray(rec.is_valid().to_numpy(zero_copy_only=False), dtype=bool),
+        rec_is_x1=rec.equals("X1"),
+        rec_known=~rec.null,
         rec_blank=rec_blank_orig & ~rec_bad,
-        content=content,
-        raw_dec=ep.t.column("DEC").combine_chunks(),
+        content=[dec, ls.idx, place.idx, rec.idx, rne.idx, cin.idx, prov.idx],
+        raw_dec=raw_dec_a,
     )
     idx = st.idx  # kept episode rows in (child, start) order
 
@@ -245,17 +281,11 @@ def build_journeys(
     labels = state_labels()
     other_place = labels.index("Other placement")
     other_exit = labels.index("Other exit")
-    place_codes = pa.array(list(mp.place.keys()), pa.string())
-    place_states = np.array([labels.index(mp.place[c]) for c in mp.place], dtype=np.int32)
-    pk = place.take(pa.array(idx))
-    pi = np.asarray(pc.index_in(pk, value_set=place_codes).fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    care_state = np.where(pi >= 0, place_states[np.maximum(pi, 0)], other_place).astype(np.int32)
-    rec_codes = [c for c, s in mp.rec.items() if s]
-    rec_states = np.array([labels.index(mp.rec[c]) for c in rec_codes], dtype=np.int32)
-    rec_k = rec.take(pa.array(idx))
+    care_state = place.map_to({c: labels.index(s) for c, s in mp.place.items()}, other_place)[idx].astype(np.int32)
+    rec_table = {c: labels.index(s) for c, s in mp.rec.items() if s}
+    exit_state = np.where(st.rec_unknown, other_exit, rec.map_to(rec_table, other_exit)[idx]).astype(np.int32)
+    rec_k = rec.take(idx)
     rec_k = pc.if_else(pa.array(st.rec_x1), pa.scalar("X1"), pc.if_else(pa.array(st.rec_unknown), pa.scalar(None, pa.string()), rec_k))
-    ri = np.asarray(pc.index_in(rec_k, value_set=pa.array(rec_codes, pa.string())).fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    exit_state = np.where(ri >= 0, rec_states[np.maximum(ri, 0)], other_exit).astype(np.int32)
 
     has_exit = (st.dec != NULL_DAY) & ~st.rec_x1
     exit_end = st.dec + exit_dwell_days
@@ -289,8 +319,10 @@ def build_journeys(
     spell_key = ep_key[src]
 
     # -- per-child attributes ---------------------------------------------------
-    kept_children = np.unique(ep_key[idx])
     nkeys = int(keys.max()) + 1 if len(keys) else 0
+    has_ep = np.zeros(nkeys + 1, dtype=bool)
+    has_ep[ep_key[idx]] = True
+    kept_children = np.flatnonzero(has_ep)
     attr_row = np.full(nkeys, -1, dtype=np.int64)  # row in the concatenated attribute arrays
     sex_parts: list[pa.Array] = []
     eth_parts: list[pa.Array] = []
@@ -300,21 +332,23 @@ def build_journeys(
     for name, r in others.items():
         rkey = keys[start_off : start_off + r.n]
         start_off += r.n
-        r.reject(np.asarray(r.col("CHILD").is_null().to_numpy(zero_copy_only=False), dtype=bool), "missing_value", "CHILD")
+        r.reject(_blank(r.t.column("CHILD")), "missing_value", "CHILD")
         if name == "placed_for_adoption":
             _date_col(r, "DATE_PLACED", required=True, reject_invalid=True)
-            r.reject(~np.isin(rkey, kept_children), "child_without_episodes", "CHILD", r.col("CHILD", upper=False))
+            r.reject(~has_ep[rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
             continue
-        sex = _sex(r)
+        sex_i = _sex(r)
+        sex = pa.array(np.array(["M", "F", "U"], dtype=object)[sex_i], pa.string())
         dob = _date_col(r, "DOB", required=False, reject_invalid=False)
         if name == "header":
-            eth, _ = _check_codes(r, "ETHNIC", codes.get("ETHNIC", frozenset()))
+            eth_c, _ = _check(r, "ETHNIC", codes.get("ETHNIC", frozenset()))
+            eth = eth_c.take()
             ryear = np.asarray(r.t.column("_year").to_numpy(), dtype=np.int64)
-            lead = _dedup_header(r, rkey, ryear, [codes_of(sex), dob, codes_of(eth)])
+            lead = _dedup_header(r, rkey, ryear, [sex_i, dob, eth_c.idx])
         else:
             eth = pa.nulls(r.n, pa.string())
             lead = r.alive.copy()
-        r.reject(~np.isin(rkey, kept_children), "child_without_episodes", "CHILD", r.col("CHILD", upper=False))
+        r.reject(~has_ep[rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
         use = np.flatnonzero(lead & r.alive)
         use = use[attr_row[rkey[use]] < 0]  # header first, UASC only fills gaps
         _, first = np.unique(rkey[use], return_index=True)
@@ -341,14 +375,13 @@ def build_journeys(
         sex_s = pa.array(np.full(total, "U", dtype=object), pa.string())
         eth_s = pa.nulls(total, pa.string())
         dob_s = np.full(total, NULL_DAY, dtype=np.int64)
-    y, mo, _ = civil_from_days(np.where(dob_s == NULL_DAY, 0, dob_s))
-    bm = np.where(dob_s == NULL_DAY, NULL_DAY, days_from_civil(y, mo, np.ones_like(mo)))
+    bm = arrow_to_days(pc.floor_temporal(days_to_arrow(dob_s.astype(np.int32)), unit="month"))
     open_spell = end >= NULL_DAY
     reason = rec_k.take(pa.array(ep_pos))
     reason = pc.if_else(pa.array(open_spell), none, reason)
 
     cols: dict[str, pa.Array] = {
-        "child_id": ids.take(src_a),  # episode rows come first in the id array
+        "child_id": uniq_ids.take(pa.array(spell_key)),
         "state": pa.DictionaryArray.from_arrays(pa.array(state, pa.int32()), pa.array(labels)),
         "start": days_to_arrow(start.astype(np.int32)),
         "end": days_to_arrow(np.where(open_spell, NULL_DAY, end).astype(np.int32)),
@@ -356,27 +389,27 @@ def build_journeys(
         "sex": sex_s,
         "birth_month": days_to_arrow(bm.astype(np.int32)),
         "ethnicity": eth_s,
-        "placement": pc.if_else(not_exit, place.take(src_a), none),
-        "legal_status": pc.if_else(not_exit, ls.take(src_a), none),
-        "category_of_need": pc.if_else(not_exit, cin.take(src_a), none),
+        "placement": pc.if_else(not_exit, place.take(src), none),
+        "legal_status": pc.if_else(not_exit, ls.take(src), none),
+        "category_of_need": pc.if_else(not_exit, cin.take(src), none),
         "reason_ceased": reason,
     }
     extra: dict[str, pa.Array] = {}
     if keep_birth_date:
         extra["birth_date"] = days_to_arrow(dob_s.astype(np.int32))
     if keep_ids:
-        extra["source_child"] = child.take(src_a)
+        extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a))
     rows = [ep, *others.values()]
     return make_journey_table(cols, extra), rows
 
 
-def _sex(r: Rows) -> pa.Array:
-    s = r.col("SEX")
-    mapped = pc.if_else(pc.equal(s, "1"), "M", pc.if_else(pc.equal(s, "2"), "F", s))
-    ok = pc.is_in(mapped, value_set=pa.array(["M", "F", "U"]))
-    bad = np.asarray(pc.and_(pc.is_valid(s), pc.invert(ok)).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-    r.repair(bad, "invalid_code", "SEX", r.t.column("SEX").combine_chunks(), detail="set to 'U'")
-    return pc.if_else(pc.fill_null(ok, False), mapped, pa.scalar("U"))
+def _sex(r: Rows) -> np.ndarray:
+    """SEX as 0 = M, 1 = F, 2 = U: 1/2 (to 2023-24) and M/F/U (from 2024-25) both read."""
+    c = Codes(r.t.column("SEX"))
+    v = c.map_to({"1": 0, "M": 0, "2": 1, "F": 1, "U": 2}, -1)
+    bad = (v < 0) & ~c.null
+    r.repair(bad, "invalid_code", "SEX", c.raw, detail="set to 'U'")
+    return np.where(v < 0, 2, v)
 
 
 def _dedup_header(r: Rows, key: np.ndarray, year: np.ndarray, content: list[np.ndarray]) -> np.ndarray:
@@ -384,7 +417,8 @@ def _dedup_header(r: Rows, key: np.ndarray, year: np.ndarray, content: list[np.n
     alive = np.flatnonzero(r.alive)
     if not len(alive):
         return r.alive.copy()
-    order = alive[np.lexsort((-r.ln[alive], -r.fi[alive], -year[alive], key[alive]))]
+    order = alive[np.argsort(_pack(key[alive], year[alive]), kind="stable")][::-1]
+    order = order[np.argsort(key[order], kind="stable")]  # per child: latest year, then last row first
     k = key[order]
     first = np.r_[True, k[1:] != k[:-1]]
     leader = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
@@ -398,12 +432,23 @@ def _dedup_header(r: Rows, key: np.ndarray, year: np.ndarray, content: list[np.n
     sup[order[follower & ~same & (year[order] != year[leader])]] = True
     conf = np.zeros(r.n, bool)
     conf[order[follower & ~same & (year[order] == year[leader])]] = True
-    r.reject(dup, "duplicate_header", "CHILD", r.col("CHILD", upper=False))
-    r.reject(sup, "superseded_header", "CHILD", r.col("CHILD", upper=False))
-    r.reject(conf, "conflicting_header", "CHILD", r.col("CHILD", upper=False), detail="kept the last row")
+    r.reject(dup, "duplicate_header", "CHILD", r.t.column("CHILD").combine_chunks())
+    r.reject(sup, "superseded_header", "CHILD", r.t.column("CHILD").combine_chunks())
+    r.reject(conf, "conflicting_header", "CHILD", r.t.column("CHILD").combine_chunks(), detail="kept the last row")
     lead = np.zeros(r.n, bool)
     lead[order[first]] = True
     return lead
+
+
+def _pack(*cols: np.ndarray) -> np.ndarray:
+    """One int64 sort key from small non-negative-ish int columns (lexicographic)."""
+    out = np.zeros(len(cols[0]), dtype=np.int64)
+    for c in cols:
+        c = np.asarray(c, dtype=np.int64)
+        lo = int(c.min()) if len(c) else 0
+        span = (int(c.max()) - lo + 1) if len(c) else 1
+        out = out * span + (c - lo)
+    return out
 
 
 def _infer_years(ep: Rows, year: np.ndarray, decom: np.ndarray, dec: np.ndarray) -> None:

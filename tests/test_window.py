@@ -1,0 +1,371 @@
+"""The window, driven by the events a user would send, read back from the framebuffer.
+Runs for real on EGL surfaceless (Mesa llvmpipe)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import carevis
+
+os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+
+try:  # tests/ is a package here; plain import when it is not
+    from tests.test_gl import BG, make_table
+except ImportError:  # pragma: no cover
+    from test_gl import BG, make_table  # type: ignore[no-redef]
+
+pytestmark = pytest.mark.gl
+
+T0 = "2018-06-30"
+SIZE = (480, 270)
+
+
+@pytest.fixture(scope="module")
+def table() -> pa.Table:
+    return make_table(600, seed=11)
+
+
+@pytest.fixture
+def canvas(table: pa.Table) -> Iterator[Any]:
+    from carevis.window import CarevisCanvas
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table))
+    c = CarevisCanvas(scene, app="egl", size=SIZE, threaded=False, t=T0, dot_radius_px=2.0)
+    yield c
+    c.close()
+
+
+def key(c: Any, name: str, text: str = "") -> None:
+    from vispy.util import keys
+
+    k = getattr(keys, name.upper(), None) if len(name) > 1 else keys.Key(name.upper())
+    c.events.key_press(key=k, text=text)
+    c.events.key_release(key=k, text=text)
+
+
+def click(c: Any, pos: tuple[float, float], **kw: Any) -> None:
+    c.events.mouse_press(pos=pos, button=kw.pop("button", 1), **kw)
+    c.events.mouse_release(pos=pos, button=1)
+
+
+def ink(img: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """How far each pixel is from the background (max over channels)."""
+    return np.abs(img[py, px, :3].astype(int) - np.array(BG[:3])).max(axis=-1)
+
+
+def brute_counts(table: pa.Table, states: list[str], day: str,
+                 keep: np.ndarray | None = None) -> np.ndarray:
+    t = np.datetime64(day, "D")
+    s = table["start"].to_numpy()
+    e = table["end"].to_numpy(zero_copy_only=False)
+    e = np.where(np.isnat(e), np.datetime64("2999-01-01", "D"), e)
+    cur = (s <= t) & (t < e)
+    if keep is not None:
+        cur &= keep
+    lab = np.array(table["state"].to_pylist())
+    return np.array([int(np.sum(lab[cur] == x)) for x in states])
+
+
+def dot_pixels(c: Any, dots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    vp, f = c.viewport, c.frame
+    return (
+        np.floor(f.x[dots] * vp.sx + vp.tx).astype(int),
+        np.floor(f.y[dots] * vp.sy + vp.ty).astype(int),
+    )
+
+
+def test_dots_drawn_where_the_engine_says(canvas: Any) -> None:
+    img = canvas.render()
+    assert img.shape == (SIZE[1], SIZE[0], 4)
+    f = canvas.frame
+    vp = canvas.viewport
+    shown = np.flatnonzero(f.rgba[:, 3] > 0)
+    px, py = dot_pixels(canvas, shown)
+    inside = (px >= 0) & (px < vp.width) & (py >= 0) & (py < vp.height)
+    assert inside.sum() > 100
+    assert (ink(img, px[inside], py[inside]) > 25).mean() > 0.95
+    # midway between two clusters (no dot there, no label): background
+    k, m = canvas.scene.states.index("Referral"), canvas.scene.states.index("Assessment")
+    mx, my = vp.to_pixels(*(canvas.scene.centres[k] + canvas.scene.centres[m]) / 2)
+    assert ink(img, np.array([int(mx) - 30]), np.array([int(my)]))[0] < 4
+
+
+def test_play_pause_step_and_speed(canvas: Any) -> None:
+    m0 = canvas.minutes
+    key(canvas, "space", " ")
+    assert canvas.playing
+    canvas.tick(0.5)
+    assert canvas.minutes == pytest.approx(m0 + 0.5 * canvas.speed * 1440)
+    assert canvas.frame.minutes == pytest.approx(canvas.minutes)
+    key(canvas, "space", " ")
+    assert not canvas.playing
+    m1 = canvas.minutes
+    canvas.tick(1.0)
+    assert canvas.minutes == m1
+    key(canvas, "right")
+    assert canvas.frame.minutes == pytest.approx(m1 + 7 * 1440)
+    key(canvas, "left")
+    key(canvas, "left")
+    assert canvas.frame.minutes == pytest.approx(m1 - 7 * 1440)
+    s = canvas.speed
+    key(canvas, "+", "+")
+    assert canvas.speed == 2 * s
+    key(canvas, "-", "-")
+    key(canvas, "-", "-")
+    assert canvas.speed == s / 2
+    # the date on screen follows (the HUD text)
+    canvas.render()
+    assert canvas.hud.text[0] == f"{canvas.t:%d %B %Y}"
+
+
+def test_threaded_playback_shows_the_worker_frames(table: pa.Table) -> None:
+    from carevis.window import CarevisCanvas
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table))
+    c = CarevisCanvas(scene, app="egl", size=SIZE, threaded=True, t=T0)
+    try:
+        c.play()
+        for _ in range(3):
+            c.tick(0.25)
+            c.wait()
+            c.render()
+        assert c.frame.minutes == pytest.approx(c.minutes)
+        np.testing.assert_array_equal(c.frame.state, scene.frame(c.minutes / 1440).state)
+        assert len(c.timings["engine"]) >= 3
+    finally:
+        c.close()
+
+
+def test_scrub_the_timeline(canvas: Any) -> None:
+    x0, y0, x1, y1 = canvas._timeline_box()
+    lo, hi = canvas.t_range
+    yc = (y0 + y1) / 2
+    canvas.events.mouse_press(pos=(x0 + 0.25 * (x1 - x0), yc), button=1)
+    assert canvas.frame.minutes == pytest.approx(lo + 0.25 * (hi - lo), abs=1440)
+    canvas.events.mouse_move(pos=(x0 + 0.75 * (x1 - x0), yc), button=1)
+    canvas.events.mouse_release(pos=(x0 + 0.75 * (x1 - x0), yc), button=1)
+    want = lo + 0.75 * (hi - lo)
+    assert canvas.frame.minutes == pytest.approx(want, abs=1440)
+    assert canvas.zoom == 1.0 and canvas.centre is None  # scrubbing is not panning
+    img = canvas.render()
+    # the knob (dark) is drawn at 3/4 of the track, the track beyond it is light
+    kx = int(x0 + 0.75 * (x1 - x0))
+    assert img[int(yc), kx, :3].max() < 60
+    assert img[int(yc), int(x1) - 3, :3].min() > 180
+    assert img[int(yc), int(x0) + 3, :3].max() < 120
+
+
+def test_label_counts_equal_brute_force(canvas: Any, table: pa.Table) -> None:
+    for day in (T0, "2019-03-31", "2020-11-02"):
+        canvas.jump_to(day)
+        canvas.render()
+        want = brute_counts(table, canvas.scene.states, day)
+        np.testing.assert_array_equal(canvas.counts(), want)
+        assert list(canvas.labels.text) == [
+            f"{s} {n:,}" for s, n in zip(canvas.scene.states, want)
+        ]
+
+
+def test_hover_shows_name_count_and_median(canvas: Any, table: pa.Table) -> None:
+    k = int(np.argmax(canvas.counts()))
+    vp = canvas.viewport
+    pos = vp.to_pixels(*canvas.scene.centres[k])
+    canvas.events.mouse_move(pos=pos)
+    h = canvas.hover
+    assert h is not None and h["state"] == canvas.scene.states[k]
+    want = brute_counts(table, canvas.scene.states, T0)[k]
+    assert h["count"] == want
+    # median of (t - start of the current spell) over children in state k, in days
+    t = np.datetime64(T0, "D")
+    s = table["start"].to_numpy()
+    e = table["end"].to_numpy(zero_copy_only=False)
+    e = np.where(np.isnat(e), np.datetime64("2999-01-01", "D"), e)
+    lab = np.array(table["state"].to_pylist())
+    cur = (s <= t) & (t < e) & (lab == canvas.scene.states[k])
+    assert h["median_days"] == pytest.approx(float(np.median((t - s[cur]).astype(int))))
+    canvas.render()
+    assert canvas.scene.states[k] in canvas.panel_text.text
+    assert f"{want:,} children now" in canvas.panel_text.text
+    canvas.events.mouse_move(pos=(5, 5))
+    assert canvas.hover is None
+
+
+def test_click_cluster_highlights_it_brighter(canvas: Any) -> None:
+    k = int(np.argmax(canvas.counts()))
+    vp = canvas.viewport
+    click(canvas, vp.to_pixels(*canvas.scene.centres[k]))
+    assert canvas.highlight == k
+    img = canvas.render()
+    f = canvas.frame
+    shown = f.rgba[:, 3] > 0
+    ins, outs = np.flatnonzero(shown & (f.state == k)), np.flatnonzero(shown & (f.state != k))
+    assert len(ins) > 5 and len(outs) > 50
+    bright = ink(img, *dot_pixels(canvas, ins)).mean()
+    dim = ink(img, *dot_pixels(canvas, outs)).mean()
+    assert bright > 2.0 * dim, (bright, dim)
+    # clicking it again clears the highlight
+    click(canvas, vp.to_pixels(*canvas.scene.centres[k]))
+    assert canvas.highlight is None
+    img = canvas.render()
+    assert ink(img, *dot_pixels(canvas, outs)).mean() > 1.5 * dim
+
+
+def test_filter_by_council_and_keys(canvas: Any, table: pa.Table) -> None:
+    la = np.array(canvas.scene.journeys.attribute("la").to_pylist())
+    before = canvas.render()
+    canvas.set_filter(la="Kent")
+    img = canvas.render()
+    f = canvas.frame
+    assert (f.rgba[la != "Kent", 3] == 0).all()
+    assert (f.rgba[(la == "Kent") & (f.state >= 0), 3] > 0).any()
+    keep_rows = np.array(table["la"].to_pylist()) == "Kent"
+    np.testing.assert_array_equal(
+        canvas.counts(), brute_counts(table, canvas.scene.states, T0, keep_rows)
+    )
+    ink_before = (np.abs(before[..., :3].astype(int) - BG[:3]).max(-1) > 30).sum()
+    ink_after = (np.abs(img[..., :3].astype(int) - BG[:3]).max(-1) > 30).sum()
+    assert ink_after < ink_before
+    # keys: L cycles councils (all -> first -> ...), X sex, B age band
+    canvas.set_filter(la=None)
+    key(canvas, "l", "l")
+    assert canvas.filters["la"] == "East Sussex"
+    key(canvas, "x", "x")
+    assert canvas.filters["sex"] == "F"
+    sex = np.array(canvas.scene.journeys.attribute("sex").to_pylist())
+    visible = canvas.frame.rgba[:, 3] > 0
+    assert set(la[visible]) <= {"East Sussex"} and set(sex[visible]) <= {"F"}
+    key(canvas, "r", "r")
+    assert canvas.filters == {"la": None, "sex": None, "age_band": None}
+
+
+def test_zoom_about_pointer_pan_and_reset(canvas: Any) -> None:
+    vp = canvas.viewport
+    pos = (300.0, 100.0)
+    world = vp.to_world(*pos)
+    canvas.events.mouse_wheel(pos=pos, delta=(0, 3))
+    assert canvas.zoom == pytest.approx(1.2**3)
+    vp2 = canvas.viewport
+    assert vp2.to_pixels(*world) == pytest.approx(pos, abs=1e-3)
+    # the picture is zoomed too: a dot's pixel is where the new viewport puts it
+    img = canvas.render()
+    f = canvas.frame
+    shown = np.flatnonzero(f.rgba[:, 3] > 0)
+    px, py = dot_pixels(canvas, shown)
+    inside = (px >= 0) & (px < SIZE[0]) & (py >= 0) & (py < SIZE[1] - 40)
+    assert inside.sum() > 10
+    assert (ink(img, px[inside], py[inside]) > 25).mean() > 0.9
+    # drag pans: the world point under the pointer follows it
+    canvas.events.mouse_press(pos=(200, 120), button=1)
+    canvas.events.mouse_move(pos=(240, 150), button=1)
+    canvas.events.mouse_release(pos=(240, 150), button=1)
+    assert canvas.viewport.to_pixels(*vp2.to_world(200, 120)) == pytest.approx((240, 150), abs=1e-3)
+    assert canvas.highlight is None  # a drag is not a click
+    key(canvas, "r", "r")
+    assert canvas.zoom == 1.0 and canvas.centre is None
+
+
+def test_follow_a_child_shows_journey_without_identifiers(canvas: Any, table: pa.Table) -> None:
+    f = canvas.frame
+    shown = np.flatnonzero((f.rgba[:, 3] > 0) & (f.state >= 0))
+    d = int(shown[0])
+    vp = canvas.viewport
+    pos = vp.to_pixels(float(f.x[d]), float(f.y[d]))
+    click(canvas, pos, modifiers=(__import__("vispy.util.keys").util.keys.SHIFT,))
+    assert canvas.followed is not None
+    d = canvas.followed  # the dot nearest the click (maybe a neighbour)
+    for _ in range(4):
+        canvas.step(30)
+    journey = canvas.journey(d)
+    # brute force: this child's spells begun by now
+    cid = canvas.scene.journeys.child_ids[d].as_py()
+    rows = table.filter(pa.compute.equal(table["child_id"], cid))
+    now = canvas.t.date()
+    begun = [r for r in rows.to_pylist() if r["start"] <= now]
+    assert [(s, a) for s, a, _ in journey] == [(r["state"], r["start"]) for r in begun]
+    canvas.render()
+    panel = " ".join(canvas.panel_text.text)
+    assert "Journey so far" in panel
+    assert str(cid) not in panel
+    assert len(canvas.trail) >= 1
+    key(canvas, "escape")
+    assert canvas.followed is None
+
+
+def test_colour_cycle_updates_legend(canvas: Any) -> None:
+    seen = [canvas.scene.colour]
+    titles = [canvas.scene.legend.title]
+    for _ in range(5):
+        key(canvas, "c", "c")
+        seen.append(canvas.scene.colour)
+        titles.append(canvas.scene.legend.title)
+    # no birth dates in this table: age_band is skipped
+    assert seen == ["time_in_care", "time_in_state", "entries", "la", "sex", "time_in_care"]
+    key(canvas, "c", "c")
+    key(canvas, "c", "c")
+    key(canvas, "c", "c")
+    assert canvas.scene.legend.kind == "categorical"
+    canvas.render()
+    assert canvas.legend_text.text[0] == canvas.scene.legend.title
+    assert list(canvas.legend_text.text[1:]) == canvas.scene.legend.categories
+    # the dots carry the new colours: a Kent dot's pixel has Kent's legend colour
+    la = np.array(canvas.scene.journeys.attribute("la").to_pylist())
+    f = canvas.frame
+    cat = canvas.scene.legend.categories.index("Kent")
+    want = canvas.scene.legend.colours[cat][:3].astype(int)
+    kent = np.flatnonzero((la == "Kent") & (f.rgba[:, 3] > 0))
+    assert (np.abs(f.rgba[kent, :3].astype(int) - want).max(-1) <= 1).all()
+
+
+def test_jump_to_31_march(canvas: Any) -> None:
+    key(canvas, "j", "j")
+    assert canvas.t.date() == dt.date(2019, 3, 31)
+    key(canvas, "j", "j")
+    assert canvas.t.date() == dt.date(2020, 3, 31)
+    canvas.jump_to("2017-01-02")
+    assert canvas.t.date() == dt.date(2017, 1, 2)
+
+
+def test_save_and_record_go_through_the_exporter(canvas: Any, monkeypatch: Any,
+                                                 tmp_path: Any) -> None:
+    calls: list[tuple[str, Any, Any]] = []
+    fake = types.ModuleType("carevis.export")
+    fake.png = lambda scene, t, path, **kw: calls.append(("png", t, kw))  # type: ignore[attr-defined]
+    fake.video = lambda scene, path, **kw: calls.append(("video", path, kw))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "carevis.export", fake)
+    monkeypatch.setattr(carevis, "export", fake, raising=False)
+    monkeypatch.chdir(tmp_path)
+    key(canvas, "s", "s")
+    assert calls[0][0] == "png" and calls[0][1] == canvas.t
+    assert calls[0][2]["width"] == 3840 and calls[0][2]["renderer"] == "cpu"
+    key(canvas, "v", "v")
+    canvas.play()
+    for _ in range(3):
+        canvas.tick(0.1)
+    canvas.pause()
+    key(canvas, "v", "v")
+    kind, path, kw = calls[1]
+    assert kind == "video" and str(path).endswith(".mp4")
+    assert len(kw["times"]) == 4 and kw["times"][-1] == canvas.t
+
+
+def test_main_view_reads_a_file(monkeypatch: Any, tmp_path: Any, table: pa.Table) -> None:
+    import pyarrow.parquet as pq
+
+    from carevis import window
+
+    path = tmp_path / "j.parquet"
+    pq.write_table(table, path)
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(window, "view", lambda scene, **kw: seen.update(scene=scene, **kw))
+    assert window.main_view([str(path), "--size", "640x360", "--colour", "entries"]) == 0
+    assert seen["scene"].n_dots == 600 and seen["size"] == (640, 360)
+    assert seen["scene"].colour == "entries"
