@@ -9,7 +9,8 @@ years = 3,000 CSV files), then times, in the same run:
   groupby per child (next start, close open episodes, clip overlaps), header merge.
 
 Prints the medians and the ratio. Usage:
-    PYTHONPATH=python python benches/bench_ingest.py [--councils 150] [--years 10] [--children 1200] [--repeat 3]
+    PYTHONPATH=python python benches/bench_ingest.py [--councils 150] [--years 10]
+        [--children 1200] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -42,11 +43,23 @@ from carevis.ingest import read_ssda903, write_ssda903  # noqa: E402
 from carevis.ingest._dates import days_from_civil  # noqa: E402
 from carevis.ingest.schema import JOURNEY_SCHEMA, state_labels  # noqa: E402
 
-CARE = [("Foster care (relative/friend)", "U3"), ("Foster care (other)", "U6"), ("Children's home & secure", "K2"),
-        ("Supported / independent", "H5"), ("Placed with parents", "P1"), ("Placed for adoption", "A6"),
-        ("Other placement", "R2")]
-EXITS = [("Adopted", "E11"), ("Special guardianship", "E45"), ("Child arrangements order", "E41"),
-         ("Returned home", "E4A"), ("Independence / adulthood", "E5"), ("Other exit", "E8")]
+CARE = [
+    ("Foster care (relative/friend)", "U3"),
+    ("Foster care (other)", "U6"),
+    ("Children's home & secure", "K2"),
+    ("Supported / independent", "H5"),
+    ("Placed with parents", "P1"),
+    ("Placed for adoption", "A6"),
+    ("Other placement", "R2"),
+]
+EXITS = [
+    ("Adopted", "E11"),
+    ("Special guardianship", "E45"),
+    ("Child arrangements order", "E41"),
+    ("Returned home", "E4A"),
+    ("Independence / adulthood", "E5"),
+    ("Other exit", "E8"),
+]
 
 
 def generate(councils: int, years: int, children: int, seed: int = 1) -> pa.Table:
@@ -90,7 +103,9 @@ def generate(councils: int, years: int, children: int, seed: int = 1) -> pa.Tabl
     ei = rng.integers(0, len(EXITS), len(exit_rows))
     labels = state_labels()
     rows_child = np.r_[child[owner[idx]], child[owner[exit_rows]]]
-    rows_state = np.r_[[labels.index(x) for x in care_lab[idx]], [labels.index(EXITS[i][0]) for i in ei]].astype(np.int32)
+    rows_state = np.r_[
+        [labels.index(x) for x in care_lab[idx]], [labels.index(EXITS[i][0]) for i in ei]
+    ].astype(np.int32)
     rows_start = np.r_[s, end[exit_rows]]
     rows_end = np.r_[e, end[exit_rows] + 28]
     is_care = np.r_[np.ones(len(idx), bool), np.zeros(len(exit_rows), bool)]
@@ -114,10 +129,24 @@ def generate(councils: int, years: int, children: int, seed: int = 1) -> pa.Tabl
         "la": pa.array(la[g][order], pa.string()),
         "sex": pa.array(np.array(["M", "F"], dtype=object)[g % 2][order], pa.string()),
         "birth_month": d(bm),
-        "ethnicity": pa.array(np.array(["WBRI", "BAFR", "MWBC", "AIND"], dtype=object)[g % 4][order], pa.string()),
-        "placement": pa.array(np.r_[care_code[idx], np.full(len(exit_rows), None, dtype=object)][order], pa.string()),
-        "legal_status": pa.array(np.r_[np.full(len(idx), "C2", dtype=object), np.full(len(exit_rows), None, dtype=object)][order], pa.string()),
-        "category_of_need": pa.array(np.r_[np.full(len(idx), "N1", dtype=object), np.full(len(exit_rows), None, dtype=object)][order], pa.string()),
+        "ethnicity": pa.array(
+            np.array(["WBRI", "BAFR", "MWBC", "AIND"], dtype=object)[g % 4][order], pa.string()
+        ),
+        "placement": pa.array(
+            np.r_[care_code[idx], np.full(len(exit_rows), None, dtype=object)][order], pa.string()
+        ),
+        "legal_status": pa.array(
+            np.r_[
+                np.full(len(idx), "C2", dtype=object), np.full(len(exit_rows), None, dtype=object)
+            ][order],
+            pa.string(),
+        ),
+        "category_of_need": pa.array(
+            np.r_[
+                np.full(len(idx), "N1", dtype=object), np.full(len(exit_rows), None, dtype=object)
+            ][order],
+            pa.string(),
+        ),
         "reason_ceased": pa.array(rec_all[order], pa.string()),
     }
     return pa.Table.from_arrays([cols[f.name] for f in JOURNEY_SCHEMA], schema=JOURNEY_SCHEMA)
@@ -136,35 +165,53 @@ def pandas_ingest(root: Path):
         df["YEAR"] = year
         (eps if table == "episodes" else hds).append(df)
     ep = pd.concat(eps, ignore_index=True)
-    ep = ep.drop_duplicates(subset=["LA", "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "DEC", "REC"])
+    ep = ep.drop_duplicates(
+        subset=["LA", "CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "DEC", "REC"]
+    )
     ep["DECOM"] = pd.to_datetime(ep["DECOM"], format="%d/%m/%Y")
     ep["DEC"] = pd.to_datetime(ep["DEC"], format="%d/%m/%Y")
     ep = ep.sort_values(["LA", "CHILD", "DECOM", "YEAR"])
     ep = ep.drop_duplicates(subset=["LA", "CHILD", "DECOM"], keep="last")  # later submission wins
     g = ep.groupby(["LA", "CHILD"], sort=False)
     ep["NEXT"] = g["DECOM"].shift(-1)
-    fix = ep["NEXT"].notna() & (ep["DEC"].isna() | (ep["DEC"] > ep["NEXT"]) | ((ep["REC"] == "X1") & (ep["DEC"] < ep["NEXT"])))
+    fix = ep["NEXT"].notna() & (
+        ep["DEC"].isna()
+        | (ep["DEC"] > ep["NEXT"])
+        | ((ep["REC"] == "X1") & (ep["DEC"] < ep["NEXT"]))
+    )
     ep.loc[fix, "DEC"] = ep.loc[fix, "NEXT"]
-    hd = pd.concat(hds, ignore_index=True).sort_values(["LA", "CHILD", "YEAR"]).drop_duplicates(["LA", "CHILD"], keep="last")
+    hd = (
+        pd.concat(hds, ignore_index=True)
+        .sort_values(["LA", "CHILD", "YEAR"])
+        .drop_duplicates(["LA", "CHILD"], keep="last")
+    )
     out = ep.merge(hd[["LA", "CHILD", "SEX", "DOB", "ETHNIC"]], on=["LA", "CHILD"], how="left")
     out["child_id"] = out["LA"] + "-" + out["CHILD"]
     return out
 
 
-def timeit(fn, repeat: int) -> tuple[float, object]:
-    times, res = [], None
+def timeit(fn, repeat: int) -> tuple[float, float, object]:
+    """Median wall seconds and median CPU seconds (all threads) of fn, after a warm-up."""
+    fn()  # warm-up (page cache, imports), not timed
+    walls, cpus, res = [], [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         res = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), res
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus), res
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--councils", type=int, default=150)
     ap.add_argument("--years", type=int, default=10)
-    ap.add_argument("--children", type=int, default=1200, help="children entering care per council over the period")
+    ap.add_argument(
+        "--children",
+        type=int,
+        default=1200,
+        help="children entering care per council over the period",
+    )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dir", help="reuse/keep the generated files here")
     args = ap.parse_args(argv)
@@ -177,15 +224,23 @@ def main(argv=None) -> int:
         else:
             files = list(tmp.rglob("*.csv"))
         size = sum(os.path.getsize(f) for f in files)
-        print(f"generated {table.num_rows} spells -> {len(files)} files, {size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f}s")
+        print(
+            f"generated {table.num_rows} spells -> {len(files)} files, "
+            f"{size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f}s"
+        )
         print(f"cpus: {os.cpu_count()}, pyarrow {pa.__version__}, threads {pa.cpu_count()}")
-        t_cv, res = timeit(lambda: read_ssda903(tmp), args.repeat)
-        t_pd, pdres = timeit(lambda: pandas_ingest(tmp), args.repeat)
+        load0 = os.getloadavg()
+        t_cv, c_cv, res = timeit(lambda: read_ssda903(tmp), args.repeat)
+        t_pd, c_pd, pdres = timeit(lambda: pandas_ingest(tmp), args.repeat)
         print(res.summary().splitlines()[0])
-        print(f"rows in {res.rows_in}: used {res.rows_used}, rejected {res.rows_rejected}; pandas kept {len(pdres)} episodes")
-        print(f"carevis read_ssda903  median {t_cv:8.3f} s")
-        print(f"pandas merge          median {t_pd:8.3f} s")
-        print(f"ratio pandas / carevis      {t_pd / t_cv:8.1f}x")
+        print(
+            f"rows in {res.rows_in}: used {res.rows_used}, rejected {res.rows_rejected}; "
+            f"pandas kept {len(pdres)} episodes"
+        )
+        print(f"load average before/after: {load0} / {os.getloadavg()}")
+        print(f"carevis read_ssda903  median wall {t_cv:8.3f} s   cpu {c_cv:8.3f} s")
+        print(f"pandas merge          median wall {t_pd:8.3f} s   cpu {c_pd:8.3f} s")
+        print(f"ratio pandas / carevis      wall {t_pd / t_cv:8.1f}x   cpu {c_pd / c_cv:8.1f}x")
     finally:
         if not args.dir:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -7,11 +7,10 @@ import os
 import subprocess
 import sys
 
+import carevis
 import numpy as np
 import pyarrow as pa
 import pytest
-
-import carevis
 from carevis.scene import Frame
 from carevis.viewport import Viewport
 
@@ -66,7 +65,7 @@ def reference_render(
     img[..., :3] = np.array(background[:3]) / 255.0 * a_bg
     img[..., 3] = a_bg
     jj, ii = np.mgrid[0:h, 0:w]
-    for x, y, c in zip(frame.x, frame.y, frame.rgba):
+    for x, y, c in zip(frame.x, frame.y, frame.rgba, strict=True):
         if c[3] == 0:
             continue
         px, py = float(x) * vp.sx + vp.tx, float(y) * vp.sy + vp.ty
@@ -79,8 +78,9 @@ def reference_render(
     return np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
 
 
-def assert_images_close(got: np.ndarray, want: np.ndarray, tol: int = TOLERANCE,
-                        max_bad_fraction: float = 0.0) -> None:
+def assert_images_close(
+    got: np.ndarray, want: np.ndarray, tol: int = TOLERANCE, max_bad_fraction: float = 0.0
+) -> None:
     """Compares two H x W x 4 uint8 images (any source: GL, the CPU rasteriser, a golden
     PNG): channels may differ by ``tol``; at most ``max_bad_fraction`` of pixels more."""
     assert got.shape == want.shape, (got.shape, want.shape)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow.parquet as pq
+
 try:  # tests/ is a package here; plain import when it is not
     from tests.test_ingest_support import DATA, SAMPLES
 except ImportError:  # pragma: no cover
@@ -33,7 +34,9 @@ def test_validate_strict_fails_with_location(capsys):
 def test_ingest_writes_parquet(tmp_path, capsys, monkeypatch):
     out = tmp_path / "j.parquet"
     monkeypatch.setenv("CAREVIS_TEST_KEY", "a-long-test-secret")
-    rc = main_ingest(["ssda903", str(DATA / "merged"), "-o", str(out), "--hash-key-env", "CAREVIS_TEST_KEY"])
+    rc = main_ingest(
+        ["ssda903", str(DATA / "merged"), "-o", str(out), "--hash-key-env", "CAREVIS_TEST_KEY"]
+    )
     assert rc == 0
     t = pq.read_table(out)
     assert t.num_rows == 7
@@ -42,7 +45,16 @@ def test_ingest_writes_parquet(tmp_path, capsys, monkeypatch):
 
 
 def test_ingest_missing_key_env(tmp_path, capsys):
-    rc = main_ingest(["ssda903", str(SAMPLES), "-o", str(tmp_path / "x.parquet"), "--hash-key-env", "CAREVIS_NOPE_NOT_SET"])
+    rc = main_ingest(
+        [
+            "ssda903",
+            str(SAMPLES),
+            "-o",
+            str(tmp_path / "x.parquet"),
+            "--hash-key-env",
+            "CAREVIS_NOPE_NOT_SET",
+        ]
+    )
     assert rc == 2
     assert not (tmp_path / "x.parquet").exists()
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+
 try:  # tests/ is a package here; plain import when it is not
     from tests.test_ingest_support import DATA, assert_no_overlap, write_csv
 except ImportError:  # pragma: no cover
@@ -15,7 +16,10 @@ except ImportError:  # pragma: no cover
 from carevis.errors import ConfigError, DataError
 from carevis.ingest import hash_one, read_cin_census, read_journeys, read_ssda903
 
-EP_HEAD = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+EP_HEAD = (
+    "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,"
+    "REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+)
 HD_HEAD = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
 D = dt.date
 
@@ -26,7 +30,15 @@ def ep(*rows: str) -> str:
 
 def spells(res, child=None):
     t = res.table
-    out = list(zip(t["child_id"].to_pylist(), t["state"].cast(pa.string()).to_pylist(), t["start"].to_pylist(), t["end"].to_pylist()))
+    out = list(
+        zip(
+            t["child_id"].to_pylist(),
+            t["state"].cast(pa.string()).to_pylist(),
+            t["start"].to_pylist(),
+            t["end"].to_pylist(),
+            strict=False,
+        )
+    )
     return [r[1:] for r in out if child is None or r[0] == child]
 
 
@@ -46,14 +58,20 @@ def check_counts(res):
 
 
 def test_duplicates_across_years_dropped_and_later_submission_wins(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2019_episodes.csv", ep(
-        "C1,01/06/2018,S,C2,N1,U6,PR1,,",  # open at 2019 year end
-        "C2,01/07/2018,S,C2,N1,K2,PR1,01/09/2018,E4A",
-    ))
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep(
-        "C1,01/06/2018,S,C2,N1,U6,PR1,01/05/2019,E11",  # same episode, now closed
-        "C2,01/07/2018,S,C2,N1,K2,PR1,01/09/2018,E4A",  # exact repeat (should not be, but is)
-    ))
+    write_csv(
+        tmp_path / "SSDA903_800_2019_episodes.csv",
+        ep(
+            "C1,01/06/2018,S,C2,N1,U6,PR1,,",  # open at 2019 year end
+            "C2,01/07/2018,S,C2,N1,K2,PR1,01/09/2018,E4A",
+        ),
+    )
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        ep(
+            "C1,01/06/2018,S,C2,N1,U6,PR1,01/05/2019,E11",  # same episode, now closed
+            "C2,01/07/2018,S,C2,N1,K2,PR1,01/09/2018,E4A",  # exact repeat (should not be, but is)
+        ),
+    )
     res = read_ssda903(tmp_path)
     check_counts(res)
     assert [r["line"] for r in rules(res, "superseded_episode")] == [2]
@@ -65,10 +83,13 @@ def test_duplicates_across_years_dropped_and_later_submission_wins(tmp_path):
 
 
 def test_open_episode_closed_at_next_start(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep(
-        "C1,01/06/2019,S,C2,N1,U6,PR1,,",
-        "C1,01/09/2019,P,C2,N1,K2,PR1,,",
-    ))
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        ep(
+            "C1,01/06/2019,S,C2,N1,U6,PR1,,",
+            "C1,01/09/2019,P,C2,N1,K2,PR1,,",
+        ),
+    )
     res = read_ssda903(tmp_path)
     assert [r["line"] for r in rules(res, "open_episode_closed")] == [2]
     assert spells(res) == [
@@ -86,14 +107,19 @@ def test_open_episode_closed_at_year_end_when_child_left(tmp_path):
         ("Foster care (other)", D(2018, 6, 1), D(2019, 3, 31)),
         ("Other exit", D(2019, 3, 31), D(2019, 4, 28)),
     ]
-    assert spells(res, "800-C2") == [("Foster care (other)", D(2019, 6, 1), None)]  # latest year: still open
+    assert spells(res, "800-C2") == [
+        ("Foster care (other)", D(2019, 6, 1), None)
+    ]  # latest year: still open
 
 
 def test_overlap_clipped(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep(
-        "C1,01/09/2019,P,C2,N1,K2,PR1,01/12/2019,E4A",  # out of order too
-        "C1,01/06/2019,S,C2,N1,U6,PR1,15/10/2019,E8",
-    ))
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        ep(
+            "C1,01/09/2019,P,C2,N1,K2,PR1,01/12/2019,E4A",  # out of order too
+            "C1,01/06/2019,S,C2,N1,U6,PR1,15/10/2019,E8",
+        ),
+    )
     res = read_ssda903(tmp_path)
     assert [(r["line"], r["value"]) for r in rules(res, "overlap_clipped")] == [(3, "15/10/2019")]
     assert spells(res) == [
@@ -104,10 +130,13 @@ def test_overlap_clipped(tmp_path):
 
 
 def test_x1_gap_closed_and_x1_without_next(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep(
-        "C1,01/06/2019,S,C2,N1,U6,PR1,01/08/2019,X1",
-        "C1,10/08/2019,P,C2,N1,K2,PR1,01/10/2019,X1",
-    ))
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        ep(
+            "C1,01/06/2019,S,C2,N1,U6,PR1,01/08/2019,X1",
+            "C1,10/08/2019,P,C2,N1,K2,PR1,01/10/2019,X1",
+        ),
+    )
     res = read_ssda903(tmp_path)
     assert [r["line"] for r in rules(res, "x1_gap_closed")] == [2]
     assert [r["line"] for r in rules(res, "x1_without_next")] == [3]
@@ -119,20 +148,30 @@ def test_x1_gap_closed_and_x1_without_next(tmp_path):
 
 
 def test_rec_missing(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep(
-        "C1,01/06/2019,S,C2,N1,U6,PR1,01/08/2019,",
-        "C1,01/08/2019,P,C2,N1,K2,PR1,01/10/2019,",
-    ))
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        ep(
+            "C1,01/06/2019,S,C2,N1,U6,PR1,01/08/2019,",
+            "C1,01/08/2019,P,C2,N1,K2,PR1,01/10/2019,",
+        ),
+    )
     res = read_ssda903(tmp_path)
     assert [r["line"] for r in rules(res, "rec_missing")] == [2, 3]
-    assert [s[0] for s in spells(res)] == ["Foster care (other)", "Children's home & secure", "Other exit"]
+    assert [s[0] for s in spells(res)] == [
+        "Foster care (other)",
+        "Children's home & secure",
+        "Other exit",
+    ]
 
 
 def test_reentry_gives_exit_cut_short_and_new_period(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep(
-        "C1,01/06/2019,S,C2,N1,U6,PR1,01/08/2019,E4B",
-        "C1,11/08/2019,S,V2,N1,U6,PR1,,",
-    ))
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        ep(
+            "C1,01/06/2019,S,C2,N1,U6,PR1,01/08/2019,E4B",
+            "C1,11/08/2019,S,V2,N1,U6,PR1,,",
+        ),
+    )
     res = read_ssda903(tmp_path)
     assert spells(res) == [
         ("Foster care (other)", D(2019, 6, 1), D(2019, 8, 1)),
@@ -143,33 +182,49 @@ def test_reentry_gives_exit_cut_short_and_new_period(tmp_path):
 
 
 def test_row_rejections(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep(
-        ",01/06/2019,S,C2,N1,U6,PR1,,",  # no CHILD
-        "C2,,S,C2,N1,U6,PR1,,",  # no DECOM
-        "C3,01/06/2019,S,C2,N1,U6,PR1,01/05/2019,E8",  # end before start
-        "C4,01/06/2020,S,C2,N1,U6,PR1,,",  # after the 2020 year end
-        "C5,01/06/2019,S,C2,N1,U6,PR1,01/06/2020,E8",  # ends after the year end -> open
-        "C6,01/06/2019,S,C2,N1,U6,PR1,,",
-        "C6,01/06/2019,S,C2,N1,K2,PR1,,",  # same return, same start, other content
-    ))
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        ep(
+            ",01/06/2019,S,C2,N1,U6,PR1,,",  # no CHILD
+            "C2,,S,C2,N1,U6,PR1,,",  # no DECOM
+            "C3,01/06/2019,S,C2,N1,U6,PR1,01/05/2019,E8",  # end before start
+            "C4,01/06/2020,S,C2,N1,U6,PR1,,",  # after the 2020 year end
+            "C5,01/06/2019,S,C2,N1,U6,PR1,01/06/2020,E8",  # ends after the year end -> open
+            "C6,01/06/2019,S,C2,N1,U6,PR1,,",
+            "C6,01/06/2019,S,C2,N1,K2,PR1,,",  # same return, same start, other content
+        ),
+    )
     res = read_ssda903(tmp_path)
     check_counts(res)
     got = {(r["rule"], r["line"]) for r in rules(res) if r["action"] == "rejected"}
-    assert got == {("missing_value", 2), ("missing_value", 3), ("end_before_start", 4),
-                   ("start_after_year_end", 5), ("duplicate_start", 7)}
+    assert got == {
+        ("missing_value", 2),
+        ("missing_value", 3),
+        ("end_before_start", 4),
+        ("start_after_year_end", 5),
+        ("duplicate_start", 7),
+    }
     assert [r["line"] for r in rules(res, "end_after_year_end")] == [6]
     assert spells(res, "800-C5") == [("Foster care (other)", D(2019, 6, 1), None)]
-    assert spells(res, "800-C6") == [("Children's home & secure", D(2019, 6, 1), None)]  # last row kept
+    assert spells(res, "800-C6") == [
+        ("Children's home & secure", D(2019, 6, 1), None)
+    ]  # last row kept
 
 
 def test_invalid_codes_repaired(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep(
-        "C1,01/06/2019,*DUMMY*,XX,N99,ZZ,PR1,01/08/2019,E99",
-    ))
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        ep(
+            "C1,01/06/2019,*DUMMY*,XX,N99,ZZ,PR1,01/08/2019,E99",
+        ),
+    )
     res = read_ssda903(tmp_path)
     bad = {r["field"]: r["value"] for r in rules(res, "invalid_code")}
     assert bad == {"RNE": "*DUMMY*", "LS": "XX", "CIN": "N99", "PLACE": "ZZ", "REC": "E99"}
-    assert spells(res) == [("Other placement", D(2019, 6, 1), D(2019, 8, 1)), ("Other exit", D(2019, 8, 1), D(2019, 8, 29))]
+    assert spells(res) == [
+        ("Other placement", D(2019, 6, 1), D(2019, 8, 1)),
+        ("Other exit", D(2019, 8, 1), D(2019, 8, 29)),
+    ]
     assert res.table["placement"].to_pylist()[0] is None
     assert res.rows_rejected == 0
 
@@ -181,8 +236,16 @@ def test_code_variants_across_years():
     res = read_ssda903(DATA / "merged")
     check_counts(res)
     t = res.table
-    by = {(c, str(s)): (p, x) for c, s, p, x in zip(t["child_id"].to_pylist(), t["state"].cast(pa.string()).to_pylist(),
-                                                   t["placement"].to_pylist(), t["sex"].to_pylist())}
+    by = {
+        (c, str(s)): (p, x)
+        for c, s, p, x in zip(
+            t["child_id"].to_pylist(),
+            t["state"].cast(pa.string()).to_pylist(),
+            t["placement"].to_pylist(),
+            t["sex"].to_pylist(),
+            strict=False,
+        )
+    }
     assert by[("202-M2", "Supported / independent")] == ("K3", "F")  # K3 from 2024-25, SEX F
     assert by[("202-M3", "Other placement")] == ("Z12", "U")  # Z11-Z14 from 2025-26, SEX U
     assert by[("201-M1", "Foster care (other)")] == ("U6", "M")  # SEX 1 -> M
@@ -194,15 +257,22 @@ def test_code_variants_across_years():
 
 
 def test_q1_q2_and_z1(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2014_episodes.csv", ep(
-        "C1,01/06/2013,S,C2,N1,Q1,PR1,01/07/2013,X1",
-        "C1,01/07/2013,P,C2,N1,Q2,PR1,01/08/2013,X1",
-        "C1,01/08/2013,P,C2,N1,Z1,PR1,01/09/2013,E48",
-    ))
+    write_csv(
+        tmp_path / "SSDA903_800_2014_episodes.csv",
+        ep(
+            "C1,01/06/2013,S,C2,N1,Q1,PR1,01/07/2013,X1",
+            "C1,01/07/2013,P,C2,N1,Q2,PR1,01/08/2013,X1",
+            "C1,01/08/2013,P,C2,N1,Z1,PR1,01/09/2013,E48",
+        ),
+    )
     write_csv(tmp_path / "SSDA903_800_2014_header.csv", HD_HEAD + "C1,2,05/05/2005,WBRI,,,\n")
     res = read_ssda903(tmp_path)
-    assert [s[0] for s in spells(res)] == ["Foster care (relative/friend)", "Foster care (other)", "Other placement",
-                                           "Special guardianship"]
+    assert [s[0] for s in spells(res)] == [
+        "Foster care (relative/friend)",
+        "Foster care (other)",
+        "Other placement",
+        "Special guardianship",
+    ]
     assert set(res.table["sex"].to_pylist()) == {"F"}
     assert res.table["birth_month"].to_pylist()[0] == D(2005, 5, 1)
 
@@ -237,15 +307,20 @@ def test_file_type_detected_by_columns(tmp_path):
 
 
 def test_blank_lines_keep_line_numbers(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv",
-              EP_HEAD + "C1,01/06/2019,S,C2,N1,U6,PR1,,,,,,\n\n\nC2,bad,S,C2,N1,U6,PR1,,,,,,\n")
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        EP_HEAD + "C1,01/06/2019,S,C2,N1,U6,PR1,,,,,,\n\n\nC2,bad,S,C2,N1,U6,PR1,,,,,,\n",
+    )
     res = read_ssda903(tmp_path)
     assert [r["line"] for r in rules(res, "invalid_date")] == [5]
 
 
 def test_many_files_one_parse_keeps_lines(tmp_path):
     for la in ("801", "802", "803"):
-        write_csv(tmp_path / f"SSDA903_{la}_2020_episodes.csv", ep("C1,01/06/2019,S,C2,N1,U6,PR1,,", f"C{la},x,S,C2,N1,U6,PR1,,"))
+        write_csv(
+            tmp_path / f"SSDA903_{la}_2020_episodes.csv",
+            ep("C1,01/06/2019,S,C2,N1,U6,PR1,,", f"C{la},x,S,C2,N1,U6,PR1,,"),
+        )
     res = read_ssda903(tmp_path)
     got = [(r["file"].rsplit("_", 3)[1], r["line"]) for r in rules(res, "invalid_date")]
     assert got == [("801", 3), ("802", 3), ("803", 3)]
@@ -255,7 +330,10 @@ def test_many_files_one_parse_keeps_lines(tmp_path):
 def test_mapping_can_be_replaced(tmp_path):
     m = tmp_path / "map.csv"
     m.write_text("field,code,state\nPLACE,U6,Children's home & secure\nREC,E8,Returned home\n")
-    write_csv(tmp_path / "d" / "SSDA903_800_2020_episodes.csv", ep("C1,01/06/2019,S,C2,N1,U6,PR1,01/07/2019,E8"))
+    write_csv(
+        tmp_path / "d" / "SSDA903_800_2020_episodes.csv",
+        ep("C1,01/06/2019,S,C2,N1,U6,PR1,01/07/2019,E8"),
+    )
     res = read_ssda903(tmp_path / "d", mapping=m)
     assert [s[0] for s in spells(res)] == ["Children's home & secure", "Returned home"]
     bad = tmp_path / "bad.csv"
@@ -274,8 +352,16 @@ def malformed():
 
 @pytest.mark.parametrize(
     ("la", "rule"),
-    [("902", "wrong_delimiter"), ("903", "missing_column"), ("904", "bad_encoding"), ("905", "empty_file"),
-     ("906", "table_not_used"), ("907", "missing_column"), ("908", "wrong_field_count"), ("909", "invalid_date")],
+    [
+        ("902", "wrong_delimiter"),
+        ("903", "missing_column"),
+        ("904", "bad_encoding"),
+        ("905", "empty_file"),
+        ("906", "table_not_used"),
+        ("907", "missing_column"),
+        ("908", "wrong_field_count"),
+        ("909", "invalid_date"),
+    ],
 )
 def test_malformed_file_reported(malformed, la, rule):
     rows = [r for r in rules(malformed) if f"SSDA903_{la}_" in r["file"]]
@@ -287,14 +373,16 @@ def test_malformed_others_still_load(malformed):
     ids = set(malformed.table["child_id"].to_pylist())
     assert {"901-A1", "901-A3", "908-B8", "908-B10", "909-C2"} == ids
     assert malformed.files_failed == 5  # 902, 903, 904, 905, 907
-    missing = [r for r in rules(malformed, "missing_column") if "_903_" in r["file"]][0]
+    missing = next(r for r in rules(malformed, "missing_column") if "_903_" in r["file"])
     assert missing["field"] == "LS,PLACE,DEC,REC" and missing["rows"] == 2
     enc = rules(malformed, "bad_encoding")[0]
     assert enc["line"] == 3 and enc["rows"] == 2
 
 
 def test_malformed_strict_raises_with_location():
-    with pytest.raises(DataError, match=r"SSDA903_901_2020_episodes.csv, line 4, column DEC, value '30/13/2019'"):
+    with pytest.raises(
+        DataError, match=r"SSDA903_901_2020_episodes.csv, line 4, column DEC, value '30/13/2019'"
+    ):
         read_ssda903(DATA / "malformed", strict=True)
 
 
@@ -311,7 +399,10 @@ def test_rejects_file(tmp_path):
 
 
 def test_hashing(tmp_path):
-    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep("C1,01/06/2019,S,C2,N1,U6,PR1,,", "C2,01/06/2019,S,C2,N1,U6,PR1,,"))
+    write_csv(
+        tmp_path / "SSDA903_800_2020_episodes.csv",
+        ep("C1,01/06/2019,S,C2,N1,U6,PR1,,", "C2,01/06/2019,S,C2,N1,U6,PR1,,"),
+    )
     write_csv(tmp_path / "SSDA903_801_2020_episodes.csv", ep("C1,01/06/2019,S,C2,N1,U6,PR1,,"))
     a = read_ssda903(tmp_path, hash_key="secret-key-one").table["child_id"].to_pylist()
     a2 = read_ssda903(tmp_path, hash_key="secret-key-one").table["child_id"].to_pylist()
@@ -345,13 +436,27 @@ def test_cin_census_front_door():
 
 
 def test_journey_from_referral_into_care():
-    res = read_journeys(ssda903=DATA / "xml" / "SSDA903_301_2021.xml", cin=DATA / "xml" / "CIN_301_2021.xml")
+    res = read_journeys(
+        ssda903=DATA / "xml" / "SSDA903_301_2021.xml", cin=DATA / "xml" / "CIN_301_2021.xml"
+    )
     check_counts(res)
     assert_no_overlap(res.table)
     x = spells(res, "301-X1001")
-    assert [s[0] for s in x] == ["Referral", "Assessment", "Section 47", "Child protection conference",
-                                 "Child protection plan", "Foster care (other)", "Placed for adoption", "Adopted"]
-    assert x[4] == ("Child protection plan", D(2020, 5, 5), D(2020, 6, 1))  # clipped at the care start
+    assert [s[0] for s in x] == [
+        "Referral",
+        "Assessment",
+        "Section 47",
+        "Child protection conference",
+        "Child protection plan",
+        "Foster care (other)",
+        "Placed for adoption",
+        "Adopted",
+    ]
+    assert x[4] == (
+        "Child protection plan",
+        D(2020, 5, 5),
+        D(2020, 6, 1),
+    )  # clipped at the care start
     assert len(rules(res, "front_door_clipped")) == 1
 
 
@@ -361,3 +466,20 @@ def test_cin_malformed(tmp_path):
     res = read_cin_census(tmp_path)
     assert {r["rule"] for r in rules(res)} == {"unreadable_file", "unknown_table"}
     assert res.files_failed == 2 and res.table.num_rows == 0
+
+
+def test_header_later_year_wins(tmp_path):
+    write_csv(tmp_path / "SSDA903_800_2019_episodes.csv", ep("C1,01/06/2018,S,C2,N1,U6,PR1,,"))
+    write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep("C1,01/06/2018,S,C2,N1,U6,PR1,,"))
+    write_csv(tmp_path / "SSDA903_800_2020_header.csv", HD_HEAD + "C1,2,09/09/2011,WBRI,,,\n")
+    write_csv(tmp_path / "SSDA903_800_2019_header.csv", HD_HEAD + "C1,1,08/08/2010,WBRI,,,\n")
+    res = read_ssda903(tmp_path)
+    check_counts(res)
+    assert set(res.table["sex"].to_pylist()) == {"F"}
+    assert res.table["birth_month"].to_pylist()[0] == D(2011, 9, 1)
+    sup = rules(res, "superseded_header")
+    assert len(sup) == 1 and "2019_header" in sup[0]["file"]
+    assert [r["rule"] for r in rules(res) if r["action"] == "rejected"] == [
+        "duplicate_episode",
+        "superseded_header",
+    ]

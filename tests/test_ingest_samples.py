@@ -6,6 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
+
 try:  # tests/ is a package here; plain import when it is not
     from tests.test_ingest_support import SAMPLES, assert_no_overlap
 except ImportError:  # pragma: no cover
@@ -29,7 +30,9 @@ def test_counts_add_up(res):
     assert res.rows_in == 10  # 5 episodes + 5 header rows
     assert res.rows_in == res.rows_used + res.rows_rejected
     rep = res.report.to_table()
-    rejected = pa.compute.sum(rep.filter(pa.compute.equal(rep["action"], "rejected"))["rows"]).as_py()
+    rejected = pa.compute.sum(
+        rep.filter(pa.compute.equal(rep["action"], "rejected"))["rows"]
+    ).as_py()
     assert rejected == res.rows_rejected
     assert "rows in 10 = used" in res.summary()
 
@@ -48,8 +51,15 @@ def test_short_breaks_and_conflicting_headers_rejected(res):
 def test_journeys(res):
     t = res.table
     assert_no_overlap(t)
-    rows = list(zip(t["child_id"].to_pylist(), t["state"].cast(pa.string()).to_pylist(),
-                    t["start"].to_pylist(), t["end"].to_pylist()))
+    rows = list(
+        zip(
+            t["child_id"].to_pylist(),
+            t["state"].cast(pa.string()).to_pylist(),
+            t["start"].to_pylist(),
+            t["end"].to_pylist(),
+            strict=False,
+        )
+    )
     assert rows[:3] == [
         ("822-689661", "Foster care (other)", dt.date(2018, 12, 2), dt.date(2019, 5, 16)),
         ("822-689661", "Foster care (other)", dt.date(2019, 5, 16), dt.date(2019, 9, 26)),

@@ -28,7 +28,6 @@ except ImportError:  # pragma: no cover
     sys.modules["carevis"] = _pkg
 
 import pyarrow as pa  # noqa: E402
-
 from carevis.ingest.schema import JOURNEY_SCHEMA, state_labels  # noqa: E402
 
 DATA_END = dt.date(2024, 3, 31)
@@ -51,8 +50,15 @@ REC = {
     "Independence / adulthood": "E5",
     "Other exit": "E8",
 }
-FD = {"Referral", "Assessment", "Section 47", "Child protection conference", "Child in need",
-      "Child protection plan", "No further action"}
+FD = {
+    "Referral",
+    "Assessment",
+    "Section 47",
+    "Child protection conference",
+    "Child in need",
+    "Child protection plan",
+    "No further action",
+}
 
 # Each path: a list of segments (state, days); None days = still there at the end.
 # "gap:N" = N days outside services; exits take DWELL days or up to the next step.
@@ -60,22 +66,64 @@ PATHS: list[list[tuple[str, int | None]]] = [
     [("Referral", 0), ("No further action", DWELL)],  # front door only, same-day NFA
     [("Referral", 3), ("Assessment", 30), ("No further action", DWELL)],
     [("Referral", 0), ("Assessment", 40), ("Child in need", 200), ("END", 0)],
-    [("Referral", 1), ("Section 47", 10), ("Child protection conference", 0), ("Child protection plan", 300), ("END", 0)],
+    [
+        ("Referral", 1),
+        ("Section 47", 10),
+        ("Child protection conference", 0),
+        ("Child protection plan", 300),
+        ("END", 0),
+    ],
     [("Referral", 0), ("Assessment", 20), ("Child in need", None)],  # front door open at the end
-    [("Referral", 0), ("Assessment", 20), ("Section 47", 5), ("Foster care (other)", 100),
-     ("Children's home & secure", 200), ("Foster care (other)", 300), ("Returned home", DWELL)],
-    [("Foster care (other)", 100), ("Returned home", 10), ("Children's home & secure", 200), ("Supported / independent", None)],
+    [
+        ("Referral", 0),
+        ("Assessment", 20),
+        ("Section 47", 5),
+        ("Foster care (other)", 100),
+        ("Children's home & secure", 200),
+        ("Foster care (other)", 300),
+        ("Returned home", DWELL),
+    ],
+    [
+        ("Foster care (other)", 100),
+        ("Returned home", 10),
+        ("Children's home & secure", 200),
+        ("Supported / independent", None),
+    ],
     [("Foster care (other)", 200), ("Placed for adoption", 150), ("Adopted", DWELL)],
     [("Foster care (relative/friend)", 400), ("Special guardianship", DWELL)],
     [("Placed with parents", 90), ("Child arrangements order", DWELL)],
-    [("Children's home & secure", 300), ("Supported / independent", 200), ("Independence / adulthood", DWELL)],
+    [
+        ("Children's home & secure", 300),
+        ("Supported / independent", 200),
+        ("Independence / adulthood", DWELL),
+    ],
     [("Other placement", 15), ("Other exit", DWELL)],
-    [("Referral", 0), ("Assessment", 0), ("Foster care (other)", None)],  # same-day steps into care, open
-    [("Referral", 0), ("Child in need", 100), ("END", 0), ("gap", 200), ("Referral", 0), ("Assessment", 10),
-     ("Foster care (relative/friend)", 50), ("Returned home", DWELL), ("gap", 300), ("Referral", 0),
-     ("No further action", DWELL)],  # re-referral, care, exit, re-referral
-    [("Foster care (other)", 50), ("Returned home", DWELL), ("gap", 400), ("Foster care (other)", 60),
-     ("Foster care (other)", 70), ("Placed with parents", None)],  # re-entry after a long gap, moves
+    [
+        ("Referral", 0),
+        ("Assessment", 0),
+        ("Foster care (other)", None),
+    ],  # same-day steps into care, open
+    [
+        ("Referral", 0),
+        ("Child in need", 100),
+        ("END", 0),
+        ("gap", 200),
+        ("Referral", 0),
+        ("Assessment", 10),
+        ("Foster care (relative/friend)", 50),
+        ("Returned home", DWELL),
+        ("gap", 300),
+        ("Referral", 0),
+        ("No further action", DWELL),
+    ],  # re-referral, care, exit, re-referral
+    [
+        ("Foster care (other)", 50),
+        ("Returned home", DWELL),
+        ("gap", 400),
+        ("Foster care (other)", 60),
+        ("Foster care (other)", 70),
+        ("Placed with parents", None),
+    ],  # re-entry after a long gap, moves
 ]
 
 
@@ -92,7 +140,7 @@ def make_journeys(n_children: int = 45, seed: int = 7, la: str = "822") -> pa.Ta
         bm = dt.date(2005 + i % 12, 1 + i % 12, 1)
         eth = ["WBRI", "BAFR", "MWBC", None][i % 4]
         spells: list[tuple] = []
-        for j, (state, days) in enumerate(path):
+        for _j, (state, days) in enumerate(path):
             if state == "END":
                 continue
             if state == "gap":
@@ -134,7 +182,11 @@ def make_journeys(n_children: int = 45, seed: int = 7, la: str = "822") -> pa.Ta
     cols = []
     for f in JOURNEY_SCHEMA:
         if f.name == "state":
-            cols.append(pa.DictionaryArray.from_arrays(pa.array(rows["state"], pa.int32()), pa.array(labels)))
+            cols.append(
+                pa.DictionaryArray.from_arrays(
+                    pa.array(rows["state"], pa.int32()), pa.array(labels)
+                )
+            )
         else:
             cols.append(pa.array(rows[f.name], f.type))
     return pa.Table.from_arrays(cols, schema=JOURNEY_SCHEMA)
@@ -143,8 +195,13 @@ def make_journeys(n_children: int = 45, seed: int = 7, la: str = "822") -> pa.Ta
 def journeys_of(table: pa.Table) -> dict[str, list[tuple[str, object, object]]]:
     """child -> [(state, start, end)] sorted by start (then zero-length first)."""
     out: dict[str, list] = {}
-    for c, s, a, b in zip(table.column("child_id").to_pylist(), table.column("state").cast(pa.string()).to_pylist(),
-                          table.column("start").to_pylist(), table.column("end").to_pylist()):
+    for c, s, a, b in zip(
+        table.column("child_id").to_pylist(),
+        table.column("state").cast(pa.string()).to_pylist(),
+        table.column("start").to_pylist(),
+        table.column("end").to_pylist(),
+        strict=False,
+    ):
         out.setdefault(c, []).append((s, a, b))
     return {k: v for k, v in out.items()}
 
@@ -158,7 +215,12 @@ def write_csv(path: Path, text: str) -> Path:
 def assert_no_overlap(table: pa.Table) -> None:
     """Spells of a child never overlap (zero-length spells may touch)."""
     prev: dict[str, object] = {}
-    for c, s, e in zip(table.column("child_id").to_pylist(), table.column("start").to_pylist(), table.column("end").to_pylist()):
+    for c, s, e in zip(
+        table.column("child_id").to_pylist(),
+        table.column("start").to_pylist(),
+        table.column("end").to_pylist(),
+        strict=False,
+    ):
         if c in prev:
             pe = prev[c]
             assert pe is not None, f"{c}: a spell after an open spell"

@@ -10,11 +10,10 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
+import carevis
 import numpy as np
 import pyarrow as pa
 import pytest
-
-import carevis
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
@@ -62,8 +61,9 @@ def ink(img: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     return np.abs(img[py, px, :3].astype(int) - np.array(BG[:3])).max(axis=-1)
 
 
-def brute_counts(table: pa.Table, states: list[str], day: str,
-                 keep: np.ndarray | None = None) -> np.ndarray:
+def brute_counts(
+    table: pa.Table, states: list[str], day: str, keep: np.ndarray | None = None
+) -> np.ndarray:
     t = np.datetime64(day, "D")
     s = table["start"].to_numpy()
     e = table["end"].to_numpy(zero_copy_only=False)
@@ -170,9 +170,8 @@ def test_label_counts_equal_brute_force(canvas: Any, table: pa.Table) -> None:
         canvas.render()
         want = brute_counts(table, canvas.scene.states, day)
         np.testing.assert_array_equal(canvas.counts(), want)
-        assert list(canvas.labels.text) == [
-            f"{s} {n:,}" for s, n in zip(canvas.scene.states, want)
-        ]
+        labels = [f"{s} {n:,}" for s, n in zip(canvas.scene.states, want, strict=True)]
+        assert list(canvas.labels.text) == labels
 
 
 def test_hover_shows_name_count_and_median(canvas: Any, table: pa.Table) -> None:
@@ -334,8 +333,9 @@ def test_jump_to_31_march(canvas: Any) -> None:
     assert canvas.t.date() == dt.date(2017, 1, 2)
 
 
-def test_save_and_record_go_through_the_exporter(canvas: Any, monkeypatch: Any,
-                                                 tmp_path: Any) -> None:
+def test_save_and_record_go_through_the_exporter(
+    canvas: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
     calls: list[tuple[str, Any, Any]] = []
     fake = types.ModuleType("carevis.export")
     fake.png = lambda scene, t, path, **kw: calls.append(("png", t, kw))  # type: ignore[attr-defined]
@@ -354,12 +354,11 @@ def test_save_and_record_go_through_the_exporter(canvas: Any, monkeypatch: Any,
     key(canvas, "v", "v")
     kind, path, kw = calls[1]
     assert kind == "video" and str(path).endswith(".mp4")
-    assert len(kw["times"]) == 4 and kw["times"][-1] == canvas.t
+    assert len(kw["times"]) == 4 and kw["times"][-1] == canvas.frame.minutes
 
 
 def test_main_view_reads_a_file(monkeypatch: Any, tmp_path: Any, table: pa.Table) -> None:
     import pyarrow.parquet as pq
-
     from carevis import window
 
     path = tmp_path / "j.parquet"

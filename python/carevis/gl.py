@@ -180,10 +180,18 @@ class DotLayer:
         attrs = glir_program._attributes
         vbo, handle, func, args, divisor = attrs["a_rgba"]
         if args[1] != gloo.gl.GL_UNSIGNED_BYTE:
-            attrs["a_rgba"] = (vbo, handle, func, (4, gloo.gl.GL_UNSIGNED_BYTE, gloo.gl.GL_FALSE, 4, 0), divisor)
+            attrs["a_rgba"] = (
+                vbo,
+                handle,
+                func,
+                (4, gloo.gl.GL_UNSIGNED_BYTE, gloo.gl.GL_FALSE, 4, 0),
+                divisor,
+            )
 
 
-def premultiplied(background: tuple[int, int, int, int] | tuple[int, int, int]) -> tuple[float, ...]:
+def premultiplied(
+    background: tuple[int, int, int, int] | tuple[int, int, int],
+) -> tuple[float, ...]:
     """The clear colour (0..1, premultiplied) of a straight-alpha uint8 background."""
     bg = tuple(background) + ((255,) if len(background) == 3 else ())
     a = bg[3] / 255.0
@@ -223,7 +231,7 @@ class _Offscreen:
         if self.fbo is None or w > self.fbo_shape[1] or h > self.fbo_shape[0]:
             shape = (max(h, self.fbo_shape[0]), max(w, self.fbo_shape[1]))
             if self.fbo is None:
-                self.fbo = gloo.FrameBuffer(color=gloo.RenderBuffer(shape + (4,), format="color"))
+                self.fbo = gloo.FrameBuffer(color=gloo.RenderBuffer((*shape, 4), format="color"))
             else:
                 self.fbo.resize(shape)
             self.fbo_shape = shape
@@ -260,13 +268,13 @@ def render_frame_gl(
     from vispy import gloo
 
     off = _offscreen()
-    width, height = int(viewport.width), int(viewport.height)
+    width, height = viewport.width, viewport.height
     if width <= 0 or height <= 0:
         raise ValueError(f"image size must be positive, not {width} x {height}")
     radius = float(min(max(dot_radius_px, 0.0), MAX_RADIUS_PX))
     # Every tile is drawn with a margin as wide as a dot, so that dots centred just
     # outside it (whose sprites GL would clip whole) still reach its edge pixels.
-    margin = int(math.ceil(radius + 2.0))
+    margin = math.ceil(radius + 2.0)
     limit = min(off.max_size, 8192) if max_tile is None else int(max_tile)
     step = limit - 2 * margin
     if step < 1:

@@ -302,5 +302,28 @@ class Scene:
             mask &= np.asarray(pc.is_in(col, pa.array(values, pa.string())).to_numpy(zero_copy_only=False), dtype=bool)
         return mask
 
+    def render(
+        self,
+        t: TimeLike,
+        width: int = 1920,
+        height: int = 1080,
+        *,
+        renderer: str = "cpu",
+        dot_radius: float | None = None,
+        overlay: bool = True,
+        title: str | None = "Children's journeys through social care",
+        caption: str | None = None,
+        suppress_below: int = 0,
+        background: tuple[int, int, int, int] = (247, 247, 244, 255),
+    ) -> np.ndarray:
+        """The picture at ``t`` as an H x W x 4 uint8 array (dots, labels with counts, the
+        date, the title and the legend)."""
+        from .overlay import OverlayStyle
+        from .render import RenderSettings, render
+
+        style = OverlayStyle(title=title, caption=caption, suppress_below=suppress_below) if overlay else None
+        settings = RenderSettings(width, height, renderer, dot_radius, background, overlay=style)
+        return render(self, t, settings)
+
     def __repr__(self) -> str:
         return f"<carevis.Scene: {self.n_dots:,} dots, {len(self.states)} states, colour={self.colour!r}>"

@@ -31,16 +31,16 @@ import numpy as np
 
 from ._time import MINUTES_PER_DAY, TimeLike, to_date, to_minutes
 from .errors import CarevisError
+from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
 from .journeys import Journeys
 from .layout import ASPECT
-from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
 from .scene import AGE_BANDS, Frame, Scene
 from .viewport import Viewport
 
 if os.environ.get("DISPLAY") is None and os.environ.get("WAYLAND_DISPLAY") is None:
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
-from vispy import app, gloo, visuals  # noqa: E402  (after EGL_PLATFORM is settled)
+from vispy import app, gloo, visuals
 
 #: Colourings that ``C`` cycles through (those the data cannot give are skipped).
 COLOURS = ["time_in_care", "time_in_state", "entries", "la", "sex", "age_band"]
@@ -85,7 +85,9 @@ class _Overlay:
         self.tri_rgba.clear()
         self.lines.clear()
 
-    def rect(self, x0: float, y0: float, x1: float, y1: float, rgba: Any, rgba2: Any = None) -> None:
+    def rect(
+        self, x0: float, y0: float, x1: float, y1: float, rgba: Any, rgba2: Any = None
+    ) -> None:
         """A rectangle; with ``rgba2`` a horizontal gradient from ``rgba`` to it."""
         c0 = np.asarray(rgba, np.float32)
         c1 = c0 if rgba2 is None else np.asarray(rgba2, np.float32)
@@ -160,7 +162,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.filters: dict[str, str | None] = dict.fromkeys(FILTERS)
         self.followed: int | None = None
         self.trail: list[tuple[float, float]] = []
-        self.recording: list[dt.datetime] | None = None
+        self.recording: list[float] | None = None  # minutes, as export.video takes
         self.hover: dict[str, Any] | None = None
         self.message = ""
         self.timings: dict[str, list[float]] = {"engine": [], "upload": [], "draw": []}
@@ -171,7 +173,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self._spells = scene.journeys.spells()
         n_sp = len(self._spells["start"])
         child = np.repeat(
-            np.arange(scene.n_dots, dtype=np.int64), np.diff(self._spells["offsets"].astype(np.int64))
+            np.arange(scene.n_dots, dtype=np.int64),
+            np.diff(self._spells["offsets"]).astype(np.int64),
         )
         # One sorted key per spell (child, start): finds any child's current spell.
         self._spell_keys = (child << 32) | (self._spells["start"].astype(np.int64) + 2**31)
@@ -193,18 +196,23 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.pair = FramePair(scene.n_dots)
         self.dots = DotLayer()
         self.overlay = _Overlay()
-        self.labels = visuals.TextVisual("", font_size=9, color="#222222", anchor_x="center",
-                                         anchor_y="bottom")
-        self.hud = visuals.TextVisual("", font_size=12, color="#111111", anchor_x="left",
-                                      anchor_y="center", bold=True)
-        self.legend_text = visuals.TextVisual("", font_size=8, color="#333333",
-                                              anchor_x="left", anchor_y="center")
-        self.panel_text = visuals.TextVisual("", font_size=9, color="#111111", anchor_x="left",
-                                             anchor_y="center")
+        self.labels = visuals.TextVisual(
+            "", font_size=9, color="#222222", anchor_x="center", anchor_y="bottom"
+        )
+        self.hud = visuals.TextVisual(
+            "", font_size=12, color="#111111", anchor_x="left", anchor_y="center", bold=True
+        )
+        self.legend_text = visuals.TextVisual(
+            "", font_size=8, color="#333333", anchor_x="left", anchor_y="center"
+        )
+        self.panel_text = visuals.TextVisual(
+            "", font_size=9, color="#111111", anchor_x="left", anchor_y="center"
+        )
         self._texts = [self.labels, self.hud, self.legend_text, self.panel_text]
         self._configure_texts()
         self.timer = app.Timer(1 / 60, connect=self._on_timer, start=False, app=self.app)
         self._compute(self.minutes, sync=True)
+        self._ready = True
         if show:
             self.show()
 
@@ -290,8 +298,13 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
     def set_colour(self, colour: str) -> None:
         """Recolours the dots (a new Scene with the same journeys and layout)."""
         old = self.scene
-        self.scene = Scene(old.journeys, layout=old.layout, colour=colour,
-                           transit_days=old.transit_days, fade_days=old.fade_days)
+        self.scene = Scene(
+            old.journeys,
+            layout=old.layout,
+            colour=colour,
+            transit_days=old.transit_days,
+            fade_days=old.fade_days,
+        )
         self._apply_emphasis()
 
     def cycle_colour(self) -> str:
@@ -308,7 +321,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
 
     def cycle_filter(self, name: str) -> str | None:
         """Moves the ``name`` filter to its next value (None, then each value in turn)."""
-        values = self._filter_values(name)
+        values = self.filter_values(name)
         cur = self.filters.get(name)
         order: list[str | None] = [None, *values]
         nxt = order[(order.index(cur) + 1) % len(order)] if cur in order else None
@@ -341,7 +354,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         return np.bincount(s[keep], minlength=len(self.scene.states))[: len(self.scene.states)]
 
     def label_texts(self) -> list[str]:
-        return [f"{name} {c:,}" for name, c in zip(self.scene.states, self.counts())]
+        return [f"{name} {c:,}" for name, c in zip(self.scene.states, self.counts(), strict=True)]
 
     def cluster_info(self, k: int) -> dict[str, Any]:
         """Name, count now and median days in state of the children in state ``k``."""
@@ -367,11 +380,14 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
                 break
             end = int(sp["end"][i])
             end_d = None if end >= 2**31 - 1 or end > self.frame.minutes else to_date(end)
-            out.append((self.scene.states[int(sp["state"][i])], to_date(int(sp["start"][i])), end_d))
+            out.append(
+                (self.scene.states[int(sp["state"][i])], to_date(int(sp["start"][i])), end_d)
+            )
         return out
 
-    def save(self, path: str | None = None, width: int = 3840, height: int = 2160,
-             renderer: str = "cpu") -> str:
+    def save(
+        self, path: str | None = None, width: int = 3840, height: int = 2160, renderer: str = "cpu"
+    ) -> str:
         """Saves the moment on screen as a PNG at any size, through the exporter."""
         from . import export
 
@@ -383,11 +399,11 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
     def toggle_recording(self, path: str | None = None) -> str | None:
         """Starts collecting the moments shown; on the second call writes them as a video."""
         if self.recording is None:
-            self.recording = [self.t]
+            self.recording = [self.frame.minutes]
             self._say("recording")
             return None
         times, self.recording = self.recording, None
-        path = path or f"carevis-{times[0]:%Y-%m-%d}.mp4"
+        path = path or f"carevis-{to_date(times[0]):%Y-%m-%d}.mp4"
         try:
             from . import export
 
@@ -398,7 +414,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self._say(f"saved {path} ({len(times)} frames)")
         return path
 
-    def close(self) -> None:  # noqa: D102
+    def close(self) -> None:
         self.timer.stop()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
@@ -451,7 +467,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.timings["upload"].append(time.perf_counter() - a)
         self._drawn = False
         if self.recording is not None:
-            self.recording.append(self.t)
+            self.recording.append(self.frame.minutes)
         if self.followed is not None:
             self._record_trail()
         if self.hover is not None and "state_index" in self.hover:
@@ -467,7 +483,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
 
     def _apply_emphasis(self) -> None:
         masks = [
-            self.scene.filter_mask(**{k: v})  # type: ignore[arg-type]
+            self.scene.filter_mask(**{k: v})
             for k, v in self.filters.items()
             if v is not None
         ]
@@ -475,7 +491,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.scene.set_filter(self._mask, highlight=self.highlight, dim=0.2)
         self._compute(self.minutes, sync=True)
 
-    def _filter_values(self, name: str) -> list[str]:
+    def filter_values(self, name: str) -> list[str]:
         if name == "age_band":
             return list(AGE_BANDS)
         try:
@@ -517,11 +533,15 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         px, py = self._to_physical(pos)
         cx = self.scene.centres[:, 0] * vp.sx + vp.tx
         cy = self.scene.centres[:, 1] * vp.sy + vp.ty
-        r = np.maximum(self.scene.radii(self.frame.minutes / MINUTES_PER_DAY) * vp.sx, 12.0 * self.pixel_scale)
+        r = np.maximum(
+            self.scene.radii(self.frame.minutes / MINUTES_PER_DAY) * vp.sx, 12.0 * self.pixel_scale
+        )
         d = np.hypot(cx - px, cy - py)
         # the label sits just above the cluster
-        label = (np.abs(cx - px) < 60 * self.pixel_scale) & (py < cy - r) & (
-            py > cy - r - 16 * self.pixel_scale
+        label = (
+            (np.abs(cx - px) < 60 * self.pixel_scale)
+            & (py < cy - r)
+            & (py > cy - r - 16 * self.pixel_scale)
         )
         hit = (d <= r) | label
         if not hit.any():
@@ -656,6 +676,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.jump_to((lo + frac * (hi - lo)) / MINUTES_PER_DAY)
 
     def on_resize(self, event: Any) -> None:
+        if not getattr(self, "_ready", False):  # the backend resizes during __init__
+            return
         self._configure_texts()
         self.update()
 
@@ -666,6 +688,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
 
     # --- drawing -------------------------------------------------------------------------
     def on_draw(self, event: Any) -> None:
+        if not getattr(self, "_ready", False):
+            return
         w, h = self.physical_size
         gloo.set_viewport(0, 0, w, h)
         gloo.set_clear_color(premultiplied(self.background))
@@ -701,7 +725,9 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         if self.highlight is not None:
             k = self.highlight
             ring = np.linspace(0, 2 * np.pi, 65)
-            pts = np.stack([cx[k] + (r[k] + 4 * s) * np.cos(ring), cy[k] + (r[k] + 4 * s) * np.sin(ring)], 1)
+            pts = np.stack(
+                [cx[k] + (r[k] + 4 * s) * np.cos(ring), cy[k] + (r[k] + 4 * s) * np.sin(ring)], 1
+            )
             ov.polyline(pts, (0.1, 0.1, 0.1, 0.8))
         # timeline: track, progress, knob
         x0, y0, x1, y1 = self._timeline_box()
@@ -722,13 +748,19 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
             ramp = lg.colours[np.linspace(0, len(lg.colours) - 1, 65).astype(int)]
             seg = 200.0 / 64
             for i in range(64):
-                ov.rect((lx0 + i * seg) * s, (ly0 + 16) * s, (lx0 + (i + 1) * seg) * s,
-                        (ly0 + 28) * s, _rgba01(ramp[i]), _rgba01(ramp[i + 1]))
+                ov.rect(
+                    (lx0 + i * seg) * s,
+                    (ly0 + 16) * s,
+                    (lx0 + (i + 1) * seg) * s,
+                    (ly0 + 28) * s,
+                    _rgba01(ramp[i]),
+                    _rgba01(ramp[i + 1]),
+                )
             for pos, lab in lg.ticks:
                 legend_items.append(lab)
                 legend_pos.append((lx0 + pos * 200.0 - 6, ly0 + 38))
         else:
-            for i, (cat, col) in enumerate(zip(lg.categories[:12], lg.colours[:12])):
+            for i, (cat, col) in enumerate(zip(lg.categories[:12], lg.colours[:12], strict=False)):
                 yy = ly0 + 18 + i * 14
                 ov.rect((lx0) * s, yy * s, (lx0 + 10) * s, (yy + 10) * s, _rgba01(col))
                 legend_items.append(cat)
@@ -738,12 +770,17 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         # trail of the child followed
         if self.followed is not None and len(self.trail) >= 2:
             tr = np.asarray(self.trail, np.float32)
-            ov.polyline(np.stack([tr[:, 0] * vp.sx + vp.tx, tr[:, 1] * vp.sy + vp.ty], 1),
-                        (0.85, 0.15, 0.1, 0.9))
+            ov.polyline(
+                np.stack([tr[:, 0] * vp.sx + vp.tx, tr[:, 1] * vp.sy + vp.ty], 1),
+                (0.85, 0.15, 0.1, 0.9),
+            )
         # date, speed, filters, message (top left); hover / journey panel
         state = "playing" if self.playing else "paused"
         flt = ", ".join(f"{k}={v}" for k, v in self.filters.items() if v is not None)
-        hud = [f"{self.t:%d %B %Y}", f"{state}, {self.speed:g} days/s" + (f"   {flt}" if flt else "")]
+        hud = [
+            f"{self.t:%d %B %Y}",
+            f"{state}, {self.speed:g} days/s" + (f"   {flt}" if flt else ""),
+        ]
         if self.message:
             hud.append(self.message)
         self.hud.text = hud

@@ -12,6 +12,7 @@ pub mod occupancy;
 pub mod raster;
 pub mod scene;
 pub mod synth;
+pub mod synth_table;
 pub mod time;
 
 #[cfg(feature = "python")]

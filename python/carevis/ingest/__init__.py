@@ -18,9 +18,9 @@ from .ssda903 import read_ssda903
 from .writers import write_ssda903
 
 __all__ = [
-    "IngestResult",
     "JOURNEY_SCHEMA",
     "RULES",
+    "IngestResult",
     "ValidationReport",
     "hash_one",
     "load_mapping",

@@ -56,7 +56,7 @@ def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     mp = (m.astype(np.int64) + 9) % 12
     doy = (153 * mp + 2) // 5 + d.astype(np.int64) - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    return np.asarray(era * 146097 + doe - 719468, dtype=np.int64)
 
 
 def civil_from_days(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -77,7 +77,7 @@ def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     dim = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 31], dtype=np.int64)
     out = dim[np.clip(m - 1, 0, 12)]
-    return out + ((m == 2) & leap)
+    return np.asarray(out + ((m == 2) & leap), dtype=np.int64)
 
 
 def _combine(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,14 +119,14 @@ def parse_dates(col: pa.Array | pa.ChunkedArray) -> ParsedDates:
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if pa.types.is_dictionary(col.type):  # parse the distinct values only
-        d = parse_dates(col.dictionary)
+        pdict = parse_dates(col.dictionary)
         idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-        k = np.where(idx >= 0, idx, len(d.days))
+        k = np.where(idx >= 0, idx, len(pdict.days))
         return ParsedDates(
-            np.r_[d.days, NULL_DAY].astype(np.int32)[k],
-            np.r_[d.blank, True][k],
-            np.r_[d.invalid, False][k],
-            np.r_[d.two_digit_year, False][k],
+            np.r_[pdict.days, NULL_DAY].astype(np.int32)[k],
+            np.r_[pdict.blank, True][k],
+            np.r_[pdict.invalid, False][k],
+            np.r_[pdict.two_digit_year, False][k],
         )
     if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
         d32 = col.cast(pa.date32())
@@ -162,7 +162,9 @@ def parse_dates(col: pa.Array | pa.ChunkedArray) -> ParsedDates:
             done[rows[ok]] = True
         # yyyy-mm-dd, maybe followed by a time
         iso = (chars[:, 4] == _DASH) & (chars[:, 7] == _DASH)
-        iso &= (lens[ten] == 10) | np.isin(data[np.minimum(off[ten] + 10, len(data) - 1)], [ord("T"), ord(" ")])
+        iso &= (lens[ten] == 10) | np.isin(
+            data[np.minimum(off[ten] + 10, len(data) - 1)], [ord("T"), ord(" ")]
+        )
         if iso.any():
             rows = ten[iso]
             c = chars[iso]

@@ -11,6 +11,7 @@ A file that cannot be used gets one file-level report row, and the rest load.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
@@ -26,7 +27,7 @@ import pyarrow.csv as pacsv
 from ._xml import Node, XMLParseError, parse_xml
 from .report import ValidationReport
 
-__all__ = ["TABLES", "expand_paths", "read_903_files", "year_from_path", "la_from_path"]
+__all__ = ["TABLES", "expand_paths", "la_from_path", "read_903_files", "year_from_path"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,12 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("previous_permanence", frozenset({"PREV_PERM"}), (), (), used=False),
     TableSpec("sw_episodes", frozenset({"SW_ID"}), (), (), used=False),
     TableSpec("dolo", frozenset({"DOLO_START"}), (), (), used=False),
-    TableSpec("header", frozenset({"SEX", "DOB"}), ("CHILD", "SEX", "DOB"), ("CHILD", "SEX", "DOB", "ETHNIC")),
+    TableSpec(
+        "header",
+        frozenset({"SEX", "DOB"}),
+        ("CHILD", "SEX", "DOB"),
+        ("CHILD", "SEX", "DOB", "ETHNIC"),
+    ),
 )
 SPEC = {t.name: t for t in TABLES}
 
@@ -89,23 +95,34 @@ def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out.extend(
-                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in (".csv", ".xml"))
-            )
+            found: list[str] = []
+            for root, _dirs, files in os.walk(p):
+                found.extend(
+                    os.path.join(root, f) for f in files if f.lower().endswith((".csv", ".xml"))
+                )
+            out.extend(Path(f) for f in sorted(found))
         else:
             out.append(p)
     return out
 
 
+def _year_of(part: str) -> int | None:
+    m = _YEAR_PAIR.search(part)
+    if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
+        return int(m.group(1)) + 1
+    m = _YEAR.search(part)
+    return int(m.group(1)) if m else None
+
+
 def year_from_path(path: Path) -> int | None:
     """Collection year (the March it ends in) from the file name or its folders."""
-    for part in [path.stem, *(q.name for q in list(path.parents)[:3])]:
-        m = _YEAR_PAIR.search(part)
-        if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
-            return int(m.group(1)) + 1
-        m = _YEAR.search(part)
-        if m:
-            return int(m.group(1))
+    y = _year_of(path.stem)
+    if y is not None:
+        return y
+    for q in list(path.parents)[:3]:
+        y = _year_of(q.name)
+        if y is not None:
+            return y
     return None
 
 
@@ -153,9 +170,28 @@ class _File:
     spec: TableSpec | None = None
 
 
-def _fail(report: ValidationReport, f: _File, rule: str, detail: str, *, field: str = "", value: str | None = None, rows: int = 0, line: int | None = None) -> None:
+def _fail(
+    report: ValidationReport,
+    f: _File,
+    rule: str,
+    detail: str,
+    *,
+    field: str = "",
+    value: str | None = None,
+    rows: int = 0,
+    line: int | None = None,
+) -> None:
     report.failed_files.add(f.idx)
-    report.add(rule, "rejected", file_idx=f.idx, line=line, field=field, value=value, rows=rows, detail=detail)
+    report.add(
+        rule,
+        "rejected",
+        file_idx=f.idx,
+        line=line,
+        field=field,
+        value=value,
+        rows=rows,
+        detail=detail,
+    )
     if rows:
         report.count(f.spec.name if f.spec else "unknown", rows, 0)
 
@@ -203,13 +239,20 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
         hint = _name_hint(f.path)
         f.spec = SPEC[hint] if hint else None
         n = _count_data_lines(data.split(b"\n", 1)[1] if b"\n" in data else b"")
-        _fail(report, f, "bad_encoding", f"byte {data[e.start]:#04x} at offset {e.start} is not UTF-8", line=line, rows=n)
+        _fail(
+            report,
+            f,
+            "bad_encoding",
+            f"byte {data[e.start]:#04x} at offset {e.start} is not UTF-8",
+            line=line,
+            rows=n,
+        )
         return False
     f.data = data
     nl = data.find(b"\n")
     head = (data if nl < 0 else data[:nl]).decode("utf-8").strip("\r\n")
     f.header_len = len(data) if nl < 0 else nl + 1
-    raw_names = next(iter(__import__("csv").reader([head])), [])
+    raw_names: list[str] = next(iter(csv.reader([head])), [])
     f.names = [n.strip().strip('"').strip().upper() for n in raw_names]
     body = data[f.header_len :]
 
@@ -221,7 +264,14 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
             if d in head:
                 spec = classify(n.strip().upper() for n in head.split(d))
                 f.spec = spec
-                _fail(report, f, "wrong_delimiter", f"{dn}-separated; save it as comma-separated CSV", line=1, rows=nrows_())
+                _fail(
+                    report,
+                    f,
+                    "wrong_delimiter",
+                    f"{dn}-separated; save it as comma-separated CSV",
+                    line=1,
+                    rows=nrows_(),
+                )
                 return False
     spec = classify(f.names)
     hint = _name_hint(f.path)
@@ -229,24 +279,58 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
         if hint is not None and SPEC[hint].required:
             f.spec = SPEC[hint]
             missing = [c for c in SPEC[hint].required if c not in f.names]
-            _fail(report, f, "missing_column", f"{hint} needs {', '.join(missing)}", field=",".join(missing), line=1, rows=nrows_())
+            _fail(
+                report,
+                f,
+                "missing_column",
+                f"{hint} needs {', '.join(missing)}",
+                field=",".join(missing),
+                line=1,
+                rows=nrows_(),
+            )
         else:
-            _fail(report, f, "unknown_table", f"columns {', '.join(f.names[:8])} match no SSDA903 table", line=1, rows=nrows_())
+            _fail(
+                report,
+                f,
+                "unknown_table",
+                f"columns {', '.join(f.names[:8])} match no SSDA903 table",
+                line=1,
+                rows=nrows_(),
+            )
         return False
     f.spec = spec
     if hint is not None and hint != spec.name:
-        report.add("file_name_mismatch", "repaired", file_idx=f.idx, line=1, rows=0, detail=f"named like {hint}, read as {spec.name} by its columns")
+        report.add(
+            "file_name_mismatch",
+            "repaired",
+            file_idx=f.idx,
+            line=1,
+            rows=0,
+            detail=f"named like {hint}, read as {spec.name} by its columns",
+        )
     if not spec.used:
-        report.add("table_not_used", "repaired", file_idx=f.idx, line=None, rows=0, detail=spec.name)
+        report.add(
+            "table_not_used", "repaired", file_idx=f.idx, line=None, rows=0, detail=spec.name
+        )
         return False
     missing = [c for c in spec.required if c not in f.names]
     if missing:
-        _fail(report, f, "missing_column", f"{spec.name} needs {', '.join(missing)}", field=",".join(missing), line=1, rows=nrows_())
+        _fail(
+            report,
+            f,
+            "missing_column",
+            f"{spec.name} needs {', '.join(missing)}",
+            field=",".join(missing),
+            line=1,
+            rows=nrows_(),
+        )
         return False
     return True
 
 
-def _read_options(names: list[str], spec: TableSpec, serial: bool, bad: list[int] | None):
+def _read_options(
+    names: list[str], spec: TableSpec, serial: bool, bad: list[int] | None
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
     include = [c for c in dict.fromkeys(names) if c in spec.keep or c in ("LA", "YEAR")]
     ro = pacsv.ReadOptions(column_names=names, use_threads=not serial, block_size=1 << 20)
 
@@ -295,8 +379,10 @@ def _parse_group(files: list[_File], report: ValidationReport) -> list[pa.Table]
             t = None
         if t is not None and not bad and t.num_rows == sum(counts):
             local = np.repeat(np.arange(len(files)), counts)
-            t = _add_meta(t, local, np.concatenate(lines) if lines else np.zeros(0, np.int64), files)
-            for f, c in zip(files, counts):
+            t = _add_meta(
+                t, local, np.concatenate(lines) if lines else np.zeros(0, np.int64), files
+            )
+            for c in counts:
                 report.count(spec.name, c, c)  # provisional: used, moved to rejected by rules
             return [t]
     out = []
@@ -320,8 +406,16 @@ def _parse_one(f: _File, report: ValidationReport) -> pa.Table | None:
         _fail(report, f, "unreadable_file", str(e).splitlines()[0][:200], rows=len(lines))
         return None
     if bad:
-        bad_lines = np.array(bad, dtype=np.int64) + 1  # physical row number within body, header = line 1
-        report.add("wrong_field_count", "rejected", file_idx=f.idx, line=bad_lines, detail=f"expected {len(f.names)} fields")
+        bad_lines = (
+            np.array(bad, dtype=np.int64) + 1
+        )  # physical row number within body, header = line 1
+        report.add(
+            "wrong_field_count",
+            "rejected",
+            file_idx=f.idx,
+            line=bad_lines,
+            detail=f"expected {len(f.names)} fields",
+        )
         report.count(spec.name, len(bad), 0)
         lines = lines[~np.isin(lines, bad_lines)]
     if len(lines) != t.num_rows:  # quoted newlines: line numbers are approximate
@@ -333,11 +427,22 @@ def _parse_one(f: _File, report: ValidationReport) -> pa.Table | None:
 def _add_meta(t: pa.Table, local: np.ndarray, lines: np.ndarray, files: list[_File]) -> pa.Table:
     """Add _file, _line, _la, _year; local = each row's position in files."""
     fid = np.array([f.idx for f in files], dtype=np.int32)[local]
-    la_by = pa.array([f.la for f in files], pa.string())
-    la = la_by.take(pa.array(local, pa.int64()))
+    uniq: dict[str, int] = {}
+    la_pos = np.array(
+        [-1 if f.la is None else uniq.setdefault(f.la, len(uniq)) for f in files], dtype=np.int32
+    )
+    ix = la_pos[local] if len(files) else np.zeros(0, np.int32)
+    la = pa.DictionaryArray.from_arrays(  # no per-row strings
+        pa.array(np.maximum(ix, 0), pa.int32(), mask=ix < 0), pa.array(list(uniq), pa.string())
+    )
     yr = np.array([f.year if f.year is not None else -1 for f in files], dtype=np.int32)[local]
     if "LA" in t.column_names:
-        la = pc.coalesce(pc.utf8_trim_whitespace(t.column("LA").cast(pa.string())), la)
+        la = pc.dictionary_encode(
+            pc.coalesce(
+                pc.utf8_trim_whitespace(t.column("LA").cast(pa.string())), la.cast(pa.string())
+            )
+        )
+        la = la.combine_chunks() if isinstance(la, pa.ChunkedArray) else la
         t = t.drop_columns(["LA"])
     if "YEAR" in t.column_names:
         yc = _year_column(t.column("YEAR").cast(pa.string()))
@@ -354,13 +459,23 @@ def _year_column(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     ex = pc.extract_regex(pc.fill_null(col, ""), r"^\s*(?P<a>\d{4})(?:[-/_]?(?P<b>\d{2}))?")
     a = pc.struct_field(ex, "a").cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
     b_s = pc.struct_field(ex, "b")
-    b = pc.if_else(pc.equal(b_s, ""), None, b_s).cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False)
-    return np.where(b >= 0, a + 1, a).astype(np.int32)
+    b = (
+        pc.if_else(pc.equal(b_s, ""), None, b_s)
+        .cast(pa.int64())
+        .fill_null(-1)
+        .to_numpy(zero_copy_only=False)
+    )
+    return np.asarray(np.where(b >= 0, a + 1, a), dtype=np.int32)
 
 
 # -- XML ---------------------------------------------------------------------
 
-_XML_RECORDS = {"HEADER": "header", "EPISODE": "episodes", "UASC": "uasc", "PLACED_FOR_ADOPTION": "placed_for_adoption"}
+_XML_RECORDS = {
+    "HEADER": "header",
+    "EPISODE": "episodes",
+    "UASC": "uasc",
+    "PLACED_FOR_ADOPTION": "placed_for_adoption",
+}
 
 
 def _xml_tables(f: _File, report: ValidationReport) -> list[tuple[str, pa.Table]]:
@@ -370,13 +485,25 @@ def _xml_tables(f: _File, report: ValidationReport) -> list[tuple[str, pa.Table]
         _fail(report, f, "unreadable_file", str(e), line=e.line)
         return []
     if root.key != "EXPSSDA903" and not any(n.key in _XML_RECORDS for n in root.iter()):
-        _fail(report, f, "unknown_table", f"root element <{root.tag}> is not an SSDA903 return", line=root.line)
+        _fail(
+            report,
+            f,
+            "unknown_table",
+            f"root element <{root.tag}> is not an SSDA903 return",
+            line=root.line,
+        )
         return []
     recs: dict[str, list[tuple[int, dict[str, str]]]] = {}
 
     def walk(n: Node, child_id: str | None) -> None:
         leaves = n.leaves()
-        cid = leaves.get("CHILD") or leaves.get("CHILDID") or n.attrs.get("id") or n.attrs.get("CHILD") or child_id
+        cid = (
+            leaves.get("CHILD")
+            or leaves.get("CHILDID")
+            or n.attrs.get("id")
+            or n.attrs.get("CHILD")
+            or child_id
+        )
         for c in n.children:
             if c.key in _XML_RECORDS and not c.is_leaf():
                 fields = c.leaves()
@@ -390,7 +517,7 @@ def _xml_tables(f: _File, report: ValidationReport) -> list[tuple[str, pa.Table]
     out = []
     for name, rows in recs.items():
         spec = SPEC[name]
-        cols = list(spec.keep) + ["LA", "YEAR"]
+        cols = [*list(spec.keep), "LA", "YEAR"]
         data = {c: pa.array([r.get(c) or None for _, r in rows], pa.string()) for c in cols}
         if not any(r.get("LA") for _, r in rows):
             del data["LA"]
@@ -417,7 +544,12 @@ def read_903_files(
     groups: dict[tuple[str, tuple[str, ...]], list[_File]] = {}
     xml_parts: list[tuple[str, pa.Table]] = []
     for p in paths:
-        f = _File(p, report.file_index(p), la if la is not None else la_from_path(p), year if year is not None else year_from_path(p))
+        f = _File(
+            p,
+            report.file_index(p),
+            la if la is not None else la_from_path(p),
+            year if year is not None else year_from_path(p),
+        )
         try:
             f.data = p.read_bytes()
         except OSError as e:
@@ -441,6 +573,9 @@ def read_903_files(
         spec = SPEC[name]
         norm = []
         for t in ts:
+            if not pa.types.is_dictionary(t.schema.field("_la").type):
+                la_col = pc.dictionary_encode(t.column("_la").cast(pa.string()))
+                t = t.set_column(t.column_names.index("_la"), "_la", la_col)
             for c in spec.keep:
                 if c not in t.column_names:
                     t = t.append_column(c, pa.nulls(t.num_rows, pa.string()))

@@ -49,7 +49,14 @@ class Rows:
             self._cols[k] = clean(self.t.column(name), upper)
         return self._cols[k]
 
-    def reject(self, mask: np.ndarray, rule: str, field: str = "", value: pa.Array | None = None, detail: str = "") -> np.ndarray:
+    def reject(
+        self,
+        mask: np.ndarray,
+        rule: str,
+        field: str = "",
+        value: pa.Array | None = None,
+        detail: str = "",
+    ) -> np.ndarray:
         m = mask & self.alive
         if m.any():
             idx = np.flatnonzero(m)
@@ -57,20 +64,58 @@ class Rows:
             self.alive &= ~m
             self.rejected.append((idx, rule))
             self.report.reject_rows(self.name, len(idx))
-            self.report.add(rule, "rejected", file_idx=self.fi[idx], line=self.ln[idx], field=field, value=val, detail=detail)
+            self.report.add(
+                rule,
+                "rejected",
+                file_idx=self.fi[idx],
+                line=self.ln[idx],
+                field=field,
+                value=val,
+                detail=detail,
+            )
         return m
 
-    def repair(self, mask: np.ndarray, rule: str, field: str = "", value: pa.Array | None = None, detail: str = "") -> np.ndarray:
+    def repair(
+        self,
+        mask: np.ndarray,
+        rule: str,
+        field: str = "",
+        value: pa.Array | None = None,
+        detail: str = "",
+    ) -> np.ndarray:
         m = mask & self.alive
         if m.any():
             idx = np.flatnonzero(m)
             val = value.take(pa.array(idx)) if value is not None else None
-            self.report.add(rule, "repaired", file_idx=self.fi[idx], line=self.ln[idx], field=field, value=val, detail=detail)
+            self.report.add(
+                rule,
+                "repaired",
+                file_idx=self.fi[idx],
+                line=self.ln[idx],
+                field=field,
+                value=val,
+                detail=detail,
+            )
         return m
 
-    def repair_idx(self, idx: np.ndarray, rule: str, field: str = "", value: pa.Array | None = None, detail: str = "") -> None:
+    def repair_idx(
+        self,
+        idx: np.ndarray,
+        rule: str,
+        field: str = "",
+        value: pa.Array | None = None,
+        detail: str = "",
+    ) -> None:
         if len(idx):
-            self.report.add(rule, "repaired", file_idx=self.fi[idx], line=self.ln[idx], field=field, value=value, detail=detail)
+            self.report.add(
+                rule,
+                "repaired",
+                file_idx=self.fi[idx],
+                line=self.ln[idx],
+                field=field,
+                value=value,
+                detail=detail,
+            )
 
     def rejected_table(self, files: list[str]) -> pa.Table | None:
         if not self.rejected:
@@ -85,7 +130,9 @@ class Rows:
         t = t.append_column("file", fa.take(t.column("_file").cast(pa.int64())))
         t = t.append_column("rule", pa.array(rules, pa.string()))
         t = t.append_column("table", pa.array([self.name] * len(idx), pa.string()))
-        return t.drop_columns(["_file"]).rename_columns([("line" if c == "_line" else c) for c in t.drop_columns(["_file"]).column_names])
+        return t.drop_columns(["_file"]).rename_columns(
+            [("line" if c == "_line" else c) for c in t.drop_columns(["_file"]).column_names]
+        )
 
 
 class Codes:
@@ -101,11 +148,17 @@ class Codes:
         if not pa.types.is_dictionary(col.type):
             col = pc.dictionary_encode(col)
         self.raw = col
-        cleaned = clean(col.dictionary.cast(pa.string()), upper)
+        d = col.dictionary.cast(pa.string())
+        cleaned = clean(d, upper)
+        idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        self.values: pa.Array
+        if cleaned.null_count == 0 and pc.all(pc.equal(cleaned, d)).as_py() is not False:
+            self.values = d  # already clean and distinct: keep the codes
+            self.idx = idx
+            return
         enc = pc.dictionary_encode(cleaned)
         canon = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-        self.values: pa.Array = enc.dictionary
-        idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        self.values = enc.dictionary
         canon = np.r_[canon, -1]
         self.idx = canon[np.where(idx >= 0, idx, len(canon) - 1)]
 
@@ -114,16 +167,20 @@ class Codes:
 
     @property
     def null(self) -> np.ndarray:
-        return self.idx < 0
+        return np.asarray(self.idx < 0, dtype=bool)
 
     def isin(self, values: object) -> np.ndarray:
         vs = pa.array(sorted(values), pa.string()) if not isinstance(values, pa.Array) else values  # type: ignore[call-overload]
-        m = np.asarray(pc.is_in(self.values, value_set=vs).to_numpy(zero_copy_only=False), dtype=bool)
-        return np.r_[m, False][self.idx]
+        m = np.asarray(
+            pc.is_in(self.values, value_set=vs).to_numpy(zero_copy_only=False), dtype=bool
+        )
+        return np.asarray(np.r_[m, False][self.idx], dtype=bool)
 
     def equals(self, value: str) -> np.ndarray:
-        m = np.asarray(pc.equal(self.values, value).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-        return np.r_[m, False][self.idx]
+        m = np.asarray(
+            pc.equal(self.values, value).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool
+        )
+        return np.asarray(np.r_[m, False][self.idx], dtype=bool)
 
     def set_null(self, mask: np.ndarray) -> None:
         self.idx = np.where(mask, -1, self.idx)
@@ -131,9 +188,15 @@ class Codes:
     def take(self, rows: np.ndarray | None = None) -> pa.Array:
         """Cleaned strings (of the given rows)."""
         idx = self.idx if rows is None else self.idx[rows]
-        return self.values.take(pa.array(np.maximum(idx, 0), mask=idx < 0)) if len(self.values) else pa.nulls(len(idx), pa.string())
+        return (
+            self.values.take(pa.array(np.maximum(idx, 0), mask=idx < 0))
+            if len(self.values)
+            else pa.nulls(len(idx), pa.string())
+        )
 
     def map_to(self, table: dict[str, int], default: int) -> np.ndarray:
         """Per-row integers through a {value: int} table (default for null/unknown)."""
-        look = np.array([table.get(v, default) for v in self.values.to_pylist()] + [default], dtype=np.int64)
-        return look[self.idx]
+        look = np.array(
+            [table.get(v, default) for v in self.values.to_pylist()] + [default], dtype=np.int64
+        )
+        return np.asarray(look[self.idx], dtype=np.int64)

@@ -82,8 +82,20 @@ def stitch(
         conf[order[follower & ~same & ~other_year]] = True
         child = ep.t.column("CHILD").combine_chunks()
         ep.reject(dup, "duplicate_episode", "CHILD", child)
-        ep.reject(sup, "superseded_episode", "DECOM", ep.t.column("DECOM").combine_chunks(), detail="a later return has this episode")
-        ep.reject(conf, "duplicate_start", "DECOM", ep.t.column("DECOM").combine_chunks(), detail="kept the last row")
+        ep.reject(
+            sup,
+            "superseded_episode",
+            "DECOM",
+            ep.t.column("DECOM").combine_chunks(),
+            detail="a later return has this episode",
+        )
+        ep.reject(
+            conf,
+            "duplicate_start",
+            "DECOM",
+            ep.t.column("DECOM").combine_chunks(),
+            detail="kept the last row",
+        )
     idx = order[last]
     k = key[idx]
     s = decom[idx].copy()
@@ -112,14 +124,26 @@ def stitch(
     rm = blank & (e != NULL_DAY) & ~x1
     if rm.any():
         rows = idx[rm]
-        ep.repair_idx(rows, "rec_missing", "REC", None, "X1 if the next episode starts that day, else reason unknown")
+        ep.repair_idx(
+            rows,
+            "rec_missing",
+            "REC",
+            None,
+            "X1 if the next episode starts that day, else reason unknown",
+        )
     x1 |= rm & has_next & (e == nd)
     gap = x1 & has_next & (e < nd)
     rep(gap, "x1_gap_closed", "end moved to the next start")
     e = np.where(gap, nd, e)
     xn = x1 & ~has_next & (e != NULL_DAY)
     if xn.any():
-        ep.repair_idx(idx[xn], "x1_without_next", "REC", pa.array(["X1"] * int(xn.sum())), "reason unknown: 'Other exit'")
+        ep.repair_idx(
+            idx[xn],
+            "x1_without_next",
+            "REC",
+            pa.array(["X1"] * int(xn.sum())),
+            "reason unknown: 'Other exit'",
+        )
     x1 &= ~xn
     ye = (e == NULL_DAY) & ~has_next & (yr > 0) & (yr < la_max_year[idx])
     rep(ye, "closed_at_year_end", "the child is in no later return")

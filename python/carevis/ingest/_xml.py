@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-__all__ = ["Node", "parse_xml", "XMLParseError"]
+__all__ = ["Node", "XMLParseError", "parse_xml"]
 
 
 class XMLParseError(ValueError):
@@ -30,7 +31,7 @@ class Node:
     def is_leaf(self) -> bool:
         return not self.children
 
-    def iter(self):  # type: ignore[no-untyped-def]
+    def iter(self) -> Iterator[Node]:
         stack = [self]
         while stack:
             n = stack.pop()

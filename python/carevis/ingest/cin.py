@@ -16,13 +16,21 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._dates import NULL_DAY, arrow_to_days, civil_from_days, days_from_civil, days_to_arrow, parse_dates
+from ._dates import (
+    NULL_DAY,
+    arrow_to_days,
+    civil_from_days,
+    days_from_civil,
+    days_to_arrow,
+    parse_dates,
+)
 from ._files import expand_paths, la_from_path, year_from_path
 from ._xml import Node, XMLParseError, parse_xml
 from .ids import UNKNOWN_LA, child_ids
@@ -72,7 +80,9 @@ def _first_deep(n: Node, key: str) -> str | None:
     return None
 
 
-def _parse_cin_file(path: Path, fi: int, report: ValidationReport, la: str | None, year: int | None) -> list[_Episode]:
+def _parse_cin_file(
+    path: Path, fi: int, report: ValidationReport, la: str | None, year: int | None
+) -> list[_Episode]:
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -92,7 +102,14 @@ def _parse_cin_file(path: Path, fi: int, report: ValidationReport, la: str | Non
     children = [n for n in root.iter() if n.key == "CHILD" and not n.is_leaf()]
     if not children and not root.findall_deep("CINDETAILS"):
         report.failed_files.add(fi)
-        report.add("unknown_table", "rejected", file_idx=fi, line=root.line, rows=0, detail=f"<{root.tag}> is not a CIN census")
+        report.add(
+            "unknown_table",
+            "rejected",
+            file_idx=fi,
+            line=root.line,
+            rows=0,
+            detail=f"<{root.tag}> is not a CIN census",
+        )
         return []
     hdr = root.find("Header")
     f_la = la or (_first_deep(hdr, "LEA") if hdr is not None else None) or la_from_path(path)
@@ -118,8 +135,21 @@ def _parse_cin_file(path: Path, fi: int, report: ValidationReport, la: str | Non
             if d.key != "CINDETAILS":
                 continue
             nfa = (_text(d, "ReferralNFA") or "").lower() in ("true", "1", "y", "yes")
-            ep = _Episode(fi, d.line, f_la, f_year, child, dob, sex, eth, _text(d, "CINreferralDate"), nfa,
-                          _text(d, "CINclosureDate"), _text(d, "ReasonForClosure"), _text(d, "PrimaryNeedCode"))
+            ep = _Episode(
+                fi,
+                d.line,
+                f_la,
+                f_year,
+                child,
+                dob,
+                sex,
+                eth,
+                _text(d, "CINreferralDate"),
+                nfa,
+                _text(d, "CINclosureDate"),
+                _text(d, "ReasonForClosure"),
+                _text(d, "PrimaryNeedCode"),
+            )
             seen: set[tuple[str, str]] = set()
             for key, state, order in _EVENTS:
                 for m in d.findall_deep(key):
@@ -132,9 +162,14 @@ def _parse_cin_file(path: Path, fi: int, report: ValidationReport, la: str | Non
 
 
 def _cin_spells(
-    paths: list[Path], report: ValidationReport, *, la: str | None, year: int | None, hash_key: str | bytes | None,
+    paths: list[Path],
+    report: ValidationReport,
+    *,
+    la: str | None,
+    year: int | None,
+    hash_key: str | bytes | None,
     exit_dwell_days: int,
-) -> dict[str, np.ndarray | list]:
+) -> dict[str, Any]:
     eps: list[_Episode] = []
     for p in paths:
         eps.extend(_parse_cin_file(p, report.file_index(p), report, la, year))
@@ -144,18 +179,28 @@ def _cin_spells(
     ln = np.array([e.line for e in eps], dtype=np.int64)
     alive = np.ones(n, dtype=bool)
 
-    def reject(mask: np.ndarray, rule: str, fld: str, values: list[str | None] | None = None) -> None:
+    def reject(
+        mask: np.ndarray, rule: str, fld: str, values: list[str | None] | None = None
+    ) -> None:
         m = mask & alive
         if m.any():
             alive[m] = False
             report.reject_rows("cin_details", int(m.sum()))
-            val = None if values is None else [v for v, k in zip(values, m) if k]
+            val = None if values is None else [v for v, k in zip(values, m, strict=False) if k]
             report.add(rule, "rejected", file_idx=fi[m], line=ln[m], field=fld, value=val)
 
     la_list = [e.la for e in eps]
     if any(v is None for v in la_list):
         files = np.unique(fi[[v is None for v in la_list]])
-        report.add("la_unknown", "repaired", file_idx=files, line=None, field="LA", value=UNKNOWN_LA, rows=0)
+        report.add(
+            "la_unknown",
+            "repaired",
+            file_idx=files,
+            line=None,
+            field="LA",
+            value=UNKNOWN_LA,
+            rows=0,
+        )
     child = [e.child for e in eps]
     reject(np.array([c is None for c in child], dtype=bool), "missing_value", "LAchildID")
     refs = pa.array([e.ref for e in eps], pa.string())
@@ -167,9 +212,17 @@ def _cin_spells(
     reject(pclo.invalid, "invalid_date", "CINclosureDate", clos.to_pylist())
     ref_d = pref.days.astype(np.int64)
     clo_d = pclo.days.astype(np.int64)
-    reject((clo_d != NULL_DAY) & (clo_d < ref_d), "end_before_start", "CINclosureDate", clos.to_pylist())
-    ids, keys = child_ids(pa.array([v if v is not None else UNKNOWN_LA for v in la_list], pa.string()),
-                          pa.array([c or "" for c in child], pa.string()), hash_key)
+    reject(
+        (clo_d != NULL_DAY) & (clo_d < ref_d),
+        "end_before_start",
+        "CINclosureDate",
+        clos.to_pylist(),
+    )
+    ids, keys = child_ids(
+        pa.array([v if v is not None else UNKNOWN_LA for v in la_list], pa.string()),
+        pa.array([c or "" for c in child], pa.string()),
+        hash_key,
+    )
     yr = np.array([e.year for e in eps], dtype=np.int64)
     # the same episode of need in several censuses: keep the latest year
     idx = np.flatnonzero(alive)
@@ -188,22 +241,34 @@ def _cin_spells(
         reject(m2, "superseded_episode", "CINreferralDate", refs.to_pylist())
     kept = order[last]
     labels = state_labels()
-    out: dict[str, list] = {k2: [] for k2 in ("row", "state", "start", "end", "need", "reason")}
+    out: dict[str, list[Any]] = {
+        k2: [] for k2 in ("row", "state", "start", "end", "need", "reason")
+    }
     for j, i in enumerate(kept):
         e = eps[i]
         has_next = j + 1 < len(kept) and keys[kept[j + 1]] == keys[i]
         next_ref = ref_d[kept[j + 1]] if has_next else NULL_DAY
-        ev_days = parse_dates(pa.array([t for t, _, _ in e.events], pa.string())).days.astype(np.int64)
+        ev_days = parse_dates(pa.array([t for t, _, _ in e.events], pa.string())).days.astype(
+            np.int64
+        )
         evs = sorted(
-            (int(d), o, s) for d, (_, s, o) in zip(ev_days, e.events)
+            (int(d), o, s)
+            for d, (_, s, o) in zip(ev_days, e.events, strict=False)
             if d != NULL_DAY and d >= ref_d[i] and (clo_d[i] == NULL_DAY or d <= clo_d[i])
         )
         if not evs or evs[0][2] != "Referral":
             evs.insert(0, (int(ref_d[i]), 0, "Referral"))
         end_all = int(clo_d[i])
         if has_next and (end_all == NULL_DAY or end_all > next_ref):
-            report.add("cin_overlap_clipped", "repaired", file_idx=fi[i], line=ln[i], field="CINclosureDate",
-                       value=e.closure, detail="closed at the next referral")
+            report.add(
+                "cin_overlap_clipped",
+                "repaired",
+                file_idx=fi[i],
+                line=ln[i],
+                field="CINclosureDate",
+                value=e.closure,
+                detail="closed at the next referral",
+            )
             end_all = int(next_ref)
             evs = [v for v in evs if v[0] <= end_all]
         for q, (d, _, s) in enumerate(evs):
@@ -248,7 +313,7 @@ def _cin_spells(
     }
 
 
-def _front_door_table(sp: dict, keep_birth_date: bool) -> pa.Table:
+def _front_door_table(sp: dict[str, Any], keep_birth_date: bool) -> pa.Table:
     rows = sp["rows"]
     ra = pa.array(rows, pa.int64())
     dob = sp["dob"][rows] if len(rows) else np.zeros(0, np.int64)
@@ -256,7 +321,9 @@ def _front_door_table(sp: dict, keep_birth_date: bool) -> pa.Table:
     bm = np.where(dob == NULL_DAY, NULL_DAY, days_from_civil(y, m, np.ones_like(m)))
     cols = {
         "child_id": sp["child_id"].take(ra),
-        "state": pa.DictionaryArray.from_arrays(pa.array(sp["state"], pa.int32()), pa.array(state_labels())),
+        "state": pa.DictionaryArray.from_arrays(
+            pa.array(sp["state"], pa.int32()), pa.array(state_labels())
+        ),
         "start": days_to_arrow(sp["start"].astype(np.int32)),
         "end": days_to_arrow(np.where(sp["end"] >= NULL_DAY, NULL_DAY, sp["end"]).astype(np.int32)),
         "la": pa.array(sp["la"], pa.string()).take(ra),
@@ -283,7 +350,14 @@ def read_cin_census(
 ) -> IngestResult:
     """Read CIN census XML files (or folders) into front-door journey spells."""
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
-    sp = _cin_spells(expand_paths(paths), report, la=la, year=year, hash_key=hash_key, exit_dwell_days=exit_dwell_days)
+    sp = _cin_spells(
+        expand_paths(paths),
+        report,
+        la=la,
+        year=year,
+        hash_key=hash_key,
+        exit_dwell_days=exit_dwell_days,
+    )
     table = _front_door_table(sp, keep_birth_date)
     report.check_strict()
     return IngestResult(table, report, files=report.files, files_failed=len(report.failed_files))
@@ -318,13 +392,26 @@ def read_journeys(
     if ssda903 is not None:
         tables, _ = read_903_files(expand_paths(ssda903), report, la=la, year=year)
         care, _rows = build_journeys(
-            tables, report, load_mapping(mapping), include_short_breaks=include_short_breaks, hash_key=hash_key,
-            keep_ids=False, keep_birth_date=keep_birth_date, exit_dwell_days=exit_dwell_days,
+            tables,
+            report,
+            load_mapping(mapping),
+            include_short_breaks=include_short_breaks,
+            hash_key=hash_key,
+            keep_ids=False,
+            keep_birth_date=keep_birth_date,
+            exit_dwell_days=exit_dwell_days,
         )
     fd = None
     sp = None
     if cin is not None:
-        sp = _cin_spells(expand_paths(cin), report, la=la, year=year, hash_key=hash_key, exit_dwell_days=exit_dwell_days)
+        sp = _cin_spells(
+            expand_paths(cin),
+            report,
+            la=la,
+            year=year,
+            hash_key=hash_key,
+            exit_dwell_days=exit_dwell_days,
+        )
         fd = _front_door_table(sp, keep_birth_date)
     report.check_strict()
     if care is None or fd is None or fd.num_rows == 0 or care.num_rows == 0:
@@ -342,19 +429,27 @@ def read_journeys(
         fd = fd.set_column(fd.column_names.index(a), a, pc.if_else(has, col, fd.column(a)))
     t = pa.concat_tables([care, fd])
     fd_flag = np.r_[np.zeros(care.num_rows, np.int8), np.ones(fd.num_rows, np.int8)]
-    cc = np.asarray(pc.dictionary_encode(t.column("child_id")).combine_chunks().indices.to_numpy(zero_copy_only=False))
+    cc = np.asarray(
+        pc.dictionary_encode(t.column("child_id"))
+        .combine_chunks()
+        .indices.to_numpy(zero_copy_only=False)
+    )
     st = arrow_to_days(t.column("start"))
     order = np.lexsort((1 - fd_flag, st, cc))
-    return IngestResult(t.take(pa.array(order)), report, files=report.files, files_failed=len(report.failed_files))
+    return IngestResult(
+        t.take(pa.array(order)), report, files=report.files, files_failed=len(report.failed_files)
+    )
 
 
-def _clip_front_door(fd: pa.Table, care: pa.Table, sp: dict, report: ValidationReport) -> pa.Table:
+def _clip_front_door(
+    fd: pa.Table, care: pa.Table, sp: dict[str, Any], report: ValidationReport
+) -> pa.Table:
     """Clip front-door spells at the start of care; drop those that start inside care."""
     cid = care.column("child_id").to_pylist()
     cs = arrow_to_days(care.column("start")).astype(np.int64)
     ce = arrow_to_days(care.column("end")).astype(np.int64)
     periods: dict[str, list[list[int]]] = {}
-    for c, s, e in zip(cid, cs, ce):  # care spells are contiguous within a period
+    for c, s, e in zip(cid, cs, ce, strict=False):  # care spells are contiguous within a period
         ps = periods.setdefault(c, [])
         if ps and ps[-1][1] == s:
             ps[-1][1] = int(e)
@@ -376,9 +471,19 @@ def _clip_front_door(fd: pa.Table, care: pa.Table, sp: dict, report: ValidationR
     changed = (~keep) | (new_end != fe)
     if changed.any():
         src = sp["rows"][changed]
-        report.add("front_door_clipped", "repaired", file_idx=sp["fi"][src], line=sp["ln"][src], field="CINreferralDate",
-                   detail="clipped at the care start (or dropped inside care)")
-    fd = fd.set_column(fd.column_names.index("end"), "end", days_to_arrow(np.where(new_end >= NULL_DAY, NULL_DAY, new_end).astype(np.int32)))
+        report.add(
+            "front_door_clipped",
+            "repaired",
+            file_idx=sp["fi"][src],
+            line=sp["ln"][src],
+            field="CINreferralDate",
+            detail="clipped at the care start (or dropped inside care)",
+        )
+    fd = fd.set_column(
+        fd.column_names.index("end"),
+        "end",
+        days_to_arrow(np.where(new_end >= NULL_DAY, NULL_DAY, new_end).astype(np.int32)),
+    )
     return fd.filter(pa.array(keep))
 
 
@@ -400,25 +505,55 @@ def write_cin_census(
     n = t.num_rows
     if n == 0:
         return []
-    la = pc.fill_null(t.column("la").combine_chunks().cast(pa.string()), "unknown") if "la" in t.column_names else pa.array(["unknown"] * n)
-    child = child_codes_for_files(t.column("child_id").combine_chunks().cast(pa.string()), la).to_pylist()
+    la = (
+        pc.fill_null(t.column("la").combine_chunks().cast(pa.string()), "unknown")
+        if "la" in t.column_names
+        else pa.array(["unknown"] * n)
+    )
+    child = child_codes_for_files(
+        t.column("child_id").combine_chunks().cast(pa.string()), la
+    ).to_pylist()
     la_l = la.to_pylist()
     s = arrow_to_days(t.column("start")).astype(np.int64)
     e = arrow_to_days(t.column("end")).astype(np.int64)
 
-    def col(name: str) -> list:
+    def col(name: str) -> list[Any]:
         return t.column(name).to_pylist() if name in t.column_names else [None] * n
 
-    sex, bm, eth, need, reason = col("sex"), col("birth_month"), col("ethnicity"), col("category_of_need"), col("reason_ceased")
+    sex, bm, eth, need, reason = (
+        col("sex"),
+        col("birth_month"),
+        col("ethnicity"),
+        col("category_of_need"),
+        col("reason_ceased"),
+    )
     order = sorted(range(n), key=lambda i: (la_l[i], child[i], s[i], st[i] == labels.index(_NFA)))
     # split into episodes of need: a new one at each Referral
-    episodes: list[dict] = []
+    episodes: list[dict[str, Any]] = []
     for i in order:
         lab = labels[st[i]]
         cur = episodes[-1] if episodes else None
-        if cur is None or lab == "Referral" or cur["child"] != child[i] or cur["la"] != la_l[i] or cur["closed"]:
-            cur = {"la": la_l[i], "child": child[i], "sex": sex[i], "bm": bm[i], "eth": eth[i], "need": need[i],
-                   "ref": int(s[i]), "events": [], "end": int(e[i]), "nfa": None, "closed": False, "reason": None}
+        if (
+            cur is None
+            or lab == "Referral"
+            or cur["child"] != child[i]
+            or cur["la"] != la_l[i]
+            or cur["closed"]
+        ):
+            cur = {
+                "la": la_l[i],
+                "child": child[i],
+                "sex": sex[i],
+                "bm": bm[i],
+                "eth": eth[i],
+                "need": need[i],
+                "ref": int(s[i]),
+                "events": [],
+                "end": int(e[i]),
+                "nfa": None,
+                "closed": False,
+                "reason": None,
+            }
             episodes.append(cur)
         if lab == _NFA:
             cur["nfa"] = int(s[i])
@@ -436,7 +571,9 @@ def write_cin_census(
             ep["closure"] = None if ep["end"] == NULL_DAY else ep["end"]
             if ep["closure"] is not None and not ep["reason"]:
                 ep["reason"] = "RC1"
-    all_days = [ep["ref"] for ep in episodes] + [ep["closure"] for ep in episodes if ep["closure"] is not None]
+    all_days = [ep["ref"] for ep in episodes] + [
+        ep["closure"] for ep in episodes if ep["closure"] is not None
+    ]
     cy = collection_year(np.array(all_days, dtype=np.int64))
     yrs = sorted(set(years)) if years is not None else list(range(int(cy.min()), int(cy.max()) + 1))
     out = Path(out_dir)
@@ -444,7 +581,7 @@ def write_cin_census(
     for y in yrs:
         ys = int(days_from_civil(np.array([y - 1]), np.array([4]), np.array([1]))[0])
         ye = int(days_from_civil(np.array([y]), np.array([3]), np.array([31]))[0])
-        by_la: dict[str, dict[str, list[dict]]] = {}
+        by_la: dict[str, dict[str, list[dict[str, Any]]]] = {}
         for ep in episodes:
             if ep["ref"] <= ye and (ep["closure"] is None or ep["closure"] >= ys):
                 by_la.setdefault(ep["la"], {}).setdefault(ep["child"], []).append(ep)
@@ -462,13 +599,27 @@ def _iso(day: int) -> str:
     return f"{int(y[0]):04d}-{int(m[0]):02d}-{int(d[0]):02d}"
 
 
-def _cin_xml(la: str, year: int, ye: int, kids: dict[str, list[dict]]) -> str:
-    x = ['<?xml version="1.0" encoding="utf-8"?>', "<Message>", "<Header>", "<CollectionDetails>",
-         "<Collection>CIN</Collection>", f"<Year>{year}</Year>", f"<ReferenceDate>{_iso(ye)}</ReferenceDate>",
-         "</CollectionDetails>", f"<Source><LEA>{escape(la)}</LEA></Source>", "</Header>", "<Children>"]
-    tag = {"Assessment": ("Assessments", "AssessmentActualStartDate"), "Section 47": ("Section47", "S47ActualStartDate"),
-           "Child protection conference": (None, "DateOfInitialCPC"), "Child in need": ("CINPlanDates", "CINPlanStartDate"),
-           "Child protection plan": ("ChildProtectionPlans", "CPPstartDate")}
+def _cin_xml(la: str, year: int, ye: int, kids: dict[str, list[dict[str, Any]]]) -> str:
+    x = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        "<Message>",
+        "<Header>",
+        "<CollectionDetails>",
+        "<Collection>CIN</Collection>",
+        f"<Year>{year}</Year>",
+        f"<ReferenceDate>{_iso(ye)}</ReferenceDate>",
+        "</CollectionDetails>",
+        f"<Source><LEA>{escape(la)}</LEA></Source>",
+        "</Header>",
+        "<Children>",
+    ]
+    tag = {
+        "Assessment": ("Assessments", "AssessmentActualStartDate"),
+        "Section 47": ("Section47", "S47ActualStartDate"),
+        "Child protection conference": (None, "DateOfInitialCPC"),
+        "Child in need": ("CINPlanDates", "CINPlanStartDate"),
+        "Child protection plan": ("ChildProtectionPlans", "CPPstartDate"),
+    }
     for child, eps in kids.items():
         e0 = eps[0]
         g = {"M": "1", "F": "2"}.get(e0["sex"] or "", "0")
@@ -478,18 +629,28 @@ def _cin_xml(la: str, year: int, ye: int, kids: dict[str, list[dict]]) -> str:
             x.append(f"<PersonBirthDate>{e0['bm'].isoformat()}</PersonBirthDate>")
         x.append(f"<GenderCurrent>{g}</GenderCurrent></ChildIdentifiers>")
         if e0["eth"]:
-            x.append(f"<ChildCharacteristics><Ethnicity>{escape(e0['eth'])}</Ethnicity></ChildCharacteristics>")
+            x.append(
+                f"<ChildCharacteristics><Ethnicity>{escape(e0['eth'])}</Ethnicity></ChildCharacteristics>"
+            )
         for ep in eps:
             x.append("<CINdetails>")
             x.append(f"<CINreferralDate>{_iso(ep['ref'])}</CINreferralDate>")
             if ep["need"]:
                 x.append(f"<PrimaryNeedCode>{escape(ep['need'])}</PrimaryNeedCode>")
             only_ref = len(ep["events"]) == 1
-            x.append(f"<ReferralNFA>{'true' if ep['nfa'] is not None and only_ref else 'false'}</ReferralNFA>")
+            x.append(
+                "<ReferralNFA>"
+                + ("true" if ep["nfa"] is not None and only_ref else "false")
+                + "</ReferralNFA>"
+            )
             if ep["closure"] is not None and ep["closure"] <= ye:
                 x.append(f"<CINclosureDate>{_iso(ep['closure'])}</CINclosureDate>")
                 x.append(f"<ReasonForClosure>{escape(ep['reason'] or 'RC1')}</ReasonForClosure>")
-            for lab, day in ep["events"][1:] if ep["events"] and ep["events"][0][0] == "Referral" else ep["events"]:
+            for lab, day in (
+                ep["events"][1:]
+                if ep["events"] and ep["events"][0][0] == "Referral"
+                else ep["events"]
+            ):
                 if day > ye:
                     continue
                 wrap, el = tag[lab]

@@ -9,12 +9,14 @@ from collections.abc import Sequence
 
 from carevis.errors import CarevisError
 
-__all__ = ["main_validate", "main_ingest"]
+__all__ = ["main_ingest", "main_validate"]
 
 
 def main_validate(argv: Sequence[str] | None = None) -> int:
     """carevis validate PATHS [--strict] [--report out.csv] [--cin PATHS]"""
-    ap = argparse.ArgumentParser(prog="carevis validate", description="Check SSDA903 (and CIN census) files.")
+    ap = argparse.ArgumentParser(
+        prog="carevis validate", description="Check SSDA903 (and CIN census) files."
+    )
     ap.add_argument("paths", nargs="+", help="SSDA903 files or folders")
     ap.add_argument("--cin", nargs="*", default=None, help="CIN census XML files or folders")
     ap.add_argument("--strict", action="store_true", help="stop at the first error")
@@ -25,8 +27,13 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
     from .cin import read_journeys
 
     try:
-        res = read_journeys(ssda903=args.paths, cin=args.cin, strict=args.strict,
-                            include_short_breaks=args.include_short_breaks, la=args.la)
+        res = read_journeys(
+            ssda903=args.paths,
+            cin=args.cin,
+            strict=args.strict,
+            include_short_breaks=args.include_short_breaks,
+            la=args.la,
+        )
     except CarevisError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -39,7 +46,9 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
 
 def main_ingest(argv: Sequence[str] | None = None) -> int:
     """carevis ingest {ssda903,cin} PATHS -o out.parquet [--report r.csv] [--hash-key-env VAR]"""
-    ap = argparse.ArgumentParser(prog="carevis ingest", description="Return files -> journey table (Parquet).")
+    ap = argparse.ArgumentParser(
+        prog="carevis ingest", description="Return files -> journey table (Parquet)."
+    )
     ap.add_argument("kind", choices=["ssda903", "cin"])
     ap.add_argument("paths", nargs="+")
     ap.add_argument("-o", "--output", required=True, help="output .parquet")
@@ -47,7 +56,9 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--strict", action="store_true")
     ap.add_argument("--mapping", help="replacement for ssda903_map.csv")
     ap.add_argument("--include-short-breaks", action="store_true")
-    ap.add_argument("--hash-key-env", help="name of an environment variable holding the id hashing secret")
+    ap.add_argument(
+        "--hash-key-env", help="name of an environment variable holding the id hashing secret"
+    )
     ap.add_argument("--la", help="council code for files whose names do not say")
     args = ap.parse_args(argv)
     key = None
@@ -61,8 +72,14 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.kind == "ssda903":
-            res = read_ssda903(args.paths, mapping=args.mapping, include_short_breaks=args.include_short_breaks,
-                               hash_key=key, strict=args.strict, la=args.la)
+            res = read_ssda903(
+                args.paths,
+                mapping=args.mapping,
+                include_short_breaks=args.include_short_breaks,
+                hash_key=key,
+                strict=args.strict,
+                la=args.la,
+            )
         else:
             res = read_cin_census(args.paths, hash_key=key, strict=args.strict, la=args.la)
     except CarevisError as e:

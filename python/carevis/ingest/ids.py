@@ -37,15 +37,19 @@ def hash_one(la: str, child: str, hash_key: str | bytes) -> str:
 
 def child_keys(
     la: pa.Array, child: pa.Array, hash_key: str | bytes | None
-) -> tuple[pa.Array, np.ndarray]:
-    """(ids of the distinct children, per-row codes into them); equal codes = same child.
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """(ids of the distinct children, per-row codes into them, per-row blank CHILD).
+
+    Equal codes = same child.
 
     Strings are hashed once per distinct value (dictionary encoding); ids are
     built and HMAC-ed once per distinct (council, child) pair.
     """
     from ._rows import Codes
 
-    la_c = Codes(pc.fill_null(la, UNKNOWN_LA), upper=False)
+    la_c = Codes(
+        la if pa.types.is_dictionary(la.type) else pc.fill_null(la, UNKNOWN_LA), upper=False
+    )
     ch_c = Codes(child, upper=False)
     nla = len(la_c.values) + 1
     combined = (np.maximum(ch_c.idx, -1) + 1) * nla + (la_c.idx + 1)
@@ -54,25 +58,33 @@ def child_keys(
     uniq = np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=np.int64)
     u_child = uniq // nla - 1
     u_la = uniq % nla - 1
-    la_s = la_c.values.take(pa.array(np.maximum(u_la, 0))) if len(la_c.values) else pa.array([UNKNOWN_LA] * len(uniq))
+    la_s = (
+        la_c.values.take(pa.array(np.maximum(u_la, 0)))
+        if len(la_c.values)
+        else pa.array([UNKNOWN_LA] * len(uniq))
+    )
     la_s = pc.if_else(pa.array(u_la < 0), pa.scalar(UNKNOWN_LA), la_s)
-    ch_s = ch_c.values.take(pa.array(np.maximum(u_child, 0))) if len(ch_c.values) else pa.array([""] * len(uniq))
+    ch_s = (
+        ch_c.values.take(pa.array(np.maximum(u_child, 0)))
+        if len(ch_c.values)
+        else pa.array([""] * len(uniq))
+    )
     ch_s = pc.if_else(pa.array(u_child < 0), pa.scalar(""), ch_s)
     raw = pc.binary_join_element_wise(la_s, ch_s, "-")
     if hash_key is None:
-        return raw, codes
+        return raw, codes, ch_c.null
     base = hmac.new(_key_bytes(hash_key), digestmod=hashlib.sha256)
     out = []
     for s in raw.to_pylist():  # one HMAC per distinct child, not per row
         h = base.copy()
         h.update(s.encode())
         out.append(h.hexdigest()[:HASH_HEX_CHARS])
-    return pa.array(out, pa.string()), codes
+    return pa.array(out, pa.string()), codes, ch_c.null
 
 
 def child_ids(
     la: pa.Array, child: pa.Array, hash_key: str | bytes | None
 ) -> tuple[pa.Array, np.ndarray]:
     """Per-row ids for (la, child) and integer codes (equal codes = same child)."""
-    uniq, codes = child_keys(la, child, hash_key)
+    uniq, codes, _ = child_keys(la, child, hash_key)
     return uniq.take(pa.array(codes)), codes

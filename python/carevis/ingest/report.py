@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 
 from carevis.errors import DataError
 
-__all__ = ["RULES", "REDACTED", "REDACTED_FIELDS", "ValidationReport", "IngestResult"]
+__all__ = ["REDACTED", "REDACTED_FIELDS", "RULES", "IngestResult", "ValidationReport"]
 
 REDACTED = "<redacted>"
 
@@ -41,7 +41,6 @@ REDACTED_FIELDS = frozenset(
         "LAchildID",
         "PERSONBIRTHDATE",
         "PersonBirthDate",
-        "UPN",
         "FormerUPN",
         "UASC",
     }
@@ -59,7 +58,10 @@ RULES: dict[str, tuple[str, str]] = {
     "table_not_used": ("info", "a known table that journeys do not need; skipped"),
     "file_name_mismatch": ("info", "the file name suggests another table than its columns"),
     "la_unknown": ("warning", "no council code in the columns, arguments or file name"),
-    "year_inferred": ("warning", "no collection year in columns or file name; taken from the dates"),
+    "year_inferred": (
+        "warning",
+        "no collection year in columns or file name; taken from the dates",
+    ),
     "wrong_field_count": ("error", "a row has more or fewer fields than the header"),
     # row level
     "missing_value": ("error", "a required value is blank"),
@@ -67,21 +69,51 @@ RULES: dict[str, tuple[str, str]] = {
     "two_digit_year": ("warning", "a date had a two-digit year; century added"),
     "end_before_start": ("error", "an end date is before its start date"),
     "start_after_year_end": ("error", "an episode starts after its return's year end"),
-    "end_after_year_end": ("warning", "an end date is after the return's year end; treated as open"),
+    "end_after_year_end": (
+        "warning",
+        "an end date is after the return's year end; treated as open",
+    ),
     "invalid_code": ("error", "a code is not in the code list"),
     "short_break": ("info", "short-break episode (LS V3/V4) excluded"),
-    "duplicate_episode": ("info", "the same episode in another row (e.g. repeated in next year's return)"),
-    "superseded_episode": ("info", "an episode replaced by a later submission (same child and start)"),
-    "duplicate_start": ("error", "two different episodes of a child start on the same day in one return"),
-    "overlap_clipped": ("error", "an episode overlapped the next one; its end moved to the next start"),
-    "open_episode_closed": ("warning", "an open episode followed by a later one; closed at the next start"),
-    "closed_at_year_end": ("info", "an open episode of a child absent from later returns; closed at its year end"),
-    "x1_gap_closed": ("warning", "REC X1 with a gap before the next episode; end moved to the next start"),
-    "x1_without_next": ("warning", "REC X1 but no next episode; treated as leaving care, reason unknown"),
+    "duplicate_episode": (
+        "info",
+        "the same episode in another row (e.g. repeated in next year's return)",
+    ),
+    "superseded_episode": (
+        "info",
+        "an episode replaced by a later submission (same child and start)",
+    ),
+    "duplicate_start": (
+        "error",
+        "two different episodes of a child start on the same day in one return",
+    ),
+    "overlap_clipped": (
+        "error",
+        "an episode overlapped the next one; its end moved to the next start",
+    ),
+    "open_episode_closed": (
+        "warning",
+        "an open episode followed by a later one; closed at the next start",
+    ),
+    "closed_at_year_end": (
+        "info",
+        "an open episode of a child absent from later returns; closed at its year end",
+    ),
+    "x1_gap_closed": (
+        "warning",
+        "REC X1 with a gap before the next episode; end moved to the next start",
+    ),
+    "x1_without_next": (
+        "warning",
+        "REC X1 but no next episode; treated as leaving care, reason unknown",
+    ),
     "rec_missing": ("error", "an ended episode without REC"),
     "duplicate_header": ("info", "the same header row in another row (e.g. next year's return)"),
     "superseded_header": ("info", "a header row replaced by a later submission"),
-    "conflicting_header": ("error", "one child with different header rows in one return; the last kept"),
+    "conflicting_header": (
+        "error",
+        "one child with different header rows in one return; the last kept",
+    ),
     "missing_header": ("warning", "a child with episodes but no header row"),
     "child_without_episodes": ("info", "a child row with no usable episode; not in the journeys"),
     "front_door_clipped": ("info", "a front-door spell overlapping care clipped at the care start"),
@@ -222,7 +254,9 @@ class ValidationReport:
             parts.append(
                 pa.table(
                     {
-                        "file": files.take(pa.array(ch.file_idx)) if len(files) else pa.nulls(n, pa.string()),
+                        "file": files.take(pa.array(ch.file_idx))
+                        if len(files)
+                        else pa.nulls(n, pa.string()),
                         "line": pa.array(ch.line, mask=ch.line < 0, type=pa.int64()),
                         "field": pa.array([ch.field or None] * n, pa.string()),
                         "value": ch.value,
@@ -331,7 +365,7 @@ class IngestResult:
 
     @property
     def spells(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
     def summary(self) -> str:
         head = (

@@ -21,15 +21,15 @@ from carevis.errors import ConfigError, SchemaError
 
 __all__ = [
     "DATA_DIR",
-    "JOURNEY_SCHEMA",
     "EXIT_STATES",
     "FRONT_DOOR_STATES",
+    "JOURNEY_SCHEMA",
     "Mapping",
-    "load_mapping",
-    "load_codes",
-    "state_labels",
-    "make_journey_table",
     "empty_journey_table",
+    "load_codes",
+    "load_mapping",
+    "make_journey_table",
+    "state_labels",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -161,7 +161,9 @@ def state_array(labels_idx: np.ndarray) -> pa.DictionaryArray:
     )
 
 
-def make_journey_table(cols: dict[str, pa.Array], extra: dict[str, pa.Array] | None = None) -> pa.Table:
+def make_journey_table(
+    cols: dict[str, pa.Array], extra: dict[str, pa.Array] | None = None
+) -> pa.Table:
     """Assemble the canonical table, casting each column to the contract type."""
     arrays = []
     n = len(cols["child_id"])

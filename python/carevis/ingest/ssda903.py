@@ -20,14 +20,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _stitch
-from ._dates import NULL_DAY, arrow_to_days, civil_from_days, days_from_civil, days_to_arrow, parse_dates
+from ._dates import (
+    NULL_DAY,
+    arrow_to_days,
+    civil_from_days,
+    days_from_civil,
+    days_to_arrow,
+    parse_dates,
+)
 from ._files import expand_paths, read_903_files
-from ._rows import Codes, Rows, codes_of
+from ._rows import Codes, Rows
 from .ids import UNKNOWN_LA, child_keys
 from .report import IngestResult, ValidationReport, write_csv_atomic
-from .schema import Mapping, load_codes, load_mapping, make_journey_table, state_index, state_labels
+from .schema import Mapping, load_codes, load_mapping, make_journey_table, state_labels
 
-__all__ = ["read_ssda903", "Care"]
+__all__ = ["Care", "read_ssda903"]
 
 PathsArg = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
@@ -73,7 +80,7 @@ def read_ssda903(
     """
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
     paths = expand_paths(paths_or_dirs)
-    tables, failed = read_903_files(paths, report, la=la, year=year)
+    tables, _failed = read_903_files(paths, report, la=la, year=year)
     mp = load_mapping(mapping)
     table, rows = build_journeys(
         tables,
@@ -91,13 +98,19 @@ def read_ssda903(
     return IngestResult(table, report, files=report.files, files_failed=len(report.failed_files))
 
 
-def write_rejects(rows: list[Rows], report: ValidationReport, path: str | os.PathLike[str], keep_ids: bool) -> None:
+def write_rejects(
+    rows: list[Rows], report: ValidationReport, path: str | os.PathLike[str], keep_ids: bool
+) -> None:
     from .report import REDACTED, REDACTED_FIELDS
 
     parts = [t for r in rows if (t := r.rejected_table(report.files)) is not None]
     cols = ["table", "file", "line", "rule"]
     if parts:
-        allc = list(dict.fromkeys(c for t in parts for c in t.column_names if not c.startswith("_") and c not in cols))
+        allc = list(
+            dict.fromkeys(
+                c for t in parts for c in t.column_names if not c.startswith("_") and c not in cols
+            )
+        )
         norm = []
         for t in parts:
             for c in allc:
@@ -109,7 +122,9 @@ def write_rejects(rows: list[Rows], report: ValidationReport, path: str | os.Pat
             for c in out.column_names:
                 if c in REDACTED_FIELDS:
                     i = out.column_names.index(c)
-                    out = out.set_column(i, c, pc.if_else(pc.is_null(out.column(c)), None, pa.scalar(REDACTED)))
+                    out = out.set_column(
+                        i, c, pc.if_else(pc.is_null(out.column(c)), None, pa.scalar(REDACTED))
+                    )
     else:
         out = pa.table({c: pa.array([], pa.string()) for c in cols})
     write_csv_atomic(out, path)
@@ -117,11 +132,21 @@ def write_rejects(rows: list[Rows], report: ValidationReport, path: str | os.Pat
 
 def _fill_la(r: Rows) -> pa.Array:
     la = r.t.column("_la").combine_chunks()
+    if la.null_count == 0:
+        return la
     null = np.asarray(la.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     if null.any():
         files = np.unique(r.fi[null])
-        r.report.add("la_unknown", "repaired", file_idx=files, line=None, field="LA", value=UNKNOWN_LA, rows=0,
-                     detail="pass la= or name files SSDA903_<LA>_<YEAR>_<table>.csv")
+        r.report.add(
+            "la_unknown",
+            "repaired",
+            file_idx=files,
+            line=None,
+            field="LA",
+            value=UNKNOWN_LA,
+            rows=0,
+            detail="pass la= or name files SSDA903_<LA>_<YEAR>_<table>.csv",
+        )
         la = pc.fill_null(la, UNKNOWN_LA)
     return la
 
@@ -158,7 +183,9 @@ def _date_col(r: Rows, name: str, *, required: bool, reject_invalid: bool) -> np
     return p.days.astype(np.int64)
 
 
-def _check(r: Rows, name: str, valid: Iterable[str], *, detail: str = "set to blank") -> tuple[Codes, np.ndarray]:
+def _check(
+    r: Rows, name: str, valid: Iterable[str], *, detail: str = "set to blank"
+) -> tuple[Codes, np.ndarray]:
     """Codes of a column; values not in `valid` are reported and set to null."""
     c = Codes(r.t.column(name))
     bad = ~c.null & ~c.isin(valid)
@@ -185,7 +212,13 @@ def _drop_exact_duplicates(ep: Rows, key: np.ndarray, cols: list[np.ndarray]) ->
     dup = np.zeros(ep.n, dtype=bool)
     dup[order[:-1][same]] = True  # keep the last (latest file) of each run
     if dup.any():
-        ep.reject(dup, "duplicate_episode", "CHILD", ep.t.column("CHILD").combine_chunks(), detail="kept the later copy")
+        ep.reject(
+            dup,
+            "duplicate_episode",
+            "CHILD",
+            ep.t.column("CHILD").combine_chunks(),
+            detail="kept the later copy",
+        )
 
 
 def build_journeys(
@@ -204,10 +237,12 @@ def build_journeys(
     if ep_t is None:
         from ._files import SPEC
 
-        ep_t = pa.table({c: pa.array([], pa.string()) for c in SPEC["episodes"].keep}).append_column(
-            "_file", pa.array([], pa.int32())
-        ).append_column("_line", pa.array([], pa.int64())).append_column("_la", pa.array([], pa.string())).append_column(
-            "_year", pa.array([], pa.int32())
+        ep_t = (
+            pa.table({c: pa.array([], pa.string()) for c in SPEC["episodes"].keep})
+            .append_column("_file", pa.array([], pa.int32()))
+            .append_column("_line", pa.array([], pa.int64()))
+            .append_column("_la", pa.array([], pa.string()))
+            .append_column("_year", pa.array([], pa.int32()))
         )
     ep = Rows("episodes", ep_t, report)
     others = {k: Rows(k, v, report) for k, v in tables.items() if k != "episodes"}
@@ -217,10 +252,12 @@ def build_journeys(
     others_la = {k: _fill_la(r) for k, r in others.items()}
     child = ep.t.column("CHILD").combine_chunks()
     all_la = pa.concat_arrays([ep_la] + [others_la[k] for k in others])
-    all_child = pa.concat_arrays([child] + [r.t.column("CHILD").combine_chunks() for r in others.values()])
-    uniq_ids, keys = child_keys(all_la, all_child, hash_key)
+    all_child = pa.concat_arrays(
+        [child] + [r.t.column("CHILD").combine_chunks() for r in others.values()]
+    )
+    uniq_ids, keys, all_blank = child_keys(all_la, all_child, hash_key)
     ep_key = keys[: ep.n]
-    child_blank = _blank(child)
+    child_blank = all_blank[: ep.n]
 
     # -- episodes: row rules ------------------------------------------------
     ep.reject(child_blank, "missing_value", "CHILD")
@@ -234,13 +271,25 @@ def build_journeys(
     decom = _date_col(ep, "DECOM", required=True, reject_invalid=True)
     dec = _date_col(ep, "DEC", required=False, reject_invalid=True)
     raw_dec_a = ep.t.column("DEC").combine_chunks()
-    ep.reject((dec != NULL_DAY) & (decom != NULL_DAY) & (dec < decom), "end_before_start", "DEC", raw_dec_a)
+    ep.reject(
+        (dec != NULL_DAY) & (decom != NULL_DAY) & (dec < decom),
+        "end_before_start",
+        "DEC",
+        raw_dec_a,
+    )
     year = np.asarray(ep.t.column("_year").to_numpy(), dtype=np.int64).copy()
     if (year <= 0).any():
         _infer_years(ep, year, decom, dec)
     ye = _year_end(year)
-    ep.reject((decom > ye) & (year > 0), "start_after_year_end", "DECOM", ep.t.column("DECOM").combine_chunks())
-    late = ep.repair((dec != NULL_DAY) & (dec > ye) & (year > 0), "end_after_year_end", "DEC", raw_dec_a)
+    ep.reject(
+        (decom > ye) & (year > 0),
+        "start_after_year_end",
+        "DECOM",
+        ep.t.column("DECOM").combine_chunks(),
+    )
+    late = ep.repair(
+        (dec != NULL_DAY) & (dec > ye) & (year > 0), "end_after_year_end", "DEC", raw_dec_a
+    )
     dec = np.where(late, NULL_DAY, dec)
     rec_blank_orig = rec.null & ~late
     if late.any():
@@ -257,7 +306,7 @@ def build_journeys(
     rec.set_null(rec_late < 0)
 
     # -- stitch ---------------------------------------------------------------
-    la_codes = codes_of(ep_la)
+    la_codes = Codes(ep_la, upper=False).idx
     la_max = np.full(max(int(la_codes.max()) + 1, 1) if ep.n else 1, -1, dtype=np.int64)
     if ep.n:
         np.maximum.at(la_max, la_codes, year)
@@ -281,11 +330,19 @@ def build_journeys(
     labels = state_labels()
     other_place = labels.index("Other placement")
     other_exit = labels.index("Other exit")
-    care_state = place.map_to({c: labels.index(s) for c, s in mp.place.items()}, other_place)[idx].astype(np.int32)
+    care_state = place.map_to({c: labels.index(s) for c, s in mp.place.items()}, other_place)[
+        idx
+    ].astype(np.int32)
     rec_table = {c: labels.index(s) for c, s in mp.rec.items() if s}
-    exit_state = np.where(st.rec_unknown, other_exit, rec.map_to(rec_table, other_exit)[idx]).astype(np.int32)
+    exit_state = np.where(
+        st.rec_unknown, other_exit, rec.map_to(rec_table, other_exit)[idx]
+    ).astype(np.int32)
     rec_k = rec.take(idx)
-    rec_k = pc.if_else(pa.array(st.rec_x1), pa.scalar("X1"), pc.if_else(pa.array(st.rec_unknown), pa.scalar(None, pa.string()), rec_k))
+    rec_k = pc.if_else(
+        pa.array(st.rec_x1),
+        pa.scalar("X1"),
+        pc.if_else(pa.array(st.rec_unknown), pa.scalar(None, pa.string()), rec_k),
+    )
 
     has_exit = (st.dec != NULL_DAY) & ~st.rec_x1
     exit_end = st.dec + exit_dwell_days
@@ -331,8 +388,8 @@ def build_journeys(
     start_off = ep.n
     for name, r in others.items():
         rkey = keys[start_off : start_off + r.n]
+        r.reject(all_blank[start_off : start_off + r.n], "missing_value", "CHILD")
         start_off += r.n
-        r.reject(_blank(r.t.column("CHILD")), "missing_value", "CHILD")
         if name == "placed_for_adoption":
             _date_col(r, "DATE_PLACED", required=True, reject_invalid=True)
             r.reject(~has_ep[rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
@@ -385,7 +442,7 @@ def build_journeys(
         "state": pa.DictionaryArray.from_arrays(pa.array(state, pa.int32()), pa.array(labels)),
         "start": days_to_arrow(start.astype(np.int32)),
         "end": days_to_arrow(np.where(open_spell, NULL_DAY, end).astype(np.int32)),
-        "la": ep_la.take(src_a),
+        "la": ep_la.take(src_a).cast(pa.string()),
         "sex": sex_s,
         "birth_month": days_to_arrow(bm.astype(np.int32)),
         "ethnicity": eth_s,
@@ -412,13 +469,17 @@ def _sex(r: Rows) -> np.ndarray:
     return np.where(v < 0, 2, v)
 
 
-def _dedup_header(r: Rows, key: np.ndarray, year: np.ndarray, content: list[np.ndarray]) -> np.ndarray:
+def _dedup_header(
+    r: Rows, key: np.ndarray, year: np.ndarray, content: list[np.ndarray]
+) -> np.ndarray:
     """Keep one header row per child (latest year, then last line); report the rest."""
     alive = np.flatnonzero(r.alive)
     if not len(alive):
-        return r.alive.copy()
+        return np.array(r.alive, dtype=bool)
     order = alive[np.argsort(_pack(key[alive], year[alive]), kind="stable")][::-1]
-    order = order[np.argsort(key[order], kind="stable")]  # per child: latest year, then last row first
+    order = order[
+        np.argsort(key[order], kind="stable")
+    ]  # per child: latest year, then last row first
     k = key[order]
     first = np.r_[True, k[1:] != k[:-1]]
     leader = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
@@ -434,7 +495,13 @@ def _dedup_header(r: Rows, key: np.ndarray, year: np.ndarray, content: list[np.n
     conf[order[follower & ~same & (year[order] == year[leader])]] = True
     r.reject(dup, "duplicate_header", "CHILD", r.t.column("CHILD").combine_chunks())
     r.reject(sup, "superseded_header", "CHILD", r.t.column("CHILD").combine_chunks())
-    r.reject(conf, "conflicting_header", "CHILD", r.t.column("CHILD").combine_chunks(), detail="kept the last row")
+    r.reject(
+        conf,
+        "conflicting_header",
+        "CHILD",
+        r.t.column("CHILD").combine_chunks(),
+        detail="kept the last row",
+    )
     lead = np.zeros(r.n, bool)
     lead[order[first]] = True
     return lead
@@ -463,5 +530,13 @@ def _infer_years(ep: Rows, year: np.ndarray, decom: np.ndarray, dec: np.ndarray)
     fy = np.where(mx >= 0, y + (m >= 4), -1)
     files = np.unique(ep.fi[unknown])
     for f in files:
-        ep.report.add("year_inferred", "repaired", file_idx=int(f), line=None, field="YEAR", value=str(int(fy[f])), rows=0)
+        ep.report.add(
+            "year_inferred",
+            "repaired",
+            file_idx=int(f),
+            line=None,
+            field="YEAR",
+            value=str(int(fy[f])),
+            rows=0,
+        )
     year[unknown] = fy[ep.fi[unknown]]

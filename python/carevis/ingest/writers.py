@@ -23,13 +23,33 @@ from carevis.errors import SchemaError
 from ._dates import NULL_DAY, arrow_to_days, civil_from_days, days_from_civil, format_ddmmyyyy
 from .schema import EXIT_STATES, load_mapping, state_labels
 
-__all__ = ["write_ssda903", "canonical_states", "collection_year", "child_codes_for_files"]
+__all__ = ["canonical_states", "child_codes_for_files", "collection_year", "write_ssda903"]
 
-EPISODE_COLUMNS = ("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-                   "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN")
+EPISODE_COLUMNS = (
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+)
 HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
-LOOKED_AFTER = ("Foster care (relative/friend)", "Foster care (other)", "Children's home & secure",
-                "Supported / independent", "Placed with parents", "Placed for adoption", "Other placement")
+LOOKED_AFTER = (
+    "Foster care (relative/friend)",
+    "Foster care (other)",
+    "Children's home & secure",
+    "Supported / independent",
+    "Placed with parents",
+    "Placed for adoption",
+    "Other placement",
+)
 
 
 def canonical_states(table: pa.Table) -> np.ndarray:
@@ -101,7 +121,9 @@ def write_ssda903(
     la = pc.fill_null(_str(table, "la", n), "unknown")
     start = arrow_to_days(table.column("start")).astype(np.int64)
     end = arrow_to_days(table.column("end")).astype(np.int64)
-    ccode = np.asarray(pc.dictionary_encode(child).indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    ccode = np.asarray(
+        pc.dictionary_encode(child).indices.to_numpy(zero_copy_only=False), dtype=np.int64
+    )
     order = np.lexsort((np.where(is_exit, 1, 0), start, ccode))
     # rows in order; neighbours are compared within a child
     k = ccode[order]
@@ -123,7 +145,9 @@ def write_ssda903(
     cin = _str(table, "category_of_need", n).take(pa.array(rows))
     reason = _str(table, "reason_ceased", n).take(pa.array(rows))
     state_c = o_state[sel]
-    place_default = np.array([mp.place_default.get(labels[s], "Z1") for s in range(len(labels))], dtype=object)
+    place_default = np.array(
+        [mp.place_default.get(labels[s], "Z1") for s in range(len(labels))], dtype=object
+    )
     valid_place = pc.is_in(placement, value_set=pa.array(list(mp.place.keys())))
     # a placement code must map to the spell's state, or reading back changes the state
     pstate = pc.index_in(placement, value_set=pa.array(list(mp.place.keys())))
@@ -131,18 +155,29 @@ def write_ssda903(
     map_states = np.array([labels.index(v) for v in mp.place.values()], dtype=np.int64)
     ok_place = np.asarray(valid_place.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
     ok_place &= np.where(pstate_np >= 0, map_states[np.maximum(pstate_np, 0)], -1) == state_c
-    place = np.where(ok_place, np.asarray(placement.to_numpy(zero_copy_only=False), dtype=object), place_default[state_c])
+    place = np.where(
+        ok_place,
+        np.asarray(placement.to_numpy(zero_copy_only=False), dtype=object),
+        place_default[state_c],
+    )
     ls = np.asarray(pc.fill_null(legal, "C2").to_numpy(zero_copy_only=False), dtype=object)
     ls = np.where(np.isin(ls, list(mp.short_break_ls)), "C2", ls)
     cin_np = np.asarray(pc.fill_null(cin, "N1").to_numpy(zero_copy_only=False), dtype=object)
     # REC
     rec_np = np.asarray(reason.to_numpy(zero_copy_only=False), dtype=object)
     exit_label_idx = np.where(next_exit[sel], o_state[np.minimum(sel + 1, len(order) - 1)], -1)
-    rec_default = np.array([mp.rec_default.get(labels[s], "E8") for s in range(len(labels))] + ["E8"], dtype=object)
+    rec_default = np.array(
+        [mp.rec_default.get(labels[s], "E8") for s in range(len(labels))] + ["E8"], dtype=object
+    )
     rec_of_exit = rec_default[np.where(exit_label_idx >= 0, exit_label_idx, len(labels))]
     rec_codes = [c for c, v in mp.rec.items() if v]
     rec_state = np.array([labels.index(mp.rec[c]) for c in rec_codes] + [-2], dtype=np.int64)
-    ri = np.asarray(pc.index_in(reason, value_set=pa.array(rec_codes, pa.string())).fill_null(len(rec_codes)).to_numpy(zero_copy_only=False), dtype=np.int64)
+    ri = np.asarray(
+        pc.index_in(reason, value_set=pa.array(rec_codes, pa.string()))
+        .fill_null(len(rec_codes))
+        .to_numpy(zero_copy_only=False),
+        dtype=np.int64,
+    )
     want = np.where(exit_label_idx >= 0, exit_label_idx, labels.index("Other exit"))
     rec_valid = rec_state[ri] == want
     rec = np.where(rec_valid, rec_np, rec_of_exit)
@@ -155,22 +190,41 @@ def write_ssda903(
     prev_place = np.r_[np.array([None], dtype=object), place[:-1]]
     legal_prev = np.r_[np.array([None], dtype=object), ls[:-1]]
     same_place = (prev_place == place) & ~first
-    rne = np.where(first, "S", np.where(same_place & (legal_prev != ls), "L", np.where(same_place, "T", "P")))
+    rne = np.where(
+        first, "S", np.where(same_place & (legal_prev != ls), "L", np.where(same_place, "T", "P"))
+    )
     prov = np.where(place == "P1", "PR0", "PR1")
     la_c = np.asarray(la.take(pa.array(rows)).to_numpy(zero_copy_only=False), dtype=object)
     child_c = child.take(pa.array(rows))
-    child_w = np.asarray(child_codes_for_files(child_c, la.take(pa.array(rows))).to_numpy(zero_copy_only=False), dtype=object)
+    child_w = np.asarray(
+        child_codes_for_files(child_c, la.take(pa.array(rows))).to_numpy(zero_copy_only=False),
+        dtype=object,
+    )
     # per-child attributes (first row of each child)
-    sex_all = np.asarray(pc.fill_null(_str(table, "sex", n), "U").take(pa.array(rows)).to_numpy(zero_copy_only=False), dtype=object)
-    bm = arrow_to_days(table.column("birth_month")).astype(np.int64)[rows] if "birth_month" in table.column_names else np.full(m, NULL_DAY)
-    eth = np.asarray(_str(table, "ethnicity", n).take(pa.array(rows)).to_numpy(zero_copy_only=False), dtype=object)
+    sex_all = np.asarray(
+        pc.fill_null(_str(table, "sex", n), "U")
+        .take(pa.array(rows))
+        .to_numpy(zero_copy_only=False),
+        dtype=object,
+    )
+    bm = (
+        arrow_to_days(table.column("birth_month")).astype(np.int64)[rows]
+        if "birth_month" in table.column_names
+        else np.full(m, NULL_DAY)
+    )
+    eth = np.asarray(
+        _str(table, "ethnicity", n).take(pa.array(rows)).to_numpy(zero_copy_only=False),
+        dtype=object,
+    )
 
     if m == 0:
         return []
     y_first = collection_year(c_start)
     data_end = max(int(c_start.max()), int(np.where(c_end == NULL_DAY, -1, c_end).max()))
     y_last_all = int(collection_year(np.array([data_end]))[0])
-    yrs = sorted(set(years)) if years is not None else list(range(int(y_first.min()), y_last_all + 1))
+    yrs = (
+        sorted(set(years)) if years is not None else list(range(int(y_first.min()), y_last_all + 1))
+    )
     written: list[Path] = []
     dec_s = format_ddmmyyyy(np.where(c_end == NULL_DAY, NULL_DAY, c_end))
     decom_s = format_ddmmyyyy(c_start)
@@ -189,38 +243,42 @@ def write_ssda903(
             d = out / a
             d.mkdir(parents=True, exist_ok=True)
             op = open_at_ye[r]
-            ep = pa.table({
-                "CHILD": pa.array(child_w[r], pa.string()),
-                "DECOM": pa.array(decom_s[r]),
-                "RNE": pa.array(rne[r]),
-                "LS": pa.array(ls[r], pa.string()),
-                "CIN": pa.array(cin_np[r], pa.string()),
-                "PLACE": pa.array(place[r], pa.string()),
-                "PLACE_PROVIDER": pa.array(prov[r]),
-                "DEC": pa.array(np.where(op, "", dec_s[r])),
-                "REC": pa.array(np.where(op, "", rec[r]).astype(str)),
-                "REASON_PLACE_CHANGE": pa.array([""] * len(r)),
-                "HOME_POST": pa.array([""] * len(r)),
-                "PL_POST": pa.array([""] * len(r)),
-                "URN": pa.array([""] * len(r)),
-            })
+            ep = pa.table(
+                {
+                    "CHILD": pa.array(child_w[r], pa.string()),
+                    "DECOM": pa.array(decom_s[r]),
+                    "RNE": pa.array(rne[r]),
+                    "LS": pa.array(ls[r], pa.string()),
+                    "CIN": pa.array(cin_np[r], pa.string()),
+                    "PLACE": pa.array(place[r], pa.string()),
+                    "PLACE_PROVIDER": pa.array(prov[r]),
+                    "DEC": pa.array(np.where(op, "", dec_s[r])),
+                    "REC": pa.array(np.where(op, "", rec[r]).astype(str)),
+                    "REASON_PLACE_CHANGE": pa.array([""] * len(r)),
+                    "HOME_POST": pa.array([""] * len(r)),
+                    "PL_POST": pa.array([""] * len(r)),
+                    "URN": pa.array([""] * len(r)),
+                }
+            )
             p = d / f"SSDA903_{a}_{y}_episodes.csv"
             _write_csv(ep, p)
             written.append(p)
-            kids, first_i = np.unique(child_w[r], return_index=True)
+            _kids, first_i = np.unique(child_w[r], return_index=True)
             hr = r[first_i]
             sex = sex_all[hr]
             if y <= 2024:
                 sex = np.where(sex == "M", "1", np.where(sex == "F", "2", sex))
-            hd = pa.table({
-                "CHILD": pa.array(child_w[hr], pa.string()),
-                "SEX": pa.array(sex.astype(str)),
-                "DOB": pa.array(dob_s[hr]),
-                "ETHNIC": pa.array(eth[hr], pa.string()),
-                "UPN": pa.array([""] * len(hr)),
-                "MOTHER": pa.array([""] * len(hr)),
-                "MC_DOB": pa.array([""] * len(hr)),
-            })
+            hd = pa.table(
+                {
+                    "CHILD": pa.array(child_w[hr], pa.string()),
+                    "SEX": pa.array(sex.astype(str)),
+                    "DOB": pa.array(dob_s[hr]),
+                    "ETHNIC": pa.array(eth[hr], pa.string()),
+                    "UPN": pa.array([""] * len(hr)),
+                    "MOTHER": pa.array([""] * len(hr)),
+                    "MC_DOB": pa.array([""] * len(hr)),
+                }
+            )
             p = d / f"SSDA903_{a}_{y}_header.csv"
             _write_csv(hd, p)
             written.append(p)

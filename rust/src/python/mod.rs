@@ -19,6 +19,9 @@ use crate::error::{CoreError, ErrorKind};
 use crate::index::{IdText, Index, OnError};
 use crate::scene::{Emphasis, FrameBuffers, Scene, SceneConfig};
 
+mod raster;
+mod synth;
+
 /// Raises the `carevis.errors` class matching `kind` with `message`.
 fn py_error(py: Python<'_>, kind: ErrorKind, message: String) -> PyErr {
     let name = match kind {
@@ -421,6 +424,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     m.add_class::<PyJourneys>()?;
     m.add_class::<PyScene>()?;
+    m.add_class::<raster::PyRasteriser>()?;
+    m.add_function(wrap_pyfunction!(synth::synth_england, m)?)?;
     m.add_function(wrap_pyfunction!(colour_map, m)?)?;
     m.add_function(wrap_pyfunction!(palette, m)?)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;

@@ -1,0 +1,188 @@
+"""The window's frame loop: frames per second at 100k, 1M and 10M dots, and the share of
+each frame spent in the engine (``frame_into``), the upload (positions + colours into GL
+buffers) and the draw (through ``glFinish``).
+
+Dots come from a real Scene over generated journeys (``_common.big_table``, ~3 spells per
+child); ``--random`` uses random arrays instead (for sizes too big to index quickly).
+Drawn offscreen with EGL (on a machine without a GPU: Mesa llvmpipe) at 1920x1080, dots
+of radius 1.5 px, as the window draws them. The peer, in the same run, is VisPy's
+Markers visual given the same dots (its ``set_data`` + draw per frame), for the sizes up
+to ``--peer-max``.
+
+Usage: python benches/bench_window.py [--sizes 100000,1000000,10000000] [--frames 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import carevis
+from _common import big_table, ratio
+from carevis.gl import DotLayer, FramePair, premultiplied
+from carevis.scene import Frame
+from carevis.viewport import Viewport
+
+W, H = 1920, 1080
+
+
+def context() -> tuple[object, object]:
+    from vispy import app, gloo
+
+    a = app.Application("egl")
+    # the canvas has the image's size so that visuals' transforms (the peer's) map to it
+    canvas = app.Canvas(app=a, size=(W, H), show=False)
+    canvas.set_current()
+    fbo = gloo.FrameBuffer(color=gloo.RenderBuffer((H, W, 4), format="color"))
+    return canvas, fbo
+
+
+def random_frames(n: int, seed: int = 0) -> tuple[FramePair, Callable[[int, Frame], None]]:
+    rng = np.random.default_rng(seed)
+    pair = FramePair(n)
+    base_x = rng.uniform(0, 16 / 9, n).astype(np.float32)
+    base_y = rng.uniform(0, 1, n).astype(np.float32)
+    rgba = rng.integers(0, 256, (n, 4)).astype(np.uint8)
+
+    def fill(i: int, f: Frame) -> None:
+        np.add(base_x, np.float32(0.001 * i), out=f.x)
+        np.copyto(f.y, base_y)
+        np.copyto(f.rgba, rgba)
+
+    return pair, fill
+
+
+def bench(n: int, frames: int, use_random: bool, canvas: object, fbo: object) -> dict[str, Any]:
+    from vispy import gloo
+
+    build = 0.0
+    if use_random:
+        pair, fill = random_frames(n)
+    else:
+        a = time.perf_counter()
+        scene = carevis.Scene(carevis.Journeys.from_arrow(big_table(n, shuffle=False)))
+        build = time.perf_counter() - a
+        pair = FramePair(n)
+        lo, hi = scene.journeys.minute_range  # type: ignore[misc]
+        mid = (lo + hi) / 2 / 1440
+
+        def fill(i: int, f: Frame) -> None:
+            scene.frame_into(mid + i, f)
+
+    layer = DotLayer()
+    vp = Viewport.fit(W, H, margin=0.04)
+    gl = gloo.gl
+    ctx = canvas.context  # type: ignore[attr-defined]
+    t_engine, t_upload, t_draw, t_total = [], [], [], []
+    with fbo:  # type: ignore[attr-defined]
+        gloo.set_viewport(0, 0, W, H)
+        for i in range(frames + 1):  # the first frame warms up
+            t0 = time.perf_counter()
+            fill(i, pair.back)
+            f = pair.swap()
+            t1 = time.perf_counter()
+            layer.upload(f)
+            ctx.flush_commands()
+            gl.glFinish()
+            t2 = time.perf_counter()
+            gloo.set_clear_color(premultiplied((247, 247, 244, 255)))
+            gloo.clear(color=True)
+            layer.draw(vp, radius_px=1.5, target=(W, H))
+            ctx.flush_commands()
+            gl.glFinish()
+            t3 = time.perf_counter()
+            if i:
+                t_engine.append(t1 - t0)
+                t_upload.append(t2 - t1)
+                t_draw.append(t3 - t2)
+                t_total.append(t3 - t0)
+        front = pair.front
+        shown = int((front.rgba[:, 3] > 0).sum())
+    med = statistics.median
+    return {
+        "build": build,
+        "engine": med(t_engine),
+        "upload": med(t_upload),
+        "draw": med(t_draw),
+        "total": med(t_total),
+        "shown": shown,
+        "frame": front,  # type: ignore[dict-item]
+    }
+
+
+def bench_markers(frame: Frame, frames: int, canvas: object, fbo: object) -> float:
+    """VisPy's Markers visual given the same dots (those shown: Markers cannot skip the
+    transparent ones), same size and colours: set_data + draw per frame."""
+    from vispy import gloo, visuals
+
+    vp = Viewport.fit(W, H, margin=0.04)
+    keep = frame.rgba[:, 3] > 0
+    pos = np.stack([frame.x[keep] * vp.sx + vp.tx, frame.y[keep] * vp.sy + vp.ty], 1)
+    pos = pos.astype(np.float32)
+    colour = frame.rgba[keep].astype(np.float32) / 255.0
+    m = visuals.MarkersVisual()
+    m.transforms.configure(canvas=canvas, viewport=(0, 0, W, H))
+    times = []
+    with fbo:  # type: ignore[attr-defined]
+        gloo.set_viewport(0, 0, W, H)
+        for i in range(frames + 1):
+            t0 = time.perf_counter()
+            m.set_data(pos + 0.01 * i, face_color=colour, edge_width=0, size=3.0)
+            gloo.clear(color=True)
+            m.draw()
+            canvas.context.flush_commands()  # type: ignore[attr-defined]
+            gloo.gl.glFinish()
+            if i:
+                times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", default="100000,1000000,10000000")
+    p.add_argument("--frames", type=int, default=10)
+    p.add_argument("--random", action="store_true", help="random dots instead of a Scene")
+    p.add_argument("--peer-max", type=int, default=1_000_000)
+    a = p.parse_args(argv)
+    canvas, fbo = context()
+    from vispy import gloo
+
+    print(
+        f"GL: {gloo.gl.glGetParameter(gloo.gl.GL_RENDERER)}; {W}x{H}, radius 1.5 px; "
+        f"medians of {a.frames} frames; dots from "
+        f"{'random arrays' if a.random else 'a Scene over generated journeys'}"
+    )
+    print(
+        f"{'dots':>10} {'fps':>7} {'frame ms':>9} {'engine':>15} {'upload':>15} "
+        f"{'draw':>15} {'shown':>9}  {'Markers ms':>10} {'ratio':>6}"
+    )
+    for n in (int(s) for s in a.sizes.split(",")):
+        frames = a.frames if n <= 1_000_000 else max(3, a.frames // 3)
+        r = bench(n, frames, a.random, canvas, fbo)
+        tot = r["total"]
+
+        def part(k: str, r: dict[str, Any] = r, tot: float = tot) -> str:
+            return f"{r[k] * 1e3:7.1f} ({r[k] / tot:4.0%})"
+
+        peer = ""
+        if n <= a.peer_max:
+            pm = bench_markers(r["frame"], frames, canvas, fbo)
+            peer = f"{pm * 1e3:10.1f} {ratio(pm, tot):>6}"
+        print(
+            f"{n:>10,} {1 / tot:7.1f} {tot * 1e3:9.1f} {part('engine')} {part('upload')} "
+            f"{part('draw')} {int(r['shown']):>9,}  {peer}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The carevis window inside a Qt application, beside a council filter and a colour picker.
+
+pip install PyQt6   (or PySide6 / PyQt5: change QT below)
+python examples/qt_embed.py journeys.parquet
+"""
+
+from __future__ import annotations
+
+import sys
+
+import carevis
+from carevis.window import COLOURS, CarevisCanvas
+
+QT = "pyqt6"
+
+
+def main(path: str) -> None:
+    from PyQt6 import QtWidgets
+
+    qt_app = QtWidgets.QApplication(sys.argv)
+    scene = carevis.Scene(carevis.read(path))
+
+    window = QtWidgets.QWidget()
+    window.setWindowTitle("carevis in Qt")
+    layout = QtWidgets.QVBoxLayout(window)
+    bar = QtWidgets.QHBoxLayout()
+    layout.addLayout(bar)
+
+    canvas = CarevisCanvas(scene, app=QT, parent=window, size=(1280, 720))
+    layout.addWidget(canvas.native)
+
+    council = QtWidgets.QComboBox()
+    council.addItem("")
+    council.addItems(canvas.filter_values("la"))
+    council.currentTextChanged.connect(lambda la: canvas.set_filter(la=la or None))
+    bar.addWidget(QtWidgets.QLabel("Council"))
+    bar.addWidget(council)
+
+    colour = QtWidgets.QComboBox()
+    colour.addItems(COLOURS)
+    colour.currentTextChanged.connect(canvas.set_colour)
+    bar.addWidget(QtWidgets.QLabel("Colour"))
+    bar.addWidget(colour)
+
+    play = QtWidgets.QPushButton("Play / pause")
+    play.clicked.connect(canvas.toggle)
+    bar.addWidget(play)
+    bar.addStretch()
+
+    window.resize(1300, 800)
+    window.show()
+    canvas.play()
+    qt_app.exec()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

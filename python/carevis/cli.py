@@ -1,0 +1,241 @@
+"""The ``carevis`` command: demo, synth, render, view, validate, ingest, stats."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import CarevisError
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}") from None
+    return w, h
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from . import synthetic
+    from .io import read
+
+    if getattr(args, "synthetic", None) is not None or args.input in (None, "synthetic"):
+        scale = args.synthetic if getattr(args, "synthetic", None) is not None else 0.1
+        _say(f"generating the synthetic England at scale {scale}")
+        return synthetic.england(scale=scale, seed=getattr(args, "seed", 0) or 0)
+    return read(args.input)
+
+
+def _scene(journeys, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .scene import Scene
+
+    return Scene(journeys, layout=getattr(args, "layout", "auto"), colour=getattr(args, "colour", "time_in_care"))
+
+
+# --- demo ----------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import export, synthetic
+    from .scene import Scene
+
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    t0 = time.perf_counter()
+    _say(f"carevis demo: generating the synthetic England (scale {args.scale})")
+    j = synthetic.england(scale=args.scale, seed=args.seed)
+    _say(f"  {j.summary()} [{time.perf_counter() - t0:.1f} s]")
+    scene = Scene(j, colour="time_in_care")
+    if has_display and not args.no_window:
+        try:
+            from .window import view
+
+            _say("opening the window (close it to finish)")
+            view(scene)
+            return 0
+        except Exception as e:  # noqa: BLE001 - fall back to the offscreen render
+            _say(f"  no window ({e}); rendering offscreen instead")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    caption = "Synthetic data calibrated to published national figures; not real children."
+    t1 = time.perf_counter()
+    poster = export.png(scene, "2025-03-31", out / "poster.png", width=3840, height=2160,
+                        title="Children's journeys through social care, England (synthetic)", caption=caption)
+    _say(f"  poster: {poster} [{time.perf_counter() - t1:.1f} s]")
+    t2 = time.perf_counter()
+    movie = export.video(scene, out / "journeys.mp4", start=args.start, end="2025-03-31",
+                         fps=25, days_per_second=args.days_per_second, width=1920, height=1080,
+                         title="Children's journeys through social care, England (synthetic)", caption=caption)
+    n = export.count_frames(movie)
+    dt = time.perf_counter() - t2
+    _say(f"  video: {movie} ({n} frames, {n / dt:.1f} frames/s) [{dt:.1f} s]")
+    _say(f"done in {time.perf_counter() - t0:.1f} s: open {out}/")
+    return 0
+
+
+# --- synth ----------------------------------------------------------------------------------
+def cmd_synth(args: argparse.Namespace) -> int:
+    from . import synthetic
+
+    if args.check:
+        t0 = time.perf_counter()
+        table = synthetic.check(scale=args.scale, start=args.start, end=args.end, seed=args.seed)
+        print(synthetic.format_check(table))
+        _say(f"[{time.perf_counter() - t0:.1f} s]")
+        if args.output is None:
+            return 0
+    if args.output is None and not (args.ssda903 or args.cin):
+        _say("carevis synth: give -o OUT.parquet, --ssda903 DIR, --cin DIR or --check")
+        return 2
+    t0 = time.perf_counter()
+    table = synthetic.england_table(scale=args.scale, start=args.start, end=args.end, seed=args.seed)
+    _say(f"generated {table.num_rows:,} spells in {time.perf_counter() - t0:.1f} s")
+    if args.output:
+        import pyarrow.parquet as pq
+
+        from .export import atomic
+
+        target = Path(args.output)
+        with atomic(target) as tmp:
+            pq.write_table(table, tmp)
+        _say(f"wrote {target}")
+    if args.ssda903:
+        from .ingest import write_ssda903
+
+        write_ssda903(table, args.ssda903)
+        _say(f"wrote SSDA903 returns to {args.ssda903}")
+    if args.cin:
+        from .ingest import write_cin_census
+
+        write_cin_census(table, args.cin)
+        _say(f"wrote CIN census returns to {args.cin}")
+    return 0
+
+
+# --- render ------------------------------------------------------------------------------------
+def cmd_render(args: argparse.Namespace) -> int:
+    from . import export
+
+    scene = _scene(_load(args), args)
+    w, h = args.size
+    out = Path(args.output)
+    common = dict(width=w, height=h, renderer=args.renderer, dot_radius=args.dot_radius,
+                  title=args.title, caption=args.caption, suppress_below=args.suppress_below)
+    t0 = time.perf_counter()
+    if out.suffix.lower() == ".png" and args.to is None:
+        when = args.at or args.from_ or "2025-03-31"
+        export.png(scene, when, out, **common)  # type: ignore[arg-type]
+    elif out.suffix == "" or out.is_dir():
+        export.frames(scene, out, start=args.from_, end=args.to, fps=args.fps,
+                      days_per_second=args.days_per_second, **common)  # type: ignore[arg-type]
+    else:
+        client = None
+        if args.scheduler:
+            from distributed import Client
+
+            client = Client(args.scheduler)
+        export.video(scene, out, start=args.from_, end=args.to, fps=args.fps,
+                     days_per_second=args.days_per_second, codec=args.codec, client=client,
+                     workers=args.workers, **common)  # type: ignore[arg-type]
+    _say(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from .window import main_view
+
+    return int(main_view(args.rest) or 0)
+
+
+def cmd_passthrough(args: argparse.Namespace) -> int:
+    from . import ingest
+
+    fn = {"validate": "main_validate", "ingest": "main_ingest"}[args.command]
+    return int(getattr(ingest, fn)(args.rest) or 0)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .stats import main_stats
+
+    return int(main_stats(args.rest) or 0)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="carevis", description="Children's journeys through social care as animated dots.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="render the synthetic England to ./carevis-demo/ (or open the window)")
+    d.add_argument("--out", default="carevis-demo")
+    d.add_argument("--scale", type=float, default=0.25, help="share of England (default 0.25)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--start", default="2020-04-01", help="video start date (default 2020-04-01)")
+    d.add_argument("--days-per-second", type=float, default=60.0)
+    d.add_argument("--no-window", action="store_true", help="render offscreen even with a display")
+    d.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("synth", help="generate the synthetic England")
+    s.add_argument("-o", "--output", help="canonical journey table (.parquet)")
+    s.add_argument("--scale", type=float, default=1.0)
+    s.add_argument("--start", default="2015-04-01")
+    s.add_argument("--end", default="2025-03-31")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--check", action="store_true", help="print the calibration table against published figures")
+    s.add_argument("--ssda903", metavar="DIR", help="also write SSDA903 returns (CSV per council per year)")
+    s.add_argument("--cin", metavar="DIR", help="also write children in need census XML")
+    s.set_defaults(func=cmd_synth)
+
+    r = sub.add_parser("render", help="render frames, a PNG or a video")
+    r.add_argument("input", nargs="?", help="journey table (.parquet, .feather, .csv, directory) or 'synthetic'")
+    r.add_argument("-o", "--output", required=True, help=".png, .mp4, .mov, .mkv, .gif, or a folder for PNG frames")
+    r.add_argument("--synthetic", type=float, metavar="SCALE", help="use the synthetic England at SCALE")
+    r.add_argument("--from", dest="from_", help="first date (YYYY-MM-DD)")
+    r.add_argument("--to", help="last date")
+    r.add_argument("--at", help="date of a single PNG")
+    r.add_argument("--fps", type=float, default=25.0)
+    r.add_argument("--days-per-second", type=float, default=30.0)
+    r.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT")
+    r.add_argument("--colour", default="time_in_care")
+    r.add_argument("--layout", default="auto")
+    r.add_argument("--renderer", choices=["cpu", "gl"], default="cpu")
+    r.add_argument("--codec", choices=["h264", "h264-444", "prores", "ffv1"])
+    r.add_argument("--dot-radius", type=float)
+    r.add_argument("--title", default="Children's journeys through social care")
+    r.add_argument("--caption")
+    r.add_argument("--suppress-below", type=int, default=0, help="show counts below N as <N")
+    r.add_argument("--workers", type=int, help="render on a local Dask cluster of N processes")
+    r.add_argument("--scheduler", help="render on an existing Dask cluster at ADDRESS")
+    r.add_argument("--seed", type=int, default=0)
+    r.set_defaults(func=cmd_render)
+
+    for name, func, text in (
+        ("view", cmd_view, "open the interactive window"),
+        ("validate", cmd_passthrough, "validate SSDA903 / CIN files and report every row"),
+        ("ingest", cmd_passthrough, "ingest SSDA903 / CIN returns into a journey table"),
+        ("stats", cmd_stats, "journey statistics tables and plots"),
+    ):
+        q = sub.add_parser(name, help=text, add_help=False)
+        q.add_argument("rest", nargs=argparse.REMAINDER)
+        q.set_defaults(func=func)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CarevisError as e:
+        _say(f"carevis: error: {e}")
+        return 1
+    except KeyboardInterrupt:
+        _say("carevis: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

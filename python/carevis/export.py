@@ -1,0 +1,386 @@
+"""Exporting pictures: one PNG, a numbered PNG sequence (resumable), MP4 / MOV / MKV video
+(H.264 through imageio-ffmpeg; yuv444p, ProRes or FFV1 for archive quality) and GIF.
+
+Every file is written under a temporary name beside its target and renamed when complete:
+an interrupt or an error leaves no half-written file. Settings and the data's time range
+go into each file's metadata. Computing frames, rasterising and encoding overlap (a
+producer thread feeds the encoder, which runs as its own process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._progress import Progress
+from ._time import MINUTES_PER_DAY, TimeLike, to_datetime, to_minutes
+from .errors import CarevisError, ExportError
+from .overlay import OverlayStyle, draw_overlay
+from .render import RenderSettings, check_settings, rasterise
+from .scene import Scene
+
+#: Video codecs: name -> (container suffixes, ffmpeg codec, output params, needs even size).
+CODECS: dict[str, tuple[tuple[str, ...], str, list[str], bool]] = {
+    "h264": ((".mp4", ".mov", ".mkv"), "libx264", ["-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", "18"], True),
+    "h264-444": ((".mp4", ".mov", ".mkv"), "libx264", ["-pix_fmt", "yuv444p", "-preset", "veryfast", "-crf", "16"], False),
+    "prores": ((".mov",), "prores_ks", ["-pix_fmt", "yuva444p10le", "-profile:v", "4"], False),
+    "ffv1": ((".mkv",), "ffv1", ["-pix_fmt", "bgra", "-level", "3"], False),
+}
+DEFAULT_CODEC = {".mp4": "h264", ".mov": "prores", ".mkv": "ffv1"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".gif"}
+
+
+# --- helpers ---------------------------------------------------------------------------
+def _settings(**kw: Any) -> RenderSettings:
+    overlay = kw.pop("overlay", True)
+    style_kw = {k: kw.pop(k) for k in ("title", "caption", "suppress_below", "suppress_style") if k in kw}
+    s = RenderSettings(**kw)
+    if overlay is True:
+        s.overlay = OverlayStyle(**style_kw)
+    elif isinstance(overlay, OverlayStyle):
+        s.overlay = overlay
+    else:
+        s.overlay = None
+    check_settings(s)
+    return s
+
+
+def _check_target(path: Path, suffixes: set[str] | None = None) -> Path:
+    path = Path(path)
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise ExportError(f"{path}: unknown format {path.suffix!r} (use {', '.join(sorted(suffixes))})")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ExportError(f"{path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ExportError(f"{path}: the folder {parent} is not writable")
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder")
+    return path
+
+
+def _check_scene(scene: Scene) -> None:
+    if not isinstance(scene, Scene):
+        raise ExportError(f"expected a carevis.Scene, not {type(scene).__name__}")
+    if scene.n_dots == 0:
+        raise ExportError("the scene has no dots to draw")
+
+
+@contextlib.contextmanager
+def atomic(path: Path) -> Iterator[Path]:
+    """Yields a temporary path beside ``path``; renames it into place on success and
+    removes it on any error or interrupt."""
+    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def frame_times(
+    scene: Scene,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    fps: float = 25.0,
+    days_per_second: float = 30.0,
+) -> np.ndarray:
+    """The times (minutes) of a clip's frames from ``start`` to ``end`` inclusive."""
+    if not (np.isfinite(fps) and fps > 0):
+        raise ExportError(f"fps must be positive, not {fps}")
+    if not (np.isfinite(days_per_second) and days_per_second > 0):
+        raise ExportError(f"days per second must be positive, not {days_per_second}")
+    lo, hi = scene.journeys.minute_range or (0, 0)
+    a = to_minutes(start) if start is not None else float(lo)
+    b = to_minutes(end) if end is not None else float(hi)
+    if not b > a:
+        raise ExportError(f"empty time range: from {to_datetime(a):%Y-%m-%d} to {to_datetime(b):%Y-%m-%d}")
+    step = days_per_second * MINUTES_PER_DAY / fps
+    n = int(np.floor((b - a) / step)) + 1
+    if n > 10_000_000:
+        raise ExportError(f"{n:,} frames is too many; raise --days-per-second or shorten the range")
+    return a + step * np.arange(n)
+
+
+def metadata(scene: Scene, s: RenderSettings, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Settings and data range recorded in exported files (no identifiers)."""
+    tr = scene.journeys.time_range
+    meta: dict[str, Any] = {
+        "software": "carevis",
+        "colour": scene.colour,
+        "layout": scene.layout if isinstance(scene.layout, str) else "custom",
+        "children": scene.n_dots,
+        "spells": scene.journeys.n_spells,
+        "data_from": tr[0].date().isoformat() if tr else None,
+        "data_to": tr[1].date().isoformat() if tr else None,
+        "transit_days": scene.transit_days,
+        "fade_days": scene.fade_days,
+        "width": s.width,
+        "height": s.height,
+        "renderer": s.renderer,
+        "dot_radius": s.radius(),
+    }
+    if s.overlay is not None:
+        meta["overlay"] = {k: v for k, v in asdict(s.overlay).items() if k in ("title", "caption", "suppress_below")}
+    meta.update(extra or {})
+    return meta
+
+
+def _render_one(scene: Scene, minutes: float, s: RenderSettings, frame: Any, image: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    frame = scene.frame_into(minutes, frame)
+    img = rasterise(frame, s, image)
+    return img, frame.counts(len(scene.states)), scene.radii(minutes)
+
+
+def _finish(scene: Scene, minutes: float, s: RenderSettings, img: np.ndarray, counts: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    if s.overlay is not None:
+        draw_overlay(img, scene, minutes, counts, radii, s.viewport(), s.overlay, s.background)
+    return img
+
+
+def _pipeline(scene: Scene, times: Sequence[float], s: RenderSettings, depth: int = 3) -> Iterator[tuple[float, np.ndarray]]:
+    """Yields finished images in order while the next frames are computed and rasterised
+    in a producer thread (the Rust core releases the GIL)."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    images = [np.empty((s.height, s.width, 4), np.uint8) for _ in range(depth + 2)]
+    frames = [scene.buffers() for _ in range(2)]
+
+    def produce() -> None:
+        try:
+            for k, m in enumerate(times):
+                if stop.is_set():
+                    return
+                q.put((m, *_render_one(scene, m, s, frames[k % 2], images[k % len(images)])))
+            q.put(None)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            q.put(e)
+
+    worker = threading.Thread(target=produce, name="carevis-render", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            m, img, counts, radii = item
+            yield m, _finish(scene, m, s, img, counts, radii)
+    finally:
+        stop.set()
+        while worker.is_alive():
+            with contextlib.suppress(queue.Empty):
+                q.get(timeout=0.05)
+        worker.join()
+
+
+# --- PNG ---------------------------------------------------------------------------------
+def _write_png(img: np.ndarray, path: Path, meta: dict[str, Any], compress_level: int = 1) -> None:
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Software", "carevis")
+    info.add_text("Description", json.dumps(meta))
+    with atomic(path) as tmp:
+        Image.fromarray(img, "RGBA").save(tmp, format="PNG", pnginfo=info, compress_level=compress_level)
+
+
+def png(
+    scene: Scene,
+    t: TimeLike,
+    path: str | os.PathLike[str],
+    *,
+    width: int = 3840,
+    height: int = 2160,
+    renderer: str = "cpu",
+    dot_radius: float | None = None,
+    **style: Any,
+) -> Path:
+    """Writes the picture at ``t`` to a PNG file (atomically). Returns the path."""
+    target = _check_target(Path(path), {".png"})
+    _check_scene(scene)
+    s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
+    minutes = to_minutes(t)
+    img, counts, radii = _render_one(scene, minutes, s, scene.buffers())
+    img = _finish(scene, minutes, s, img, counts, radii)
+    _write_png(img, target, metadata(scene, s, {"t": to_datetime(minutes).isoformat()}))
+    return target
+
+
+def frames(
+    scene: Scene,
+    out_dir: str | os.PathLike[str],
+    *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    fps: float = 25.0,
+    days_per_second: float = 30.0,
+    times: Sequence[float] | None = None,
+    width: int = 1920,
+    height: int = 1080,
+    renderer: str = "cpu",
+    dot_radius: float | None = None,
+    progress: bool | None = None,
+    **style: Any,
+) -> list[Path]:
+    """Writes a numbered PNG sequence ``frame_000000.png``...; frames already written (by
+    an earlier, interrupted run) are kept and skipped, so a run resumes where it stopped."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    _check_target(out / "frame_000000.png", {".png"})
+    _check_scene(scene)
+    s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
+    ts = np.asarray(times, float) if times is not None else frame_times(scene, start, end, fps, days_per_second)
+    paths = [out / f"frame_{k:06d}.png" for k in range(len(ts))]
+    todo = [k for k, p in enumerate(paths) if not p.exists()]
+    meta = metadata(scene, s, {"fps": fps, "days_per_second": days_per_second, "frames": len(ts)})
+    with Progress(len(todo), "frames", enabled=progress) as bar:
+        for (m, img), k in zip(_pipeline(scene, [ts[k] for k in todo], s), todo):
+            _write_png(img, paths[k], {**meta, "frame": k, "t": to_datetime(m).isoformat()})
+            bar.update()
+    return paths
+
+
+# --- video --------------------------------------------------------------------------------
+def video(
+    scene: Scene,
+    path: str | os.PathLike[str],
+    *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    fps: float = 25.0,
+    days_per_second: float = 30.0,
+    times: Sequence[float] | None = None,
+    width: int = 1920,
+    height: int = 1080,
+    codec: str | None = None,
+    renderer: str = "cpu",
+    dot_radius: float | None = None,
+    progress: bool | None = None,
+    client: Any = None,
+    workers: int | None = None,
+    **style: Any,
+) -> Path:
+    """Writes a video (.mp4 / .mov / .mkv through ffmpeg, or .gif) of ``scene`` from
+    ``start`` to ``end`` at ``fps``, ``days_per_second`` of data per second of video.
+    ``client`` (a dask.distributed Client) or ``workers`` (a local cluster of N
+    processes) spread the frames over several processes (needs ``carevis[dask]``)."""
+    target = _check_target(Path(path), VIDEO_SUFFIXES)
+    _check_scene(scene)
+    s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
+    suffix = target.suffix.lower()
+    ts = np.asarray(times, float) if times is not None else frame_times(scene, start, end, fps, days_per_second)
+    if len(ts) == 0:
+        raise ExportError("no frames to write")
+    meta = metadata(scene, s, {"fps": fps, "days_per_second": days_per_second, "frames": len(ts),
+                               "from": to_datetime(ts[0]).isoformat(), "to": to_datetime(ts[-1]).isoformat()})
+    if suffix == ".gif":
+        _gif(scene, target, ts, s, fps, progress)
+        return target
+    name = codec or DEFAULT_CODEC[suffix]
+    if name not in CODECS:
+        raise ExportError(f"unknown codec {name!r}: use {', '.join(CODECS)}")
+    suffixes, ffcodec, params, even = CODECS[name]
+    if suffix not in suffixes:
+        raise ExportError(f"{target}: codec {name!r} does not fit a {suffix} file (use {', '.join(suffixes)})")
+    if even and (s.width % 2 or s.height % 2):
+        raise ExportError(f"{name} needs an even width and height, not {s.width}x{s.height} (or use codec 'h264-444')")
+    if client is not None or workers is not None:
+        from .distributed import video as distributed_video
+
+        return distributed_video(scene, target, ts, s, fps=fps, codec=name, meta=meta, client=client, workers=workers, progress=progress)
+    with atomic(target) as tmp:
+        encode(_pipeline(scene, ts, s), tmp, s, fps, name, meta, Progress(len(ts), "video", enabled=progress))
+    return target
+
+
+def encode(images: Iterator[tuple[float, np.ndarray]], path: Path, s: RenderSettings, fps: float,
+           codec: str, meta: dict[str, Any], bar: Progress | None = None) -> int:
+    """Encodes RGBA images to ``path`` with ffmpeg; returns the number of frames."""
+    import imageio_ffmpeg
+
+    _, ffcodec, params, _ = CODECS[codec]
+    out_params = [*params, "-metadata", f"comment={json.dumps(meta)}"]
+    if path.suffix.lower() in (".mp4", ".mov"):
+        out_params += ["-movflags", "+faststart+use_metadata_tags"]
+    writer = imageio_ffmpeg.write_frames(
+        str(path), (s.width, s.height), pix_fmt_in="rgba", fps=fps, codec=ffcodec,
+        macro_block_size=1, ffmpeg_log_level="error", output_params=out_params, quality=None,
+    )
+    writer.send(None)
+    n = 0
+    try:
+        for _, img in images:
+            writer.send(img)
+            n += 1
+            if bar is not None:
+                bar.update()
+    finally:
+        writer.close()
+        if bar is not None:
+            bar.close()
+    if n == 0:
+        raise ExportError("no frames were written")
+    return n
+
+
+def _gif(scene: Scene, target: Path, ts: np.ndarray, s: RenderSettings, fps: float, progress: bool | None) -> None:
+    from PIL import Image
+
+    if len(ts) * s.width * s.height > 4_000_000_000:
+        raise ExportError("a GIF this long and large would not fit in memory; write an MP4 instead")
+    bg = Image.new("RGBA", (s.width, s.height), tuple(s.background))
+    pics = []
+    with Progress(len(ts), "gif", enabled=progress) as bar:
+        for _, img in _pipeline(scene, ts, s):
+            pics.append(Image.alpha_composite(bg, Image.fromarray(img, "RGBA")).convert("RGB").quantize(255))
+            bar.update()
+    with atomic(target) as tmp:
+        pics[0].save(tmp, format="GIF", save_all=True, append_images=pics[1:], duration=round(1000 / fps), loop=0)
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The carevis metadata stored in a PNG or video file."""
+    p = Path(path)
+    if p.suffix.lower() == ".png":
+        from PIL import Image
+
+        with Image.open(p) as im:
+            return json.loads(im.text.get("Description", "{}"))  # type: ignore[attr-defined]
+    import subprocess
+
+    import imageio_ffmpeg
+
+    r = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(p), "-f", "ffmetadata", "-"],
+                       capture_output=True, text=True, check=False)
+    for line in r.stdout.splitlines():
+        if line.lower().startswith("comment="):
+            return json.loads(line[len("comment="):].replace("\\=", "=").replace("\\;", ";").replace("\\#", "#").replace("\\\\", "\\"))
+    raise CarevisError(f"{p}: no carevis metadata found")
+
+
+def count_frames(path: str | os.PathLike[str]) -> int:
+    """Frames in a video file (decoded count)."""
+    import imageio_ffmpeg
+
+    n, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
+    return int(n)
+
+
+__all__ = ["CODECS", "count_frames", "frame_times", "frames", "png", "read_metadata", "video"]
+_ = dt

@@ -1,0 +1,146 @@
+"""Text and legend drawn over a rendered frame: state labels with live counts, the date, a
+title, the colour legend and a caption. Sizes scale with the image, so it reads the same
+at 720p and on a print poster. Fonts (DejaVu Sans) ship with the package."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .layout import standard_states
+from .scene import Legend, Scene
+from .viewport import Viewport
+
+
+@lru_cache(maxsize=64)
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    path = resources.files("carevis").joinpath("fonts", name)
+    with resources.as_file(path) as p:
+        return ImageFont.truetype(str(p), size=max(6, int(size)))
+
+
+@dataclass
+class OverlayStyle:
+    title: str | None = "Children's journeys through social care"
+    caption: str | None = None
+    labels: bool = True
+    date: bool = True
+    legend: bool = True
+    #: Counts below this are suppressed in labels (0: show all).
+    suppress_below: int = 0
+    #: "<N" shows e.g. "<5"; "hide" leaves the count out.
+    suppress_style: str = "<N"
+    text: tuple[int, int, int] = (40, 40, 48)
+    muted: tuple[int, int, int] = (110, 110, 120)
+
+
+def format_count(n: int, style: OverlayStyle) -> str | None:
+    if style.suppress_below and 0 < n < style.suppress_below:
+        return None if style.suppress_style == "hide" else f"<{style.suppress_below}"
+    return f"{n:,}"
+
+
+def _text_colour(background: tuple[int, int, int, int], style: OverlayStyle) -> tuple[int, int, int]:
+    luma = 0.3 * background[0] + 0.59 * background[1] + 0.11 * background[2]
+    return style.text if luma > 128 else (235, 235, 240)
+
+
+def _legend(draw: ImageDraw.ImageDraw, legend: Legend, x: int, y: int, unit: float, ink: tuple[int, int, int]) -> None:
+    f_title = font(round(1.5 * unit), bold=True)
+    f_small = font(round(1.25 * unit))
+    draw.text((x, y), legend.title, font=f_title, fill=ink)
+    y += round(2.3 * unit)
+    if legend.kind == "continuous":
+        w, h = round(16 * unit), round(1.1 * unit)
+        ramp = legend.colours
+        for i in range(w):
+            c = ramp[min(len(ramp) - 1, round(i / max(w - 1, 1) * (len(ramp) - 1)))]
+            draw.line([(x + i, y), (x + i, y + h)], fill=tuple(int(v) for v in c[:3]))
+        for pos, label in legend.ticks:
+            px = x + round(pos * (w - 1))
+            draw.line([(px, y + h), (px, y + h + round(0.4 * unit))], fill=ink)
+            draw.text((px, y + h + round(0.5 * unit)), label, font=f_small, fill=ink, anchor="ma")
+    else:
+        r = round(0.55 * unit)
+        for i, (label, c) in enumerate(zip(legend.categories[:12], legend.colours[:12])):
+            cy = y + i * round(1.7 * unit) + r
+            draw.ellipse([x, cy - r, x + 2 * r, cy + r], fill=tuple(int(v) for v in c[:3]))
+            draw.text((x + 3 * r, cy), label, font=f_small, fill=ink, anchor="lm")
+        if len(legend.categories) > 12:
+            cy = y + 12 * round(1.7 * unit) + r
+            draw.text((x, cy), f"and {len(legend.categories) - 12} more", font=f_small, fill=ink, anchor="lm")
+
+
+def draw_overlay(
+    image: np.ndarray,
+    scene: Scene,
+    minutes: float,
+    counts: np.ndarray,
+    radii: np.ndarray,
+    vp: Viewport,
+    style: OverlayStyle,
+    background: tuple[int, int, int, int],
+    region: tuple[int, int] = (0, 0),
+) -> np.ndarray:
+    """Draws the overlay onto ``image`` (H x W x 4 uint8, modified in place and returned).
+    ``region`` is the image's top-left within the full ``vp`` picture (tiled renders)."""
+    h, w = image.shape[:2]
+    unit = min(vp.width, vp.height * 16 / 9) / 110  # one text unit: ~17 px at 1080p
+    ink = _text_colour(background, style)
+    muted = style.muted if ink == style.text else (170, 170, 180)
+    pil = Image.fromarray(image, "RGBA")
+    draw = ImageDraw.Draw(pil)
+    ox, oy = -region[0], -region[1]
+    if style.title:
+        draw.text((ox + round(2 * unit), oy + round(1.6 * unit)), style.title, font=font(round(2.2 * unit), True), fill=ink)
+    if style.date:
+        when = dt.datetime(1970, 1, 1) + dt.timedelta(minutes=float(minutes))
+        draw.text(
+            (ox + vp.width - round(2 * unit), oy + round(1.2 * unit)),
+            f"{when.day} {when:%B %Y}",
+            font=font(round(3.0 * unit), True),
+            fill=ink,
+            anchor="ra",
+        )
+    if style.labels:
+        f_label = font(round(1.2 * unit))
+        f_count = font(round(1.45 * unit), True)
+        groups: dict[str, list[tuple[float, float]]] = {}
+        std = {s.label: s.group for s in standard_states()}
+        for i, label in enumerate(scene.states):
+            cx, cy = vp.to_pixels(float(scene.centres[i, 0]), float(scene.centres[i, 1]))
+            r = float(radii[i]) * vp.sx
+            ty = cy + r + 0.5 * unit
+            draw.text((ox + cx, oy + ty), label, font=f_label, fill=muted, anchor="ma")
+            shown = format_count(int(counts[i]), style)
+            if shown is not None:
+                draw.text((ox + cx, oy + ty + 1.35 * unit), shown, font=f_count, fill=ink, anchor="ma")
+            if label in std:
+                groups.setdefault(std[label], []).append((cx, cy))
+        if scene.layout in ("auto", "pathway") and groups:
+            f_group = font(round(1.3 * unit), True)
+            top = min(cy for pts in groups.values() for _, cy in pts) - 4.2 * unit
+            for name, pts in groups.items():
+                gx = sum(p[0] for p in pts) / len(pts)
+                draw.text((ox + gx, oy + top), name.upper(), font=f_group, fill=muted, anchor="ma")
+    if style.legend:
+        _legend(draw, scene.legend, ox + round(2 * unit), oy + vp.height - round(8.5 * unit), unit, ink)
+    if style.caption:
+        draw.text(
+            (ox + vp.width - round(2 * unit), oy + vp.height - round(1.5 * unit)),
+            style.caption,
+            font=font(round(1.1 * unit)),
+            fill=muted,
+            anchor="rd",
+        )
+    out = np.asarray(pil)
+    if out.shape[:2] != (h, w):  # pragma: no cover - Pillow keeps the size
+        raise RuntimeError("overlay changed the image size")
+    image[...] = out
+    return image
