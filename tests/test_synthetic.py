@@ -91,3 +91,11 @@ def test_councils() -> None:
     cs = synthetic.councils()
     assert len(cs) == 153
     assert len({c.code for c in cs}) == 153
+
+
+def test_all_of_england_indexes_without_a_rejected_row() -> None:
+    # Rare paths (a child arriving days before turning 18) only show at full scale.
+    t = synthetic.england_table(scale=1.0, seed=0)
+    j = carevis.Journeys.from_arrow(t)  # raises on any overlap or end before start
+    assert j.n_spells == t.num_rows > 20_000_000
+    assert 3_500_000 < j.n_children < 6_000_000

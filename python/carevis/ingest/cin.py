@@ -35,19 +35,23 @@ from ._files import expand_paths, la_from_path, year_from_path
 from ._xml import Node, XMLParseError, parse_xml
 from .ids import UNKNOWN_LA, child_ids
 from .report import IngestResult, ValidationReport
-from .schema import FRONT_DOOR_STATES, load_mapping, make_journey_table, state_labels
+from .schema import DATA_DIR, FRONT_DOOR_STATES, load_mapping, make_journey_table, state_labels
 
 __all__ = ["read_cin_census", "read_journeys", "write_cin_census"]
 
+
 # (element, state, order): the order breaks same-day ties
-_EVENTS = (
-    ("CINREFERRALDATE", "Referral", 0),
-    ("ASSESSMENTACTUALSTARTDATE", "Assessment", 1),
-    ("S47ACTUALSTARTDATE", "Section 47", 2),
-    ("DATEOFINITIALCPC", "Child protection conference", 3),
-    ("CINPLANSTARTDATE", "Child in need", 4),
-    ("CPPSTARTDATE", "Child protection plan", 5),
-)
+def _load_events() -> tuple[tuple[str, str, int], ...]:
+    """(element, state, same-day order) from carevis/data/cin_map.csv."""
+    import csv
+
+    with open(DATA_DIR / "cin_map.csv", newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["event"] != "ReferralNFA"]
+    return tuple((r["event"].upper(), r["state"], int(r["order"])) for r in rows)
+
+
+# (element, state, order): the order breaks same-day ties
+_EVENTS = _load_events()
 _NFA = "No further action"
 
 

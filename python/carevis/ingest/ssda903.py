@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -34,18 +33,9 @@ from .ids import UNKNOWN_LA, child_keys
 from .report import IngestResult, ValidationReport, write_csv_atomic
 from .schema import Mapping, load_codes, load_mapping, make_journey_table, state_labels
 
-__all__ = ["Care", "read_ssda903"]
+__all__ = ["build_journeys", "read_ssda903"]
 
 PathsArg = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
-
-
-@dataclass
-class Care:
-    """What read_journeys needs to join front-door spells onto care journeys."""
-
-    table: pa.Table
-    report: ValidationReport
-    files: list[str]
 
 
 def read_ssda903(
@@ -151,12 +141,6 @@ def _fill_la(r: Rows) -> pa.Array:
     return la
 
 
-def _blank(col: pa.Array) -> np.ndarray:
-    """Null or whitespace-only, per row (decided on the distinct values)."""
-    c = Codes(col, upper=False)
-    return c.null
-
-
 def _year_end(year: np.ndarray) -> np.ndarray:
     """31 March of each collection year (NULL_DAY where unknown), via the distinct years."""
     y = np.asarray(year, dtype=np.int64)
@@ -193,32 +177,6 @@ def _check(
     if bad.any():
         c.set_null(bad)
     return c, m
-
-
-def _drop_exact_duplicates(ep: Rows, key: np.ndarray, cols: list[np.ndarray]) -> None:
-    """Rows equal in every episode field to a later row (e.g. repeated next year): rejected."""
-    alive = np.flatnonzero(ep.alive)
-    if len(alive) < 2:
-        return
-    h = key[alive].astype(np.uint64)
-    for c in cols:
-        h = h * np.uint64(0x9E3779B97F4A7C15) + (c[alive] + 1).astype(np.uint64)
-    order = alive[np.argsort(h, kind="stable")]  # stable: file order kept within equal hashes
-    hs = np.sort(h, kind="stable")
-    same = hs[1:] == hs[:-1]
-    same &= key[order[1:]] == key[order[:-1]]
-    for c in cols:  # exact check, not just the hash
-        same &= c[order[1:]] == c[order[:-1]]
-    dup = np.zeros(ep.n, dtype=bool)
-    dup[order[:-1][same]] = True  # keep the last (latest file) of each run
-    if dup.any():
-        ep.reject(
-            dup,
-            "duplicate_episode",
-            "CHILD",
-            ep.t.column("CHILD").combine_chunks(),
-            detail="kept the later copy",
-        )
 
 
 def build_journeys(

@@ -263,6 +263,8 @@ impl<'a> Journey<'a> {
         } else {
             self.rng.range_i32(1, 10)
         };
+        // A child a few days short of 18 cannot be assessed past the birthday.
+        let a = a.min((self.age18 - 1 - arrival).max(0));
         self.push(state::ASSESSMENT, arrival, arrival + a, cin);
         let path = if disputed || self.rng.chance(p::UASC_OTHER_EXIT) {
             Path::Other
@@ -369,6 +371,8 @@ impl<'a> Journey<'a> {
                 kind = ExitKind::Standard;
             }
         }
+        // Care never ends before it starts (a child entering on the eve of 18).
+        exit_day = exit_day.max(entry);
         let band_entry = band(entry - self.birth);
         let r = &mut self.rng;
         let s20 = self.uasc
