@@ -57,6 +57,7 @@ class Scene:
         categories: npt.NDArray[np.uint16] | None = None,
         alpha: int = 255,
         seed: int = 12648430,
+        gap: float = 0.0,
     ) -> Scene: ...
     @property
     def n_dots(self) -> int: ...

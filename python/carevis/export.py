@@ -138,9 +138,9 @@ def metadata(scene: Scene, s: RenderSettings, extra: dict[str, Any] | None = Non
 
 
 def _render_one(scene: Scene, minutes: float, s: RenderSettings, frame: Any, image: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    frame = scene.frame_into(minutes, frame)
+    frame = scene.frame_at_minutes(minutes, frame)
     img = rasterise(frame, s, image)
-    return img, frame.counts(len(scene.states)), scene.radii(minutes)
+    return img, frame.counts(len(scene.states)), scene.radii_at_minutes(minutes)
 
 
 def _finish(scene: Scene, minutes: float, s: RenderSettings, img: np.ndarray, counts: np.ndarray, radii: np.ndarray) -> np.ndarray:

@@ -61,7 +61,7 @@ def pathway(labels: Sequence[str]) -> np.ndarray:
         )
     columns = max(s.column for s in table.values()) + 1
     rows_in = {c: [s.row for s in table.values() if s.column == c] for c in range(columns)}
-    left, right, top, bottom = 0.16, ASPECT - 0.12, 0.17, 0.88
+    left, right, top, bottom = 0.13, ASPECT - 0.17, 0.17, 0.88
     out = np.zeros((len(labels), 2), dtype=np.float32)
     for i, lab in enumerate(labels):
         s = table[lab]

@@ -51,13 +51,24 @@ def _text_colour(background: tuple[int, int, int, int], style: OverlayStyle) -> 
     return style.text if luma > 128 else (235, 235, 240)
 
 
+def legend_size(legend: Legend, unit: float) -> tuple[int, int]:
+    """Width and height of the legend block in pixels."""
+    title = font(round(1.5 * unit), bold=True).getlength(legend.title)
+    if legend.kind == "continuous":
+        return round(max(22 * unit, title)), round(5.2 * unit)
+    small = font(round(1.25 * unit))
+    widest = max((small.getlength(c) for c in legend.categories[:12]), default=0.0)
+    rows = min(len(legend.categories), 12) + (len(legend.categories) > 12)
+    return round(max(title, widest + 2 * unit)), round((2.3 + 1.7 * rows) * unit)
+
+
 def _legend(draw: ImageDraw.ImageDraw, legend: Legend, x: int, y: int, unit: float, ink: tuple[int, int, int]) -> None:
     f_title = font(round(1.5 * unit), bold=True)
     f_small = font(round(1.25 * unit))
     draw.text((x, y), legend.title, font=f_title, fill=ink)
     y += round(2.3 * unit)
     if legend.kind == "continuous":
-        w, h = round(16 * unit), round(1.1 * unit)
+        w, h = round(20 * unit), round(1.1 * unit)
         ramp = legend.colours
         for i in range(w):
             c = ramp[min(len(ramp) - 1, round(i / max(w - 1, 1) * (len(ramp) - 1)))]
@@ -130,7 +141,8 @@ def draw_overlay(
                 gx = sum(p[0] for p in pts) / len(pts)
                 draw.text((ox + gx, oy + top), name.upper(), font=f_group, fill=muted, anchor="ma")
     if style.legend:
-        _legend(draw, scene.legend, ox + round(2 * unit), oy + vp.height - round(8.5 * unit), unit, ink)
+        lw, lh = legend_size(scene.legend, unit)
+        _legend(draw, scene.legend, ox + vp.width - round(2 * unit) - lw, oy + vp.height - round(3.2 * unit) - lh, unit, ink)
     if style.caption:
         draw.text(
             (ox + vp.width - round(2 * unit), oy + vp.height - round(1.5 * unit)),

@@ -127,9 +127,9 @@ def render(
     if scene.n_dots == 0:
         raise ExportError("the scene has no dots to draw")
     minutes = to_minutes(t)
-    frame = scene.frame_into(minutes, frame if frame is not None else scene.buffers())
+    frame = scene.frame_at_minutes(minutes, frame if frame is not None else scene.buffers())
     image = rasterise(frame, s, out)
     if s.overlay is not None:
         counts = frame.counts(len(scene.states))
-        draw_overlay(image, scene, minutes, counts, scene.radii(minutes), s.viewport(), s.overlay, s.background)
+        draw_overlay(image, scene, minutes, counts, scene.radii_at_minutes(minutes), s.viewport(), s.overlay, s.background)
     return image

@@ -114,6 +114,7 @@ class Scene:
     transit_days: how long a dot takes to travel between clusters (data time).
     fade_days: how long a dot takes to fade in after entering and out after leaving.
     dot_spacing: spacing of dots in a crowd (world units; shrunk so clusters never overlap).
+    label_gap: room kept between neighbouring clusters at their fullest, for labels.
     """
 
     def __init__(
@@ -130,6 +131,7 @@ class Scene:
         dot_spacing: float = 0.004,
         alpha: float = 0.85,
         seed: int = 0xC0FFEE,
+        label_gap: float = 0.06,
     ) -> None:
         if not isinstance(journeys, Journeys):
             raise ConfigError(f"Scene needs a carevis.Journeys, not {type(journeys).__name__}")
@@ -180,6 +182,7 @@ class Scene:
             categories=categories,
             alpha=round(alpha * 255),
             seed=int(seed),
+            gap=float(label_gap),
         )
 
     @staticmethod
@@ -253,16 +256,22 @@ class Scene:
 
     def frame_into(self, t: TimeLike, buffers: Frame | Mapping[str, np.ndarray]) -> Frame:
         """Writes the frame at ``t`` into preallocated arrays (no allocation per frame)."""
-        minutes = to_minutes(t)
+        return self.frame_at_minutes(to_minutes(t), buffers)
+
+    def frame_at_minutes(self, minutes: float, buffers: Frame | Mapping[str, np.ndarray]) -> Frame:
+        """:meth:`frame_into` with the time as minutes since 1970 (the engine's clock)."""
         if isinstance(buffers, Mapping):
             buffers = Frame(buffers["x"], buffers["y"], buffers["rgba"], buffers["state"])
-        self._native.frame_into(minutes, buffers.x, buffers.y, buffers.rgba, buffers.state)
-        buffers.minutes = minutes
+        self._native.frame_into(float(minutes), buffers.x, buffers.y, buffers.rgba, buffers.state)
+        buffers.minutes = float(minutes)
         return buffers
 
     def radii(self, t: TimeLike) -> np.ndarray:
         """Each cluster's radius at ``t``."""
-        return np.asarray(self._native.radii(to_minutes(t)))
+        return self.radii_at_minutes(to_minutes(t))
+
+    def radii_at_minutes(self, minutes: float) -> np.ndarray:
+        return np.asarray(self._native.radii(float(minutes)))
 
     def counts(self, t: TimeLike) -> np.ndarray:
         """Children in each state at ``t``."""

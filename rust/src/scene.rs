@@ -39,6 +39,8 @@ pub struct SceneConfig {
     pub alpha: u8,
     /// Seed of the dots' places inside their clusters.
     pub seed: u64,
+    /// Room kept free between neighbouring clusters at their fullest (for labels).
+    pub gap: f32,
 }
 
 impl Default for SceneConfig {
@@ -54,6 +56,7 @@ impl Default for SceneConfig {
             categories: Vec::new(),
             alpha: 255,
             seed: 0x00C0_FFEE,
+            gap: 0.0,
         }
     }
 }
@@ -403,7 +406,7 @@ fn crowd_spacing(cfg: &SceneConfig, max: &[u32]) -> f32 {
     for i in 0..c.len() {
         for j in i + 1..c.len() {
             let d = ((c[i][0] - c[j][0]).powi(2) + (c[i][1] - c[j][1]).powi(2)).sqrt();
-            let room = 0.95 * d - 2.0 * cfg.base_radius;
+            let room = 0.95 * d - 2.0 * cfg.base_radius - cfg.gap;
             let need = (max[i] as f32).sqrt() + (max[j] as f32).sqrt();
             if need > 0.0 {
                 k = k.min((room / need).max(0.0));

@@ -268,7 +268,7 @@ fn read_scene<'a>(py: Python<'_>, s: &'a PyScene) -> PyResult<std::sync::RwLockR
 #[pymethods]
 impl PyScene {
     #[new]
-    #[pyo3(signature = (journeys, centres, *, base_radius, dot_spacing, transit_minutes, fade_minutes, colour, lo, hi, lut, categories=None, alpha=255, seed=12648430))]
+    #[pyo3(signature = (journeys, centres, *, base_radius, dot_spacing, transit_minutes, fade_minutes, colour, lo, hi, lut, categories=None, alpha=255, seed=12648430, gap=0.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -285,6 +285,7 @@ impl PyScene {
         categories: Option<PyReadonlyArray1<'_, u16>>,
         alpha: u8,
         seed: u64,
+        gap: f32,
     ) -> PyResult<Self> {
         let c = centres.as_array();
         if c.ncols() != 2 {
@@ -315,6 +316,7 @@ impl PyScene {
             categories,
             alpha,
             seed,
+            gap: gap.max(0.0),
         };
         let index = journeys.index.clone();
         let scene = run(py, || Scene::new(index, cfg))?;
