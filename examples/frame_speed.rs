@@ -6,10 +6,15 @@ use carevis::index::{Index, OnError};
 use carevis::scene::{FrameBuffers, Scene, SceneConfig};
 
 fn main() {
-    let n_children: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n_children: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let mut s: u64 = 42;
     let mut rnd = || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (s >> 33) as u32
     };
     let (mut key, mut state, mut start, mut end) = (vec![], vec![], vec![], vec![]);
@@ -29,21 +34,49 @@ fn main() {
     let labels: Vec<String> = (0..20).map(|i| format!("S{i}")).collect();
     let idx = Index::from_rows(key, state, start, end, labels, OnError::Raise).expect("index");
     let centres: Vec<[f32; 2]> = (0..20).map(|i| [0.1 + 0.08 * i as f32, 0.5]).collect();
-    let scene = Scene::new(Arc::new(idx), SceneConfig { centres, ..SceneConfig::default() }).expect("scene");
+    let scene = Scene::new(
+        Arc::new(idx),
+        SceneConfig {
+            centres,
+            ..SceneConfig::default()
+        },
+    )
+    .expect("scene");
     let n = scene.n_dots();
-    let (mut x, mut y, mut c, mut st) = (vec![0f32; n], vec![0f32; n], vec![0u8; 4 * n], vec![0i32; n]);
+    let (mut x, mut y, mut c, mut st) = (
+        vec![0f32; n],
+        vec![0f32; n],
+        vec![0u8; 4 * n],
+        vec![0i32; n],
+    );
     for when in [10_000i32, 18_400, 30_000] {
         let t = (when * 1440) as f64;
         let mut times = vec![];
-        for _ in 0..std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(15) {
+        for _ in 0..std::env::var("REPS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(15)
+        {
             let t0 = Instant::now();
             scene
-                .frame_into(t, FrameBuffers { x: &mut x, y: &mut y, rgba: &mut c, state: &mut st })
+                .frame_into(
+                    t,
+                    FrameBuffers {
+                        x: &mut x,
+                        y: &mut y,
+                        rgba: &mut c,
+                        state: &mut st,
+                    },
+                )
                 .expect("frame");
             times.push(t0.elapsed().as_secs_f64());
         }
         times.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let vis = c.chunks(4).filter(|p| p[3] > 0).count();
-        println!("day {when}: median {:.2} ms, visible {:.1}%", times[7] * 1e3, 100.0 * vis as f64 / n as f64);
+        println!(
+            "day {when}: median {:.2} ms, visible {:.1}%",
+            times[7] * 1e3,
+            100.0 * vis as f64 / n as f64
+        );
     }
 }

@@ -41,7 +41,13 @@ const CIVIDIS: [[u8; 3]; 9] = [
 ];
 
 /// White for a first time shading to deep red, as the 2018 prototype showed repeat involvement.
-const REDS: [[u8; 3]; 5] = [[255, 245, 240], [252, 187, 161], [251, 106, 74], [203, 24, 29], [103, 0, 13]];
+const REDS: [[u8; 3]; 5] = [
+    [255, 245, 240],
+    [252, 187, 161],
+    [251, 106, 74],
+    [203, 24, 29],
+    [103, 0, 13],
+];
 
 /// Okabe-Ito's colour-blind-safe qualitative palette, then more distinct hues.
 pub const CATEGORICAL: [[u8; 3]; 12] = [
@@ -114,7 +120,10 @@ mod tests {
         assert_eq!(v[255], [253, 231, 37, 255]);
         assert!(colour_map("nope").is_none());
         // Lightness rises monotonically along viridis (a crude luma check).
-        let luma: Vec<f32> = v.iter().map(|c| 0.3 * c[0] as f32 + 0.59 * c[1] as f32 + 0.11 * c[2] as f32).collect();
+        let luma: Vec<f32> = v
+            .iter()
+            .map(|c| 0.3 * c[0] as f32 + 0.59 * c[1] as f32 + 0.11 * c[2] as f32)
+            .collect();
         assert!(luma.windows(2).all(|w| w[1] >= w[0] - 0.5));
         assert_eq!(palette(14)[12], palette(14)[0]);
     }

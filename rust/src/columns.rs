@@ -149,12 +149,20 @@ pub fn check_schema(batches: &[RecordBatch], names: &ColumnNames) -> Result<IdKi
         let k = id_kind(id.data_type())
             .ok_or_else(|| type_error(&names.child_id, "an integer or string", id.data_type()))?;
         if kind.is_some_and(|old| old != k) {
-            return Err(type_error(&names.child_id, "one type in every batch", id.data_type()));
+            return Err(type_error(
+                &names.child_id,
+                "one type in every batch",
+                id.data_type(),
+            ));
         }
         kind = Some(k);
         let st = find_column(batch, &names.state)?;
         if !is_text(st.data_type()) {
-            return Err(type_error(&names.state, "a string or dictionary of strings", st.data_type()));
+            return Err(type_error(
+                &names.state,
+                "a string or dictionary of strings",
+                st.data_type(),
+            ));
         }
         for name in [&names.start, &names.end] {
             let c = find_column(batch, name)?;
@@ -162,9 +170,16 @@ pub fn check_schema(batches: &[RecordBatch], names: &ColumnNames) -> Result<IdKi
                 return Err(type_error(name, "a date or timestamp", c.data_type()));
             }
         }
-        let (s, e) = (find_column(batch, &names.start)?, find_column(batch, &names.end)?);
+        let (s, e) = (
+            find_column(batch, &names.start)?,
+            find_column(batch, &names.end)?,
+        );
         if s.data_type() != e.data_type() {
-            return Err(type_error(&names.end, &s.data_type().to_string(), e.data_type()));
+            return Err(type_error(
+                &names.end,
+                &s.data_type().to_string(),
+                e.data_type(),
+            ));
         }
     }
     Ok(kind.unwrap_or(IdKind::Integer))
@@ -194,11 +209,18 @@ fn is_text(dt: &DataType) -> bool {
 }
 
 fn is_time(dt: &DataType) -> bool {
-    matches!(dt, DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _))
+    matches!(
+        dt,
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+    )
 }
 
 /// Calls `f(row_in_batch, Some(&str) | None)` for the rows `range` of a text column.
-fn each_text(arr: &dyn Array, range: std::ops::Range<usize>, mut f: impl FnMut(usize, Option<&str>)) {
+fn each_text(
+    arr: &dyn Array,
+    range: std::ops::Range<usize>,
+    mut f: impl FnMut(usize, Option<&str>),
+) {
     macro_rules! plain {
         ($a:expr) => {{
             let a = $a;
@@ -288,7 +310,12 @@ fn decode_ids(
             let a = arr.as_primitive::<$t>();
             for i in range {
                 if a.is_null(i) {
-                    problems.push(Problem::new(base + i as u64, column, "null", "child id is missing"));
+                    problems.push(Problem::new(
+                        base + i as u64,
+                        column,
+                        "null",
+                        "child id is missing",
+                    ));
                     out[i - start] = 0;
                 } else {
                     out[i - start] = $conv(a.value(i));
@@ -309,7 +336,12 @@ fn decode_ids(
             Some(s) if !s.is_empty() => out[i - start] = hash_bytes(s.as_bytes()),
             other => {
                 let value = if other.is_some() { "''" } else { "null" };
-                problems.push(Problem::new(base + i as u64, column, value, "child id is missing"));
+                problems.push(Problem::new(
+                    base + i as u64,
+                    column,
+                    value,
+                    "child id is missing",
+                ));
                 out[i - start] = 0;
             }
         }),
@@ -320,15 +352,65 @@ fn decode_ids(
 pub fn id_text(arr: &dyn Array, row_in_batch: usize) -> Option<String> {
     let mut out = None;
     match arr.data_type() {
-        DataType::Int8 => out = Some(arr.as_primitive::<Int8Type>().value(row_in_batch).to_string()),
-        DataType::Int16 => out = Some(arr.as_primitive::<Int16Type>().value(row_in_batch).to_string()),
-        DataType::Int32 => out = Some(arr.as_primitive::<Int32Type>().value(row_in_batch).to_string()),
-        DataType::Int64 => out = Some(arr.as_primitive::<Int64Type>().value(row_in_batch).to_string()),
-        DataType::UInt8 => out = Some(arr.as_primitive::<UInt8Type>().value(row_in_batch).to_string()),
-        DataType::UInt16 => out = Some(arr.as_primitive::<UInt16Type>().value(row_in_batch).to_string()),
-        DataType::UInt32 => out = Some(arr.as_primitive::<UInt32Type>().value(row_in_batch).to_string()),
-        DataType::UInt64 => out = Some(arr.as_primitive::<UInt64Type>().value(row_in_batch).to_string()),
-        _ => each_text(arr, row_in_batch..row_in_batch + 1, |_, s| out = s.map(str::to_string)),
+        DataType::Int8 => {
+            out = Some(
+                arr.as_primitive::<Int8Type>()
+                    .value(row_in_batch)
+                    .to_string(),
+            )
+        }
+        DataType::Int16 => {
+            out = Some(
+                arr.as_primitive::<Int16Type>()
+                    .value(row_in_batch)
+                    .to_string(),
+            )
+        }
+        DataType::Int32 => {
+            out = Some(
+                arr.as_primitive::<Int32Type>()
+                    .value(row_in_batch)
+                    .to_string(),
+            )
+        }
+        DataType::Int64 => {
+            out = Some(
+                arr.as_primitive::<Int64Type>()
+                    .value(row_in_batch)
+                    .to_string(),
+            )
+        }
+        DataType::UInt8 => {
+            out = Some(
+                arr.as_primitive::<UInt8Type>()
+                    .value(row_in_batch)
+                    .to_string(),
+            )
+        }
+        DataType::UInt16 => {
+            out = Some(
+                arr.as_primitive::<UInt16Type>()
+                    .value(row_in_batch)
+                    .to_string(),
+            )
+        }
+        DataType::UInt32 => {
+            out = Some(
+                arr.as_primitive::<UInt32Type>()
+                    .value(row_in_batch)
+                    .to_string(),
+            )
+        }
+        DataType::UInt64 => {
+            out = Some(
+                arr.as_primitive::<UInt64Type>()
+                    .value(row_in_batch)
+                    .to_string(),
+            )
+        }
+        _ => each_text(arr, row_in_batch..row_in_batch + 1, |_, s| {
+            out = s.map(str::to_string)
+        }),
     }
     out
 }
@@ -362,7 +444,11 @@ fn decode_times(
     };
     match arr.data_type() {
         DataType::Date32 => each!(Date32Type, time::day_to_minute, show_day),
-        DataType::Date64 => each!(Date64Type, |v| time::ticks_to_minute(v, 60_000), |v: i64| show_day(v.div_euclid(86_400_000))),
+        DataType::Date64 => each!(
+            Date64Type,
+            |v| time::ticks_to_minute(v, 60_000),
+            |v: i64| show_day(v.div_euclid(86_400_000))
+        ),
         DataType::Timestamp(unit, _) => {
             let per_minute: i64 = match unit {
                 TimeUnit::Second => 60,
@@ -372,10 +458,26 @@ fn decode_times(
             };
             let show = move |v: i64| show_day(v.div_euclid(per_minute * 1440));
             match unit {
-                TimeUnit::Second => each!(TimestampSecondType, |v| time::ticks_to_minute(v, per_minute), show),
-                TimeUnit::Millisecond => each!(TimestampMillisecondType, |v| time::ticks_to_minute(v, per_minute), show),
-                TimeUnit::Microsecond => each!(TimestampMicrosecondType, |v| time::ticks_to_minute(v, per_minute), show),
-                TimeUnit::Nanosecond => each!(TimestampNanosecondType, |v| time::ticks_to_minute(v, per_minute), show),
+                TimeUnit::Second => each!(
+                    TimestampSecondType,
+                    |v| time::ticks_to_minute(v, per_minute),
+                    show
+                ),
+                TimeUnit::Millisecond => each!(
+                    TimestampMillisecondType,
+                    |v| time::ticks_to_minute(v, per_minute),
+                    show
+                ),
+                TimeUnit::Microsecond => each!(
+                    TimestampMicrosecondType,
+                    |v| time::ticks_to_minute(v, per_minute),
+                    show
+                ),
+                TimeUnit::Nanosecond => each!(
+                    TimestampNanosecondType,
+                    |v| time::ticks_to_minute(v, per_minute),
+                    show
+                ),
             }
         }
         _ => {}
@@ -385,20 +487,35 @@ fn decode_times(
 /// The state labels in engine order: `preferred` labels first (in their order, those present),
 /// then the others sorted.
 fn order_labels(found: HashSet<String>, preferred: &[String]) -> Vec<String> {
-    let mut labels: Vec<String> = preferred.iter().filter(|p| found.contains(*p)).cloned().collect();
+    let mut labels: Vec<String> = preferred
+        .iter()
+        .filter(|p| found.contains(*p))
+        .cloned()
+        .collect();
     let known: HashSet<&String> = labels.iter().collect();
-    let mut rest: Vec<String> = found.iter().filter(|l| !known.contains(l)).cloned().collect();
+    let mut rest: Vec<String> = found
+        .iter()
+        .filter(|l| !known.contains(l))
+        .cloned()
+        .collect();
     rest.sort();
     labels.extend(rest);
     labels
 }
 
 /// Decodes every batch's canonical columns into row-aligned vectors, in parallel.
-pub fn decode(batches: &[RecordBatch], names: &ColumnNames, preferred_states: &[String]) -> Result<Decoded> {
+pub fn decode(
+    batches: &[RecordBatch],
+    names: &ColumnNames,
+    preferred_states: &[String],
+) -> Result<Decoded> {
     let id_kind = check_schema(batches, names)?;
     let n: usize = batches.iter().map(|b| b.num_rows()).sum();
     if n >= u32::MAX as usize {
-        return Err(CoreError::Capacity(format!("{n} rows; at most {} rows fit one index", u32::MAX - 1)));
+        return Err(CoreError::Capacity(format!(
+            "{n} rows; at most {} rows fit one index",
+            u32::MAX - 1
+        )));
     }
     // Work items: (batch, row range, global row of the range's start).
     let mut items = Vec::new();
@@ -437,9 +554,16 @@ pub fn decode(batches: &[RecordBatch], names: &ColumnNames, preferred_states: &[
         });
     let labels = order_labels(found, preferred_states);
     if labels.len() > u16::MAX as usize {
-        return Err(CoreError::Capacity(format!("{} distinct states; at most 65535", labels.len())));
+        return Err(CoreError::Capacity(format!(
+            "{} distinct states; at most 65535",
+            labels.len()
+        )));
     }
-    let label_index: HashMap<&str, u16> = labels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u16)).collect();
+    let label_index: HashMap<&str, u16> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i as u16))
+        .collect();
 
     // Pass 2: every column of every row.
     let mut out = Decoded {
@@ -453,7 +577,12 @@ pub fn decode(batches: &[RecordBatch], names: &ColumnNames, preferred_states: &[
     };
     let mut slices = Vec::with_capacity(items.len());
     {
-        let (mut k, mut st, mut s, mut e) = (&mut out.key[..], &mut out.state[..], &mut out.start[..], &mut out.end[..]);
+        let (mut k, mut st, mut s, mut e) = (
+            &mut out.key[..],
+            &mut out.state[..],
+            &mut out.start[..],
+            &mut out.end[..],
+        );
         for (_, range, _) in &items {
             let len = range.len();
             let (k1, k2) = k.split_at_mut(len);
@@ -480,34 +609,69 @@ pub fn decode(batches: &[RecordBatch], names: &ColumnNames, preferred_states: &[
                 batch.column_by_name(&names.start),
                 batch.column_by_name(&names.end),
             ) else {
-                problems.push(Problem::new(*gbase as u64, &names.child_id, "", "column vanished"));
+                problems.push(Problem::new(
+                    *gbase as u64,
+                    &names.child_id,
+                    "",
+                    "column vanished",
+                ));
                 return problems;
             };
-            decode_ids(id.as_ref(), range.clone(), base, &names.child_id, keys, &mut problems);
-            each_text(st.as_ref(), range.clone(), |i, s| match s.and_then(|s| label_index.get(s)) {
-                Some(&v) => states[i - lo] = v,
-                None => {
-                    problems.push(Problem::new(base + i as u64, &names.state, "null", "state is missing"));
+            decode_ids(
+                id.as_ref(),
+                range.clone(),
+                base,
+                &names.child_id,
+                keys,
+                &mut problems,
+            );
+            each_text(st.as_ref(), range.clone(), |i, s| {
+                match s.and_then(|s| label_index.get(s)) {
+                    Some(&v) => states[i - lo] = v,
+                    None => {
+                        problems.push(Problem::new(
+                            base + i as u64,
+                            &names.state,
+                            "null",
+                            "state is missing",
+                        ));
+                    }
                 }
             });
             decode_times(sc.as_ref(), range.clone(), |i, v| match v {
                 Some(Ok(m)) => starts[i - lo] = m,
-                Some(Err(raw)) => {
-                    problems.push(Problem::new(base + i as u64, &names.start, raw, "date out of range (1900-2200)"))
-                }
-                None => problems.push(Problem::new(base + i as u64, &names.start, "null", "start is missing")),
+                Some(Err(raw)) => problems.push(Problem::new(
+                    base + i as u64,
+                    &names.start,
+                    raw,
+                    "date out of range (1900-2200)",
+                )),
+                None => problems.push(Problem::new(
+                    base + i as u64,
+                    &names.start,
+                    "null",
+                    "start is missing",
+                )),
             });
             decode_times(ec.as_ref(), range.clone(), |i, v| match v {
                 Some(Ok(m)) => {
                     ends[i - lo] = m;
                     if m < starts[i - lo] {
                         let shown = time::format_day(m.div_euclid(time::MINUTES_PER_DAY) as i64);
-                        problems.push(Problem::new(base + i as u64, &names.end, shown, "end is before start"));
+                        problems.push(Problem::new(
+                            base + i as u64,
+                            &names.end,
+                            shown,
+                            "end is before start",
+                        ));
                     }
                 }
-                Some(Err(raw)) => {
-                    problems.push(Problem::new(base + i as u64, &names.end, raw, "date out of range (1900-2200)"))
-                }
+                Some(Err(raw)) => problems.push(Problem::new(
+                    base + i as u64,
+                    &names.end,
+                    raw,
+                    "date out of range (1900-2200)",
+                )),
                 None => ends[i - lo] = OPEN,
             });
             problems.sort_by_key(|p| p.row);

@@ -145,7 +145,9 @@ impl Index {
         if id_kind == Some(IdKind::Text) {
             separate_collisions(&mut items, ids);
         }
-        let same = |a: &Item, b: &Item| a.key == b.key && (id_kind != Some(IdKind::Text) || ids.text(a.row) == ids.text(b.row));
+        let same = |a: &Item, b: &Item| {
+            a.key == b.key && (id_kind != Some(IdKind::Text) || ids.text(a.row) == ids.text(b.row))
+        };
 
         // Group boundaries, then overlaps within each child.
         let mut offsets: Vec<u32> = Vec::with_capacity(items.len() / 2 + 2);
@@ -164,14 +166,18 @@ impl Index {
                 for i in a + 1..b {
                     let (p, q) = (&items[prev], &items[i]);
                     if q.start < p.end {
-                        let shown = crate::time::format_day(q.start.div_euclid(MINUTES_PER_DAY) as i64);
+                        let shown =
+                            crate::time::format_day(q.start.div_euclid(MINUTES_PER_DAY) as i64);
                         found.push((
                             i,
                             Problem::new(
                                 q.row as u64,
                                 "start",
                                 shown,
-                                &format!("overlaps an earlier spell of the same child (row {})", p.row),
+                                &format!(
+                                    "overlaps an earlier spell of the same child (row {})",
+                                    p.row
+                                ),
                             ),
                         ));
                     } else {
@@ -215,9 +221,18 @@ impl Index {
         let mut out_end = vec![0; n];
         let mut out_row = vec![0; n];
         let mut out_state = vec![0u16; n];
-        out_start.par_iter_mut().zip(&items).for_each(|(o, it)| *o = it.start);
-        out_end.par_iter_mut().zip(&items).for_each(|(o, it)| *o = it.end);
-        out_row.par_iter_mut().zip(&items).for_each(|(o, it)| *o = it.row);
+        out_start
+            .par_iter_mut()
+            .zip(&items)
+            .for_each(|(o, it)| *o = it.start);
+        out_end
+            .par_iter_mut()
+            .zip(&items)
+            .for_each(|(o, it)| *o = it.end);
+        out_row
+            .par_iter_mut()
+            .zip(&items)
+            .for_each(|(o, it)| *o = it.row);
         out_state
             .par_iter_mut()
             .zip(&items)
@@ -247,7 +262,12 @@ impl Index {
         let mut problems = Vec::new();
         for i in 0..key.len() {
             if end[i] < start[i] {
-                problems.push(Problem::new(i as u64, "end", end[i].to_string(), "end is before start"));
+                problems.push(Problem::new(
+                    i as u64,
+                    "end",
+                    end[i].to_string(),
+                    "end is before start",
+                ));
             }
         }
         let decoded = Decoded {
@@ -349,15 +369,39 @@ mod tests {
 
     #[test]
     fn zero_length_spells_sort_first() {
-        let idx = Index::from_rows(vec![1, 1], vec![0, 1], vec![10, 10], vec![40, 10], labels(2), OnError::Raise).unwrap();
+        let idx = Index::from_rows(
+            vec![1, 1],
+            vec![0, 1],
+            vec![10, 10],
+            vec![40, 10],
+            labels(2),
+            OnError::Raise,
+        )
+        .unwrap();
         assert_eq!(idx.spell_row, vec![1, 0]);
     }
 
     #[test]
     fn end_before_start_is_reported() {
-        let err = Index::from_rows(vec![1], vec![0], vec![10], vec![5], labels(1), OnError::Raise).unwrap_err();
+        let err = Index::from_rows(
+            vec![1],
+            vec![0],
+            vec![10],
+            vec![5],
+            labels(1),
+            OnError::Raise,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("end is before start"));
-        let idx = Index::from_rows(vec![1, 2], vec![0, 0], vec![10, 1], vec![5, 2], labels(1), OnError::Reject).unwrap();
+        let idx = Index::from_rows(
+            vec![1, 2],
+            vec![0, 0],
+            vec![10, 1],
+            vec![5, 2],
+            labels(1),
+            OnError::Reject,
+        )
+        .unwrap();
         assert_eq!(idx.n_children(), 1);
         assert_eq!(idx.rejected.len(), 1);
     }

@@ -32,7 +32,9 @@ impl Occupancy {
         let n_steps = (span / step + 2) as usize;
         let t0 = lo as i64;
         // index of the first sample at or after time m
-        let first_at_or_after = |m: i64| -> usize { ((m - t0 + step - 1).div_euclid(step)).clamp(0, n_steps as i64) as usize };
+        let first_at_or_after = |m: i64| -> usize {
+            ((m - t0 + step - 1).div_euclid(step)).clamp(0, n_steps as i64) as usize
+        };
         let chunk = 1 << 18;
         let n = index.n_spells();
         let diff: Vec<i64> = (0..n.div_ceil(chunk))
@@ -43,7 +45,11 @@ impl Occupancy {
                     for i in k * chunk..((k + 1) * chunk).min(n) {
                         let s = index.state[i] as usize;
                         let a = first_at_or_after(index.start[i] as i64);
-                        let b = if index.end[i] == OPEN { n_steps } else { first_at_or_after(index.end[i] as i64) };
+                        let b = if index.end[i] == OPEN {
+                            n_steps
+                        } else {
+                            first_at_or_after(index.end[i] as i64)
+                        };
                         if b > a {
                             d[s * (n_steps + 1) + a] += 1;
                             d[s * (n_steps + 1) + b] -= 1;
@@ -93,7 +99,13 @@ impl Occupancy {
     /// The largest count of each state over the sampled range.
     pub fn max_per_state(&self) -> Vec<u32> {
         (0..self.n_states)
-            .map(|s| self.counts[s * self.n_steps..(s + 1) * self.n_steps].iter().copied().max().unwrap_or(0))
+            .map(|s| {
+                self.counts[s * self.n_steps..(s + 1) * self.n_steps]
+                    .iter()
+                    .copied()
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect()
     }
 }
@@ -121,7 +133,11 @@ mod tests {
                 let brute = (0..idx.n_spells())
                     .filter(|&k| idx.state[k] == s && idx.start[k] <= t && t < idx.end[k])
                     .count() as u32;
-                assert_eq!(occ.counts[s as usize * occ.n_steps + i], brute, "state {s} step {i}");
+                assert_eq!(
+                    occ.counts[s as usize * occ.n_steps + i],
+                    brute,
+                    "state {s} step {i}"
+                );
             }
         }
         assert_eq!(occ.max_per_state(), vec![1, 1]);

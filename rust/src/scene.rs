@@ -51,7 +51,10 @@ impl Default for SceneConfig {
             dot_spacing: 0.002,
             transit_minutes: 7.0 * MINUTES_PER_DAY as f64,
             fade_minutes: 14.0 * MINUTES_PER_DAY as f64,
-            colour: ColourBy::TimeInCare { lo: 0.0, hi: 5.0 * 365.25 },
+            colour: ColourBy::TimeInCare {
+                lo: 0.0,
+                hi: 5.0 * 365.25,
+            },
             lut: crate::colour::colour_map("viridis").unwrap_or_default(),
             categories: Vec::new(),
             alpha: 255,
@@ -147,8 +150,15 @@ impl Scene {
                 format!("{} centres for {} states", cfg.centres.len(), n_states),
             ));
         }
-        if cfg.centres.iter().any(|c| !c[0].is_finite() || !c[1].is_finite()) {
-            return Err(CoreError::config("layout", "a centre is not a finite number"));
+        if cfg
+            .centres
+            .iter()
+            .any(|c| !c[0].is_finite() || !c[1].is_finite())
+        {
+            return Err(CoreError::config(
+                "layout",
+                "a centre is not a finite number",
+            ));
         }
         if !(cfg.transit_minutes >= 0.0 && cfg.transit_minutes.is_finite()) {
             return Err(CoreError::config("transit", "must be a finite number >= 0"));
@@ -157,7 +167,10 @@ impl Scene {
             return Err(CoreError::config("fade", "must be a finite number >= 0"));
         }
         if !(cfg.base_radius >= 0.0 && cfg.dot_spacing > 0.0) {
-            return Err(CoreError::config("radius", "base radius must be >= 0 and dot spacing > 0"));
+            return Err(CoreError::config(
+                "radius",
+                "base radius must be >= 0 and dot spacing > 0",
+            ));
         }
         if cfg.lut.is_empty() {
             return Err(CoreError::config("colour", "empty colour table"));
@@ -165,14 +178,22 @@ impl Scene {
         if cfg.colour == ColourBy::Category && cfg.categories.len() != index.n_children() {
             return Err(CoreError::config(
                 "colour",
-                format!("{} category codes for {} dots", cfg.categories.len(), index.n_children()),
+                format!(
+                    "{} category codes for {} dots",
+                    cfg.categories.len(),
+                    index.n_children()
+                ),
             ));
         }
         let (lo, hi) = index.time_range().unwrap_or((0, 0));
         let occupancy = Occupancy::count(&index, lo, hi, MINUTES_PER_DAY);
         let spacing = crowd_spacing(&cfg, &occupancy.max_per_state());
         let schedule = Schedule::replay(&index, &cfg);
-        let inv_fade = if cfg.fade_minutes > 0.0 { 1.0 / cfg.fade_minutes } else { 0.0 };
+        let inv_fade = if cfg.fade_minutes > 0.0 {
+            1.0 / cfg.fade_minutes
+        } else {
+            0.0
+        };
         Ok(Scene {
             index,
             cfg,
@@ -184,7 +205,10 @@ impl Scene {
             flags: schedule.flags,
             inv_fade,
             circle: unit_circle(),
-            emphasis: Emphasis { dim: 0.2, ..Emphasis::default() },
+            emphasis: Emphasis {
+                dim: 0.2,
+                ..Emphasis::default()
+            },
         })
     }
 
@@ -215,11 +239,17 @@ impl Scene {
 
     pub fn set_emphasis(&mut self, e: Emphasis) -> Result<()> {
         if !e.visible.is_empty() && e.visible.len() != self.n_dots() {
-            return Err(CoreError::config("filter", format!("{} flags for {} dots", e.visible.len(), self.n_dots())));
+            return Err(CoreError::config(
+                "filter",
+                format!("{} flags for {} dots", e.visible.len(), self.n_dots()),
+            ));
         }
         if let Some(h) = e.highlight {
             if h as usize >= self.index.labels.len() {
-                return Err(CoreError::config("highlight", format!("no state number {h}")));
+                return Err(CoreError::config(
+                    "highlight",
+                    format!("no state number {h}"),
+                ));
             }
         }
         self.emphasis = e;
@@ -234,7 +264,7 @@ impl Scene {
     }
 
     /// The resting place of `dot` in `state`'s cluster at the given radii.
-    #[inline]
+    #[inline(always)]
     pub fn place(&self, dot: usize, state: u16, radii: &[f32]) -> (f32, f32) {
         let (u, v) = disk(dot, state, self.cfg.seed, &self.circle);
         let c = self.cfg.centres[state as usize];
@@ -262,6 +292,7 @@ impl Scene {
             return Err(CoreError::config("t", "time is not a finite number"));
         }
         let radii = self.radii(t);
+        let ti = t.floor().clamp(i32::MIN as f64, i32::MAX as f64) as i32;
         out.x
             .par_chunks_mut(FRAME_CHUNK)
             .zip(out.y.par_chunks_mut(FRAME_CHUNK))
@@ -270,7 +301,28 @@ impl Scene {
             .enumerate()
             .for_each(|(k, (((xs, ys), cs), ss))| {
                 let base = k * FRAME_CHUNK;
+                let from = &self.from[base..base + xs.len()];
+                let until = &self.until[base..base + xs.len()];
+                let offsets = &self.index.offsets[base..base + xs.len() + 1];
+                let state = &self.index.state[..];
+                let centres = &self.cfg.centres[..];
                 for j in 0..xs.len() {
+                    // Most dots are not on screen at any moment: settle them with integer
+                    // compares and two loads (t < from <=> floor(t) < from for whole minutes).
+                    let (f, u) = (from[j], until[j]);
+                    if ti < f || ti >= u {
+                        let s = if ti < f {
+                            state[offsets[j] as usize]
+                        } else {
+                            state[offsets[j + 1] as usize - 1]
+                        };
+                        let p = centres[s as usize];
+                        xs[j] = p[0];
+                        ys[j] = p[1];
+                        cs[4 * j..4 * j + 4].copy_from_slice(&[0; 4]);
+                        ss[j] = -1;
+                        continue;
+                    }
                     let (x, y, c, s) = self.dot(base + j, t, &radii);
                     xs[j] = x;
                     ys[j] = y;
@@ -282,7 +334,7 @@ impl Scene {
     }
 
     /// One dot at time `t`: position, colour and current state (-1 for none).
-    #[inline]
+    #[inline(always)]
     pub fn dot(&self, c: usize, t: f64, radii: &[f32]) -> (f32, f32, [u8; 4], i32) {
         let idx = &*self.index;
         let a = idx.offsets[c] as usize;
@@ -321,11 +373,15 @@ impl Scene {
         // Opacity: fade in after (re)appearing, fade out after leaving.
         let mut fade_k = 1.0f64;
         if self.inv_fade > 0.0 {
-            let mut p = k;
-            while p > a && self.flags[p] & APPEAR == 0 {
-                p -= 1;
+            // The dot appeared at or before its current leg began; only look back for the
+            // appearance when that leg began less than a fade ago.
+            if (t - idx.start[k] as f64) * self.inv_fade < 1.0 {
+                let mut p = k;
+                while p > a && self.flags[p] & APPEAR == 0 {
+                    p -= 1;
+                }
+                fade_k = (t - idx.start[p] as f64) * self.inv_fade;
             }
-            fade_k = (t - idx.start[p] as f64) * self.inv_fade;
             if cur < 0 {
                 let leave = e_i.max(self.arrive[i] as f64);
                 if t > leave {
@@ -340,9 +396,21 @@ impl Scene {
         let lut = &self.cfg.lut;
         const PER_DAY: f64 = 1.0 / MINUTES_PER_DAY as f64;
         let entry = match self.cfg.colour {
-            ColourBy::TimeInCare { lo, hi } => lut_index(((t - idx.start[a] as f64) * PER_DAY) as f32, lo, hi, lut.len()),
-            ColourBy::TimeInState { lo, hi } => lut_index(((t - idx.start[i] as f64) * PER_DAY) as f32, lo, hi, lut.len()),
-            ColourBy::Entries { lo, hi } => lut_index((self.flags[i] & ENTRIES) as f32, lo, hi, lut.len()),
+            ColourBy::TimeInCare { lo, hi } => lut_index(
+                ((t - idx.start[a] as f64) * PER_DAY) as f32,
+                lo,
+                hi,
+                lut.len(),
+            ),
+            ColourBy::TimeInState { lo, hi } => lut_index(
+                ((t - idx.start[i] as f64) * PER_DAY) as f32,
+                lo,
+                hi,
+                lut.len(),
+            ),
+            ColourBy::Entries { lo, hi } => {
+                lut_index((self.flags[i] & ENTRIES) as f32, lo, hi, lut.len())
+            }
             ColourBy::Category => self.cfg.categories[c] as usize % lut.len(),
         };
         let mut rgba = lut[entry];
@@ -379,7 +447,8 @@ impl Scene {
         let active: u64 = (0..self.n_dots())
             .into_par_iter()
             .map(|c| {
-                let visible = t >= self.from[c] as f64 && (self.until[c] == OPEN || t < self.until[c] as f64);
+                let visible =
+                    t >= self.from[c] as f64 && (self.until[c] == OPEN || t < self.until[c] as f64);
                 if visible {
                     // start, end, state, arrive, flags of the child's spells
                     (idx.offsets[c + 1] - idx.offsets[c]) as u64 * 16
@@ -395,7 +464,11 @@ impl Scene {
 
 #[inline]
 fn lut_index(v: f32, lo: f32, hi: f32, n: usize) -> usize {
-    let u = if hi > lo { ((v - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.0 };
+    let u = if hi > lo {
+        ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     ((u * (n - 1) as f32 + 0.5) as usize).min(n - 1)
 }
 
@@ -446,7 +519,12 @@ impl Schedule {
         let chunk = 1 << 14;
         let mut jobs = Vec::new();
         {
-            let (mut fr, mut un, mut ar, mut fl) = (&mut from[..], &mut until[..], &mut arrive[..], &mut flags[..]);
+            let (mut fr, mut un, mut ar, mut fl) = (
+                &mut from[..],
+                &mut until[..],
+                &mut arrive[..],
+                &mut flags[..],
+            );
             let mut c0 = 0;
             while c0 < n {
                 let c1 = (c0 + chunk).min(n);
@@ -477,7 +555,11 @@ impl Schedule {
                         entries = (entries + 1).min(ENTRIES);
                     }
                     let teleport = gap && s - prev_end.max(arrive) >= cfg.fade_minutes;
-                    arrive = if teleport { s } else { s.max(arrive) + cfg.transit_minutes };
+                    arrive = if teleport {
+                        s
+                    } else {
+                        s.max(arrive) + cfg.transit_minutes
+                    };
                     ar[i - base] = to_minute(arrive);
                     // keep the replayed times and the stored (rounded-up) ones identical
                     arrive = ar[i - base] as f64;
@@ -508,7 +590,15 @@ mod tests {
     const D: i32 = MINUTES_PER_DAY;
 
     fn scene(key: Vec<u64>, state: Vec<u16>, start: Vec<i32>, end: Vec<i32>) -> Scene {
-        let idx = Index::from_rows(key, state, start, end, vec!["A".into(), "B".into(), "C".into()], OnError::Raise).unwrap();
+        let idx = Index::from_rows(
+            key,
+            state,
+            start,
+            end,
+            vec!["A".into(), "B".into(), "C".into()],
+            OnError::Raise,
+        )
+        .unwrap();
         let cfg = SceneConfig {
             centres: vec![[0.2, 0.5], [0.5, 0.5], [0.8, 0.5]],
             ..SceneConfig::default()
@@ -518,14 +608,29 @@ mod tests {
 
     fn frame(s: &Scene, t: f64) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<i32>) {
         let n = s.n_dots();
-        let (mut x, mut y, mut c, mut st) = (vec![0.0; n], vec![0.0; n], vec![0; 4 * n], vec![0; n]);
-        s.frame_into(t, FrameBuffers { x: &mut x, y: &mut y, rgba: &mut c, state: &mut st }).unwrap();
+        let (mut x, mut y, mut c, mut st) =
+            (vec![0.0; n], vec![0.0; n], vec![0; 4 * n], vec![0; n]);
+        s.frame_into(
+            t,
+            FrameBuffers {
+                x: &mut x,
+                y: &mut y,
+                rgba: &mut c,
+                state: &mut st,
+            },
+        )
+        .unwrap();
         (x, y, c, st)
     }
 
     #[test]
     fn states_follow_spells() {
-        let s = scene(vec![1, 1, 2], vec![0, 1, 2], vec![0, 10 * D, 5 * D], vec![10 * D, 30 * D, OPEN]);
+        let s = scene(
+            vec![1, 1, 2],
+            vec![0, 1, 2],
+            vec![0, 10 * D, 5 * D],
+            vec![10 * D, 30 * D, OPEN],
+        );
         let at = |d: i32| frame(&s, (d * D) as f64).3;
         assert_eq!(at(-1), vec![-1, -1]);
         assert_eq!(at(0), vec![0, -1]);
@@ -538,13 +643,21 @@ mod tests {
     #[test]
     fn same_day_step_is_seen_passing() {
         // A -> B (same day, zero length) -> C: the dot must pass through B's cluster.
-        let s = scene(vec![1, 1, 1], vec![0, 1, 2], vec![0, 10 * D, 10 * D], vec![10 * D, 10 * D, 100 * D]);
+        let s = scene(
+            vec![1, 1, 1],
+            vec![0, 1, 2],
+            vec![0, 10 * D, 10 * D],
+            vec![10 * D, 10 * D, 100 * D],
+        );
         let transit = s.config().transit_minutes;
         let (x, _, _, st) = frame(&s, 10.0 * D as f64 + transit);
         assert_eq!(st[0], 2);
         let radii = s.radii(10.0 * D as f64 + transit);
         let (bx, _) = s.place(0, 1, &radii);
-        assert!((x[0] - bx).abs() < 1e-6, "at the end of the first leg the dot rests in B");
+        assert!(
+            (x[0] - bx).abs() < 1e-6,
+            "at the end of the first leg the dot rests in B"
+        );
     }
 
     #[test]
@@ -577,11 +690,30 @@ mod tests {
         let keys: Vec<u64> = (0..n).collect();
         let st: Vec<u16> = (0..n).map(|i| (i % 3) as u16).collect();
         let start: Vec<i32> = (0..n).map(|i| (i % 97) as i32 * D).collect();
-        let end: Vec<i32> = (0..n).map(|i| if i % 5 == 0 { OPEN } else { (i % 97) as i32 * D + 50 * D }).collect();
+        let end: Vec<i32> = (0..n)
+            .map(|i| {
+                if i % 5 == 0 {
+                    OPEN
+                } else {
+                    (i % 97) as i32 * D + 50 * D
+                }
+            })
+            .collect();
         let s = scene(keys, st, start, end);
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| frame(&s, 60.0 * D as f64));
-        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap().install(|| frame(&s, 60.0 * D as f64));
-        assert_eq!(one.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), two.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| frame(&s, 60.0 * D as f64));
+        let two = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+            .install(|| frame(&s, 60.0 * D as f64));
+        assert_eq!(
+            one.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            two.0.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
         assert_eq!(one.2, two.2);
         assert_eq!(one.3, two.3);
     }

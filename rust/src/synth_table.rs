@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use arrow_array::types::{Int16Type, Int8Type, UInt8Type};
 use arrow_array::{
-    ArrayRef, BooleanArray, Date32Array, DictionaryArray, Int64Array, PrimitiveArray, RecordBatch, StringArray,
+    ArrayRef, BooleanArray, Date32Array, DictionaryArray, Int64Array, PrimitiveArray, RecordBatch,
+    StringArray,
 };
 use arrow_buffer::NullBuffer;
 use arrow_schema::{ArrowError, DataType, Field, Schema};
@@ -49,10 +50,16 @@ fn arrow_err(e: ArrowError) -> CoreError {
 /// A dictionary column of u8 codes (`NO_CODE` = null) over `labels`.
 fn dict_u8(codes: Vec<u8>, labels: &[&str]) -> Result<ArrayRef> {
     let valid: Vec<bool> = codes.par_iter().map(|&c| c != NO_CODE).collect();
-    let nulls = if valid.iter().all(|&v| v) { None } else { Some(NullBuffer::from(valid)) };
+    let nulls = if valid.iter().all(|&v| v) {
+        None
+    } else {
+        Some(NullBuffer::from(valid))
+    };
     let keys = PrimitiveArray::<UInt8Type>::new(codes.into(), nulls);
     let values = Arc::new(StringArray::from(labels.to_vec()));
-    Ok(Arc::new(DictionaryArray::<UInt8Type>::try_new(keys, values).map_err(arrow_err)?))
+    Ok(Arc::new(
+        DictionaryArray::<UInt8Type>::try_new(keys, values).map_err(arrow_err)?,
+    ))
 }
 
 /// Per child values spread to each of the child's spells.
@@ -65,23 +72,40 @@ pub fn to_record_batch(out: SynthOutput) -> Result<RecordBatch> {
     let n = out.child.len();
     let child_id: Vec<i64> = out.child.par_iter().map(|&c| c as i64 + 1).collect();
     let state_keys = PrimitiveArray::<Int8Type>::new(
-        out.state.par_iter().map(|&s| s as i8).collect::<Vec<_>>().into(),
+        out.state
+            .par_iter()
+            .map(|&s| s as i8)
+            .collect::<Vec<_>>()
+            .into(),
         None,
     );
-    let state = DictionaryArray::<Int8Type>::try_new(state_keys, Arc::new(StringArray::from(STANDARD_STATES.to_vec())))
-        .map_err(arrow_err)?;
+    let state = DictionaryArray::<Int8Type>::try_new(
+        state_keys,
+        Arc::new(StringArray::from(STANDARD_STATES.to_vec())),
+    )
+    .map_err(arrow_err)?;
     let start = Date32Array::from(out.start);
     let open: Vec<bool> = out.end.par_iter().map(|&e| e != i32::MAX).collect();
     let end = Date32Array::new(
-        out.end.par_iter().map(|&e| if e == i32::MAX { 0 } else { e }).collect::<Vec<_>>().into(),
+        out.end
+            .par_iter()
+            .map(|&e| if e == i32::MAX { 0 } else { e })
+            .collect::<Vec<_>>()
+            .into(),
         Some(NullBuffer::from(open)),
     );
     let council_codes: Vec<&str> = out.councils.iter().map(|c| c.code.as_str()).collect();
     let la_keys = PrimitiveArray::<Int16Type>::new(
-        spread(&out.council, &out.child).into_par_iter().map(|c| c as i16).collect::<Vec<_>>().into(),
+        spread(&out.council, &out.child)
+            .into_par_iter()
+            .map(|c| c as i16)
+            .collect::<Vec<_>>()
+            .into(),
         None,
     );
-    let la = DictionaryArray::<Int16Type>::try_new(la_keys, Arc::new(StringArray::from(council_codes))).map_err(arrow_err)?;
+    let la =
+        DictionaryArray::<Int16Type>::try_new(la_keys, Arc::new(StringArray::from(council_codes)))
+            .map_err(arrow_err)?;
     let sex = dict_u8(spread(&out.sex, &out.child), &SEXES)?;
     // Dates of birth reduced to the first of the month (the privacy convention).
     let birth_month: Vec<i32> = out
@@ -141,7 +165,10 @@ mod tests {
 
     #[test]
     fn table_has_canonical_columns() {
-        let cfg = SynthConfig { scale: 0.002, ..SynthConfig::default() };
+        let cfg = SynthConfig {
+            scale: 0.002,
+            ..SynthConfig::default()
+        };
         let out = england(&cfg).unwrap();
         let n = out.child.len();
         let opens = out.end.iter().filter(|&&e| e == i32::MAX).count();
@@ -156,7 +183,11 @@ mod tests {
     struct ColumnNamesCheck;
     impl ColumnNamesCheck {
         fn of(b: &RecordBatch) -> Vec<String> {
-            b.schema().fields().iter().map(|f| f.name().clone()).collect()
+            b.schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect()
         }
     }
 }

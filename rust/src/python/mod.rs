@@ -7,7 +7,9 @@ use std::sync::{Arc, RwLock};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1, PyReadwriteArray2};
+use numpy::{
+    PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray1, PyReadwriteArray2,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use pyo3_arrow::input::AnyRecordBatch;
@@ -63,7 +65,9 @@ fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> crate::Result<T> + Send) -> 
             let exc = py
                 .import("carevis.errors")
                 .and_then(|m| m.getattr("CarevisError"))
-                .and_then(|cls| cls.call1((format!("internal error in the carevis core: {what}"),)));
+                .and_then(|cls| {
+                    cls.call1((format!("internal error in the carevis core: {what}"),))
+                });
             Err(match exc {
                 Ok(e) => PyErr::from_value(e),
                 Err(e) => e,
@@ -152,7 +156,13 @@ impl PyJourneys {
         let on_error = match on_error {
             "raise" => OnError::Raise,
             "reject" => OnError::Reject,
-            other => return Err(config_err(py, "on_error", format!("'{other}': use 'raise' or 'reject'"))),
+            other => {
+                return Err(config_err(
+                    py,
+                    "on_error",
+                    format!("'{other}': use 'raise' or 'reject'"),
+                ))
+            }
         };
         let (batches, schema) = data.into_table()?.into_inner();
         let names = ColumnNames {
@@ -261,8 +271,13 @@ pub struct PyScene {
     inner: RwLock<Scene>,
 }
 
-fn read_scene<'a>(py: Python<'_>, s: &'a PyScene) -> PyResult<std::sync::RwLockReadGuard<'a, Scene>> {
-    s.inner.read().map_err(|_| config_err(py, "scene", "scene lock poisoned"))
+fn read_scene<'a>(
+    py: Python<'_>,
+    s: &'a PyScene,
+) -> PyResult<std::sync::RwLockReadGuard<'a, Scene>> {
+    s.inner
+        .read()
+        .map_err(|_| config_err(py, "scene", "scene lock poisoned"))
 }
 
 #[pymethods]
@@ -289,22 +304,42 @@ impl PyScene {
     ) -> PyResult<Self> {
         let c = centres.as_array();
         if c.ncols() != 2 {
-            return Err(config_err(py, "layout", "centres must be an (n_states, 2) array"));
+            return Err(config_err(
+                py,
+                "layout",
+                "centres must be an (n_states, 2) array",
+            ));
         }
         let centres: Vec<[f32; 2]> = c.rows().into_iter().map(|r| [r[0], r[1]]).collect();
         let l = lut.as_array();
         if l.ncols() != 4 || l.nrows() == 0 {
-            return Err(config_err(py, "colour", "the colour table must be an (n, 4) uint8 array"));
+            return Err(config_err(
+                py,
+                "colour",
+                "the colour table must be an (n, 4) uint8 array",
+            ));
         }
-        let lut: Vec<[u8; 4]> = l.rows().into_iter().map(|r| [r[0], r[1], r[2], r[3]]).collect();
+        let lut: Vec<[u8; 4]> = l
+            .rows()
+            .into_iter()
+            .map(|r| [r[0], r[1], r[2], r[3]])
+            .collect();
         let colour = match colour {
             "time_in_care" => ColourBy::TimeInCare { lo, hi },
             "time_in_state" => ColourBy::TimeInState { lo, hi },
             "entries" => ColourBy::Entries { lo, hi },
             "category" => ColourBy::Category,
-            other => return Err(config_err(py, "colour", format!("unknown colour mode '{other}'"))),
+            other => {
+                return Err(config_err(
+                    py,
+                    "colour",
+                    format!("unknown colour mode '{other}'"),
+                ))
+            }
         };
-        let categories = categories.map(|a| a.as_array().to_vec()).unwrap_or_default();
+        let categories = categories
+            .map(|a| a.as_array().to_vec())
+            .unwrap_or_default();
         let cfg = SceneConfig {
             centres,
             base_radius,
@@ -346,13 +381,16 @@ impl PyScene {
         mut rgba: PyReadwriteArray2<'_, u8>,
         mut state: PyReadwriteArray1<'_, i32>,
     ) -> PyResult<()> {
-        let not_contiguous = |py| config_err(py, "buffers", "frame buffers must be C-contiguous arrays");
+        let not_contiguous =
+            |py| config_err(py, "buffers", "frame buffers must be C-contiguous arrays");
         let x = x.as_slice_mut().map_err(|_| not_contiguous(py))?;
         let y = y.as_slice_mut().map_err(|_| not_contiguous(py))?;
         let rgba = rgba.as_slice_mut().map_err(|_| not_contiguous(py))?;
         let state = state.as_slice_mut().map_err(|_| not_contiguous(py))?;
         let scene = read_scene(py, self)?;
-        run(py, || scene.frame_into(t, FrameBuffers { x, y, rgba, state }))
+        run(py, || {
+            scene.frame_into(t, FrameBuffers { x, y, rgba, state })
+        })
     }
 
     /// Each cluster's radius at `t` (world units).
@@ -365,8 +403,11 @@ impl PyScene {
     fn occupancy<'py>(&self, py: Python<'py>) -> PyResult<(i64, i64, Bound<'py, PyArray2<u32>>)> {
         let s = read_scene(py, self)?;
         let o = s.occupancy();
-        let rows: Vec<Vec<u32>> = (0..o.n_states).map(|k| o.counts[k * o.n_steps..(k + 1) * o.n_steps].to_vec()).collect();
-        let arr = PyArray2::from_vec2(py, &rows).map_err(|e| config_err(py, "occupancy", e.to_string()))?;
+        let rows: Vec<Vec<u32>> = (0..o.n_states)
+            .map(|k| o.counts[k * o.n_steps..(k + 1) * o.n_steps].to_vec())
+            .collect();
+        let arr = PyArray2::from_vec2(py, &rows)
+            .map_err(|e| config_err(py, "occupancy", e.to_string()))?;
         Ok((o.t0 as i64, o.step as i64, arr))
     }
 
@@ -379,13 +420,22 @@ impl PyScene {
     /// Which dots are drawn (`visible`, one flag per dot, or None for all) and which state
     /// is highlighted (others dimmed by `dim`).
     #[pyo3(signature = (visible=None, highlight=None, dim=0.2))]
-    fn set_emphasis(&self, py: Python<'_>, visible: Option<PyReadonlyArray1<'_, bool>>, highlight: Option<u16>, dim: f32) -> PyResult<()> {
+    fn set_emphasis(
+        &self,
+        py: Python<'_>,
+        visible: Option<PyReadonlyArray1<'_, bool>>,
+        highlight: Option<u16>,
+        dim: f32,
+    ) -> PyResult<()> {
         let e = Emphasis {
             visible: visible.map(|v| v.as_array().to_vec()).unwrap_or_default(),
             highlight,
             dim: dim.clamp(0.0, 1.0),
         };
-        let mut s = self.inner.write().map_err(|_| config_err(py, "scene", "scene lock poisoned"))?;
+        let mut s = self
+            .inner
+            .write()
+            .map_err(|_| config_err(py, "scene", "scene lock poisoned"))?;
         s.set_emphasis(e).map_err(|e| core_err(py, e))
     }
 }
@@ -393,8 +443,13 @@ impl PyScene {
 /// A named continuous colour map as a (256, 4) uint8 table.
 #[pyfunction]
 fn colour_map<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyArray2<u8>>> {
-    let lut = colour::colour_map(name)
-        .ok_or_else(|| config_err(py, "colourmap", format!("unknown map '{name}' (known: {})", colour::MAPS.join(", "))))?;
+    let lut = colour::colour_map(name).ok_or_else(|| {
+        config_err(
+            py,
+            "colourmap",
+            format!("unknown map '{name}' (known: {})", colour::MAPS.join(", ")),
+        )
+    })?;
     let rows: Vec<Vec<u8>> = lut.iter().map(|c| c.to_vec()).collect();
     PyArray2::from_vec2(py, &rows).map_err(|e| config_err(py, "colourmap", e.to_string()))
 }
@@ -420,9 +475,14 @@ fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    if let Some(n) = std::env::var("CAREVIS_NUM_THREADS").ok().and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(n) = std::env::var("CAREVIS_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         // Fails only if a pool exists already (another extension built one): keep that one.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
     }
     m.add_class::<PyJourneys>()?;
     m.add_class::<PyScene>()?;

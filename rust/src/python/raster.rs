@@ -47,7 +47,11 @@ impl PyRasteriser {
     ) -> PyResult<()> {
         let shape = out.as_array().shape().to_vec();
         if shape.len() != 3 || shape[2] != 4 {
-            return Err(config_err(py, "out", "the image must be an (H, W, 4) uint8 array"));
+            return Err(config_err(
+                py,
+                "out",
+                "the image must be an (H, W, 4) uint8 array",
+            ));
         }
         let (h, w) = (shape[0] as u32, shape[1] as u32);
         let (fw, fh) = full.unwrap_or((w, h));
@@ -69,7 +73,9 @@ impl PyRasteriser {
         let bg = [background.0, background.1, background.2, background.3];
         let inner = &self.inner;
         run(py, || {
-            let mut r = inner.lock().map_err(|_| CoreError::Export("rasteriser lock poisoned".into()))?;
+            let mut r = inner
+                .lock()
+                .map_err(|_| CoreError::Export("rasteriser lock poisoned".into()))?;
             r.render_region(x, y, rgba, &style, &vp, bg, (x0, y0, w, h), out)
                 .map_err(|e| CoreError::Export(e.to_string()))
         })

@@ -20,7 +20,11 @@ pub fn synth_england<'py>(
     end_day: i32,
     seed: u64,
     check: bool,
-) -> PyResult<(Bound<'py, PyAny>, Vec<(String, String, u32)>, Option<Vec<CheckRowPy>>)> {
+) -> PyResult<(
+    Bound<'py, PyAny>,
+    Vec<(String, String, u32)>,
+    Option<Vec<CheckRowPy>>,
+)> {
     let cfg = SynthConfig {
         scale,
         start_day,
@@ -28,7 +32,8 @@ pub fn synth_england<'py>(
         seed,
     };
     let (batch, councils, rows) = run(py, || {
-        let out = synth::england(&cfg).map_err(|e| CoreError::config("synthetic", e.to_string()))?;
+        let out =
+            synth::england(&cfg).map_err(|e| CoreError::config("synthetic", e.to_string()))?;
         let rows = check.then(|| synth::check(&out, &cfg));
         let councils: Vec<(String, String, u32)> = out
             .councils
@@ -45,7 +50,13 @@ pub fn synth_england<'py>(
                     CheckKind::Count => "count",
                     CheckKind::Share => "share",
                 };
-                (r.measure, r.year, r.generated, r.published, kind.to_string())
+                (
+                    r.measure,
+                    r.year,
+                    r.generated,
+                    r.published,
+                    kind.to_string(),
+                )
             })
             .collect()
     });
