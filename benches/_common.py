@@ -32,17 +32,36 @@ def copy_bandwidth(nbytes: int = 1 << 29) -> float:
 
 
 STATES20 = [
-    "Referral", "Assessment", "No further action", "Child in need", "Section 47",
-    "Child protection conference", "Child protection plan", "Foster care (relative/friend)",
-    "Foster care (other)", "Children's home & secure", "Supported / independent",
-    "Placed with parents", "Placed for adoption", "Other placement", "Adopted",
-    "Special guardianship", "Child arrangements order", "Returned home",
-    "Independence / adulthood", "Other exit",
+    "Referral",
+    "Assessment",
+    "No further action",
+    "Child in need",
+    "Section 47",
+    "Child protection conference",
+    "Child protection plan",
+    "Foster care (relative/friend)",
+    "Foster care (other)",
+    "Children's home & secure",
+    "Supported / independent",
+    "Placed with parents",
+    "Placed for adoption",
+    "Other placement",
+    "Adopted",
+    "Special guardianship",
+    "Child arrangements order",
+    "Returned home",
+    "Independence / adulthood",
+    "Other exit",
 ]
 
 
-def big_table(n_children: int, spells_per_child: float = 3.0, seed: int = 1,
-              shuffle: bool = True, days: int = 3650) -> pa.Table:
+def big_table(
+    n_children: int,
+    spells_per_child: float = 3.0,
+    seed: int = 1,
+    shuffle: bool = True,
+    days: int = 3650,
+) -> pa.Table:
     """A large canonical table of random, non-overlapping journeys over ten years."""
     rng = np.random.default_rng(seed)
     k = rng.poisson(spells_per_child - 1, n_children).astype(np.int64) + 1

@@ -21,9 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import big_table, copy_bandwidth, ratio, timeit  # noqa: E402
-
-import carevis  # noqa: E402
+import carevis
+from _common import big_table, copy_bandwidth, ratio, timeit
 
 
 class NumpyFrame:
@@ -87,7 +86,9 @@ class NumpyFrame:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--children", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
@@ -96,18 +97,25 @@ def main() -> None:
     table = big_table(args.children)
     n_spells = table.num_rows
     arrow_bytes = table.nbytes
-    print(f"data: {args.children:,} children, {n_spells:,} spells, Arrow input {arrow_bytes / 1e6:.0f} MB")
+    print(
+        f"data: {args.children:,} children, {n_spells:,} spells, "
+        f"Arrow input {arrow_bytes / 1e6:.0f} MB"
+    )
 
     # --- the index -------------------------------------------------------------------
     t_index, _ = timeit(lambda: carevis.Journeys.from_arrow(table), repeat=3)
     t_sort, _ = timeit(
-        lambda: table.take(pc.sort_indices(table, [("child_id", "ascending"), ("start", "ascending")])),
+        lambda: table.take(
+            pc.sort_indices(table, [("child_id", "ascending"), ("start", "ascending")])
+        ),
         repeat=3,
     )
     j = carevis.Journeys.from_arrow(table)
     per_spell = j.index_bytes() / n_spells
-    print(f"index build: carevis {t_index:.3f} s | pyarrow sort by (child_id, start) {t_sort:.3f} s "
-          f"| carevis is {ratio(t_sort, t_index)} the speed (goal: >= 1.0x)")
+    print(
+        f"index build: carevis {t_index:.3f} s | pyarrow sort by (child_id, start) {t_sort:.3f} s "
+        f"| carevis is {ratio(t_sort, t_index)} the speed (goal: >= 1.0x)"
+    )
     print(f"index memory: {per_spell:.1f} bytes per spell beyond the Arrow input (goal: <= ~24)")
 
     # --- the frame -------------------------------------------------------------------
@@ -127,10 +135,14 @@ def main() -> None:
     bw = copy_bandwidth()
     touched = scene._native.frame_bytes(minutes)
     bound = touched / bw
-    print(f"frame: carevis {t_frame * 1e3:.1f} ms | numpy {t_numpy * 1e3:.0f} ms "
-          f"| carevis is {ratio(t_numpy, t_frame)} faster (goal: >= 50x); states agree: {agree}")
-    print(f"bandwidth: copy {bw / 1e9:.1f} GB/s, frame touches {touched / 1e6:.0f} MB, "
-          f"bound {bound * 1e3:.1f} ms, carevis at {t_frame / bound:.2f}x the bound (goal: <= 2x)")
+    print(
+        f"frame: carevis {t_frame * 1e3:.1f} ms | numpy {t_numpy * 1e3:.0f} ms "
+        f"| carevis is {ratio(t_numpy, t_frame)} faster (goal: >= 50x); states agree: {agree}"
+    )
+    print(
+        f"bandwidth: copy {bw / 1e9:.1f} GB/s, frame touches {touched / 1e6:.0f} MB, "
+        f"bound {bound * 1e3:.1f} ms, carevis at {t_frame / bound:.2f}x the bound (goal: <= 2x)"
+    )
 
 
 if __name__ == "__main__":

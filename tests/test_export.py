@@ -8,12 +8,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from PIL import Image
-
-import carevis
 from carevis import ExportError, Journeys, Scene, export
 from carevis.render import RenderSettings, rasterise
 from carevis.viewport import Viewport
+from PIL import Image
 
 from .conftest import day, random_table, table
 
@@ -52,7 +50,9 @@ def test_cpu_raster_matches_reference_for_a_few_dots() -> None:
     t = table([(1, "Referral", 0, None)])
     s = Scene(Journeys.from_arrow(t), alpha=1.0, fade_days=0)
     f = s.frame(day(10))
-    settings = RenderSettings(width=64, height=36, dot_radius=3.0, overlay=None, background=(0, 0, 0, 255))
+    settings = RenderSettings(
+        width=64, height=36, dot_radius=3.0, overlay=None, background=(0, 0, 0, 255)
+    )
     img = rasterise(f, settings)
     vp = settings.viewport()
     cx, cy = vp.to_pixels(float(f.x[0]), float(f.y[0]))
@@ -101,10 +101,21 @@ def test_frames_resume(scene: Scene, tmp_path: Path) -> None:
     assert paths[5].exists() and paths[3].stat().st_mtime_ns == first
 
 
-@pytest.mark.parametrize(("name", "codec"), [("clip.mp4", None), ("clip444.mp4", "h264-444"), ("clip.mkv", "ffv1")])
+@pytest.mark.parametrize(
+    ("name", "codec"), [("clip.mp4", None), ("clip444.mp4", "h264-444"), ("clip.mkv", "ffv1")]
+)
 def test_video_files(scene: Scene, tmp_path: Path, name: str, codec: str | None) -> None:
-    p = export.video(scene, tmp_path / name, start=day(100), end=day(160), fps=10, days_per_second=30,
-                     width=320, height=180, codec=codec)
+    p = export.video(
+        scene,
+        tmp_path / name,
+        start=day(100),
+        end=day(160),
+        fps=10,
+        days_per_second=30,
+        width=320,
+        height=180,
+        codec=codec,
+    )
     assert export.count_frames(p) == 21
     meta = export.read_metadata(p)
     assert meta["fps"] == 10 and meta["frames"] == 21
@@ -112,8 +123,16 @@ def test_video_files(scene: Scene, tmp_path: Path, name: str, codec: str | None)
 
 
 def test_video_frames_match_the_renderer(scene: Scene, tmp_path: Path) -> None:
-    p = export.video(scene, tmp_path / "c.mkv", start=day(150), end=day(151), fps=1, days_per_second=1,
-                     width=320, height=180)
+    p = export.video(
+        scene,
+        tmp_path / "c.mkv",
+        start=day(150),
+        end=day(151),
+        fps=1,
+        days_per_second=1,
+        width=320,
+        height=180,
+    )
     import imageio_ffmpeg
 
     reader = imageio_ffmpeg.read_frames(str(p))
@@ -124,13 +143,23 @@ def test_video_frames_match_the_renderer(scene: Scene, tmp_path: Path) -> None:
 
 
 def test_gif(scene: Scene, tmp_path: Path) -> None:
-    p = export.video(scene, tmp_path / "c.gif", start=day(100), end=day(110), fps=5, days_per_second=10,
-                     width=160, height=90)
+    p = export.video(
+        scene,
+        tmp_path / "c.gif",
+        start=day(100),
+        end=day(110),
+        fps=5,
+        days_per_second=10,
+        width=160,
+        height=90,
+    )
     with Image.open(p) as im:
         assert im.n_frames == 6
 
 
-def test_interrupt_leaves_no_file(scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupt_leaves_no_file(
+    scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import carevis.export as ex
 
     calls = {"n": 0}
@@ -144,8 +173,16 @@ def test_interrupt_leaves_no_file(scene: Scene, tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr(ex, "_finish", boom)
     with pytest.raises(KeyboardInterrupt):
-        export.video(scene, tmp_path / "x.mp4", start=day(100), end=day(200), fps=10, days_per_second=10,
-                     width=320, height=180)
+        export.video(
+            scene,
+            tmp_path / "x.mp4",
+            start=day(100),
+            end=day(200),
+            fps=10,
+            days_per_second=10,
+            width=320,
+            height=180,
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -164,7 +201,9 @@ def test_interrupt_leaves_no_file(scene: Scene, tmp_path: Path, monkeypatch: pyt
         (dict(renderer="magic"), "unknown renderer"),
     ],
 )
-def test_bad_input_fails_before_work(scene: Scene, tmp_path: Path, kwargs: dict, words: str) -> None:  # type: ignore[type-arg]
+def test_bad_input_fails_before_work(
+    scene: Scene, tmp_path: Path, kwargs: dict, words: str
+) -> None:  # type: ignore[type-arg]
     args = dict(start=day(100), end=day(110), width=320, height=180)
     path = tmp_path / kwargs.pop("path", "ok.mp4")
     args.update(kwargs)
@@ -177,8 +216,14 @@ def test_scene_with_no_dots(tmp_path: Path) -> None:
     t = table([(1, "Referral", 0, 1), (1, "Referral", 0, 2)])
     j = Journeys.from_arrow(t, on_error="reject")
     assert j.n_children == 1
-    empty = pa.table({"child_id": pa.array([], pa.int64()), "state": pa.array([], pa.string()),
-                      "start": pa.array([], pa.date32()), "end": pa.array([], pa.date32())})
+    empty = pa.table(
+        {
+            "child_id": pa.array([], pa.int64()),
+            "state": pa.array([], pa.string()),
+            "start": pa.array([], pa.date32()),
+            "end": pa.array([], pa.date32()),
+        }
+    )
     s = Scene(Journeys.from_arrow(empty))
     with pytest.raises(ExportError, match="no dots"):
         export.png(s, day(1), tmp_path / "x.png")
@@ -205,15 +250,49 @@ def test_unwritable_folder(scene: Scene, tmp_path: Path) -> None:
 
 def test_cli_render(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
-
     from carevis.cli import main
 
     pq.write_table(random_table(200, seed=2), tmp_path / "j.parquet")
-    assert main(["render", str(tmp_path / "j.parquet"), "-o", str(tmp_path / "a.png"), "--at", "2020-06-01",
-                 "--size", "640x360"]) == 0
+    assert (
+        main(
+            [
+                "render",
+                str(tmp_path / "j.parquet"),
+                "-o",
+                str(tmp_path / "a.png"),
+                "--at",
+                "2020-06-01",
+                "--size",
+                "640x360",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "a.png").exists()
-    assert main(["render", str(tmp_path / "j.parquet"), "-o", str(tmp_path / "a.mp4"), "--from", "2020-03-01",
-                 "--to", "2020-04-01", "--size", "320x180", "--days-per-second", "20"]) == 0
+    assert (
+        main(
+            [
+                "render",
+                str(tmp_path / "j.parquet"),
+                "-o",
+                str(tmp_path / "a.mp4"),
+                "--from",
+                "2020-03-01",
+                "--to",
+                "2020-04-01",
+                "--size",
+                "320x180",
+                "--days-per-second",
+                "20",
+            ]
+        )
+        == 0
+    )
     assert export.count_frames(tmp_path / "a.mp4") > 10
-    assert main(["render", str(tmp_path / "j.parquet"), "-o", str(tmp_path / "b.mp4"), "--size", "0x10"]) == 1
+    assert (
+        main(
+            ["render", str(tmp_path / "j.parquet"), "-o", str(tmp_path / "b.mp4"), "--size", "0x10"]
+        )
+        == 1
+    )
     _ = dt

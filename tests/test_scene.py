@@ -7,14 +7,13 @@ import os
 import subprocess
 import sys
 
+import carevis
 import numpy as np
 import pyarrow as pa
 import pytest
+from carevis import ConfigError, Journeys, Scene
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import carevis
-from carevis import ConfigError, Journeys, Scene
 
 from .conftest import D0, day, random_table, table
 
@@ -74,8 +73,15 @@ def test_same_frame_twice_is_identical_and_frame_into_reuses_buffers() -> None:
     for name in ("x", "y", "rgba", "state"):
         assert np.array_equal(getattr(a, name), getattr(b, name))
     with pytest.raises(ConfigError, match="contiguous"):
-        s.frame_into("2020-06-01", {"x": np.zeros(2 * j.n_children, np.float32)[::2], "y": buf.y,
-                                    "rgba": buf.rgba, "state": buf.state})
+        s.frame_into(
+            "2020-06-01",
+            {
+                "x": np.zeros(2 * j.n_children, np.float32)[::2],
+                "y": buf.y,
+                "rgba": buf.rgba,
+                "state": buf.state,
+            },
+        )
     with pytest.raises(ConfigError, match="buffers"):
         s.frame_into("2020-06-01", carevis.Frame.empty(j.n_children + 1))
 
@@ -98,7 +104,9 @@ def test_bit_identical_for_any_thread_count() -> None:
     out = []
     for n in ("1", "2", "3"):
         env = dict(os.environ, CAREVIS_NUM_THREADS=n)
-        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        r = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         threads, digest = r.stdout.split()
         assert threads == n
         out.append(digest)
@@ -126,7 +134,13 @@ def test_dots_fade_in_and_out() -> None:
     s = Scene(Journeys.from_arrow(t), fade_days=10, alpha=1.0)
     base = (D0 - dt.date(1970, 1, 1)).days
     alpha = [int(s.frame(base + d).rgba[0, 3]) for d in (9, 12, 50, 105, 200)]
-    assert alpha[0] == 0 and 0 < alpha[1] < 255 and alpha[2] == 255 and 0 < alpha[3] < 255 and alpha[4] == 0
+    assert (
+        alpha[0] == 0
+        and 0 < alpha[1] < 255
+        and alpha[2] == 255
+        and 0 < alpha[3] < 255
+        and alpha[4] == 0
+    )
 
 
 def test_crowded_clusters_grow_and_never_overlap() -> None:
@@ -158,7 +172,14 @@ def test_colour_by_time_in_care_darkens_to_bright() -> None:
 
 
 def test_colour_by_entries_counts_returns() -> None:
-    t = table([(1, "Referral", 0, 5), (1, "Referral", 400, 405), (1, "Referral", 900, None), (2, "Referral", 900, None)])
+    t = table(
+        [
+            (1, "Referral", 0, 5),
+            (1, "Referral", 400, 405),
+            (1, "Referral", 900, None),
+            (2, "Referral", 900, None),
+        ]
+    )
     s = Scene(Journeys.from_arrow(t), colour="entries", colour_range=(1, 3), alpha=1.0)
     f = s.frame(D0 + dt.timedelta(days=950))
     lut = s.legend.colours
@@ -223,7 +244,12 @@ def test_time_inputs_agree(small: pa.Table) -> None:
     s = Scene(Journeys.from_arrow(small))
     days = (day(55) - dt.date(1970, 1, 1)).days
     ref = s.frame(day(55)).state
-    for t in (dt.datetime.combine(day(55), dt.time()), np.datetime64(day(55)), day(55).isoformat(), float(days)):
+    for t in (
+        dt.datetime.combine(day(55), dt.time()),
+        np.datetime64(day(55)),
+        day(55).isoformat(),
+        float(days),
+    ):
         assert np.array_equal(s.frame(t).state, ref)
     with pytest.raises(ConfigError):
         s.frame("31/03/2020")

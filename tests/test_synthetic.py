@@ -6,11 +6,10 @@ import os
 import subprocess
 import sys
 
+import carevis
 import numpy as np
 import pyarrow as pa
 import pytest
-
-import carevis
 from carevis import synthetic
 from carevis.layout import standard_labels
 
@@ -22,8 +21,17 @@ def small() -> pa.Table:
 
 def test_canonical_columns_and_states(small: pa.Table) -> None:
     assert small.column_names[:4] == ["child_id", "state", "start", "end"]
-    for name in ("la", "sex", "birth_month", "ethnicity", "uasc", "placement", "legal_status",
-                 "category_of_need", "reason_ceased"):
+    for name in (
+        "la",
+        "sex",
+        "birth_month",
+        "ethnicity",
+        "uasc",
+        "placement",
+        "legal_status",
+        "category_of_need",
+        "reason_ceased",
+    ):
         assert name in small.column_names
     states = set(small.column("state").combine_chunks().dictionary.to_pylist())
     assert states == set(standard_labels())  # the Rust list matches data/states.csv
@@ -31,7 +39,9 @@ def test_canonical_columns_and_states(small: pa.Table) -> None:
     assert j.n_spells == small.num_rows
     assert j.states == [s for s in standard_labels() if s in j.states]
     births = small.column("birth_month").to_numpy().astype("datetime64[D]")
-    assert np.all(births.astype(str).astype("U10").astype(object) == births.astype(str))  # whole dates
+    assert np.all(
+        births.astype(str).astype("U10").astype(object) == births.astype(str)
+    )  # whole dates
     assert {str(d)[-2:] for d in births[:1000]} == {"01"}  # reduced to month
 
 
@@ -40,13 +50,19 @@ def test_same_seed_same_table_any_thread_count(small: pa.Table) -> None:
         "import hashlib, pyarrow as pa, carevis.synthetic as s\n"
         "t = s.england_table(scale=0.01, seed=3)\n"
         "h = hashlib.sha256()\n"
-        "[h.update(b) for c in t.columns for ch in c.chunks for b in [memoryview(x) for x in ch.buffers() if x is not None]]\n"
+        "for c in t.columns:\n"
+        "    for ch in c.chunks:\n"
+        "        [h.update(memoryview(b)) for b in ch.buffers() if b is not None]\n"
         "print(h.hexdigest())\n"
     )
     digests = set()
     for n in ("1", "2"):
         env = dict(os.environ, CAREVIS_NUM_THREADS=n)
-        digests.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+        digests.add(
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )
     assert len(digests) == 1
     assert not synthetic.england_table(scale=0.01, seed=4).equals(small)
 
@@ -65,8 +81,10 @@ def test_calibration_at_ci_scale() -> None:
     rows = table.to_pylist()
     assert len(rows) >= 40
     headline = [
-        r for r in rows
-        if r["kind"] == "count" and r["measure"].startswith(("children looked after at 31 March", "referrals"))
+        r
+        for r in rows
+        if r["kind"] == "count"
+        and r["measure"].startswith(("children looked after at 31 March", "referrals"))
     ]
     assert headline, [r["measure"] for r in rows]
     for r in headline:

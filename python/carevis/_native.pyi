@@ -1,12 +1,26 @@
 # Type stubs for the Rust extension (kept honest by mypy.stubtest in the tests).
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
 
+__all__ = [
+    "COLOUR_MAPS",
+    "Journeys",
+    "Rasteriser",
+    "Scene",
+    "__version__",
+    "_panic_for_test",
+    "colour_map",
+    "num_threads",
+    "palette",
+    "synth_england",
+]
+
 COLOUR_MAPS: list[str]
 __version__: str
 
+@final
 class Journeys:
     @staticmethod
     def from_arrow(
@@ -40,6 +54,7 @@ class Journeys:
     def rejected(self) -> list[tuple[int, str, str, str]]: ...
     def index_bytes(self) -> int: ...
 
+@final
 class Scene:
     def __new__(
         cls,
@@ -85,3 +100,29 @@ def colour_map(name: str) -> npt.NDArray[np.uint8]: ...
 def palette(n: int) -> npt.NDArray[np.uint8]: ...
 def num_threads() -> int: ...
 def _panic_for_test() -> None: ...
+
+@final
+class Rasteriser:
+    def __new__(cls) -> Rasteriser: ...
+    def render(
+        self,
+        x: npt.NDArray[np.float32],
+        y: npt.NDArray[np.float32],
+        rgba: npt.NDArray[np.uint8],
+        out: npt.NDArray[np.uint8],
+        *,
+        radius_px: float,
+        sx: float,
+        sy: float,
+        tx: float,
+        ty: float,
+        background: tuple[int, int, int, int],
+        region: tuple[int, int] | None = None,
+        full: tuple[int, int] | None = None,
+    ) -> None: ...
+
+def synth_england(
+    scale: float, start_day: int, end_day: int, seed: int, check: bool = False
+) -> tuple[
+    Any, list[tuple[str, str, int]], list[tuple[str, int | None, float, float, str]] | None
+]: ...

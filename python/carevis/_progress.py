@@ -8,7 +8,9 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool | None = None) -> None:
+    def __init__(
+        self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool | None = None
+    ) -> None:
         self.total = max(int(total), 1)
         self.label = label
         self.stream = stream or sys.stderr

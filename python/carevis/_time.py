@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Union
 
 import numpy as np
 
 from .errors import ConfigError
 
-TimeLike = Union[dt.date, dt.datetime, np.datetime64, float, int, str]
+TimeLike = dt.date | dt.datetime | np.datetime64 | float | int | str
 
 EPOCH = dt.datetime(1970, 1, 1)
 MINUTES_PER_DAY = 1440

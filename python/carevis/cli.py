@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import CarevisError
 
@@ -16,7 +17,9 @@ def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"size must be WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}"
+        ) from None
     return w, h
 
 
@@ -38,7 +41,11 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def _scene(journeys, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .scene import Scene
 
-    return Scene(journeys, layout=getattr(args, "layout", "auto"), colour=getattr(args, "colour", "time_in_care"))
+    return Scene(
+        journeys,
+        layout=getattr(args, "layout", "auto"),
+        colour=getattr(args, "colour", "time_in_care"),
+    )
 
 
 # --- demo ----------------------------------------------------------------------------------
@@ -59,19 +66,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _say("opening the window (close it to finish)")
             view(scene)
             return 0
-        except Exception as e:  # noqa: BLE001 - fall back to the offscreen render
+        except Exception as e:
             _say(f"  no window ({e}); rendering offscreen instead")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     caption = "Synthetic data calibrated to published national figures; not real children."
     t1 = time.perf_counter()
-    poster = export.png(scene, "2025-03-31", out / "poster.png", width=3840, height=2160,
-                        title="Children's journeys through social care, England (synthetic)", caption=caption)
+    poster = export.png(
+        scene,
+        "2025-03-31",
+        out / "poster.png",
+        width=3840,
+        height=2160,
+        title="Children's journeys through social care, England (synthetic)",
+        caption=caption,
+    )
     _say(f"  poster: {poster} [{time.perf_counter() - t1:.1f} s]")
     t2 = time.perf_counter()
-    movie = export.video(scene, out / "journeys.mp4", start=args.start, end="2025-03-31",
-                         fps=25, days_per_second=args.days_per_second, width=1920, height=1080,
-                         title="Children's journeys through social care, England (synthetic)", caption=caption)
+    movie = export.video(
+        scene,
+        out / "journeys.mp4",
+        start=args.start,
+        end="2025-03-31",
+        fps=25,
+        days_per_second=args.days_per_second,
+        width=1920,
+        height=1080,
+        title="Children's journeys through social care, England (synthetic)",
+        caption=caption,
+    )
     n = export.count_frames(movie)
     dt = time.perf_counter() - t2
     _say(f"  video: {movie} ({n} frames, {n / dt:.1f} frames/s) [{dt:.1f} s]")
@@ -94,7 +117,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
         _say("carevis synth: give -o OUT.parquet, --ssda903 DIR, --cin DIR or --check")
         return 2
     t0 = time.perf_counter()
-    table = synthetic.england_table(scale=args.scale, start=args.start, end=args.end, seed=args.seed)
+    table = synthetic.england_table(
+        scale=args.scale, start=args.start, end=args.end, seed=args.seed
+    )
     _say(f"generated {table.num_rows:,} spells in {time.perf_counter() - t0:.1f} s")
     if args.output:
         import pyarrow.parquet as pq
@@ -125,24 +150,47 @@ def cmd_render(args: argparse.Namespace) -> int:
     scene = _scene(_load(args), args)
     w, h = args.size
     out = Path(args.output)
-    common = dict(width=w, height=h, renderer=args.renderer, dot_radius=args.dot_radius,
-                  title=args.title, caption=args.caption, suppress_below=args.suppress_below)
+    common: dict[str, Any] = dict(
+        width=w,
+        height=h,
+        renderer=args.renderer,
+        dot_radius=args.dot_radius,
+        title=args.title,
+        caption=args.caption,
+        suppress_below=args.suppress_below,
+    )
     t0 = time.perf_counter()
     if out.suffix.lower() == ".png" and args.to is None:
         when = args.at or args.from_ or "2025-03-31"
-        export.png(scene, when, out, **common)  # type: ignore[arg-type]
+        export.png(scene, when, out, **common)
     elif out.suffix == "" or out.is_dir():
-        export.frames(scene, out, start=args.from_, end=args.to, fps=args.fps,
-                      days_per_second=args.days_per_second, **common)  # type: ignore[arg-type]
+        export.frames(
+            scene,
+            out,
+            start=args.from_,
+            end=args.to,
+            fps=args.fps,
+            days_per_second=args.days_per_second,
+            **common,
+        )
     else:
         client = None
         if args.scheduler:
             from distributed import Client
 
-            client = Client(args.scheduler)
-        export.video(scene, out, start=args.from_, end=args.to, fps=args.fps,
-                     days_per_second=args.days_per_second, codec=args.codec, client=client,
-                     workers=args.workers, **common)  # type: ignore[arg-type]
+            client = Client(args.scheduler)  # type: ignore[no-untyped-call]
+        export.video(
+            scene,
+            out,
+            start=args.from_,
+            end=args.to,
+            fps=args.fps,
+            days_per_second=args.days_per_second,
+            codec=args.codec,
+            client=client,
+            workers=args.workers,
+            **common,
+        )
     _say(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -167,10 +215,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="carevis", description="Children's journeys through social care as animated dots.")
+    p = argparse.ArgumentParser(
+        prog="carevis", description="Children's journeys through social care as animated dots."
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("demo", help="render the synthetic England to ./carevis-demo/ (or open the window)")
+    d = sub.add_parser(
+        "demo", help="render the synthetic England to ./carevis-demo/ (or open the window)"
+    )
     d.add_argument("--out", default="carevis-demo")
     d.add_argument("--scale", type=float, default=0.25, help="share of England (default 0.25)")
     d.add_argument("--seed", type=int, default=0)
@@ -185,15 +237,30 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--start", default="2015-04-01")
     s.add_argument("--end", default="2025-03-31")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--check", action="store_true", help="print the calibration table against published figures")
-    s.add_argument("--ssda903", metavar="DIR", help="also write SSDA903 returns (CSV per council per year)")
+    s.add_argument(
+        "--check", action="store_true", help="print the calibration table against published figures"
+    )
+    s.add_argument(
+        "--ssda903", metavar="DIR", help="also write SSDA903 returns (CSV per council per year)"
+    )
     s.add_argument("--cin", metavar="DIR", help="also write children in need census XML")
     s.set_defaults(func=cmd_synth)
 
     r = sub.add_parser("render", help="render frames, a PNG or a video")
-    r.add_argument("input", nargs="?", help="journey table (.parquet, .feather, .csv, directory) or 'synthetic'")
-    r.add_argument("-o", "--output", required=True, help=".png, .mp4, .mov, .mkv, .gif, or a folder for PNG frames")
-    r.add_argument("--synthetic", type=float, metavar="SCALE", help="use the synthetic England at SCALE")
+    r.add_argument(
+        "input",
+        nargs="?",
+        help="journey table (.parquet, .feather, .csv, directory) or 'synthetic'",
+    )
+    r.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help=".png, .mp4, .mov, .mkv, .gif, or a folder for PNG frames",
+    )
+    r.add_argument(
+        "--synthetic", type=float, metavar="SCALE", help="use the synthetic England at SCALE"
+    )
     r.add_argument("--from", dest="from_", help="first date (YYYY-MM-DD)")
     r.add_argument("--to", help="last date")
     r.add_argument("--at", help="date of a single PNG")

@@ -31,8 +31,18 @@ from .scene import Scene
 
 #: Video codecs: name -> (container suffixes, ffmpeg codec, output params, needs even size).
 CODECS: dict[str, tuple[tuple[str, ...], str, list[str], bool]] = {
-    "h264": ((".mp4", ".mov", ".mkv"), "libx264", ["-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", "18"], True),
-    "h264-444": ((".mp4", ".mov", ".mkv"), "libx264", ["-pix_fmt", "yuv444p", "-preset", "veryfast", "-crf", "16"], False),
+    "h264": (
+        (".mp4", ".mov", ".mkv"),
+        "libx264",
+        ["-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", "18"],
+        True,
+    ),
+    "h264-444": (
+        (".mp4", ".mov", ".mkv"),
+        "libx264",
+        ["-pix_fmt", "yuv444p", "-preset", "veryfast", "-crf", "16"],
+        False,
+    ),
     "prores": ((".mov",), "prores_ks", ["-pix_fmt", "yuva444p10le", "-profile:v", "4"], False),
     "ffv1": ((".mkv",), "ffv1", ["-pix_fmt", "bgra", "-level", "3"], False),
 }
@@ -43,7 +53,9 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".gif"}
 # --- helpers ---------------------------------------------------------------------------
 def _settings(**kw: Any) -> RenderSettings:
     overlay = kw.pop("overlay", True)
-    style_kw = {k: kw.pop(k) for k in ("title", "caption", "suppress_below", "suppress_style") if k in kw}
+    style_kw = {
+        k: kw.pop(k) for k in ("title", "caption", "suppress_below", "suppress_style") if k in kw
+    }
     s = RenderSettings(**kw)
     if overlay is True:
         s.overlay = OverlayStyle(**style_kw)
@@ -58,7 +70,9 @@ def _settings(**kw: Any) -> RenderSettings:
 def _check_target(path: Path, suffixes: set[str] | None = None) -> Path:
     path = Path(path)
     if suffixes is not None and path.suffix.lower() not in suffixes:
-        raise ExportError(f"{path}: unknown format {path.suffix!r} (use {', '.join(sorted(suffixes))})")
+        raise ExportError(
+            f"{path}: unknown format {path.suffix!r} (use {', '.join(sorted(suffixes))})"
+        )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ExportError(f"{path}: the folder {parent} does not exist")
@@ -105,7 +119,9 @@ def frame_times(
     a = to_minutes(start) if start is not None else float(lo)
     b = to_minutes(end) if end is not None else float(hi)
     if not b > a:
-        raise ExportError(f"empty time range: from {to_datetime(a):%Y-%m-%d} to {to_datetime(b):%Y-%m-%d}")
+        raise ExportError(
+            f"empty time range: from {to_datetime(a):%Y-%m-%d} to {to_datetime(b):%Y-%m-%d}"
+        )
     step = days_per_second * MINUTES_PER_DAY / fps
     n = int(np.floor((b - a) / step)) + 1
     if n > 10_000_000:
@@ -113,7 +129,9 @@ def frame_times(
     return a + step * np.arange(n)
 
 
-def metadata(scene: Scene, s: RenderSettings, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def metadata(
+    scene: Scene, s: RenderSettings, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Settings and data range recorded in exported files (no identifiers)."""
     tr = scene.journeys.time_range
     meta: dict[str, Any] = {
@@ -132,24 +150,39 @@ def metadata(scene: Scene, s: RenderSettings, extra: dict[str, Any] | None = Non
         "dot_radius": s.radius(),
     }
     if s.overlay is not None:
-        meta["overlay"] = {k: v for k, v in asdict(s.overlay).items() if k in ("title", "caption", "suppress_below")}
+        meta["overlay"] = {
+            k: v
+            for k, v in asdict(s.overlay).items()
+            if k in ("title", "caption", "suppress_below")
+        }
     meta.update(extra or {})
     return meta
 
 
-def _render_one(scene: Scene, minutes: float, s: RenderSettings, frame: Any, image: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _render_one(
+    scene: Scene, minutes: float, s: RenderSettings, frame: Any, image: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     frame = scene.frame_at_minutes(minutes, frame)
     img = rasterise(frame, s, image)
     return img, frame.counts(len(scene.states)), scene.radii_at_minutes(minutes)
 
 
-def _finish(scene: Scene, minutes: float, s: RenderSettings, img: np.ndarray, counts: np.ndarray, radii: np.ndarray) -> np.ndarray:
+def _finish(
+    scene: Scene,
+    minutes: float,
+    s: RenderSettings,
+    img: np.ndarray,
+    counts: np.ndarray,
+    radii: np.ndarray,
+) -> np.ndarray:
     if s.overlay is not None:
         draw_overlay(img, scene, minutes, counts, radii, s.viewport(), s.overlay, s.background)
     return img
 
 
-def _pipeline(scene: Scene, times: Sequence[float], s: RenderSettings, depth: int = 3) -> Iterator[tuple[float, np.ndarray]]:
+def _pipeline(
+    scene: Scene, times: Sequence[float] | np.ndarray, s: RenderSettings, depth: int = 3
+) -> Iterator[tuple[float, np.ndarray]]:
     """Yields finished images in order while the next frames are computed and rasterised
     in a producer thread (the Rust core releases the GIL)."""
     q: queue.Queue[Any] = queue.Queue(maxsize=depth)
@@ -164,7 +197,7 @@ def _pipeline(scene: Scene, times: Sequence[float], s: RenderSettings, depth: in
                     return
                 q.put((m, *_render_one(scene, m, s, frames[k % 2], images[k % len(images)])))
             q.put(None)
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+        except BaseException as e:
             q.put(e)
 
     worker = threading.Thread(target=produce, name="carevis-render", daemon=True)
@@ -195,7 +228,9 @@ def _write_png(img: np.ndarray, path: Path, meta: dict[str, Any], compress_level
     info.add_text("Software", "carevis")
     info.add_text("Description", json.dumps(meta))
     with atomic(path) as tmp:
-        Image.fromarray(img, "RGBA").save(tmp, format="PNG", pnginfo=info, compress_level=compress_level)
+        Image.fromarray(img, "RGBA").save(
+            tmp, format="PNG", pnginfo=info, compress_level=compress_level
+        )
 
 
 def png(
@@ -245,12 +280,16 @@ def frames(
     _check_target(out / "frame_000000.png", {".png"})
     _check_scene(scene)
     s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
-    ts = np.asarray(times, float) if times is not None else frame_times(scene, start, end, fps, days_per_second)
+    ts = (
+        np.asarray(times, float)
+        if times is not None
+        else frame_times(scene, start, end, fps, days_per_second)
+    )
     paths = [out / f"frame_{k:06d}.png" for k in range(len(ts))]
     todo = [k for k, p in enumerate(paths) if not p.exists()]
     meta = metadata(scene, s, {"fps": fps, "days_per_second": days_per_second, "frames": len(ts)})
     with Progress(len(todo), "frames", enabled=progress) as bar:
-        for (m, img), k in zip(_pipeline(scene, [ts[k] for k in todo], s), todo):
+        for (m, img), k in zip(_pipeline(scene, [ts[k] for k in todo], s), todo, strict=False):
             _write_png(img, paths[k], {**meta, "frame": k, "t": to_datetime(m).isoformat()})
             bar.update()
     return paths
@@ -284,43 +323,95 @@ def video(
     _check_scene(scene)
     s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
     suffix = target.suffix.lower()
-    ts = np.asarray(times, float) if times is not None else frame_times(scene, start, end, fps, days_per_second)
+    ts = (
+        np.asarray(times, float)
+        if times is not None
+        else frame_times(scene, start, end, fps, days_per_second)
+    )
     if len(ts) == 0:
         raise ExportError("no frames to write")
-    meta = metadata(scene, s, {"fps": fps, "days_per_second": days_per_second, "frames": len(ts),
-                               "from": to_datetime(ts[0]).isoformat(), "to": to_datetime(ts[-1]).isoformat()})
+    meta = metadata(
+        scene,
+        s,
+        {
+            "fps": fps,
+            "days_per_second": days_per_second,
+            "frames": len(ts),
+            "from": to_datetime(ts[0]).isoformat(),
+            "to": to_datetime(ts[-1]).isoformat(),
+        },
+    )
     if suffix == ".gif":
         _gif(scene, target, ts, s, fps, progress)
         return target
     name = codec or DEFAULT_CODEC[suffix]
     if name not in CODECS:
         raise ExportError(f"unknown codec {name!r}: use {', '.join(CODECS)}")
-    suffixes, ffcodec, params, even = CODECS[name]
+    suffixes, _ffcodec, _params, even = CODECS[name]
     if suffix not in suffixes:
-        raise ExportError(f"{target}: codec {name!r} does not fit a {suffix} file (use {', '.join(suffixes)})")
+        raise ExportError(
+            f"{target}: codec {name!r} does not fit a {suffix} file (use {', '.join(suffixes)})"
+        )
     if even and (s.width % 2 or s.height % 2):
-        raise ExportError(f"{name} needs an even width and height, not {s.width}x{s.height} (or use codec 'h264-444')")
+        raise ExportError(
+            f"{name} needs an even width and height, not {s.width}x{s.height} "
+            "(or use codec 'h264-444')"
+        )
     if client is not None or workers is not None:
         from .distributed import video as distributed_video
 
-        return distributed_video(scene, target, ts, s, fps=fps, codec=name, meta=meta, client=client, workers=workers, progress=progress)
+        done: Path = distributed_video(
+            scene,
+            target,
+            ts,
+            s,
+            fps=fps,
+            codec=name,
+            meta=meta,
+            client=client,
+            workers=workers,
+            progress=progress,
+        )
+        return done
     with atomic(target) as tmp:
-        encode(_pipeline(scene, ts, s), tmp, s, fps, name, meta, Progress(len(ts), "video", enabled=progress))
+        encode(
+            _pipeline(scene, ts, s),
+            tmp,
+            s,
+            fps,
+            name,
+            meta,
+            Progress(len(ts), "video", enabled=progress),
+        )
     return target
 
 
-def encode(images: Iterator[tuple[float, np.ndarray]], path: Path, s: RenderSettings, fps: float,
-           codec: str, meta: dict[str, Any], bar: Progress | None = None) -> int:
+def encode(
+    images: Iterator[tuple[float, np.ndarray]],
+    path: Path,
+    s: RenderSettings,
+    fps: float,
+    codec: str,
+    meta: dict[str, Any],
+    bar: Progress | None = None,
+) -> int:
     """Encodes RGBA images to ``path`` with ffmpeg; returns the number of frames."""
     import imageio_ffmpeg
 
-    _, ffcodec, params, _ = CODECS[codec]
+    ffcodec, params = CODECS[codec][1], CODECS[codec][2]
     out_params = [*params, "-metadata", f"comment={json.dumps(meta)}"]
     if path.suffix.lower() in (".mp4", ".mov"):
         out_params += ["-movflags", "+faststart+use_metadata_tags"]
     writer = imageio_ffmpeg.write_frames(
-        str(path), (s.width, s.height), pix_fmt_in="rgba", fps=fps, codec=ffcodec,
-        macro_block_size=1, ffmpeg_log_level="error", output_params=out_params, quality=None,
+        str(path),
+        (s.width, s.height),
+        pix_fmt_in="rgba",
+        fps=fps,
+        codec=ffcodec,
+        macro_block_size=1,
+        ffmpeg_log_level="error",
+        output_params=out_params,
+        quality=None,
     )
     writer.send(None)
     n = 0
@@ -339,7 +430,9 @@ def encode(images: Iterator[tuple[float, np.ndarray]], path: Path, s: RenderSett
     return n
 
 
-def _gif(scene: Scene, target: Path, ts: np.ndarray, s: RenderSettings, fps: float, progress: bool | None) -> None:
+def _gif(
+    scene: Scene, target: Path, ts: np.ndarray, s: RenderSettings, fps: float, progress: bool | None
+) -> None:
     from PIL import Image
 
     if len(ts) * s.width * s.height > 4_000_000_000:
@@ -348,10 +441,19 @@ def _gif(scene: Scene, target: Path, ts: np.ndarray, s: RenderSettings, fps: flo
     pics = []
     with Progress(len(ts), "gif", enabled=progress) as bar:
         for _, img in _pipeline(scene, ts, s):
-            pics.append(Image.alpha_composite(bg, Image.fromarray(img, "RGBA")).convert("RGB").quantize(255))
+            pics.append(
+                Image.alpha_composite(bg, Image.fromarray(img, "RGBA")).convert("RGB").quantize(255)
+            )
             bar.update()
     with atomic(target) as tmp:
-        pics[0].save(tmp, format="GIF", save_all=True, append_images=pics[1:], duration=round(1000 / fps), loop=0)
+        pics[0].save(
+            tmp,
+            format="GIF",
+            save_all=True,
+            append_images=pics[1:],
+            duration=round(1000 / fps),
+            loop=0,
+        )
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -361,16 +463,28 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         from PIL import Image
 
         with Image.open(p) as im:
-            return json.loads(im.text.get("Description", "{}"))  # type: ignore[attr-defined]
+            meta: dict[str, Any] = json.loads(im.text.get("Description", "{}"))  # type: ignore[attr-defined,unused-ignore]
+            return meta
     import subprocess
 
     import imageio_ffmpeg
 
-    r = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(p), "-f", "ffmetadata", "-"],
-                       capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(p), "-f", "ffmetadata", "-"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     for line in r.stdout.splitlines():
         if line.lower().startswith("comment="):
-            return json.loads(line[len("comment="):].replace("\\=", "=").replace("\\;", ";").replace("\\#", "#").replace("\\\\", "\\"))
+            found: dict[str, Any] = json.loads(
+                line[len("comment=") :]
+                .replace("\\=", "=")
+                .replace("\\;", ";")
+                .replace("\\#", "#")
+                .replace("\\\\", "\\")
+            )
+            return found
     raise CarevisError(f"{p}: no carevis metadata found")
 
 

@@ -136,7 +136,9 @@ class Journeys:
                 raise SchemaError(f"no column {name!r} (columns: {', '.join(table.column_names)})")
             col = table.column(name)
             taken = col.take(pa.array(self.child_rows, type=pa.uint32()))
-            self._attrs[name] = taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+            self._attrs[name] = (
+                taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+            )
         return self._attrs[name]
 
     def spells(self) -> dict[str, np.ndarray]:
@@ -188,11 +190,11 @@ class Journeys:
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
-        return rows.num_rows
+        return int(rows.num_rows)
 
     def index_bytes(self) -> int:
         """Bytes the index adds beyond the Arrow input."""
-        return int(self._native.index_bytes())
+        return int(self._native.index_bytes())  # noqa: RUF100
 
     def summary(self) -> str:
         tr = self.time_range

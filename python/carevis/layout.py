@@ -18,7 +18,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Union
 
 import numpy as np
 
@@ -26,7 +25,7 @@ from .errors import ConfigError
 
 ASPECT = 16 / 9
 
-LayoutSpec = Union[str, Mapping[str, Sequence[float]]]
+LayoutSpec = str | Mapping[str, Sequence[float]]
 
 
 @dataclass(frozen=True)
@@ -93,9 +92,13 @@ def centres(labels: Sequence[str], layout: LayoutSpec = "auto") -> np.ndarray:
             return pathway(labels)
         if layout == "circle":
             return circle(labels)
-        raise ConfigError(f"unknown layout {layout!r}: use 'auto', 'pathway', 'circle' or a mapping")
+        raise ConfigError(
+            f"unknown layout {layout!r}: use 'auto', 'pathway', 'circle' or a mapping"
+        )
     if not isinstance(layout, Mapping):
-        raise ConfigError(f"layout must be a name or a mapping of state to (x, y), not {type(layout)}")
+        raise ConfigError(
+            f"layout must be a name or a mapping of state to (x, y), not {type(layout)}"
+        )
     missing = [lab for lab in labels if lab not in layout]
     if missing:
         raise ConfigError(f"the layout lacks state(s) {missing}")
@@ -104,7 +107,9 @@ def centres(labels: Sequence[str], layout: LayoutSpec = "auto") -> np.ndarray:
         try:
             x, y = (float(v) for v in layout[lab])
         except (TypeError, ValueError) as e:
-            raise ConfigError(f"layout centre for {lab!r} is not an (x, y) pair: {layout[lab]!r}") from e
+            raise ConfigError(
+                f"layout centre for {lab!r} is not an (x, y) pair: {layout[lab]!r}"
+            ) from e
         if not (math.isfinite(x) and math.isfinite(y)):
             raise ConfigError(f"layout centre for {lab!r} is not finite: {(x, y)}")
         out[i] = (x, y)

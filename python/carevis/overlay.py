@@ -20,7 +20,7 @@ from .viewport import Viewport
 @lru_cache(maxsize=64)
 def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    path = resources.files("carevis").joinpath("fonts", name)
+    path = resources.files("carevis").joinpath(f"fonts/{name}")
     with resources.as_file(path) as p:
         return ImageFont.truetype(str(p), size=max(6, int(size)))
 

@@ -96,6 +96,7 @@ def rasterise(frame: Frame, s: RenderSettings, out: np.ndarray | None = None) ->
         out[...] = render_frame_gl(frame, vp, dot_radius_px=s.radius(), background=s.background)
         return out
     r = _rasteriser()
+    bg = s.background
     tile = MAX_SIDE // 2
     for y0 in range(0, s.height, tile):
         for x0 in range(0, s.width, tile):
@@ -103,13 +104,21 @@ def rasterise(frame: Frame, s: RenderSettings, out: np.ndarray | None = None) ->
             single = (h, w) == (s.height, s.width)
             target = out if single else np.empty((h, w, 4), np.uint8)
             r.render(
-                frame.x, frame.y, frame.rgba, target,
-                radius_px=s.radius(), sx=vp.sx, sy=vp.sy, tx=vp.tx, ty=vp.ty,
-                background=tuple(int(v) for v in s.background),
-                region=(x0, y0), full=(s.width, s.height),
+                frame.x,
+                frame.y,
+                frame.rgba,
+                target,
+                radius_px=s.radius(),
+                sx=vp.sx,
+                sy=vp.sy,
+                tx=vp.tx,
+                ty=vp.ty,
+                background=(int(bg[0]), int(bg[1]), int(bg[2]), int(bg[3])),
+                region=(x0, y0),
+                full=(s.width, s.height),
             )
             if not single:
-                out[y0:y0 + h, x0:x0 + w] = target
+                out[y0 : y0 + h, x0 : x0 + w] = target
     return out
 
 
@@ -131,5 +140,14 @@ def render(
     image = rasterise(frame, s, out)
     if s.overlay is not None:
         counts = frame.counts(len(scene.states))
-        draw_overlay(image, scene, minutes, counts, scene.radii_at_minutes(minutes), s.viewport(), s.overlay, s.background)
+        draw_overlay(
+            image,
+            scene,
+            minutes,
+            counts,
+            scene.radii_at_minutes(minutes),
+            s.viewport(),
+            s.overlay,
+            s.background,
+        )
     return image

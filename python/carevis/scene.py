@@ -21,8 +21,18 @@ DAYS_PER_YEAR = 365.25
 
 #: Colour modes computed by the engine: (engine mode, default range, default map, title).
 CONTINUOUS: dict[str, tuple[str, tuple[float, float], str, str]] = {
-    "time_in_care": ("time_in_care", (0.0, 5 * DAYS_PER_YEAR), "viridis", "Time since first involvement"),
-    "time_in_state": ("time_in_state", (0.0, 2 * DAYS_PER_YEAR), "viridis", "Time in current state"),
+    "time_in_care": (
+        "time_in_care",
+        (0.0, 5 * DAYS_PER_YEAR),
+        "viridis",
+        "Time since first involvement",
+    ),
+    "time_in_state": (
+        "time_in_state",
+        (0.0, 2 * DAYS_PER_YEAR),
+        "viridis",
+        "Time in current state",
+    ),
     "entries": ("entries", (1.0, 5.0), "reds", "Times through the system"),
 }
 
@@ -152,9 +162,7 @@ class Scene:
             lo, hi = colour_range if colour_range is not None else default_range
             lut = self._lut(colourmap or default_map)
             ticks = (
-                [(0.0, f"{lo:g}"), (1.0, f"{hi:g}+")]
-                if mode == "entries"
-                else _years_ticks(lo, hi)
+                [(0.0, f"{lo:g}"), (1.0, f"{hi:g}+")] if mode == "entries" else _years_ticks(lo, hi)
             )
             self.legend = Legend(title, "continuous", lut, ticks=ticks)
         else:
@@ -166,7 +174,9 @@ class Scene:
                 if isinstance(colourmap, np.ndarray)
                 else np.asarray(_native.palette(len(labels)))
             )
-            title = "Age at entry" if colour == "age_band" else colour.replace("_", " ").capitalize()
+            title = (
+                "Age at entry" if colour == "age_band" else colour.replace("_", " ").capitalize()
+            )
             self.legend = Legend(title, "categorical", lut[: len(labels)], categories=labels)
         self._native = _native.Scene(
             journeys._native,
@@ -214,7 +224,9 @@ class Scene:
         labels = [str(v) for v in encoded.dictionary.to_pylist()]
         order = sorted(range(len(labels)), key=lambda i: (labels[i] == "Unknown", labels[i]))
         if name == "age_band":
-            order = sorted(range(len(labels)), key=lambda i: (AGE_BANDS + ["Unknown"]).index(labels[i]))
+            order = sorted(
+                range(len(labels)), key=lambda i: ([*AGE_BANDS, "Unknown"]).index(labels[i])
+            )
         remap = np.empty(len(labels), np.uint16)
         remap[order] = np.arange(len(labels), dtype=np.uint16)
         if len(labels) > 65535:
@@ -224,7 +236,9 @@ class Scene:
 
     def _age_bands(self) -> pa.Array:
         table = self.journeys.to_arrow()
-        col = next((c for c in ("birth_month", "birth_date", "dob") if c in table.column_names), None)
+        col = next(
+            (c for c in ("birth_month", "birth_date", "dob") if c in table.column_names), None
+        )
         if col is None:
             raise ConfigError("age_band needs a birth_month or birth_date column")
         birth = pc.cast(self.journeys.attribute(col), pa.date32()).to_numpy(zero_copy_only=False)
@@ -284,8 +298,12 @@ class Scene:
         return tr
 
     # --- emphasis (filters and highlight) ----------------------------------------------
-    def set_filter(self, visible: np.ndarray | None = None, highlight: str | int | None = None,
-                   dim: float = 0.2) -> None:
+    def set_filter(
+        self,
+        visible: np.ndarray | None = None,
+        highlight: str | int | None = None,
+        dim: float = 0.2,
+    ) -> None:
         """Shows only dots where ``visible`` is true (None: all) and, with ``highlight``,
         dims every dot not in that state."""
         h: int | None
@@ -303,12 +321,12 @@ class Scene:
         mask = np.ones(self.n_dots, dtype=bool)
         for name, wanted in equals.items():
             values = [wanted] if isinstance(wanted, str) else list(wanted)
-            if name == "age_band":
-                col = self._age_bands()
-            else:
-                col = self.journeys.attribute(name)
+            col = self._age_bands() if name == "age_band" else self.journeys.attribute(name)
             col = pc.cast(col, pa.string())
-            mask &= np.asarray(pc.is_in(col, pa.array(values, pa.string())).to_numpy(zero_copy_only=False), dtype=bool)
+            mask &= np.asarray(
+                pc.is_in(col, pa.array(values, pa.string())).to_numpy(zero_copy_only=False),
+                dtype=bool,
+            )
         return mask
 
     def render(
@@ -330,9 +348,16 @@ class Scene:
         from .overlay import OverlayStyle
         from .render import RenderSettings, render
 
-        style = OverlayStyle(title=title, caption=caption, suppress_below=suppress_below) if overlay else None
+        style = (
+            OverlayStyle(title=title, caption=caption, suppress_below=suppress_below)
+            if overlay
+            else None
+        )
         settings = RenderSettings(width, height, renderer, dot_radius, background, overlay=style)
         return render(self, t, settings)
 
     def __repr__(self) -> str:
-        return f"<carevis.Scene: {self.n_dots:,} dots, {len(self.states)} states, colour={self.colour!r}>"
+        return (
+            f"<carevis.Scene: {self.n_dots:,} dots, {len(self.states)} states, "
+            f"colour={self.colour!r}>"
+        )

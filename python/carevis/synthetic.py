@@ -49,7 +49,9 @@ def _generate(
         raise ConfigError(f"scale must be a number in (0, 50], not {scale!r}")
     if seed < 0:
         raise ConfigError(f"seed must be >= 0, not {seed}")
-    table, councils, rows = _native.synth_england(float(scale), _day(start), _day(end), int(seed), check)
+    table, councils, rows = _native.synth_england(
+        float(scale), _day(start), _day(end), int(seed), check
+    )
     checked = None
     if rows is not None:
         checked = pa.table(
@@ -105,7 +107,7 @@ def check(
     share = [k == "share" for k in checked.column("kind").to_pylist()]
     diff = [
         (g - p) * 100 if s else ((g - p) / p * 100 if p else 0.0)
-        for g, p, s in zip(gen, pub, share)
+        for g, p, s in zip(gen, pub, share, strict=False)
     ]
     return checked.append_column("difference", pa.array(diff, pa.float64()))
 

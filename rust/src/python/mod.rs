@@ -232,6 +232,7 @@ impl PyJourneys {
     }
 
     /// Per spell (in index order): input row, state number, start and end minutes.
+    #[allow(clippy::type_complexity)]
     fn spells<'py>(
         &self,
         py: Python<'py>,

@@ -1,0 +1,661 @@
+"""Beyond one machine, on Dask: a video rendered in frame ranges across a cluster, and
+journey statistics over a Parquet dataset too large for memory, one part at a time.
+
+Rendering: the frames are split into contiguous ranges. Each worker loads the data once
+(from the file the journeys were read from, when every worker can see it; otherwise from
+an Arrow table scattered to every worker), rebuilds the same Scene, renders its ranges and
+encodes each into a segment file in a temporary folder beside the target. The segments are
+joined without re-encoding (ffmpeg's concat demuxer, ``-c copy``) into the target,
+atomically. A worker lost mid-way has its range rendered again elsewhere.
+
+Statistics: :func:`partition_by_child` writes a hive-partitioned dataset keyed by a hash
+of ``child_id`` (so each child's journey stays whole in one part); :func:`occupancy`
+counts children per state and period in each part on the workers and sums the counts.
+
+Needs ``carevis[dask]``; dask is imported only when one of these functions runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ._progress import Progress
+from ._time import MINUTES_PER_DAY
+from .errors import ConfigError, ExportError
+from .journeys import Journeys, OnError
+from .layout import standard_labels
+from .render import RenderSettings
+from .scene import Scene
+
+#: Test hook: a file path; when that file exists, the range whose number it holds makes
+#: its worker process exit half-way through (once: the file is claimed by renaming it).
+KILL_HOOK = "CAREVIS_TEST_KILL_RANGE"
+#: Fewest frames in a range (each range is one ffmpeg process and one keyframe boundary).
+MIN_RANGE_FRAMES = 8
+#: Ranges per worker thread, so a slow or lost worker holds back little of the work.
+RANGES_PER_THREAD = 3
+PERIODS = ("day", "month", "quarter", "year")
+OPEN_END = 2**31 - 1
+
+
+def _dask() -> Any:
+    """The ``distributed`` module, or a ConfigError saying how to install it."""
+    try:
+        import distributed
+    except ImportError as e:
+        raise ConfigError(
+            f"rendering or counting on a Dask cluster needs dask.distributed ({e}): "
+            "pip install carevis[dask]"
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def _cluster(client: Any, workers: int | None) -> Iterator[Any]:
+    """The client given, or a client of a local cluster of ``workers`` processes (closed
+    afterwards)."""
+    distributed = _dask()
+    if client is not None:
+        if workers is not None:
+            raise ConfigError("give either a Dask client (--scheduler) or a number of workers, not both")
+        yield client
+        return
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ConfigError(f"workers must be a whole number >= 1, not {workers!r}")
+    with distributed.LocalCluster(
+        n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as local:
+        yield local
+
+
+# --- the scene, rebuilt on each worker ------------------------------------------------------
+@dataclass(frozen=True)
+class Recipe:
+    """How to rebuild a Scene on a worker: where the data is, the options of
+    ``Journeys.from_arrow`` and ``Scene``, and a fingerprint of frames the rebuilt scene
+    must reproduce exactly."""
+
+    token: str
+    source: str | None
+    journeys_options: dict[str, Any]
+    scene_options: dict[str, Any]
+    emphasis: tuple[Any, ...] | None
+    probe_minutes: tuple[float, ...]
+    fingerprint: str = ""
+    unrecovered: tuple[str, ...] = field(default_factory=tuple)
+
+
+def fingerprint(scene: Scene, minutes: Sequence[float]) -> str:
+    """A digest of what a render of ``scene`` depends on: states, centres, legend, and the
+    frames and cluster radii at ``minutes``."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(json.dumps(scene.states).encode())
+    h.update(np.ascontiguousarray(scene.centres).tobytes())
+    h.update(json.dumps(scene.legend.as_dict()).encode())
+    buf = scene.buffers()
+    for m in minutes:
+        f = scene.frame_at_minutes(float(m), buf)
+        for a in (f.x, f.y, f.rgba, f.state, scene.radii_at_minutes(float(m))):
+            h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _colourmap(scene: Scene) -> str | np.ndarray:
+    """The colour table as drawn: a categorical palette as a table; a continuous map by
+    its name (Scene accepts only names for continuous colours)."""
+    from . import _native
+
+    lut = np.asarray(scene.legend.colours, np.uint8)
+    if scene.legend.kind != "continuous":
+        return lut.copy()
+    for name in ("viridis", "cividis", "reds"):
+        with contextlib.suppress(Exception):
+            if np.array_equal(np.asarray(_native.colour_map(name)), lut):
+                return name
+    return lut.copy()
+
+
+def recipe(scene: Scene, probe_minutes: Sequence[float]) -> Recipe:
+    """What a worker needs to rebuild ``scene``, captured from the object itself."""
+    j = scene.journeys
+    jopts: dict[str, Any] = dict(getattr(j, "options", None) or {})
+    jopts.setdefault("states", j.states)
+    if j.n_rejected:
+        jopts.setdefault("on_error", "reject")
+    sopts: dict[str, Any] = {
+        "layout": scene.layout,
+        "colour": scene.colour,
+        "transit_days": scene.transit_days,
+        "fade_days": scene.fade_days,
+    }
+    sopts["colourmap"] = _colourmap(scene)
+    given = getattr(scene, "options", None)
+    unrecovered: tuple[str, ...] = ()
+    if isinstance(given, dict):
+        sopts.update(given)
+    else:
+        unrecovered = ("colour_range", "base_radius", "dot_spacing", "alpha", "seed", "label_gap")
+    if getattr(scene, "colour_range", None) is not None:
+        sopts["colour_range"] = scene.colour_range
+    source = j.source if j.source and os.path.exists(j.source) else None
+    r = Recipe(
+        token=uuid.uuid4().hex,
+        source=os.path.abspath(source) if source else None,
+        journeys_options=jopts,
+        scene_options=sopts,
+        emphasis=getattr(scene, "emphasis", None),
+        probe_minutes=tuple(float(m) for m in probe_minutes),
+        unrecovered=unrecovered,
+    )
+    return Recipe(**{**r.__dict__, "fingerprint": fingerprint(scene, r.probe_minutes)})
+
+
+def rebuild(r: Recipe, table: pa.Table | None = None) -> Scene:
+    """The Scene ``r`` describes, from ``table`` or else from ``r.source``; checked against
+    the fingerprint of the original."""
+    from .io import read
+
+    if table is not None:
+        journeys = Journeys.from_arrow(table, **r.journeys_options)
+    elif r.source is not None:
+        journeys = read(r.source, **r.journeys_options)
+    else:
+        raise ConfigError("no data to rebuild the scene from")
+    scene = Scene(journeys, **r.scene_options)
+    if r.emphasis is not None:
+        scene.set_filter(*r.emphasis)
+    if r.fingerprint and fingerprint(scene, r.probe_minutes) != r.fingerprint:
+        what = ", ".join(r.unrecovered) or "its settings"
+        raise ConfigError(
+            "the scene rebuilt on a worker does not draw the same frames as the original "
+            f"(the Scene object does not record {what}, nor any filter or highlight set on "
+            "it; or the source file changed since it was read). Render without a cluster, "
+            "or build the Scene with default values of those settings"
+        )
+    return scene
+
+
+_CACHE: OrderedDict[str, Scene] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 2
+
+
+def _worker_scene(r: Recipe, table: pa.Table | None) -> Scene:
+    """The rebuilt scene, once per worker process and render."""
+    with _CACHE_LOCK:
+        scene = _CACHE.get(r.token)
+        if scene is None:
+            scene = rebuild(r, table)
+            _CACHE[r.token] = scene
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        else:
+            _CACHE.move_to_end(r.token)
+        return scene
+
+
+def _forget(token: str) -> None:
+    with _CACHE_LOCK:
+        _CACHE.pop(token, None)
+
+
+def _kill_hook(k: int, images: Iterator[tuple[float, np.ndarray]], n: int) -> Iterator[tuple[float, np.ndarray]]:
+    """Passes images through; for the test hook, exits this process half-way through
+    range ``k`` when the hook file names it (the first attempt only)."""
+    hook = os.environ.get(KILL_HOOK)
+    armed = False
+    if hook and os.path.exists(hook):
+        with contextlib.suppress(OSError, ValueError):
+            armed = int(Path(hook).read_text().strip()) == k
+    for i, item in enumerate(images):
+        if armed and i == n // 2:
+            claimed = f"{hook}.{os.getpid()}"
+            with contextlib.suppress(OSError):
+                os.rename(hook, claimed)  # type: ignore[arg-type]
+                os._exit(1)
+        yield item
+
+
+def render_range(
+    r: Recipe, table: pa.Table | None, k: int, minutes: np.ndarray, s: RenderSettings,
+    fps: float, codec: str, meta: dict[str, Any], folder: str, suffix: str,
+) -> tuple[int, str, int]:
+    """Runs on a worker: renders frames ``minutes`` and encodes them to segment ``k`` in
+    ``folder``. Returns (k, segment path, frames)."""
+    from .export import _pipeline, encode
+
+    scene = _worker_scene(r, table)
+    final = Path(folder) / f"seg_{k:06d}{suffix}"
+    # a name of its own per attempt: an encoder orphaned by a lost worker writes elsewhere
+    tmp = final.with_name(f".seg_{k:06d}.{uuid.uuid4().hex}{suffix}")
+    try:
+        n = encode(_kill_hook(k, _pipeline(scene, list(minutes), s), len(minutes)), tmp, s, fps, codec, meta)
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return k, str(final), n
+
+
+def _ranges(n_frames: int, n_threads: int, ranges: int | None) -> list[tuple[int, int]]:
+    if ranges is None:
+        ranges = max(1, min(RANGES_PER_THREAD * max(n_threads, 1), n_frames // MIN_RANGE_FRAMES))
+    if ranges < 1:
+        raise ConfigError(f"ranges must be >= 1, not {ranges}")
+    ranges = min(ranges, n_frames)
+    edges = np.linspace(0, n_frames, ranges + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def _all_see(client: Any, fn: Any, path: str) -> bool:
+    try:
+        seen = client.run(fn, path)
+    except Exception:  # noqa: BLE001 - a worker that cannot answer cannot see it either
+        return False
+    return bool(seen) and all(seen.values())
+
+
+def concat(segments: Sequence[Path], target: Path, meta: dict[str, Any]) -> None:
+    """Joins encoded segments into ``target`` without re-encoding (ffmpeg concat demuxer)."""
+    import imageio_ffmpeg
+
+    listing = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.txt")
+    try:
+        listing.write_text("".join(f"file '{os.fspath(p.resolve())}'\n" for p in segments))
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
+               "-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0", "-c", "copy",
+               "-metadata", f"comment={json.dumps(meta)}"]
+        if target.suffix.lower() in (".mp4", ".mov"):
+            cmd += ["-movflags", "+faststart+use_metadata_tags"]
+        r = subprocess.run([*cmd, "-y", str(target)], capture_output=True, text=True, check=False)
+        if r.returncode != 0:
+            raise ExportError(f"joining {len(segments)} segments into {target.name} failed: {r.stderr.strip()[-2000:]}")
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            listing.unlink()
+
+
+def _remove_tree(folder: Path) -> None:
+    for _ in range(5):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.2)
+
+
+def video(
+    scene: Scene,
+    target: Path,
+    times: np.ndarray,
+    s: RenderSettings,
+    *,
+    fps: float,
+    codec: str,
+    meta: dict[str, Any],
+    client: Any = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+    ranges: int | None = None,
+    retries: int = 2,
+) -> Path:
+    """Renders the frames at ``times`` (minutes) on a Dask cluster and writes the video
+    to ``target`` (atomically). Called by :func:`carevis.export.video` with ``client`` or
+    ``workers``; ``ranges`` sets how many contiguous frame ranges (segments) to make."""
+    from .export import atomic
+
+    distributed = _dask()
+    times = np.asarray(times, float)
+    if len(times) == 0:
+        raise ExportError("no frames to write")
+    target = Path(target)
+    probe = (times[0], times[len(times) // 2], times[-1])
+    with _cluster(client, workers) as c:
+        r = recipe(scene, probe)
+        data = None
+        if r.source is None or not _all_see(c, os.path.exists, r.source):
+            # the workers cannot read the file (or there is none): send them the table
+            r = Recipe(**{**r.__dict__, "source": None})
+            data = c.scatter(scene.journeys.to_arrow(), broadcast=True, hash=False)
+        folder = Path(tempfile.mkdtemp(prefix=f".{target.stem}.segments-", dir=target.parent))
+        futures: list[Any] = []
+        try:
+            if not _all_see(c, os.path.isdir, str(folder)):
+                raise ExportError(
+                    f"the Dask workers cannot see {target.parent}: write the video to a folder "
+                    "every worker shares (the segments are written there)"
+                )
+            spans = _ranges(len(times), sum(c.nthreads().values()), ranges)
+            suffix = target.suffix.lower()
+            futures = [
+                c.submit(render_range, r, data, k, times[a:b], s, fps, codec, meta, str(folder), suffix,
+                         key=f"carevis-range-{r.token}-{k}", retries=retries, pure=False)
+                for k, (a, b) in enumerate(spans)
+            ]
+            done: dict[int, tuple[str, int]] = {}
+            with Progress(len(times), "video", enabled=progress) as bar:
+                for fut in distributed.as_completed(futures):
+                    k, seg, n = fut.result()
+                    done[k] = (seg, n)
+                    bar.update(n)
+            frames = sum(n for _, n in done.values())
+            if len(done) != len(spans) or frames != len(times):
+                raise ExportError(f"the cluster rendered {frames} of {len(times)} frames")
+            with atomic(target) as tmp:
+                concat([Path(done[k][0]) for k in range(len(spans))], tmp, meta)
+        finally:
+            if futures:
+                with contextlib.suppress(Exception):
+                    c.cancel(futures)
+            with contextlib.suppress(Exception):
+                c.run(_forget, r.token)
+            _remove_tree(folder)
+    return target
+
+
+# --- data larger than memory ------------------------------------------------------------------
+def _fnv1a(arr: pa.Array) -> np.ndarray:
+    """FNV-1a 64 of each value's bytes (stable across processes and runs)."""
+    arr = arr.cast(pa.large_binary())
+    n = len(arr)
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], np.int64)[arr.offset: arr.offset + n + 1]
+    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    h = np.full(n, 0xCBF29CE484222325, np.uint64)
+    prime = np.uint64(0x100000001B3)
+    with np.errstate(over="ignore"):
+        for i in range(int(lengths.max(initial=0))):
+            live = lengths > i
+            h[live] = (h[live] ^ data[starts[live] + i].astype(np.uint64)) * prime
+    return h
+
+
+def _splitmix(v: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        z = v.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def child_hash(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A stable 64-bit hash of each child id (integers and strings; nulls hash to 0)."""
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.cast(ids.type.value_type)
+    if pa.types.is_integer(ids.type):
+        h = _splitmix(ids.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False).view(np.uint64))
+    else:
+        if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)
+                or pa.types.is_binary(ids.type) or pa.types.is_large_binary(ids.type)):
+            ids = ids.cast(pa.string())
+        h = _fnv1a(ids)
+    if ids.null_count:
+        h[np.asarray(ids.is_null().to_numpy(zero_copy_only=False))] = 0
+    return h
+
+
+def _reader(data: Any, batch_rows: int) -> pa.RecordBatchReader:
+    if isinstance(data, (str, os.PathLike)):
+        p = Path(data)
+        if not p.exists():
+            raise ConfigError(f"{p}: no such file or directory")
+        if p.is_dir() or p.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.dataset as ds
+
+            dataset = ds.dataset(p, format="parquet", partitioning="hive" if p.is_dir() else None)
+            cols = [n for n in dataset.schema.names if n != "part"]
+            return pa.RecordBatchReader.from_batches(
+                dataset.schema.remove(dataset.schema.get_field_index("part"))
+                if "part" in dataset.schema.names else dataset.schema,
+                dataset.to_batches(columns=cols, batch_size=batch_rows),
+            )
+        from .io import read_table
+
+        return pa.RecordBatchReader.from_batches(read_table(p).schema, read_table(p).to_batches(batch_rows))
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.RecordBatchReader.from_stream(data)
+    if hasattr(data, "__arrow_c_array__"):
+        return pa.RecordBatchReader.from_stream(pa.table(pa.record_batch(data)))
+    raise ConfigError(f"expected a path or an Arrow table, not {type(data).__name__}")
+
+
+def partition_by_child(
+    data: Any,
+    out_dir: str | os.PathLike[str],
+    n_parts: int,
+    *,
+    child_id: str = "child_id",
+    batch_rows: int = 1 << 20,
+) -> Path:
+    """Writes ``data`` (an Arrow table or stream, a Parquet file or a partitioned Parquet
+    folder, read a batch at a time) to ``out_dir`` as a hive-partitioned Parquet dataset
+    ``part=K/`` with ``K = hash(child_id) % n_parts``: every child's spells in one part.
+    Written beside ``out_dir`` and renamed into place when complete. Returns the folder."""
+    import pyarrow.dataset as ds
+
+    if isinstance(n_parts, bool) or not isinstance(n_parts, (int, np.integer)) or n_parts < 1:
+        raise ConfigError(f"n_parts must be a whole number >= 1, not {n_parts!r}")
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExportError(f"{out}: exists and is not an empty folder")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise ExportError(f"{out}: the folder {parent} does not exist")
+    reader = _reader(data, batch_rows)
+    if child_id not in reader.schema.names:
+        raise ConfigError(f"no column {child_id!r} to partition by (columns: {', '.join(reader.schema.names)})")
+    part = pa.field("part", pa.int32())
+    schema = reader.schema.append(part)
+
+    def parts() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            k = (child_hash(batch.column(child_id)) % np.uint64(n_parts)).astype(np.int32)
+            yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(k, pa.int32())], schema=schema)
+
+    tmp = parent / f".{out.name}.part-{uuid.uuid4().hex}"
+    try:
+        ds.write_dataset(
+            parts(), tmp, schema=schema, format="parquet",
+            partitioning=ds.partitioning(pa.schema([part]), flavor="hive"),
+            basename_template="part-{i}.parquet", existing_data_behavior="error",
+            max_partitions=max(1024, n_parts),
+        )
+        if out.exists():
+            out.rmdir()
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def partitions(path: str | os.PathLike[str]) -> list[Path]:
+    """The parts of a dataset: its ``part=K`` folders (from :func:`partition_by_child`);
+    otherwise each Parquet file, which must then hold whole children."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: no such file or directory")
+    if p.is_file():
+        return [p]
+    dirs = sorted((d for d in p.iterdir() if d.is_dir() and d.name.startswith("part=")),
+                  key=lambda d: (len(d.name), d.name))
+    if dirs:
+        return dirs
+    files = sorted(f for f in p.rglob("*") if f.suffix.lower() in (".parquet", ".pq")
+                   and not any(x.startswith((".", "_")) for x in f.relative_to(p).parts))
+    if not files:
+        raise ConfigError(f"{p}: no Parquet files")
+    return files
+
+
+def _period_index(minutes: np.ndarray, period: str) -> np.ndarray:
+    """The number (since 1970) of the period containing each time."""
+    days = np.floor_divide(minutes.astype(np.int64), MINUTES_PER_DAY)
+    if period == "day":
+        return days
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return {"month": months, "quarter": months // 3, "year": months // 12}[period]
+
+
+def _period_start(index: np.ndarray, period: str) -> np.ndarray:
+    """The first minute of each numbered period."""
+    if period == "day":
+        days = index.astype(np.int64)
+    else:
+        months = index.astype(np.int64) * {"month": 1, "quarter": 3, "year": 12}[period]
+        days = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    return days * MINUTES_PER_DAY
+
+
+def _first_start_at_or_after(minutes: np.ndarray, period: str) -> np.ndarray:
+    k = _period_index(minutes, period)
+    return k + (minutes > _period_start(k, period))
+
+
+@dataclass
+class Changes:
+    """Occupancy as changes: ``delta[i]`` children enter (+) or leave (-) state
+    ``states[state[i]]`` at the start of period ``index[i]``; the data spans minutes
+    ``lo..hi``. Changes from several parts add up."""
+
+    states: list[str]
+    state: np.ndarray
+    index: np.ndarray
+    delta: np.ndarray
+    lo: int
+    hi: int
+
+
+def changes(journeys: Journeys, period: str = "month") -> Changes:
+    """Occupancy changes of one set of journeys (see :class:`Changes`)."""
+    if period not in PERIODS:
+        raise ConfigError(f"unknown period {period!r}: use {', '.join(PERIODS)}")
+    sp = journeys.spells()
+    start, end, state = sp["start"].astype(np.int64), sp["end"].astype(np.int64), sp["state"].astype(np.int64)
+    if len(start) == 0:
+        return Changes(journeys.states, *(np.zeros(0, np.int64) for _ in range(3)), 0, -1)
+    closed = end != OPEN_END
+    hi = int(max(start.max(), end[closed].max(initial=start.max())))
+    a = _first_start_at_or_after(start, period)
+    b = np.where(closed, _first_start_at_or_after(np.where(closed, end, start), period), np.iinfo(np.int64).max)
+    live = b > a  # present at one period start at least
+    st = np.concatenate([state[live], state[live & closed]])
+    ix = np.concatenate([a[live], b[live & closed]])
+    dl = np.concatenate([np.ones(int(live.sum()), np.int64), -np.ones(int((live & closed).sum()), np.int64)])
+    keys, inv = np.unique(np.stack([st, ix]), axis=1, return_inverse=True)
+    total = np.bincount(inv.ravel(), weights=dl, minlength=keys.shape[1]).astype(np.int64)
+    keep = total != 0
+    return Changes(journeys.states, keys[0][keep], keys[1][keep], total[keep], int(start.min()), hi)
+
+
+def _state_order(names: set[str]) -> list[str]:
+    std = standard_labels()
+    return [s for s in std if s in names] + sorted(names - set(std))
+
+
+def occupancy_from_changes(parts: Sequence[Changes], period: str = "month") -> pa.Table:
+    """Sums per-part occupancy changes into the occupancy table (see :func:`occupancy`)."""
+    parts = [p for p in parts if p.hi >= p.lo]
+    names = _state_order({s for p in parts for s in p.states})
+    if not parts:
+        return pa.table({"period": pa.array([], pa.date32()), "state": pa.array([], pa.string()),
+                         "children": pa.array([], pa.int64())})
+    lo, hi = min(p.lo for p in parts), max(p.hi for p in parts)
+    first = int(_first_start_at_or_after(np.array([lo]), period)[0])
+    last = int(_period_index(np.array([hi]), period)[0])
+    n = max(last - first + 1, 0)
+    diff = np.zeros((len(names), n + 1), np.int64)
+    where = {s: i for i, s in enumerate(names)}
+    for p in parts:
+        remap = np.array([where[s] for s in p.states], np.int64)
+        np.add.at(diff, (remap[p.state], np.clip(p.index - first, 0, n)), p.delta)
+    counts = np.cumsum(diff[:, :n], axis=1)
+    starts = _period_start(np.arange(first, first + n), period) // MINUTES_PER_DAY
+    return pa.table({
+        "period": pa.array(np.repeat(starts, len(names)).astype("datetime64[D]"), pa.date32()),
+        "state": pa.array(np.tile(np.array(names, dtype=object), n), pa.string()),
+        "children": pa.array(counts.T.ravel(), pa.int64()),
+    })
+
+
+def count_occupancy(journeys: Journeys, period: str = "month") -> pa.Table:
+    """In memory: children in each state at the start of each period (see :func:`occupancy`)."""
+    return occupancy_from_changes([changes(journeys, period)], period)
+
+
+def part_changes(path: str, period: str, on_error: OnError) -> Changes:
+    """Runs on a worker: reads one part, indexes it, and counts its occupancy changes."""
+    from .io import read
+
+    return changes(read(path, on_error=on_error), period)
+
+
+def occupancy(
+    path: str | os.PathLike[str],
+    client: Any = None,
+    period: str = "month",
+    *,
+    on_error: OnError = "raise",
+    retries: int = 2,
+) -> pa.Table:
+    """Children in each state at the start of each period (``day``, ``month``,
+    ``quarter`` or ``year``) over a partitioned dataset (see :func:`partition_by_child`),
+    counted part by part on the workers of ``client`` and summed. With ``client=None``
+    the parts are counted one after another in this process (no dask needed).
+
+    Returns a table: ``period`` (date of the period's first day), ``state``, ``children``,
+    one row per period and state, periods from the first starting within the data to the
+    one holding its last date. Equals :func:`count_occupancy` of the whole data."""
+    if period not in PERIODS:
+        raise ConfigError(f"unknown period {period!r}: use {', '.join(PERIODS)}")
+    parts = [os.path.abspath(p) for p in partitions(path)]
+    if client is None:
+        found = [part_changes(p, period, on_error) for p in parts]
+    else:
+        _dask()
+        futures = client.map(part_changes, parts, period=period, on_error=on_error,
+                             retries=retries, pure=False)
+        try:
+            found = client.gather(futures)
+        finally:
+            with contextlib.suppress(Exception):
+                client.cancel(futures)
+    return occupancy_from_changes(found, period)
+
+
+__all__ = [
+    "Changes",
+    "Recipe",
+    "changes",
+    "child_hash",
+    "concat",
+    "count_occupancy",
+    "fingerprint",
+    "occupancy",
+    "occupancy_from_changes",
+    "partition_by_child",
+    "partitions",
+    "rebuild",
+    "recipe",
+    "render_range",
+    "video",
+]
