@@ -80,7 +80,7 @@ def _cluster(client: Any, workers: int | None) -> Iterator[Any]:
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ConfigError(f"workers must be a whole number >= 1, not {workers!r}")
     with distributed.LocalCluster(
-        n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster, distributed.Client(cluster) as local:
         yield local
 
@@ -228,7 +228,7 @@ def _kill_hook(k: int, images: Iterator[tuple[float, np.ndarray]], n: int) -> It
         if armed and i == n // 2:
             claimed = f"{hook}.{os.getpid()}"
             with contextlib.suppress(OSError):
-                os.rename(hook, claimed)  # type: ignore[arg-type]
+                os.rename(hook, claimed)
                 os._exit(1)
         yield item
 
@@ -360,9 +360,8 @@ def video(
             with atomic(target) as tmp:
                 concat([Path(done[k][0]) for k in range(len(spans))], tmp, meta)
         finally:
-            if futures:
-                with contextlib.suppress(Exception):
-                    c.cancel(futures)
+            with contextlib.suppress(Exception):
+                c.cancel([*futures, *([data] if data is not None else [])])
             with contextlib.suppress(Exception):
                 c.run(_forget, r.token)
             _remove_tree(folder)
@@ -627,11 +626,12 @@ def occupancy(
     one holding its last date. Equals :func:`count_occupancy` of the whole data."""
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}: use {', '.join(PERIODS)}")
+    if client is not None:
+        _dask()
     parts = [os.path.abspath(p) for p in partitions(path)]
     if client is None:
         found = [part_changes(p, period, on_error) for p in parts]
     else:
-        _dask()
         futures = client.map(part_changes, parts, period=period, on_error=on_error,
                              retries=retries, pure=False)
         try:

@@ -367,6 +367,12 @@ class IngestResult:
     def spells(self) -> int:
         return int(self.table.num_rows)
 
+    def journeys(self) -> Any:
+        """The table indexed as :class:`carevis.Journeys` (one dot per child)."""
+        from ..journeys import Journeys
+
+        return Journeys.from_arrow(self.table, source="SSDA903/CIN ingest")
+
     def summary(self) -> str:
         head = (
             f"{len(self.files)} files ({self.files_failed} failed), "

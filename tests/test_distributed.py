@@ -1,0 +1,216 @@
+"""Rendering and statistics on a local Dask cluster (2 worker processes, 1 thread each):
+a split render equals the single render frame for frame, a worker killed mid-render
+still gives a complete file, partitioned statistics equal in-memory ones, and the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import carevis
+from carevis import ConfigError, Journeys, Scene, export
+from carevis import distributed as cd
+from carevis._time import to_minutes
+
+from .conftest import day, random_table
+
+distributed = pytest.importorskip("distributed")
+
+KW: dict[str, Any] = dict(start=day(0), end=day(700), fps=25, days_per_second=200,
+                          width=96, height=54)
+
+
+def decode(path: Path) -> np.ndarray:
+    """Every frame of a video as RGBA (ffmpeg to raw video on a pipe)."""
+    import imageio_ffmpeg
+
+    meta = export.read_metadata(path)
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path),
+                          "-f", "rawvideo", "-pix_fmt", "rgba", "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, meta["height"], meta["width"], 4)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def hook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hook") / "kill"
+
+
+@pytest.fixture(scope="module")
+def client(hook: Path) -> Iterator[Any]:
+    # the workers inherit the test hook's variable; it does nothing until the file exists
+    mp = pytest.MonkeyPatch()
+    mp.setenv(cd.KILL_HOOK, str(hook))
+    try:
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=":0") as cluster, \
+                distributed.Client(cluster) as c:
+            yield c
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def scene() -> Scene:
+    return Scene(Journeys.from_arrow(random_table(300, seed=11)))
+
+
+@pytest.fixture(scope="module")
+def single(scene: Scene, tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    path = tmp_path_factory.mktemp("single") / "single.mkv"
+    export.video(scene, path, **KW)
+    return decode(path)
+
+
+def test_split_render_equals_single_render(client: Any, scene: Scene, single: np.ndarray, tmp_path: Path) -> None:
+    out = export.video(scene, tmp_path / "split.mkv", client=client, **KW)
+    frames = decode(out)
+    assert len(single) == len(export.frame_times(scene, KW["start"], KW["end"], 25, 200)) > 30
+    assert frames.shape == single.shape and np.array_equal(frames, single)
+    assert export.read_metadata(out) == export.read_metadata(tmp_path / "split.mkv")
+    assert export.read_metadata(out)["frames"] == len(single)
+    assert leftovers(tmp_path) == []
+
+
+def test_scene_from_a_file_is_read_by_the_workers(client: Any, tmp_path: Path) -> None:
+    src = tmp_path / "journeys.parquet"
+    pq.write_table(random_table(200, seed=5), src)
+    sc = Scene(carevis.read(src), colour="time_in_state", transit_days=3, fade_days=0)
+    r = cd.recipe(sc, [to_minutes(day(10))])
+    assert r.source == str(src.resolve())
+    export.video(sc, tmp_path / "one.mkv", **KW)
+    export.video(sc, tmp_path / "two.mkv", client=client, **KW)
+    assert np.array_equal(decode(tmp_path / "one.mkv"), decode(tmp_path / "two.mkv"))
+
+
+def test_worker_killed_mid_render_gives_a_complete_file(client: Any, scene: Scene, single: np.ndarray,
+                                                        hook: Path, tmp_path: Path) -> None:
+    hook.write_text("1")  # the first attempt of range 1 exits its process half-way
+    out = export.video(scene, tmp_path / "killed.mkv", client=client, **KW)
+    assert not hook.exists() and list(hook.parent.glob("kill.*")), "no worker was killed"
+    assert export.count_frames(out) == len(single)
+    assert np.array_equal(decode(out), single)
+    assert leftovers(tmp_path) == []
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_scene_that_cannot_be_rebuilt_fails_cleanly(client: Any, tmp_path: Path) -> None:
+    sc = Scene(Journeys.from_arrow(random_table(50, seed=2)), alpha=0.5)  # alpha is not recorded
+    table = sc.journeys.to_arrow()
+    r = cd.recipe(sc, [to_minutes(day(100))])
+    if "alpha" in r.scene_options:  # Scene records its options: the rebuild is exact
+        assert cd.fingerprint(cd.rebuild(r, table), r.probe_minutes) == r.fingerprint
+        return
+    with pytest.raises(ConfigError, match="does not draw the same frames"):
+        cd.rebuild(r, table)
+    with pytest.raises(ConfigError):
+        export.video(sc, tmp_path / "bad.mkv", client=client, **KW)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_h264_segments_join_into_every_frame(client: Any, scene: Scene, tmp_path: Path) -> None:
+    out = export.video(scene, tmp_path / "a.mp4", client=client, **KW)
+    n = len(export.frame_times(scene, KW["start"], KW["end"], 25, 200))
+    assert export.count_frames(out) == n
+    assert export.read_metadata(out)["frames"] == n
+
+
+def test_cli_render_with_local_workers(tmp_path: Path) -> None:
+    from carevis.cli import main
+
+    src = tmp_path / "j.parquet"
+    pq.write_table(random_table(120, seed=4), src)
+    args = [str(src), "--from", str(day(0)), "--to", str(day(400)), "--days-per-second", "200",
+            "--size", "64x36"]
+    assert main(["render", *args, "-o", str(tmp_path / "one.mkv")]) == 0
+    assert main(["render", *args, "-o", str(tmp_path / "two.mkv"), "--workers", "2"]) == 0
+    assert np.array_equal(decode(tmp_path / "one.mkv"), decode(tmp_path / "two.mkv"))
+
+
+# --- statistics over partitions ---------------------------------------------------------------
+def test_partition_by_child_keeps_each_child_whole(tmp_path: Path) -> None:
+    t = random_table(400, seed=8)
+    out = cd.partition_by_child(t, tmp_path / "parts", 5)
+    parts = cd.partitions(out)
+    assert [p.name for p in parts] == [f"part={k}" for k in range(5)]
+    seen: dict[int, str] = {}
+    for p in parts:
+        for cid in set(pq.read_table(p).column("child_id").to_pylist()):
+            assert cid not in seen
+            seen[cid] = p.name
+    assert len(seen) == 400
+    assert carevis.read_table(out).num_rows == t.num_rows
+    with pytest.raises(carevis.ExportError):
+        cd.partition_by_child(t, out, 5)
+    assert leftovers(tmp_path) == []
+
+
+def test_child_hash_is_stable() -> None:
+    h = cd.child_hash(pa.array(["a", "", None]))
+    assert h.tolist() == [0xAF63DC4C8601EC8C, 0xCBF29CE484222325, 0]
+    ints = pa.array([1, 2, 3], pa.int64())
+    assert np.array_equal(cd.child_hash(ints), cd.child_hash(pa.array([1, 2, 3], pa.int32())))
+    dic = pa.array(["x", "y", "x"]).dictionary_encode()
+    assert np.array_equal(cd.child_hash(dic), cd.child_hash(pa.array(["x", "y", "x"])))
+
+
+@pytest.mark.parametrize("period", ["month", "quarter", "year"])
+def test_partitioned_occupancy_equals_in_memory(client: Any, tmp_path: Path, period: str) -> None:
+    src = tmp_path / "all.parquet"
+    pq.write_table(random_table(500, seed=21), src)
+    parts = cd.partition_by_child(src, tmp_path / "parts", 4)  # read from the file in batches
+    whole = cd.count_occupancy(carevis.read(src), period)
+    assert whole.num_rows > 0 and pa.compute.sum(whole.column("children")).as_py() > 0
+    assert cd.occupancy(parts, client, period).equals(whole)
+    assert cd.occupancy(parts, None, period).equals(whole)
+
+
+def test_daily_occupancy_equals_the_engine(tmp_path: Path) -> None:
+    t = carevis.synthetic.england_table(scale=0.002)
+    parts = cd.partition_by_child(t, tmp_path / "parts", 3)
+    occ = cd.occupancy(parts, None, "day")
+    j = Journeys.from_arrow(t)
+    t0, step, counts = Scene(j)._native.occupancy()
+    assert step == 1440 and t0 % 1440 == 0
+    days = occ.column("period").cast(pa.int32()).to_numpy()
+    states = occ.column("state").to_pylist()
+    grid = np.zeros_like(counts, dtype=np.int64)
+    rows = [j.states.index(s) for s in states]
+    cols = days - t0 // 1440
+    grid[rows, cols] = occ.column("children").to_numpy()
+    n = int(cols.max()) + 1
+    assert cols.min() == 0 and np.array_equal(grid[:, :n], counts[:, :n])
+
+
+# --- packaging ------------------------------------------------------------------------------------
+def test_carevis_imports_without_dask() -> None:
+    code = ("import sys, carevis, carevis.export, carevis.distributed; "
+            "assert not any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_dask_says_how_to_install(monkeypatch: pytest.MonkeyPatch, scene: Scene, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ConfigError, match=r"pip install carevis\[dask\]"):
+        export.video(scene, tmp_path / "x.mkv", workers=2, **KW)
+    with pytest.raises(ConfigError, match=r"pip install carevis\[dask\]"):
+        cd.occupancy(tmp_path, object())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_worker_counts(scene: Scene, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="workers"):
+        export.video(scene, tmp_path / "x.mkv", workers=0, **KW)
+    with pytest.raises(ConfigError, match="period"):
+        cd.occupancy(tmp_path, None, "week")
