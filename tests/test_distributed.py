@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import carevis
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-import carevis
 from carevis import ConfigError, Journeys, Scene, export
 from carevis import distributed as cd
 from carevis._time import to_minutes
@@ -24,8 +23,9 @@ from .conftest import day, random_table
 
 distributed = pytest.importorskip("distributed")
 
-KW: dict[str, Any] = dict(start=day(0), end=day(700), fps=25, days_per_second=200,
-                          width=96, height=54)
+KW: dict[str, Any] = dict(
+    start=day(0), end=day(700), fps=25, days_per_second=200, width=96, height=54
+)
 
 
 def decode(path: Path) -> np.ndarray:
@@ -33,8 +33,22 @@ def decode(path: Path) -> np.ndarray:
     import imageio_ffmpeg
 
     meta = export.read_metadata(path)
-    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path),
-                          "-f", "rawvideo", "-pix_fmt", "rgba", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgba",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, meta["height"], meta["width"], 4)
 
 
@@ -53,9 +67,12 @@ def client(hook: Path) -> Iterator[Any]:
     mp = pytest.MonkeyPatch()
     mp.setenv(cd.KILL_HOOK, str(hook))
     try:
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      dashboard_address=":0") as cluster, \
-                distributed.Client(cluster) as c:
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+            distributed.Client(cluster) as c,
+        ):
             yield c
     finally:
         mp.undo()
@@ -73,7 +90,9 @@ def single(scene: Scene, tmp_path_factory: pytest.TempPathFactory) -> np.ndarray
     return decode(path)
 
 
-def test_split_render_equals_single_render(client: Any, scene: Scene, single: np.ndarray, tmp_path: Path) -> None:
+def test_split_render_equals_single_render(
+    client: Any, scene: Scene, single: np.ndarray, tmp_path: Path
+) -> None:
     out = export.video(scene, tmp_path / "split.mkv", client=client, **KW)
     frames = decode(out)
     assert len(single) == len(export.frame_times(scene, KW["start"], KW["end"], 25, 200)) > 30
@@ -94,8 +113,9 @@ def test_scene_from_a_file_is_read_by_the_workers(client: Any, tmp_path: Path) -
     assert np.array_equal(decode(tmp_path / "one.mkv"), decode(tmp_path / "two.mkv"))
 
 
-def test_worker_killed_mid_render_gives_a_complete_file(client: Any, scene: Scene, single: np.ndarray,
-                                                        hook: Path, tmp_path: Path) -> None:
+def test_worker_killed_mid_render_gives_a_complete_file(
+    client: Any, scene: Scene, single: np.ndarray, hook: Path, tmp_path: Path
+) -> None:
     hook.write_text("1")  # the first attempt of range 1 exits its process half-way
     out = export.video(scene, tmp_path / "killed.mkv", client=client, **KW)
     assert not hook.exists() and list(hook.parent.glob("kill.*")), "no worker was killed"
@@ -120,10 +140,26 @@ def test_scene_that_cannot_be_rebuilt_fails_cleanly(client: Any, tmp_path: Path)
 
 
 def test_h264_segments_join_into_every_frame(client: Any, scene: Scene, tmp_path: Path) -> None:
-    out = export.video(scene, tmp_path / "a.mp4", client=client, **KW)
+    folder = tmp_path / "it's here"  # a quote in the path of the segments
+    folder.mkdir()
+    out = export.video(scene, folder / "a.mp4", client=client, **KW)
     n = len(export.frame_times(scene, KW["start"], KW["end"], 25, 200))
     assert export.count_frames(out) == n
     assert export.read_metadata(out)["frames"] == n
+    assert leftovers(folder) == []
+
+
+def test_interrupt_leaves_nothing_behind(
+    client: Any, scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(futures: list[Any]) -> Iterator[Any]:
+        yield from distributed.as_completed(futures[:1])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cd, "_dask", lambda: type("M", (), {"as_completed": interrupted}))
+    with pytest.raises(KeyboardInterrupt):
+        export.video(scene, tmp_path / "cut.mkv", client=client, **KW)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_render_with_local_workers(tmp_path: Path) -> None:
@@ -131,8 +167,17 @@ def test_cli_render_with_local_workers(tmp_path: Path) -> None:
 
     src = tmp_path / "j.parquet"
     pq.write_table(random_table(120, seed=4), src)
-    args = [str(src), "--from", str(day(0)), "--to", str(day(400)), "--days-per-second", "200",
-            "--size", "64x36"]
+    args = [
+        str(src),
+        "--from",
+        str(day(0)),
+        "--to",
+        str(day(400)),
+        "--days-per-second",
+        "200",
+        "--size",
+        "64x36",
+    ]
     assert main(["render", *args, "-o", str(tmp_path / "one.mkv")]) == 0
     assert main(["render", *args, "-o", str(tmp_path / "two.mkv"), "--workers", "2"]) == 0
     assert np.array_equal(decode(tmp_path / "one.mkv"), decode(tmp_path / "two.mkv"))
@@ -165,7 +210,7 @@ def test_child_hash_is_stable() -> None:
     assert np.array_equal(cd.child_hash(dic), cd.child_hash(pa.array(["x", "y", "x"])))
 
 
-@pytest.mark.parametrize("period", ["month", "quarter", "year"])
+@pytest.mark.parametrize("period", ["week", "month", "quarter", "year"])
 def test_partitioned_occupancy_equals_in_memory(client: Any, tmp_path: Path, period: str) -> None:
     src = tmp_path / "all.parquet"
     pq.write_table(random_table(500, seed=21), src)
@@ -174,6 +219,12 @@ def test_partitioned_occupancy_equals_in_memory(client: Any, tmp_path: Path, per
     assert whole.num_rows > 0 and pa.compute.sum(whole.column("children")).as_py() > 0
     assert cd.occupancy(parts, client, period).equals(whole)
     assert cd.occupancy(parts, None, period).equals(whole)
+    first = whole.column("period").to_pylist()
+    assert {"week": {0}, "month": {1}, "quarter": {1}, "year": {1}}[period] == {
+        (d.weekday() if period == "week" else d.day) for d in first
+    }
+    if period == "year":
+        assert {d.month for d in first} == {4}
 
 
 def test_daily_occupancy_equals_the_engine(tmp_path: Path) -> None:
@@ -195,12 +246,16 @@ def test_daily_occupancy_equals_the_engine(tmp_path: Path) -> None:
 
 # --- packaging ------------------------------------------------------------------------------------
 def test_carevis_imports_without_dask() -> None:
-    code = ("import sys, carevis, carevis.export, carevis.distributed; "
-            "assert not any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules)")
+    code = (
+        "import sys, carevis, carevis.export, carevis.distributed; "
+        "assert not any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_missing_dask_says_how_to_install(monkeypatch: pytest.MonkeyPatch, scene: Scene, tmp_path: Path) -> None:
+def test_missing_dask_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, scene: Scene, tmp_path: Path
+) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ConfigError, match=r"pip install carevis\[dask\]"):
         export.video(scene, tmp_path / "x.mkv", workers=2, **KW)
@@ -213,4 +268,4 @@ def test_bad_worker_counts(scene: Scene, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="workers"):
         export.video(scene, tmp_path / "x.mkv", workers=0, **KW)
     with pytest.raises(ConfigError, match="period"):
-        cd.occupancy(tmp_path, None, "week")
+        cd.occupancy(tmp_path, None, "fortnight")

@@ -179,18 +179,22 @@ def cmd_render(args: argparse.Namespace) -> int:
             from distributed import Client
 
             client = Client(args.scheduler)  # type: ignore[no-untyped-call]
-        export.video(
-            scene,
-            out,
-            start=args.from_,
-            end=args.to,
-            fps=args.fps,
-            days_per_second=args.days_per_second,
-            codec=args.codec,
-            client=client,
-            workers=args.workers,
-            **common,
-        )
+        try:
+            export.video(
+                scene,
+                out,
+                start=args.from_,
+                end=args.to,
+                fps=args.fps,
+                days_per_second=args.days_per_second,
+                codec=args.codec,
+                client=client,
+                workers=args.workers,
+                **common,
+            )
+        finally:
+            if client is not None:
+                client.close()  # type: ignore[no-untyped-call]
     _say(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -292,7 +296,12 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-PASSTHROUGH = {"view": cmd_view, "validate": cmd_passthrough, "ingest": cmd_passthrough, "stats": cmd_stats}
+PASSTHROUGH = {
+    "view": cmd_view,
+    "validate": cmd_passthrough,
+    "ingest": cmd_passthrough,
+    "stats": cmd_stats,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

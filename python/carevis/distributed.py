@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -51,7 +52,7 @@ KILL_HOOK = "CAREVIS_TEST_KILL_RANGE"
 MIN_RANGE_FRAMES = 8
 #: Ranges per worker thread, so a slow or lost worker holds back little of the work.
 RANGES_PER_THREAD = 3
-PERIODS = ("day", "month", "quarter", "year")
+PERIODS = ("day", "week", "month", "quarter", "year")
 OPEN_END = 2**31 - 1
 
 
@@ -68,20 +69,38 @@ def _dask() -> Any:
 
 
 @contextlib.contextmanager
-def _cluster(client: Any, workers: int | None) -> Iterator[Any]:
-    """The client given, or a client of a local cluster of ``workers`` processes (closed
-    afterwards)."""
+def local_client(workers: int) -> Iterator[Any]:
+    """A client of a local cluster of ``workers`` processes of one thread each, closed
+    afterwards (what ``carevis render --workers N`` uses).
+
+    The workers keep glibc's adaptive allocator: Dask's default MALLOC_TRIM_THRESHOLD_
+    makes every large short-lived buffer (a frame is megabytes) fault its pages in
+    afresh, which costs a render about a third of its speed."""
+    import dask
+
     distributed = _dask()
-    if client is not None:
-        if workers is not None:
-            raise ConfigError("give either a Dask client (--scheduler) or a number of workers, not both")
-        yield client
-        return
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ConfigError(f"workers must be a whole number >= 1, not {workers!r}")
-    with distributed.LocalCluster(
-        n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as cluster, distributed.Client(cluster) as local:
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        cluster = distributed.LocalCluster(
+            n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _cluster(client: Any, workers: int | None) -> Iterator[Any]:
+    """The client given, or a client of a local cluster of ``workers`` processes."""
+    _dask()
+    if client is not None:
+        if workers is not None:
+            raise ConfigError("give either a Dask client (--scheduler) or workers, not both")
+        yield client
+        return
+    with local_client(workers) as local:  # type: ignore[arg-type]
         yield local
 
 
@@ -122,14 +141,14 @@ def _colourmap(scene: Scene) -> str | np.ndarray:
     its name (Scene accepts only names for continuous colours)."""
     from . import _native
 
-    lut = np.asarray(scene.legend.colours, np.uint8)
+    lut: np.ndarray = np.array(scene.legend.colours, np.uint8)
     if scene.legend.kind != "continuous":
-        return lut.copy()
+        return lut
     for name in ("viridis", "cividis", "reds"):
         with contextlib.suppress(Exception):
             if np.array_equal(np.asarray(_native.colour_map(name)), lut):
                 return name
-    return lut.copy()
+    return lut
 
 
 def recipe(scene: Scene, probe_minutes: Sequence[float]) -> Recipe:
@@ -153,7 +172,7 @@ def recipe(scene: Scene, probe_minutes: Sequence[float]) -> Recipe:
     else:
         unrecovered = ("colour_range", "base_radius", "dot_spacing", "alpha", "seed", "label_gap")
     if getattr(scene, "colour_range", None) is not None:
-        sopts["colour_range"] = scene.colour_range
+        sopts["colour_range"] = getattr(scene, "colour_range")  # noqa: B009 - not there yet
     source = j.source if j.source and os.path.exists(j.source) else None
     r = Recipe(
         token=uuid.uuid4().hex,
@@ -216,10 +235,12 @@ def _forget(token: str) -> None:
         _CACHE.pop(token, None)
 
 
-def _kill_hook(k: int, images: Iterator[tuple[float, np.ndarray]], n: int) -> Iterator[tuple[float, np.ndarray]]:
+def _kill_hook(
+    k: int, images: Iterator[tuple[float, np.ndarray]], n: int
+) -> Iterator[tuple[float, np.ndarray]]:
     """Passes images through; for the test hook, exits this process half-way through
     range ``k`` when the hook file names it (the first attempt only)."""
-    hook = os.environ.get(KILL_HOOK)
+    hook = os.environ.get(KILL_HOOK, "")
     armed = False
     if hook and os.path.exists(hook):
         with contextlib.suppress(OSError, ValueError):
@@ -234,8 +255,16 @@ def _kill_hook(k: int, images: Iterator[tuple[float, np.ndarray]], n: int) -> It
 
 
 def render_range(
-    r: Recipe, table: pa.Table | None, k: int, minutes: np.ndarray, s: RenderSettings,
-    fps: float, codec: str, meta: dict[str, Any], folder: str, suffix: str,
+    r: Recipe,
+    table: pa.Table | None,
+    k: int,
+    minutes: np.ndarray,
+    s: RenderSettings,
+    fps: float,
+    codec: str,
+    meta: dict[str, Any],
+    folder: str,
+    suffix: str,
 ) -> tuple[int, str, int]:
     """Runs on a worker: renders frames ``minutes`` and encodes them to segment ``k`` in
     ``folder``. Returns (k, segment path, frames)."""
@@ -246,7 +275,14 @@ def render_range(
     # a name of its own per attempt: an encoder orphaned by a lost worker writes elsewhere
     tmp = final.with_name(f".seg_{k:06d}.{uuid.uuid4().hex}{suffix}")
     try:
-        n = encode(_kill_hook(k, _pipeline(scene, list(minutes), s), len(minutes)), tmp, s, fps, codec, meta)
+        n = encode(
+            _kill_hook(k, _pipeline(scene, list(minutes), s), len(minutes)),
+            tmp,
+            s,
+            fps,
+            codec,
+            meta,
+        )
         os.replace(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -261,15 +297,20 @@ def _ranges(n_frames: int, n_threads: int, ranges: int | None) -> list[tuple[int
         raise ConfigError(f"ranges must be >= 1, not {ranges}")
     ranges = min(ranges, n_frames)
     edges = np.linspace(0, n_frames, ranges + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _all_see(client: Any, fn: Any, path: str) -> bool:
     try:
         seen = client.run(fn, path)
-    except Exception:  # noqa: BLE001 - a worker that cannot answer cannot see it either
+    except Exception:  # a worker that cannot answer cannot see it either
         return False
     return bool(seen) and all(seen.values())
+
+
+def _quoted(p: Path) -> str:
+    """A path for ffmpeg's concat list, inside single quotes."""
+    return os.fspath(p.resolve()).replace("'", "'\\''")
 
 
 def concat(segments: Sequence[Path], target: Path, meta: dict[str, Any]) -> None:
@@ -278,15 +319,32 @@ def concat(segments: Sequence[Path], target: Path, meta: dict[str, Any]) -> None
 
     listing = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.txt")
     try:
-        listing.write_text("".join(f"file '{os.fspath(p.resolve())}'\n" for p in segments))
-        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
-               "-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0", "-c", "copy",
-               "-metadata", f"comment={json.dumps(meta)}"]
+        listing.write_text("".join(f"file '{_quoted(p)}'\n" for p in segments))
+        cmd = [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            "-map",
+            "0",
+            "-c",
+            "copy",
+            "-metadata",
+            f"comment={json.dumps(meta)}",
+        ]
         if target.suffix.lower() in (".mp4", ".mov"):
             cmd += ["-movflags", "+faststart+use_metadata_tags"]
         r = subprocess.run([*cmd, "-y", str(target)], capture_output=True, text=True, check=False)
         if r.returncode != 0:
-            raise ExportError(f"joining {len(segments)} segments into {target.name} failed: {r.stderr.strip()[-2000:]}")
+            why = r.stderr.strip()[-2000:]
+            raise ExportError(f"joining {len(segments)} segments into {target.name} failed: {why}")
     finally:
         with contextlib.suppress(FileNotFoundError):
             listing.unlink()
@@ -344,8 +402,22 @@ def video(
             spans = _ranges(len(times), sum(c.nthreads().values()), ranges)
             suffix = target.suffix.lower()
             futures = [
-                c.submit(render_range, r, data, k, times[a:b], s, fps, codec, meta, str(folder), suffix,
-                         key=f"carevis-range-{r.token}-{k}", retries=retries, pure=False)
+                c.submit(
+                    render_range,
+                    r,
+                    data,
+                    k,
+                    times[a:b],
+                    s,
+                    fps,
+                    codec,
+                    meta,
+                    str(folder),
+                    suffix,
+                    key=f"carevis-range-{r.token}-{k}",
+                    retries=retries,
+                    pure=False,
+                )
                 for k, (a, b) in enumerate(spans)
             ]
             done: dict[int, tuple[str, int]] = {}
@@ -374,7 +446,7 @@ def _fnv1a(arr: pa.Array) -> np.ndarray:
     arr = arr.cast(pa.large_binary())
     n = len(arr)
     bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], np.int64)[arr.offset: arr.offset + n + 1]
+    offsets = np.frombuffer(bufs[1], np.int64)[arr.offset : arr.offset + n + 1]
     data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
     starts, lengths = offsets[:-1], np.diff(offsets)
     h = np.full(n, 0xCBF29CE484222325, np.uint64)
@@ -388,10 +460,11 @@ def _fnv1a(arr: pa.Array) -> np.ndarray:
 
 def _splitmix(v: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
-        z = v.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z: np.ndarray = v.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+        out: np.ndarray = z ^ (z >> np.uint64(31))
+        return out
 
 
 def child_hash(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -401,10 +474,15 @@ def child_hash(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_dictionary(ids.type):
         ids = ids.cast(ids.type.value_type)
     if pa.types.is_integer(ids.type):
-        h = _splitmix(ids.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False).view(np.uint64))
+        v = ids.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        h = _splitmix(v.view(np.uint64))
     else:
-        if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)
-                or pa.types.is_binary(ids.type) or pa.types.is_large_binary(ids.type)):
+        if not (
+            pa.types.is_string(ids.type)
+            or pa.types.is_large_string(ids.type)
+            or pa.types.is_binary(ids.type)
+            or pa.types.is_large_binary(ids.type)
+        ):
             ids = ids.cast(pa.string())
         h = _fnv1a(ids)
     if ids.null_count:
@@ -424,12 +502,14 @@ def _reader(data: Any, batch_rows: int) -> pa.RecordBatchReader:
             cols = [n for n in dataset.schema.names if n != "part"]
             return pa.RecordBatchReader.from_batches(
                 dataset.schema.remove(dataset.schema.get_field_index("part"))
-                if "part" in dataset.schema.names else dataset.schema,
+                if "part" in dataset.schema.names
+                else dataset.schema,
                 dataset.to_batches(columns=cols, batch_size=batch_rows),
             )
         from .io import read_table
 
-        return pa.RecordBatchReader.from_batches(read_table(p).schema, read_table(p).to_batches(batch_rows))
+        table = read_table(p)
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(batch_rows))
     if hasattr(data, "__arrow_c_stream__"):
         return pa.RecordBatchReader.from_stream(data)
     if hasattr(data, "__arrow_c_array__"):
@@ -461,21 +541,28 @@ def partition_by_child(
         raise ExportError(f"{out}: the folder {parent} does not exist")
     reader = _reader(data, batch_rows)
     if child_id not in reader.schema.names:
-        raise ConfigError(f"no column {child_id!r} to partition by (columns: {', '.join(reader.schema.names)})")
+        names = ", ".join(reader.schema.names)
+        raise ConfigError(f"no column {child_id!r} to partition by (columns: {names})")
     part = pa.field("part", pa.int32())
     schema = reader.schema.append(part)
 
     def parts() -> Iterator[pa.RecordBatch]:
         for batch in reader:
             k = (child_hash(batch.column(child_id)) % np.uint64(n_parts)).astype(np.int32)
-            yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(k, pa.int32())], schema=schema)
+            yield pa.RecordBatch.from_arrays(
+                [*batch.columns, pa.array(k, pa.int32())], schema=schema
+            )
 
     tmp = parent / f".{out.name}.part-{uuid.uuid4().hex}"
     try:
         ds.write_dataset(
-            parts(), tmp, schema=schema, format="parquet",
+            parts(),
+            tmp,
+            schema=schema,
+            format="parquet",
             partitioning=ds.partitioning(pa.schema([part]), flavor="hive"),
-            basename_template="part-{i}.parquet", existing_data_behavior="error",
+            basename_template="part-{i}.parquet",
+            existing_data_behavior="error",
             max_partitions=max(1024, n_parts),
         )
         if out.exists():
@@ -495,34 +582,53 @@ def partitions(path: str | os.PathLike[str]) -> list[Path]:
         raise ConfigError(f"{p}: no such file or directory")
     if p.is_file():
         return [p]
-    dirs = sorted((d for d in p.iterdir() if d.is_dir() and d.name.startswith("part=")),
-                  key=lambda d: (len(d.name), d.name))
+    dirs = sorted(
+        (d for d in p.iterdir() if d.is_dir() and d.name.startswith("part=")),
+        key=lambda d: (len(d.name), d.name),
+    )
     if dirs:
         return dirs
-    files = sorted(f for f in p.rglob("*") if f.suffix.lower() in (".parquet", ".pq")
-                   and not any(x.startswith((".", "_")) for x in f.relative_to(p).parts))
+    files = sorted(
+        f
+        for f in p.rglob("*")
+        if f.suffix.lower() in (".parquet", ".pq")
+        and not any(x.startswith((".", "_")) for x in f.relative_to(p).parts)
+    )
     if not files:
         raise ConfigError(f"{p}: no Parquet files")
     return files
 
 
 def _period_index(minutes: np.ndarray, period: str) -> np.ndarray:
-    """The number (since 1970) of the period containing each time."""
-    days = np.floor_divide(minutes.astype(np.int64), MINUTES_PER_DAY)
+    """The number (since 1970) of the period containing each time. Weeks start on Monday,
+    quarters on 1 January, April, July and October, years on 1 April (the statistical
+    year to 31 March)."""
+    days: np.ndarray = np.floor_divide(minutes.astype(np.int64), MINUTES_PER_DAY)
     if period == "day":
         return days
+    if period == "week":
+        weeks: np.ndarray = np.floor_divide(days + 3, 7)  # 1970-01-01 was a Thursday
+        return weeks
     months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    return {"month": months, "quarter": months // 3, "year": months // 12}[period]
+    if period == "month":
+        return months
+    if period == "quarter":
+        return np.floor_divide(months, 3)
+    return np.floor_divide(months - 3, 12)
 
 
 def _period_start(index: np.ndarray, period: str) -> np.ndarray:
     """The first minute of each numbered period."""
+    index = index.astype(np.int64)
     if period == "day":
-        days = index.astype(np.int64)
+        days = index
+    elif period == "week":
+        days = index * 7 - 3
     else:
-        months = index.astype(np.int64) * {"month": 1, "quarter": 3, "year": 12}[period]
+        months = {"month": index, "quarter": index * 3, "year": index * 12 + 3}[period]
         days = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    return days * MINUTES_PER_DAY
+    out: np.ndarray = days * MINUTES_PER_DAY
+    return out
 
 
 def _first_start_at_or_after(minutes: np.ndarray, period: str) -> np.ndarray:
@@ -549,17 +655,28 @@ def changes(journeys: Journeys, period: str = "month") -> Changes:
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}: use {', '.join(PERIODS)}")
     sp = journeys.spells()
-    start, end, state = sp["start"].astype(np.int64), sp["end"].astype(np.int64), sp["state"].astype(np.int64)
+    start, end, state = (
+        sp["start"].astype(np.int64),
+        sp["end"].astype(np.int64),
+        sp["state"].astype(np.int64),
+    )
     if len(start) == 0:
-        return Changes(journeys.states, *(np.zeros(0, np.int64) for _ in range(3)), 0, -1)
+        none = np.zeros(0, np.int64)
+        return Changes(journeys.states, none, none, none, 0, -1)
     closed = end != OPEN_END
     hi = int(max(start.max(), end[closed].max(initial=start.max())))
     a = _first_start_at_or_after(start, period)
-    b = np.where(closed, _first_start_at_or_after(np.where(closed, end, start), period), np.iinfo(np.int64).max)
+    b = np.where(
+        closed,
+        _first_start_at_or_after(np.where(closed, end, start), period),
+        np.iinfo(np.int64).max,
+    )
     live = b > a  # present at one period start at least
     st = np.concatenate([state[live], state[live & closed]])
     ix = np.concatenate([a[live], b[live & closed]])
-    dl = np.concatenate([np.ones(int(live.sum()), np.int64), -np.ones(int((live & closed).sum()), np.int64)])
+    dl = np.concatenate(
+        [np.ones(int(live.sum()), np.int64), -np.ones(int((live & closed).sum()), np.int64)]
+    )
     keys, inv = np.unique(np.stack([st, ix]), axis=1, return_inverse=True)
     total = np.bincount(inv.ravel(), weights=dl, minlength=keys.shape[1]).astype(np.int64)
     keep = total != 0
@@ -576,8 +693,13 @@ def occupancy_from_changes(parts: Sequence[Changes], period: str = "month") -> p
     parts = [p for p in parts if p.hi >= p.lo]
     names = _state_order({s for p in parts for s in p.states})
     if not parts:
-        return pa.table({"period": pa.array([], pa.date32()), "state": pa.array([], pa.string()),
-                         "children": pa.array([], pa.int64())})
+        return pa.table(
+            {
+                "period": pa.array([], pa.date32()),
+                "state": pa.array([], pa.string()),
+                "children": pa.array([], pa.int64()),
+            }
+        )
     lo, hi = min(p.lo for p in parts), max(p.hi for p in parts)
     first = int(_first_start_at_or_after(np.array([lo]), period)[0])
     last = int(_period_index(np.array([hi]), period)[0])
@@ -589,11 +711,13 @@ def occupancy_from_changes(parts: Sequence[Changes], period: str = "month") -> p
         np.add.at(diff, (remap[p.state], np.clip(p.index - first, 0, n)), p.delta)
     counts = np.cumsum(diff[:, :n], axis=1)
     starts = _period_start(np.arange(first, first + n), period) // MINUTES_PER_DAY
-    return pa.table({
-        "period": pa.array(np.repeat(starts, len(names)).astype("datetime64[D]"), pa.date32()),
-        "state": pa.array(np.tile(np.array(names, dtype=object), n), pa.string()),
-        "children": pa.array(counts.T.ravel(), pa.int64()),
-    })
+    return pa.table(
+        {
+            "period": pa.array(np.repeat(starts, len(names)).astype("datetime64[D]"), pa.date32()),
+            "state": pa.array(np.tile(np.array(names, dtype=object), n), pa.string()),
+            "children": pa.array(counts.T.ravel(), pa.int64()),
+        }
+    )
 
 
 def count_occupancy(journeys: Journeys, period: str = "month") -> pa.Table:
@@ -616,10 +740,11 @@ def occupancy(
     on_error: OnError = "raise",
     retries: int = 2,
 ) -> pa.Table:
-    """Children in each state at the start of each period (``day``, ``month``,
-    ``quarter`` or ``year``) over a partitioned dataset (see :func:`partition_by_child`),
-    counted part by part on the workers of ``client`` and summed. With ``client=None``
-    the parts are counted one after another in this process (no dask needed).
+    """Children in each state at the start of each period (``day``, ``week`` from Monday,
+    ``month``, ``quarter`` or ``year`` from 1 April) over a partitioned dataset (see
+    :func:`partition_by_child`), counted part by part on the workers of ``client`` and
+    summed. With ``client=None`` the parts are counted one after another in this process
+    (no dask needed).
 
     Returns a table: ``period`` (date of the period's first day), ``state``, ``children``,
     one row per period and state, periods from the first starting within the data to the
@@ -632,8 +757,9 @@ def occupancy(
     if client is None:
         found = [part_changes(p, period, on_error) for p in parts]
     else:
-        futures = client.map(part_changes, parts, period=period, on_error=on_error,
-                             retries=retries, pure=False)
+        futures = client.map(
+            part_changes, parts, period=period, on_error=on_error, retries=retries, pure=False
+        )
         try:
             found = client.gather(futures)
         finally:
@@ -650,6 +776,7 @@ __all__ = [
     "concat",
     "count_occupancy",
     "fingerprint",
+    "local_client",
     "occupancy",
     "occupancy_from_changes",
     "partition_by_child",

@@ -31,12 +31,20 @@ class Journeys:
     read in place, never copied; :meth:`to_arrow` gives the same buffers back.
     """
 
-    __slots__ = ("_attrs", "_native", "source")
+    __slots__ = ("_attrs", "_native", "options", "source")
 
-    def __init__(self, native: _native.Journeys, source: str | None = None) -> None:
+    def __init__(
+        self,
+        native: _native.Journeys,
+        source: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         self._native = native
         self._attrs: dict[str, pa.Array] = {}
+        #: Where the data came from (a path, when read from a file).
         self.source = source
+        #: The `from_arrow` options used (column names, on_error, states).
+        self.options: dict[str, Any] = dict(options or {})
 
     @classmethod
     def from_arrow(
@@ -80,7 +88,15 @@ class Journeys:
             if source and not str(e).startswith(source):
                 raise type(e)(f"{source}: {e}") from None
             raise
-        return cls(native, source=source)
+        options = {
+            "on_error": on_error,
+            "states": preferred,
+            "child_id": child_id,
+            "state": state,
+            "start": start,
+            "end": end,
+        }
+        return cls(native, source=source, options=options)
 
     # --- what it holds ---------------------------------------------------------------
     @property

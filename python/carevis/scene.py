@@ -156,11 +156,25 @@ class Scene:
                 raise ConfigError(f"{name} must be a finite number >= 0, not {v}")
         self.transit_days = float(transit_days)
         self.fade_days = float(fade_days)
+        self.colour_range = colour_range
+        #: Every setting beyond journeys/layout/colour/transit/fade, so the scene can be
+        #: rebuilt elsewhere (e.g. on a Dask worker) identically.
+        self.options: dict[str, Any] = {
+            "colourmap": colourmap,
+            "colour_range": colour_range,
+            "base_radius": base_radius,
+            "dot_spacing": dot_spacing,
+            "alpha": alpha,
+            "seed": seed,
+            "label_gap": label_gap,
+        }
+        #: The last `set_filter` arguments (visible, highlight, dim), or None.
+        self.emphasis: tuple[Any, ...] | None = None
         categories: np.ndarray | None = None
         if colour in CONTINUOUS:
             mode, default_range, default_map, title = CONTINUOUS[colour]
             lo, hi = colour_range if colour_range is not None else default_range
-            lut = self._lut(colourmap or default_map)
+            lut = self._lut(colourmap if colourmap is not None else default_map)
             ticks = (
                 [(0.0, f"{lo:g}"), (1.0, f"{hi:g}+")] if mode == "entries" else _years_ticks(lo, hi)
             )
@@ -315,6 +329,7 @@ class Scene:
             h = highlight
         vis = None if visible is None else np.ascontiguousarray(visible, dtype=bool)
         self._native.set_emphasis(vis, h, dim)
+        self.emphasis = None if vis is None and h is None else (vis, h, dim)
 
     def filter_mask(self, **equals: Sequence[str] | str) -> np.ndarray:
         """A per-dot mask where each named attribute is one of the given values."""

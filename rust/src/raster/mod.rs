@@ -297,19 +297,20 @@ impl Rasteriser {
         out.par_chunks_mut(row_bytes * TILE_H)
             .enumerate()
             .for_each(|(ty, band)| {
-                let tiles: Vec<Vec<u8>> = (0..g.tiles_x)
-                    .into_par_iter()
-                    .map_init(Accum::new, |acc, tx| {
-                        tile::render_tile(&g, chunks, acc, tx, ty, bg)
-                    })
-                    .collect();
-                for (tx, t) in tiles.iter().enumerate() {
-                    let tw = 4 * TILE_W.min(g.rw as usize - tx * TILE_W);
-                    let col = tx * TILE_W * 4;
-                    for (src, dst) in t.chunks_exact(tw).zip(band.chunks_exact_mut(row_bytes)) {
-                        dst[col..col + tw].copy_from_slice(src);
+                // Each tile writes straight into its columns of the band's rows.
+                let mut per_tile: Vec<Vec<&mut [u8]>> =
+                    (0..g.tiles_x).map(|_| Vec::with_capacity(TILE_H)).collect();
+                for row in band.chunks_exact_mut(row_bytes) {
+                    for (tx, piece) in row.chunks_mut(TILE_W * 4).enumerate() {
+                        per_tile[tx].push(piece);
                     }
                 }
+                per_tile
+                    .into_par_iter()
+                    .enumerate()
+                    .for_each_init(Accum::new, |acc, (tx, mut rows)| {
+                        tile::render_tile(&g, chunks, acc, tx, ty, bg, &mut rows)
+                    });
             });
         Ok(())
     }

@@ -156,8 +156,9 @@ fn fast_tile<const ROWS_K: usize, const GROUPS: usize>(
     }
 }
 
-/// Renders tile `(tx, ty)` of the region into `out` (tile-sized rows of RGBA u8,
-/// `w * h * 4` bytes where `w`, `h` are the tile's part inside the region).
+/// Renders tile `(tx, ty)` of the region into `rows`: one slice per visible row of the
+/// tile, each `w * 4` bytes of straight-alpha RGBA (`w` = the tile's width inside the
+/// region).
 pub(crate) fn render_tile(
     g: &Geometry,
     chunks: &[ChunkBins],
@@ -165,12 +166,25 @@ pub(crate) fn render_tile(
     tx: usize,
     ty: usize,
     bg_premul: [f32; 4],
-) -> Vec<u8> {
+    rows: &mut [&mut [u8]],
+) {
+    let t = ty * g.tiles_x + tx;
+    let w = TILE_W.min(g.rw as usize - tx * TILE_W);
+    if chunks.iter().all(|c| c.tile(t).is_empty()) {
+        // No dot touches this tile: it is the background, converted exactly as a drawn
+        // pixel of background would be.
+        let px = unpremultiply4(bg_premul.map(|v| [v; 4]));
+        for row in rows.iter_mut() {
+            for p in row[..w * 4].chunks_exact_mut(4) {
+                p.copy_from_slice(&px[..4]);
+            }
+        }
+        return;
+    }
     let planes = &mut acc.planes[..];
     for (p, plane) in planes.chunks_exact_mut(PLANE).enumerate() {
         plane.fill(bg_premul[p]);
     }
-    let t = ty * g.tiles_x + tx;
     let gx = g.rx0 + (tx * TILE_W) as i32;
     let gy = g.ry0 + (ty * TILE_H) as i32;
     match g.fast_rows {
@@ -186,38 +200,47 @@ pub(crate) fn render_tile(
             }
         }
     }
-    let w = TILE_W.min(g.rw as usize - tx * TILE_W);
-    let h = TILE_H.min(g.rh as usize - ty * TILE_H);
-    to_bytes(planes, w, h)
+    to_bytes(planes, w, rows);
 }
 
-/// Converts the tile's `w` x `h` visible pixels to straight-alpha RGBA bytes.
+/// Alpha at or above which a pixel counts as opaque (float rounding keeps "over" an
+/// opaque background a hair below 1).
+const OPAQUE: f32 = 1.0 - 1.0 / 65_536.0;
+
+/// Converts the tile's visible pixels to straight-alpha RGBA bytes, row by row.
 #[inline(never)]
-fn to_bytes(planes: &[f32], w: usize, h: usize) -> Vec<u8> {
-    let mut out = vec![0u8; w * h * 4];
-    for (j, row_out) in out.chunks_exact_mut(w * 4).enumerate() {
+fn to_bytes(planes: &[f32], w: usize, rows: &mut [&mut [u8]]) {
+    for (j, row_out) in rows.iter_mut().enumerate() {
         let base = (j + APRON) * STRIDE + APRON;
-        let row = |p: usize| &planes[p * PLANE + base..p * PLANE + base + w];
-        let (r, g_, b, a) = (row(0), row(1), row(2), row(3));
-        // Groups of four pixels, plane by plane, so the arithmetic
-        // vectorises; the tail is padded with zero alpha and cut off.
-        for (i, px4) in row_out.chunks_mut(16).enumerate() {
-            let lanes = |p: &[f32]| match p.get(i * 4..i * 4 + 4) {
-                Some(&[a, b, c, d]) => [a, b, c, d],
-                _ => {
-                    let mut v = [0.0f32; 4];
-                    for (k, vk) in v.iter_mut().enumerate() {
-                        *vk = p.get(i * 4 + k).copied().unwrap_or(0.0);
-                    }
-                    v
-                }
+        let r = &planes[base..base + w];
+        let g_ = &planes[PLANE + base..PLANE + base + w];
+        let b = &planes[2 * PLANE + base..2 * PLANE + base + w];
+        let a = &planes[3 * PLANE + base..3 * PLANE + base + w];
+        let row_out = &mut row_out[..w * 4];
+        if a.iter().all(|&v| v >= OPAQUE) {
+            // Over an opaque background (the usual case) premultiplied is straight colour.
+            for (i, p) in row_out.chunks_exact_mut(4).enumerate() {
+                p[0] = (r[i] * 255.0 + 0.5) as u8;
+                p[1] = (g_[i] * 255.0 + 0.5) as u8;
+                p[2] = (b[i] * 255.0 + 0.5) as u8;
+                p[3] = 255;
+            }
+            continue;
+        }
+        // Groups of four pixels so the arithmetic vectorises; a short tail is padded.
+        let mut i = 0;
+        while i < w {
+            let n = (w - i).min(4);
+            let lanes = |p: &[f32]| {
+                let mut v = [0.0f32; 4];
+                v[..n].copy_from_slice(&p[i..i + n]);
+                v
             };
             let bytes = unpremultiply4([lanes(r), lanes(g_), lanes(b), lanes(a)]);
-            let n = px4.len();
-            px4.copy_from_slice(&bytes[..n]);
+            row_out[4 * i..4 * (i + n)].copy_from_slice(&bytes[..4 * n]);
+            i += 4;
         }
     }
-    out
 }
 
 /// Converts four premultiplied f32 pixels, given as planes `[r, g, b, a]`
