@@ -17,8 +17,13 @@ SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "ssda903"
 
 def _care_only(t: pa.Table) -> pa.Table:
     looked_after = [
-        "Foster care (relative/friend)", "Foster care (other)", "Children's home & secure",
-        "Supported / independent", "Placed with parents", "Placed for adoption", "Other placement",
+        "Foster care (relative/friend)",
+        "Foster care (other)",
+        "Children's home & secure",
+        "Supported / independent",
+        "Placed with parents",
+        "Placed for adoption",
+        "Other placement",
     ]
     st = pc.cast(t.column("state"), pa.string())
     return t.filter(pc.is_in(st, pa.array(looked_after)))
@@ -38,6 +43,7 @@ def test_synthetic_england_round_trips_through_ssda903(tmp_path: Path) -> None:
     assert isinstance(j, carevis.Journeys) and j.n_children > 0
     got, want = _care_only(result.table), _care_only(table)
     assert got.num_rows == want.num_rows
+
     # the same care spells (state, start, end), child by child once ids are matched by order
     def key(t: pa.Table) -> np.ndarray:
         st = pc.cast(t.column("state"), pa.string()).to_numpy(zero_copy_only=False)

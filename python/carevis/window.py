@@ -154,6 +154,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.scene = scene
         self.background = background
         self.dot_radius_px = float(dot_radius_px)
+        #: Draw labels, legend, timeline and panels over the dots (off: dots alone).
+        self.show_overlay = True
         self.speed = float(speed)
         self.playing = False
         self.zoom = 1.0
@@ -699,10 +701,11 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         radius = self.dot_radius_px * self.pixel_scale * self.zoom**0.5
         self._build_overlay(vp)
         self.dots.draw(vp, radius_px=radius, target=(w, h))
-        self.labels.draw()
-        self.overlay.draw((w, h))
-        for v in (self.hud, self.legend_text, self.panel_text):
-            v.draw()
+        if self.show_overlay:
+            self.labels.draw()
+            self.overlay.draw((w, h))
+            for v in (self.hud, self.legend_text, self.panel_text):
+                v.draw()
         self.context.flush_commands()
         self.timings["draw"].append(time.perf_counter() - a)
         self._drawn = True
