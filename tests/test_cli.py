@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from PIL import Image
-
 from carevis import export
 from carevis.cli import main
+from PIL import Image
 
 
 def test_demo_renders_video_and_poster_offscreen(

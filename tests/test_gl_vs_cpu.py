@@ -4,10 +4,9 @@ exporter renders for the same moment."""
 
 from __future__ import annotations
 
+import carevis
 import numpy as np
 import pytest
-
-import carevis
 from carevis.render import RenderSettings, rasterise
 
 from .test_gl import assert_images_close, handful, make_table

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import carevis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-import carevis
 from carevis import synthetic
 from carevis.ingest import read_ssda903, write_ssda903
 
