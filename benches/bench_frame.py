@@ -30,7 +30,8 @@ class NumpyFrame:
     from the previous spell's place, fade, and time-in-care colour."""
 
     def __init__(self, table: pa.Table, scene: carevis.Scene) -> None:
-        order = pc.sort_indices(table, [("child_id", "ascending"), ("start", "ascending")])
+        keys = [("child_id", "ascending"), ("start", "ascending"), ("end", "ascending")]
+        order = pc.sort_indices(table, keys, null_placement="at_end")
         t = table.take(order)
         ids = t.column("child_id").to_numpy()
         self.start = t.column("start").cast(pa.int32()).to_numpy().astype(np.int64) * 1440

@@ -23,13 +23,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import ratio, timeit  # noqa: E402
-
-import carevis  # noqa: E402
-from carevis import synthetic  # noqa: E402
-from carevis.render import RenderSettings, rasterise  # noqa: E402
-from carevis.scene import Frame  # noqa: E402
-from carevis.viewport import Viewport  # noqa: E402
+import carevis
+from _common import ratio, timeit
+from carevis import synthetic
+from carevis.render import RenderSettings, rasterise
+from carevis.scene import Frame
+from carevis.viewport import Viewport
 
 W4K, H4K = 3840, 2160
 
@@ -86,7 +85,7 @@ def bench_raster(n: int) -> None:
         t_gl, _ = timeit(lambda: render_frame_gl(f, vp, dot_radius_px=1.0), repeat=3, warmup=0)
         print(f"[raster] VisPy gloo points offscreen (llvmpipe, EGL) {t_gl * 1e3:.0f} ms "
               f"-> carevis is {ratio(t_gl, t_ours)} faster (goal >= 20x)")
-    except Exception as e:  # noqa: BLE001 - report and go on
+    except Exception as e:
         print(f"[raster] VisPy offscreen failed: {e}")
 
 
@@ -136,7 +135,9 @@ def bench_video(n_dots: int, frames: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--dots", type=int, default=10_000_000)
     ap.add_argument("--video-dots", type=int, default=1_000_000)
     ap.add_argument("--frames", type=int, default=250)

@@ -14,9 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import timeit  # noqa: E402
-
-from carevis import synthetic  # noqa: E402
+from _common import timeit
+from carevis import synthetic
 
 
 def main() -> None:
@@ -25,7 +24,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     table = synthetic.england_table(scale=args.scale)
-    t_gen, _ = timeit(lambda: synthetic.england_table(scale=args.scale), repeat=args.repeat, warmup=0)
+    t_gen, _ = timeit(
+        lambda: synthetic.england_table(scale=args.scale), repeat=args.repeat, warmup=0
+    )
     n = table.num_rows
     children = len(table.column("child_id").unique())
     print(f"synthetic England at scale {args.scale}: {children:,} children, {n:,} spells")
