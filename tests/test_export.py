@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import carevis
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -296,3 +297,18 @@ def test_cli_render(tmp_path: Path) -> None:
         == 1
     )
     _ = dt
+
+
+def test_large_pictures_are_drawn_in_regions_that_join_seamlessly(scene: Scene) -> None:
+    f = scene.frame(day(200))
+    s = RenderSettings(width=12000, height=300, dot_radius=2.0, overlay=None)
+    tiled = rasterise(f, s)  # drawn as regions of at most 8192 columns
+    vp = s.viewport()
+    whole = np.empty_like(tiled)
+    carevis._native.Rasteriser().render(
+        f.x, f.y, f.rgba, whole, radius_px=2.0, sx=vp.sx, sy=vp.sy, tx=vp.tx, ty=vp.ty,
+        background=s.background,
+    )
+    assert np.array_equal(tiled, whole)
+    wide = rasterise(f, RenderSettings(width=20000, height=120, dot_radius=1.0, overlay=None))
+    assert wide.shape == (120, 20000, 4)

@@ -24,6 +24,8 @@ use tile::Accum;
 pub const MAX_SIDE: u32 = 16_384;
 /// Smallest accepted dot radius, in pixels.
 pub const MIN_RADIUS: f32 = 0.3;
+/// Largest side of a whole picture rendered region by region.
+pub const MAX_TILED_SIDE: u32 = 1 << 18;
 /// Largest accepted dot radius, in pixels.
 pub const MAX_RADIUS: f32 = 512.0;
 
@@ -166,8 +168,16 @@ fn check(
     out_len: usize,
 ) -> Result<Geometry, RasterError> {
     let (width, height) = (vp.width, vp.height);
-    if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
+    // The full picture may be larger than one render (print posters, drawn in regions);
+    // each region is at most MAX_SIDE a side.
+    if width == 0 || height == 0 || width > MAX_TILED_SIDE || height > MAX_TILED_SIDE {
         return Err(RasterError::Size { width, height });
+    }
+    if region.2 > MAX_SIDE || region.3 > MAX_SIDE {
+        return Err(RasterError::Size {
+            width: region.2,
+            height: region.3,
+        });
     }
     let t = [vp.scale_x, vp.scale_y, vp.offset_x, vp.offset_y];
     if !t.iter().all(|v| v.is_finite()) {
