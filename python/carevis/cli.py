@@ -225,8 +225,21 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+PASSTHROUGH = {
+    "view": cmd_view,
+    "validate": cmd_passthrough,
+    "ingest": cmd_passthrough,
+    "stats": cmd_stats,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        # argparse.REMAINDER drops a first option ("stats --synthetic 1"): pass them on as given.
+        args = argparse.Namespace(command=argv[0], rest=argv[1:], func=PASSTHROUGH[argv[0]])
+    else:
+        args = parser().parse_args(argv)
     try:
         return int(args.func(args))
     except CarevisError as e:
