@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from _common import timeit  # type: ignore[import-not-found]
 from carevis import _native, stats
+from carevis.congestion import congestion
 
 
 def pandas_occupancy(df: pd.DataFrame, bounds_days: np.ndarray) -> pd.DataFrame:
@@ -120,7 +121,7 @@ def main() -> None:
         lambda: (stats.re_referrals(j), stats.stability(j)), repeat=r
     )
     times["congestion at a moment"], _ = timeit(
-        lambda: carevis.congestion.congestion(j, "2024-03-31"), repeat=r
+        lambda: congestion(j, "2024-03-31"), repeat=r
     )
 
     # pandas peer: the same occupancy and time-in-state numbers.

@@ -192,19 +192,14 @@ def _label(
             cols["period_start"] = pa.array(days[idx], pa.int32()).cast(pa.date32())
             cols["period_end"] = pa.array(days[idx + 1] - 1, pa.int32()).cast(pa.date32())
         elif name in ("state", "from", "to"):
-            names = [*states, LEFT]
-            idx = c.to_numpy(zero_copy_only=False).astype(np.int64)
-            cols[{"state": "state", "from": "from_state", "to": "to_state"}[name]] = pa.array(
-                [names[i] for i in idx], pa.string()
-            )
+            names = pa.array([*states, LEFT], pa.string())
+            cols[{"state": "state", "from": "from_state", "to": "to_state"}[name]] = names.take(c)
         elif name == "group":
             if by.name:
-                idx = c.to_numpy(zero_copy_only=False).astype(np.int64)
-                cols[by.name] = pa.array([by.labels[i] for i in idx], pa.string())
+                cols[by.name] = pa.array(by.labels, pa.string()).take(c)
         elif name == "band":
             if by.births is not None:
-                idx = c.to_numpy(zero_copy_only=False).astype(np.int64)
-                cols["age_band"] = pa.array([AGE_BANDS[i] for i in idx], pa.string())
+                cols["age_band"] = pa.array(AGE_BANDS, pa.string()).take(c)
         else:
             cols[name] = c
     return pa.table(cols)
