@@ -5,7 +5,7 @@ statistics, the exported frames (a halo and a label) and the window."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from . import _native
 from ._time import MINUTES_PER_DAY, TimeLike, to_minutes
 from .errors import ConfigError
 from .journeys import Journeys
+
+if TYPE_CHECKING:
+    from .scene import Scene
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ def congestion(
 
 
 def scene_congestion(
-    scene: object, minutes: float, settings: CongestionSettings | None = None
+    scene: Scene, minutes: float, settings: CongestionSettings | None = None
 ) -> list[Congested]:
     """Congestion for a :class:`carevis.Scene` at ``minutes`` (uses the scene's daily
     occupancy). The window can call this each second or so and mark the clusters given

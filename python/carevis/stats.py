@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -118,7 +118,7 @@ class _By:
     codes: np.ndarray | None
     births: np.ndarray | None
 
-    def kwargs(self) -> dict[str, object]:
+    def kwargs(self) -> dict[str, Any]:
         return {"groups": self.codes, "n_groups": max(len(self.labels), 1), "births": self.births}
 
 
@@ -231,7 +231,7 @@ def occupancy(
     ``exits`` (spells ending in it). Rows where all three are zero are left out."""
     bounds = period_bounds(journeys, freq, start, end)
     b = _by(journeys, by, age)
-    raw = _native.stats_flows(journeys._native, bounds, **b.kwargs())  # type: ignore[arg-type]
+    raw = _native.stats_flows(journeys._native, bounds, **b.kwargs())
     return _label(raw, journeys, b, bounds)
 
 
@@ -249,7 +249,7 @@ def transitions(
     spell ends: ``count`` and ``probability`` (share of the from-state's ends)."""
     bounds = period_bounds(journeys, freq, start, end)
     b = _by(journeys, by, age)
-    raw = _native.stats_transitions(journeys._native, bounds, **b.kwargs())  # type: ignore[arg-type]
+    raw = _native.stats_transitions(journeys._native, bounds, **b.kwargs())
     t = _label(raw, journeys, b, bounds)
     keys = ["period_start", *_keys(b), "from_state"]
     if t.num_rows == 0:
@@ -281,7 +281,7 @@ def time_in_state(
         journeys._native,
         _as_of(journeys, as_of),
         curve_step=MINUTES_PER_DAY if curves else 0,
-        **b.kwargs(),  # type: ignore[arg-type]
+        **b.kwargs(),
     )
     s = _label(summary, journeys, b)
     for q in ("p25", "median", "p75", "p90"):
@@ -302,7 +302,7 @@ def time_in_state(
 def waits(journeys: Journeys, t: TimeLike, *, by: str | None = None, age: bool = False) -> pa.Table:
     """The children in each state at ``t`` and the median of their time there so far (days)."""
     b = _by(journeys, by, age)
-    raw = _native.stats_waits(journeys._native, int(to_minutes(t)), **b.kwargs())  # type: ignore[arg-type]
+    raw = _native.stats_waits(journeys._native, int(to_minutes(t)), **b.kwargs())
     w = _label(raw, journeys, b)
     i = w.schema.get_field_index("median")
     return w.set_column(
@@ -341,7 +341,7 @@ def care_periods(
         care,
         _state_index(journeys, roles.placed_for_adoption),
         placement_order=_placement_order_rows(journeys),
-        **b.kwargs(),  # type: ignore[arg-type]
+        **b.kwargs(),
     )
     names = [*journeys.states, LEFT]
     cols: dict[str, pa.Array] = {}
@@ -366,7 +366,8 @@ def _period_index(days: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     bd = bounds // MINUTES_PER_DAY
     k = np.searchsorted(bd, np.nan_to_num(days, nan=-1e18), side="right") - 1
     k[(k < 0) | (k >= len(bd) - 1) | np.isnan(days)] = -1
-    return k
+    out: np.ndarray = np.asarray(k, dtype=np.int64)
+    return out
 
 
 def _period_frame(bounds: np.ndarray) -> dict[str, pa.Array]:
@@ -504,9 +505,9 @@ def re_referrals(
     b = _by(journeys, by, age)
     raw = _native.stats_repeats(
         journeys._native, mask, int(window_days * MINUTES_PER_DAY), bounds, **b.kwargs()
-    )  # type: ignore[arg-type]
+    )
     t = _label(raw, journeys, b, bounds).rename_columns(
-        {"entries": "referrals", "repeats": "re_referrals"}  # type: ignore[arg-type]
+        {"entries": "referrals", "repeats": "re_referrals"}
     )
     rate = pc.divide(
         pc.cast(t.column("re_referrals"), pa.float64()),
@@ -532,7 +533,7 @@ def stability(
     b = _by(journeys, by, age)
     raw = _native.stats_stability(
         journeys._native, care, bounds, _as_of(journeys, as_of), **b.kwargs()
-    )  # type: ignore[arg-type]
+    )
     t = _label(raw, journeys, b, bounds)
     years = pc.divide(pc.cast(t.column("care_minutes"), pa.float64()), MINUTES_PER_DAY * 365.25)
     t = t.drop(["care_minutes"]).append_column("child_years", years)

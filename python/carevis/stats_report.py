@@ -102,14 +102,14 @@ def write_table(table: pa.Table, directory: Path, name: str, below: int) -> list
     if bad:
         raise ExportError(f"table {name} would hold identifying columns {bad}")
     out = []
-    for suffix, write in (
-        (".parquet", lambda t, p: pq.write_table(t, p)),
-        (".csv", lambda t, p: pacsv.write_csv(to_csv_table(t, below), p)),
-    ):
+    for suffix in (".parquet", ".csv"):
         path = directory / f"{name}{suffix}"
         tmp = path.with_name(f".{path.name}.part")
         try:
-            write(table, str(tmp))
+            if suffix == ".parquet":
+                pq.write_table(table, str(tmp))
+            else:
+                pacsv.write_csv(to_csv_table(table, below), str(tmp))
             os.replace(tmp, path)
         finally:
             if tmp.exists():
@@ -225,7 +225,7 @@ def all_tables(
     tables: dict[str, pa.Table] = {}
     tables["occupancy"] = st.occupancy(journeys, freq, by=by, age=age)
     tables["transitions"] = st.transitions(journeys, "year", by=by, age=age)
-    summary, curves = st.time_in_state(journeys, by=by, age=age, curves=True)  # type: ignore[misc]
+    summary, curves = st.time_in_state(journeys, by=by, age=age, curves=True)
     tables["time_in_state"] = summary
     tables["time_in_state_curves"] = curves
     cp = st.care_periods(journeys)
