@@ -14,6 +14,13 @@ __all__ = [
     "colour_map",
     "num_threads",
     "palette",
+    "stats_care_periods",
+    "stats_flows",
+    "stats_repeats",
+    "stats_stability",
+    "stats_time_in_state",
+    "stats_transitions",
+    "stats_waits",
     "synth_england",
 ]
 
@@ -126,3 +133,62 @@ def synth_england(
 ) -> tuple[
     Any, list[tuple[str, str, int]], list[tuple[str, int | None, float, float, str]] | None
 ]: ...
+
+# Journey statistics (rust/src/python/stats.rs): pyarrow tables with state, group and
+# age-band codes; times in minutes.
+def stats_flows(
+    journeys: Journeys,
+    bounds: npt.NDArray[np.int32],
+    groups: npt.NDArray[np.uint16] | None = None,
+    n_groups: int = 1,
+    births: npt.NDArray[np.int32] | None = None,
+) -> Any: ...
+def stats_transitions(
+    journeys: Journeys,
+    bounds: npt.NDArray[np.int32],
+    groups: npt.NDArray[np.uint16] | None = None,
+    n_groups: int = 1,
+    births: npt.NDArray[np.int32] | None = None,
+) -> Any: ...
+def stats_time_in_state(
+    journeys: Journeys,
+    as_of: int,
+    groups: npt.NDArray[np.uint16] | None = None,
+    n_groups: int = 1,
+    births: npt.NDArray[np.int32] | None = None,
+    curve_step: int = 0,
+) -> tuple[Any, Any]: ...
+def stats_waits(
+    journeys: Journeys,
+    t: int,
+    groups: npt.NDArray[np.uint16] | None = None,
+    n_groups: int = 1,
+    births: npt.NDArray[np.int32] | None = None,
+) -> Any: ...
+def stats_care_periods(
+    journeys: Journeys,
+    care: list[bool],
+    placed_for_adoption: int | None = None,
+    groups: npt.NDArray[np.uint16] | None = None,
+    n_groups: int = 1,
+    births: npt.NDArray[np.int32] | None = None,
+    placement_order: npt.NDArray[np.bool_] | None = None,
+) -> Any: ...
+def stats_stability(
+    journeys: Journeys,
+    care: list[bool],
+    bounds: npt.NDArray[np.int32],
+    as_of: int,
+    groups: npt.NDArray[np.uint16] | None = None,
+    n_groups: int = 1,
+    births: npt.NDArray[np.int32] | None = None,
+) -> Any: ...
+def stats_repeats(
+    journeys: Journeys,
+    states: list[bool],
+    window: int,
+    bounds: npt.NDArray[np.int32],
+    groups: npt.NDArray[np.uint16] | None = None,
+    n_groups: int = 1,
+    births: npt.NDArray[np.int32] | None = None,
+) -> Any: ...

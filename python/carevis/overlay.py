@@ -12,6 +12,7 @@ from importlib import resources
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .congestion import CongestionSettings, scene_congestion
 from .layout import standard_states
 from .scene import Legend, Scene
 from .viewport import Viewport
@@ -38,6 +39,8 @@ class OverlayStyle:
     suppress_style: str = "<N"
     text: tuple[int, int, int] = (40, 40, 48)
     muted: tuple[int, int, int] = (110, 110, 120)
+    #: Mark congested states with a halo and a short label (None: off).
+    congestion: CongestionSettings | None = None
 
 
 def format_count(n: int, style: OverlayStyle) -> str | None:
@@ -86,6 +89,35 @@ def _legend(draw: ImageDraw.ImageDraw, legend: Legend, x: int, y: int, unit: flo
         if len(legend.categories) > 12:
             cy = y + 12 * round(1.7 * unit) + r
             draw.text((x, cy), f"and {len(legend.categories) - 12} more", font=f_small, fill=ink, anchor="lm")
+
+
+def draw_congestion(
+    draw: ImageDraw.ImageDraw,
+    scene: Scene,
+    minutes: float,
+    radii: np.ndarray,
+    vp: Viewport,
+    settings: CongestionSettings,
+    unit: float,
+    offset: tuple[int, int] = (0, 0),
+) -> list[str]:
+    """Draws a halo around each congested state's cluster and its figure above it
+    ("+18% in 6 months", "median wait 210 days"). Returns the labels drawn."""
+    ox, oy = offset
+    colour = settings.halo
+    f = font(round(1.25 * unit), True)
+    drawn = []
+    for c in scene_congestion(scene, minutes, settings):
+        k = c.index
+        cx, cy = vp.to_pixels(float(scene.centres[k, 0]), float(scene.centres[k, 1]))
+        r = max(float(radii[k]) * vp.sx, unit) + 0.6 * unit
+        width = max(2, round(0.35 * unit))
+        box = [ox + cx - r, oy + cy - r, ox + cx + r, oy + cy + r]
+        draw.ellipse(box, outline=colour, width=width)
+        at = (ox + cx, oy + cy - r - 0.4 * unit)
+        draw.text(at, c.label, font=f, fill=colour[:3], anchor="md")
+        drawn.append(c.label)
+    return drawn
 
 
 def draw_overlay(
@@ -140,6 +172,8 @@ def draw_overlay(
             for name, pts in groups.items():
                 gx = sum(p[0] for p in pts) / len(pts)
                 draw.text((ox + gx, oy + top), name.upper(), font=f_group, fill=muted, anchor="ma")
+    if style.congestion is not None:
+        draw_congestion(draw, scene, minutes, radii, vp, style.congestion, unit, (ox, oy))
     if style.legend:
         lw, lh = legend_size(scene.legend, unit)
         _legend(draw, scene.legend, ox + vp.width - round(2 * unit) - lw, oy + vp.height - round(3.2 * unit) - lh, unit, ink)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._time import MINUTES_PER_DAY, TimeLike, to_date, to_minutes
+from .congestion import Congested, CongestionSettings
 from .errors import CarevisError
 from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
 from .journeys import Journeys
@@ -193,6 +194,9 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self._drawn = True
         self._last_tick: float | None = None
         self._counts_text: list[str] = []
+        #: Mark congested states (a ring and the figure in the label); None: off.
+        self.congestion: CongestionSettings | None = None
+        self._congested: list[Congested] = []
 
         self.set_current()
         self.pair = FramePair(scene.n_dots)
@@ -721,6 +725,23 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         cy = self.scene.centres[:, 1] * vp.sy + vp.ty
         r = self.scene.radii(self.frame.minutes / MINUTES_PER_DAY) * vp.sx
         texts = self.label_texts()
+        settings = getattr(self, "congestion", None)
+        if settings is not None:
+            # Congested states (carevis.congestion): a red ring and the figure in the label.
+            # Recomputed at most once per data-week.
+            week = int(self.frame.minutes // (7 * MINUTES_PER_DAY))
+            if getattr(self, "_congestion_week", None) != week:
+                from .congestion import scene_congestion
+
+                self._congestion_week = week
+                self._congested = scene_congestion(self.scene, self.frame.minutes, settings)
+            ring = np.linspace(0, 2 * np.pi, 65)
+            for c in self._congested:
+                k = c.index
+                texts[k] = f"{texts[k]} ({c.label})"
+                rr = r[k] + 7 * s
+                pts = np.stack([cx[k] + rr * np.cos(ring), cy[k] + rr * np.sin(ring)], 1)
+                ov.polyline(pts, _rgba01(settings.halo))
         if texts != self._counts_text:
             self._counts_text = texts
             self.labels.text = texts

@@ -11,6 +11,7 @@ pub mod index;
 pub mod occupancy;
 pub mod raster;
 pub mod scene;
+pub mod stats;
 pub mod synth;
 pub mod synth_table;
 pub mod time;

@@ -22,6 +22,7 @@ use crate::index::{IdText, Index, OnError};
 use crate::scene::{Emphasis, FrameBuffers, Scene, SceneConfig};
 
 mod raster;
+mod stats;
 mod synth;
 
 /// Raises the `carevis.errors` class matching `kind` with `message`.
@@ -493,6 +494,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(palette, m)?)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    stats::register(m)?;
     m.add("COLOUR_MAPS", PyList::new(m.py(), colour::MAPS)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -1,0 +1,562 @@
+//! Bindings for journey statistics: per-dot groups and births in, Arrow tables out (state,
+//! group and age band as codes; `carevis.stats` attaches the labels).
+
+use std::sync::Arc;
+
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, UInt16Array,
+    UInt32Array, UInt64Array,
+};
+use arrow_schema::{Field, Schema};
+use numpy::PyReadonlyArray1;
+use pyo3::prelude::*;
+use pyo3_arrow::PyTable;
+
+use super::{config_err, run, PyJourneys};
+use crate::stats::care::{self, Roles, NONE, STILL_IN};
+use crate::stats::{flow, survival, Periods, Strata};
+use crate::time::{Minute, OPEN};
+
+/// Per-dot inputs copied out of numpy before the GIL is released.
+struct By {
+    groups: Option<Vec<u16>>,
+    n_groups: usize,
+    births: Option<Vec<Minute>>,
+}
+
+impl By {
+    fn new(
+        groups: Option<PyReadonlyArray1<'_, u16>>,
+        n_groups: usize,
+        births: Option<PyReadonlyArray1<'_, i32>>,
+    ) -> Self {
+        By {
+            groups: groups.map(|g| g.as_array().to_vec()),
+            n_groups,
+            births: births.map(|b| b.as_array().to_vec()),
+        }
+    }
+
+    fn strata(&self, index: &crate::index::Index) -> crate::Result<Strata<'_>> {
+        Strata::new(
+            index,
+            self.groups.as_deref(),
+            self.n_groups,
+            self.births.as_deref(),
+        )
+    }
+}
+
+fn col<A: arrow_array::Array + 'static>(a: A) -> ArrayRef {
+    Arc::new(a)
+}
+
+/// A pyarrow table of named columns.
+fn table<'py>(py: Python<'py>, columns: Vec<(&str, ArrayRef)>) -> PyResult<Bound<'py, PyAny>> {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(n, a)| {
+            Field::new(
+                *n,
+                a.data_type().clone(),
+                a.null_count() > 0 || a.is_nullable(),
+            )
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .map_err(|e| config_err(py, "stats", e.to_string()))?;
+    PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
+}
+
+fn group_band(strata: &Strata, k: usize) -> (u16, u16) {
+    let (g, b) = strata.split(k);
+    (g as u16, b as u16)
+}
+
+/// Occupancy at each period start, entries and exits: period, state, group, band codes.
+#[pyfunction]
+#[pyo3(signature = (journeys, bounds, groups=None, n_groups=1, births=None))]
+pub fn stats_flows<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    bounds: PyReadonlyArray1<'_, i32>,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+    n_groups: usize,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let bounds = bounds.as_array().to_vec();
+    let by = By::new(groups, n_groups, births);
+    let index = journeys.index.clone();
+    let (p, s, g, b, occ, ent, ex) = run(py, || {
+        let strata = by.strata(&index)?;
+        let f = flow::flows(&index, &Periods::new(&bounds)?, &strata);
+        let mut cols = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        for period in 0..f.n_periods {
+            for state in 0..f.n_states {
+                for k in 0..f.n_strata {
+                    let i = f.cell(period, state, k);
+                    if f.occupancy[i] | f.entries[i] | f.exits[i] == 0 {
+                        continue;
+                    }
+                    let (gg, bb) = group_band(&strata, k);
+                    cols.0.push(period as u32);
+                    cols.1.push(state as u16);
+                    cols.2.push(gg);
+                    cols.3.push(bb);
+                    cols.4.push(f.occupancy[i]);
+                    cols.5.push(f.entries[i]);
+                    cols.6.push(f.exits[i]);
+                }
+            }
+        }
+        Ok(cols)
+    })?;
+    table(
+        py,
+        vec![
+            ("period", col(UInt32Array::from(p))),
+            ("state", col(UInt16Array::from(s))),
+            ("group", col(UInt16Array::from(g))),
+            ("band", col(UInt16Array::from(b))),
+            ("occupancy", col(UInt64Array::from(occ))),
+            ("entries", col(UInt64Array::from(ent))),
+            ("exits", col(UInt64Array::from(ex))),
+        ],
+    )
+}
+
+/// Transition counts per period: period, group, band, from, to (n_states = "(left)"), count.
+#[pyfunction]
+#[pyo3(signature = (journeys, bounds, groups=None, n_groups=1, births=None))]
+pub fn stats_transitions<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    bounds: PyReadonlyArray1<'_, i32>,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+    n_groups: usize,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let bounds = bounds.as_array().to_vec();
+    let by = By::new(groups, n_groups, births);
+    let index = journeys.index.clone();
+    let (p, g, b, f, t, n) = run(py, || {
+        let strata = by.strata(&index)?;
+        let tr = flow::transitions(&index, &Periods::new(&bounds)?, &strata);
+        let mut cols = (vec![], vec![], vec![], vec![], vec![], vec![]);
+        for period in 0..tr.n_periods {
+            for k in 0..tr.n_strata {
+                for from in 0..tr.n_states {
+                    for to in 0..=tr.n_states {
+                        let c = tr.counts[tr.cell(period, k, from, to)];
+                        if c == 0 {
+                            continue;
+                        }
+                        let (gg, bb) = group_band(&strata, k);
+                        cols.0.push(period as u32);
+                        cols.1.push(gg);
+                        cols.2.push(bb);
+                        cols.3.push(from as u16);
+                        cols.4.push(to as u16);
+                        cols.5.push(c);
+                    }
+                }
+            }
+        }
+        Ok(cols)
+    })?;
+    table(
+        py,
+        vec![
+            ("period", col(UInt32Array::from(p))),
+            ("group", col(UInt16Array::from(g))),
+            ("band", col(UInt16Array::from(b))),
+            ("from", col(UInt16Array::from(f))),
+            ("to", col(UInt16Array::from(t))),
+            ("count", col(UInt64Array::from(n))),
+        ],
+    )
+}
+
+/// Kaplan-Meier time in state: (summary table, curve table); times in minutes.
+#[pyfunction]
+#[pyo3(signature = (journeys, as_of, groups=None, n_groups=1, births=None, curve_step=0))]
+#[allow(clippy::too_many_arguments)]
+pub fn stats_time_in_state<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    as_of: i64,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+    n_groups: usize,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+    curve_step: i64,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let by = By::new(groups, n_groups, births);
+    let index = journeys.index.clone();
+    let as_of = as_of.clamp(Minute::MIN as i64, (OPEN - 1) as i64) as Minute;
+    let (summaries, curve, nb) = run(py, || {
+        let strata = by.strata(&index)?;
+        let (s, c) = survival::kaplan_meier(&index, &strata, as_of, curve_step)?;
+        Ok((s, c, strata.n_bands()))
+    })?;
+    let q = |k: usize| {
+        col(Int64Array::from(
+            summaries.iter().map(|s| s.quantiles[k]).collect::<Vec<_>>(),
+        ))
+    };
+    let summary = table(
+        py,
+        vec![
+            (
+                "state",
+                col(UInt16Array::from(
+                    summaries.iter().map(|s| s.state).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "group",
+                col(UInt16Array::from(
+                    summaries
+                        .iter()
+                        .map(|s| (s.stratum as usize / nb) as u16)
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "band",
+                col(UInt16Array::from(
+                    summaries
+                        .iter()
+                        .map(|s| (s.stratum as usize % nb) as u16)
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "n",
+                col(UInt64Array::from(
+                    summaries.iter().map(|s| s.n).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "events",
+                col(UInt64Array::from(
+                    summaries.iter().map(|s| s.events).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "censored",
+                col(UInt64Array::from(
+                    summaries.iter().map(|s| s.censored).collect::<Vec<_>>(),
+                )),
+            ),
+            ("p25", q(0)),
+            ("median", q(1)),
+            ("p75", q(2)),
+            ("p90", q(3)),
+        ],
+    )?;
+    let curves = table(
+        py,
+        vec![
+            (
+                "state",
+                col(UInt16Array::from(
+                    curve.iter().map(|s| s.state).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "group",
+                col(UInt16Array::from(
+                    curve
+                        .iter()
+                        .map(|s| (s.stratum as usize / nb) as u16)
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "band",
+                col(UInt16Array::from(
+                    curve
+                        .iter()
+                        .map(|s| (s.stratum as usize % nb) as u16)
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "time",
+                col(Int64Array::from(
+                    curve.iter().map(|s| s.time).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "survival",
+                col(Float64Array::from(
+                    curve.iter().map(|s| s.survival).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "at_risk",
+                col(UInt64Array::from(
+                    curve.iter().map(|s| s.at_risk).collect::<Vec<_>>(),
+                )),
+            ),
+        ],
+    )?;
+    Ok((summary, curves))
+}
+
+/// The children in each state at `t` and the median of their time there so far (minutes).
+#[pyfunction]
+#[pyo3(signature = (journeys, t, groups=None, n_groups=1, births=None))]
+pub fn stats_waits<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    t: i64,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+    n_groups: usize,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let by = By::new(groups, n_groups, births);
+    let index = journeys.index.clone();
+    let t = t.clamp(Minute::MIN as i64, (OPEN - 1) as i64) as Minute;
+    let (w, nb) = run(py, || {
+        let strata = by.strata(&index)?;
+        Ok((
+            survival::current_waits(&index, &strata, t),
+            strata.n_bands(),
+        ))
+    })?;
+    table(
+        py,
+        vec![
+            (
+                "state",
+                col(UInt16Array::from(w.iter().map(|r| r.0).collect::<Vec<_>>())),
+            ),
+            (
+                "group",
+                col(UInt16Array::from(
+                    w.iter()
+                        .map(|r| (r.1 as usize / nb) as u16)
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "band",
+                col(UInt16Array::from(
+                    w.iter()
+                        .map(|r| (r.1 as usize % nb) as u16)
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "n",
+                col(UInt64Array::from(w.iter().map(|r| r.2).collect::<Vec<_>>())),
+            ),
+            (
+                "median",
+                col(Int64Array::from(w.iter().map(|r| r.3).collect::<Vec<_>>())),
+            ),
+        ],
+    )
+}
+
+fn opt(m: Minute) -> Option<i32> {
+    (m != NONE && m != OPEN).then_some(m)
+}
+
+/// Periods of care (no child identifier): group, band, entry, end, exit state, first
+/// placement for adoption, first placement order, moves, previous period's end (minutes).
+#[pyfunction]
+#[pyo3(signature = (journeys, care, placed_for_adoption=None, groups=None, n_groups=1, births=None, placement_order=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn stats_care_periods<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    care: Vec<bool>,
+    placed_for_adoption: Option<u16>,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+    n_groups: usize,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+    placement_order: Option<PyReadonlyArray1<'_, bool>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let by = By::new(groups, n_groups, births);
+    let e1 = placement_order.map(|a| a.as_array().to_vec());
+    let index = journeys.index.clone();
+    let roles = Roles {
+        care,
+        placed_for_adoption,
+    };
+    let (periods, nb) = run(py, || {
+        let strata = by.strata(&index)?;
+        Ok((
+            care::care_periods(&index, &roles, &strata, e1.as_deref())?,
+            strata.n_bands(),
+        ))
+    })?;
+    let m = |f: &dyn Fn(&care::CarePeriod) -> Minute| {
+        col(Int32Array::from(
+            periods.iter().map(|p| opt(f(p))).collect::<Vec<_>>(),
+        ))
+    };
+    table(
+        py,
+        vec![
+            (
+                "group",
+                col(UInt16Array::from(
+                    periods
+                        .iter()
+                        .map(|p| (p.stratum as usize / nb) as u16)
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "band",
+                col(UInt16Array::from(
+                    periods
+                        .iter()
+                        .map(|p| (p.stratum as usize % nb) as u16)
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            ("entry", m(&|p| p.entry)),
+            ("end", m(&|p| p.end)),
+            (
+                "exit_state",
+                col(UInt16Array::from(
+                    periods
+                        .iter()
+                        .map(|p| (p.exit_state != STILL_IN).then_some(p.exit_state))
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            ("placed_for_adoption", m(&|p| p.placed_for_adoption)),
+            ("placement_order", m(&|p| p.placement_order)),
+            (
+                "moves",
+                col(UInt32Array::from(
+                    periods.iter().map(|p| p.moves).collect::<Vec<_>>(),
+                )),
+            ),
+            ("previous_end", m(&|p| p.previous_end)),
+            (
+                "still_in",
+                col(BooleanArray::from(
+                    periods
+                        .iter()
+                        .map(|p| p.exit_state == STILL_IN)
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+        ],
+    )
+}
+
+/// Placement moves and care minutes per period: period, group, band, moves, care_minutes.
+#[pyfunction]
+#[pyo3(signature = (journeys, care, bounds, as_of, groups=None, n_groups=1, births=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn stats_stability<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    care: Vec<bool>,
+    bounds: PyReadonlyArray1<'_, i32>,
+    as_of: i64,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+    n_groups: usize,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let bounds = bounds.as_array().to_vec();
+    let by = By::new(groups, n_groups, births);
+    let index = journeys.index.clone();
+    let as_of = as_of.clamp(Minute::MIN as i64, (OPEN - 1) as i64) as Minute;
+    let roles = Roles {
+        care,
+        placed_for_adoption: None,
+    };
+    let (moves, minutes, np, nk, nb) = run(py, || {
+        let strata = by.strata(&index)?;
+        let periods = Periods::new(&bounds)?;
+        let (a, b) = care::stability(&index, &roles, &periods, &strata, as_of)?;
+        Ok((a, b, periods.n(), strata.n(), strata.n_bands()))
+    })?;
+    per_period(py, np, nk, nb, ("moves", moves), ("care_minutes", minutes))
+}
+
+/// Entries into `states` per period and those within `window` minutes of the previous one.
+#[pyfunction]
+#[pyo3(signature = (journeys, states, window, bounds, groups=None, n_groups=1, births=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn stats_repeats<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    states: Vec<bool>,
+    window: i64,
+    bounds: PyReadonlyArray1<'_, i32>,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+    n_groups: usize,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let bounds = bounds.as_array().to_vec();
+    let by = By::new(groups, n_groups, births);
+    let index = journeys.index.clone();
+    let (entries, reps, np, nk, nb) = run(py, || {
+        let strata = by.strata(&index)?;
+        let periods = Periods::new(&bounds)?;
+        let (a, b) = care::repeats(&index, &states, window, &periods, &strata);
+        Ok((a, b, periods.n(), strata.n(), strata.n_bands()))
+    })?;
+    per_period(py, np, nk, nb, ("entries", entries), ("repeats", reps))
+}
+
+fn per_period<'py>(
+    py: Python<'py>,
+    np: usize,
+    nk: usize,
+    nb: usize,
+    a: (&str, Vec<u64>),
+    b: (&str, Vec<u64>),
+) -> PyResult<Bound<'py, PyAny>> {
+    let n = np * nk;
+    table(
+        py,
+        vec![
+            (
+                "period",
+                col(UInt32Array::from(
+                    (0..n).map(|i| (i / nk) as u32).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "group",
+                col(UInt16Array::from(
+                    (0..n).map(|i| ((i % nk) / nb) as u16).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "band",
+                col(UInt16Array::from(
+                    (0..n).map(|i| ((i % nk) % nb) as u16).collect::<Vec<_>>(),
+                )),
+            ),
+            (a.0, col(UInt64Array::from(a.1))),
+            (b.0, col(UInt64Array::from(b.1))),
+        ],
+    )
+}
+
+/// Adds the statistics functions to the `_native` module.
+pub fn register(m: &Bound<PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(stats_flows, m)?)?;
+    m.add_function(wrap_pyfunction!(stats_transitions, m)?)?;
+    m.add_function(wrap_pyfunction!(stats_time_in_state, m)?)?;
+    m.add_function(wrap_pyfunction!(stats_waits, m)?)?;
+    m.add_function(wrap_pyfunction!(stats_care_periods, m)?)?;
+    m.add_function(wrap_pyfunction!(stats_stability, m)?)?;
+    m.add_function(wrap_pyfunction!(stats_repeats, m)?)?;
+    Ok(())
+}
