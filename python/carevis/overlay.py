@@ -49,7 +49,9 @@ def format_count(n: int, style: OverlayStyle) -> str | None:
     return f"{n:,}"
 
 
-def _text_colour(background: tuple[int, int, int, int], style: OverlayStyle) -> tuple[int, int, int]:
+def _text_colour(
+    background: tuple[int, int, int, int], style: OverlayStyle
+) -> tuple[int, int, int]:
     luma = 0.3 * background[0] + 0.59 * background[1] + 0.11 * background[2]
     return style.text if luma > 128 else (235, 235, 240)
 
@@ -65,7 +67,14 @@ def legend_size(legend: Legend, unit: float) -> tuple[int, int]:
     return round(max(title, widest + 2 * unit)), round((2.3 + 1.7 * rows) * unit)
 
 
-def _legend(draw: ImageDraw.ImageDraw, legend: Legend, x: int, y: int, unit: float, ink: tuple[int, int, int]) -> None:
+def _legend(
+    draw: ImageDraw.ImageDraw,
+    legend: Legend,
+    x: int,
+    y: int,
+    unit: float,
+    ink: tuple[int, int, int],
+) -> None:
     f_title = font(round(1.5 * unit), bold=True)
     f_small = font(round(1.25 * unit))
     draw.text((x, y), legend.title, font=f_title, fill=ink)
@@ -82,13 +91,19 @@ def _legend(draw: ImageDraw.ImageDraw, legend: Legend, x: int, y: int, unit: flo
             draw.text((px, y + h + round(0.5 * unit)), label, font=f_small, fill=ink, anchor="ma")
     else:
         r = round(0.55 * unit)
-        for i, (label, c) in enumerate(zip(legend.categories[:12], legend.colours[:12])):
+        for i, (label, c) in enumerate(zip(legend.categories[:12], legend.colours[:12], strict=False)):
             cy = y + i * round(1.7 * unit) + r
             draw.ellipse([x, cy - r, x + 2 * r, cy + r], fill=tuple(int(v) for v in c[:3]))
             draw.text((x + 3 * r, cy), label, font=f_small, fill=ink, anchor="lm")
         if len(legend.categories) > 12:
             cy = y + 12 * round(1.7 * unit) + r
-            draw.text((x, cy), f"and {len(legend.categories) - 12} more", font=f_small, fill=ink, anchor="lm")
+            draw.text(
+                (x, cy),
+                f"and {len(legend.categories) - 12} more",
+                font=f_small,
+                fill=ink,
+                anchor="lm",
+            )
 
 
 def draw_congestion(
@@ -141,7 +156,12 @@ def draw_overlay(
     draw = ImageDraw.Draw(pil)
     ox, oy = -region[0], -region[1]
     if style.title:
-        draw.text((ox + round(2 * unit), oy + round(1.6 * unit)), style.title, font=font(round(2.2 * unit), True), fill=ink)
+        draw.text(
+            (ox + round(2 * unit), oy + round(1.6 * unit)),
+            style.title,
+            font=font(round(2.2 * unit), True),
+            fill=ink,
+        )
     if style.date:
         when = dt.datetime(1970, 1, 1) + dt.timedelta(minutes=float(minutes))
         draw.text(
@@ -163,7 +183,9 @@ def draw_overlay(
             draw.text((ox + cx, oy + ty), label, font=f_label, fill=muted, anchor="ma")
             shown = format_count(int(counts[i]), style)
             if shown is not None:
-                draw.text((ox + cx, oy + ty + 1.35 * unit), shown, font=f_count, fill=ink, anchor="ma")
+                draw.text(
+                    (ox + cx, oy + ty + 1.35 * unit), shown, font=f_count, fill=ink, anchor="ma"
+                )
             if label in std:
                 groups.setdefault(std[label], []).append((cx, cy))
         if scene.layout in ("auto", "pathway") and groups:
@@ -176,7 +198,14 @@ def draw_overlay(
         draw_congestion(draw, scene, minutes, radii, vp, style.congestion, unit, (ox, oy))
     if style.legend:
         lw, lh = legend_size(scene.legend, unit)
-        _legend(draw, scene.legend, ox + vp.width - round(2 * unit) - lw, oy + vp.height - round(3.2 * unit) - lh, unit, ink)
+        _legend(
+            draw,
+            scene.legend,
+            ox + vp.width - round(2 * unit) - lw,
+            oy + vp.height - round(3.2 * unit) - lh,
+            unit,
+            ink,
+        )
     if style.caption:
         draw.text(
             (ox + vp.width - round(2 * unit), oy + vp.height - round(1.5 * unit)),
