@@ -91,7 +91,8 @@ def _legend(
             draw.text((px, y + h + round(0.5 * unit)), label, font=f_small, fill=ink, anchor="ma")
     else:
         r = round(0.55 * unit)
-        for i, (label, c) in enumerate(zip(legend.categories[:12], legend.colours[:12], strict=False)):
+        shown = zip(legend.categories[:12], legend.colours[:12], strict=False)
+        for i, (label, c) in enumerate(shown):
             cy = y + i * round(1.7 * unit) + r
             draw.ellipse([x, cy - r, x + 2 * r, cy + r], fill=tuple(int(v) for v in c[:3]))
             draw.text((x + 3 * r, cy), label, font=f_small, fill=ink, anchor="lm")
