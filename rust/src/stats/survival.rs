@@ -46,6 +46,9 @@ pub fn kaplan_meier(
     if (index.labels.len() as u64) * nk >= 1 << 31 {
         return Err(CoreError::config("by", "too many strata for time in state"));
     }
+    if let Some(found) = kaplan_meier_by_day(index, strata, as_of, curve_step) {
+        return Ok(found);
+    }
     // key: cell (31 bits) | duration (32 bits) | censored (1 bit): sorting it orders each cell's
     // spells by duration with events before censorings at equal times.
     let n = index.n_children();
@@ -95,18 +98,102 @@ pub fn kaplan_meier(
     Ok((summaries, curves))
 }
 
+/// Largest histogram (cells x days) the whole-day path keeps per thread.
+const MAX_HIST: usize = 8 << 20;
+
+/// Kaplan-Meier when every time is a whole day (dates): counts per (cell, day) in one
+/// parallel pass instead of a sort. `None` when times have minutes or the grid is too big.
+fn kaplan_meier_by_day(
+    index: &Index,
+    strata: &Strata,
+    as_of: Minute,
+    curve_step: i64,
+) -> Option<(Vec<Summary>, Vec<CurvePoint>)> {
+    const DAY: i64 = crate::time::MINUTES_PER_DAY as i64;
+    if (as_of as i64).rem_euclid(DAY) != 0 {
+        return None;
+    }
+    let whole = |m: &Minute| *m == OPEN || (*m as i64).rem_euclid(DAY) == 0;
+    if !index.start.par_iter().all(whole) || !index.end.par_iter().all(whole) {
+        return None;
+    }
+    let lo = index.start.par_iter().copied().min()?;
+    let days = ((as_of as i64 - lo as i64).max(0) / DAY + 1) as usize;
+    let nk = strata.n();
+    let cells = index.labels.len() * nk;
+    if cells.checked_mul(days)? > MAX_HIST {
+        return None;
+    }
+    let n = index.n_children();
+    // Per (cell, day): [events, spells]; integer sums, so any split gives the same result.
+    let hist = (0..n.div_ceil(super::CHUNK))
+        .into_par_iter()
+        .fold(
+            || vec![[0u32; 2]; cells * days],
+            |mut h, k| {
+                for c in k * super::CHUNK..((k + 1) * super::CHUNK).min(n) {
+                    for i in index.spells(c) {
+                        let (a, e) = (index.start[i], index.end[i]);
+                        if a > as_of {
+                            continue;
+                        }
+                        let (stop, event) = if e == OPEN || e > as_of {
+                            (as_of, 0)
+                        } else {
+                            (e, 1)
+                        };
+                        let d = ((stop as i64 - a as i64) / DAY) as usize;
+                        let cell = index.state[i] as usize * nk + strata.of(c, a) as usize;
+                        let slot = &mut h[cell * days + d];
+                        slot[0] += event;
+                        slot[1] += 1;
+                    }
+                }
+                h
+            },
+        )
+        .reduce(
+            || vec![[0u32; 2]; cells * days],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| {
+                    x[0] += y[0];
+                    x[1] += y[1];
+                });
+                a
+            },
+        );
+    let results: Vec<(Summary, Vec<CurvePoint>)> = (0..cells)
+        .into_par_iter()
+        .filter_map(|cell| {
+            let row = &hist[cell * days..(cell + 1) * days];
+            let n: u64 = row.iter().map(|v| u64::from(v[1])).sum();
+            (n > 0).then(|| {
+                let groups = row
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v[1] > 0)
+                    .map(|(d, v)| (d as u64 * DAY as u64, u64::from(v[0]), u64::from(v[1])));
+                estimate_groups(cell as u64, nk as u64, n, groups, curve_step)
+            })
+        })
+        .collect();
+    let mut summaries = Vec::with_capacity(results.len());
+    let mut curves = Vec::new();
+    for (s, c) in results {
+        summaries.push(s);
+        curves.extend(c);
+    }
+    Some((summaries, curves))
+}
+
 /// KM over one cell's sorted keys.
 fn estimate(keys: &[u64], nk: u64, curve_step: i64) -> (Summary, Vec<CurvePoint>) {
     let cell = keys[0] >> 33;
-    let (state, stratum) = ((cell / nk) as u16, (cell % nk) as u32);
-    let n = keys.len() as u64;
-    let mut at_risk = n;
-    let mut s = 1.0f64;
-    let mut quantiles = [None; 4];
-    let mut curve: Vec<CurvePoint> = Vec::new();
-    let mut events_total = 0;
     let mut i = 0;
-    while i < keys.len() {
+    let groups = std::iter::from_fn(|| {
+        if i >= keys.len() {
+            return None;
+        }
         let d = (keys[i] >> 1) & 0xFFFF_FFFF;
         let mut events = 0u64;
         let mut j = i;
@@ -114,6 +201,29 @@ fn estimate(keys: &[u64], nk: u64, curve_step: i64) -> (Summary, Vec<CurvePoint>
             events += u64::from(keys[j] & 1 == 0);
             j += 1;
         }
+        let count = (j - i) as u64;
+        i = j;
+        Some((d, events, count))
+    });
+    estimate_groups(cell, nk, keys.len() as u64, groups, curve_step)
+}
+
+/// KM of one cell from its (duration, events, spells ending or censored then) groups in
+/// ascending duration.
+fn estimate_groups(
+    cell: u64,
+    nk: u64,
+    n: u64,
+    groups: impl Iterator<Item = (u64, u64, u64)>,
+    curve_step: i64,
+) -> (Summary, Vec<CurvePoint>) {
+    let (state, stratum) = ((cell / nk) as u16, (cell % nk) as u32);
+    let mut at_risk = n;
+    let mut s = 1.0f64;
+    let mut quantiles = [None; 4];
+    let mut curve: Vec<CurvePoint> = Vec::new();
+    let mut events_total = 0;
+    for (d, events, count) in groups {
         if events > 0 {
             s *= 1.0 - events as f64 / at_risk as f64;
             events_total += events;
@@ -144,8 +254,7 @@ fn estimate(keys: &[u64], nk: u64, curve_step: i64) -> (Summary, Vec<CurvePoint>
                 }
             }
         }
-        at_risk -= (j - i) as u64;
-        i = j;
+        at_risk -= count;
     }
     let summary = Summary {
         state,
