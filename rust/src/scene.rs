@@ -93,8 +93,9 @@ pub struct Scene {
     /// Per dot: first time visible, and the time it is fully gone (`OPEN` if never).
     from: Vec<Minute>,
     until: Vec<Minute>,
-    /// Per spell, in index order: what the frame loop reads.
-    spells: Vec<SpellRec>,
+    /// Per spell: when the dot arrives in its cluster, and [`APPEAR`] | entries so far.
+    arrive: Vec<Minute>,
+    flags: Vec<u16>,
     inv_fade: f64,
     circle: Vec<[f32; 2]>,
     emphasis: Emphasis,
@@ -103,20 +104,6 @@ pub struct Scene {
 #[inline]
 fn ease(u: f32) -> f32 {
     u * u * (3.0 - 2.0 * u)
-}
-
-/// What the frame loop reads of one spell, packed in 16 bytes so a dot's spells sit on
-/// one or two cache lines (the index keeps its own columns for everything else).
-#[derive(Debug, Clone, Copy, Default)]
-#[repr(C)]
-struct SpellRec {
-    start: Minute,
-    end: Minute,
-    /// When the dot reaches this spell's cluster.
-    arrive: Minute,
-    state: u16,
-    /// [`APPEAR`] | entries so far.
-    flags: u16,
 }
 
 /// Flag on a spell whose leg is an appearance (first spell, or back after a long gap).
@@ -214,7 +201,8 @@ impl Scene {
             spacing,
             from: schedule.from,
             until: schedule.until,
-            spells: schedule.spells,
+            arrive: schedule.arrive,
+            flags: schedule.flags,
             inv_fade,
             circle: unit_circle(),
             emphasis: Emphasis {
@@ -348,40 +336,38 @@ impl Scene {
     /// One dot at time `t`: position, colour and current state (-1 for none).
     #[inline(always)]
     pub fn dot(&self, c: usize, t: f64, radii: &[f32]) -> (f32, f32, [u8; 4], i32) {
-        let a = self.index.offsets[c] as usize;
-        let b = self.index.offsets[c + 1] as usize;
-        let sp = &self.spells[a..b];
-        let b = b - a;
-        let a = 0usize;
+        let idx = &*self.index;
+        let a = idx.offsets[c] as usize;
+        let b = idx.offsets[c + 1] as usize;
         if t < self.from[c] as f64 {
-            let p = self.cfg.centres[sp[a].state as usize];
+            let p = self.cfg.centres[idx.state[a] as usize];
             return (p[0], p[1], [0; 4], -1);
         }
         if self.until[c] != OPEN && t >= self.until[c] as f64 {
-            let p = self.cfg.centres[sp[b - 1].state as usize];
+            let p = self.cfg.centres[idx.state[b - 1] as usize];
             return (p[0], p[1], [0; 4], -1);
         }
         // The last spell begun by `t`: the only one that can hold `t` (spells never overlap).
         let mut i = a;
-        while i + 1 < b && sp[i + 1].start as f64 <= t {
+        while i + 1 < b && idx.start[i + 1] as f64 <= t {
             i += 1;
         }
-        let e_i = end_f(sp[i].end);
-        let cur: i32 = if t < e_i { sp[i].state as i32 } else { -1 };
+        let e_i = end_f(idx.end[i]);
+        let cur: i32 = if t < e_i { idx.state[i] as i32 } else { -1 };
         // The leg the dot is on: it can lag behind rapid steps, so step back to the latest
         // leg that has set off.
         let mut k = i;
-        while k > a && Self::depart_at(sp, k) > t {
+        while k > a && self.depart(k) > t {
             k -= 1;
         }
-        let arrive = sp[k].arrive as f64;
-        let (tx, ty) = self.place(c, sp[k].state, radii);
+        let arrive = self.arrive[k] as f64;
+        let (tx, ty) = self.place(c, idx.state[k], radii);
         let (x, y) = if t >= arrive {
             (tx, ty)
         } else {
-            let depart = Self::depart_at(sp, k);
+            let depart = self.depart(k);
             let u = ease((((t - depart) / (arrive - depart)) as f32).clamp(0.0, 1.0));
-            let (fx, fy) = self.place(c, sp[k - 1].state, radii);
+            let (fx, fy) = self.place(c, idx.state[k - 1], radii);
             (fx + (tx - fx) * u, fy + (ty - fy) * u)
         };
         // Opacity: fade in after (re)appearing, fade out after leaving.
@@ -389,20 +375,20 @@ impl Scene {
         if self.inv_fade > 0.0 {
             // The dot appeared at or before its current leg began; only look back for the
             // appearance when that leg began less than a fade ago.
-            if (t - sp[k].start as f64) * self.inv_fade < 1.0 {
+            if (t - idx.start[k] as f64) * self.inv_fade < 1.0 {
                 let mut p = k;
-                while p > a && sp[p].flags & APPEAR == 0 {
+                while p > a && self.flags[p] & APPEAR == 0 {
                     p -= 1;
                 }
-                fade_k = (t - sp[p].start as f64) * self.inv_fade;
+                fade_k = (t - idx.start[p] as f64) * self.inv_fade;
             }
             if cur < 0 {
-                let leave = e_i.max(sp[i].arrive as f64);
+                let leave = e_i.max(self.arrive[i] as f64);
                 if t > leave {
                     fade_k = fade_k.min(1.0 - (t - leave) * self.inv_fade);
                 }
             }
-        } else if cur < 0 && t > e_i.max(sp[i].arrive as f64) {
+        } else if cur < 0 && t > e_i.max(self.arrive[i] as f64) {
             fade_k = 0.0;
         }
         let fade_k = fade_k.clamp(0.0, 1.0) as f32;
@@ -411,19 +397,19 @@ impl Scene {
         const PER_DAY: f64 = 1.0 / MINUTES_PER_DAY as f64;
         let entry = match self.cfg.colour {
             ColourBy::TimeInCare { lo, hi } => lut_index(
-                ((t - sp[a].start as f64) * PER_DAY) as f32,
+                ((t - idx.start[a] as f64) * PER_DAY) as f32,
                 lo,
                 hi,
                 lut.len(),
             ),
             ColourBy::TimeInState { lo, hi } => lut_index(
-                ((t - sp[i].start as f64) * PER_DAY) as f32,
+                ((t - idx.start[i] as f64) * PER_DAY) as f32,
                 lo,
                 hi,
                 lut.len(),
             ),
             ColourBy::Entries { lo, hi } => {
-                lut_index((sp[i].flags & ENTRIES) as f32, lo, hi, lut.len())
+                lut_index((self.flags[i] & ENTRIES) as f32, lo, hi, lut.len())
             }
             ColourBy::Category => self.cfg.categories[c] as usize % lut.len(),
         };
@@ -444,13 +430,13 @@ impl Scene {
 
     /// When the leg into spell `k` sets off (the spell's start, or later if the dot is
     /// still travelling the previous leg).
-    #[inline(always)]
-    fn depart_at(sp: &[SpellRec], k: usize) -> f64 {
-        let s = sp[k].start as f64;
-        if sp[k].flags & APPEAR != 0 {
+    #[inline]
+    fn depart(&self, k: usize) -> f64 {
+        let s = self.index.start[k] as f64;
+        if self.flags[k] & APPEAR != 0 {
             s
         } else {
-            s.max(sp[k - 1].arrive as f64)
+            s.max(self.arrive[k - 1] as f64)
         }
     }
 
@@ -467,13 +453,12 @@ impl Scene {
                     // start, end, state, arrive, flags of the child's spells
                     (idx.offsets[c + 1] - idx.offsets[c]) as u64 * 16
                 } else {
-                    2 // the state of the spell the dot rests at
+                    2
                 }
             })
             .sum();
         let n = self.n_dots() as u64;
-        // per dot: offsets, from, until (12) and the output (16)
-        n * (12 + 16) + active
+        n * (4 + 8 + 16) + active
     }
 }
 
@@ -508,7 +493,8 @@ fn crowd_spacing(cfg: &SceneConfig, max: &[u32]) -> f32 {
 struct Schedule {
     from: Vec<Minute>,
     until: Vec<Minute>,
-    spells: Vec<SpellRec>,
+    arrive: Vec<Minute>,
+    flags: Vec<u16>,
 }
 
 fn to_minute(v: f64) -> Minute {
@@ -527,42 +513,41 @@ impl Schedule {
         let n = index.n_children();
         let mut from = vec![0; n];
         let mut until = vec![0; n];
-        let mut spells = vec![SpellRec::default(); index.n_spells()];
-        // Children are independent: split the arrays at child boundaries per chunk.
+        let mut arrive = vec![0; index.n_spells()];
+        let mut flags = vec![0u16; index.n_spells()];
+        // Children are independent: split the spell arrays at child boundaries per chunk.
         let chunk = 1 << 14;
         let mut jobs = Vec::new();
         {
-            let (mut fr, mut un, mut sp) = (&mut from[..], &mut until[..], &mut spells[..]);
+            let (mut fr, mut un, mut ar, mut fl) = (
+                &mut from[..],
+                &mut until[..],
+                &mut arrive[..],
+                &mut flags[..],
+            );
             let mut c0 = 0;
             while c0 < n {
                 let c1 = (c0 + chunk).min(n);
-                let count = (index.offsets[c1] - index.offsets[c0]) as usize;
+                let spells = (index.offsets[c1] - index.offsets[c0]) as usize;
                 let (f1, f2) = fr.split_at_mut(c1 - c0);
                 let (u1, u2) = un.split_at_mut(c1 - c0);
-                let (s1, s2) = sp.split_at_mut(count);
-                jobs.push((c0, c1, f1, u1, s1));
-                (fr, un, sp) = (f2, u2, s2);
+                let (a1, a2) = ar.split_at_mut(spells);
+                let (g1, g2) = fl.split_at_mut(spells);
+                jobs.push((c0, c1, f1, u1, a1, g1));
+                (fr, un, ar, fl) = (f2, u2, a2, g2);
                 c0 = c1;
             }
         }
-        jobs.into_par_iter().for_each(|(c0, c1, fr, un, sp)| {
+        jobs.into_par_iter().for_each(|(c0, c1, fr, un, ar, fl)| {
             let base = index.offsets[c0] as usize;
             for c in c0..c1 {
                 let r = index.spells(c);
-                for i in r.clone() {
-                    sp[i - base] = SpellRec {
-                        start: index.start[i],
-                        end: index.end[i],
-                        arrive: index.start[i],
-                        state: index.state[i],
-                        flags: 0,
-                    };
-                }
                 fr[c - c0] = index.start[r.start];
                 let mut arrive = index.start[r.start] as f64;
                 let mut prev_end = end_f(index.end[r.start]);
                 let mut entries: u16 = 1;
-                sp[r.start - base].flags = APPEAR | 1;
+                ar[r.start - base] = index.start[r.start];
+                fl[r.start - base] = APPEAR | 1;
                 for i in r.start + 1..r.end {
                     let s = index.start[i] as f64;
                     let gap = s > prev_end;
@@ -575,11 +560,10 @@ impl Schedule {
                     } else {
                         s.max(arrive) + cfg.transit_minutes
                     };
-                    let rec = &mut sp[i - base];
-                    rec.arrive = to_minute(arrive);
+                    ar[i - base] = to_minute(arrive);
                     // keep the replayed times and the stored (rounded-up) ones identical
-                    arrive = rec.arrive as f64;
-                    rec.flags = entries | if teleport { APPEAR } else { 0 };
+                    arrive = ar[i - base] as f64;
+                    fl[i - base] = entries | if teleport { APPEAR } else { 0 };
                     prev_end = end_f(index.end[i]);
                 }
                 un[c - c0] = if prev_end.is_infinite() {
@@ -592,7 +576,8 @@ impl Schedule {
         Schedule {
             from,
             until,
-            spells,
+            arrive,
+            flags,
         }
     }
 }
