@@ -142,9 +142,11 @@ def main() -> None:
     ap.add_argument("--video-dots", type=int, default=1_000_000)
     ap.add_argument("--frames", type=int, default=250)
     ap.add_argument("--skip-video", action="store_true")
+    ap.add_argument("--skip-raster", action="store_true")
     args = ap.parse_args()
     print(f"carevis {carevis.__version__}, {carevis._native.num_threads()} threads")
-    bench_raster(args.dots)
+    if not args.skip_raster:
+        bench_raster(args.dots)
     if not args.skip_video:
         bench_video(args.video_dots, args.frames)
 

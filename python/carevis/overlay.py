@@ -43,6 +43,11 @@ class OverlayStyle:
     congestion: CongestionSettings | None = None
 
 
+@lru_cache(maxsize=1)
+def _groups() -> dict[str, str]:
+    return {s.label: s.group for s in standard_states()}
+
+
 def format_count(n: int, style: OverlayStyle) -> str | None:
     if style.suppress_below and 0 < n < style.suppress_below:
         return None if style.suppress_style == "hide" else f"<{style.suppress_below}"
@@ -153,7 +158,14 @@ def draw_overlay(
     unit = min(vp.width, vp.height * 16 / 9) / 110  # one text unit: ~17 px at 1080p
     ink = _text_colour(background, style)
     muted = style.muted if ink == style.text else (170, 170, 180)
-    pil = Image.fromarray(image, "RGBA")
+    if image.flags["C_CONTIGUOUS"] and image.flags["WRITEABLE"]:
+        # Draw straight into the caller's array: no copy in and out.
+        pil = Image.frombuffer("RGBA", (w, h), image, "raw", "RGBA", 0, 1)
+        pil.readonly = False
+        shared = True
+    else:
+        pil = Image.fromarray(image, "RGBA")
+        shared = False
     draw = ImageDraw.Draw(pil)
     ox, oy = -region[0], -region[1]
     if style.title:
@@ -176,7 +188,7 @@ def draw_overlay(
         f_label = font(round(1.2 * unit))
         f_count = font(round(1.45 * unit), True)
         groups: dict[str, list[tuple[float, float]]] = {}
-        std = {s.label: s.group for s in standard_states()}
+        std = _groups()
         for i, label in enumerate(scene.states):
             cx, cy = vp.to_pixels(float(scene.centres[i, 0]), float(scene.centres[i, 1]))
             r = float(radii[i]) * vp.sx
@@ -215,8 +227,6 @@ def draw_overlay(
             fill=muted,
             anchor="rd",
         )
-    out = np.asarray(pil)
-    if out.shape[:2] != (h, w):  # pragma: no cover - Pillow keeps the size
-        raise RuntimeError("overlay changed the image size")
-    image[...] = out
+    if not shared:
+        image[...] = np.asarray(pil)
     return image
