@@ -276,7 +276,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--layout", default="auto")
     r.add_argument("--renderer", choices=["cpu", "gl"], default="cpu")
     r.add_argument("--codec", choices=["h264", "h264-444", "prores", "ffv1"])
-    r.add_argument("--preset", default="ultrafast", help="x264 preset: ultrafast (default) ... slow")
+    r.add_argument("--preset", default="ultrafast", help="x264 preset (ultrafast ... slow)")
     r.add_argument("--dot-radius", type=float)
     r.add_argument("--title", default="Children's journeys through social care")
     r.add_argument("--caption")
