@@ -31,7 +31,7 @@ class NumpyFrame:
 
     def __init__(self, table: pa.Table, scene: carevis.Scene) -> None:
         keys = [("child_id", "ascending"), ("start", "ascending"), ("end", "ascending")]
-        order = pc.sort_indices(table, keys, null_placement="at_end")
+        order = pc.sort_indices(table, keys)  # nulls (open ends) sort last
         t = table.take(order)
         ids = t.column("child_id").to_numpy()
         self.start = t.column("start").cast(pa.int32()).to_numpy().astype(np.int64) * 1440
