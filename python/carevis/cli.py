@@ -203,7 +203,17 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     from .window import main_view
 
-    return int(main_view(args.rest) or 0)
+    try:
+        return int(main_view(args.rest) or 0)
+    except (OSError, RuntimeError) as e:
+        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+            raise
+        _say(
+            "carevis view: no display to open a window on "
+            f"({str(e).splitlines()[0]}). Run it on a desktop, or under xvfb-run; "
+            "for pictures without a display use `carevis render`."
+        )
+        return 1
 
 
 def cmd_passthrough(args: argparse.Namespace) -> int:
