@@ -269,3 +269,25 @@ def test_bad_worker_counts(scene: Scene, tmp_path: Path) -> None:
         export.video(scene, tmp_path / "x.mkv", workers=0, **KW)
     with pytest.raises(ConfigError, match="period"):
         cd.occupancy(tmp_path, None, "fortnight")
+
+
+@pytest.mark.parametrize("freq", ["month", "year"])
+def test_partitioned_transitions_equal_in_memory(client: Any, tmp_path: Path, freq: str) -> None:
+    from carevis import stats
+
+    src = tmp_path / "all.parquet"
+    pq.write_table(random_table(400, seed=23), src)
+    parts = cd.partition_by_child(src, tmp_path / "parts", 3)
+    whole = stats.transitions(carevis.read(src), freq).select(
+        ["period_start", "from_state", "to_state", "count", "probability"]
+    )
+    keys = [("period_start", "ascending"), ("from_state", "ascending"), ("to_state", "ascending")]
+    whole = whole.sort_by(keys)
+    assert whole.num_rows > 0
+    for c in (client, None):
+        got = cd.transitions(parts, c, freq).select(whole.column_names).sort_by(keys)
+        assert got.column("count").to_pylist() == whole.column("count").to_pylist()
+        assert got.column("from_state").to_pylist() == whole.column("from_state").to_pylist()
+        assert np.allclose(
+            got.column("probability").to_numpy(), whole.column("probability").to_numpy()
+        )

@@ -18,6 +18,7 @@ Needs ``carevis[dask]``; dask is imported only when one of these functions runs.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import itertools
 import json
@@ -768,6 +769,81 @@ def occupancy(
     return occupancy_from_changes(found, period)
 
 
+def _data_range(parts: Sequence[str]) -> tuple[dt.date, dt.date]:  # parts: folders or files
+    """Earliest start and latest known date over every part (one pass over two columns)."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    tables = [ds.dataset(p, format="parquet").to_table(columns=["start", "end"]) for p in parts]
+    t = pa.concat_tables(tables, promote_options="permissive")
+    lo = pc.min(t.column("start")).as_py()
+    hi = max(v for v in (pc.max(t.column("start")).as_py(), pc.max(t.column("end")).as_py()) if v)
+    return _as_date(lo), _as_date(hi)
+
+
+def _as_date(v: Any) -> dt.date:
+    return v.date() if isinstance(v, dt.datetime) else v  # type: ignore[no-any-return]
+
+
+def part_transitions(
+    path: str, freq: str, start: dt.date, end: dt.date, on_error: OnError
+) -> pa.Table:
+    """Runs on a worker: reads one part, indexes it, and counts its transitions."""
+    from . import stats
+    from .io import read
+
+    t = stats.transitions(read(path, on_error=on_error), freq, start=start, end=end)  # type: ignore[arg-type]
+    return t.drop(["probability"])
+
+
+def transitions(
+    path: str | os.PathLike[str],
+    client: Any = None,
+    freq: str = "year",
+    *,
+    on_error: OnError = "raise",
+    retries: int = 2,
+) -> pa.Table:
+    """Transitions between states (see :func:`carevis.stats.transitions`) over a
+    partitioned dataset: counted part by part (on the workers of ``client``, or in this
+    process) over the same periods, then summed; probabilities from the sums. Equals
+    ``stats.transitions`` of the whole data."""
+    if client is not None:
+        _dask()
+    parts = [os.path.abspath(p) for p in partitions(path)]
+    lo, hi = _data_range(parts)
+    if client is None:
+        found = [part_transitions(p, freq, lo, hi, on_error) for p in parts]
+    else:
+        futures = client.map(
+            part_transitions,
+            parts,
+            freq=freq,
+            start=lo,
+            end=hi,
+            on_error=on_error,
+            retries=retries,
+            pure=False,
+        )
+        try:
+            found = client.gather(futures)
+        finally:
+            with contextlib.suppress(Exception):
+                client.cancel(futures)
+    import pyarrow.compute as pc
+
+    keys = ["period_start", "from_state", "to_state"]
+    both = pa.concat_tables(found, promote_options="permissive")
+    summed = both.group_by(keys).aggregate([("count", "sum")]).rename_columns([*keys, "count"])
+    totals = summed.group_by(["period_start", "from_state"]).aggregate([("count", "sum")])
+    out = summed.join(totals, ["period_start", "from_state"], join_type="left outer")
+    prob = pc.divide(
+        pc.cast(out.column("count"), pa.float64()), pc.cast(out.column("count_sum"), pa.float64())
+    )
+    out = out.drop(["count_sum"]).append_column("probability", prob)
+    return out.sort_by([(k, "ascending") for k in keys])
+
+
 __all__ = [
     "Changes",
     "Recipe",
@@ -784,5 +860,6 @@ __all__ = [
     "rebuild",
     "recipe",
     "render_range",
+    "transitions",
     "video",
 ]
