@@ -782,7 +782,7 @@ def _data_range(parts: Sequence[str]) -> tuple[dt.date, dt.date]:  # parts: fold
 
 
 def _as_date(v: Any) -> dt.date:
-    return v.date() if isinstance(v, dt.datetime) else v  # type: ignore[no-any-return]
+    return v.date() if isinstance(v, dt.datetime) else v
 
 
 def part_transitions(
