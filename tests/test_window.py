@@ -343,9 +343,17 @@ def test_save_and_record_go_through_the_exporter(
     monkeypatch.setitem(sys.modules, "carevis.export", fake)
     monkeypatch.setattr(carevis, "export", fake, raising=False)
     monkeypatch.chdir(tmp_path)
+    canvas.zoom = 2.0
+    canvas.centre = (0.5, 0.4)
     key(canvas, "s", "s")
     assert calls[0][0] == "png" and calls[0][1] == canvas.t
     assert calls[0][2]["width"] == 3840 and calls[0][2]["renderer"] == "cpu"
+    # what is on screen: the same zoom, centred on the world point at the window's centre
+    w, h = canvas.physical_size
+    assert calls[0][2]["zoom"] == 2.0
+    assert np.allclose(calls[0][2]["centre"], canvas.viewport.to_world(w / 2, h / 2))
+    key(canvas, "r", "r")  # reset the view for the tests that follow
+    assert canvas.zoom == 1.0
     key(canvas, "v", "v")
     canvas.play()
     for _ in range(3):

@@ -394,11 +394,24 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
     def save(
         self, path: str | None = None, width: int = 3840, height: int = 2160, renderer: str = "cpu"
     ) -> str:
-        """Saves the moment on screen as a PNG at any size, through the exporter."""
+        """Saves the moment on screen, as zoomed and panned, as a PNG at any size, through
+        the exporter."""
         from . import export
 
         path = path or f"carevis-{self.t:%Y-%m-%d}.png"
-        export.png(self.scene, self.t, path, width=width, height=height, renderer=renderer)
+        vp = self.viewport
+        w, h = self.physical_size
+        centre = vp.to_world(w / 2, h / 2)
+        export.png(
+            self.scene,
+            self.t,
+            path,
+            width=width,
+            height=height,
+            renderer=renderer,
+            zoom=float(self.zoom),
+            centre=(float(centre[0]), float(centre[1])),
+        )
         self._say(f"saved {path}")
         return path
 
