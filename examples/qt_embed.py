@@ -20,14 +20,27 @@ def main(path: str) -> None:
     qt_app = QtWidgets.QApplication(sys.argv)
     scene = carevis.Scene(carevis.read(path))
 
-    window = QtWidgets.QWidget()
+    window = QtWidgets.QMainWindow()
     window.setWindowTitle("carevis in Qt")
-    layout = QtWidgets.QVBoxLayout(window)
+    body = QtWidgets.QWidget()
+    window.setCentralWidget(body)
+    layout = QtWidgets.QVBoxLayout(body)
     bar = QtWidgets.QHBoxLayout()
     layout.addLayout(bar)
 
-    canvas = CarevisCanvas(scene, app=QT, parent=window, size=(1280, 720))
+    canvas = CarevisCanvas(scene, app=QT, parent=body, size=(1280, 720))
     layout.addWidget(canvas.native)
+
+    # The menu actions do what the keys S and V do in the plain window.
+    menu = window.menuBar().addMenu("&File")
+    save = menu.addAction("Save view as PNG (4K)...")
+    save.triggered.connect(
+        lambda: canvas.save(
+            QtWidgets.QFileDialog.getSaveFileName(window, "Save", "", "*.png")[0] or None
+        )
+    )
+    record = menu.addAction("Start / stop recording a clip")
+    record.triggered.connect(lambda: canvas.toggle_recording())
 
     council = QtWidgets.QComboBox()
     council.addItem("")
