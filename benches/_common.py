@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from carevis.layout import standard_labels
 
 
 def timeit(fn: Callable[[], Any], repeat: int = 5, warmup: int = 1) -> tuple[float, list[float]]:
@@ -31,28 +32,7 @@ def copy_bandwidth(nbytes: int = 1 << 29) -> float:
     return 2 * a.nbytes / med
 
 
-STATES20 = [
-    "Referral",
-    "Assessment",
-    "No further action",
-    "Child in need",
-    "Section 47",
-    "Child protection conference",
-    "Child protection plan",
-    "Foster care (relative/friend)",
-    "Foster care (other)",
-    "Children's home & secure",
-    "Supported / independent",
-    "Placed with parents",
-    "Placed for adoption",
-    "Other placement",
-    "Adopted",
-    "Special guardianship",
-    "Child arrangements order",
-    "Returned home",
-    "Independence / adulthood",
-    "Other exit",
-]
+STATES20 = standard_labels()  # the 20 standard states, from data/states.csv
 
 
 def big_table(
