@@ -133,6 +133,20 @@ def frame_times(
     return a + step * np.arange(n)
 
 
+def _clip_times(
+    scene: Scene,
+    times: Sequence[float] | None,
+    start: TimeLike | None,
+    end: TimeLike | None,
+    fps: float,
+    days_per_second: float,
+) -> np.ndarray:
+    """The frame times (minutes) given, or those from ``start`` to ``end``."""
+    if times is not None:
+        return np.asarray(times, float)
+    return frame_times(scene, start, end, fps, days_per_second)
+
+
 def metadata(
     scene: Scene, s: RenderSettings, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -284,11 +298,7 @@ def frames(
     _check_target(out / "frame_000000.png", {".png"})
     _check_scene(scene)
     s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
-    ts = (
-        np.asarray(times, float)
-        if times is not None
-        else frame_times(scene, start, end, fps, days_per_second)
-    )
+    ts = _clip_times(scene, times, start, end, fps, days_per_second)
     paths = [out / f"frame_{k:06d}.png" for k in range(len(ts))]
     todo = [k for k, p in enumerate(paths) if not p.exists()]
     meta = metadata(scene, s, {"fps": fps, "days_per_second": days_per_second, "frames": len(ts)})
@@ -332,11 +342,7 @@ def video(
     _check_scene(scene)
     s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
     suffix = target.suffix.lower()
-    ts = (
-        np.asarray(times, float)
-        if times is not None
-        else frame_times(scene, start, end, fps, days_per_second)
-    )
+    ts = _clip_times(scene, times, start, end, fps, days_per_second)
     if len(ts) == 0:
         raise ExportError("no frames to write")
     meta = metadata(

@@ -51,6 +51,12 @@ fn col<A: arrow_array::Array + 'static>(a: A) -> ArrayRef {
     Arc::new(a)
 }
 
+/// The group (`band = false`) or age band (`band = true`) of each stratum number.
+fn strata_part(strata: impl Iterator<Item = u32>, nb: usize, band: bool) -> ArrayRef {
+    let part = |k: u32| if band { k as usize % nb } else { k as usize / nb } as u16;
+    col(UInt16Array::from(strata.map(part).collect::<Vec<_>>()))
+}
+
 /// A pyarrow table of named columns.
 fn table<'py>(py: Python<'py>, columns: Vec<(&str, ArrayRef)>) -> PyResult<Bound<'py, PyAny>> {
     let fields: Vec<Field> = columns
@@ -218,21 +224,11 @@ pub fn stats_time_in_state<'py>(
             ),
             (
                 "group",
-                col(UInt16Array::from(
-                    summaries
-                        .iter()
-                        .map(|s| (s.stratum as usize / nb) as u16)
-                        .collect::<Vec<_>>(),
-                )),
+                strata_part(summaries.iter().map(|s| s.stratum), nb, false),
             ),
             (
                 "band",
-                col(UInt16Array::from(
-                    summaries
-                        .iter()
-                        .map(|s| (s.stratum as usize % nb) as u16)
-                        .collect::<Vec<_>>(),
-                )),
+                strata_part(summaries.iter().map(|s| s.stratum), nb, true),
             ),
             (
                 "n",
@@ -269,21 +265,11 @@ pub fn stats_time_in_state<'py>(
             ),
             (
                 "group",
-                col(UInt16Array::from(
-                    curve
-                        .iter()
-                        .map(|s| (s.stratum as usize / nb) as u16)
-                        .collect::<Vec<_>>(),
-                )),
+                strata_part(curve.iter().map(|s| s.stratum), nb, false),
             ),
             (
                 "band",
-                col(UInt16Array::from(
-                    curve
-                        .iter()
-                        .map(|s| (s.stratum as usize % nb) as u16)
-                        .collect::<Vec<_>>(),
-                )),
+                strata_part(curve.iter().map(|s| s.stratum), nb, true),
             ),
             (
                 "time",
@@ -336,22 +322,8 @@ pub fn stats_waits<'py>(
                 "state",
                 col(UInt16Array::from(w.iter().map(|r| r.0).collect::<Vec<_>>())),
             ),
-            (
-                "group",
-                col(UInt16Array::from(
-                    w.iter()
-                        .map(|r| (r.1 as usize / nb) as u16)
-                        .collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "band",
-                col(UInt16Array::from(
-                    w.iter()
-                        .map(|r| (r.1 as usize % nb) as u16)
-                        .collect::<Vec<_>>(),
-                )),
-            ),
+            ("group", strata_part(w.iter().map(|r| r.1), nb, false)),
+            ("band", strata_part(w.iter().map(|r| r.1), nb, true)),
             (
                 "n",
                 col(UInt64Array::from(w.iter().map(|r| r.2).collect::<Vec<_>>())),
@@ -407,21 +379,11 @@ pub fn stats_care_periods<'py>(
         vec![
             (
                 "group",
-                col(UInt16Array::from(
-                    periods
-                        .iter()
-                        .map(|p| (p.stratum as usize / nb) as u16)
-                        .collect::<Vec<_>>(),
-                )),
+                strata_part(periods.iter().map(|p| p.stratum), nb, false),
             ),
             (
                 "band",
-                col(UInt16Array::from(
-                    periods
-                        .iter()
-                        .map(|p| (p.stratum as usize % nb) as u16)
-                        .collect::<Vec<_>>(),
-                )),
+                strata_part(periods.iter().map(|p| p.stratum), nb, true),
             ),
             ("entry", m(&|p| p.entry)),
             ("end", m(&|p| p.end)),

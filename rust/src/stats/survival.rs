@@ -143,7 +143,7 @@ fn kaplan_meier_by_day(
                             (e, 1)
                         };
                         let d = ((stop as i64 - a as i64) / DAY) as usize;
-                        let cell = index.state[i] as usize * nk + strata.of(c, a) as usize;
+                        let cell = index.state[i] as usize * nk + strata.of(c, a);
                         let slot = &mut h[cell * days + d];
                         slot[0] += event;
                         slot[1] += 1;
