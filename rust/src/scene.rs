@@ -10,6 +10,7 @@ use crate::colour::ColourBy;
 use crate::columns::mix64;
 use crate::error::{CoreError, Result};
 use crate::index::Index;
+use crate::mem::huge_vec;
 use crate::occupancy::Occupancy;
 use crate::time::{Minute, MINUTES_PER_DAY, OPEN};
 
@@ -93,9 +94,11 @@ pub struct Scene {
     /// Per dot: first time visible, and the time it is fully gone (`OPEN` if never).
     from: Vec<Minute>,
     until: Vec<Minute>,
-    /// Per spell: when the dot arrives in its cluster, and [`APPEAR`] | entries so far.
-    arrive: Vec<Minute>,
-    flags: Vec<u16>,
+    /// Per dot: the state of its first and of its last spell (where it waits off screen).
+    rest: Vec<[u16; 2]>,
+    /// Per spell, in index order: everything a frame reads of it, in one 16-byte record so
+    /// that a dot on screen reads its spells from one or two cache lines.
+    spells: Vec<Spell>,
     inv_fade: f64,
     circle: Vec<[f32; 2]>,
     emphasis: Emphasis,
@@ -104,6 +107,19 @@ pub struct Scene {
 #[inline]
 fn ease(u: f32) -> f32 {
     u * u * (3.0 - 2.0 * u)
+}
+
+/// What a frame reads of one spell.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C)]
+struct Spell {
+    start: Minute,
+    end: Minute,
+    /// When the dot arrives in this spell's cluster.
+    arrive: Minute,
+    state: u16,
+    /// [`APPEAR`] | entries so far.
+    flags: u16,
 }
 
 /// Flag on a spell whose leg is an appearance (first spell, or back after a long gap).
@@ -130,6 +146,22 @@ fn disk(dot: usize, state: u16, seed: u64, circle: &[[f32; 2]]) -> (f32, f32) {
     let r = (((h >> 40) as f32 + 0.5) * (1.0 / 16_777_216.0)).sqrt();
     let c = circle[(h as usize) & (ANGLES - 1)];
     (r * c[0], r * c[1])
+}
+
+/// How many dots on screen ahead a frame asks for their spells.
+const PREFETCH: usize = 32;
+
+/// Hints the CPU to bring the cache line at `p` in; no effect on the result.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it never faults, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 #[inline]
@@ -201,8 +233,8 @@ impl Scene {
             spacing,
             from: schedule.from,
             until: schedule.until,
-            arrive: schedule.arrive,
-            flags: schedule.flags,
+            rest: schedule.rest,
+            spells: schedule.spells,
             inv_fade,
             circle: unit_circle(),
             emphasis: Emphasis {
@@ -293,6 +325,9 @@ impl Scene {
         }
         let radii = self.radii(t);
         let ti = t.floor().clamp(i32::MIN as f64, i32::MAX as f64) as i32;
+        // Whole minutes after which a spell's dot has surely faded in.
+        let fade_settled = self.cfg.fade_minutes.ceil() as i64;
+        let paint = self.paint();
         out.x
             .par_chunks_mut(FRAME_CHUNK)
             .zip(out.y.par_chunks_mut(FRAME_CHUNK))
@@ -301,73 +336,144 @@ impl Scene {
             .enumerate()
             .for_each(|(k, (((xs, ys), cs), ss))| {
                 let base = k * FRAME_CHUNK;
-                let from = &self.from[base..base + xs.len()];
-                let until = &self.until[base..base + xs.len()];
-                let offsets = &self.index.offsets[base..base + xs.len() + 1];
-                let state = &self.index.state[..];
+                let m = xs.len();
+                let offsets = &self.index.offsets[base..base + m + 1];
+                let sp = &self.spells[..];
                 let centres = &self.cfg.centres[..];
-                for j in 0..xs.len() {
-                    // Most dots are not on screen at any moment: settle them with integer
-                    // compares and two loads (t < from <=> floor(t) < from for whole minutes).
-                    let (f, u) = (from[j], until[j]);
-                    if ti < f || ti >= u {
-                        let s = if ti < f {
-                            state[offsets[j] as usize]
-                        } else {
-                            state[offsets[j + 1] as usize - 1]
-                        };
-                        let p = centres[s as usize];
-                        xs[j] = p[0];
-                        ys[j] = p[1];
-                        cs[4 * j..4 * j + 4].copy_from_slice(&[0; 4]);
-                        ss[j] = -1;
-                        continue;
+                let ti: Minute = ti; // a copy in a register, not a read through the capture
+                                     // Pass 1, over every dot: most are not on screen at any moment; write them
+                                     // as waiting in their first or last cluster, invisible, without a branch
+                                     // (t < from <=> floor(t) < from for whole minutes), and list the others.
+                let mut on: Vec<u32> = Vec::with_capacity(m);
+                let slots = &mut on.spare_capacity_mut()[..m];
+                let mut n_on = 0;
+                let each = self.from[base..base + m]
+                    .iter()
+                    .zip(&self.until[base..base + m])
+                    .zip(&self.rest[base..base + m])
+                    .zip(xs.iter_mut().zip(ys.iter_mut()))
+                    .zip(cs.chunks_exact_mut(4).zip(ss.iter_mut()));
+                for (j, ((((&f, &u), rest), (x, y)), (c, s))) in each.enumerate() {
+                    let gone = ti >= u;
+                    let w = rest[gone as usize] as usize;
+                    debug_assert!(w < centres.len());
+                    // SAFETY: `rest` holds states of the index, each < labels.len(), and
+                    // Scene::new checked there is one centre per label.
+                    let p = unsafe { *centres.get_unchecked(w) };
+                    *x = p[0];
+                    *y = p[1];
+                    c.copy_from_slice(&[0; 4]);
+                    *s = -1;
+                    // SAFETY: n_on <= j < m = slots.len(): it grows by at most one per dot.
+                    unsafe { slots.get_unchecked_mut(n_on).write(j as u32) };
+                    n_on += (ti >= f && !gone) as usize;
+                }
+                // SAFETY: the first n_on slots were written above.
+                unsafe { on.set_len(n_on) };
+                // Pass 2, over the dots on screen. Their spells lie scattered: ask for them a
+                // few dots ahead, so the waits overlap.
+                for (v, &j) in on.iter().enumerate() {
+                    if let Some(&q) = on.get(v + PREFETCH) {
+                        prefetch(&sp[offsets[q as usize] as usize]);
+                        prefetch(&sp[offsets[q as usize + 1] as usize - 1]);
                     }
-                    let (x, y, c, s) = self.dot(base + j, t, &radii);
+                    let j = j as usize;
+                    // Most are at rest in a spell they entered more than a fade ago: settle
+                    // them without the general walk (same result).
+                    let a = offsets[j] as usize;
+                    let b = offsets[j + 1] as usize;
+                    let i = last_begun(sp, a, b, ti);
+                    let r = sp[i];
+                    let (x, y, c, st) = if ti < r.end
+                        && ti >= r.arrive
+                        && ti as i64 - r.start as i64 > fade_settled
+                    {
+                        let (x, y) = self.place(base + j, r.state, &radii);
+                        let c = paint.colour(base + j, t, sp[a].start, r, r.state as i32, 1.0);
+                        (x, y, c, r.state as i32)
+                    } else {
+                        self.dot_with(base + j, t, &radii, &paint)
+                    };
                     xs[j] = x;
                     ys[j] = y;
                     cs[4 * j..4 * j + 4].copy_from_slice(&c);
-                    ss[j] = s;
+                    ss[j] = st;
                 }
             });
         Ok(())
     }
 
+    /// What colours dots in this scene, resolved once per frame.
+    fn paint(&self) -> Paint<'_> {
+        let lut = &self.cfg.lut[..];
+        let top = (lut.len() - 1) as f32;
+        let (mode, lo, hi) = match self.cfg.colour {
+            ColourBy::TimeInCare { lo, hi } => (PaintBy::Care, lo, hi),
+            ColourBy::TimeInState { lo, hi } => (PaintBy::State, lo, hi),
+            ColourBy::Entries { lo, hi } => (PaintBy::Entries, lo, hi),
+            ColourBy::Category => (PaintBy::Category, 0.0, 0.0),
+        };
+        let em = &self.emphasis;
+        Paint {
+            lut,
+            mode,
+            lo,
+            scale: if hi > lo { top / (hi - lo) } else { 0.0 },
+            top,
+            alpha: self.cfg.alpha as f32 * (1.0 / 255.0),
+            categories: &self.cfg.categories,
+            visible: (!em.visible.is_empty()).then_some(&em.visible[..]),
+            highlight: em.highlight.map_or(i32::MIN, |h| h as i32),
+            dim: em.dim,
+        }
+    }
+
     /// One dot at time `t`: position, colour and current state (-1 for none).
-    #[inline(always)]
     pub fn dot(&self, c: usize, t: f64, radii: &[f32]) -> (f32, f32, [u8; 4], i32) {
-        let idx = &*self.index;
-        let a = idx.offsets[c] as usize;
-        let b = idx.offsets[c + 1] as usize;
+        self.dot_with(c, t, radii, &self.paint())
+    }
+
+    /// The general walk for one dot (see [`Scene::dot`]), with the frame's paint.
+    #[inline(never)]
+    fn dot_with(
+        &self,
+        c: usize,
+        t: f64,
+        radii: &[f32],
+        paint: &Paint<'_>,
+    ) -> (f32, f32, [u8; 4], i32) {
+        let sp = &self.spells[..];
+        let a = self.index.offsets[c] as usize;
+        let b = self.index.offsets[c + 1] as usize;
         if t < self.from[c] as f64 {
-            let p = self.cfg.centres[idx.state[a] as usize];
+            let p = self.cfg.centres[self.rest[c][0] as usize];
             return (p[0], p[1], [0; 4], -1);
         }
         if self.until[c] != OPEN && t >= self.until[c] as f64 {
-            let p = self.cfg.centres[idx.state[b - 1] as usize];
+            let p = self.cfg.centres[self.rest[c][1] as usize];
             return (p[0], p[1], [0; 4], -1);
         }
         // The last spell begun by `t`: the only one that can hold `t` (spells never overlap).
         let mut i = a;
-        while i + 1 < b && idx.start[i + 1] as f64 <= t {
+        while i + 1 < b && sp[i + 1].start as f64 <= t {
             i += 1;
         }
-        let e_i = end_f(idx.end[i]);
-        let cur: i32 = if t < e_i { idx.state[i] as i32 } else { -1 };
+        let e_i = end_f(sp[i].end);
+        let cur: i32 = if t < e_i { sp[i].state as i32 } else { -1 };
         // The leg the dot is on: it can lag behind rapid steps, so step back to the latest
         // leg that has set off.
         let mut k = i;
         while k > a && self.depart(k) > t {
             k -= 1;
         }
-        let arrive = self.arrive[k] as f64;
-        let (tx, ty) = self.place(c, idx.state[k], radii);
+        let arrive = sp[k].arrive as f64;
+        let (tx, ty) = self.place(c, sp[k].state, radii);
         let (x, y) = if t >= arrive {
             (tx, ty)
         } else {
             let depart = self.depart(k);
             let u = ease((((t - depart) / (arrive - depart)) as f32).clamp(0.0, 1.0));
-            let (fx, fy) = self.place(c, idx.state[k - 1], radii);
+            let (fx, fy) = self.place(c, sp[k - 1].state, radii);
             (fx + (tx - fx) * u, fy + (ty - fy) * u)
         };
         // Opacity: fade in after (re)appearing, fade out after leaving.
@@ -375,68 +481,41 @@ impl Scene {
         if self.inv_fade > 0.0 {
             // The dot appeared at or before its current leg began; only look back for the
             // appearance when that leg began less than a fade ago.
-            if (t - idx.start[k] as f64) * self.inv_fade < 1.0 {
+            if (t - sp[k].start as f64) * self.inv_fade < 1.0 {
                 let mut p = k;
-                while p > a && self.flags[p] & APPEAR == 0 {
+                while p > a && sp[p].flags & APPEAR == 0 {
                     p -= 1;
                 }
-                fade_k = (t - idx.start[p] as f64) * self.inv_fade;
+                fade_k = (t - sp[p].start as f64) * self.inv_fade;
             }
             if cur < 0 {
-                let leave = e_i.max(self.arrive[i] as f64);
+                let leave = e_i.max(sp[i].arrive as f64);
                 if t > leave {
                     fade_k = fade_k.min(1.0 - (t - leave) * self.inv_fade);
                 }
             }
-        } else if cur < 0 && t > e_i.max(self.arrive[i] as f64) {
+        } else if cur < 0 && t > e_i.max(sp[i].arrive as f64) {
             fade_k = 0.0;
         }
         let fade_k = fade_k.clamp(0.0, 1.0) as f32;
-        // Colour.
-        let lut = &self.cfg.lut;
-        const PER_DAY: f64 = 1.0 / MINUTES_PER_DAY as f64;
-        let entry = match self.cfg.colour {
-            ColourBy::TimeInCare { lo, hi } => lut_index(
-                ((t - idx.start[a] as f64) * PER_DAY) as f32,
-                lo,
-                hi,
-                lut.len(),
-            ),
-            ColourBy::TimeInState { lo, hi } => lut_index(
-                ((t - idx.start[i] as f64) * PER_DAY) as f32,
-                lo,
-                hi,
-                lut.len(),
-            ),
-            ColourBy::Entries { lo, hi } => {
-                lut_index((self.flags[i] & ENTRIES) as f32, lo, hi, lut.len())
-            }
-            ColourBy::Category => self.cfg.categories[c] as usize % lut.len(),
-        };
-        let mut rgba = lut[entry];
-        let mut k_alpha = fade_k * self.cfg.alpha as f32 * (1.0 / 255.0);
-        let em = &self.emphasis;
-        if !em.visible.is_empty() && !em.visible[c] {
-            k_alpha = 0.0;
-        }
-        if let Some(h) = em.highlight {
-            if cur != h as i32 {
-                k_alpha *= em.dim;
-            }
-        }
-        rgba[3] = (rgba[3] as f32 * k_alpha + 0.5) as u8;
-        (x, y, rgba, cur)
+        (
+            x,
+            y,
+            paint.colour(c, t, sp[a].start, sp[i], cur, fade_k),
+            cur,
+        )
     }
 
     /// When the leg into spell `k` sets off (the spell's start, or later if the dot is
     /// still travelling the previous leg).
     #[inline]
     fn depart(&self, k: usize) -> f64 {
-        let s = self.index.start[k] as f64;
-        if self.flags[k] & APPEAR != 0 {
+        let r = self.spells[k];
+        let s = r.start as f64;
+        if r.flags & APPEAR != 0 {
             s
         } else {
-            s.max(self.arrive[k - 1] as f64)
+            s.max(self.spells[k - 1].arrive as f64)
         }
     }
 
@@ -450,26 +529,102 @@ impl Scene {
                 let visible =
                     t >= self.from[c] as f64 && (self.until[c] == OPEN || t < self.until[c] as f64);
                 if visible {
-                    // start, end, state, arrive, flags of the child's spells
+                    // the child's 16-byte spell records
                     (idx.offsets[c + 1] - idx.offsets[c]) as u64 * 16
                 } else {
-                    2
+                    // its waiting state
+                    4
                 }
             })
             .sum();
         let n = self.n_dots() as u64;
+        // per dot: offsets 4, from and until 8; written: x, y, rgba, state 16
         n * (4 + 8 + 16) + active
     }
 }
 
-#[inline]
-fn lut_index(v: f32, lo: f32, hi: f32, n: usize) -> usize {
-    let u = if hi > lo {
-        ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    ((u * (n - 1) as f32 + 0.5) as usize).min(n - 1)
+/// The last of spells `a..b` (sorted by start, `sp[a].start <= ti`) begun by `ti`. The
+/// usual handful of spells is counted without a jump, so that how many there are, which
+/// varies from dot to dot, costs no mispredicted branch.
+#[inline(always)]
+fn last_begun(sp: &[Spell], a: usize, b: usize, ti: Minute) -> usize {
+    let last = b - 1;
+    let mut i = a;
+    for d in 1..4 {
+        let m = (a + d).min(last);
+        i += ((a + d <= last) & (sp[m].start <= ti)) as usize;
+    }
+    if i == a + 3 {
+        while i + 1 < b && sp[i + 1].start <= ti {
+            i += 1;
+        }
+    }
+    i
+}
+
+#[derive(Clone, Copy)]
+enum PaintBy {
+    Care,
+    State,
+    Entries,
+    Category,
+}
+
+/// A scene's colour settings resolved for a frame: the table, the scale onto it, opacity
+/// and emphasis.
+struct Paint<'a> {
+    lut: &'a [[u8; 4]],
+    mode: PaintBy,
+    lo: f32,
+    /// Table entries per unit of the coloured value.
+    scale: f32,
+    /// The last table entry, as a number.
+    top: f32,
+    /// Opacity of a fully faded-in dot, as a factor.
+    alpha: f32,
+    categories: &'a [u16],
+    visible: Option<&'a [bool]>,
+    /// The highlighted state, or `i32::MIN` for none.
+    highlight: i32,
+    dim: f32,
+}
+
+impl Paint<'_> {
+    /// The colour of dot `c` at `t`, whose first spell began at `first`, whose latest begun
+    /// spell is `r`, whose state now is `cur` (-1 for none) and fade factor `fade_k`.
+    #[inline(always)]
+    #[allow(clippy::manual_clamp)] // max/min, unlike clamp, turn a NaN into a number
+    fn colour(&self, c: usize, t: f64, first: Minute, r: Spell, cur: i32, fade_k: f32) -> [u8; 4] {
+        const PER_DAY: f64 = 1.0 / MINUTES_PER_DAY as f64;
+        let v = match self.mode {
+            PaintBy::Care => ((t - first as f64) * PER_DAY) as f32,
+            PaintBy::State => ((t - r.start as f64) * PER_DAY) as f32,
+            PaintBy::Entries => (r.flags & ENTRIES) as f32,
+            PaintBy::Category => -1.0,
+        };
+        let entry = if let PaintBy::Category = self.mode {
+            self.categories[c] as usize % self.lut.len()
+        } else {
+            // max/min also turn a NaN into 0
+            let e = ((v - self.lo) * self.scale + 0.5).max(0.0).min(self.top);
+            // SAFETY: e is a number in [0, top], top < lut.len() <= u32::MAX.
+            unsafe { e.to_int_unchecked::<u32>() as usize }
+        };
+        let mut rgba = self.lut[entry];
+        let mut k_alpha = fade_k * self.alpha;
+        if let Some(vis) = self.visible {
+            if !vis[c] {
+                k_alpha = 0.0;
+            }
+        }
+        if cur != self.highlight && self.highlight != i32::MIN {
+            k_alpha *= self.dim;
+        }
+        let a = (rgba[3] as f32 * k_alpha + 0.5).max(0.0).min(255.0);
+        // SAFETY: a is a number in [0, 255].
+        rgba[3] = unsafe { a.to_int_unchecked::<u8>() };
+        rgba
+    }
 }
 
 /// The crowd spacing, shrunk so that at their fullest no two clusters overlap.
@@ -493,8 +648,8 @@ fn crowd_spacing(cfg: &SceneConfig, max: &[u32]) -> f32 {
 struct Schedule {
     from: Vec<Minute>,
     until: Vec<Minute>,
-    arrive: Vec<Minute>,
-    flags: Vec<u16>,
+    rest: Vec<[u16; 2]>,
+    spells: Vec<Spell>,
 }
 
 fn to_minute(v: f64) -> Minute {
@@ -511,43 +666,53 @@ impl Schedule {
     /// transit time. After a gap longer than the fade, the dot reappears in place instead.
     fn replay(index: &Index, cfg: &SceneConfig) -> Schedule {
         let n = index.n_children();
-        let mut from = vec![0; n];
-        let mut until = vec![0; n];
-        let mut arrive = vec![0; index.n_spells()];
-        let mut flags = vec![0u16; index.n_spells()];
+        let mut from = huge_vec(n, 0);
+        let mut until = huge_vec(n, 0);
+        let mut rest = huge_vec(n, [0u16; 2]);
+        let mut spells = huge_vec(index.n_spells(), Spell::default());
         // Children are independent: split the spell arrays at child boundaries per chunk.
         let chunk = 1 << 14;
         let mut jobs = Vec::new();
         {
-            let (mut fr, mut un, mut ar, mut fl) = (
+            let (mut fr, mut un, mut re, mut sp) = (
                 &mut from[..],
                 &mut until[..],
-                &mut arrive[..],
-                &mut flags[..],
+                &mut rest[..],
+                &mut spells[..],
             );
             let mut c0 = 0;
             while c0 < n {
                 let c1 = (c0 + chunk).min(n);
-                let spells = (index.offsets[c1] - index.offsets[c0]) as usize;
+                let count = (index.offsets[c1] - index.offsets[c0]) as usize;
                 let (f1, f2) = fr.split_at_mut(c1 - c0);
                 let (u1, u2) = un.split_at_mut(c1 - c0);
-                let (a1, a2) = ar.split_at_mut(spells);
-                let (g1, g2) = fl.split_at_mut(spells);
-                jobs.push((c0, c1, f1, u1, a1, g1));
-                (fr, un, ar, fl) = (f2, u2, a2, g2);
+                let (r1, r2) = re.split_at_mut(c1 - c0);
+                let (s1, s2) = sp.split_at_mut(count);
+                jobs.push((c0, c1, f1, u1, r1, s1));
+                (fr, un, re, sp) = (f2, u2, r2, s2);
                 c0 = c1;
             }
         }
-        jobs.into_par_iter().for_each(|(c0, c1, fr, un, ar, fl)| {
+        jobs.into_par_iter().for_each(|(c0, c1, fr, un, re, sp)| {
             let base = index.offsets[c0] as usize;
             for c in c0..c1 {
                 let r = index.spells(c);
+                for i in r.clone() {
+                    sp[i - base] = Spell {
+                        start: index.start[i],
+                        end: index.end[i],
+                        arrive: 0,
+                        state: index.state[i],
+                        flags: 0,
+                    };
+                }
                 fr[c - c0] = index.start[r.start];
+                re[c - c0] = [index.state[r.start], index.state[r.end - 1]];
                 let mut arrive = index.start[r.start] as f64;
                 let mut prev_end = end_f(index.end[r.start]);
                 let mut entries: u16 = 1;
-                ar[r.start - base] = index.start[r.start];
-                fl[r.start - base] = APPEAR | 1;
+                sp[r.start - base].arrive = index.start[r.start];
+                sp[r.start - base].flags = APPEAR | 1;
                 for i in r.start + 1..r.end {
                     let s = index.start[i] as f64;
                     let gap = s > prev_end;
@@ -560,10 +725,10 @@ impl Schedule {
                     } else {
                         s.max(arrive) + cfg.transit_minutes
                     };
-                    ar[i - base] = to_minute(arrive);
+                    sp[i - base].arrive = to_minute(arrive);
                     // keep the replayed times and the stored (rounded-up) ones identical
-                    arrive = ar[i - base] as f64;
-                    fl[i - base] = entries | if teleport { APPEAR } else { 0 };
+                    arrive = sp[i - base].arrive as f64;
+                    sp[i - base].flags = entries | if teleport { APPEAR } else { 0 };
                     prev_end = end_f(index.end[i]);
                 }
                 un[c - c0] = if prev_end.is_infinite() {
@@ -576,8 +741,8 @@ impl Schedule {
         Schedule {
             from,
             until,
-            arrive,
-            flags,
+            rest,
+            spells,
         }
     }
 }
@@ -716,5 +881,80 @@ mod tests {
         );
         assert_eq!(one.2, two.2);
         assert_eq!(one.3, two.3);
+    }
+
+    /// Random journeys: per child a handful of touching or gapped spells, some same-day,
+    /// some open, over a few hundred days.
+    fn random_journeys(n: u64, seed: u64) -> (Vec<u64>, Vec<u16>, Vec<i32>, Vec<i32>) {
+        let mut h = seed;
+        let mut rnd = |m: u64| {
+            h = mix64(h.wrapping_add(0x9E37_79B9_7F4A_7C15));
+            h % m
+        };
+        let (mut key, mut st, mut start, mut end) = (vec![], vec![], vec![], vec![]);
+        for c in 0..n {
+            let k = 1 + rnd(9);
+            let mut t = rnd(300) as i32 * D + rnd(3) as i32 * 600;
+            for i in 0..k {
+                t += [0, 0, D, 20 * D][rnd(4) as usize];
+                let len = [0, D / 2, 3 * D, 10 * D, 40 * D][rnd(5) as usize];
+                key.push(c);
+                st.push(rnd(3) as u16);
+                start.push(t);
+                end.push(if i == k - 1 && rnd(4) == 0 {
+                    OPEN
+                } else {
+                    t + len
+                });
+                t += len;
+            }
+        }
+        (key, st, start, end)
+    }
+
+    #[test]
+    fn frame_matches_the_general_walk_for_every_dot() {
+        // The frame settles most dots by shortcuts; each must give exactly what the general
+        // walk (`Scene::dot`) gives, in every colour mode, with and without emphasis.
+        let (key, st, start, end) = random_journeys(3_000, 7);
+        let base = scene(key, st, start, end);
+        let n = base.n_dots();
+        let mut modes = vec![
+            ColourBy::TimeInCare { lo: 0.0, hi: 100.0 },
+            ColourBy::TimeInState { lo: 2.0, hi: 30.0 },
+            ColourBy::Entries { lo: 1.0, hi: 4.0 },
+        ];
+        modes.push(ColourBy::Category);
+        for (m, colour) in modes.into_iter().enumerate() {
+            let cfg = SceneConfig {
+                colour,
+                categories: (0..n).map(|c| (c % 5) as u16).collect(),
+                fade_minutes: [14.0, 0.0, 2.5, 14.0][m] * D as f64,
+                transit_minutes: [7.0, 1.0, 0.0, 3.5][m] * D as f64,
+                ..base.config().clone()
+            };
+            let mut s = Scene::new(base.index().clone(), cfg).unwrap();
+            if m == 3 {
+                s.set_emphasis(Emphasis {
+                    visible: (0..n).map(|c| c % 3 != 0).collect(),
+                    highlight: Some(1),
+                    dim: 0.3,
+                })
+                .unwrap();
+            }
+            for step in 0..160 {
+                let t = -2.0 * D as f64 + step as f64 * 2.37 * D as f64 + (step % 7) as f64 * 97.3;
+                let (x, y, c, st) = frame(&s, t);
+                let radii = s.radii(t);
+                for d in 0..n {
+                    let (wx, wy, wc, ws) = s.dot(d, t, &radii);
+                    assert_eq!(
+                        (x[d].to_bits(), y[d].to_bits(), &c[4 * d..4 * d + 4], st[d]),
+                        (wx.to_bits(), wy.to_bits(), &wc[..], ws),
+                        "mode {m}, dot {d}, t {t}"
+                    );
+                }
+            }
+        }
     }
 }
