@@ -38,6 +38,10 @@ def test_synthetic_england_round_trips_through_ssda903(tmp_path: Path) -> None:
     write_ssda903(table, tmp_path / "903")
     result = read_ssda903(tmp_path / "903")
     assert result.rows_in == result.rows_used + result.rows_rejected
+    # the writer puts valid codes in every field: nothing is repaired or rejected as invalid
+    assert not [k for k in result.report.rule_counts() if k[0] == "invalid_code"]
+    eth = set(result.table.column("ethnicity").drop_null().to_pylist())
+    assert eth and eth <= {"WOTH", "MOTH", "AOTH", "BOTH", "OOTH"}
     j = result.journeys()
     assert isinstance(j, carevis.Journeys) and j.n_children > 0
     got, want = _care_only(result.table), _care_only(table)

@@ -3,7 +3,8 @@
 One header and one episodes CSV per council per collection year
 (``<out>/<LA>/SSDA903_<LA>_<YEAR>_episodes.csv``), dates dd/mm/yyyy, episodes
 still open at the year end written with blank DEC/REC and repeated in the next
-year's return, SEX written 1/2 up to 2023-24 and M/F/U from 2024-25.
+year's return, SEX written 1/2 up to 2023-24 and M/F/U from 2024-25, broad ethnic groups
+("White", "Mixed", ...) written as their group's "any other" code (WOTH, MOTH, ...).
 Reading the files back gives the same journeys (state, start, end per child).
 """
 
@@ -41,6 +42,15 @@ EPISODE_COLUMNS = (
     "URN",
 )
 HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
+# Broad ethnic groups (as the synthetic England and the published tables give them) written
+# as the group's "any other" SSDA903 code, so that the returns hold valid codes.
+ETHNIC_GROUP_CODES = {
+    "white": "WOTH",
+    "mixed": "MOTH",
+    "asian": "AOTH",
+    "black": "BOTH",
+    "other": "OOTH",
+}
 LOOKED_AFTER = (
     "Foster care (relative/friend)",
     "Foster care (other)",
@@ -214,6 +224,10 @@ def write_ssda903(
     )
     eth = np.asarray(
         _str(table, "ethnicity", n).take(pa.array(rows)).to_numpy(zero_copy_only=False),
+        dtype=object,
+    )
+    eth = np.array(
+        [ETHNIC_GROUP_CODES.get(e.strip().lower(), e) if isinstance(e, str) else e for e in eth],
         dtype=object,
     )
 
