@@ -8,6 +8,7 @@ from pathlib import Path
 import carevis
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from carevis import ConfigError, DataError, Journeys, SchemaError
@@ -96,6 +97,35 @@ def test_dictionary_states_and_timestamps() -> None:
     s = carevis.Scene(j)
     assert s.frame(dt.datetime(2020, 1, 1, 10)).state.tolist() == [0]
     assert s.frame(dt.datetime(2020, 1, 1, 16)).state.tolist() == [1]
+
+
+@pytest.mark.parametrize("key_type", [pa.int8(), pa.int32(), pa.uint16()])
+def test_dictionary_child_ids_index_like_strings(key_type: pa.DataType) -> None:
+    # dictionary-encoded ids (as an ingest or a categorical column gives them) index and
+    # name the children exactly as the plain strings do
+    n = 120 if key_type == pa.int8() else 30_000
+    rng = np.random.default_rng(3)
+    ids = np.array([f"LA{i % 7}-{i}" for i in rng.permutation(n)], dtype=object)
+    ids = np.r_[ids, ids[: n // 2]]
+    days = np.r_[np.zeros(n, np.int64), np.full(n // 2, 5)]
+    plain = pa.table(
+        {
+            "child_id": pa.array(ids, pa.string()),
+            "state": pa.array(["Referral"] * n + ["Assessment"] * (n // 2)),
+            "start": pa.array(days.astype("datetime64[D]"), pa.date32()),
+            "end": pa.array((days + 5).astype("datetime64[D]"), pa.date32()),
+        }
+    )
+    enc = pc.dictionary_encode(plain.column("child_id")).combine_chunks()
+    enc = pa.DictionaryArray.from_arrays(enc.indices.cast(key_type), enc.dictionary)
+    j0 = Journeys.from_arrow(plain)
+    j1 = Journeys.from_arrow(plain.set_column(0, "child_id", enc))
+    assert j1.n_children == j0.n_children == n
+    assert j1.n_spells == j0.n_spells
+    got = [str(v) for v in j1.child_ids.to_pylist()]
+    assert got == j0.child_ids.to_pylist()
+    f0, f1 = carevis.Scene(j0).frame(dt.date(1970, 1, 7)), carevis.Scene(j1).frame(dt.date(1970, 1, 7))
+    assert np.array_equal(f0.state, f1.state)
 
 
 @pytest.mark.parametrize(

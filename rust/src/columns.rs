@@ -290,6 +290,37 @@ fn each_dict_text<K: ArrowDictionaryKeyType>(
     }
 }
 
+/// The dictionary key of row `i` of a dictionary array (`None` for a null, another type,
+/// or a key out of range). One row at a time: never materialises the keys.
+pub fn dict_key(arr: &dyn Array, i: usize) -> Option<usize> {
+    let DataType::Dictionary(k, _) = arr.data_type() else {
+        return None;
+    };
+    macro_rules! key {
+        ($t:ty) => {{
+            let d: &DictionaryArray<$t> = arr.as_dictionary::<$t>();
+            let keys = d.keys();
+            if keys.is_null(i) {
+                return None;
+            }
+            keys.value(i).as_usize()
+        }};
+    }
+    let v = match k.as_ref() {
+        DataType::Int8 => key!(Int8Type),
+        DataType::Int16 => key!(Int16Type),
+        DataType::Int32 => key!(Int32Type),
+        DataType::Int64 => key!(Int64Type),
+        DataType::UInt8 => key!(UInt8Type),
+        DataType::UInt16 => key!(UInt16Type),
+        DataType::UInt32 => key!(UInt32Type),
+        DataType::UInt64 => key!(UInt64Type),
+        _ => return None,
+    };
+    let d = arr.as_any_dictionary();
+    (v < d.values().len()).then_some(v)
+}
+
 /// Order-preserving map of a signed id into `u64`.
 #[inline]
 fn signed_key(v: i64) -> u64 {

@@ -168,10 +168,16 @@ def _date_col(r: Rows, name: str, *, required: bool, reject_invalid: bool) -> np
 
 
 def _check(
-    r: Rows, name: str, valid: Iterable[str], *, detail: str = "set to blank"
+    r: Rows,
+    name: str,
+    valid: Iterable[str],
+    *,
+    detail: str = "set to blank",
+    codes: Codes | None = None,
 ) -> tuple[Codes, np.ndarray]:
-    """Codes of a column; values not in `valid` are reported and set to null."""
-    c = Codes(r.t.column(name))
+    """Codes of a column (or `codes`, already made from it); values not in `valid` are
+    reported and set to null."""
+    c = Codes(r.t.column(name)) if codes is None else codes
     bad = ~c.null & ~c.isin(valid)
     m = r.repair(bad, "invalid_code", name, c.raw, detail=detail)
     if bad.any():
@@ -222,6 +228,7 @@ def build_journeys(
     ls = Codes(ep.t.column("LS"))
     place = Codes(ep.t.column("PLACE"))
     rec = Codes(ep.t.column("REC"))
+    rec_idx0 = rec.idx.copy()  # before late DECs blank some
     rne = Codes(ep.t.column("RNE"))
     cin = Codes(ep.t.column("CIN"))
     prov = Codes(ep.t.column("PLACE_PROVIDER"))
@@ -254,13 +261,18 @@ def build_journeys(
         rec.set_null(late)
     if not include_short_breaks and mp.short_break_ls:
         ep.reject(ls.isin(mp.short_break_ls), "short_break", "LS", ls.raw)
-    ls, _ = _check(ep, "LS", codes.get("LS", frozenset()) | mp.short_break_ls)
-    rne, _ = _check(ep, "RNE", codes.get("RNE", frozenset()))
-    cin, _ = _check(ep, "CIN", codes.get("CIN", frozenset()))
+    ls, _ = _check(ep, "LS", codes.get("LS", frozenset()) | mp.short_break_ls, codes=ls)
+    rne, _ = _check(ep, "RNE", codes.get("RNE", frozenset()), codes=rne)
+    cin, _ = _check(ep, "CIN", codes.get("CIN", frozenset()), codes=cin)
     ep.repair(place.null, "missing_value", "PLACE", detail="placed in 'Other placement'")
-    place, _ = _check(ep, "PLACE", mp.place.keys(), detail="placed in 'Other placement'")
+    place, _ = _check(
+        ep, "PLACE", mp.place.keys(), detail="placed in 'Other placement'", codes=place
+    )
     rec_late = rec.idx.copy()
-    rec, rec_bad = _check(ep, "REC", mp.rec.keys(), detail="reason unknown: 'Other exit'")
+    rec.idx = rec_idx0
+    rec, rec_bad = _check(
+        ep, "REC", mp.rec.keys(), detail="reason unknown: 'Other exit'", codes=rec
+    )
     rec.set_null(rec_late < 0)
 
     # -- stitch ---------------------------------------------------------------

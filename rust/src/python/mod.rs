@@ -116,9 +116,9 @@ impl IdText for BatchIds {
             DataType::LargeUtf8 => Some(col.as_string::<i64>().value(i)),
             DataType::Utf8View => Some(col.as_string_view().value(i)),
             DataType::Dictionary(_, _) => {
-                let d = col.as_any_dictionary();
-                let key = d.normalized_keys().get(i).copied()?;
-                let v = d.values();
+                // (one key at a time: `normalized_keys` would copy them all per call)
+                let key = crate::columns::dict_key(col.as_ref(), i)?;
+                let v = col.as_any_dictionary().values();
                 match v.data_type() {
                     DataType::Utf8 => Some(v.as_string::<i32>().value(key)),
                     DataType::LargeUtf8 => Some(v.as_string::<i64>().value(key)),
