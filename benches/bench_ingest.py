@@ -239,6 +239,7 @@ def main(argv=None) -> int:
         print(f"{len(files)} files, {size / 1e6:.1f} MB, ready in {time.perf_counter() - t0:.1f}s")
         print(f"cpus: {os.cpu_count()}, pyarrow {pa.__version__}, threads {pa.cpu_count()}")
         load0 = os.getloadavg()
+
         def ours():
             r = read_ssda903(tmp)
             r.journeys()  # stitched and indexed

@@ -71,8 +71,10 @@ def bench_raster(n: int) -> None:
             return tf.shade(agg, cmap=["#440154", "#fde725"]).to_numpy()
 
         t_ds, _ = timeit(datashade, repeat=5)
-        print(f"[raster] datashader aggregate+shade {t_ds * 1e3:.0f} ms "
-              f"-> carevis is {ratio(t_ds, t_ours)} faster (goal >= 5x)")
+        print(
+            f"[raster] datashader aggregate+shade {t_ds * 1e3:.0f} ms "
+            f"-> carevis is {ratio(t_ds, t_ours)} faster (goal >= 5x)"
+        )
     except ImportError as e:  # pragma: no cover - bench extra missing
         print(f"[raster] datashader not installed ({e})")
 
@@ -83,8 +85,10 @@ def bench_raster(n: int) -> None:
         vp = Viewport.fit(W4K, H4K)
         render_frame_gl(f, vp, dot_radius_px=1.0)  # warm up: context, shaders
         t_gl, _ = timeit(lambda: render_frame_gl(f, vp, dot_radius_px=1.0), repeat=3, warmup=0)
-        print(f"[raster] VisPy gloo points offscreen (llvmpipe, EGL) {t_gl * 1e3:.0f} ms "
-              f"-> carevis is {ratio(t_gl, t_ours)} faster (goal >= 20x)")
+        print(
+            f"[raster] VisPy gloo points offscreen (llvmpipe, EGL) {t_gl * 1e3:.0f} ms "
+            f"-> carevis is {ratio(t_gl, t_ours)} faster (goal >= 20x)"
+        )
     except Exception as e:
         print(f"[raster] VisPy offscreen failed: {e}")
 
@@ -100,8 +104,10 @@ def bench_video(n_dots: int, frames: int) -> None:
         carevis.export.video(scene, Path(tmp) / "a.mp4", times=ts, width=1920, height=1080)
         t_ours = time.perf_counter() - t0
         fps = len(ts) / t_ours
-        print(f"[video] carevis: {len(ts)} frames 1920x1080 H.264 in {t_ours:.1f} s "
-              f"= {fps:.1f} frames/s (goal >= 25)")
+        print(
+            f"[video] carevis: {len(ts)} frames 1920x1080 H.264 in {t_ours:.1f} s "
+            f"= {fps:.1f} frames/s (goal >= 25)"
+        )
 
         import imageio_ffmpeg
         import matplotlib
@@ -112,8 +118,13 @@ def bench_video(n_dots: int, frames: int) -> None:
         k = max(3, min(10, len(ts) // 10))
         fig = plt.figure(figsize=(19.2, 10.8), dpi=100)
         ax = fig.add_axes((0, 0, 1, 1))
-        writer = imageio_ffmpeg.write_frames(str(Path(tmp) / "m.mp4"), (1920, 1080), fps=25,
-                                             macro_block_size=1, ffmpeg_log_level="error")
+        writer = imageio_ffmpeg.write_frames(
+            str(Path(tmp) / "m.mp4"),
+            (1920, 1080),
+            fps=25,
+            macro_block_size=1,
+            ffmpeg_log_level="error",
+        )
         writer.send(None)
         buf = scene.buffers()
         t0 = time.perf_counter()
@@ -130,8 +141,10 @@ def bench_video(n_dots: int, frames: int) -> None:
             writer.send(np.ascontiguousarray(img))
         writer.close()
         t_mpl = (time.perf_counter() - t0) / k
-        print(f"[video] matplotlib per frame: {1 / t_mpl:.2f} frames/s ({k} frames timed) "
-              f"-> carevis is {ratio(t_mpl, 1 / fps)} faster")
+        print(
+            f"[video] matplotlib per frame: {1 / t_mpl:.2f} frames/s ({k} frames timed) "
+            f"-> carevis is {ratio(t_mpl, 1 / fps)} faster"
+        )
 
 
 def main() -> None:

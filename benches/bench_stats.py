@@ -120,9 +120,7 @@ def main() -> None:
     times["re-referrals + stability"], _ = timeit(
         lambda: (stats.re_referrals(j), stats.stability(j)), repeat=r
     )
-    times["congestion at a moment"], _ = timeit(
-        lambda: congestion(j, "2024-03-31"), repeat=r
-    )
+    times["congestion at a moment"], _ = timeit(lambda: congestion(j, "2024-03-31"), repeat=r)
 
     # pandas peer: the same occupancy and time-in-state numbers.
     t1 = time.perf_counter()

@@ -34,8 +34,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "england.parquet"
         t_pq, _ = timeit(lambda: pq.write_table(table, path), repeat=args.repeat, warmup=0)
-    print(f"pyarrow write_table (Parquet) of the same table: {t_pq:.2f} s "
-          f"-> generating takes {t_gen / t_pq:.2f}x the time of writing it")
+    print(
+        f"pyarrow write_table (Parquet) of the same table: {t_pq:.2f} s "
+        f"-> generating takes {t_gen / t_pq:.2f}x the time of writing it"
+    )
 
 
 if __name__ == "__main__":

@@ -306,7 +306,15 @@ def test_large_pictures_are_drawn_in_regions_that_join_seamlessly(scene: Scene) 
     vp = s.viewport()
     whole = np.empty_like(tiled)
     carevis._native.Rasteriser().render(
-        f.x, f.y, f.rgba, whole, radius_px=2.0, sx=vp.sx, sy=vp.sy, tx=vp.tx, ty=vp.ty,
+        f.x,
+        f.y,
+        f.rgba,
+        whole,
+        radius_px=2.0,
+        sx=vp.sx,
+        sy=vp.sy,
+        tx=vp.tx,
+        ty=vp.ty,
         background=s.background,
     )
     assert np.array_equal(tiled, whole)

@@ -124,7 +124,10 @@ def test_dictionary_child_ids_index_like_strings(key_type: pa.DataType) -> None:
     assert j1.n_spells == j0.n_spells
     got = [str(v) for v in j1.child_ids.to_pylist()]
     assert got == j0.child_ids.to_pylist()
-    f0, f1 = carevis.Scene(j0).frame(dt.date(1970, 1, 7)), carevis.Scene(j1).frame(dt.date(1970, 1, 7))
+    f0, f1 = (
+        carevis.Scene(j0).frame(dt.date(1970, 1, 7)),
+        carevis.Scene(j1).frame(dt.date(1970, 1, 7)),
+    )
     assert np.array_equal(f0.state, f1.state)
 
 

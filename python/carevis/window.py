@@ -501,11 +501,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.tick(dt_s)
 
     def _apply_emphasis(self) -> None:
-        masks = [
-            self.scene.filter_mask(**{k: v})
-            for k, v in self.filters.items()
-            if v is not None
-        ]
+        masks = [self.scene.filter_mask(**{k: v}) for k, v in self.filters.items() if v is not None]
         self._mask = np.logical_and.reduce(masks) if masks else None
         self.scene.set_filter(self._mask, highlight=self.highlight, dim=0.2)
         self._compute(self.minutes, sync=True)
