@@ -38,6 +38,7 @@ test-python: dev system-deps ## Python tests only
 
 lint: dev ## ruff, mypy, rustfmt and clippy
 	$(BIN)/ruff check python tests benches
+	$(BIN)/ruff format --check python tests benches
 	$(BIN)/mypy
 	cargo fmt --check
 	cargo clippy --lib --features python -- -D warnings
