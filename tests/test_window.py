@@ -376,3 +376,60 @@ def test_main_view_reads_a_file(monkeypatch: Any, tmp_path: Any, table: pa.Table
     assert window.main_view([str(path), "--size", "640x360", "--colour", "entries"]) == 0
     assert seen["scene"].n_dots == 600 and seen["size"] == (640, 360)
     assert seen["scene"].colour == "entries"
+
+
+def test_menu_saves_what_is_on_screen_and_records(
+    canvas: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
+    from carevis.window import MENU_BUTTON, MENU_ITEM_H
+
+    monkeypatch.chdir(tmp_path)
+    bx0, by0, bx1, by1 = MENU_BUTTON
+    below = (bx0 + 40, by1 + 2 + 1.5 * MENU_ITEM_H)  # where the second item will drop down
+    shut = canvas.render()
+    assert not canvas.menu_open
+    click(canvas, ((bx0 + bx1) / 2, (by0 + by1) / 2))  # the menu button opens it
+    assert canvas.menu_open
+    opened = canvas.render()
+    # right of the item's short text: the box alone
+    px, py = int((bx0 + 200) * canvas.pixel_scale), int(below[1] * canvas.pixel_scale)
+    # the item boxes are drawn (near white) where the closed menu left the picture alone
+    assert opened[py, px, :3].min() > 240
+    assert np.abs(opened.astype(int) - shut.astype(int)).max() > 100
+    assert canvas.menu_items()[0].startswith("Save view")
+    # a click on the first item saves the view, at 4K, through the real exporter
+    canvas.zoom = 2.0
+    click(canvas, (bx0 + 40, by1 + 2 + 0.5 * MENU_ITEM_H))
+    assert not canvas.menu_open
+    saved = tmp_path / f"carevis-{canvas.t:%Y-%m-%d}.png"
+    assert saved.exists() and canvas.message == f"saved {saved.name}"
+    from PIL import Image
+
+    with Image.open(saved) as im:
+        assert im.size == (3840, 2160)
+    # M opens it too; the second item starts a clip and, chosen again, writes it
+    key(canvas, "m", "m")
+    assert canvas.menu_open and canvas.menu_items()[1] == "Record a clip"
+    click(canvas, below)
+    assert canvas.recording is not None and not canvas.menu_open
+    canvas.step(7)
+    key(canvas, "m", "m")
+    assert canvas.menu_items()[1].startswith("Stop recording")
+    calls: list[Any] = []
+    fake = types.ModuleType("carevis.export")
+    fake.video = lambda scene, path, **kw: calls.append((path, kw))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "carevis.export", fake)
+    monkeypatch.setattr(carevis, "export", fake, raising=False)
+    click(canvas, below)
+    assert canvas.recording is None and len(calls) == 1 and len(calls[0][1]["times"]) == 2
+    # a click elsewhere, or Escape, closes the menu without doing anything
+    key(canvas, "m", "m")
+    click(canvas, (300, 200))
+    assert not canvas.menu_open and canvas.followed is None and canvas.highlight is None
+    key(canvas, "m", "m")
+    key(canvas, "Escape")
+    assert not canvas.menu_open
+    # the third item resets the view
+    key(canvas, "m", "m")
+    click(canvas, (bx0 + 40, by1 + 2 + 2.5 * MENU_ITEM_H))
+    assert canvas.zoom == 1.0

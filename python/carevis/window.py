@@ -53,8 +53,12 @@ MARGIN = 0.04
 HELP = (
     "space play/pause   +/- speed   \u2190/\u2192 step   J 31 March   drag timeline: scrub   "
     "wheel zoom   drag pan   R reset   click cluster: highlight   shift-click dot: follow   "
-    "C colour   L/X/B filter council/sex/age   S save PNG   V record   Esc clear"
+    "C colour   L/X/B filter council/sex/age   S save PNG   V record   M menu   Esc clear"
 )
+# The menu button (top left, logical pixels) and its items, which drop down below it.
+MENU_BUTTON = (8.0, 6.0, 64.0, 28.0)
+MENU_ITEM_W, MENU_ITEM_H = 230.0, 22.0
+HUD_TOP = 46.0
 
 OVERLAY_VERT = """
 uniform vec2 u_size;    // physical pixels
@@ -202,6 +206,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.pair = FramePair(scene.n_dots)
         self.dots = DotLayer()
         self.overlay = _Overlay()
+        self.menu_overlay = _Overlay()  # drawn last, over the labels and the text
         self.labels = visuals.TextVisual(
             "", font_size=9, color="#222222", anchor_x="center", anchor_y="bottom"
         )
@@ -214,7 +219,11 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.panel_text = visuals.TextVisual(
             "", font_size=9, color="#111111", anchor_x="left", anchor_y="center"
         )
-        self._texts = [self.labels, self.hud, self.legend_text, self.panel_text]
+        self.menu_text = visuals.TextVisual(
+            "", font_size=9, color="#111111", anchor_x="left", anchor_y="center"
+        )
+        self.menu_open = False
+        self._texts = [self.labels, self.hud, self.legend_text, self.panel_text, self.menu_text]
         self._configure_texts()
         self.timer = app.Timer(1 / 60, connect=self._on_timer, start=False, app=self.app)
         self._compute(self.minutes, sync=True)
@@ -433,6 +442,34 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self._say(f"saved {path} ({len(times)} frames)")
         return path
 
+    def menu_items(self) -> list[str]:
+        """The menu's actions, as labelled now (the menu button or M opens it)."""
+        rec = "Stop recording and save the clip" if self.recording is not None else "Record a clip"
+        return ["Save view as PNG (4K)", rec, "Reset view"]
+
+    def menu_choose(self, i: int) -> str | None:
+        """Does what menu item ``i`` says and closes the menu; returns a saved file's path."""
+        self.menu_open = False
+        out: str | None = None
+        if i == 0:
+            try:
+                out = self.save()
+            except (ImportError, AttributeError, CarevisError) as e:
+                self._say(f"cannot save: {e}")
+        elif i == 1:
+            out = self.toggle_recording()
+        elif i == 2:
+            self.reset()
+        self.update()
+        return out
+
+    def _menu_item_at(self, x: float, y: float) -> int | None:
+        x0, _, _, y1 = MENU_BUTTON
+        if not self.menu_open or not (x0 <= x <= x0 + MENU_ITEM_W):
+            return None
+        i = int((y - y1 - 2) // MENU_ITEM_H)
+        return i if 0 <= i < len(self.menu_items()) and y >= y1 + 2 else None
+
     def close(self) -> None:
         self.timer.stop()
         if self._pool is not None:
@@ -604,6 +641,12 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
                 self._say(f"cannot save: {e}")
         elif text == "v":
             self.toggle_recording()
+        elif text == "m":
+            self.menu_open = not self.menu_open
+            self.update()
+        elif key == "Escape" and self.menu_open:
+            self.menu_open = False
+            self.update()
         elif key == "Escape":
             self.highlight = None
             self.follow(None)
@@ -618,6 +661,18 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
 
     def on_mouse_press(self, event: Any) -> None:
         x, y = event.pos
+        bx0, by0, bx1, by1 = MENU_BUTTON
+        on_button = bx0 <= x <= bx1 and by0 <= y <= by1
+        if on_button or self.menu_open:
+            # the menu takes this click: its button toggles it, an item runs, elsewhere closes
+            item = self._menu_item_at(float(x), float(y))
+            self._press = None
+            if item is not None:
+                self.menu_choose(item)
+            else:
+                self.menu_open = on_button and not self.menu_open
+                self.update()
+            return
         self._press = (float(x), float(y))
         self._press_centre = self.centre or (ASPECT / 2, 0.5)
         self._press_modifiers = tuple(str(getattr(m, "name", m)) for m in (event.modifiers or ()))
@@ -719,6 +774,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
             self.overlay.draw((w, h))
             for v in (self.hud, self.legend_text, self.panel_text):
                 v.draw()
+            self.menu_overlay.draw((w, h))
+            self.menu_text.draw()
         self.context.flush_commands()
         self.timings["draw"].append(time.perf_counter() - a)
         self._drawn = True
@@ -817,7 +874,37 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         if self.message:
             hud.append(self.message)
         self.hud.text = hud
-        self.hud.pos = [(14, 20 + 20 * i) for i in range(len(hud))]
+        self.hud.pos = [(14, HUD_TOP + 20 * i) for i in range(len(hud))]
+        # the menu button, and its items when open
+        bx0, by0, bx1, by1 = MENU_BUTTON
+        mo = self.menu_overlay
+        mo.clear()
+        mo.rect(bx0 * s, by0 * s, bx1 * s, by1 * s, (0.25, 0.25, 0.28, 0.9))
+        menu = ["Menu"]
+        menu_pos = [(bx0 + 9, (by0 + by1) / 2)]
+        if self.menu_open:
+            n_items = len(self.menu_items())
+            mo.rect(  # a grey frame round the items
+                (bx0 - 1) * s,
+                (by1 + 1) * s,
+                (bx0 + MENU_ITEM_W + 1) * s,
+                (by1 + 2 + n_items * MENU_ITEM_H) * s,
+                (0.55, 0.55, 0.55, 1.0),
+            )
+            for i, item in enumerate(self.menu_items()):
+                iy = by1 + 2 + i * MENU_ITEM_H
+                mo.rect(
+                    bx0 * s,
+                    iy * s,
+                    (bx0 + MENU_ITEM_W) * s,
+                    (iy + MENU_ITEM_H - 1) * s,
+                    (1.0, 1.0, 1.0, 1.0),
+                )
+                menu.append(item)
+                menu_pos.append((bx0 + 8, iy + MENU_ITEM_H / 2))
+        self.menu_text.text = menu
+        self.menu_text.pos = menu_pos
+        self.menu_text.color = ["#ffffff"] + ["#111111"] * (len(menu) - 1)
         panel: list[str] = []
         panel_pos: list[tuple[float, float]] = []
         if self.hover is not None:
