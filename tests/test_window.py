@@ -433,3 +433,48 @@ def test_menu_saves_what_is_on_screen_and_records(
     key(canvas, "m", "m")
     click(canvas, (bx0 + 40, by1 + 2 + 2.5 * MENU_ITEM_H))
     assert canvas.zoom == 1.0
+
+
+def test_high_dpi_screen_doubles_pixels_and_keeps_text_crisp(table: pa.Table) -> None:
+    # A 2x screen (VisPy's px_scale): the same logical window has four times the pixels;
+    # dots, labels and hit-testing follow, and text is drawn at the screen's resolution
+    # (twice as tall in pixels), not magnified.
+    from carevis.window import MENU_BUTTON, CarevisCanvas
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table))
+    made = {
+        k: CarevisCanvas(
+            scene, app="egl", size=SIZE, threaded=False, t=T0, dot_radius_px=2.0, px_scale=k
+        )
+        for k in (1, 2)
+    }
+    try:
+        one, two = made[1], made[2]
+        assert two.pixel_scale == 2 and tuple(two.size) == SIZE
+        img1, img2 = one.render(), two.render()
+        assert img2.shape == (2 * SIZE[1], 2 * SIZE[0], 4)
+        # dots where the engine says, in physical pixels
+        shown = np.flatnonzero(two.frame.rgba[:, 3] > 0)
+        px, py = dot_pixels(two, shown)
+        ok = (px >= 0) & (px < img2.shape[1]) & (py >= 0) & (py < img2.shape[0])
+        assert (ink(img2, px[ok], py[ok]) > 25).mean() > 0.95
+
+        # the date (top left): rows of dark text ink, about twice as many at 2x
+        def text_rows(img: np.ndarray, k: int) -> int:
+            box = img[int(36 * k) : int(60 * k), int(10 * k) : int(120 * k), :3]
+            return int((box.max(axis=-1) < 90).any(axis=1).sum())
+
+        r1, r2 = text_rows(img1, 1), text_rows(img2, 2)
+        assert r1 >= 6 and 1.6 <= r2 / r1 <= 2.4
+        # clicks come in logical pixels: a cluster and the menu button are hit alike
+        k = two.scene.states.index("Foster care (other)")
+        vp = two.viewport
+        cx, cy = vp.to_pixels(*two.scene.centres[k])
+        click(two, (cx / 2, cy / 2))
+        assert two.highlight == k
+        bx0, by0, bx1, by1 = MENU_BUTTON
+        click(two, ((bx0 + bx1) / 2, (by0 + by1) / 2))
+        assert two.menu_open
+    finally:
+        for c in made.values():
+            c.close()
