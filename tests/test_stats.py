@@ -307,11 +307,25 @@ def test_care_periods_match_pandas(england: carevis.Journeys, periods_pd: pd.Dat
     assert (periods_pd.exit_state == "Adopted").sum() > 10
 
 
-def test_scorecard_matches_pandas(england: carevis.Journeys, periods_pd: pd.DataFrame) -> None:
-    sc = stats.adoption_scorecard(england, "year").to_pandas()
+@pytest.mark.parametrize("observed", ["auto", None])
+def test_scorecard_matches_pandas(
+    england: carevis.Journeys,
+    periods_pd: pd.DataFrame,
+    spells: pd.DataFrame,
+    observed: str | None,
+) -> None:
+    sc = stats.adoption_scorecard(england, "year", observed=observed).to_pandas()
     b = bounds_days(stats.period_bounds(england, "year"))
     p = periods_pd[(periods_pd.exit_state == "Adopted") & periods_pd.pfa.notna()].copy()
     p["k"] = np.searchsorted(b, p.end, side="right") - 1
+    # the data's first complete day: the earliest end of any spell
+    first = spells.e.min() if observed == "auto" else -np.inf
+    assert observed is None or first == (stats.observed_from(england) - EPOCH.date()).days
+    trunc = p[p.entry < first]
+    p = p[p.entry >= first]
+    if observed == "auto":
+        assert len(trunc) > 0  # the synthetic England's early adoptions began before it
+    assert sc.left_truncated.sum() == len(trunc)
     for k, g in p.groupby("k"):
         row = sc.iloc[k]
         assert row.adopted == len(g)
@@ -459,3 +473,63 @@ def test_native_checks_group_codes(england: carevis.Journeys) -> None:
         _native.stats_flows(england._native, b, groups=np.zeros(3, np.uint16), n_groups=1)
     with pytest.raises(ConfigError, match="increase"):
         _native.stats_flows(england._native, b[::-1].copy())
+
+
+def test_scorecard_leaves_out_periods_begun_before_the_data() -> None:
+    # Child 1 was in care before the data's first complete day (its earlier spells are
+    # not in the returns): its entry is unknown and would shorten A1. Child 2 came in
+    # after it. Ends of spells say where the data starts (the first end: 2015-05-01).
+    t = pa.table(
+        {
+            "child_id": ["1", "1", "1", "2", "2", "2", "3", "3"],
+            "state": [
+                "Foster care (other)",
+                "Placed for adoption",
+                "Adopted",
+                "Foster care (other)",
+                "Placed for adoption",
+                "Adopted",
+                "Referral",
+                "Assessment",
+            ],
+            "start": pa.array(
+                [
+                    dt.date(2014, 1, 1),
+                    dt.date(2016, 1, 1),
+                    dt.date(2016, 6, 1),
+                    dt.date(2015, 6, 1),
+                    dt.date(2016, 2, 1),
+                    dt.date(2016, 7, 1),
+                    dt.date(2015, 4, 1),
+                    dt.date(2015, 5, 1),
+                ],
+                pa.date32(),
+            ),
+            "end": pa.array(
+                [
+                    dt.date(2016, 1, 1),
+                    dt.date(2016, 6, 1),
+                    dt.date(2016, 7, 1),
+                    dt.date(2016, 2, 1),
+                    dt.date(2016, 7, 1),
+                    dt.date(2016, 8, 1),
+                    dt.date(2015, 5, 1),
+                    None,
+                ],
+                pa.date32(),
+            ),
+        }
+    )
+    j = carevis.Journeys.from_arrow(t)
+    assert stats.observed_from(j) == dt.date(2015, 5, 1)
+    row = stats.adoption_scorecard(j, "year").to_pandas()
+    row = row[row.period_start == dt.date(2016, 4, 1)].iloc[0]
+    assert row.adopted == 1 and row.left_truncated == 1
+    assert row.a1_mean_days == (dt.date(2016, 2, 1) - dt.date(2015, 6, 1)).days
+    # kept when asked (data holding whole histories), and with a window given by hand
+    every = stats.adoption_scorecard(j, "year", observed=None).to_pandas()
+    every = every[every.period_start == dt.date(2016, 4, 1)].iloc[0]
+    assert every.adopted == 2 and every.left_truncated == 0
+    assert every.a1_mean_days == ((dt.date(2016, 1, 1) - dt.date(2014, 1, 1)).days + 245) / 2
+    early = stats.adoption_scorecard(j, "year", observed="2013-01-01").to_pandas()
+    assert early[early.period_start == dt.date(2016, 4, 1)].iloc[0].adopted == 2

@@ -413,17 +413,37 @@ def time_to_exit(
     )
 
 
+def observed_from(journeys: Journeys) -> dt.date | None:
+    """The first day the data can be taken as complete: the earliest end of any spell.
+
+    Returns and extracts hold no spell that ended before their first year, so a period of
+    care that began before this day may have lost its earlier spells: its first spell in
+    the data is not the day the child came into care (it is left-truncated). None when no
+    spell has ended."""
+    end = journeys.spells()["end"]
+    done = end[end < np.iinfo(np.int32).max]
+    if not len(done):
+        return None
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(done.min()) // MINUTES_PER_DAY)
+
+
 def adoption_scorecard(
     journeys: Journeys,
     freq: Freq = "year",
     roles: Roles | None = None,
     periods: pa.Table | None = None,
+    observed: TimeLike | Literal["auto"] | None = "auto",
 ) -> pa.Table:
     """The adoption scorecard for children adopted in each period (periods of care that end
     in the adopted state, with a placement for adoption): A1 mean days from entering care
     to moving in with the adoptive family (threshold 426), A2 mean days from the placement
     order (legal status E1) to the placement, where the data has ``legal_status`` (threshold
-    121; a placement before the order counts 0 days), A3 share placed within 426 days."""
+    121; a placement before the order counts 0 days), A3 share placed within 426 days.
+
+    Periods of care that began before ``observed`` (by default :func:`observed_from`: the
+    data's first complete day) have no reliable entry date, and would make A1 too short:
+    they are left out of A1, A2 and A3 and counted in ``left_truncated``. ``observed=None``
+    keeps every period (for data that holds each child's whole history)."""
     roles = roles or Roles.standard()
     cp = periods if periods is not None else care_periods(journeys, roles)
     bounds = period_bounds(journeys, freq)
@@ -432,12 +452,23 @@ def adoption_scorecard(
     exit_state = np.array(cp.column("exit_state").to_pylist(), dtype=object)
     adopted = (exit_state == roles.adopted) if roles.adopted else ~np.isnan(end)
     sel = adopted & ~np.isnan(pfa)
+    if isinstance(observed, str) and observed == "auto":
+        first = observed_from(journeys)
+        first_day = -np.inf if first is None else float((first - dt.date(1970, 1, 1)).days)
+    elif observed is None:
+        first_day = -np.inf
+    else:
+        first_day = float(to_minutes(observed) // MINUTES_PER_DAY)
+    truncated = sel & (entry < first_day)
+    sel &= ~truncated
     k = _period_index(end, bounds)
     pf = _period_frame(bounds)
     n_p = len(bounds) - 1
     n, a1, a3, n2, a2 = (np.zeros(n_p) for _ in range(5))
+    n_trunc = np.zeros(n_p)
     for p in range(n_p):
         s = sel & (k == p)
+        n_trunc[p] = (truncated & (k == p)).sum()
         n[p] = s.sum()
         if n[p]:
             a1[p] = (pfa - entry)[s].mean()
@@ -451,6 +482,7 @@ def adoption_scorecard(
         {
             **pf,
             "adopted": pa.array(n.astype(np.int64)),
+            "left_truncated": pa.array(n_trunc.astype(np.int64)),
             "a1_mean_days": pa.array(np.where(n > 0, a1, np.nan), from_pandas=True),
             "a1_threshold_days": pa.array(np.full(n_p, A1_THRESHOLD_DAYS)),
             "a2_n": pa.array(n2.astype(np.int64)),
@@ -554,6 +586,7 @@ __all__ = [
     "adoption_scorecard",
     "care_periods",
     "main_stats",
+    "observed_from",
     "occupancy",
     "period_bounds",
     "re_entry",
