@@ -1,0 +1,144 @@
+"""carevis embedded: in a notebook widget (jupyter_rfb) and in a real window on an X
+display (Xvfb), each driven by the events its host sends and read back as pixels.
+
+Each case runs in its own Python process on its own Xvfb display, so its GL backend
+(glfw, which both use) never meets the EGL backend of the other window tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.gl
+
+HERE = Path(__file__).resolve().parent
+
+# Shared by both scripts: a small scene, and where its dots should show.
+PRELUDE = """
+import json, sys
+sys.path.insert(0, {tests!r})
+import numpy as np
+import carevis
+from test_gl import BG, make_table
+from carevis.window import CarevisCanvas
+
+scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(600, seed=11)))
+
+def dots_inked(c, img):
+    f, vp = c.frame, c.viewport
+    shown = np.flatnonzero(f.rgba[:, 3] > 0)
+    px = np.floor(f.x[shown] * vp.sx + vp.tx).astype(int)
+    py = np.floor(f.y[shown] * vp.sy + vp.ty).astype(int)
+    ok = (px >= 0) & (px < img.shape[1]) & (py >= 0) & (py < img.shape[0])
+    ink = np.abs(img[py[ok], px[ok], :3].astype(int) - np.array(BG[:3])).max(axis=-1)
+    return int(ok.sum()), float((ink > 25).mean())
+"""
+
+NOTEBOOK = """
+c = CarevisCanvas(scene, app="jupyter_rfb", size=(480, 270), threaded=False,
+                  t="2018-06-30", dot_radius_px=2.0)
+w = c.native  # the ipywidget a notebook cell shows
+w.handle_event({"type": "resize", "width": 480, "height": 270, "ratio": 1.0})
+first = w.get_frame()  # what the widget sends to the browser
+n, inked = dots_inked(c, first)
+k = scene.states.index("Foster care (other)")
+cx, cy = c.viewport.to_pixels(*scene.centres[k])
+ev = dict(x=cx, y=cy, button=1, buttons=[1], modifiers=[], ntouches=0, touches={}, timestamp=0)
+w.handle_event({"type": "pointer_down", **ev})
+w.handle_event({"type": "pointer_up", **ev})
+w.handle_event({"type": "key_down", "key": " ", "modifiers": [], "timestamp": 0})
+playing = c.playing
+w.handle_event({"type": "key_down", "key": " ", "modifiers": [], "timestamp": 0})
+second = w.get_frame()
+print(json.dumps(dict(shape=list(first.shape), dots=n, inked=inked, highlight=c.highlight,
+                      want=k, playing=playing, paused=not c.playing,
+                      changed=int(np.abs(second.astype(int) - first.astype(int)).max()))))
+"""
+
+WINDOW = """
+c = CarevisCanvas(scene, app="glfw", size=(480, 270), threaded=False, t="2018-06-30",
+                  dot_radius_px=2.0, show=True)
+c.app.process_events()
+img = c.render()
+n, inked = dots_inked(c, img)
+from vispy.util import keys
+c.events.key_press(key=keys.Key("M"), text="m")
+menu = c.menu_open
+c.events.key_press(key=keys.ESCAPE, text="")
+print(json.dumps(dict(shape=list(img.shape), dots=n, inked=inked, menu=menu,
+                      closed=not c.menu_open, backend=c.app.backend_name)))
+c.close()
+"""
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    """A fresh Xvfb display (`make system-deps` installs Xvfb)."""
+    xvfb = shutil.which("Xvfb")
+    assert xvfb, "Xvfb is missing: run `make system-deps` (apt-get install xvfb)"
+    for n in range(90, 140):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            break
+    proc = subprocess.Popen(
+        [xvfb, f":{n}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if Path(f"/tmp/.X11-unix/X{n}").exists():
+                break
+            assert proc.poll() is None, "Xvfb exited at start"
+            time.sleep(0.05)
+        yield f":{n}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run_case(body: str, display: str) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if k not in ("EGL_PLATFORM", "WAYLAND_DISPLAY")}
+    env["DISPLAY"] = display
+    script = PRELUDE.format(tests=str(HERE)) + body
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def num(r: dict[str, object], key: str) -> float:
+    v = r[key]
+    assert isinstance(v, (int, float)), (key, v)
+    return float(v)
+
+
+def test_notebook_widget_draws_and_takes_events(display: str) -> None:
+    r = run_case(NOTEBOOK, display)
+    assert r["shape"] == [270, 480, 4]
+    assert num(r, "dots") > 100 and num(r, "inked") > 0.95  # dots where the engine says
+    assert r["highlight"] == r["want"]  # the click reached the canvas: cluster highlighted
+    assert r["playing"] and r["paused"]  # space played, then paused
+    assert num(r, "changed") > 50  # and the widget's next frame shows the highlight
+
+
+def test_real_window_on_an_x_display(display: str) -> None:
+    r = run_case(WINDOW, display)
+    assert r["backend"] == "Glfw"
+    assert r["shape"] == [270, 480, 4]
+    assert num(r, "dots") > 100 and num(r, "inked") > 0.95
+    assert r["menu"] and r["closed"]
