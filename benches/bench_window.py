@@ -9,7 +9,11 @@ of radius 1.5 px, as the window draws them. The peer, in the same run, is VisPy'
 Markers visual given the same dots (its ``set_data`` + draw per frame), for the sizes up
 to ``--peer-max``.
 
+``--app glfw`` draws in a real window instead, into its own framebuffer (under Xvfb on a
+machine without a display: ``xvfb-run -a python benches/bench_window.py --app glfw``).
+
 Usage: python benches/bench_window.py [--sizes 100000,1000000,10000000] [--frames 10]
+    [--app egl|glfw]
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import carevis
 from _common import big_table, ratio
@@ -35,13 +38,28 @@ from carevis.viewport import Viewport
 W, H = 1920, 1080
 
 
-def context() -> tuple[object, object]:
+class _Window:
+    """The window's own framebuffer, standing in for the offscreen one (``with`` works)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def context(backend: str = "egl") -> tuple[object, object]:
     from vispy import app, gloo
 
-    a = app.Application("egl")
+    if backend == "egl":
+        os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+    a = app.Application(backend)
     # the canvas has the image's size so that visuals' transforms (the peer's) map to it
-    canvas = app.Canvas(app=a, size=(W, H), show=False)
+    canvas = app.Canvas(app=a, size=(W, H), show=backend != "egl")
     canvas.set_current()
+    if backend != "egl":
+        a.process_events()
+        return canvas, _Window()
     fbo = gloo.FrameBuffer(color=gloo.RenderBuffer((H, W, 4), format="color"))
     return canvas, fbo
 
@@ -152,12 +170,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--frames", type=int, default=10)
     p.add_argument("--random", action="store_true", help="random dots instead of a Scene")
     p.add_argument("--peer-max", type=int, default=1_000_000)
+    p.add_argument("--app", default="egl", help="egl (offscreen) or glfw (a window)")
     a = p.parse_args(argv)
-    canvas, fbo = context()
+    canvas, fbo = context(a.app)
     from vispy import gloo
 
     print(
-        f"GL: {gloo.gl.glGetParameter(gloo.gl.GL_RENDERER)}; {W}x{H}, radius 1.5 px; "
+        f"GL: {gloo.gl.glGetParameter(gloo.gl.GL_RENDERER)} ({a.app}); {W}x{H}, radius 1.5 px; "
         f"medians of {a.frames} frames; dots from "
         f"{'random arrays' if a.random else 'a Scene over generated journeys'}"
     )
