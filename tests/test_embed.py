@@ -142,3 +142,32 @@ def test_real_window_on_an_x_display(display: str) -> None:
     assert r["shape"] == [270, 480, 4]
     assert num(r, "dots") > 100 and num(r, "inked") > 0.95
     assert r["menu"] and r["closed"]
+
+
+def test_demo_opens_the_window_when_there_is_a_display(display: str, tmp_path: Path) -> None:
+    # With a display the main job opens the window (here closing itself after 3 s and
+    # leaving a screenshot) instead of rendering the video offscreen.
+    env = {k: v for k, v in os.environ.items() if k not in ("EGL_PLATFORM", "WAYLAND_DISPLAY")}
+    env["DISPLAY"] = display
+    shot, out = tmp_path / "shot.png", tmp_path / "demo"
+    args = ["--scale", "0.002", "--seconds", "3", "--screenshot", str(shot), "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "carevis.cli", "demo", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "opening the window" in done.stdout + done.stderr
+    assert not out.exists()  # no offscreen video: the window was the main job
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(shot) as im:
+        img = np.asarray(im)
+    assert img.shape == (720, 1280, 4)
+    # the picture is not blank: many dot and text pixels differ from the background
+    bg = img[5, 640, :3].astype(int)
+    assert (np.abs(img[..., :3].astype(int) - bg).max(-1) > 40).mean() > 0.002

@@ -478,3 +478,28 @@ def test_high_dpi_screen_doubles_pixels_and_keeps_text_crisp(table: pa.Table) ->
     finally:
         for c in made.values():
             c.close()
+
+
+def test_window_starts_where_the_data_begins_in_earnest(table: pa.Table) -> None:
+    # One child in care since long before everyone else must not make the window open on
+    # years of emptiness: without a time given it opens at the first percentile of starts.
+    from carevis.window import CarevisCanvas
+
+    old = pa.table(
+        {
+            "child_id": pa.array([10**6], table.schema.field("child_id").type),
+            "state": pa.array(["Foster care (other)"]).cast(table.schema.field("state").type),
+            "start": pa.array([dt.date(1990, 1, 1)], table.schema.field("start").type),
+            "end": pa.array([None], table.schema.field("end").type),
+        }
+    )
+    t = pa.concat_tables([table.select(old.column_names), old])
+    scene = carevis.Scene(carevis.Journeys.from_arrow(t))
+    c = CarevisCanvas(scene, app="egl", size=SIZE, threaded=False)
+    try:
+        starts = scene.journeys.spells()["start"]
+        assert c.t_range[0] == starts.min()  # the timeline still reaches back to 1990
+        assert c.minutes == pytest.approx(np.percentile(starts, 1))
+        assert c.t.year > 2000
+    finally:
+        c.close()

@@ -64,7 +64,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             from .window import view
 
             _say("opening the window (close it to finish)")
-            view(scene)
+            view(scene, t=args.start, seconds=args.seconds, screenshot=args.screenshot)
             return 0
         except Exception as e:
             _say(f"  no window ({e}); rendering offscreen instead")
@@ -241,9 +241,13 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="carevis-demo")
     d.add_argument("--scale", type=float, default=0.25, help="share of England (default 0.25)")
     d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--start", default="2020-04-01", help="video start date (default 2020-04-01)")
+    d.add_argument(
+        "--start", default="2020-04-01", help="video (or window) start date (default 2020-04-01)"
+    )
     d.add_argument("--days-per-second", type=float, default=60.0)
     d.add_argument("--no-window", action="store_true", help="render offscreen even with a display")
+    d.add_argument("--seconds", type=float, help="close the window after this long")
+    d.add_argument("--screenshot", help="with --seconds: save the window as this PNG first")
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("synth", help="generate the synthetic England")

@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -175,9 +176,17 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.timings: dict[str, list[float]] = {"engine": [], "upload": [], "draw": []}
         lo, hi = scene.journeys.minute_range or (0, MINUTES_PER_DAY)
         self.t_range = (float(lo), float(hi))
-        self.minutes = self._clamp(to_minutes(t) if t is not None else self.t_range[0])
         self._mask: np.ndarray | None = None
         self._spells = scene.journeys.spells()
+        # Unless told, start where the data has begun in earnest (the first percentile of
+        # spell starts), not at the oldest spell of a child long in care: merged returns
+        # hold a few spells years older than the rest.
+        first = (
+            float(np.percentile(self._spells["start"], 1))
+            if len(self._spells["start"])
+            else self.t_range[0]
+        )
+        self.minutes = self._clamp(to_minutes(t) if t is not None else first)
         n_sp = len(self._spells["start"])
         child = np.repeat(
             np.arange(scene.n_dots, dtype=np.int64),
@@ -931,10 +940,36 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.panel_text.pos = panel_pos or [(0, 0)]
 
 
-def view(scene: Scene, *, run: bool = True, **kwargs: Any) -> CarevisCanvas:
-    """Opens a window on ``scene`` and (with ``run``) runs the event loop until it closes."""
+def view(
+    scene: Scene,
+    *,
+    run: bool = True,
+    seconds: float | None = None,
+    screenshot: str | os.PathLike[str] | None = None,
+    **kwargs: Any,
+) -> CarevisCanvas:
+    """Opens a window on ``scene`` and (with ``run``) runs the event loop until it closes.
+
+    With ``seconds`` the window closes itself after that long (a kiosk, a scripted
+    check), first saving what it shows as a PNG to ``screenshot`` if given."""
     kwargs.setdefault("show", True)
     canvas = CarevisCanvas(scene, **kwargs)
+    if seconds is not None:
+
+        def finish(event: Any) -> None:
+            if screenshot is not None:
+                from PIL import Image
+
+                from .export import atomic
+
+                with atomic(Path(screenshot)) as tmp:
+                    Image.fromarray(canvas.render()).save(tmp, format="PNG")
+            canvas.close()
+            canvas.app.quit()
+
+        canvas._finish = app.Timer(  # kept alive with the canvas
+            float(seconds), connect=finish, iterations=1, start=True, app=canvas.app
+        )
     if run:
         canvas.play()
         canvas.app.run()
@@ -951,6 +986,8 @@ def main_view(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--layout", default="auto")
     p.add_argument("--speed", type=float, default=60.0, help="days per second")
     p.add_argument("--size", default="1280x720", help="window size, WxH")
+    p.add_argument("--seconds", type=float, help="close the window after this long")
+    p.add_argument("--screenshot", help="with --seconds: save the window as this PNG first")
     a = p.parse_args(argv)
     if a.synthetic:
         from . import synthetic
@@ -965,7 +1002,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         p.error("give INPUT or --synthetic")
     w, h = (int(v) for v in a.size.lower().split("x"))
     scene = Scene(journeys, layout=a.layout, colour=a.colour)
-    view(scene, speed=a.speed, size=(w, h))
+    view(scene, speed=a.speed, size=(w, h), seconds=a.seconds, screenshot=a.screenshot)
     return 0
 
 
