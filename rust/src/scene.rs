@@ -521,6 +521,33 @@ impl Scene {
 
     /// Bytes a frame reads and writes (for the bandwidth bound): the index parts it touches
     /// plus its output.
+    /// Bytes a frame moves to and from memory, counted in whole 64-byte cache lines: the
+    /// per-dot arrays are read and written in full; each dot on screen reads the lines its
+    /// spell records span. (A second view of [`Scene::frame_bytes`], which counts the
+    /// bytes used.)
+    pub fn frame_line_bytes(&self, t: f64) -> u64 {
+        const LINE: u64 = 64;
+        let rec = std::mem::size_of::<Spell>() as u64;
+        let base = self.spells.as_ptr() as u64;
+        let idx = &*self.index;
+        let spans: u64 = (0..self.n_dots())
+            .into_par_iter()
+            .map(|c| {
+                let visible =
+                    t >= self.from[c] as f64 && (self.until[c] == OPEN || t < self.until[c] as f64);
+                if !visible {
+                    return 0;
+                }
+                let lo = base + idx.offsets[c] as u64 * rec;
+                let hi = base + idx.offsets[c + 1] as u64 * rec;
+                (hi - 1) / LINE - lo / LINE + 1
+            })
+            .sum();
+        let n = self.n_dots() as u64;
+        // per dot: offsets 4, from and until 8, rest 4 read; x, y, rgba, state 16 written
+        n * (4 + 8 + 4 + 16) + spans * LINE
+    }
+
     pub fn frame_bytes(&self, t: f64) -> u64 {
         let idx = &*self.index;
         let active: u64 = (0..self.n_dots())
@@ -803,6 +830,23 @@ mod tests {
         assert_eq!(at(10), vec![1, 2]);
         assert_eq!(at(30), vec![-1, 2]);
         assert_eq!(at(10_000), vec![-1, 2]);
+    }
+
+    #[test]
+    fn frame_line_bytes_counts_whole_lines() {
+        let s = scene(
+            vec![1, 1, 2],
+            vec![0, 1, 2],
+            vec![0, 10 * D, 500 * D],
+            vec![10 * D, 30 * D, 600 * D],
+        );
+        let per_dot = 2 * 32;
+        // nobody on screen: the per-dot arrays alone
+        assert_eq!(s.frame_line_bytes(-(D as f64)), per_dot);
+        // the first child on screen: its two 16-byte records span one or two lines
+        let one = s.frame_line_bytes(5.0 * D as f64) - per_dot;
+        assert!(one == 64 || one == 128, "{one}");
+        assert!(s.frame_line_bytes(5.0 * D as f64) >= s.frame_bytes(5.0 * D as f64) - 8);
     }
 
     #[test]

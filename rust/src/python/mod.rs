@@ -419,6 +419,12 @@ impl PyScene {
         Ok(py.detach(|| s.frame_bytes(t)))
     }
 
+    /// The same, counted in the whole cache lines it moves.
+    fn frame_line_bytes(&self, py: Python<'_>, t: f64) -> PyResult<u64> {
+        let s = read_scene(py, self)?;
+        Ok(py.detach(|| s.frame_line_bytes(t)))
+    }
+
     /// Which dots are drawn (`visible`, one flag per dot, or None for all) and which state
     /// is highlighted (others dimmed by `dim`).
     #[pyo3(signature = (visible=None, highlight=None, dim=0.2))]
