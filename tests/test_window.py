@@ -503,3 +503,39 @@ def test_window_starts_where_the_data_begins_in_earnest(table: pa.Table) -> None
         assert c.t.year > 2000
     finally:
         c.close()
+
+
+def test_window_frame_matches_the_cpu_exporter(canvas: Any) -> None:
+    # The same moment, the same view: the window's dots (overlay off) and the CPU
+    # exporter's image agree pixel by pixel, within the GL-vs-CPU tolerance.
+    from carevis.render import _rasteriser
+
+    canvas.show_overlay = False
+    canvas.zoom = 1.7
+    canvas.centre = (0.6, 0.45)
+    try:
+        win = canvas.render()
+        vp, f = canvas.viewport, canvas.frame
+        cpu = np.empty_like(win)
+        bg = canvas.background
+        _rasteriser().render(
+            f.x,
+            f.y,
+            f.rgba,
+            cpu,
+            radius_px=canvas.dot_radius_px * canvas.pixel_scale * canvas.zoom**0.5,
+            sx=vp.sx,
+            sy=vp.sy,
+            tx=vp.tx,
+            ty=vp.ty,
+            background=(int(bg[0]), int(bg[1]), int(bg[2]), int(bg[3])),
+            region=(0, 0),
+            full=(win.shape[1], win.shape[0]),
+        )
+        diff = np.abs(win.astype(int) - cpu.astype(int)).max(axis=-1)
+        inked = np.abs(cpu[..., :3].astype(int) - np.array(bg[:3])).max(-1) > 25
+        assert inked.sum() > 300  # plenty of dots in view to compare
+        assert (diff > 3).mean() < 0.002, f"{(diff > 3).sum()} pixels differ by more than 3"
+    finally:
+        canvas.show_overlay = True
+        canvas.reset()
