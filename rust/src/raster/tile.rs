@@ -51,9 +51,13 @@ fn coverage(g: &Geometry, d2: f32) -> f32 {
 /// Draws one dot whose `4 * GROUPS`-wide, `ROWS_K`-high pixel block starts
 /// at plane column `col`, row `row`; pixels of the block outside the dot get
 /// zero coverage, which leaves them bit-for-bit unchanged.
+///
+/// `PLANES` is 4, or 3 over an opaque background: there the alpha plane is exactly 1
+/// everywhere and "over" leaves it so (`a + (1 - a) * c` with `a == 1`), so skipping it
+/// gives the same pixels bit for bit.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn kernel_block<const ROWS_K: usize, const GROUPS: usize>(
+fn kernel_block<const ROWS_K: usize, const GROUPS: usize, const PLANES: usize>(
     g: &Geometry,
     planes: &mut [f32],
     rec: &Rec,
@@ -79,7 +83,7 @@ fn kernel_block<const ROWS_K: usize, const GROUPS: usize>(
         }
         let start = row * STRIDE + col + 4 * grp;
         let len = (ROWS_K - 1) * STRIDE + 4;
-        for (p, &s) in src.iter().enumerate() {
+        for (p, &s) in src.iter().enumerate().take(PLANES) {
             let base = p * PLANE + start;
             let Some(block) = planes.get_mut(base..base + len) else {
                 return;
@@ -128,7 +132,7 @@ fn kernel_any(g: &Geometry, planes: &mut [f32], rec: &Rec, gx: i32, gy: i32) {
 
 /// Draws a tile's dots with the fixed-size kernel.
 #[inline(never)]
-fn fast_tile<const ROWS_K: usize, const GROUPS: usize>(
+fn fast_tile<const ROWS_K: usize, const GROUPS: usize, const PLANES: usize>(
     g: &Geometry,
     chunks: &[ChunkBins],
     planes: &mut [f32],
@@ -151,7 +155,15 @@ fn fast_tile<const ROWS_K: usize, const GROUPS: usize>(
             {
                 continue;
             }
-            kernel_block::<ROWS_K, GROUPS>(g, planes, rec, lx, ly, col as usize, row as usize);
+            kernel_block::<ROWS_K, GROUPS, PLANES>(
+                g,
+                planes,
+                rec,
+                lx,
+                ly,
+                col as usize,
+                row as usize,
+            );
         }
     }
 }
@@ -187,11 +199,17 @@ pub(crate) fn render_tile(
     }
     let gx = g.rx0 + (tx * TILE_W) as i32;
     let gy = g.ry0 + (ty * TILE_H) as i32;
-    match g.fast_rows {
-        3 => fast_tile::<3, 1>(g, chunks, planes, t, gx, gy),
-        4 => fast_tile::<4, 1>(g, chunks, planes, t, gx, gy),
-        6 => fast_tile::<6, 2>(g, chunks, planes, t, gx, gy),
-        8 => fast_tile::<8, 2>(g, chunks, planes, t, gx, gy),
+    // Over an opaque background the alpha plane stays exactly 1: leave it alone.
+    let opaque = bg_premul[3] == 1.0;
+    match (g.fast_rows, opaque) {
+        (3, true) => fast_tile::<3, 1, 3>(g, chunks, planes, t, gx, gy),
+        (4, true) => fast_tile::<4, 1, 3>(g, chunks, planes, t, gx, gy),
+        (6, true) => fast_tile::<6, 2, 3>(g, chunks, planes, t, gx, gy),
+        (8, true) => fast_tile::<8, 2, 3>(g, chunks, planes, t, gx, gy),
+        (3, false) => fast_tile::<3, 1, 4>(g, chunks, planes, t, gx, gy),
+        (4, false) => fast_tile::<4, 1, 4>(g, chunks, planes, t, gx, gy),
+        (6, false) => fast_tile::<6, 2, 4>(g, chunks, planes, t, gx, gy),
+        (8, false) => fast_tile::<8, 2, 4>(g, chunks, planes, t, gx, gy),
         _ => {
             for chunk in chunks {
                 for rec in chunk.tile(t) {
@@ -280,6 +298,58 @@ mod tests {
         assert_eq!(&b[4..8], &[128, 64, 0, 255]);
         assert_eq!(&b[8..12], &[128, 128, 128, 128]);
         assert_eq!(&b[12..16], &[255, 0, 0, 255]);
+    }
+
+    #[test]
+    fn opaque_background_kernel_leaves_alpha_and_matches_the_full_one() {
+        use super::super::{check, DotStyle, Viewport};
+        for (r, rows, groups) in [(1.0f32, 3, 1), (1.4, 4, 1), (2.5, 6, 2), (3.4, 8, 2)] {
+            let vp = Viewport {
+                width: 256,
+                height: 64,
+                scale_x: 1.0,
+                scale_y: 1.0,
+                offset_x: 0.0,
+                offset_y: 0.0,
+            };
+            let g = check(&[], &[], &[], &DotStyle { radius_px: r }, &vp, (0, 0, 256, 64), 65536)
+                .expect("valid");
+            assert_eq!(g.fast_rows, rows);
+            let fresh = || {
+                let mut p = vec![0.3f32; 4 * PLANE];
+                p[3 * PLANE..].fill(1.0); // opaque background
+                p
+            };
+            let (mut three, mut four) = (fresh(), fresh());
+            let mut h = 7u64;
+            for _ in 0..400 {
+                h = crate::columns::mix64(h);
+                let rec = Rec {
+                    px: 20.0 + (h % 200) as f32 + (h >> 32) as f32 / 4.3e9,
+                    py: 10.0 + ((h >> 8) % 40) as f32 + (h >> 40) as f32 / 1.7e7,
+                    rgba: (h >> 16) as u32 | 0x4000_0000,
+                };
+                let (lx, _) = g.span(rec.px);
+                let (ly, _) = g.span(rec.py);
+                let (col, row) = ((lx + APRON as i32) as usize, (ly + APRON as i32) as usize);
+                macro_rules! both {
+                    ($r:literal, $g:literal) => {{
+                        kernel_block::<$r, $g, 3>(&g, &mut three, &rec, lx, ly, col, row);
+                        kernel_block::<$r, $g, 4>(&g, &mut four, &rec, lx, ly, col, row);
+                    }};
+                }
+                match (rows, groups) {
+                    (3, 1) => both!(3, 1),
+                    (4, 1) => both!(4, 1),
+                    (6, 2) => both!(6, 2),
+                    _ => both!(8, 2),
+                }
+            }
+            let bits = |p: &[f32]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&three), bits(&four), "radius {r}");
+            assert!(four[3 * PLANE..].iter().all(|&a| a == 1.0));
+            assert!(four[..PLANE].iter().any(|&v| v != 0.3), "dots were drawn");
+        }
     }
 
     #[test]
