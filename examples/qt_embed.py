@@ -7,6 +7,7 @@ python examples/qt_embed.py journeys.parquet
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import carevis
 from carevis.window import COLOURS, CarevisCanvas
@@ -14,11 +15,10 @@ from carevis.window import COLOURS, CarevisCanvas
 QT = "pyqt6"
 
 
-def main(path: str) -> None:
+def build(scene: carevis.Scene, size: tuple[int, int] = (1280, 720)) -> dict[str, Any]:
+    """The main window with the canvas in it; returns its parts by name (for the caller,
+    and for tests). A QApplication must exist first."""
     from PyQt6 import QtWidgets
-
-    qt_app = QtWidgets.QApplication(sys.argv)
-    scene = carevis.Scene(carevis.read(path))
 
     window = QtWidgets.QMainWindow()
     window.setWindowTitle("carevis in Qt")
@@ -28,7 +28,7 @@ def main(path: str) -> None:
     bar = QtWidgets.QHBoxLayout()
     layout.addLayout(bar)
 
-    canvas = CarevisCanvas(scene, app=QT, parent=body, size=(1280, 720))
+    canvas = CarevisCanvas(scene, app=QT, parent=body, size=size)
     layout.addWidget(canvas.native)
 
     # The menu actions do what the keys S and V do in the plain window.
@@ -59,10 +59,25 @@ def main(path: str) -> None:
     play.clicked.connect(canvas.toggle)
     bar.addWidget(play)
     bar.addStretch()
+    return {
+        "window": window,
+        "canvas": canvas,
+        "save": save,
+        "record": record,
+        "council": council,
+        "colour": colour,
+        "play": play,
+    }
 
-    window.resize(1300, 800)
-    window.show()
-    canvas.play()
+
+def main(path: str) -> None:
+    from PyQt6 import QtWidgets
+
+    qt_app = QtWidgets.QApplication(sys.argv)
+    parts = build(carevis.Scene(carevis.read(path)))
+    parts["window"].resize(1300, 800)
+    parts["window"].show()
+    parts["canvas"].play()
     qt_app.exec()
 
 

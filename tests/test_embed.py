@@ -1,5 +1,6 @@
-"""carevis embedded: in a notebook widget (jupyter_rfb) and in a real window on an X
-display (Xvfb), each driven by the events its host sends and read back as pixels.
+"""carevis embedded: in a notebook widget (jupyter_rfb), in a Qt application (the
+example, examples/qt_embed.py) and in a real window on an X display (Xvfb), each driven
+by the events its host sends and read back as pixels.
 
 Each case runs in its own Python process on its own Xvfb display, so its GL backend
 (glfw, which both use) never meets the EGL backend of the other window tests."""
@@ -79,6 +80,38 @@ c.close()
 """
 
 
+QT = """
+sys.path.insert(0, {examples!r})
+from PyQt6 import QtWidgets
+import qt_embed
+
+qt = QtWidgets.QApplication([])
+parts = qt_embed.build(scene, size=(480, 270))
+win, c = parts["window"], parts["canvas"]
+win.show()
+c.jump_to("2018-06-30")
+for _ in range(20):
+    qt.processEvents()
+img = c.render()
+n, inked = dots_inked(c, img)
+inside = c.native.window() is win
+# the File menu's save action, with the file dialog answered
+QtWidgets.QFileDialog.getSaveFileName = staticmethod(lambda *a, **k: ({saved!r}, "*.png"))
+parts["save"].trigger()
+shown_before = int((c.frame.rgba[:, 3] > 0).sum())
+parts["council"].setCurrentIndex(1)
+la = c.filters["la"]
+shown_after = int((c.frame.rgba[:, 3] > 0).sum())
+parts["play"].click()
+playing = c.playing
+parts["record"].trigger()
+print(json.dumps(dict(backend=c.app.backend_name, inside=inside, shape=list(img.shape),
+                      dots=n, inked=inked, la=la, first_la=parts["council"].itemText(1),
+                      before=shown_before, after=shown_after, playing=playing,
+                      recording=c.recording is not None)))
+"""
+
+
 @pytest.fixture(scope="module")
 def display() -> Iterator[str]:
     """A fresh Xvfb display (`make system-deps` installs Xvfb)."""
@@ -107,6 +140,7 @@ def display() -> Iterator[str]:
 def run_case(body: str, display: str) -> dict[str, object]:
     env = {k: v for k, v in os.environ.items() if k not in ("EGL_PLATFORM", "WAYLAND_DISPLAY")}
     env["DISPLAY"] = display
+    env["QT_QPA_PLATFORM"] = "xcb"
     script = PRELUDE.format(tests=str(HERE)) + body
     out = subprocess.run(
         [sys.executable, "-c", script],
@@ -134,6 +168,21 @@ def test_notebook_widget_draws_and_takes_events(display: str) -> None:
     assert r["highlight"] == r["want"]  # the click reached the canvas: cluster highlighted
     assert r["playing"] and r["paused"]  # space played, then paused
     assert num(r, "changed") > 50  # and the widget's next frame shows the highlight
+
+
+def test_qt_example_embeds_the_canvas_and_its_menu_saves(display: str, tmp_path: Path) -> None:
+    saved = tmp_path / "from-the-menu.png"
+    body = QT.format(examples=str(HERE.parent / "examples"), saved=str(saved))
+    r = run_case(body, display)
+    assert r["backend"] == "PyQt6" and r["inside"]  # a widget inside the main window
+    assert r["shape"] == [270, 480, 4]
+    assert num(r, "dots") > 100 and num(r, "inked") > 0.95
+    from PIL import Image
+
+    with Image.open(saved) as im:  # File > Save view: a 4K PNG through the exporter
+        assert im.size == (3840, 2160)
+    assert r["la"] == r["first_la"] and num(r, "after") < num(r, "before")  # council filter
+    assert r["playing"] and r["recording"]  # the play button and File > record
 
 
 def test_real_window_on_an_x_display(display: str) -> None:
