@@ -539,3 +539,30 @@ def test_window_frame_matches_the_cpu_exporter(canvas: Any) -> None:
     finally:
         canvas.show_overlay = True
         canvas.reset()
+
+
+def test_resized_window_redraws_at_the_new_size_with_text_as_sharp(table: pa.Table) -> None:
+    # After a resize the picture fills the new size, the dots move with the layout and the
+    # text keeps its size in pixels (drawn anew, not stretched).
+    from carevis.window import CarevisCanvas
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table))
+    c = CarevisCanvas(scene, app="egl", size=SIZE, threaded=False, t=T0, dot_radius_px=2.0)
+    try:
+        before = c.render()
+        c.size = (2 * SIZE[0], 2 * SIZE[1] - 60)
+        c.events.resize(size=c.size, physical_size=c.physical_size)
+        after = c.render()
+        assert after.shape == (2 * SIZE[1] - 60, 2 * SIZE[0], 4)
+        shown = np.flatnonzero(c.frame.rgba[:, 3] > 0)
+        px, py = dot_pixels(c, shown)
+        ok = (px >= 0) & (px < after.shape[1]) & (py >= 0) & (py < after.shape[0])
+        assert ok.sum() > 100 and (ink(after, px[ok], py[ok]) > 25).mean() > 0.95
+
+        def date_rows(img: np.ndarray) -> int:
+            box = img[36:60, 10:120, :3]
+            return int((box.max(axis=-1) < 90).any(axis=1).sum())
+
+        assert date_rows(before) >= 6 and date_rows(after) == date_rows(before)
+    finally:
+        c.close()
