@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use arrow_array::types::{Float64Type, Int64Type, UInt16Type, UInt32Type, UInt64Type};
 use arrow_array::{
-    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, UInt16Array,
-    UInt32Array, UInt64Array,
+    ArrayRef, ArrowPrimitiveType, BooleanArray, Int32Array, PrimitiveArray, RecordBatch,
+    UInt16Array, UInt32Array, UInt64Array,
 };
 use arrow_schema::{Field, Schema};
 use numpy::PyReadonlyArray1;
@@ -52,9 +53,21 @@ fn col<A: arrow_array::Array + 'static>(a: A) -> ArrayRef {
 }
 
 /// The group (`band = false`) or age band (`band = true`) of each stratum number.
-fn strata_part(strata: impl Iterator<Item = u32>, nb: usize, band: bool) -> ArrayRef {
-    let part = |k: u32| if band { k as usize % nb } else { k as usize / nb } as u16;
-    col(UInt16Array::from(strata.map(part).collect::<Vec<_>>()))
+/// The `group` and `band` columns of rows whose strata are `strata` (`nb` bands a group).
+fn strata_cols(
+    strata: impl Iterator<Item = u32> + Clone,
+    nb: usize,
+) -> [(&'static str, ArrayRef); 2] {
+    let part = |band: bool| {
+        let f = move |k: u32| if band { k as usize % nb } else { k as usize / nb } as u16;
+        col(UInt16Array::from_iter_values(strata.clone().map(f)))
+    };
+    [("group", part(false)), ("band", part(true))]
+}
+
+/// A column of one field of each record.
+fn field<T, A: ArrowPrimitiveType>(xs: &[T], f: impl Fn(&T) -> A::Native) -> ArrayRef {
+    col(PrimitiveArray::<A>::from_iter_values(xs.iter().map(f)))
 }
 
 /// A pyarrow table of named columns.
@@ -209,88 +222,33 @@ pub fn stats_time_in_state<'py>(
         Ok((s, c, strata.n_bands()))
     })?;
     let q = |k: usize| {
-        col(Int64Array::from(
-            summaries.iter().map(|s| s.quantiles[k]).collect::<Vec<_>>(),
+        col(PrimitiveArray::<Int64Type>::from_iter(
+            summaries.iter().map(|s| s.quantiles[k]),
         ))
     };
-    let summary = table(
-        py,
-        vec![
-            (
-                "state",
-                col(UInt16Array::from(
-                    summaries.iter().map(|s| s.state).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "group",
-                strata_part(summaries.iter().map(|s| s.stratum), nb, false),
-            ),
-            (
-                "band",
-                strata_part(summaries.iter().map(|s| s.stratum), nb, true),
-            ),
-            (
-                "n",
-                col(UInt64Array::from(
-                    summaries.iter().map(|s| s.n).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "events",
-                col(UInt64Array::from(
-                    summaries.iter().map(|s| s.events).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "censored",
-                col(UInt64Array::from(
-                    summaries.iter().map(|s| s.censored).collect::<Vec<_>>(),
-                )),
-            ),
-            ("p25", q(0)),
-            ("median", q(1)),
-            ("p75", q(2)),
-            ("p90", q(3)),
-        ],
-    )?;
-    let curves = table(
-        py,
-        vec![
-            (
-                "state",
-                col(UInt16Array::from(
-                    curve.iter().map(|s| s.state).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "group",
-                strata_part(curve.iter().map(|s| s.stratum), nb, false),
-            ),
-            (
-                "band",
-                strata_part(curve.iter().map(|s| s.stratum), nb, true),
-            ),
-            (
-                "time",
-                col(Int64Array::from(
-                    curve.iter().map(|s| s.time).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "survival",
-                col(Float64Array::from(
-                    curve.iter().map(|s| s.survival).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "at_risk",
-                col(UInt64Array::from(
-                    curve.iter().map(|s| s.at_risk).collect::<Vec<_>>(),
-                )),
-            ),
-        ],
-    )?;
+    let mut cols = vec![("state", field::<_, UInt16Type>(&summaries, |s| s.state))];
+    cols.extend(strata_cols(summaries.iter().map(|s| s.stratum), nb));
+    cols.extend([
+        ("n", field::<_, UInt64Type>(&summaries, |s| s.n)),
+        ("events", field::<_, UInt64Type>(&summaries, |s| s.events)),
+        (
+            "censored",
+            field::<_, UInt64Type>(&summaries, |s| s.censored),
+        ),
+        ("p25", q(0)),
+        ("median", q(1)),
+        ("p75", q(2)),
+        ("p90", q(3)),
+    ]);
+    let summary = table(py, cols)?;
+    let mut cols = vec![("state", field::<_, UInt16Type>(&curve, |s| s.state))];
+    cols.extend(strata_cols(curve.iter().map(|s| s.stratum), nb));
+    cols.extend([
+        ("time", field::<_, Int64Type>(&curve, |s| s.time)),
+        ("survival", field::<_, Float64Type>(&curve, |s| s.survival)),
+        ("at_risk", field::<_, UInt64Type>(&curve, |s| s.at_risk)),
+    ]);
+    let curves = table(py, cols)?;
     Ok((summary, curves))
 }
 
@@ -315,25 +273,13 @@ pub fn stats_waits<'py>(
             strata.n_bands(),
         ))
     })?;
-    table(
-        py,
-        vec![
-            (
-                "state",
-                col(UInt16Array::from(w.iter().map(|r| r.0).collect::<Vec<_>>())),
-            ),
-            ("group", strata_part(w.iter().map(|r| r.1), nb, false)),
-            ("band", strata_part(w.iter().map(|r| r.1), nb, true)),
-            (
-                "n",
-                col(UInt64Array::from(w.iter().map(|r| r.2).collect::<Vec<_>>())),
-            ),
-            (
-                "median",
-                col(Int64Array::from(w.iter().map(|r| r.3).collect::<Vec<_>>())),
-            ),
-        ],
-    )
+    let mut cols = vec![("state", field::<_, UInt16Type>(&w, |r| r.0))];
+    cols.extend(strata_cols(w.iter().map(|r| r.1), nb));
+    cols.extend([
+        ("n", field::<_, UInt64Type>(&w, |r| r.2)),
+        ("median", field::<_, Int64Type>(&w, |r| r.3)),
+    ]);
+    table(py, cols)
 }
 
 fn opt(m: Minute) -> Option<i32> {
@@ -374,48 +320,34 @@ pub fn stats_care_periods<'py>(
             periods.iter().map(|p| opt(f(p))).collect::<Vec<_>>(),
         ))
     };
-    table(
-        py,
-        vec![
-            (
-                "group",
-                strata_part(periods.iter().map(|p| p.stratum), nb, false),
-            ),
-            (
-                "band",
-                strata_part(periods.iter().map(|p| p.stratum), nb, true),
-            ),
-            ("entry", m(&|p| p.entry)),
-            ("end", m(&|p| p.end)),
-            (
-                "exit_state",
-                col(UInt16Array::from(
-                    periods
-                        .iter()
-                        .map(|p| (p.exit_state != STILL_IN).then_some(p.exit_state))
-                        .collect::<Vec<_>>(),
-                )),
-            ),
-            ("placed_for_adoption", m(&|p| p.placed_for_adoption)),
-            ("placement_order", m(&|p| p.placement_order)),
-            (
-                "moves",
-                col(UInt32Array::from(
-                    periods.iter().map(|p| p.moves).collect::<Vec<_>>(),
-                )),
-            ),
-            ("previous_end", m(&|p| p.previous_end)),
-            (
-                "still_in",
-                col(BooleanArray::from(
-                    periods
-                        .iter()
-                        .map(|p| p.exit_state == STILL_IN)
-                        .collect::<Vec<_>>(),
-                )),
-            ),
-        ],
-    )
+    let mut cols = strata_cols(periods.iter().map(|p| p.stratum), nb).to_vec();
+    cols.extend([
+        ("entry", m(&|p| p.entry)),
+        ("end", m(&|p| p.end)),
+        (
+            "exit_state",
+            col(UInt16Array::from(
+                periods
+                    .iter()
+                    .map(|p| (p.exit_state != STILL_IN).then_some(p.exit_state))
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+        ("placed_for_adoption", m(&|p| p.placed_for_adoption)),
+        ("placement_order", m(&|p| p.placement_order)),
+        ("moves", field::<_, UInt32Type>(&periods, |p| p.moves)),
+        ("previous_end", m(&|p| p.previous_end)),
+        (
+            "still_in",
+            col(BooleanArray::from(
+                periods
+                    .iter()
+                    .map(|p| p.exit_state == STILL_IN)
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+    ]);
+    table(py, cols)
 }
 
 /// Placement moves and care minutes per period: period, group, band, moves, care_minutes.
@@ -484,31 +416,18 @@ fn per_period<'py>(
     b: (&str, Vec<u64>),
 ) -> PyResult<Bound<'py, PyAny>> {
     let n = np * nk;
-    table(
-        py,
-        vec![
-            (
-                "period",
-                col(UInt32Array::from(
-                    (0..n).map(|i| (i / nk) as u32).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "group",
-                col(UInt16Array::from(
-                    (0..n).map(|i| ((i % nk) / nb) as u16).collect::<Vec<_>>(),
-                )),
-            ),
-            (
-                "band",
-                col(UInt16Array::from(
-                    (0..n).map(|i| ((i % nk) % nb) as u16).collect::<Vec<_>>(),
-                )),
-            ),
-            (a.0, col(UInt64Array::from(a.1))),
-            (b.0, col(UInt64Array::from(b.1))),
-        ],
-    )
+    let mut cols = vec![(
+        "period",
+        col(UInt32Array::from_iter_values(
+            (0..n).map(|i| (i / nk) as u32),
+        )),
+    )];
+    cols.extend(strata_cols((0..n).map(|i| (i % nk) as u32), nb));
+    cols.extend([
+        (a.0, col(UInt64Array::from(a.1))),
+        (b.0, col(UInt64Array::from(b.1))),
+    ]);
+    table(py, cols)
 }
 
 /// Adds the statistics functions to the `_native` module.

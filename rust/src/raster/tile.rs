@@ -312,8 +312,16 @@ mod tests {
                 offset_x: 0.0,
                 offset_y: 0.0,
             };
-            let g = check(&[], &[], &[], &DotStyle { radius_px: r }, &vp, (0, 0, 256, 64), 65536)
-                .expect("valid");
+            let g = check(
+                &[],
+                &[],
+                &[],
+                &DotStyle { radius_px: r },
+                &vp,
+                (0, 0, 256, 64),
+                65536,
+            )
+            .expect("valid");
             assert_eq!(g.fast_rows, rows);
             let fresh = || {
                 let mut p = vec![0.3f32; 4 * PLANE];
