@@ -137,20 +137,20 @@ def display() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def run_case(body: str, display: str) -> dict[str, object]:
+def on_display(args: list[str], display: str) -> subprocess.CompletedProcess[str]:
+    """Runs Python with `args` on the X display (and not on EGL or Wayland); must succeed."""
     env = {k: v for k, v in os.environ.items() if k not in ("EGL_PLATFORM", "WAYLAND_DISPLAY")}
     env["DISPLAY"] = display
     env["QT_QPA_PLATFORM"] = "xcb"
-    script = PRELUDE.format(tests=str(HERE)) + body
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    done = subprocess.run(
+        [sys.executable, *args], env=env, capture_output=True, text=True, timeout=300, check=False
     )
-    assert out.returncode == 0, out.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def run_case(body: str, display: str) -> dict[str, object]:
+    out = on_display(["-c", PRELUDE.format(tests=str(HERE)) + body], display)
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -196,19 +196,9 @@ def test_real_window_on_an_x_display(display: str) -> None:
 def test_demo_opens_the_window_when_there_is_a_display(display: str, tmp_path: Path) -> None:
     # With a display the main job opens the window (here closing itself after 3 s and
     # leaving a screenshot) instead of rendering the video offscreen.
-    env = {k: v for k, v in os.environ.items() if k not in ("EGL_PLATFORM", "WAYLAND_DISPLAY")}
-    env["DISPLAY"] = display
     shot, out = tmp_path / "shot.png", tmp_path / "demo"
     args = ["--scale", "0.002", "--seconds", "3", "--screenshot", str(shot), "--out", str(out)]
-    done = subprocess.run(
-        [sys.executable, "-m", "carevis.cli", "demo", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = on_display(["-m", "carevis.cli", "demo", *args], display)
     assert "opening the window" in done.stdout + done.stderr
     assert not out.exists()  # no offscreen video: the window was the main job
     import numpy as np
