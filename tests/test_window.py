@@ -566,3 +566,21 @@ def test_resized_window_redraws_at_the_new_size_with_text_as_sharp(table: pa.Tab
         assert date_rows(before) >= 6 and date_rows(after) == date_rows(before)
     finally:
         c.close()
+
+
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        ({"seconds": 0}, "positive"),
+        ({"seconds": float("nan")}, "positive"),
+        ({"screenshot": "x.png"}, "seconds"),
+    ],
+)
+def test_view_refuses_bad_seconds_before_opening(
+    table: pa.Table, kw: dict[str, Any], words: str
+) -> None:
+    from carevis.window import view
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table))
+    with pytest.raises(carevis.ConfigError, match=words):
+        view(scene, run=False, app="egl", **kw)

@@ -32,7 +32,7 @@ import numpy as np
 
 from ._time import MINUTES_PER_DAY, TimeLike, to_date, to_minutes
 from .congestion import Congested, CongestionSettings
-from .errors import CarevisError
+from .errors import CarevisError, ConfigError
 from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
 from .journeys import Journeys
 from .layout import ASPECT
@@ -952,6 +952,10 @@ def view(
 
     With ``seconds`` the window closes itself after that long (a kiosk, a scripted
     check), first saving what it shows as a PNG to ``screenshot`` if given."""
+    if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
+        raise ConfigError(f"seconds must be a positive number, not {seconds}")
+    if screenshot is not None and seconds is None:
+        raise ConfigError("screenshot is taken when the window closes itself: give seconds too")
     kwargs.setdefault("show", True)
     canvas = CarevisCanvas(scene, **kwargs)
     if seconds is not None:
