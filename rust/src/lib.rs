@@ -8,6 +8,7 @@ pub mod colour;
 pub mod columns;
 pub mod error;
 pub mod index;
+pub mod ingest;
 pub mod mem;
 pub mod occupancy;
 pub mod raster;

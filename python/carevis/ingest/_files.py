@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -353,6 +354,61 @@ def _read_options(
 
 def _parse_group(files: list[_File], report: ValidationReport) -> list[pa.Table]:
     """Parse files that share a header in one call; fall back per file on trouble."""
+    t = _parse_native(files, report)
+    if t is not None:
+        return [t]
+    if _native_csv() is None:
+        return _parse_group_arrow(files, report)
+    out = []
+    for f in files:  # one file at a time: only the troubled ones take the careful reader
+        t1 = _parse_native([f], report) if len(files) > 1 else None
+        if t1 is None:
+            t1 = _parse_one(f, report)
+        if t1 is not None:
+            out.append(t1)
+    return out
+
+
+def _native_csv() -> Any:
+    try:
+        from carevis._native import parse_csv_bodies
+    except ImportError:  # the ingest runs on pyarrow alone, only slower
+        return None
+    return parse_csv_bodies
+
+
+def _parse_native(files: list[_File], report: ValidationReport) -> pa.Table | None:
+    """The Rust reader: all files in one parallel pass, columns dictionary-coded.
+
+    None when it hands a file back (a malformed row, a quoted line break, ...) or is
+    not built; the caller then reads file by file with pyarrow and reports bad rows.
+    """
+    parse = _native_csv()
+    spec = files[0].spec
+    assert spec is not None
+    names = files[0].names
+    include = [c for c in dict.fromkeys(names) if c in spec.keep or c in ("LA", "YEAR")]
+    if parse is None or any(names.count(c) > 1 for c in include):
+        return None
+    parsed, _trouble = parse(
+        [f.data for f in files],
+        [f.header_len for f in files],
+        len(names),
+        [names.index(c) for c in include],
+    )
+    if parsed is None:
+        return None
+    cols, lines, counts = parsed
+    t = pa.table(dict(zip(include, cols, strict=True)))
+    local = np.repeat(np.arange(len(files)), counts)
+    t = _add_meta(t, local, np.asarray(lines, dtype=np.int64), files)
+    for c in counts:
+        report.count(spec.name, c, c)  # provisional: used, moved to rejected by rules
+    return t
+
+
+def _parse_group_arrow(files: list[_File], report: ValidationReport) -> list[pa.Table]:
+    """pyarrow's reader over the joined bodies; per file on trouble."""
     spec = files[0].spec
     assert spec is not None
     names = files[0].names
@@ -530,6 +586,8 @@ def _xml_tables(f: _File, report: ValidationReport) -> list[tuple[str, pa.Table]
     return out
 
 
+_DICT = pa.dictionary(pa.int32(), pa.string())
+
 # -- entry -------------------------------------------------------------------
 
 
@@ -540,7 +598,10 @@ def read_903_files(
     la: str | None = None,
     year: int | None = None,
 ) -> tuple[dict[str, pa.Table], int]:
-    """Parse every file; returns table name -> concatenated string table, and files failed."""
+    """Parse every file; returns table name -> concatenated table, and files failed.
+
+    Every kept column is ``dictionary<int32, string>`` of the raw field text.
+    """
     groups: dict[tuple[str, tuple[str, ...]], list[_File]] = {}
     xml_parts: list[tuple[str, pa.Table]] = []
     for p in paths:
@@ -579,8 +640,12 @@ def read_903_files(
             for c in spec.keep:
                 if c not in t.column_names:
                     t = t.append_column(c, pa.nulls(t.num_rows, pa.string()))
-                if t.column(c).type != pa.string():
-                    t = t.set_column(t.column_names.index(c), c, t.column(c).cast(pa.string()))
+                if t.column(c).type != _DICT:
+                    col = t.column(c)
+                    if pa.types.is_dictionary(col.type):
+                        col = col.cast(pa.string())
+                    col = pc.dictionary_encode(col.cast(pa.string()))
+                    t = t.set_column(t.column_names.index(c), c, col)
             norm.append(t.select([*spec.keep, "_file", "_line", "_la", "_year"]))
         out[name] = pa.concat_tables(norm).combine_chunks() if len(norm) > 1 else norm[0]
     return out, len(report.failed_files)

@@ -58,9 +58,9 @@ def stitch(
 ) -> Stitched:
     alive = np.flatnonzero(ep.alive)
     # sort by (child, start, year), keeping file/line order among equals (stable)
-    from .ssda903 import _pack
+    from .ssda903 import _pack, argsort_stable
 
-    order = alive[np.argsort(_pack(key[alive], decom[alive], year[alive]), kind="stable")]
+    order = alive[argsort_stable(_pack(key[alive], decom[alive], year[alive]))]
     # within (key, decom) groups the last row is the latest submission: make it the leader
     k = key[order]
     s = decom[order]

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from carevis.errors import ConfigError
 
-__all__ = ["HASH_HEX_CHARS", "child_ids", "child_keys", "hash_one"]
+__all__ = ["HASH_HEX_CHARS", "child_ids", "child_keys", "child_keys_parts", "hash_one"]
 
 HASH_HEX_CHARS = 16
 UNKNOWN_LA = "unknown"
@@ -71,15 +71,50 @@ def child_keys(
     )
     ch_s = pc.if_else(pa.array(u_child < 0), pa.scalar(""), ch_s)
     raw = pc.binary_join_element_wise(la_s, ch_s, "-")
+    return _hashed(raw, hash_key), codes, ch_c.null
+
+
+def _hashed(raw: pa.Array, hash_key: str | bytes | None) -> pa.Array:
     if hash_key is None:
-        return raw, codes, ch_c.null
+        return raw
     base = hmac.new(_key_bytes(hash_key), digestmod=hashlib.sha256)
     out = []
     for s in raw.to_pylist():  # one HMAC per distinct child, not per row
         h = base.copy()
         h.update(s.encode())
         out.append(h.hexdigest()[:HASH_HEX_CHARS])
-    return pa.array(out, pa.string()), codes, ch_c.null
+    return pa.array(out, pa.string())
+
+
+_DICT = pa.dictionary(pa.int32(), pa.string())
+
+
+def child_keys_parts(
+    parts: list[tuple[pa.Array, pa.Array]], hash_key: str | bytes | None
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """``child_keys`` over the rows of several tables, one after another, without
+    concatenating them: parts = [(la, child)] per table."""
+    try:
+        from carevis._native import child_keys as native
+    except ImportError:  # the ingest runs on pyarrow alone, only slower
+        la = pa.concat_arrays([_as_dict(a) for a, _ in parts])
+        child = pa.concat_arrays([_as_dict(c) for _, c in parts])
+        return child_keys(la, child, hash_key)
+    keys, blank, raw = native([(_as_dict(a), _as_dict(c)) for a, c in parts], UNKNOWN_LA)
+    if hash_key is not None:
+        _key_bytes(hash_key)  # the length check, before any work
+    return _hashed(raw, hash_key), keys, blank
+
+
+def _as_dict(a: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks()
+    if a.type == _DICT:
+        return a
+    if pa.types.is_dictionary(a.type):
+        a = a.cast(pa.string())
+    out = pc.dictionary_encode(a.cast(pa.string()))
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
 def child_ids(

@@ -29,7 +29,7 @@ from ._dates import (
 )
 from ._files import expand_paths, read_903_files
 from ._rows import Codes, Rows
-from .ids import UNKNOWN_LA, child_keys
+from .ids import UNKNOWN_LA, child_keys_parts
 from .report import IngestResult, ValidationReport, write_csv_atomic
 from .schema import Mapping, load_codes, load_mapping, make_journey_table, state_labels
 
@@ -215,11 +215,11 @@ def build_journeys(
     ep_la = _fill_la(ep)
     others_la = {k: _fill_la(r) for k, r in others.items()}
     child = ep.t.column("CHILD").combine_chunks()
-    all_la = pa.concat_arrays([ep_la] + [others_la[k] for k in others])
-    all_child = pa.concat_arrays(
-        [child] + [r.t.column("CHILD").combine_chunks() for r in others.values()]
+    uniq_ids, keys, all_blank = child_keys_parts(
+        [(ep_la, child)]
+        + [(others_la[k], r.t.column("CHILD").combine_chunks()) for k, r in others.items()],
+        hash_key,
     )
-    uniq_ids, keys, all_blank = child_keys(all_la, all_child, hash_key)
     ep_key = keys[: ep.n]
     child_blank = all_blank[: ep.n]
 
@@ -425,7 +425,7 @@ def build_journeys(
     if keep_birth_date:
         extra["birth_date"] = days_to_arrow(dob_s.astype(np.int32))
     if keep_ids:
-        extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a))
+        extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a).cast(pa.string()))
     rows = [ep, *others.values()]
     return make_journey_table(cols, extra), rows
 
@@ -446,10 +446,8 @@ def _dedup_header(
     alive = np.flatnonzero(r.alive)
     if not len(alive):
         return np.array(r.alive, dtype=bool)
-    order = alive[np.argsort(_pack(key[alive], year[alive]), kind="stable")][::-1]
-    order = order[
-        np.argsort(key[order], kind="stable")
-    ]  # per child: latest year, then last row first
+    order = alive[argsort_stable(_pack(key[alive], year[alive]))][::-1]
+    order = order[argsort_stable(key[order])]  # per child: latest year, then last row first
     k = key[order]
     first = np.r_[True, k[1:] != k[:-1]]
     leader = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
@@ -475,6 +473,15 @@ def _dedup_header(
     lead = np.zeros(r.n, bool)
     lead[order[first]] = True
     return lead
+
+
+def argsort_stable(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")``, in parallel in the Rust core when built."""
+    try:
+        from carevis._native import argsort_stable as native
+    except ImportError:
+        return np.argsort(keys, kind="stable")
+    return np.asarray(native(np.ascontiguousarray(keys, dtype=np.int64)))
 
 
 def _pack(*cols: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ use crate::error::{CoreError, ErrorKind};
 use crate::index::{IdText, Index, OnError};
 use crate::scene::{Emphasis, FrameBuffers, Scene, SceneConfig};
 
+mod ingest;
 mod raster;
 mod stats;
 mod synth;
@@ -501,6 +502,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     stats::register(m)?;
+    ingest::register(m)?;
     m.add("COLOUR_MAPS", PyList::new(m.py(), colour::MAPS)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

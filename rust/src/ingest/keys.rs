@@ -1,0 +1,150 @@
+//! Child keys and sort orders for ingest: the per-row work of stitching returns.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use rustc_hash::FxBuildHasher;
+
+/// One table's council and child columns, dictionary-coded: per row a code into the
+/// values (-1 = null).
+pub struct IdColumns<'a> {
+    pub la_codes: &'a [i32],
+    pub la_values: Vec<&'a str>,
+    pub child_codes: &'a [i32],
+    pub child_values: Vec<&'a str>,
+}
+
+/// Children across tables: per row a key (equal keys = same child), per row whether
+/// CHILD was blank, and per key its id text `LA-CHILD`.
+#[derive(Debug, PartialEq)]
+pub struct ChildKeys {
+    pub keys: Vec<i64>,
+    pub blank: Vec<bool>,
+    pub ids: Vec<String>,
+}
+
+/// Each dictionary entry's id in `map` of trimmed text (`u32::MAX` = blank).
+fn intern<'a>(
+    values: &[&'a str],
+    map: &mut HashMap<&'a str, u32, FxBuildHasher>,
+    text: &mut Vec<&'a str>,
+) -> Vec<u32> {
+    values
+        .iter()
+        .map(|v| {
+            let v = v.trim();
+            if v.is_empty() {
+                return u32::MAX;
+            }
+            *map.entry(v).or_insert_with(|| {
+                text.push(v);
+                (text.len() - 1) as u32
+            })
+        })
+        .collect()
+}
+
+/// Keys children by trimmed council and child text, in order of first appearance over
+/// the tables' rows. A null or blank council reads as `unknown_la`.
+pub fn child_keys<'a>(tables: &[IdColumns<'a>], unknown_la: &str) -> ChildKeys {
+    let mut la_ids: HashMap<&'a str, u32, FxBuildHasher> = HashMap::default();
+    let mut la_text: Vec<&'a str> = Vec::new();
+    let mut child_ids: HashMap<&'a str, u32, FxBuildHasher> = HashMap::default();
+    let mut child_text: Vec<&'a str> = Vec::new();
+    let mut pairs: HashMap<u64, u32, FxBuildHasher> = HashMap::default();
+    let mut ids: Vec<String> = Vec::new();
+    let n: usize = tables.iter().map(|t| t.child_codes.len()).sum();
+    let mut keys = Vec::with_capacity(n);
+    let mut blank = Vec::with_capacity(n);
+    for t in tables {
+        let la_g = intern(&t.la_values, &mut la_ids, &mut la_text);
+        let ch_g = intern(&t.child_values, &mut child_ids, &mut child_text);
+        let mut last: Option<(u64, i64)> = None;
+        for (&la, &ch) in t.la_codes.iter().zip(t.child_codes) {
+            let l = usize::try_from(la)
+                .ok()
+                .and_then(|i| la_g.get(i))
+                .copied()
+                .unwrap_or(u32::MAX);
+            let c = usize::try_from(ch)
+                .ok()
+                .and_then(|i| ch_g.get(i))
+                .copied()
+                .unwrap_or(u32::MAX);
+            blank.push(c == u32::MAX);
+            let pair = (u64::from(c) << 32) | u64::from(l);
+            let key = match last {
+                Some((p, k)) if p == pair => k,
+                _ => {
+                    let next = ids.len() as u32;
+                    let k = *pairs.entry(pair).or_insert(next);
+                    if k == next {
+                        let la_s = la_text.get(l as usize).copied().unwrap_or(unknown_la);
+                        let ch_s = child_text.get(c as usize).copied().unwrap_or("");
+                        ids.push(format!("{la_s}-{ch_s}"));
+                    }
+                    last = Some((pair, i64::from(k)));
+                    i64::from(k)
+                }
+            };
+            keys.push(key);
+        }
+    }
+    ChildKeys { keys, blank, ids }
+}
+
+/// The stable sort order of `keys` (equal keys keep their input order), in parallel.
+pub fn argsort_stable(keys: &[i64]) -> Vec<u32> {
+    let mut pairs: Vec<(i64, u32)> = keys.iter().zip(0u32..).map(|(&k, i)| (k, i)).collect();
+    // Ties broken by position: an unstable sort of (key, position) is stable by key.
+    pairs.par_sort_unstable();
+    pairs.into_iter().map(|(_, i)| i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_children_by_trimmed_council_and_id_in_first_seen_order() {
+        let t1 = IdColumns {
+            la_codes: &[0, 0, 1, -1, 0],
+            la_values: vec!["E1", " E2 "],
+            child_codes: &[0, 1, 0, 0, -1],
+            child_values: vec!["7", " 8"],
+        };
+        let t2 = IdColumns {
+            la_codes: &[0, 0, 0],
+            la_values: vec!["E2"],
+            child_codes: &[0, 1, 2],
+            child_values: vec!["7 ", "9", "  "],
+        };
+        let k = child_keys(&[t1, t2], "unknown");
+        assert_eq!(k.keys, vec![0, 1, 2, 3, 4, 2, 5, 6]);
+        assert_eq!(
+            k.blank,
+            vec![false, false, false, false, true, false, false, true]
+        );
+        assert_eq!(
+            k.ids,
+            vec!["E1-7", "E1-8", "E2-7", "unknown-7", "E1-", "E2-9", "E2-"]
+        );
+    }
+
+    #[test]
+    fn argsort_is_stable() {
+        let keys = [5i64, 1, 5, -2, 1, 5];
+        assert_eq!(argsort_stable(&keys), vec![3, 1, 4, 0, 2, 5]);
+        let mut h = 1u64;
+        let keys: Vec<i64> = (0..50_000)
+            .map(|_| {
+                h = crate::columns::mix64(h);
+                (h % 300) as i64 - 100
+            })
+            .collect();
+        let order = argsort_stable(&keys);
+        let mut want: Vec<u32> = (0..keys.len() as u32).collect();
+        want.sort_by_key(|&i| keys[i as usize]); // std's sort_by_key is stable
+        assert_eq!(order, want);
+    }
+}

@@ -1,0 +1,4 @@
+//! Ingest of the statutory returns: the parts that run over every row.
+
+pub mod csv;
+pub mod keys;

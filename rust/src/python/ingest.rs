@@ -1,0 +1,161 @@
+//! Bindings of the ingest fast paths.
+
+use std::sync::Arc;
+
+use arrow_array::types::Int32Type;
+use arrow_array::Array;
+use arrow_array::{DictionaryArray, StringArray};
+use arrow_schema::Field;
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
+use pyo3_arrow::PyArray as ArrowArray;
+
+use super::config_err;
+use crate::ingest::{csv, keys};
+
+/// (kept columns, source lines, rows per body)
+type Parsed<'py> = (
+    Vec<Bound<'py, PyAny>>,
+    Bound<'py, PyArray1<i64>>,
+    Vec<usize>,
+);
+/// (body, line, what) of the first row the fast path hands back
+type Trouble = (usize, i64, String);
+
+/// Parses CSV return files that share a header: `data[i][starts[i]:]` is file i's body
+/// (after its header line), `ncols` fields per row; keeps the fields at positions `keep`
+/// as pyarrow `dictionary<int32, string>` arrays of the raw text. Returns
+/// `(parsed, None)`, or `(None, why)` when a file needs the careful per-file reader.
+#[pyfunction]
+pub fn parse_csv_bodies<'py>(
+    py: Python<'py>,
+    data: Vec<PyBackedBytes>,
+    starts: Vec<usize>,
+    ncols: usize,
+    keep: Vec<usize>,
+) -> PyResult<(Option<Parsed<'py>>, Option<Trouble>)> {
+    if starts.len() != data.len() {
+        return Err(config_err(py, "starts", "one start per body"));
+    }
+    if keep.iter().any(|&k| k >= ncols) {
+        return Err(config_err(
+            py,
+            "keep",
+            "field positions must be below ncols",
+        ));
+    }
+    let out = super::run(py, || {
+        let bodies: Vec<&[u8]> = data
+            .iter()
+            .zip(&starts)
+            .map(|(d, &s)| d.get(s..).unwrap_or(&[]))
+            .collect();
+        Ok(csv::parse_bodies(&bodies, ncols, &keep))
+    })?;
+    match out {
+        Ok(p) => {
+            let pa_array = py.import("pyarrow")?.getattr("array")?;
+            let cols = p
+                .columns
+                .into_iter()
+                .map(|c| {
+                    let field = Field::new("", c.data_type().clone(), true);
+                    let a = ArrowArray::new(Arc::new(c), Arc::new(field)).into_pyobject(py)?;
+                    pa_array.call1((a,))
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok((
+                Some((cols, PyArray1::from_vec(py, p.lines), p.counts)),
+                None,
+            ))
+        }
+        Err(t) => Ok((None, Some((t.body, t.line, t.what.to_string())))),
+    }
+}
+
+/// Child keys over tables: `parts` = [(la, child)], each `dictionary<int32, string>`.
+/// Returns (per-row key int64, per-row blank CHILD, pyarrow string ids `LA-CHILD` per
+/// key), keys in order of first appearance, text trimmed, a null council `unknown_la`.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn child_keys<'py>(
+    py: Python<'py>,
+    parts: Vec<(ArrowArray, ArrowArray)>,
+    unknown_la: &str,
+) -> PyResult<(
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyAny>,
+)> {
+    /// (codes, -1 for null rows; values) of a dictionary<int32, string> column.
+    fn dict<'a>(py: Python<'_>, a: &'a ArrowArray) -> PyResult<(Vec<i32>, Vec<&'a str>)> {
+        let d = a
+            .as_ref()
+            .as_any()
+            .downcast_ref::<DictionaryArray<Int32Type>>()
+            .ok_or_else(|| config_err(py, "parts", "columns must be dictionary<int32, string>"))?;
+        let v = d
+            .values()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| config_err(py, "parts", "dictionary values must be strings"))?;
+        let values = (0..v.len())
+            .map(|i| if v.is_valid(i) { v.value(i) } else { "" })
+            .collect();
+        let codes = d.keys().iter().map(|c| c.unwrap_or(-1)).collect();
+        Ok((codes, values))
+    }
+    let mut cols = Vec::new();
+    for (la, child) in &parts {
+        let l = dict(py, la)?;
+        let c = dict(py, child)?;
+        if l.0.len() != c.0.len() {
+            return Err(config_err(py, "parts", "la and child differ in length"));
+        }
+        cols.push((l, c));
+    }
+    let tables: Vec<keys::IdColumns<'_>> = cols
+        .iter()
+        .map(|((lc, lv), (cc, cv))| keys::IdColumns {
+            la_codes: lc,
+            la_values: lv.clone(),
+            child_codes: cc,
+            child_values: cv.clone(),
+        })
+        .collect();
+    let out = super::run(py, || Ok(keys::child_keys(&tables, unknown_la)))?;
+    let ids = StringArray::from_iter_values(out.ids.iter());
+    let field = Field::new("", ids.data_type().clone(), true);
+    let ids = ArrowArray::new(Arc::new(ids), Arc::new(field)).into_pyobject(py)?;
+    let ids = py.import("pyarrow")?.getattr("array")?.call1((ids,))?;
+    Ok((
+        PyArray1::from_vec(py, out.keys),
+        PyArray1::from_vec(py, out.blank),
+        ids,
+    ))
+}
+
+/// Stable argsort of int64 keys (numpy's `argsort(kind="stable")`), in parallel.
+#[pyfunction]
+pub fn argsort_stable<'py>(
+    py: Python<'py>,
+    keys: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let k = keys.as_slice()?;
+    if k.len() > u32::MAX as usize {
+        return Err(config_err(py, "keys", "at most 2^32 keys"));
+    }
+    let order = super::run(py, || Ok(keys::argsort_stable(k)))?;
+    Ok(PyArray1::from_vec(
+        py,
+        order.into_iter().map(i64::from).collect(),
+    ))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(parse_csv_bodies, m)?)?;
+    m.add_function(wrap_pyfunction!(child_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(argsort_stable, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+"""The Rust fast paths of the ingest (CSV reader, child keys, sort) give exactly what the
+pyarrow/numpy paths give: the same journeys, the same report, the same counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+try:  # tests/ is a package here; plain import when it is not
+    from tests.test_ingest_support import make_journeys, write_csv
+except ImportError:  # pragma: no cover
+    from test_ingest_support import make_journeys, write_csv  # type: ignore[no-redef]
+
+import carevis._native as native
+from carevis.ingest import _files as files_mod
+from carevis.ingest import read_ssda903, write_ssda903
+from carevis.ingest.ssda903 import argsort_stable
+
+NATIVE = ("parse_csv_bodies", "child_keys", "argsort_stable")
+
+
+def _messy(root: Path) -> None:
+    """Files the fast reader must hand back or read exactly as pyarrow does."""
+    ep = (
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,"
+        "HOME_POST,PL_POST,URN"
+    )
+    # CRLF, quoted fields with commas and escaped quotes, padded codes, null spellings.
+    rows = [
+        '900001,01/05/2019,P,C2,N1,U3,PR1,01/06/2019,X1,,"AB1, 2CD",,',
+        '900001,01/06/2019,P, c2 ,"N1",U6,PR1,NA,,,,,',
+        '"900002",15/03/2020,S,C2,N2,K2,PR2,20/03/2020,E13,,"say ""hi""",,',
+        "",
+        "900003,12/12/2019,P,V2,N1,U4,PR1,,,,,,",
+    ]
+    write_csv(
+        root / "E09000001" / "SSDA903_E09000001_2020_episodes.csv",
+        ep + "\r\n" + "\r\n".join(rows) + "\r\n",
+    )
+    # A row with a field too many: this file takes the careful reader, row reported.
+    bad = ["900010,01/05/2019,P,C2,N1,U3,PR1,,,,,,", "900011,01/05/2019,P,C2,N1,U3,PR1,,,,,,,extra"]
+    write_csv(
+        root / "E09000002" / "SSDA903_E09000002_2020_episodes.csv",
+        ep + "\n" + "\n".join(bad) + "\n",
+    )
+    hd = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
+    hrows = [
+        "900001,1,01/01/2010,WBRI,,,",
+        "900002,2,02/02/2011, BAFR ,,,",
+        "900003,1,03/03/2012,WBRI,,,",
+        "900010,2,04/04/2013,WBRI,,,",
+        "900011,1,05/05/2014,WBRI,,,",
+    ]
+    write_csv(
+        root / "E09000001" / "SSDA903_E09000001_2020_header.csv", hd + "\n" + "\n".join(hrows[:3])
+    )  # no final line break
+    write_csv(
+        root / "E09000002" / "SSDA903_E09000002_2020_header.csv",
+        hd + "\n" + "\n".join(hrows[3:]) + "\n",
+    )
+
+
+@pytest.fixture(scope="module")
+def returns(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("returns")
+    write_ssda903(make_journeys(n_children=60), root / "clean", years=range(2016, 2021))
+    _messy(root / "messy")
+    return root
+
+
+def _read(root: Path, keep_ids: bool) -> tuple[pa.Table, pa.Table, tuple[int, int, int]]:
+    r = read_ssda903(root, keep_ids=keep_ids, hash_key="k" * 16 if not keep_ids else None)
+    counts = (r.rows_in, r.rows_used, r.rows_rejected)
+    return r.table, r.report.to_table(), counts
+
+
+@pytest.mark.parametrize("keep_ids", [False, True])
+def test_fast_paths_match_the_pyarrow_paths(returns, monkeypatch, keep_ids):
+    fast = _read(returns, keep_ids)
+    with monkeypatch.context() as m:
+        for name in NATIVE:
+            m.delattr(native, name)
+        assert files_mod._native_csv() is None
+        slow = _read(returns, keep_ids)
+    assert fast[2] == slow[2]
+    assert fast[2][0] == fast[2][1] + fast[2][2]
+    assert fast[0].equals(slow[0]), "journeys differ"
+    assert fast[1].equals(slow[1]), "reports differ"
+    rep = fast[1].to_pydict()
+    # The malformed row was reported where it is, and the rest of its file was read.
+    assert any(
+        r == "wrong_field_count" and ln == 3 for r, ln in zip(rep["rule"], rep["line"], strict=True)
+    )
+    assert fast[0].num_rows > 100
+
+
+def test_fast_reader_reads_quotes_and_null_spellings_like_pyarrow(returns):
+    f = returns / "messy" / "E09000001" / "SSDA903_E09000001_2020_episodes.csv"
+    data = f.read_bytes()
+    start = data.index(b"\n") + 1
+    names = data[:start].decode().strip().split(",")
+    keep = [names.index(c) for c in ("CHILD", "LS", "DEC", "HOME_POST", "CIN")]
+    parsed, trouble = native.parse_csv_bodies([data], [start], len(names), keep)
+    assert trouble is None
+    cols, lines, counts = parsed
+    assert counts == [4] and list(lines) == [2, 3, 4, 6]
+    import io
+
+    import pyarrow.csv as pacsv
+
+    ref = pacsv.read_csv(
+        io.BytesIO(data),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in names},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    for c, col in zip(("CHILD", "LS", "DEC", "HOME_POST", "CIN"), cols, strict=True):
+        assert col.cast(pa.string()).to_pylist() == ref.column(c).to_pylist(), c
+
+
+def test_fast_reader_hands_back_a_bad_row():
+    body = b"a,b\n1,2\n3,4,5\n"
+    parsed, trouble = native.parse_csv_bodies([body], [4], 2, [0, 1])
+    assert parsed is None
+    assert trouble == (0, 3, "wrong number of fields")
+
+
+def test_argsort_stable_matches_numpy():
+    rng = np.random.default_rng(3)
+    keys = rng.integers(-50, 50, 20_000)
+    assert np.array_equal(argsort_stable(keys), np.argsort(keys, kind="stable"))
