@@ -201,18 +201,20 @@ class ValidationReport:
             fi = np.repeat(fi, n)
         if len(ln) == 1 and n > 1:
             ln = np.repeat(ln, n)
+        redact = not self.keep_ids and field in REDACTED_FIELDS
         if isinstance(value, (pa.Array, pa.ChunkedArray)):
-            val = value.cast(pa.string())
-            if isinstance(val, pa.ChunkedArray):
-                val = val.combine_chunks()
+            if isinstance(value, pa.ChunkedArray):
+                value = value.combine_chunks()
+            # Redacted values: only whether each was blank is kept, so skip the text.
+            val = value if redact else value.cast(pa.string())
         elif value is None:
             val = pa.nulls(n, pa.string())
         elif isinstance(value, (list, np.ndarray)):
             val = pa.array([None if v is None else str(v) for v in value], pa.string())
         else:
             val = pa.array([str(value)] * n, pa.string())
-        if not self.keep_ids and field in REDACTED_FIELDS:
-            val = pc.if_else(pc.is_null(val), None, pa.scalar(REDACTED))
+        if redact:
+            val = pc.if_else(pc.is_null(val), pa.scalar(None, pa.string()), pa.scalar(REDACTED))
         self._chunks.append(_Chunk(fi, ln, field, val, rule, action, rows, detail))
         self._table = None
 

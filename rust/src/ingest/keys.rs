@@ -1,8 +1,8 @@
 //! Child keys and sort orders for ingest: the per-row work of stitching returns.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 
-use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
 /// One table's council and child columns, dictionary-coded: per row a code into the
@@ -16,11 +16,11 @@ pub struct IdColumns<'a> {
 
 /// Children across tables: per row a key (equal keys = same child), per row whether
 /// CHILD was blank, and per key its id text `LA-CHILD`.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub struct ChildKeys {
     pub keys: Vec<i64>,
     pub blank: Vec<bool>,
-    pub ids: Vec<String>,
+    pub ids: arrow_array::StringArray,
 }
 
 /// Each dictionary entry's id in `map` of trimmed text (`u32::MAX` = blank).
@@ -51,15 +51,19 @@ pub fn child_keys<'a>(tables: &[IdColumns<'a>], unknown_la: &str) -> ChildKeys {
     let mut la_text: Vec<&'a str> = Vec::new();
     let mut child_ids: HashMap<&'a str, u32, FxBuildHasher> = HashMap::default();
     let mut child_text: Vec<&'a str> = Vec::new();
+    // Nearly every child appears with one council: its first council and key sit in
+    // arrays by child id, and only other (child, council) pairs go through a hash map.
+    let mut first: Vec<(u32, u32)> = Vec::new(); // (council, key); u32::MAX = none yet
+    let mut blank_key: HashMap<u32, u32, FxBuildHasher> = HashMap::default();
     let mut pairs: HashMap<u64, u32, FxBuildHasher> = HashMap::default();
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids: Vec<(u32, u32)> = Vec::new(); // (council, child) per key
     let n: usize = tables.iter().map(|t| t.child_codes.len()).sum();
     let mut keys = Vec::with_capacity(n);
     let mut blank = Vec::with_capacity(n);
     for t in tables {
         let la_g = intern(&t.la_values, &mut la_ids, &mut la_text);
         let ch_g = intern(&t.child_values, &mut child_ids, &mut child_text);
-        let mut last: Option<(u64, i64)> = None;
+        first.resize(child_text.len(), (u32::MAX, u32::MAX));
         for (&la, &ch) in t.la_codes.iter().zip(t.child_codes) {
             let l = usize::try_from(la)
                 .ok()
@@ -72,33 +76,79 @@ pub fn child_keys<'a>(tables: &[IdColumns<'a>], unknown_la: &str) -> ChildKeys {
                 .copied()
                 .unwrap_or(u32::MAX);
             blank.push(c == u32::MAX);
-            let pair = (u64::from(c) << 32) | u64::from(l);
-            let key = match last {
-                Some((p, k)) if p == pair => k,
-                _ => {
-                    let next = ids.len() as u32;
-                    let k = *pairs.entry(pair).or_insert(next);
-                    if k == next {
-                        let la_s = la_text.get(l as usize).copied().unwrap_or(unknown_la);
-                        let ch_s = child_text.get(c as usize).copied().unwrap_or("");
-                        ids.push(format!("{la_s}-{ch_s}"));
-                    }
-                    last = Some((pair, i64::from(k)));
-                    i64::from(k)
+            let next = ids.len() as u32;
+            let key = if c == u32::MAX {
+                *blank_key.entry(l).or_insert(next)
+            } else {
+                let f = &mut first[c as usize];
+                if f.0 == l {
+                    f.1
+                } else if f.0 == u32::MAX {
+                    *f = (l, next);
+                    next
+                } else {
+                    *pairs
+                        .entry((u64::from(c) << 32) | u64::from(l))
+                        .or_insert(next)
                 }
             };
-            keys.push(key);
+            if key == next {
+                ids.push((l, c));
+            }
+            keys.push(i64::from(key));
         }
     }
+    let mut text = arrow_array::builder::StringBuilder::with_capacity(ids.len(), ids.len() * 16);
+    for (l, c) in ids {
+        let la_s = la_text.get(l as usize).copied().unwrap_or(unknown_la);
+        let ch_s = child_text.get(c as usize).copied().unwrap_or("");
+        text.write_str(la_s).ok();
+        text.write_str("-").ok();
+        text.write_str(ch_s).ok();
+        text.append_value("");
+    }
+    let ids = text.finish();
     ChildKeys { keys, blank, ids }
 }
 
-/// The stable sort order of `keys` (equal keys keep their input order), in parallel.
+/// The stable sort order of `keys` (equal keys keep their input order): an LSD radix
+/// sort of 11-bit digits over the bits the keys' range needs.
 pub fn argsort_stable(keys: &[i64]) -> Vec<u32> {
-    let mut pairs: Vec<(i64, u32)> = keys.iter().zip(0u32..).map(|(&k, i)| (k, i)).collect();
-    // Ties broken by position: an unstable sort of (key, position) is stable by key.
-    pairs.par_sort_unstable();
-    pairs.into_iter().map(|(_, i)| i).collect()
+    const BITS: u32 = 11;
+    let Some(&min) = keys.iter().min() else {
+        return Vec::new();
+    };
+    // Offsets from the minimum keep the order and start at 0.
+    let mut a: Vec<(u64, u32)> = keys
+        .iter()
+        .zip(0u32..)
+        .map(|(&k, i)| ((k as u64).wrapping_sub(min as u64), i))
+        .collect();
+    let max = a.iter().map(|p| p.0).max().unwrap_or(0);
+    let passes = (64 - max.leading_zeros()).div_ceil(BITS);
+    let mut b = vec![(0u64, 0u32); a.len()];
+    let mut counts = vec![0usize; 1 << BITS];
+    for p in 0..passes {
+        let shift = p * BITS;
+        let digit = |k: u64| ((k >> shift) & ((1 << BITS) - 1)) as usize;
+        counts.fill(0);
+        for x in &a {
+            counts[digit(x.0)] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let here = *c;
+            *c = sum;
+            sum += here;
+        }
+        for x in &a {
+            let d = digit(x.0);
+            b[counts[d]] = *x;
+            counts[d] += 1;
+        }
+        std::mem::swap(&mut a, &mut b);
+    }
+    a.into_iter().map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]
@@ -125,8 +175,9 @@ mod tests {
             k.blank,
             vec![false, false, false, false, true, false, false, true]
         );
+        let ids: Vec<&str> = k.ids.iter().map(|v| v.unwrap_or("?")).collect();
         assert_eq!(
-            k.ids,
+            ids,
             vec!["E1-7", "E1-8", "E2-7", "unknown-7", "E1-", "E2-9", "E2-"]
         );
     }
@@ -136,15 +187,18 @@ mod tests {
         let keys = [5i64, 1, 5, -2, 1, 5];
         assert_eq!(argsort_stable(&keys), vec![3, 1, 4, 0, 2, 5]);
         let mut h = 1u64;
-        let keys: Vec<i64> = (0..50_000)
-            .map(|_| {
-                h = crate::columns::mix64(h);
-                (h % 300) as i64 - 100
-            })
-            .collect();
-        let order = argsort_stable(&keys);
-        let mut want: Vec<u32> = (0..keys.len() as u32).collect();
-        want.sort_by_key(|&i| keys[i as usize]); // std's sort_by_key is stable
-        assert_eq!(order, want);
+        for span in [1i64, 300, 1 << 20, 1 << 45, i64::MAX] {
+            let keys: Vec<i64> = (0..50_000)
+                .map(|_| {
+                    h = crate::columns::mix64(h);
+                    (h as i64 % span).wrapping_sub(span / 3)
+                })
+                .collect();
+            let order = argsort_stable(&keys);
+            let mut want: Vec<u32> = (0..keys.len() as u32).collect();
+            want.sort_by_key(|&i| keys[i as usize]); // std's sort_by_key is stable
+            assert_eq!(order, want, "span {span}");
+        }
+        assert_eq!(argsort_stable(&[i64::MAX, i64::MIN, 0]), vec![1, 2, 0]);
     }
 }

@@ -125,7 +125,7 @@ pub fn child_keys<'py>(
         })
         .collect();
     let out = super::run(py, || Ok(keys::child_keys(&tables, unknown_la)))?;
-    let ids = StringArray::from_iter_values(out.ids.iter());
+    let ids = out.ids;
     let field = Field::new("", ids.data_type().clone(), true);
     let ids = ArrowArray::new(Arc::new(ids), Arc::new(field)).into_pyobject(py)?;
     let ids = py.import("pyarrow")?.getattr("array")?.call1((ids,))?;
