@@ -6,6 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxBuildHasher;
+
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     ArrowDictionaryKeyType, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
@@ -517,7 +519,7 @@ fn decode_times(
 
 /// The state labels in engine order: `preferred` labels first (in their order, those present),
 /// then the others sorted.
-fn order_labels(found: HashSet<String>, preferred: &[String]) -> Vec<String> {
+fn order_labels(found: HashSet<String, FxBuildHasher>, preferred: &[String]) -> Vec<String> {
     let mut labels: Vec<String> = preferred
         .iter()
         .filter(|p| found.contains(*p))
@@ -563,11 +565,11 @@ pub fn decode(
     }
 
     // Pass 1: the set of state labels.
-    let found: HashSet<String> = items
+    let found: HashSet<String, FxBuildHasher> = items
         .par_iter()
         .map(|(b, range, _)| {
             let col = batches[*b].column_by_name(&names.state).map(|c| c.as_ref());
-            let mut set: HashSet<String> = HashSet::new();
+            let mut set: HashSet<String, FxBuildHasher> = HashSet::default();
             if let Some(col) = col {
                 each_text(col, range.clone(), |_, s| {
                     if let Some(s) = s {
@@ -579,7 +581,7 @@ pub fn decode(
             }
             set
         })
-        .reduce(HashSet::new, |mut a, b| {
+        .reduce(HashSet::default, |mut a, b| {
             a.extend(b);
             a
         });
@@ -590,7 +592,7 @@ pub fn decode(
             labels.len()
         )));
     }
-    let label_index: HashMap<&str, u16> = labels
+    let label_index: HashMap<&str, u16, FxBuildHasher> = labels
         .iter()
         .enumerate()
         .map(|(i, l)| (l.as_str(), i as u16))

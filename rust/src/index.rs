@@ -142,11 +142,10 @@ impl Index {
         if !sorted {
             items.par_sort_unstable();
         }
-        if id_kind == Some(IdKind::Text) {
-            separate_collisions(&mut items, ids);
-        }
+        // Texts are compared only where two ids share a hash (vanishingly rare).
+        let collided = id_kind == Some(IdKind::Text) && separate_collisions(&mut items, ids);
         let same = |a: &Item, b: &Item| {
-            a.key == b.key && (id_kind != Some(IdKind::Text) || ids.text(a.row) == ids.text(b.row))
+            a.key == b.key && (!collided || ids.text(a.row) == ids.text(b.row))
         };
 
         // Group boundaries, then overlaps within each child.
@@ -285,7 +284,8 @@ impl Index {
 
 /// Where two different string ids share a 64-bit hash, re-sorts their rows so each id's
 /// rows are contiguous (by id text, then start). Vanishingly rare, but never silent.
-fn separate_collisions(items: &mut [Item], ids: &dyn IdText) {
+/// Returns whether any did.
+fn separate_collisions(items: &mut [Item], ids: &dyn IdText) -> bool {
     // Runs of equal keys.
     let runs: Vec<(usize, usize)> = {
         let mut runs = Vec::new();
@@ -307,6 +307,7 @@ fn separate_collisions(items: &mut [Item], ids: &dyn IdText) {
             items[a + 1..b].iter().any(|it| ids.text(it.row) != first)
         })
         .collect();
+    let any = !mixed.is_empty();
     for (a, b) in mixed {
         items[a..b].sort_by(|p, q| {
             ids.text(p.row)
@@ -316,6 +317,7 @@ fn separate_collisions(items: &mut [Item], ids: &dyn IdText) {
                 .then(p.row.cmp(&q.row))
         });
     }
+    any
 }
 
 #[cfg(test)]
@@ -344,6 +346,45 @@ mod tests {
         assert_eq!(idx.start, vec![0, 50, 10, 100]);
         assert_eq!(idx.time_range(), Some((0, 200)));
         assert!(idx.has_open());
+    }
+
+    #[test]
+    fn ids_sharing_a_hash_stay_apart() {
+        // Rows 0 and 2 are child "a", rows 1 and 3 child "b": all four share one key, as
+        // two different texts with the same 64-bit hash would.
+        struct Texts(Vec<&'static str>);
+        impl IdText for Texts {
+            fn text(&self, row: u32) -> Option<&str> {
+                self.0.get(row as usize).copied()
+            }
+        }
+        let texts = Texts(vec!["a", "b", "a", "b", "c"]);
+        let decoded = Decoded {
+            key: vec![7, 7, 7, 7, 9],
+            state: vec![0, 1, 1, 0, 0],
+            start: vec![0, 0, 50, 50, 0],
+            end: vec![40, 40, 90, 90, 10],
+            labels: labels(2),
+            id_kind: Some(IdKind::Text),
+            problems: Vec::new(),
+        };
+        let idx = Index::build(decoded, OnError::Raise, &texts).unwrap();
+        assert_eq!(idx.n_children(), 3);
+        assert_eq!(idx.offsets, vec![0, 2, 4, 5]);
+        assert_eq!(idx.spell_row, vec![0, 2, 1, 3, 4]);
+        // Without the texts (no collision check), they would overlap as one child.
+        let decoded = Decoded {
+            key: vec![7, 7, 7, 7],
+            state: vec![0, 1, 1, 0],
+            start: vec![0, 0, 50, 50],
+            end: vec![40, 40, 90, 90],
+            labels: labels(2),
+            id_kind: Some(IdKind::Text),
+            problems: Vec::new(),
+        };
+        let idx = Index::build(decoded, OnError::Reject, &texts).unwrap();
+        assert_eq!(idx.n_children(), 2);
+        assert!(idx.rejected.is_empty());
     }
 
     #[test]
