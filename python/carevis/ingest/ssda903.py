@@ -21,7 +21,6 @@ import pyarrow.compute as pc
 from . import _stitch
 from ._dates import (
     NULL_DAY,
-    arrow_to_days,
     civil_from_days,
     days_from_civil,
     days_to_arrow,
@@ -307,12 +306,9 @@ def build_journeys(
     exit_state = np.where(
         st.rec_unknown, other_exit, rec.map_to(rec_table, other_exit)[idx]
     ).astype(np.int32)
-    rec_k = rec.take(idx)
-    rec_k = pc.if_else(
-        pa.array(st.rec_x1),
-        pa.scalar("X1"),
-        pc.if_else(pa.array(st.rec_unknown), pa.scalar(None, pa.string()), rec_k),
-    )
+    # REC of each kept episode as codes into rec.values + ["X1"] (-1 = none).
+    rec_vals = pa.concat_arrays([rec.values.cast(pa.string()), pa.array(["X1"])])
+    rec_k = np.where(st.rec_x1, len(rec.values), np.where(st.rec_unknown, -1, rec.idx[idx]))
 
     has_exit = (st.dec != NULL_DAY) & ~st.rec_x1
     exit_end = st.dec + exit_dwell_days
@@ -341,8 +337,6 @@ def build_journeys(
     ep_pos[pos_exit] = np.flatnonzero(has_exit)
 
     src_a = pa.array(src)
-    not_exit = pa.array(~is_exit)
-    none = pa.scalar(None, pa.string())
     spell_key = ep_key[src]
 
     # -- per-child attributes ---------------------------------------------------
@@ -351,8 +345,8 @@ def build_journeys(
     has_ep[ep_key[idx]] = True
     kept_children = np.flatnonzero(has_ep)
     attr_row = np.full(nkeys, -1, dtype=np.int64)  # row in the concatenated attribute arrays
-    sex_parts: list[pa.Array] = []
-    eth_parts: list[pa.Array] = []
+    sex_parts: list[np.ndarray] = []
+    eth_parts: list[tuple[pa.Array, np.ndarray]] = []  # (values, codes) per table
     dob_parts: list[np.ndarray] = []
     base = 0
     start_off = ep.n
@@ -365,15 +359,14 @@ def build_journeys(
             r.reject(~has_ep[rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
             continue
         sex_i = _sex(r)
-        sex = pa.array(np.array(["M", "F", "U"], dtype=object)[sex_i], pa.string())
         dob = _date_col(r, "DOB", required=False, reject_invalid=False)
         if name == "header":
             eth_c, _ = _check(r, "ETHNIC", codes.get("ETHNIC", frozenset()))
-            eth = eth_c.take()
+            eth = (eth_c.values.cast(pa.string()), eth_c.idx)
             ryear = np.asarray(r.t.column("_year").to_numpy(), dtype=np.int64)
             lead = _dedup_header(r, rkey, ryear, [sex_i, dob, eth_c.idx])
         else:
-            eth = pa.nulls(r.n, pa.string())
+            eth = (pa.array([], pa.string()), np.full(r.n, -1, dtype=np.int64))
             lead = r.alive.copy()
         r.reject(~has_ep[rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
         use = np.flatnonzero(lead & r.alive)
@@ -381,7 +374,7 @@ def build_journeys(
         _, first = np.unique(rkey[use], return_index=True)
         use = use[first]
         attr_row[rkey[use]] = base + use
-        sex_parts.append(sex)
+        sex_parts.append(sex_i)
         eth_parts.append(eth)
         dob_parts.append(dob)
         base += r.n
@@ -393,33 +386,34 @@ def build_journeys(
         ep.repair_idx(fr, "missing_header", "CHILD", detail="sex 'U', birth month blank")
 
     arow = attr_row[spell_key] if nkeys else np.full(total, -1, dtype=np.int64)
-    arow_a = pa.array(np.maximum(arow, 0), mask=arow < 0)
+    has_attr = arow >= 0
+    arow0 = np.maximum(arow, 0)
     if sex_parts:
-        sex_s = pc.fill_null(pa.concat_arrays(sex_parts).take(arow_a), "U")
-        eth_s = pa.concat_arrays(eth_parts).take(arow_a)
-        dob_s = np.where(arow >= 0, np.concatenate(dob_parts)[np.maximum(arow, 0)], NULL_DAY)
+        sex_s = np.where(has_attr, np.concatenate(sex_parts)[arow0], 2)  # 2 = "U"
+        eth_vals, eth_idx = _concat_codes(eth_parts)
+        eth_s = np.where(has_attr, eth_idx[arow0], -1)
+        dob_s = np.where(has_attr, np.concatenate(dob_parts)[arow0], NULL_DAY)
     else:
-        sex_s = pa.array(np.full(total, "U", dtype=object), pa.string())
-        eth_s = pa.nulls(total, pa.string())
+        sex_s = np.full(total, 2, dtype=np.int64)
+        eth_vals, eth_s = pa.array([], pa.string()), np.full(total, -1, dtype=np.int64)
         dob_s = np.full(total, NULL_DAY, dtype=np.int64)
-    bm = arrow_to_days(pc.floor_temporal(days_to_arrow(dob_s.astype(np.int32)), unit="month"))
+    bm = _month_start(dob_s)
     open_spell = end >= NULL_DAY
-    reason = rec_k.take(pa.array(ep_pos))
-    reason = pc.if_else(pa.array(open_spell), none, reason)
+    reason = np.where(open_spell, -1, rec_k[ep_pos])
 
     cols: dict[str, pa.Array] = {
-        "child_id": uniq_ids.take(pa.array(spell_key)),
+        "child_id": _dict(uniq_ids, spell_key),
         "state": pa.DictionaryArray.from_arrays(pa.array(state, pa.int32()), pa.array(labels)),
         "start": days_to_arrow(start.astype(np.int32)),
         "end": days_to_arrow(np.where(open_spell, NULL_DAY, end).astype(np.int32)),
-        "la": ep_la.take(src_a).cast(pa.string()),
-        "sex": sex_s,
+        "la": _dict(ep_la.dictionary, ep_la.indices.to_numpy(zero_copy_only=False)[src]),
+        "sex": _dict(pa.array(["M", "F", "U"]), sex_s),
         "birth_month": days_to_arrow(bm.astype(np.int32)),
-        "ethnicity": eth_s,
-        "placement": pc.if_else(not_exit, place.take(src), none),
-        "legal_status": pc.if_else(not_exit, ls.take(src), none),
-        "category_of_need": pc.if_else(not_exit, cin.take(src), none),
-        "reason_ceased": reason,
+        "ethnicity": _dict(eth_vals, eth_s),
+        "placement": _dict(place.values, np.where(is_exit, -1, place.idx[src])),
+        "legal_status": _dict(ls.values, np.where(is_exit, -1, ls.idx[src])),
+        "category_of_need": _dict(cin.values, np.where(is_exit, -1, cin.idx[src])),
+        "reason_ceased": _dict(rec_vals, reason),
     }
     extra: dict[str, pa.Array] = {}
     if keep_birth_date:
@@ -428,6 +422,34 @@ def build_journeys(
         extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a).cast(pa.string()))
     rows = [ep, *others.values()]
     return make_journey_table(cols, extra), rows
+
+
+def _dict(values: pa.Array, codes: np.ndarray) -> pa.Array:
+    """Strings by code into `values` (-1 = null): built as a dictionary array, so the
+    one gather of text happens in the cast to the contract's string type."""
+    codes = np.asarray(codes)
+    if not len(values):
+        return pa.nulls(len(codes), pa.string())
+    idx = pa.array(np.maximum(codes, 0).astype(np.int32), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(idx, values.cast(pa.string()))
+
+
+def _concat_codes(parts: list[tuple[pa.Array, np.ndarray]]) -> tuple[pa.Array, np.ndarray]:
+    """(values, codes) of several tables as one: values appended, codes shifted."""
+    vals, idx, base = [], [], 0
+    for v, c in parts:
+        vals.append(v)
+        idx.append(np.where(c >= 0, c + base, -1))
+        base += len(v)
+    return pa.concat_arrays(vals), np.concatenate(idx)
+
+
+def _month_start(days: np.ndarray) -> np.ndarray:
+    """The first of the month of each day number (NULL_DAY stays NULL_DAY)."""
+    ok = days != NULL_DAY
+    d = np.where(ok, days, 0)
+    _, _, dd = civil_from_days(d)
+    return np.where(ok, d - (dd - 1), NULL_DAY)
 
 
 def _sex(r: Rows) -> np.ndarray:
