@@ -134,3 +134,16 @@ def test_argsort_stable_matches_numpy():
     rng = np.random.default_rng(3)
     keys = rng.integers(-50, 50, 20_000)
     assert np.array_equal(argsort_stable(keys), np.argsort(keys, kind="stable"))
+
+
+def test_month_start_matches_arrow():
+    import pyarrow.compute as pc
+
+    from carevis.ingest._dates import NULL_DAY, arrow_to_days, days_to_arrow
+    from carevis.ingest.ssda903 import _month_start
+
+    d = np.random.default_rng(1).integers(-40_000, 40_000, 5_000)
+    d[::7] = NULL_DAY
+    want = arrow_to_days(pc.floor_temporal(days_to_arrow(d.astype(np.int32)), unit="month"))
+    assert np.array_equal(_month_start(d), want)
+    assert np.array_equal(_month_start(np.full(3, NULL_DAY)), np.full(3, NULL_DAY))

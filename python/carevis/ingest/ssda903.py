@@ -445,11 +445,17 @@ def _concat_codes(parts: list[tuple[pa.Array, np.ndarray]]) -> tuple[pa.Array, n
 
 
 def _month_start(days: np.ndarray) -> np.ndarray:
-    """The first of the month of each day number (NULL_DAY stays NULL_DAY)."""
+    """The first of the month of each day number (NULL_DAY stays NULL_DAY), through a
+    table over the days' range (birth dates span decades, not millions of days)."""
+    days = np.asarray(days, dtype=np.int64)
     ok = days != NULL_DAY
-    d = np.where(ok, days, 0)
-    _, _, dd = civil_from_days(d)
-    return np.where(ok, d - (dd - 1), NULL_DAY)
+    if not ok.any():
+        return days.copy()
+    lo, hi = int(days[ok].min()), int(days[ok].max())
+    span = np.arange(lo, hi + 1, dtype=np.int64)
+    _, _, dd = civil_from_days(span)
+    table = span - (dd - 1)
+    return np.where(ok, table[np.where(ok, days, lo) - lo], NULL_DAY)
 
 
 def _sex(r: Rows) -> np.ndarray:
