@@ -117,58 +117,73 @@ fn short_key_at(body: &[u8], a: usize, b: usize) -> u128 {
 }
 
 /// An open-addressing map from short keys (never 0: the length byte of a non-empty
-/// value is set) to codes, with linear probing: the one hot loop of the reader.
+/// value is set) to codes, with linear probing: the one hot loop of the reader. Key and
+/// code share a slot, so a look-up costs one cache miss, not two.
 #[derive(Default)]
 struct ShortMap {
-    keys: Vec<u128>,
-    codes: Vec<i32>,
+    slots: Vec<Slot>,
     len: usize,
 }
 
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    lo: u64,
+    /// The key's high half; 0 = empty (a key's top byte is its non-zero length).
+    hi: u64,
+    code: i32,
+}
+
 impl ShortMap {
+    /// A map that holds `n` keys without growing.
+    fn with_capacity(n: usize) -> Self {
+        ShortMap {
+            slots: vec![Slot::default(); (2 * n + 2).next_power_of_two().max(64)],
+            len: 0,
+        }
+    }
+
     #[inline(always)]
-    fn slot(k: u128, mask: usize) -> usize {
-        let x = (k as u64) ^ ((k >> 64) as u64).rotate_left(29);
-        (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
+    fn slot(lo: u64, hi: u64, mask: usize) -> usize {
+        // A folded multiply of the two halves (as in wyhash / foldhash): every key byte
+        // reaches every bit, so ids that differ only in their last characters spread.
+        let m = u128::from(lo ^ 0x243F_6A88_85A3_08D3) * u128::from(hi ^ 0x1319_8A2E_0370_7344);
+        ((m as u64) ^ ((m >> 64) as u64)) as usize & mask
     }
 
     /// The code of `k`, inserting `code` if `k` is new.
     #[inline(always)]
     fn get_or_insert(&mut self, k: u128, code: i32) -> i32 {
-        if 2 * (self.len + 1) > self.keys.len() {
+        if 2 * (self.len + 1) > self.slots.len() {
             self.grow();
         }
-        let mask = self.keys.len() - 1;
-        let mut i = Self::slot(k, mask);
+        let (lo, hi) = (k as u64, (k >> 64) as u64);
+        let mask = self.slots.len() - 1;
+        let mut i = Self::slot(lo, hi, mask);
         loop {
-            match self.keys[i] {
-                0 => {
-                    self.keys[i] = k;
-                    self.codes[i] = code;
-                    self.len += 1;
-                    return code;
-                }
-                x if x == k => return self.codes[i],
-                _ => i = (i + 1) & mask,
+            let s = &mut self.slots[i];
+            if s.hi == 0 {
+                *s = Slot { lo, hi, code };
+                self.len += 1;
+                return code;
             }
+            if s.lo == lo && s.hi == hi {
+                return s.code;
+            }
+            i = (i + 1) & mask;
         }
     }
 
     #[cold]
     fn grow(&mut self) {
-        let cap = (self.keys.len() * 2).max(64);
-        let old_keys = std::mem::replace(&mut self.keys, vec![0; cap]);
-        let old_codes = std::mem::replace(&mut self.codes, vec![0; cap]);
+        let cap = (self.slots.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); cap]);
         let mask = cap - 1;
-        for (k, c) in old_keys.into_iter().zip(old_codes) {
-            if k != 0 {
-                let mut i = Self::slot(k, mask);
-                while self.keys[i] != 0 {
-                    i = (i + 1) & mask;
-                }
-                self.keys[i] = k;
-                self.codes[i] = c;
+        for s in old.into_iter().filter(|s| s.hi != 0) {
+            let mut i = Self::slot(s.lo, s.hi, mask);
+            while self.slots[i].hi != 0 {
+                i = (i + 1) & mask;
             }
+            self.slots[i] = s;
         }
     }
 }
@@ -560,7 +575,8 @@ fn merge(chunks: Vec<Chunk<'_>>, nkeep: usize) -> Result<ParsedCsv, &'static str
     let columns = (0..nkeep)
         .into_par_iter()
         .map(|k| {
-            let mut short = ShortMap::default();
+            let mut short =
+                ShortMap::with_capacity(chunks.iter().map(|c| c.cols[k].values.len()).sum());
             let mut long: Dict<'_> = HashMap::default();
             let mut values: Vec<&[u8]> = Vec::new();
             let remaps: Vec<Vec<i32>> = chunks
