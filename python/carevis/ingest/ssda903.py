@@ -425,13 +425,16 @@ def build_journeys(
 
 
 def _dict(values: pa.Array, codes: np.ndarray) -> pa.Array:
-    """Strings by code into `values` (-1 = null): built as a dictionary array, so the
-    one gather of text happens in the cast to the contract's string type."""
+    """Strings by code into `values` (-1 = null): built as a dictionary array whose last
+    entry is null, so the one gather of text happens in the cast to the contract's
+    string type and no validity mask is built."""
     codes = np.asarray(codes)
-    if not len(values):
+    n = len(values)
+    if not n:
         return pa.nulls(len(codes), pa.string())
-    idx = pa.array(np.maximum(codes, 0).astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(idx, values.cast(pa.string()))
+    idx = np.where(codes < 0, n, codes).astype(np.int32)
+    vals = pa.concat_arrays([values.cast(pa.string()), pa.nulls(1, pa.string())])
+    return pa.DictionaryArray.from_arrays(pa.array(idx), vals)
 
 
 def _concat_codes(parts: list[tuple[pa.Array, np.ndarray]]) -> tuple[pa.Array, np.ndarray]:
