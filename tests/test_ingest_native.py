@@ -19,7 +19,7 @@ from carevis.ingest import _files as files_mod
 from carevis.ingest import read_ssda903, write_ssda903
 from carevis.ingest.ssda903 import argsort_stable
 
-NATIVE = ("parse_csv_bodies", "child_keys", "argsort_stable")
+NATIVE = ("parse_csv_bodies", "child_keys", "argsort_stable", "latest_in_groups")
 
 
 def _messy(root: Path) -> None:
@@ -138,7 +138,6 @@ def test_argsort_stable_matches_numpy():
 
 def test_month_start_matches_arrow():
     import pyarrow.compute as pc
-
     from carevis.ingest._dates import NULL_DAY, arrow_to_days, days_to_arrow
     from carevis.ingest.ssda903 import _month_start
 

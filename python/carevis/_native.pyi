@@ -202,3 +202,15 @@ def child_keys(
     parts: list[tuple[Any, Any]], unknown_la: str
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], Any]: ...
 def argsort_stable(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]: ...
+def latest_in_groups(
+    rows: npt.NDArray[np.int64],
+    group: list[npt.NDArray[np.int64]],
+    minor: npt.NDArray[np.int64],
+    content: list[npt.NDArray[np.int64]],
+) -> tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.bool_],
+]: ...

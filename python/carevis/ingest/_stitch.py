@@ -20,6 +20,7 @@ Rules, in order (each repair is reported against the row it changes):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +42,54 @@ class Stitched:
     rec_unknown: np.ndarray  # left care, reason unknown (-> Other exit)
 
 
+def native_latest() -> Any:
+    """The Rust group-leader kernel, or None when the core is not built."""
+    try:
+        from carevis._native import latest_in_groups
+    except ImportError:
+        return None
+    return latest_in_groups
+
+
+def _i64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _latest_numpy(
+    n: int,
+    alive: np.ndarray,
+    key: np.ndarray,
+    decom: np.ndarray,
+    year: np.ndarray,
+    dec: np.ndarray,
+    content: list[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sort alive rows by (child, start, year, row); per (child, start) the last row
+    leads; the others are duplicates, superseded or conflicting (numpy version)."""
+    from .ssda903 import _pack, argsort_stable
+
+    order = alive[argsort_stable(_pack(key[alive], decom[alive], year[alive]))]
+    k = key[order]
+    s = decom[order]
+    last = np.r_[(k[1:] != k[:-1]) | (s[1:] != s[:-1]), True] if len(order) else np.zeros(0, bool)
+    follower = ~last
+    dup = np.zeros(n, bool)
+    sup = np.zeros(n, bool)
+    conf = np.zeros(n, bool)
+    if follower.any():
+        grp_end = np.flatnonzero(last)
+        grp_id = np.cumsum(np.r_[False, last[:-1]])
+        leader = order[grp_end[grp_id]]
+        same = dec[order] == dec[leader]
+        for c in content:
+            same &= c[order] == c[leader]
+        other_year = year[order] != year[leader]
+        dup[order[follower & same]] = True
+        sup[order[follower & ~same & other_year]] = True
+        conf[order[follower & ~same & ~other_year]] = True
+    return order, last, dup, sup, conf
+
+
 def stitch(
     ep: Rows,
     *,
@@ -57,29 +106,14 @@ def stitch(
     raw_dec: pa.Array,
 ) -> Stitched:
     alive = np.flatnonzero(ep.alive)
-    # sort by (child, start, year), keeping file/line order among equals (stable)
-    from .ssda903 import _pack, argsort_stable
-
-    order = alive[argsort_stable(_pack(key[alive], decom[alive], year[alive]))]
-    # within (key, decom) groups the last row is the latest submission: make it the leader
-    k = key[order]
-    s = decom[order]
-    last = np.r_[(k[1:] != k[:-1]) | (s[1:] != s[:-1]), True] if len(order) else np.zeros(0, bool)
-    follower = ~last
-    if follower.any():
-        grp_end = np.flatnonzero(last)
-        grp_id = np.cumsum(np.r_[False, last[:-1]])
-        leader = order[grp_end[grp_id]]
-        same = dec[order] == dec[leader]
-        for c in content:
-            same &= c[order] == c[leader]
-        other_year = year[order] != year[leader]
-        dup = np.zeros(ep.n, bool)
-        dup[order[follower & same]] = True
-        sup = np.zeros(ep.n, bool)
-        sup[order[follower & ~same & other_year]] = True
-        conf = np.zeros(ep.n, bool)
-        conf[order[follower & ~same & ~other_year]] = True
+    latest = native_latest()
+    if latest is not None:
+        order, last, dup, sup, conf = latest(
+            alive, [_i64(key), _i64(decom)], _i64(year), [_i64(c) for c in content]
+        )
+    else:
+        order, last, dup, sup, conf = _latest_numpy(ep.n, alive, key, decom, year, dec, content)
+    if dup.any() or sup.any() or conf.any():
         child = ep.t.column("CHILD").combine_chunks()
         ep.reject(dup, "duplicate_episode", "CHILD", child)
         ep.reject(

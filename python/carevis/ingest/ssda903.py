@@ -453,7 +453,7 @@ def _month_start(days: np.ndarray) -> np.ndarray:
     days = np.asarray(days, dtype=np.int64)
     ok = days != NULL_DAY
     if not ok.any():
-        return days.copy()
+        return np.array(days, copy=True)
     lo, hi = int(days[ok].min()), int(days[ok].max())
     span = np.arange(lo, hi + 1, dtype=np.int64)
     _, _, dd = civil_from_days(span)
@@ -477,21 +477,15 @@ def _dedup_header(
     alive = np.flatnonzero(r.alive)
     if not len(alive):
         return np.array(r.alive, dtype=bool)
-    order = alive[argsort_stable(_pack(key[alive], year[alive]))][::-1]
-    order = order[argsort_stable(key[order])]  # per child: latest year, then last row first
-    k = key[order]
-    first = np.r_[True, k[1:] != k[:-1]]
-    leader = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
-    same = np.ones(len(order), dtype=bool)
-    for c in content:
-        same &= c[order] == c[leader]
-    follower = ~first
-    dup = np.zeros(r.n, bool)
-    dup[order[follower & same]] = True
-    sup = np.zeros(r.n, bool)
-    sup[order[follower & ~same & (year[order] != year[leader])]] = True
-    conf = np.zeros(r.n, bool)
-    conf[order[follower & ~same & (year[order] == year[leader])]] = True
+    latest = _stitch.native_latest()
+    if latest is not None:
+        order, last, dup, sup, conf = latest(
+            alive, [_stitch._i64(key)], _stitch._i64(year), [_stitch._i64(c) for c in content]
+        )
+        lead = np.zeros(r.n, bool)
+        lead[order[last]] = True
+    else:
+        lead, dup, sup, conf = _dedup_header_numpy(r.n, alive, key, year, content)
     r.reject(dup, "duplicate_header", "CHILD", r.t.column("CHILD").combine_chunks())
     r.reject(sup, "superseded_header", "CHILD", r.t.column("CHILD").combine_chunks())
     r.reject(
@@ -501,9 +495,31 @@ def _dedup_header(
         r.t.column("CHILD").combine_chunks(),
         detail="kept the last row",
     )
-    lead = np.zeros(r.n, bool)
-    lead[order[first]] = True
     return lead
+
+
+def _dedup_header_numpy(
+    n: int, alive: np.ndarray, key: np.ndarray, year: np.ndarray, content: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lead, dup, sup, conf) per row (numpy version of the Rust kernel)."""
+    order = alive[argsort_stable(_pack(key[alive], year[alive]))][::-1]
+    order = order[argsort_stable(key[order])]  # per child: latest year, then last row first
+    k = key[order]
+    first = np.r_[True, k[1:] != k[:-1]]
+    leader = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
+    same = np.ones(len(order), dtype=bool)
+    for c in content:
+        same &= c[order] == c[leader]
+    follower = ~first
+    dup = np.zeros(n, bool)
+    dup[order[follower & same]] = True
+    sup = np.zeros(n, bool)
+    sup[order[follower & ~same & (year[order] != year[leader])]] = True
+    conf = np.zeros(n, bool)
+    conf[order[follower & ~same & (year[order] == year[leader])]] = True
+    lead = np.zeros(n, bool)
+    lead[order[first]] = True
+    return lead, dup, sup, conf
 
 
 def argsort_stable(keys: np.ndarray) -> np.ndarray:

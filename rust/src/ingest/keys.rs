@@ -151,6 +151,112 @@ pub fn argsort_stable(keys: &[i64]) -> Vec<u32> {
     a.into_iter().map(|(_, i)| i).collect()
 }
 
+/// Rows grouped by equal `group` columns, each group's latest row (largest `minor`, then
+/// last row) its leader, and every other row classified against it.
+#[derive(Debug, PartialEq)]
+pub struct Latest {
+    /// `rows` sorted by (group, minor, row).
+    pub order: Vec<u32>,
+    /// Per position in `order`: the last of its group (the leader).
+    pub last: Vec<bool>,
+    /// Per input row (of `n`): a follower with the leader's content (a duplicate), with
+    /// other content and another `minor` (superseded), or other content and the same
+    /// `minor` (a conflict).
+    pub dup: Vec<bool>,
+    pub sup: Vec<bool>,
+    pub conf: Vec<bool>,
+}
+
+/// Packs columns (each offset by its minimum) into one sort key per row of `rows`,
+/// lexicographic in the columns' order; None if they need more than 63 bits.
+fn pack(rows: &[u32], cols: &[&[i64]]) -> Option<Vec<u64>> {
+    let mut spans = Vec::with_capacity(cols.len());
+    let mut bits = 0u32;
+    for c in cols {
+        let (lo, hi) = rows
+            .iter()
+            .map(|&r| c[r as usize])
+            .fold((i64::MAX, i64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+        let span = (hi as i128 - lo as i128).max(0) as u128 + 1;
+        bits += 128 - (span - 1).leading_zeros().min(127);
+        spans.push((lo, span as u64));
+    }
+    if bits > 63 {
+        return None;
+    }
+    Some(
+        rows.iter()
+            .map(|&r| {
+                spans.iter().zip(cols).fold(0u64, |acc, (&(lo, span), c)| {
+                    acc * span + (c[r as usize] as i128 - lo as i128) as u64
+                })
+            })
+            .collect(),
+    )
+}
+
+/// See [`Latest`]. `rows` must be ascending (ties keep row order); every column has one
+/// entry per input row (`n` of them).
+pub fn latest_in_groups(
+    n: usize,
+    rows: &[u32],
+    group: &[&[i64]],
+    minor: &[i64],
+    content: &[&[i64]],
+) -> Latest {
+    let mut cols: Vec<&[i64]> = group.to_vec();
+    cols.push(minor);
+    let order: Vec<u32> = match pack(rows, &cols) {
+        Some(keys) => {
+            let signed: Vec<i64> = keys.into_iter().map(|k| k as i64).collect();
+            argsort_stable(&signed)
+                .into_iter()
+                .map(|i| rows[i as usize])
+                .collect()
+        }
+        None => {
+            let mut o = rows.to_vec();
+            o.sort_by(|&a, &b| {
+                cols.iter()
+                    .map(|c| c[a as usize].cmp(&c[b as usize]))
+                    .find(|x| x.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            o
+        }
+    };
+    let same_group = |a: u32, b: u32| group.iter().all(|c| c[a as usize] == c[b as usize]);
+    let mut last = vec![false; order.len()];
+    let (mut dup, mut sup, mut conf) = (vec![false; n], vec![false; n], vec![false; n]);
+    let mut s = 0;
+    while s < order.len() {
+        let mut e = s + 1;
+        while e < order.len() && same_group(order[s], order[e]) {
+            e += 1;
+        }
+        let leader = order[e - 1] as usize;
+        last[e - 1] = true;
+        for &r in &order[s..e - 1] {
+            let r = r as usize;
+            if content.iter().all(|c| c[r] == c[leader]) {
+                dup[r] = true;
+            } else if minor[r] != minor[leader] {
+                sup[r] = true;
+            } else {
+                conf[r] = true;
+            }
+        }
+        s = e;
+    }
+    Latest {
+        order,
+        last,
+        dup,
+        sup,
+        conf,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +306,33 @@ mod tests {
             assert_eq!(order, want, "span {span}");
         }
         assert_eq!(argsort_stable(&[i64::MAX, i64::MIN, 0]), vec![1, 2, 0]);
+    }
+
+    #[test]
+    fn latest_in_groups_leads_with_the_latest_and_classifies_the_rest() {
+        // rows: (child, start, year, content)
+        let child = [1i64, 1, 1, 2, 2, 1, 3];
+        let start = [10i64, 10, 10, 5, 5, 20, 7];
+        let year = [2019i64, 2020, 2020, 2020, 2020, 2020, 2021];
+        let content = [7i64, 7, 8, 1, 1, 3, 4];
+        let rows: Vec<u32> = (0..7).collect();
+        let g = latest_in_groups(7, &rows, &[&child, &start], &year, &[&content]);
+        assert_eq!(g.order, vec![0, 1, 2, 5, 3, 4, 6]);
+        assert_eq!(g.last, vec![false, false, true, true, false, true, true]);
+        // Group (1, 10): leader row 2 (2020, last); row 1 same year other content ->
+        // conflict; row 0 other year, other content -> superseded.
+        assert_eq!(g.conf, vec![false, true, false, false, false, false, false]);
+        assert_eq!(g.sup, vec![true, false, false, false, false, false, false]);
+        // Group (2, 5): row 3 duplicates row 4.
+        assert_eq!(g.dup, vec![false, false, false, true, false, false, false]);
+        // Only some rows, and the wide-key fallback gives the same.
+        let some = [1u32, 2, 3, 4];
+        let a = latest_in_groups(7, &some, &[&child, &start], &year, &[&content]);
+        let wide = [i64::MIN, 0, 0, 5, 5, 0, i64::MAX];
+        let b = latest_in_groups(7, &rows, &[&child, &start, &wide], &year, &[&content]);
+        assert_eq!(a.order, vec![1, 2, 3, 4]);
+        assert_eq!(a.conf[1], true);
+        assert_eq!(b.order, vec![0, 1, 2, 5, 3, 4, 6]);
+        assert_eq!(b.dup, g.dup);
     }
 }

@@ -153,9 +153,65 @@ pub fn argsort_stable<'py>(
     ))
 }
 
+/// Rows grouped by equal `group` columns, led by their latest (largest `minor`, then last)
+/// row: (order, last per position, dup, sup, conf per row). See `ingest::keys::Latest`.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn latest_in_groups<'py>(
+    py: Python<'py>,
+    rows: PyReadonlyArray1<'py, i64>,
+    group: Vec<PyReadonlyArray1<'py, i64>>,
+    minor: PyReadonlyArray1<'py, i64>,
+    content: Vec<PyReadonlyArray1<'py, i64>>,
+) -> PyResult<(
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<bool>>,
+)> {
+    let minor = minor.as_slice()?;
+    let n = minor.len();
+    let group: Vec<&[i64]> = group
+        .iter()
+        .map(|g| g.as_slice())
+        .collect::<Result<_, _>>()?;
+    let content: Vec<&[i64]> = content
+        .iter()
+        .map(|c| c.as_slice())
+        .collect::<Result<_, _>>()?;
+    if group.iter().chain(&content).any(|c| c.len() != n) || n > u32::MAX as usize {
+        return Err(config_err(
+            py,
+            "columns",
+            "one entry per row, at most 2^32 rows",
+        ));
+    }
+    let rows: Vec<u32> = rows
+        .as_slice()?
+        .iter()
+        .map(|&r| u32::try_from(r).ok().filter(|&r| (r as usize) < n))
+        .collect::<Option<_>>()
+        .ok_or_else(|| config_err(py, "rows", "row numbers must be within the columns"))?;
+    if rows.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(config_err(py, "rows", "rows must be ascending"));
+    }
+    let g = super::run(py, || {
+        Ok(keys::latest_in_groups(n, &rows, &group, minor, &content))
+    })?;
+    Ok((
+        PyArray1::from_vec(py, g.order.into_iter().map(i64::from).collect()),
+        PyArray1::from_vec(py, g.last),
+        PyArray1::from_vec(py, g.dup),
+        PyArray1::from_vec(py, g.sup),
+        PyArray1::from_vec(py, g.conf),
+    ))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_csv_bodies, m)?)?;
     m.add_function(wrap_pyfunction!(child_keys, m)?)?;
     m.add_function(wrap_pyfunction!(argsort_stable, m)?)?;
+    m.add_function(wrap_pyfunction!(latest_in_groups, m)?)?;
     Ok(())
 }
