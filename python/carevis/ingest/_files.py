@@ -223,6 +223,10 @@ def _line_numbers(body: bytes, first_line: int) -> np.ndarray:
     return nonempty.astype(np.int64) + first_line
 
 
+_BLANK = re.compile(rb"\s*")
+_XML_START = re.compile(rb"\s*<\?xml")
+
+
 def _sniff_csv(f: _File, report: ValidationReport) -> bool:
     """Decode check, header split, table detection. False = file rejected."""
     data = f.data
@@ -230,11 +234,12 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
         data = data.decode("utf-16").encode("utf-8")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.strip():
+    if _BLANK.fullmatch(data):  # (stops at the first non-blank byte; strip() copies)
         _fail(report, f, "empty_file", "no header and no rows")
         return False
     try:
-        data.decode("utf-8")
+        if not data.isascii():  # ASCII (nearly every return) is UTF-8: no decode
+            data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         hint = _name_hint(f.path)
@@ -616,7 +621,7 @@ def read_903_files(
         except OSError as e:
             _fail(report, f, "unreadable_file", f"{type(e).__name__}: {e.strerror or e}")
             continue
-        if p.suffix.lower() == ".xml" or f.data.lstrip()[:5] == b"<?xml":
+        if p.suffix.lower() == ".xml" or _XML_START.match(f.data):
             xml_parts.extend(_xml_tables(f, report))
             continue
         if not _sniff_csv(f, report):
