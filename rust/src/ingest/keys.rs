@@ -195,6 +195,33 @@ fn pack(rows: &[u32], cols: &[&[i64]]) -> Option<Vec<u64>> {
     )
 }
 
+/// `rows` counting-sorted by `key` (stable) with each key's start, when the keys are
+/// small non-negative integers (at most one more than there are rows).
+fn dense_buckets(rows: &[u32], key: Option<&[i64]>) -> Option<(Vec<usize>, Vec<u32>)> {
+    let key = key?;
+    let max = rows.iter().map(|&r| key[r as usize]).max()?;
+    let min = rows.iter().map(|&r| key[r as usize]).min()?;
+    if min < 0 || max as u64 > rows.len() as u64 {
+        return None;
+    }
+    let k = max as usize + 1;
+    let mut starts = vec![0usize; k + 1];
+    for &r in rows {
+        starts[key[r as usize] as usize + 1] += 1;
+    }
+    for i in 0..k {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut out = vec![0u32; rows.len()];
+    for &r in rows {
+        let b = key[r as usize] as usize;
+        out[next[b]] = r;
+        next[b] += 1;
+    }
+    Some((starts, out))
+}
+
 /// See [`Latest`]. `rows` must be ascending (ties keep row order); every column has one
 /// entry per input row (`n` of them).
 pub fn latest_in_groups(
@@ -206,24 +233,38 @@ pub fn latest_in_groups(
 ) -> Latest {
     let mut cols: Vec<&[i64]> = group.to_vec();
     cols.push(minor);
-    let order: Vec<u32> = match pack(rows, &cols) {
-        Some(keys) => {
-            let signed: Vec<i64> = keys.into_iter().map(|k| k as i64).collect();
-            argsort_stable(&signed)
-                .into_iter()
-                .map(|i| rows[i as usize])
-                .collect()
-        }
-        None => {
-            let mut o = rows.to_vec();
-            o.sort_by(|&a, &b| {
-                cols.iter()
-                    .map(|c| c[a as usize].cmp(&c[b as usize]))
-                    .find(|x| x.is_ne())
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
+    let by_cols = |a: &u32, b: &u32| {
+        cols.iter()
+            .map(|c| c[*a as usize].cmp(&c[*b as usize]))
+            .find(|x| x.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    };
+    let order: Vec<u32> = match dense_buckets(rows, group.first().copied()) {
+        // Keys 0..k (child keys): a counting sort by key, then each child's few rows
+        // sorted by the other columns.
+        Some((starts, mut o)) => {
+            for w in starts.windows(2) {
+                let b = &mut o[w[0]..w[1]];
+                if b.len() > 1 {
+                    b.sort_by(by_cols); // stable: ties keep row order
+                }
+            }
             o
         }
+        None => match pack(rows, &cols) {
+            Some(keys) => {
+                let signed: Vec<i64> = keys.into_iter().map(|k| k as i64).collect();
+                argsort_stable(&signed)
+                    .into_iter()
+                    .map(|i| rows[i as usize])
+                    .collect()
+            }
+            None => {
+                let mut o = rows.to_vec();
+                o.sort_by(by_cols);
+                o
+            }
+        },
     };
     let same_group = |a: u32, b: u32| group.iter().all(|c| c[a as usize] == c[b as usize]);
     let mut last = vec![false; order.len()];
@@ -334,5 +375,27 @@ mod tests {
         assert_eq!(a.conf[1], true);
         assert_eq!(b.order, vec![0, 1, 2, 5, 3, 4, 6]);
         assert_eq!(b.dup, g.dup);
+    }
+
+    #[test]
+    fn latest_in_groups_same_by_counting_sort_and_by_radix() {
+        let mut h = 9u64;
+        let n = 5000;
+        let mut col = |m: u64| -> Vec<i64> {
+            (0..n)
+                .map(|_| {
+                    h = crate::columns::mix64(h);
+                    (h % m) as i64
+                })
+                .collect()
+        };
+        let (key, start, year, c1) = (col(700), col(5), col(3), col(2));
+        let rows: Vec<u32> = (0..n as u32).filter(|r| r % 7 != 3).collect();
+        let dense = latest_in_groups(n, &rows, &[&key, &start], &year, &[&c1]);
+        // The same keys shifted negative take the packed radix path.
+        let neg: Vec<i64> = key.iter().map(|k| k - 1_000).collect();
+        let packed = latest_in_groups(n, &rows, &[&neg, &start], &year, &[&c1]);
+        assert_eq!(dense, packed);
+        assert!(dense.dup.iter().any(|&d| d) && dense.conf.iter().any(|&d| d));
     }
 }
