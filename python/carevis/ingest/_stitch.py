@@ -73,9 +73,7 @@ def _latest_numpy(
     s = decom[order]
     last = np.r_[(k[1:] != k[:-1]) | (s[1:] != s[:-1]), True] if len(order) else np.zeros(0, bool)
     follower = ~last
-    dup = np.zeros(n, bool)
-    sup = np.zeros(n, bool)
-    conf = np.zeros(n, bool)
+    dup, sup, conf = (np.zeros(n, bool) for _ in range(3))
     if follower.any():
         grp_end = np.flatnonzero(last)
         grp_id = np.cumsum(np.r_[False, last[:-1]])
@@ -83,11 +81,22 @@ def _latest_numpy(
         same = dec[order] == dec[leader]
         for c in content:
             same &= c[order] == c[leader]
-        other_year = year[order] != year[leader]
-        dup[order[follower & same]] = True
-        sup[order[follower & ~same & other_year]] = True
-        conf[order[follower & ~same & ~other_year]] = True
+        dup, sup, conf = classify_followers(n, order, follower, same, year[order] != year[leader])
     return order, last, dup, sup, conf
+
+
+def classify_followers(
+    n: int, order: np.ndarray, follower: np.ndarray, same: np.ndarray, other_year: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row (of n): a follower that duplicates its leader, one superseded by a later
+    year, one conflicting with it in the same year."""
+    dup = np.zeros(n, bool)
+    dup[order[follower & same]] = True
+    sup = np.zeros(n, bool)
+    sup[order[follower & ~same & other_year]] = True
+    conf = np.zeros(n, bool)
+    conf[order[follower & ~same & ~other_year]] = True
+    return dup, sup, conf
 
 
 def stitch(

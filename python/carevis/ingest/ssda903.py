@@ -510,13 +510,7 @@ def _dedup_header_numpy(
     same = np.ones(len(order), dtype=bool)
     for c in content:
         same &= c[order] == c[leader]
-    follower = ~first
-    dup = np.zeros(n, bool)
-    dup[order[follower & same]] = True
-    sup = np.zeros(n, bool)
-    sup[order[follower & ~same & (year[order] != year[leader])]] = True
-    conf = np.zeros(n, bool)
-    conf[order[follower & ~same & (year[order] == year[leader])]] = True
+    dup, sup, conf = _stitch.classify_followers(n, order, ~first, same, year[order] != year[leader])
     lead = np.zeros(n, bool)
     lead[order[first]] = True
     return lead, dup, sup, conf

@@ -324,6 +324,11 @@ fn parse_body<'a>(
 ) -> Result<usize, Trouble> {
     let n = body.len();
     let cols = &mut ch.cols;
+    let at = |line: i64, what: &'static str| Trouble {
+        body: body_idx,
+        line,
+        what,
+    };
     let mut rows = 0usize;
     let mut line_no: i64 = 2;
     // The row being read: where it starts, its field count so far, where its current
@@ -344,21 +349,7 @@ fn parse_body<'a>(
                     fs = e + 1;
                 }
                 b'\n' => {
-                    let end = if e > fs && body[e - 1] == b'\r' {
-                        e - 1
-                    } else {
-                        e
-                    };
-                    if !(c == 0 && end == fs) {
-                        // Not a blank line.
-                        push_field(cols, slot, body, c, fs, end);
-                        if c + 1 != ncols {
-                            return Err(Trouble {
-                                body: body_idx,
-                                line: line_no,
-                                what: "wrong number of fields",
-                            });
-                        }
+                    if end_row(cols, slot, body, ncols, c, fs, e).map_err(|w| at(line_no, w))? {
                         ch.lines.push(line_no);
                         rows += 1;
                     }
@@ -376,11 +367,6 @@ fn parse_body<'a>(
                     if let [rest @ .., b'\r'] = line {
                         line = rest;
                     }
-                    let trouble = |what| Trouble {
-                        body: body_idx,
-                        line: line_no,
-                        what,
-                    };
                     // Fields of this row already pushed are pushed again by the careful
                     // reader: drop them first.
                     for (k, &s) in slot.iter().enumerate().take(c.min(ncols)) {
@@ -390,9 +376,10 @@ fn parse_body<'a>(
                         }
                     }
                     if !line.is_empty() {
-                        let got = quoted_line(line, ncols, slot, cols).map_err(trouble)?;
+                        let got =
+                            quoted_line(line, ncols, slot, cols).map_err(|w| at(line_no, w))?;
                         if got != ncols {
-                            return Err(trouble("wrong number of fields"));
+                            return Err(at(line_no, "wrong number of fields"));
                         }
                         ch.lines.push(line_no);
                         rows += 1;
@@ -410,25 +397,40 @@ fn parse_body<'a>(
     }
     if fs < n || c > 0 {
         // A last line without a line break.
-        let end = if n > fs && body[n - 1] == b'\r' {
-            n - 1
-        } else {
-            n
-        };
-        if !(c == 0 && end == fs) {
-            push_field(cols, slot, body, c, fs, end);
-            if c + 1 != ncols {
-                return Err(Trouble {
-                    body: body_idx,
-                    line: line_no,
-                    what: "wrong number of fields",
-                });
-            }
+        if end_row(cols, slot, body, ncols, c, fs, n).map_err(|w| at(line_no, w))? {
             ch.lines.push(line_no);
             rows += 1;
         }
     }
     Ok(rows)
+}
+
+/// Ends the row whose last field starts at `fs` and whose line ends at `eol` (a line feed
+/// or the body's end; a carriage return before it is dropped): pushes that field unless
+/// the line is blank, and checks the field count. Whether a row was read.
+#[inline(always)]
+fn end_row<'a>(
+    cols: &mut [LocalCol<'a>],
+    slot: &[usize],
+    body: &'a [u8],
+    ncols: usize,
+    c: usize,
+    fs: usize,
+    eol: usize,
+) -> Result<bool, &'static str> {
+    let end = if eol > fs && body[eol - 1] == b'\r' {
+        eol - 1
+    } else {
+        eol
+    };
+    if c == 0 && end == fs {
+        return Ok(false); // a blank line
+    }
+    push_field(cols, slot, body, c, fs, end);
+    if c + 1 != ncols {
+        return Err("wrong number of fields");
+    }
+    Ok(true)
 }
 
 /// Pushes field `c` of a row, `body[a..b]`, to its column if it is kept.
