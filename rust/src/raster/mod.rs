@@ -2,10 +2,13 @@
 //!
 //! Pipeline per frame: validate, map dots to pixel space once
 //! (`px = x * scale_x + offset_x`), counting-sort them into tiles keeping dot
-//! order ([`bin`]), then rasterise tiles in parallel into premultiplied f32
-//! planes and convert each to straight-alpha u8 ([`tile`]). Every pixel is a
-//! function of the dots alone, so output is bit-identical at any thread count
-//! and a region render equals the same window of a full render.
+//! order ([`bin`]), then rasterise tiles in parallel and convert each to
+//! straight-alpha u8 ([`tile`]): over an opaque background (the usual case) into
+//! interleaved 15-bit fixed-point RGBA with exact integer blending (AVX2 where the
+//! CPU has it, the same pixels without), otherwise into premultiplied f32 planes.
+//! Every pixel is a function of the dots alone, so output is bit-identical at any
+//! thread count and on any CPU, and a region render equals the same window of a
+//! full render.
 //!
 //! Coverage of a pixel whose centre lies `d` from a dot of radius `r`:
 //! `gain * clamp(reach - d, 0, 1)` with `reach = max(r, 0.5) + 0.5` and
@@ -114,6 +117,10 @@ pub(crate) struct Geometry {
     reach: f32,
     /// Peak coverage (below 1 only for sub-pixel dots).
     gain: f32,
+    /// `gain * 2^15 / 255`: a dot's alpha byte times this is its peak fixed-point opacity.
+    gain_a: f32,
+    /// Whether the CPU runs AVX2 (the fixed-point kernel then uses it).
+    avx2: bool,
     /// Rows (and columns) a dot can touch when it fits a fixed-size kernel:
     /// `ceil(2 * reach)` rounded up to 3, 4, 6 or 8, else 0 (general kernel).
     fast_rows: i32,
@@ -156,6 +163,26 @@ impl Geometry {
 fn floor_i32(v: f32) -> i32 {
     let t = v as i32;
     t - i32::from(t as f32 > v)
+}
+
+/// Tests set this to take the portable kernels on any CPU (the pixels are the same).
+#[cfg(test)]
+static PORTABLE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the CPU runs AVX2 (detected once, then cached by the standard library).
+fn avx2() -> bool {
+    #[cfg(test)]
+    if PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 fn check(
@@ -232,6 +259,8 @@ fn check(
         oy: vp.offset_y,
         reach,
         gain: (3.0 * r * r + 0.25).min(1.0),
+        gain_a: (3.0 * r * r + 0.25).min(1.0) * 32_768.0 / 255.0,
+        avx2: avx2(),
         fast_rows: match reach {
             v if v <= 1.5 => 3,
             v if v <= 2.0 => 4,
@@ -629,6 +658,22 @@ mod tests {
     }
 
     #[test]
+    fn portable_and_avx2_kernels_give_the_same_pixels() {
+        use std::sync::atomic::Ordering;
+        let vp = viewport(700, 300);
+        let (x, y, c) = scatter(100_000, 700.0, 300.0, 5);
+        for r in [0.5, 1.0, 1.5, 2.5, 3.5] {
+            for bg in [[247, 247, 244, 255], [0, 0, 0, 255]] {
+                let native = draw(&x, &y, &c, r, &vp, bg);
+                PORTABLE_ONLY.store(true, Ordering::Relaxed);
+                let portable = draw(&x, &y, &c, r, &vp, bg);
+                PORTABLE_ONLY.store(false, Ordering::Relaxed);
+                assert!(native == portable, "r={r} bg={bg:?}");
+            }
+        }
+    }
+
+    #[test]
     fn rasteriser_reuse_gives_the_same_pixels() {
         let vp = viewport(200, 100);
         let style = DotStyle { radius_px: 1.0 };
@@ -712,6 +757,25 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Opaque backgrounds take the fixed-point kernels: the same tolerance.
+        #[test]
+        fn random_dots_over_opaque_backgrounds_match_the_reference(
+            w in 1u32..150,
+            h in 1u32..80,
+            r in prop_oneof![0.3f32..2.0, 2.0f32..4.0],
+            dots in prop::collection::vec((-5.0f32..155.0, -5.0f32..85.0, any::<[u8; 4]>()), 0..60),
+            bg in any::<[u8; 3]>(),
+        ) {
+            let vp = viewport(w, h);
+            let bg = [bg[0], bg[1], bg[2], 255];
+            let x: Vec<f32> = dots.iter().map(|d| d.0).collect();
+            let y: Vec<f32> = dots.iter().map(|d| d.1).collect();
+            let c: Vec<u8> = dots.iter().flat_map(|d| d.2).collect();
+            let got = draw(&x, &y, &c, r, &vp, bg);
+            let want = reference(&x, &y, &c, r, &vp, bg);
+            prop_assert!(max_diff(&got, &want) <= 1, "max diff {}", max_diff(&got, &want));
+        }
 
         #[test]
         fn random_dots_match_the_reference(
