@@ -157,12 +157,16 @@ impl Geometry {
     }
 }
 
-/// `floor` for values well inside the `i32` range, without a libm call
-/// (baseline x86-64 has no SSE4.1 `roundss`).
+/// `floor` for `|v| < 2^22`, without a libm call (baseline x86-64 has no SSE4.1
+/// `roundss`) and without a float-to-int conversion (whose saturating semantics keep loops
+/// from vectorising): adding `1.5 * 2^23` rounds `v` to an integer held in the low
+/// mantissa bits. Callers pass centres within a region's margin: `|v| < 2^19`.
 #[inline(always)]
 fn floor_i32(v: f32) -> i32 {
-    let t = v as i32;
-    t - i32::from(t as f32 > v)
+    const MAGIC: f32 = 12_582_912.0;
+    let big = v + MAGIC;
+    let nearest = big - MAGIC;
+    (big.to_bits() as i32 - MAGIC.to_bits() as i32) - i32::from(nearest > v)
 }
 
 /// Tests set this to take the portable kernels on any CPU (the pixels are the same).
@@ -753,6 +757,22 @@ mod tests {
         let vp = viewport(MAX_SIDE, 2);
         let out = draw(&[100.5], &[1.5], &[255; 4], 1.0, &vp, [0, 0, 0, 255]);
         assert_eq!(out[(MAX_SIDE as usize + 100) * 4], 255);
+    }
+
+    #[test]
+    fn floor_matches_the_standard_library() {
+        let mut v = -600_000.0f32;
+        while v < 600_000.0 {
+            for w in [v, v + 0.25, v + 0.5, v + 0.999, v - 1e-3] {
+                assert_eq!(floor_i32(w), w.floor() as i32, "{w}");
+            }
+            v += 997.0;
+        }
+        for w in [
+            -2.5f32, -1.5, -0.5, -1e-7, 0.0, -0.0, 1e-7, 0.5, 1.5, 2.5, 262_143.99,
+        ] {
+            assert_eq!(floor_i32(w), w.floor() as i32, "{w}");
+        }
     }
 
     proptest! {
