@@ -169,7 +169,7 @@ fn floor_i32(v: f32) -> i32 {
     (big.to_bits() as i32 - MAGIC.to_bits() as i32) - i32::from(nearest > v)
 }
 
-/// Tests set this to take the portable kernels on any CPU (the pixels are the same).
+/// Tests set this to take the portable binning and kernels on any CPU (the pixels are the same).
 #[cfg(test)]
 static PORTABLE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -662,7 +662,7 @@ mod tests {
     }
 
     #[test]
-    fn portable_and_avx2_kernels_give_the_same_pixels() {
+    fn portable_and_avx2_paths_give_the_same_pixels() {
         use std::sync::atomic::Ordering;
         let vp = viewport(700, 300);
         let (x, y, c) = scatter(100_000, 700.0, 300.0, 5);
