@@ -119,8 +119,10 @@ pub(crate) struct Geometry {
     gain: f32,
     /// `gain * 2^15 / 255`: a dot's alpha byte times this is its peak fixed-point opacity.
     gain_a: f32,
-    /// Whether the CPU runs AVX2 (the fixed-point kernel then uses it).
+    /// Whether the CPU runs AVX2 (binning and the fixed-point kernels then use it).
     avx2: bool,
+    /// Whether the CPU runs SSSE3 (the fixed-point kernels use it when AVX2 is missing).
+    ssse3: bool,
     /// Rows (and columns) a dot can touch when it fits a fixed-size kernel:
     /// `ceil(2 * reach)` rounded up to 3, 4, 6 or 8, else 0 (general kernel).
     fast_rows: i32,
@@ -169,22 +171,34 @@ fn floor_i32(v: f32) -> i32 {
     (big.to_bits() as i32 - MAGIC.to_bits() as i32) - i32::from(nearest > v)
 }
 
-/// Tests set this to take the portable binning and kernels on any CPU (the pixels are the same).
-#[cfg(test)]
-static PORTABLE_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Instruction-set extensions with kernels of their own.
+#[derive(Clone, Copy)]
+enum Simd {
+    Ssse3 = 1,
+    Avx2 = 2,
+}
 
-/// Whether the CPU runs AVX2 (detected once, then cached by the standard library).
-fn avx2() -> bool {
+/// Tests lower this to take the SSSE3 (1) or portable (0) paths on any CPU (the pixels
+/// are the same).
+#[cfg(test)]
+static SIMD_LIMIT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(2);
+
+/// Whether the CPU runs `simd` (detected once, then cached by the standard library).
+fn cpu_has(simd: Simd) -> bool {
     #[cfg(test)]
-    if PORTABLE_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+    if SIMD_LIMIT.load(std::sync::atomic::Ordering::Relaxed) < simd as u8 {
         return false;
     }
     #[cfg(target_arch = "x86_64")]
     {
-        is_x86_feature_detected!("avx2")
+        match simd {
+            Simd::Ssse3 => is_x86_feature_detected!("ssse3"),
+            Simd::Avx2 => is_x86_feature_detected!("avx2"),
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
+        let _ = simd;
         false
     }
 }
@@ -264,7 +278,8 @@ fn check(
         reach,
         gain: (3.0 * r * r + 0.25).min(1.0),
         gain_a: (3.0 * r * r + 0.25).min(1.0) * 32_768.0 / 255.0,
-        avx2: avx2(),
+        avx2: cpu_has(Simd::Avx2),
+        ssse3: cpu_has(Simd::Ssse3),
         fast_rows: match reach {
             v if v <= 1.5 => 3,
             v if v <= 2.0 => 4,
@@ -662,17 +677,19 @@ mod tests {
     }
 
     #[test]
-    fn portable_and_avx2_paths_give_the_same_pixels() {
+    fn portable_ssse3_and_avx2_paths_give_the_same_pixels() {
         use std::sync::atomic::Ordering;
         let vp = viewport(700, 300);
         let (x, y, c) = scatter(100_000, 700.0, 300.0, 5);
         for r in [0.5, 1.0, 1.5, 2.5, 3.5] {
             for bg in [[247, 247, 244, 255], [0, 0, 0, 255]] {
                 let native = draw(&x, &y, &c, r, &vp, bg);
-                PORTABLE_ONLY.store(true, Ordering::Relaxed);
-                let portable = draw(&x, &y, &c, r, &vp, bg);
-                PORTABLE_ONLY.store(false, Ordering::Relaxed);
-                assert!(native == portable, "r={r} bg={bg:?}");
+                for limit in [1, 0] {
+                    SIMD_LIMIT.store(limit, Ordering::Relaxed);
+                    let other = draw(&x, &y, &c, r, &vp, bg);
+                    SIMD_LIMIT.store(2, Ordering::Relaxed);
+                    assert!(native == other, "r={r} bg={bg:?} limit {limit}");
+                }
             }
         }
     }

@@ -42,10 +42,10 @@ fn round_small(v: f32) -> i16 {
     ((v.min(A_MAX) + 8_388_608.0).to_bits() & 0xFFFF) as i16
 }
 
-/// `(d * a + 2^14) >> 15`: SSSE3's `pmulhrsw`, written the way LLVM recognises it.
+/// `(d * a + 2^14) >> 15`: SSSE3's `pmulhrsw`.
 #[inline(always)]
 fn mul_round(d: i16, a: i16) -> i16 {
-    ((((i32::from(d) * i32::from(a)) >> 14) + 1) >> 1) as i16
+    ((i32::from(d) * i32::from(a) + 0x4000) >> 15) as i16
 }
 
 /// Straight alpha and the straight colour a dot pulls pixels towards
@@ -172,7 +172,7 @@ impl<const COLS: usize> FixedDot<COLS> {
 ///
 /// Each channel `v` moves towards the dot's colour `s` by the dot's opacity `a` (in units
 /// of 2^-15): `v += (a (s - v) + 2^14) >> 15`, exact integer maths (the rounding multiply
-/// of SSSE3's `pmulhrsw`, which [`kernel_fixed_avx2`] uses), so every instruction set
+/// of SSSE3's `pmulhrsw`, which the SIMD kernels use), so every instruction set
 /// gives the same pixels. `|a| < 2^15` keeps the step no longer than `s - v`, so values
 /// stay within `0..=ONE`; the alpha channel is `ONE` and stays so. Pixels of the block
 /// outside the dot get `a = 0`: unchanged.
@@ -339,6 +339,66 @@ fn kernel_fixed4_avx2<const ROWS_K: usize>(
     }
 }
 
+/// [`kernel_fixed`] for blocks four pixels wide with SSSE3 intrinsics, for CPUs without
+/// AVX2: one row's opacities a vector, two pixels (8 channels) per blend. The same float
+/// operations lane for lane and the same `pmulhrsw`, so the same pixels.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn kernel_fixed4_ssse3<const ROWS_K: usize>(
+    g: &Geometry,
+    buf: &mut [i16],
+    rec: &Rec,
+    lo_x: i32,
+    lo_y: i32,
+    col: usize,
+    row: usize,
+) {
+    use std::arch::x86_64::*;
+    let start = (row * STRIDE + col) * 4;
+    let Some(block) = buf.get_mut(start..start + ((ROWS_K - 1) * STRIDE + 4) * 4) else {
+        return;
+    };
+    let c = rec.rgba;
+    // Colour: bytes to 16-bit lanes, times 128; alpha lane ONE; two pixels' worth.
+    let bytes = _mm_cvtsi32_si128((c | 0xFF00_0000) as i32);
+    let words = _mm_slli_epi16::<7>(_mm_unpacklo_epi8(bytes, _mm_setzero_si128()));
+    let src = _mm_unpacklo_epi64(words, words);
+    let opacity = _mm_set1_ps(f32::from((c >> 24) as u8) * g.gain_a);
+    let bx = _mm_set1_ps(lo_x as f32 + 0.5 - rec.px);
+    let by = lo_y as f32 + 0.5 - rec.py;
+    let dx = _mm_add_ps(bx, _mm_setr_ps(0.0, 1.0, 2.0, 3.0));
+    let dx2 = _mm_mul_ps(dx, dx);
+    let reach = _mm_set1_ps(g.reach);
+    let zero = _mm_setzero_ps();
+    let one = _mm_set1_ps(1.0);
+    let a_max = _mm_set1_ps(A_MAX);
+    let magic = _mm_set1_ps(8_388_608.0);
+    let lo_pair = _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 4, 5, 4, 5, 4, 5, 4, 5);
+    let hi_pair = _mm_setr_epi8(8, 9, 8, 9, 8, 9, 8, 9, 12, 13, 12, 13, 12, 13, 12, 13);
+    for r in 0..ROWS_K {
+        let dy = _mm_set1_ps(by + r as f32);
+        let d2 = _mm_add_ps(dx2, _mm_mul_ps(dy, dy));
+        let cov = _mm_sub_ps(reach, _mm_sqrt_ps(d2));
+        let cov = _mm_min_ps(_mm_max_ps(cov, zero), one);
+        let a = _mm_min_ps(_mm_mul_ps(cov, opacity), a_max);
+        let a = _mm_castps_si128(_mm_add_ps(a, magic));
+        let px = &mut block[r * STRIDE * 4..r * STRIDE * 4 + 16];
+        for (half, mask) in [(0, lo_pair), (8, hi_pair)] {
+            let p = px[half..half + 8].as_mut_ptr().cast::<__m128i>();
+            // SAFETY: `p` points at 8 `i16`s (16 bytes) of `block`, exclusively borrowed
+            // (the slices above are bounds-checked); unaligned loads and stores are allowed.
+            unsafe {
+                let v = _mm_loadu_si128(p);
+                let w = _mm_shuffle_epi8(a, mask);
+                let step = _mm_mulhrs_epi16(_mm_sub_epi16(src, v), w);
+                _mm_storeu_si128(p, _mm_add_epi16(v, step));
+            }
+        }
+    }
+}
+
 /// Walks a tile's dots in order and calls `draw(rec, lx, ly, col, row)` for each: its
 /// block's first pixel in image and in tile-buffer coordinates.
 #[inline(always)]
@@ -404,7 +464,24 @@ fn fixed_tile_avx2<const ROWS_K: usize, const COLS: usize>(
     }
 }
 
-/// Runs the fixed-point kernel, on AVX2 where the CPU has it.
+/// [`fixed_tile`] with the SSSE3 kernel for blocks four pixels wide (CPUs without AVX2).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "ssse3")]
+#[inline(never)]
+fn fixed_tile_ssse3<const ROWS_K: usize>(
+    g: &Geometry,
+    chunks: &[ChunkBins],
+    buf: &mut [i16],
+    t: usize,
+    gx: i32,
+    gy: i32,
+) {
+    for_each_block::<ROWS_K, 4>(g, chunks, t, gx, gy, |rec, lx, ly, col, row| {
+        kernel_fixed4_ssse3::<ROWS_K>(g, buf, rec, lx, ly, col, row)
+    });
+}
+
+/// Runs the fixed-point kernel, on AVX2 or SSSE3 where the CPU has them.
 fn fixed_tile_dispatch<const ROWS_K: usize, const COLS: usize>(
     g: &Geometry,
     chunks: &[ChunkBins],
@@ -417,6 +494,12 @@ fn fixed_tile_dispatch<const ROWS_K: usize, const COLS: usize>(
     if g.avx2 {
         // SAFETY: `g.avx2` is set only when `is_x86_feature_detected!("avx2")` said so.
         unsafe { fixed_tile_avx2::<ROWS_K, COLS>(g, chunks, buf, t, gx, gy) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if g.ssse3 && COLS == 4 && ROWS_K <= 4 {
+        // SAFETY: `g.ssse3` is set only when `is_x86_feature_detected!("ssse3")` said so.
+        unsafe { fixed_tile_ssse3::<ROWS_K>(g, chunks, buf, t, gx, gy) };
         return;
     }
     fixed_tile::<ROWS_K, COLS>(g, chunks, buf, t, gx, gy);
@@ -688,6 +771,19 @@ mod tests {
             _ => kernel_fixed::<8, 8>,
         }];
         #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("ssse3") {
+            // SAFETY (each closure): the CPU runs SSSE3, checked just above.
+            match g.fast_rows {
+                3 => kernels.push(|g, b, r, x, y, c, w| unsafe {
+                    kernel_fixed4_ssse3::<3>(g, b, r, x, y, c, w)
+                }),
+                4 => kernels.push(|g, b, r, x, y, c, w| unsafe {
+                    kernel_fixed4_ssse3::<4>(g, b, r, x, y, c, w)
+                }),
+                _ => {}
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") {
             // SAFETY (each closure): the CPU runs AVX2, checked just above.
             kernels.extend::<[Kernel; 2]>(match g.fast_rows {
@@ -743,6 +839,44 @@ mod tests {
             let bg = opaque_fixed([0.3, 0.3, 0.3, 1.0]).expect("opaque");
             assert!(portable.chunks_exact(4).any(|p| p != bg), "dots were drawn");
         }
+    }
+
+    /// SSSE3's `pmulhrsw` on eight lanes.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "ssse3")]
+    fn pmulhrsw(d: [i16; 8], a: [i16; 8]) -> [i16; 8] {
+        use std::arch::x86_64::*;
+        let v = |x: [i16; 8]| _mm_setr_epi16(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]);
+        let mut out = [0i16; 8];
+        // SAFETY: `out` is 16 writable bytes; unaligned stores are allowed.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), _mm_mulhrs_epi16(v(d), v(a))) };
+        out
+    }
+
+    #[test]
+    fn mul_round_is_pmulhrsw() {
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("ssse3") {
+            let mut h = 3u64;
+            for _ in 0..50_000 {
+                let mut d = [0i16; 8];
+                let mut a = [0i16; 8];
+                for k in 0..8 {
+                    h = crate::columns::mix64(h);
+                    d[k] = ((h % 65_281) as i32 - 32_640) as i16;
+                    a[k] = ((h >> 20) % 32_768) as i16;
+                }
+                // SAFETY: the CPU runs SSSE3, checked above.
+                let want = unsafe { pmulhrsw(d, a) };
+                for k in 0..8 {
+                    assert_eq!(mul_round(d[k], a[k]), want[k], "{} * {}", d[k], a[k]);
+                }
+            }
+        }
+        assert_eq!(mul_round(-32_640, 32_767), -32_639);
+        assert_eq!(mul_round(32_640, 16_384), 16_320);
+        assert_eq!(mul_round(-1, 16_384), 0);
+        assert_eq!(mul_round(1, 16_384), 1);
     }
 
     #[test]
