@@ -194,7 +194,7 @@ fn bin_chunk_fast_body(
     // Pass 1: a branch-free tile code per dot, then the counts.
     let n = x.len().min(y.len()).min(rgba.len() / 4);
     let (x, y, rgba) = (&x[..n], &y[..n], &rgba[..4 * n]);
-    bins.codes.clear();
+    // Every code is written below: only the length changes (no refill each chunk).
     bins.codes.resize(n, SKIP);
     for (i, code) in bins.codes.iter_mut().enumerate() {
         *code = fast_code(g, x[i], y[i], rgba[4 * i + 3]);

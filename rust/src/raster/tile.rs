@@ -597,8 +597,13 @@ pub(crate) fn render_tile(
     if let Some(bg) = opaque_fixed(bg_premul).filter(|_| g.fast_rows > 0) {
         let buf = &mut acc.fixed;
         buf.resize(4 * PLANE, 0);
-        for px in buf.chunks_exact_mut(4) {
+        // One row of background, then copied row by row (memcpy-sized moves).
+        let (first, rest) = buf.split_at_mut(4 * STRIDE);
+        for px in first.chunks_exact_mut(4) {
             px.copy_from_slice(&bg);
+        }
+        for row in rest.chunks_exact_mut(4 * STRIDE) {
+            row.copy_from_slice(first);
         }
         match g.fast_rows {
             3 => fixed_tile_dispatch::<3, 4>(g, chunks, buf, t, gx, gy),
