@@ -2,10 +2,13 @@
 //!
 //! Pipeline per frame: validate, map dots to pixel space once
 //! (`px = x * scale_x + offset_x`), counting-sort them into tiles keeping dot
-//! order ([`bin`]), then rasterise tiles in parallel into premultiplied f32
-//! planes and convert each to straight-alpha u8 ([`tile`]). Every pixel is a
-//! function of the dots alone, so output is bit-identical at any thread count
-//! and a region render equals the same window of a full render.
+//! order ([`bin`]), then rasterise tiles in parallel and convert each to
+//! straight-alpha u8 ([`tile`]): over an opaque background (the usual case) into
+//! interleaved 15-bit fixed-point RGBA with exact integer blending (AVX2 where the
+//! CPU has it, the same pixels without), otherwise into premultiplied f32 planes.
+//! Every pixel is a function of the dots alone, so output is bit-identical at any
+//! thread count and on any CPU, and a region render equals the same window of a
+//! full render.
 //!
 //! Coverage of a pixel whose centre lies `d` from a dot of radius `r`:
 //! `gain * clamp(reach - d, 0, 1)` with `reach = max(r, 0.5) + 0.5` and
@@ -114,6 +117,12 @@ pub(crate) struct Geometry {
     reach: f32,
     /// Peak coverage (below 1 only for sub-pixel dots).
     gain: f32,
+    /// `gain * 2^15 / 255`: a dot's alpha byte times this is its peak fixed-point opacity.
+    gain_a: f32,
+    /// Whether the CPU runs AVX2 (binning and the fixed-point kernels then use it).
+    avx2: bool,
+    /// Whether the CPU runs SSSE3 (the fixed-point kernels use it when AVX2 is missing).
+    ssse3: bool,
     /// Rows (and columns) a dot can touch when it fits a fixed-size kernel:
     /// `ceil(2 * reach)` rounded up to 3, 4, 6 or 8, else 0 (general kernel).
     fast_rows: i32,
@@ -150,12 +159,48 @@ impl Geometry {
     }
 }
 
-/// `floor` for values well inside the `i32` range, without a libm call
-/// (baseline x86-64 has no SSE4.1 `roundss`).
+/// `floor` for `|v| < 2^22`, without a libm call (baseline x86-64 has no SSE4.1
+/// `roundss`) and without a float-to-int conversion (whose saturating semantics keep loops
+/// from vectorising): adding `1.5 * 2^23` rounds `v` to an integer held in the low
+/// mantissa bits. Callers pass centres within a region's margin: `|v| < 2^19`.
 #[inline(always)]
 fn floor_i32(v: f32) -> i32 {
-    let t = v as i32;
-    t - i32::from(t as f32 > v)
+    const MAGIC: f32 = 12_582_912.0;
+    let big = v + MAGIC;
+    let nearest = big - MAGIC;
+    (big.to_bits() as i32 - MAGIC.to_bits() as i32) - i32::from(nearest > v)
+}
+
+/// Instruction-set extensions with kernels of their own.
+#[derive(Clone, Copy)]
+enum Simd {
+    Ssse3 = 1,
+    Avx2 = 2,
+}
+
+/// Tests lower this to take the SSSE3 (1) or portable (0) paths on any CPU (the pixels
+/// are the same).
+#[cfg(test)]
+static SIMD_LIMIT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(2);
+
+/// Whether the CPU runs `simd` (detected once, then cached by the standard library).
+fn cpu_has(simd: Simd) -> bool {
+    #[cfg(test)]
+    if SIMD_LIMIT.load(std::sync::atomic::Ordering::Relaxed) < simd as u8 {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        match simd {
+            Simd::Ssse3 => is_x86_feature_detected!("ssse3"),
+            Simd::Avx2 => is_x86_feature_detected!("avx2"),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = simd;
+        false
+    }
 }
 
 fn check(
@@ -232,6 +277,9 @@ fn check(
         oy: vp.offset_y,
         reach,
         gain: (3.0 * r * r + 0.25).min(1.0),
+        gain_a: (3.0 * r * r + 0.25).min(1.0) * 32_768.0 / 255.0,
+        avx2: cpu_has(Simd::Avx2),
+        ssse3: cpu_has(Simd::Ssse3),
         fast_rows: match reach {
             v if v <= 1.5 => 3,
             v if v <= 2.0 => 4,
@@ -629,6 +677,24 @@ mod tests {
     }
 
     #[test]
+    fn portable_ssse3_and_avx2_paths_give_the_same_pixels() {
+        use std::sync::atomic::Ordering;
+        let vp = viewport(700, 300);
+        let (x, y, c) = scatter(100_000, 700.0, 300.0, 5);
+        for r in [0.5, 1.0, 1.5, 2.5, 3.5] {
+            for bg in [[247, 247, 244, 255], [0, 0, 0, 255]] {
+                let native = draw(&x, &y, &c, r, &vp, bg);
+                for limit in [1, 0] {
+                    SIMD_LIMIT.store(limit, Ordering::Relaxed);
+                    let other = draw(&x, &y, &c, r, &vp, bg);
+                    SIMD_LIMIT.store(2, Ordering::Relaxed);
+                    assert!(native == other, "r={r} bg={bg:?} limit {limit}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn rasteriser_reuse_gives_the_same_pixels() {
         let vp = viewport(200, 100);
         let style = DotStyle { radius_px: 1.0 };
@@ -710,8 +776,43 @@ mod tests {
         assert_eq!(out[(MAX_SIDE as usize + 100) * 4], 255);
     }
 
+    #[test]
+    fn floor_matches_the_standard_library() {
+        let mut v = -600_000.0f32;
+        while v < 600_000.0 {
+            for w in [v, v + 0.25, v + 0.5, v + 0.999, v - 1e-3] {
+                assert_eq!(floor_i32(w), w.floor() as i32, "{w}");
+            }
+            v += 997.0;
+        }
+        for w in [
+            -2.5f32, -1.5, -0.5, -1e-7, 0.0, -0.0, 1e-7, 0.5, 1.5, 2.5, 262_143.99,
+        ] {
+            assert_eq!(floor_i32(w), w.floor() as i32, "{w}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Opaque backgrounds take the fixed-point kernels: the same tolerance.
+        #[test]
+        fn random_dots_over_opaque_backgrounds_match_the_reference(
+            w in 1u32..150,
+            h in 1u32..80,
+            r in prop_oneof![0.3f32..2.0, 2.0f32..4.0],
+            dots in prop::collection::vec((-5.0f32..155.0, -5.0f32..85.0, any::<[u8; 4]>()), 0..60),
+            bg in any::<[u8; 3]>(),
+        ) {
+            let vp = viewport(w, h);
+            let bg = [bg[0], bg[1], bg[2], 255];
+            let x: Vec<f32> = dots.iter().map(|d| d.0).collect();
+            let y: Vec<f32> = dots.iter().map(|d| d.1).collect();
+            let c: Vec<u8> = dots.iter().flat_map(|d| d.2).collect();
+            let got = draw(&x, &y, &c, r, &vp, bg);
+            let want = reference(&x, &y, &c, r, &vp, bg);
+            prop_assert!(max_diff(&got, &want) <= 1, "max diff {}", max_diff(&got, &want));
+        }
 
         #[test]
         fn random_dots_match_the_reference(
