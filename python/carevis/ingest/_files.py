@@ -400,6 +400,9 @@ def _parse_native(files: list[_File], report: ValidationReport) -> pa.Table | No
         [f.header_len for f in files],
         len(names),
         [names.index(c) for c in include],
+        # Child ids are keyed by council and text later: their dictionary may repeat a
+        # value, which spares the reader's costliest merge.
+        [names.index("CHILD")] if "CHILD" in include else [],
     )
     if parsed is None:
         return None

@@ -272,6 +272,19 @@ struct Chunk<'a> {
 /// first body line is line 2) of `ncols` fields per row, keeping the columns `keep`
 /// (field positions, distinct, each < `ncols`), in that order.
 pub fn parse_bodies(bodies: &[&[u8]], ncols: usize, keep: &[usize]) -> Result<ParsedCsv, Trouble> {
+    parse_bodies_with(bodies, ncols, keep, &vec![true; keep.len()])
+}
+
+/// [`parse_bodies`], with `distinct[k]` false for a kept column whose dictionary may
+/// repeat a value (once per chunk of bodies that saw it): the chunks' dictionaries are
+/// then joined, not merged. For id columns with many values that are keyed by text
+/// afterwards, this skips the one costly hash pass of the merge.
+pub fn parse_bodies_with(
+    bodies: &[&[u8]],
+    ncols: usize,
+    keep: &[usize],
+    distinct: &[bool],
+) -> Result<ParsedCsv, Trouble> {
     let mut slot = vec![usize::MAX; ncols];
     for (s, &c) in keep.iter().enumerate() {
         if c < ncols {
@@ -308,7 +321,7 @@ pub fn parse_bodies(bodies: &[&[u8]], ncols: usize, keep: &[usize]) -> Result<Pa
             Ok(ch)
         })
         .collect::<Result<_, Trouble>>()?;
-    merge(chunks, keep.len()).map_err(|what| Trouble {
+    merge(chunks, distinct).map_err(|what| Trouble {
         body: 0,
         line: 0,
         what,
@@ -566,7 +579,7 @@ fn quoted_line<'a>(
 
 /// Merges the chunks' local dictionaries into one per column (first-seen order, so the
 /// result does not depend on how bodies were split into chunks) and remaps the codes.
-fn merge(chunks: Vec<Chunk<'_>>, nkeep: usize) -> Result<ParsedCsv, &'static str> {
+fn merge(chunks: Vec<Chunk<'_>>, distinct: &[bool]) -> Result<ParsedCsv, &'static str> {
     let rows: usize = chunks.iter().map(|c| c.lines.len()).sum();
     let mut lines = Vec::with_capacity(rows);
     let mut counts = Vec::new();
@@ -574,9 +587,12 @@ fn merge(chunks: Vec<Chunk<'_>>, nkeep: usize) -> Result<ParsedCsv, &'static str
         lines.extend_from_slice(&ch.lines);
         counts.extend_from_slice(&ch.counts);
     }
-    let columns = (0..nkeep)
+    let columns = (0..distinct.len())
         .into_par_iter()
         .map(|k| {
+            if !distinct[k] {
+                return joined(&chunks, k, rows);
+            }
             let mut short =
                 ShortMap::with_capacity(chunks.iter().map(|c| c.cols[k].values.len()).sum());
             let mut long: Dict<'_> = HashMap::default();
@@ -619,6 +635,23 @@ fn merge(chunks: Vec<Chunk<'_>>, nkeep: usize) -> Result<ParsedCsv, &'static str
         lines,
         counts,
     })
+}
+
+/// Column `k` with the chunks' dictionaries one after another (values may repeat).
+fn joined(
+    chunks: &[Chunk<'_>],
+    k: usize,
+    rows: usize,
+) -> Result<DictionaryArray<Int32Type>, &'static str> {
+    let mut values: Vec<&[u8]> = Vec::new();
+    let mut codes = Vec::with_capacity(rows);
+    for ch in chunks {
+        let base = values.len() as i32;
+        let col = &ch.cols[k];
+        values.extend(col.values.iter().map(|v| v.as_ref()));
+        codes.extend(col.codes.iter().map(|&c| if c < 0 { -1 } else { c + base }));
+    }
+    dictionary(codes, &values)
 }
 
 fn dictionary(
@@ -886,5 +919,19 @@ mod tests {
             }
             assert_eq!(specials64(&b), specials64_scalar(&b));
         }
+    }
+
+    #[test]
+    fn joined_dictionaries_read_the_same_text() {
+        let bodies: Vec<Vec<u8>> = (0..30)
+            .map(|f| format!("c{},x\nc{},y\n", f % 4, (f + 1) % 4).into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = bodies.iter().map(|b| b.as_slice()).collect();
+        let merged = parse_bodies(&refs, 2, &[0, 1]).expect("parses");
+        let joined = parse_bodies_with(&refs, 2, &[0, 1], &[false, true]).expect("parses");
+        assert_eq!(texts(&merged.columns[0]), texts(&joined.columns[0]));
+        assert_eq!(merged.columns[1], joined.columns[1]);
+        assert_eq!(merged.columns[0].values().len(), 4);
+        assert!(joined.columns[0].values().len() >= 4);
     }
 }

@@ -27,13 +27,17 @@ type Trouble = (usize, i64, String);
 /// (after its header line), `ncols` fields per row; keeps the fields at positions `keep`
 /// as pyarrow `dictionary<int32, string>` arrays of the raw text. Returns
 /// `(parsed, None)`, or `(None, why)` when a file needs the careful per-file reader.
+/// Columns listed in `repeat` may repeat a dictionary value (see
+/// `ingest::csv::parse_bodies_with`): for ids keyed by text afterwards.
 #[pyfunction]
+#[pyo3(signature = (data, starts, ncols, keep, repeat=Vec::new()))]
 pub fn parse_csv_bodies<'py>(
     py: Python<'py>,
     data: Vec<PyBackedBytes>,
     starts: Vec<usize>,
     ncols: usize,
     keep: Vec<usize>,
+    repeat: Vec<usize>,
 ) -> PyResult<(Option<Parsed<'py>>, Option<Trouble>)> {
     if starts.len() != data.len() {
         return Err(config_err(py, "starts", "one start per body"));
@@ -51,7 +55,8 @@ pub fn parse_csv_bodies<'py>(
             .zip(&starts)
             .map(|(d, &s)| d.get(s..).unwrap_or(&[]))
             .collect();
-        Ok(csv::parse_bodies(&bodies, ncols, &keep))
+        let distinct: Vec<bool> = keep.iter().map(|k| !repeat.contains(k)).collect();
+        Ok(csv::parse_bodies_with(&bodies, ncols, &keep, &distinct))
     })?;
     match out {
         Ok(p) => {
