@@ -649,10 +649,7 @@ def read_903_files(
                 if c not in t.column_names:
                     t = t.append_column(c, pa.nulls(t.num_rows, pa.string()))
                 if t.column(c).type != _DICT:
-                    col = t.column(c)
-                    if pa.types.is_dictionary(col.type):
-                        col = col.cast(pa.string())
-                    col = pc.dictionary_encode(col.cast(pa.string()))
+                    col = pc.dictionary_encode(t.column(c).cast(pa.string()))
                     t = t.set_column(t.column_names.index(c), c, col)
             norm.append(t.select([*spec.keep, "_file", "_line", "_la", "_year"]))
         out[name] = pa.concat_tables(norm).combine_chunks() if len(norm) > 1 else norm[0]

@@ -20,7 +20,6 @@ Rules, in order (each repair is reported against the row it changes):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -42,46 +41,45 @@ class Stitched:
     rec_unknown: np.ndarray  # left care, reason unknown (-> Other exit)
 
 
-def native_latest() -> Any:
-    """The Rust group-leader kernel, or None when the core is not built."""
-    try:
-        from carevis._native import latest_in_groups
-    except ImportError:
-        return None
-    return latest_in_groups
-
-
-def _i64(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.int64)
-
-
-def _latest_numpy(
-    n: int,
-    alive: np.ndarray,
-    key: np.ndarray,
-    decom: np.ndarray,
-    year: np.ndarray,
-    dec: np.ndarray,
-    content: list[np.ndarray],
+def latest_in_groups(
+    rows: np.ndarray, group: list[np.ndarray], minor: np.ndarray, content: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sort alive rows by (child, start, year, row); per (child, start) the last row
-    leads; the others are duplicates, superseded or conflicting (numpy version)."""
+    """(order, last, dup, sup, conf) of `rows` grouped by `group` and led by their latest
+    (`minor`, then row) row: in the Rust core when built, else in numpy."""
+    try:
+        from carevis._native import latest_in_groups as native
+    except ImportError:
+        return latest_numpy(rows, group, minor, content)
+
+    def i64(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a, dtype=np.int64)
+
+    return native(i64(rows), [i64(g) for g in group], i64(minor), [i64(c) for c in content])
+
+
+def latest_numpy(
+    rows: np.ndarray, group: list[np.ndarray], minor: np.ndarray, content: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """numpy version of the Rust ``latest_in_groups``: `rows` sorted by (group columns,
+    minor, row); in each group the last row leads and the others are duplicates,
+    superseded or conflicting. Returns (order, last, dup, sup, conf)."""
     from .ssda903 import _pack, argsort_stable
 
-    order = alive[argsort_stable(_pack(key[alive], decom[alive], year[alive]))]
-    k = key[order]
-    s = decom[order]
-    last = np.r_[(k[1:] != k[:-1]) | (s[1:] != s[:-1]), True] if len(order) else np.zeros(0, bool)
+    n = len(minor)
+    order = rows[argsort_stable(_pack(*[g[rows] for g in group], minor[rows]))]
+    last = np.ones(len(order), bool)
+    if len(order):
+        last[:-1] = np.logical_or.reduce([g[order][1:] != g[order][:-1] for g in group])
     follower = ~last
-    dup, sup, conf = (np.zeros(n, bool) for _ in range(3))
-    if follower.any():
-        grp_end = np.flatnonzero(last)
-        grp_id = np.cumsum(np.r_[False, last[:-1]])
-        leader = order[grp_end[grp_id]]
-        same = dec[order] == dec[leader]
-        for c in content:
-            same &= c[order] == c[leader]
-        dup, sup, conf = classify_followers(n, order, follower, same, year[order] != year[leader])
+    if not follower.any():
+        return order, last, *(np.zeros(n, bool) for _ in range(3))
+    grp_end = np.flatnonzero(last)
+    grp_id = np.cumsum(np.r_[False, last[:-1]])
+    leader = order[grp_end[grp_id]]
+    same = np.ones(len(order), bool)
+    for c in content:
+        same &= c[order] == c[leader]
+    dup, sup, conf = classify_followers(n, order, follower, same, minor[order] != minor[leader])
     return order, last, dup, sup, conf
 
 
@@ -115,13 +113,7 @@ def stitch(
     raw_dec: pa.Array,
 ) -> Stitched:
     alive = np.flatnonzero(ep.alive)
-    latest = native_latest()
-    if latest is not None:
-        order, last, dup, sup, conf = latest(
-            alive, [_i64(key), _i64(decom)], _i64(year), [_i64(c) for c in content]
-        )
-    else:
-        order, last, dup, sup, conf = _latest_numpy(ep.n, alive, key, decom, year, dec, content)
+    order, last, dup, sup, conf = latest_in_groups(alive, [key, decom], year, content)
     if dup.any() or sup.any() or conf.any():
         child = ep.t.column("CHILD").combine_chunks()
         ep.reject(dup, "duplicate_episode", "CHILD", child)

@@ -101,8 +101,6 @@ def child_keys_parts(
         child = pa.concat_arrays([_as_dict(c) for _, c in parts])
         return child_keys(la, child, hash_key)
     keys, blank, raw = native([(_as_dict(a), _as_dict(c)) for a, c in parts], UNKNOWN_LA)
-    if hash_key is not None:
-        _key_bytes(hash_key)  # the length check, before any work
     return _hashed(raw, hash_key), keys, blank
 
 

@@ -477,15 +477,9 @@ def _dedup_header(
     alive = np.flatnonzero(r.alive)
     if not len(alive):
         return np.array(r.alive, dtype=bool)
-    latest = _stitch.native_latest()
-    if latest is not None:
-        order, last, dup, sup, conf = latest(
-            alive, [_stitch._i64(key)], _stitch._i64(year), [_stitch._i64(c) for c in content]
-        )
-        lead = np.zeros(r.n, bool)
-        lead[order[last]] = True
-    else:
-        lead, dup, sup, conf = _dedup_header_numpy(r.n, alive, key, year, content)
+    order, last, dup, sup, conf = _stitch.latest_in_groups(alive, [key], year, content)
+    lead = np.zeros(r.n, bool)
+    lead[order[last]] = True
     r.reject(dup, "duplicate_header", "CHILD", r.t.column("CHILD").combine_chunks())
     r.reject(sup, "superseded_header", "CHILD", r.t.column("CHILD").combine_chunks())
     r.reject(
@@ -496,24 +490,6 @@ def _dedup_header(
         detail="kept the last row",
     )
     return lead
-
-
-def _dedup_header_numpy(
-    n: int, alive: np.ndarray, key: np.ndarray, year: np.ndarray, content: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(lead, dup, sup, conf) per row (numpy version of the Rust kernel)."""
-    order = alive[argsort_stable(_pack(key[alive], year[alive]))][::-1]
-    order = order[argsort_stable(key[order])]  # per child: latest year, then last row first
-    k = key[order]
-    first = np.r_[True, k[1:] != k[:-1]]
-    leader = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
-    same = np.ones(len(order), dtype=bool)
-    for c in content:
-        same &= c[order] == c[leader]
-    dup, sup, conf = _stitch.classify_followers(n, order, ~first, same, year[order] != year[leader])
-    lead = np.zeros(n, bool)
-    lead[order[first]] = True
-    return lead, dup, sup, conf
 
 
 def argsort_stable(keys: np.ndarray) -> np.ndarray:

@@ -213,19 +213,7 @@ impl<'a> LocalCol<'a> {
             self.codes.push(-1);
             return;
         }
-        let k = short_key_at(body, a, b);
-        let code = match self.last {
-            Some((lk, lc)) if lk == k => lc,
-            _ => {
-                let n = self.values.len() as i32;
-                let c = self.short.get_or_insert(k, n);
-                if c == n {
-                    self.values.push(Cow::Borrowed(v));
-                }
-                self.last = Some((k, c));
-                c
-            }
-        };
+        let code = self.short_code(short_key_at(body, a, b), Cow::Borrowed(v));
         self.codes.push(code);
     }
 
@@ -236,18 +224,7 @@ impl<'a> LocalCol<'a> {
             return;
         }
         let code = match short_key(&v) {
-            Some(k) => match self.last {
-                Some((lk, lc)) if lk == k => lc,
-                _ => {
-                    let n = self.values.len() as i32;
-                    let c = self.short.get_or_insert(k, n);
-                    if c == n {
-                        self.values.push(v);
-                    }
-                    self.last = Some((k, c));
-                    c
-                }
-            },
+            Some(k) => self.short_code(k, v),
             None => match self.long.get(v.as_ref()) {
                 Some(&c) => c,
                 None => {
@@ -259,6 +236,23 @@ impl<'a> LocalCol<'a> {
             },
         };
         self.codes.push(code);
+    }
+
+    /// The code of the short value `v` (key `k`), added to the dictionary if new.
+    #[inline(always)]
+    fn short_code(&mut self, k: u128, v: Cow<'a, [u8]>) -> i32 {
+        if let Some((lk, lc)) = self.last {
+            if lk == k {
+                return lc;
+            }
+        }
+        let n = self.values.len() as i32;
+        let c = self.short.get_or_insert(k, n);
+        if c == n {
+            self.values.push(v);
+        }
+        self.last = Some((k, c));
+        c
     }
 }
 
@@ -804,7 +798,10 @@ mod tests {
 
     /// The plain definition: lines split at line feeds, a trailing carriage return
     /// dropped, blank lines skipped, every line read by the careful reader.
-    fn reference(body: &[u8], ncols: usize) -> Option<(Vec<Vec<Option<Vec<u8>>>>, Vec<i64>)> {
+    /// Per row, each field's text (None = null).
+    type Fields = Vec<Vec<Option<Vec<u8>>>>;
+
+    fn reference(body: &[u8], ncols: usize) -> Option<(Fields, Vec<i64>)> {
         let slot: Vec<usize> = (0..ncols).collect();
         let mut rows = Vec::new();
         let mut lines = Vec::new();

@@ -9,9 +9,9 @@ use rustc_hash::FxBuildHasher;
 /// values (-1 = null).
 pub struct IdColumns<'a> {
     pub la_codes: &'a [i32],
-    pub la_values: Vec<&'a str>,
+    pub la_values: &'a [&'a str],
     pub child_codes: &'a [i32],
-    pub child_values: Vec<&'a str>,
+    pub child_values: &'a [&'a str],
 }
 
 /// Children across tables: per row a key (equal keys = same child), per row whether
@@ -61,8 +61,8 @@ pub fn child_keys<'a>(tables: &[IdColumns<'a>], unknown_la: &str) -> ChildKeys {
     let mut keys = Vec::with_capacity(n);
     let mut blank = Vec::with_capacity(n);
     for t in tables {
-        let la_g = intern(&t.la_values, &mut la_ids, &mut la_text);
-        let ch_g = intern(&t.child_values, &mut child_ids, &mut child_text);
+        let la_g = intern(t.la_values, &mut la_ids, &mut la_text);
+        let ch_g = intern(t.child_values, &mut child_ids, &mut child_text);
         first.resize(child_text.len(), (u32::MAX, u32::MAX));
         for (&la, &ch) in t.la_codes.iter().zip(t.child_codes) {
             let l = usize::try_from(la)
@@ -306,15 +306,15 @@ mod tests {
     fn keys_children_by_trimmed_council_and_id_in_first_seen_order() {
         let t1 = IdColumns {
             la_codes: &[0, 0, 1, -1, 0],
-            la_values: vec!["E1", " E2 "],
+            la_values: &["E1", " E2 "],
             child_codes: &[0, 1, 0, 0, -1],
-            child_values: vec!["7", " 8"],
+            child_values: &["7", " 8"],
         };
         let t2 = IdColumns {
             la_codes: &[0, 0, 0],
-            la_values: vec!["E2"],
+            la_values: &["E2"],
             child_codes: &[0, 1, 2],
-            child_values: vec!["7 ", "9", "  "],
+            child_values: &["7 ", "9", "  "],
         };
         let k = child_keys(&[t1, t2], "unknown");
         assert_eq!(k.keys, vec![0, 1, 2, 3, 4, 2, 5, 6]);
@@ -372,7 +372,7 @@ mod tests {
         let wide = [i64::MIN, 0, 0, 5, 5, 0, i64::MAX];
         let b = latest_in_groups(7, &rows, &[&child, &start, &wide], &year, &[&content]);
         assert_eq!(a.order, vec![1, 2, 3, 4]);
-        assert_eq!(a.conf[1], true);
+        assert!(a.conf[1]);
         assert_eq!(b.order, vec![0, 1, 2, 5, 3, 4, 6]);
         assert_eq!(b.dup, g.dup);
     }

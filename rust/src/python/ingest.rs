@@ -124,9 +124,9 @@ pub fn child_keys<'py>(
         .iter()
         .map(|((lc, lv), (cc, cv))| keys::IdColumns {
             la_codes: lc,
-            la_values: lv.clone(),
+            la_values: lv,
             child_codes: cc,
-            child_values: cv.clone(),
+            child_values: cv,
         })
         .collect();
     let out = super::run(py, || Ok(keys::child_keys(&tables, unknown_la)))?;

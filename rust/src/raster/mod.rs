@@ -480,6 +480,22 @@ mod tests {
         out
     }
 
+    /// `draw` and `reference` of the same (x, y, rgba) dots.
+    fn draw_and_reference(
+        dots: &[(f32, f32, [u8; 4])],
+        r: f32,
+        vp: &Viewport,
+        bg: [u8; 4],
+    ) -> (Vec<u8>, Vec<u8>) {
+        let x: Vec<f32> = dots.iter().map(|d| d.0).collect();
+        let y: Vec<f32> = dots.iter().map(|d| d.1).collect();
+        let c: Vec<u8> = dots.iter().flat_map(|d| d.2).collect();
+        (
+            draw(&x, &y, &c, r, vp, bg),
+            reference(&x, &y, &c, r, vp, bg),
+        )
+    }
+
     fn max_diff(a: &[u8], b: &[u8]) -> u8 {
         a.iter()
             .zip(b)
@@ -806,11 +822,7 @@ mod tests {
         ) {
             let vp = viewport(w, h);
             let bg = [bg[0], bg[1], bg[2], 255];
-            let x: Vec<f32> = dots.iter().map(|d| d.0).collect();
-            let y: Vec<f32> = dots.iter().map(|d| d.1).collect();
-            let c: Vec<u8> = dots.iter().flat_map(|d| d.2).collect();
-            let got = draw(&x, &y, &c, r, &vp, bg);
-            let want = reference(&x, &y, &c, r, &vp, bg);
+            let (got, want) = draw_and_reference(&dots, r, &vp, bg);
             prop_assert!(max_diff(&got, &want) <= 1, "max diff {}", max_diff(&got, &want));
         }
 
@@ -823,11 +835,7 @@ mod tests {
             bg in any::<[u8; 4]>(),
         ) {
             let vp = viewport(w, h);
-            let x: Vec<f32> = dots.iter().map(|d| d.0).collect();
-            let y: Vec<f32> = dots.iter().map(|d| d.1).collect();
-            let c: Vec<u8> = dots.iter().flat_map(|d| d.2).collect();
-            let got = draw(&x, &y, &c, r, &vp, bg);
-            let want = reference(&x, &y, &c, r, &vp, bg);
+            let (got, want) = draw_and_reference(&dots, r, &vp, bg);
             prop_assert!(max_diff(&got, &want) <= 1, "max diff {}", max_diff(&got, &want));
         }
     }

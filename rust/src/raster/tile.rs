@@ -250,6 +250,15 @@ fn kernel_fixed_avx2<const ROWS_K: usize, const COLS: usize>(
     }
 }
 
+/// The interleaved channels from a 4-pixel-wide, `ROWS_K`-high block's top-left pixel
+/// (plane column `col`, row `row`) to its bottom-right one; row `r` starts at
+/// `r * STRIDE * 4`.
+#[inline(always)]
+fn block4<const ROWS_K: usize>(buf: &mut [i16], col: usize, row: usize) -> Option<&mut [i16]> {
+    let start = (row * STRIDE + col) * 4;
+    buf.get_mut(start..start + ((ROWS_K - 1) * STRIDE + 4) * 4)
+}
+
 /// [`kernel_fixed`] for blocks four pixels wide and up to four rows high, with AVX2
 /// intrinsics: the opacities of two rows at a time in one vector, one row of four pixels
 /// (16 channels) per blend. The float operations are those of [`FixedDot::opacities`]
@@ -268,8 +277,7 @@ fn kernel_fixed4_avx2<const ROWS_K: usize>(
     row: usize,
 ) {
     use std::arch::x86_64::*;
-    let start = (row * STRIDE + col) * 4;
-    let Some(block) = buf.get_mut(start..start + ((ROWS_K - 1) * STRIDE + 4) * 4) else {
+    let Some(block) = block4::<ROWS_K>(buf, col, row) else {
         return;
     };
     let c = rec.rgba;
@@ -356,8 +364,7 @@ fn kernel_fixed4_ssse3<const ROWS_K: usize>(
     row: usize,
 ) {
     use std::arch::x86_64::*;
-    let start = (row * STRIDE + col) * 4;
-    let Some(block) = buf.get_mut(start..start + ((ROWS_K - 1) * STRIDE + 4) * 4) else {
+    let Some(block) = block4::<ROWS_K>(buf, col, row) else {
         return;
     };
     let c = rec.rgba;
