@@ -1,15 +1,20 @@
-//! Times the frame engine alone on random journeys (no Python): `cargo run --release --example frame_speed`.
+//! Times the frame engine alone on random journeys (no Python):
+//! `cargo run --release --example frame_speed [children]`; `DAYS=18443,30000` picks the
+//! frames' days, `REPS=15` how many times each is timed (median and minimum printed).
 use std::sync::Arc;
 use std::time::Instant;
 
 use carevis::index::{Index, OnError};
 use carevis::scene::{FrameBuffers, Scene, SceneConfig};
 
-fn main() {
-    let n_children: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+struct Rows {
+    key: Vec<u64>,
+    state: Vec<u16>,
+    start: Vec<i32>,
+    end: Vec<i32>,
+}
+
+fn journeys(n_children: usize) -> Rows {
     let mut s: u64 = 42;
     let mut rnd = || {
         s = s
@@ -46,17 +51,51 @@ fn main() {
             t += len;
         }
     }
+    Rows {
+        key,
+        state,
+        start,
+        end,
+    }
+}
+
+fn scene(rows: Rows) -> Scene {
     let labels: Vec<String> = (0..20).map(|i| format!("S{i}")).collect();
-    let idx = Index::from_rows(key, state, start, end, labels, OnError::Raise).expect("index");
+    let idx = Index::from_rows(
+        rows.key,
+        rows.state,
+        rows.start,
+        rows.end,
+        labels,
+        OnError::Raise,
+    )
+    .expect("index");
     let centres: Vec<[f32; 2]> = (0..20).map(|i| [0.1 + 0.08 * i as f32, 0.5]).collect();
-    let scene = Scene::new(
+    Scene::new(
         Arc::new(idx),
         SceneConfig {
             centres,
             ..SceneConfig::default()
         },
     )
-    .expect("scene");
+    .expect("scene")
+}
+
+fn main() {
+    let n_children: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let reps: usize = std::env::var("REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15);
+    let days: Vec<i32> = std::env::var("DAYS")
+        .unwrap_or_else(|_| "10000,18443,30000".into())
+        .split(',')
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let scene = scene(journeys(n_children));
     let n = scene.n_dots();
     let (mut x, mut y, mut c, mut st) = (
         vec![0f32; n],
@@ -64,14 +103,10 @@ fn main() {
         vec![0u8; 4 * n],
         vec![0i32; n],
     );
-    for when in [10_000i32, 18_443, 30_000] {
+    for &when in &days {
         let t = (when * 1440) as f64;
         let mut times = vec![];
-        for _ in 0..std::env::var("REPS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(15)
-        {
+        for _ in 0..reps {
             let t0 = Instant::now();
             scene
                 .frame_into(

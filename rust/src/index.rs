@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use crate::columns::{Decoded, IdKind, Problem};
 use crate::error::Result;
+use crate::mem::prefetch;
 use crate::time::{Minute, MINUTES_PER_DAY, OPEN};
 
 /// What to do with a row that breaks a rule.
@@ -16,7 +17,8 @@ pub enum OnError {
     Reject,
 }
 
-/// Children's spells, grouped per child (dot) and sorted by (start, end).
+/// Children's spells, grouped per child (dot) and sorted by (start, end). Children (dots)
+/// are in the order they leave: see [`Index::build`].
 #[derive(Debug, Clone, Default)]
 pub struct Index {
     /// State labels; `state` values index this.
@@ -54,6 +56,8 @@ struct Item {
     start: Minute,
     end: Minute,
     row: u32,
+    /// Carried along (in what would be padding) so that no pass looks it up by row.
+    state: u16,
 }
 
 impl Index {
@@ -105,6 +109,11 @@ impl Index {
     }
 
     /// Builds the index from decoded rows. `ids` gives the id text of a row for string ids.
+    ///
+    /// Dot order: children are ordered by the end of their last spell (those still in a
+    /// state when the data ends last), then by the start of their first spell, then by
+    /// id key. At any moment the dots on screen then lie close together, which is what
+    /// makes a frame fast on large data.
     pub fn build(decoded: Decoded, on_error: OnError, ids: &dyn IdText) -> Result<Index> {
         let Decoded {
             key,
@@ -135,9 +144,10 @@ impl Index {
                 start: start[i],
                 end: end[i],
                 row: i as u32,
+                state: state[i],
             })
             .collect();
-        drop((key, start, end, bad));
+        drop((key, start, end, state, bad));
         let sorted = items.par_windows(2).all(|w| w[0] <= w[1]);
         if !sorted {
             items.par_sort_unstable();
@@ -214,28 +224,75 @@ impl Index {
             offsets = new_offsets;
         }
         problems.sort_by_key(|p| p.row);
-
+        let order = leaving_order(&items, &offsets);
         let n = items.len();
         let mut out_start = vec![0; n];
         let mut out_end = vec![0; n];
         let mut out_row = vec![0; n];
         let mut out_state = vec![0u16; n];
-        out_start
-            .par_iter_mut()
-            .zip(&items)
-            .for_each(|(o, it)| *o = it.start);
-        out_end
-            .par_iter_mut()
-            .zip(&items)
-            .for_each(|(o, it)| *o = it.end);
-        out_row
-            .par_iter_mut()
-            .zip(&items)
-            .for_each(|(o, it)| *o = it.row);
-        out_state
-            .par_iter_mut()
-            .zip(&items)
-            .for_each(|(o, it)| *o = state[it.row as usize]);
+        let offsets = match order {
+            None => {
+                out_start
+                    .par_iter_mut()
+                    .zip(out_end.par_iter_mut())
+                    .zip(out_row.par_iter_mut().zip(out_state.par_iter_mut()))
+                    .zip(&items)
+                    .for_each(|(((s, e), (r, a)), it)| {
+                        *s = it.start;
+                        *e = it.end;
+                        *r = it.row;
+                        *a = it.state;
+                    });
+                offsets
+            }
+            Some(order) => {
+                let mut new_offsets = Vec::with_capacity(order.len() + 1);
+                let mut at = 0u32;
+                for &c in &order {
+                    new_offsets.push(at);
+                    at += offsets[c as usize + 1] - offsets[c as usize];
+                }
+                new_offsets.push(at);
+                // Each block of children (in the new order) fills its own stretch of spells.
+                const BLOCK: usize = 1 << 14;
+                let mut jobs = Vec::new();
+                let (mut st, mut en, mut ro, mut sa) = (
+                    &mut out_start[..],
+                    &mut out_end[..],
+                    &mut out_row[..],
+                    &mut out_state[..],
+                );
+                for (k, block) in order.chunks(BLOCK).enumerate() {
+                    let c0 = k * BLOCK;
+                    let len = (new_offsets[c0 + block.len()] - new_offsets[c0]) as usize;
+                    let (s1, s2) = st.split_at_mut(len);
+                    let (e1, e2) = en.split_at_mut(len);
+                    let (r1, r2) = ro.split_at_mut(len);
+                    let (a1, a2) = sa.split_at_mut(len);
+                    jobs.push((block, s1, e1, r1, a1));
+                    (st, en, ro, sa) = (s2, e2, r2, a2);
+                }
+                jobs.into_par_iter().for_each(|(block, st, en, ro, sa)| {
+                    let mut k = 0;
+                    for (b, &c) in block.iter().enumerate() {
+                        // Each child's run lies elsewhere: ask for a later one's ahead.
+                        if let Some(&q) = block.get(b + 16) {
+                            prefetch(items.as_ptr().wrapping_add(offsets[q as usize] as usize));
+                        }
+                        let run =
+                            &items[offsets[c as usize] as usize..offsets[c as usize + 1] as usize];
+                        for it in run {
+                            st[k] = it.start;
+                            en[k] = it.end;
+                            ro[k] = it.row;
+                            sa[k] = it.state;
+                            k += 1;
+                        }
+                    }
+                });
+                new_offsets
+            }
+        };
         Ok(Index {
             labels,
             offsets,
@@ -280,6 +337,63 @@ impl Index {
         };
         Index::build(decoded, on_error, &NoText)
     }
+}
+
+/// The order in which the children (runs of `items` at `offsets`) leave: by the end of
+/// their last spell (still open last), then the start of their first, then as they are (by
+/// id key); `None` if they already are in that order. The children on screen at any moment
+/// then lie close together in dot order, so that a frame reads their spells nearly in
+/// sequence instead of scattered.
+fn leaving_order(items: &[Item], offsets: &[u32]) -> Option<Vec<u32>> {
+    let n = offsets.len().saturating_sub(1);
+    // (end of the last spell, start of the first) per child, read once.
+    let times: Vec<(Minute, Minute)> = offsets
+        .par_windows(2)
+        .map(|w| (items[w[1] as usize - 1].end, items[w[0] as usize].start))
+        .collect();
+    if times.par_windows(2).all(|w| w[0] <= w[1]) {
+        return None;
+    }
+    // One key per child: both times offset from their smallest values and packed, open
+    // ends just after the latest end.
+    let (lo_last, hi_last, lo_first, hi_first) = times
+        .par_iter()
+        .fold(
+            || (i64::MAX, i64::MIN, i64::MAX, i64::MIN),
+            |(a, b, c, d), &(e, f)| {
+                let (lo, hi) = if e == OPEN {
+                    (a, b)
+                } else {
+                    (a.min(e as i64), b.max(e as i64))
+                };
+                (lo, hi, c.min(f as i64), d.max(f as i64))
+            },
+        )
+        .reduce(
+            || (i64::MAX, i64::MIN, i64::MAX, i64::MIN),
+            |x, y| (x.0.min(y.0), x.1.max(y.1), x.2.min(y.2), x.3.max(y.3)),
+        );
+    let lo_last = lo_last.min(hi_last); // all open: no closed end to offset from
+    let open_at = (hi_last - lo_last + 1).max(0);
+    let shift = 64 - ((hi_first - lo_first + 1) as u64).leading_zeros();
+    if shift + (64 - (open_at as u64).leading_zeros()) > 63 {
+        // Times too far apart to pack (not seen in real data): compare them instead.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.par_sort_by_key(|&c| times[c as usize]);
+        return Some(order);
+    }
+    let keys: Vec<i64> = times
+        .par_iter()
+        .map(|&(e, f)| {
+            let e = if e == OPEN {
+                open_at
+            } else {
+                e as i64 - lo_last
+            };
+            (e << shift) | (f as i64 - lo_first)
+        })
+        .collect();
+    Some(crate::ingest::keys::argsort_stable(&keys))
 }
 
 /// Where two different string ids share a 64-bit hash, re-sorts their rows so each id's
@@ -341,11 +455,47 @@ mod tests {
         .unwrap();
         assert_eq!(idx.n_children(), 2);
         assert_eq!(idx.offsets, vec![0, 2, 4]);
-        // child key 3 first: rows 3 then 1
-        assert_eq!(idx.spell_row, vec![3, 1, 2, 0]);
-        assert_eq!(idx.start, vec![0, 50, 10, 100]);
+        // child key 5 leaves first (at 200; child 3 is still open): rows 2 then 0
+        assert_eq!(idx.spell_row, vec![2, 0, 3, 1]);
+        assert_eq!(idx.start, vec![10, 100, 0, 50]);
         assert_eq!(idx.time_range(), Some((0, 200)));
         assert!(idx.has_open());
+    }
+
+    #[test]
+    fn dots_in_leaving_order() {
+        // By last end (open last), then first start, then key.
+        let idx = Index::from_rows(
+            vec![1, 2, 3, 4, 5, 6, 6, 0],
+            vec![0; 8],
+            vec![0, 10, 20, -5, 30, 10, 40, 5],
+            vec![90, 90, OPEN, 90, 35, 15, 90, OPEN],
+            labels(1),
+            OnError::Raise,
+        )
+        .unwrap();
+        let first_rows: Vec<u32> = (0..idx.n_children()).map(|c| idx.child_row(c)).collect();
+        // child 5 ends at 35; 4, 1, 2, 6 end at 90 (starts -5, 0, 10, 10: key 2 before
+        // key 6); 0 and 3 are open (starts 5, 20)
+        assert_eq!(first_rows, vec![4, 3, 0, 1, 5, 7, 2]);
+        assert_eq!(idx.offsets, vec![0, 1, 2, 3, 4, 6, 7, 8]);
+        assert_eq!(idx.spell_row[4..6], [5, 6]);
+    }
+
+    #[test]
+    fn leaving_order_with_times_too_far_apart_to_pack() {
+        let far = i32::MAX - 1;
+        let idx = Index::from_rows(
+            vec![1, 2, 3, 4, 5],
+            vec![0; 5],
+            vec![i32::MIN + 1, -far, 0, i32::MIN + 1, i32::MIN + 1],
+            vec![far, far, 5, OPEN, i32::MIN + 1],
+            labels(1),
+            OnError::Raise,
+        )
+        .unwrap();
+        let first_rows: Vec<u32> = (0..idx.n_children()).map(|c| idx.child_row(c)).collect();
+        assert_eq!(first_rows, vec![4, 2, 0, 1, 3]);
     }
 
     #[test]
@@ -370,8 +520,9 @@ mod tests {
         };
         let idx = Index::build(decoded, OnError::Raise, &texts).unwrap();
         assert_eq!(idx.n_children(), 3);
-        assert_eq!(idx.offsets, vec![0, 2, 4, 5]);
-        assert_eq!(idx.spell_row, vec![0, 2, 1, 3, 4]);
+        // "c" leaves first; "a" and "b" leave and arrive together, so go by id.
+        assert_eq!(idx.offsets, vec![0, 1, 3, 5]);
+        assert_eq!(idx.spell_row, vec![4, 0, 2, 1, 3]);
         // Without the texts (no collision check), they would overlap as one child.
         let decoded = Decoded {
             key: vec![7, 7, 7, 7],

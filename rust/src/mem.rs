@@ -1,5 +1,6 @@
 //! Large arrays read out of order (per-spell records, per-dot tables): backed by huge pages
-//! where the system offers them, so that a frame's scattered reads miss the TLB far less.
+//! where the system offers them, so that a frame's scattered reads miss the TLB far less;
+//! and a prefetch hint for such reads.
 
 /// A vector of `n` copies of `fill`, asked to be backed by transparent huge pages on Linux
 /// (a hint: without them it is an ordinary vector).
@@ -31,6 +32,19 @@ fn advise_huge(ptr: *mut u8, bytes: usize) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise_huge(_ptr: *mut u8, _bytes: usize) {}
+
+/// Hints the CPU to bring the cache line at `p` in; no effect on the result.
+#[inline(always)]
+pub fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it never faults, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use crate::colour::ColourBy;
 use crate::columns::mix64;
 use crate::error::{CoreError, Result};
 use crate::index::Index;
-use crate::mem::huge_vec;
+use crate::mem::{huge_vec, prefetch};
 use crate::occupancy::Occupancy;
 use crate::time::{Minute, MINUTES_PER_DAY, OPEN};
 
@@ -100,7 +100,9 @@ pub struct Scene {
     /// that a dot on screen reads its spells from one or two cache lines.
     spells: Vec<Spell>,
     inv_fade: f64,
-    circle: Vec<[f32; 2]>,
+    circle: Box<[[f32; 2]; ANGLES]>,
+    /// The colour table with the opacity of a fully faded-in dot applied.
+    settled_lut: Vec<[u8; 4]>,
     emphasis: Emphasis,
 }
 
@@ -130,18 +132,18 @@ const ENTRIES: u16 = APPEAR - 1;
 /// Angles around the circle, for places in a cluster without trigonometry per dot.
 const ANGLES: usize = 4096;
 
-fn unit_circle() -> Vec<[f32; 2]> {
-    (0..ANGLES)
-        .map(|i| {
-            let a = (i as f64 + 0.5) * std::f64::consts::TAU / ANGLES as f64;
-            [a.cos() as f32, a.sin() as f32]
-        })
-        .collect()
+fn unit_circle() -> Box<[[f32; 2]; ANGLES]> {
+    let mut c = Box::new([[0f32; 2]; ANGLES]);
+    for (i, p) in c.iter_mut().enumerate() {
+        let a = (i as f64 + 0.5) * std::f64::consts::TAU / ANGLES as f64;
+        *p = [a.cos() as f32, a.sin() as f32];
+    }
+    c
 }
 
 /// A point uniformly distributed in the unit disk, fixed for (dot, state, seed).
 #[inline]
-fn disk(dot: usize, state: u16, seed: u64, circle: &[[f32; 2]]) -> (f32, f32) {
+fn disk(dot: usize, state: u16, seed: u64, circle: &[[f32; 2]; ANGLES]) -> (f32, f32) {
     let h = mix64(seed ^ (dot as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ((state as u64) << 48));
     let r = (((h >> 40) as f32 + 0.5) * (1.0 / 16_777_216.0)).sqrt();
     let c = circle[(h as usize) & (ANGLES - 1)];
@@ -150,19 +152,6 @@ fn disk(dot: usize, state: u16, seed: u64, circle: &[[f32; 2]]) -> (f32, f32) {
 
 /// How many dots on screen ahead a frame asks for their spells.
 const PREFETCH: usize = 32;
-
-/// Hints the CPU to bring the cache line at `p` in; no effect on the result.
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint: it never faults, whatever the address.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
 
 #[inline]
 fn end_f(e: Minute) -> f64 {
@@ -204,6 +193,16 @@ impl Scene {
                 "base radius must be >= 0 and dot spacing > 0",
             ));
         }
+        if let Some(&s) = index
+            .state
+            .par_iter()
+            .find_any(|&&s| s as usize >= n_states)
+        {
+            return Err(CoreError::config(
+                "state",
+                format!("state number {s} with only {n_states} labels"),
+            ));
+        }
         if cfg.lut.is_empty() {
             return Err(CoreError::config("colour", "empty colour table"));
         }
@@ -226,8 +225,15 @@ impl Scene {
         } else {
             0.0
         };
+        let k_alpha = cfg.alpha as f32 * (1.0 / 255.0);
+        let settled_lut = cfg
+            .lut
+            .iter()
+            .map(|&[r, g, b, a]| [r, g, b, scale_alpha(a, k_alpha)])
+            .collect();
         Ok(Scene {
             index,
+            settled_lut,
             cfg,
             occupancy,
             spacing,
@@ -304,6 +310,24 @@ impl Scene {
         (c[0] + r * u, c[1] + r * v)
     }
 
+    /// [`Scene::place`] without bounds checks, for the frame's loop.
+    ///
+    /// # Safety
+    /// `state < labels.len()` and `radii.len() == labels.len()`.
+    #[inline(always)]
+    unsafe fn place_in(&self, dot: usize, state: u16, radii: &[f32]) -> (f32, f32) {
+        let (u, v) = disk(dot, state, self.cfg.seed, &self.circle);
+        debug_assert!((state as usize) < radii.len() && radii.len() == self.cfg.centres.len());
+        // SAFETY: as the caller promises; Scene::new checked one centre per label.
+        let (c, r) = unsafe {
+            (
+                *self.cfg.centres.get_unchecked(state as usize),
+                *radii.get_unchecked(state as usize),
+            )
+        };
+        (c[0] + r * u, c[1] + r * v)
+    }
+
     /// Computes the frame at `t` (minutes since the epoch) into `out`, in parallel.
     pub fn frame_into(&self, t: f64, out: FrameBuffers<'_>) -> Result<()> {
         let n = self.n_dots();
@@ -328,6 +352,31 @@ impl Scene {
         // Whole minutes after which a spell's dot has surely faded in.
         let fade_settled = self.cfg.fade_minutes.ceil() as i64;
         let paint = self.paint();
+        let plain = paint.visible.is_none() && paint.highlight == i32::MIN;
+        let f = Frame {
+            t,
+            ti,
+            fade_settled,
+            radii: &radii,
+            paint: &paint,
+        };
+        // One copy of the loop per colour mode, with and without emphasis, so that the
+        // loop over the dots on screen carries no test of either.
+        match (paint.mode, plain) {
+            (PaintBy::Care, true) => self.run::<CARE, true>(&f, out),
+            (PaintBy::Care, false) => self.run::<CARE, false>(&f, out),
+            (PaintBy::State, true) => self.run::<STATE, true>(&f, out),
+            (PaintBy::State, false) => self.run::<STATE, false>(&f, out),
+            (PaintBy::Entries, true) => self.run::<ENTRIES_MODE, true>(&f, out),
+            (PaintBy::Entries, false) => self.run::<ENTRIES_MODE, false>(&f, out),
+            (PaintBy::Category, true) => self.run::<CATEGORY, true>(&f, out),
+            (PaintBy::Category, false) => self.run::<CATEGORY, false>(&f, out),
+        }
+        Ok(())
+    }
+
+    /// The frame, in parallel chunks of dots, for colour mode `M`; `PLAIN`: no emphasis.
+    fn run<const M: u8, const PLAIN: bool>(&self, f: &Frame<'_>, out: FrameBuffers<'_>) {
         out.x
             .par_chunks_mut(FRAME_CHUNK)
             .zip(out.y.par_chunks_mut(FRAME_CHUNK))
@@ -335,72 +384,109 @@ impl Scene {
             .zip(out.state.par_chunks_mut(FRAME_CHUNK))
             .enumerate()
             .for_each(|(k, (((xs, ys), cs), ss))| {
-                let base = k * FRAME_CHUNK;
-                let m = xs.len();
-                let offsets = &self.index.offsets[base..base + m + 1];
-                let sp = &self.spells[..];
-                let centres = &self.cfg.centres[..];
-                let ti: Minute = ti; // a copy in a register, not a read through the capture
-                                     // Pass 1, over every dot: most are not on screen at any moment; write them
-                                     // as waiting in their first or last cluster, invisible, without a branch
-                                     // (t < from <=> floor(t) < from for whole minutes), and list the others.
-                let mut on: Vec<u32> = Vec::with_capacity(m);
-                let slots = &mut on.spare_capacity_mut()[..m];
-                let mut n_on = 0;
-                let each = self.from[base..base + m]
-                    .iter()
-                    .zip(&self.until[base..base + m])
-                    .zip(&self.rest[base..base + m])
-                    .zip(xs.iter_mut().zip(ys.iter_mut()))
-                    .zip(cs.chunks_exact_mut(4).zip(ss.iter_mut()));
-                for (j, ((((&f, &u), rest), (x, y)), (c, s))) in each.enumerate() {
-                    let gone = ti >= u;
-                    let w = rest[gone as usize] as usize;
-                    debug_assert!(w < centres.len());
-                    // SAFETY: `rest` holds states of the index, each < labels.len(), and
-                    // Scene::new checked there is one centre per label.
-                    let p = unsafe { *centres.get_unchecked(w) };
-                    *x = p[0];
-                    *y = p[1];
-                    c.copy_from_slice(&[0; 4]);
-                    *s = -1;
-                    // SAFETY: n_on <= j < m = slots.len(): it grows by at most one per dot.
-                    unsafe { slots.get_unchecked_mut(n_on).write(j as u32) };
-                    n_on += (ti >= f && !gone) as usize;
-                }
-                // SAFETY: the first n_on slots were written above.
-                unsafe { on.set_len(n_on) };
-                // Pass 2, over the dots on screen. Their spells lie scattered: ask for them a
-                // few dots ahead, so the waits overlap.
-                for (v, &j) in on.iter().enumerate() {
-                    if let Some(&q) = on.get(v + PREFETCH) {
-                        prefetch(&sp[offsets[q as usize] as usize]);
-                        prefetch(&sp[offsets[q as usize + 1] as usize - 1]);
-                    }
-                    let j = j as usize;
-                    // Most are at rest in a spell they entered more than a fade ago: settle
-                    // them without the general walk (same result).
-                    let a = offsets[j] as usize;
-                    let b = offsets[j + 1] as usize;
-                    let i = last_begun(sp, a, b, ti);
-                    let r = sp[i];
-                    let (x, y, c, st) = if ti < r.end
-                        && ti >= r.arrive
-                        && ti as i64 - r.start as i64 > fade_settled
-                    {
-                        let (x, y) = self.place(base + j, r.state, &radii);
-                        let c = paint.colour(base + j, t, sp[a].start, r, r.state as i32, 1.0);
-                        (x, y, c, r.state as i32)
-                    } else {
-                        self.dot_with(base + j, t, &radii, &paint)
-                    };
-                    xs[j] = x;
-                    ys[j] = y;
-                    cs[4 * j..4 * j + 4].copy_from_slice(&c);
-                    ss[j] = st;
-                }
+                self.chunk::<M, PLAIN>(f, k * FRAME_CHUNK, xs, ys, cs, ss);
             });
-        Ok(())
+    }
+
+    /// One chunk of dots, from dot `base` on, in two passes (a function of its own, so that
+    /// profiles show it).
+    #[inline(never)]
+    fn chunk<const M: u8, const PLAIN: bool>(
+        &self,
+        f: &Frame<'_>,
+        base: usize,
+        xs: &mut [f32],
+        ys: &mut [f32],
+        cs: &mut [u8],
+        ss: &mut [i32],
+    ) {
+        let m = xs.len();
+        let offsets = &self.index.offsets[base..base + m + 1];
+        let starts = &self.index.start[..];
+        let sp = &self.spells[..];
+        let centres = &self.cfg.centres[..];
+        // a copy in a register, not a read through the capture
+        let ti: Minute = f.ti;
+        // Pass 1, over every dot: most are not on screen at any moment; write them as
+        // waiting in their first or last cluster, invisible, without a branch (t < from
+        // <=> floor(t) < from for whole minutes), and list the others.
+        let mut on: Vec<u32> = Vec::with_capacity(m);
+        let slots = &mut on.spare_capacity_mut()[..m];
+        let mut n_on = 0;
+        let each = self.from[base..base + m]
+            .iter()
+            .zip(&self.until[base..base + m])
+            .zip(&self.rest[base..base + m])
+            .zip(xs.iter_mut().zip(ys.iter_mut()))
+            .zip(cs.chunks_exact_mut(4).zip(ss.iter_mut()));
+        for (j, ((((&fr, &u), rest), (x, y)), (c, s))) in each.enumerate() {
+            let gone = ti >= u;
+            let w = rest[gone as usize] as usize;
+            debug_assert!(w < centres.len());
+            // SAFETY: `rest` holds states of the index, each < labels.len(), and
+            // Scene::new checked there is one centre per label.
+            let p = unsafe { *centres.get_unchecked(w) };
+            *x = p[0];
+            *y = p[1];
+            c.copy_from_slice(&[0; 4]);
+            *s = -1;
+            // SAFETY: n_on <= j < m = slots.len(): it grows by at most one per dot.
+            unsafe { slots.get_unchecked_mut(n_on).write(j as u32) };
+            n_on += (ti >= fr && !gone) as usize;
+        }
+        // SAFETY: the first n_on slots were written above.
+        unsafe { on.set_len(n_on) };
+        // Pass 2, over the dots on screen. Their spells may lie scattered: ask for them a
+        // few dots ahead, so the waits overlap.
+        let settled_lut = &self.settled_lut[..];
+        for (v, &j) in on.iter().enumerate() {
+            if let Some(&q) = on.get(v + PREFETCH) {
+                let q = q as usize;
+                // SAFETY: q < m, and offsets has m + 1 entries.
+                let (qa, qb) =
+                    unsafe { (*offsets.get_unchecked(q), *offsets.get_unchecked(q + 1)) };
+                prefetch(starts.as_ptr().wrapping_add(qa as usize));
+                prefetch(sp.as_ptr().wrapping_add(qa as usize));
+                prefetch(sp.as_ptr().wrapping_add(qb as usize - 1));
+            }
+            let j = j as usize;
+            // SAFETY: j < m, and offsets has m + 1 entries.
+            let (a, b) = unsafe {
+                (
+                    *offsets.get_unchecked(j) as usize,
+                    *offsets.get_unchecked(j + 1) as usize,
+                )
+            };
+            // Most are at rest in a spell they entered more than a fade ago: settle them
+            // without the general walk (same result).
+            let (i, first) = last_begun(starts, a, b, ti);
+            let r = sp[i];
+            let (x, y, c, st) =
+                if ti < r.end && ti >= r.arrive && ti as i64 - r.start as i64 > f.fade_settled {
+                    // SAFETY: spell states are < labels.len() (checked in Scene::new), and
+                    // radii has one entry per label.
+                    let (x, y) = unsafe { self.place_in(base + j, r.state, f.radii) };
+                    let c = if PLAIN {
+                        let e = f.paint.entry::<M>(base + j, f.t, first, r);
+                        // SAFETY: entry() is < lut.len() = settled_lut.len().
+                        unsafe { *settled_lut.get_unchecked(e) }
+                    } else {
+                        f.paint
+                            .colour_as::<M>(base + j, f.t, first, r, r.state as i32, 1.0)
+                    };
+                    (x, y, c, r.state as i32)
+                } else {
+                    self.dot_with(base + j, f.t, f.radii, f.paint)
+                };
+            debug_assert!(j < m && cs.len() == 4 * m && ys.len() == m && ss.len() == m);
+            // SAFETY: j < m, the length of xs, ys and ss (rgba: 4 m).
+            unsafe {
+                *xs.get_unchecked_mut(j) = x;
+                *ys.get_unchecked_mut(j) = y;
+                *cs.as_mut_ptr().add(4 * j).cast::<[u8; 4]>() = c;
+                *ss.get_unchecked_mut(j) = st;
+            }
+        }
     }
 
     /// What colours dots in this scene, resolved once per frame.
@@ -519,45 +605,62 @@ impl Scene {
         }
     }
 
-    /// Bytes a frame reads and writes (for the bandwidth bound): the index parts it touches
-    /// plus its output.
-    /// Bytes a frame moves to and from memory, counted in whole 64-byte cache lines: the
-    /// per-dot arrays are read and written in full; each dot on screen reads the lines its
-    /// spell records span. (A second view of [`Scene::frame_bytes`], which counts the
-    /// bytes used.)
-    pub fn frame_line_bytes(&self, t: f64) -> u64 {
-        const LINE: u64 = 64;
-        let rec = std::mem::size_of::<Spell>() as u64;
-        let base = self.spells.as_ptr() as u64;
-        let idx = &*self.index;
-        let spans: u64 = (0..self.n_dots())
-            .into_par_iter()
-            .map(|c| {
-                let visible =
-                    t >= self.from[c] as f64 && (self.until[c] == OPEN || t < self.until[c] as f64);
-                if !visible {
-                    return 0;
-                }
-                let lo = base + idx.offsets[c] as u64 * rec;
-                let hi = base + idx.offsets[c + 1] as u64 * rec;
-                (hi - 1) / LINE - lo / LINE + 1
-            })
-            .sum();
-        let n = self.n_dots() as u64;
-        // per dot: offsets 4, from and until 8, rest 4 read; x, y, rgba, state 16 written
-        n * (4 + 8 + 4 + 16) + spans * LINE
+    /// Whether dot `c` is on screen at `t` (what the frame's first pass decides).
+    fn on_screen(&self, c: usize, t: f64) -> bool {
+        t >= self.from[c] as f64 && (self.until[c] == OPEN || t < self.until[c] as f64)
     }
 
+    /// Bytes a frame moves to and from memory, counted in whole 64-byte cache lines: the
+    /// per-dot arrays are read and written in full; the dots on screen read the lines their
+    /// spell records span and the lines of the eight spell starts each search reads, each
+    /// line counted once. (A second view of [`Scene::frame_bytes`], which counts the bytes
+    /// used.)
+    pub fn frame_line_bytes(&self, t: f64) -> u64 {
+        const LINE: u64 = 64;
+        let idx = &*self.index;
+        let n_spells = idx.n_spells() as u64;
+        // (address of the first byte, of the byte after) of what dot c reads in each array
+        let records = |c: usize| {
+            let base = self.spells.as_ptr() as u64;
+            let rec = std::mem::size_of::<Spell>() as u64;
+            (
+                base + idx.offsets[c] as u64 * rec,
+                base + idx.offsets[c + 1] as u64 * rec,
+            )
+        };
+        let starts = |c: usize| {
+            let base = idx.start.as_ptr() as u64;
+            let a = idx.offsets[c] as u64;
+            (base + a * 4, base + (a + 8).min(n_spells) * 4)
+        };
+        // Dots read their ranges in increasing order: a line shared with the previous dot
+        // on screen is not counted again.
+        let mut lines = 0;
+        let mut last: [Option<u64>; 2] = [None; 2];
+        for c in (0..self.n_dots()).filter(|&c| self.on_screen(c, t)) {
+            for (k, (lo, hi)) in [records(c), starts(c)].into_iter().enumerate() {
+                let (first, end) = (lo / LINE, (hi - 1) / LINE);
+                let first = last[k].map_or(first, |l| first.max(l + 1));
+                lines += (end + 1).saturating_sub(first);
+                last[k] = Some(last[k].map_or(end, |l| l.max(end)));
+            }
+        }
+        let n = self.n_dots() as u64;
+        // per dot: offsets 4, from and until 8, rest 4 read; x, y, rgba, state 16 written
+        n * (4 + 8 + 4 + 16) + lines * LINE
+    }
+
+    /// Bytes a frame reads and writes (for the bandwidth bound), counting the bytes it uses:
+    /// per dot its offsets, times and output; per dot on screen its spell records and
+    /// starts, per dot off screen its waiting state.
     pub fn frame_bytes(&self, t: f64) -> u64 {
         let idx = &*self.index;
         let active: u64 = (0..self.n_dots())
             .into_par_iter()
             .map(|c| {
-                let visible =
-                    t >= self.from[c] as f64 && (self.until[c] == OPEN || t < self.until[c] as f64);
-                if visible {
-                    // the child's 16-byte spell records
-                    (idx.offsets[c + 1] - idx.offsets[c]) as u64 * 16
+                if self.on_screen(c, t) {
+                    // the child's 16-byte spell records and 4-byte starts
+                    (idx.offsets[c + 1] - idx.offsets[c]) as u64 * (16 + 4)
                 } else {
                     // its waiting state
                     4
@@ -570,24 +673,62 @@ impl Scene {
     }
 }
 
-/// The last of spells `a..b` (sorted by start, `sp[a].start <= ti`) begun by `ti`. The
-/// usual handful of spells is counted without a jump, so that how many there are, which
-/// varies from dot to dot, costs no mispredicted branch.
+/// The last of spells `a..b` (sorted by start, `start[a] <= ti`) begun by `ti`, and the
+/// first spell's start. Up to eight spells are counted at once without a jump, so that how
+/// many a child has, which varies from dot to dot, costs no mispredicted branch.
 #[inline(always)]
-fn last_begun(sp: &[Spell], a: usize, b: usize, ti: Minute) -> usize {
-    let last = b - 1;
-    let mut i = a;
-    for d in 1..4 {
-        let m = (a + d).min(last);
-        i += ((a + d <= last) & (sp[m].start <= ti)) as usize;
-    }
-    if i == a + 3 {
-        while i + 1 < b && sp[i + 1].start <= ti {
+fn last_begun(start: &[Minute], a: usize, b: usize, ti: Minute) -> (usize, Minute) {
+    debug_assert!(a < b && b <= start.len());
+    #[cfg(target_arch = "x86_64")]
+    if a + 8 <= start.len() {
+        use std::arch::x86_64::*;
+        // SAFETY: a + 8 <= start.len(), so the two loads read start[a..a + 8]; SSE2 is part
+        // of x86-64.
+        let (after, first) = unsafe {
+            let p = start.as_ptr().add(a).cast::<__m128i>();
+            let lo = _mm_loadu_si128(p);
+            let hi = _mm_loadu_si128(p.add(1));
+            let t = _mm_set1_epi32(ti);
+            let after = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(lo, t)))
+                | (_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(hi, t))) << 4);
+            (after as u32, _mm_cvtsi128_si32(lo))
+        };
+        // Begun: the run of spells up to the first that starts after ti or is another
+        // child's.
+        let n = b - a;
+        let k = (after | (!0u32).checked_shl(n as u32).unwrap_or(0)).trailing_zeros() as usize;
+        if k < 8 {
+            return (a + k.max(1) - 1, first);
+        }
+        let mut i = a + 7;
+        while i + 1 < b && start[i + 1] <= ti {
             i += 1;
         }
+        return (i, first);
     }
-    i
+    let mut i = a;
+    while i + 1 < b && start[i + 1] <= ti {
+        i += 1;
+    }
+    (i, start[a])
 }
+
+/// What a frame computes once and its chunks share.
+struct Frame<'a> {
+    t: f64,
+    /// `t` in whole minutes.
+    ti: Minute,
+    /// Whole minutes after which a spell's dot has surely faded in.
+    fade_settled: i64,
+    radii: &'a [f32],
+    paint: &'a Paint<'a>,
+}
+
+/// Colour modes as numbers, for the frame's copies of its loop.
+const CARE: u8 = 0;
+const STATE: u8 = 1;
+const ENTRIES_MODE: u8 = 2;
+const CATEGORY: u8 = 3;
 
 #[derive(Clone, Copy)]
 enum PaintBy {
@@ -620,24 +761,45 @@ impl Paint<'_> {
     /// The colour of dot `c` at `t`, whose first spell began at `first`, whose latest begun
     /// spell is `r`, whose state now is `cur` (-1 for none) and fade factor `fade_k`.
     #[inline(always)]
-    #[allow(clippy::manual_clamp)] // max/min, unlike clamp, turn a NaN into a number
     fn colour(&self, c: usize, t: f64, first: Minute, r: Spell, cur: i32, fade_k: f32) -> [u8; 4] {
+        match self.mode {
+            PaintBy::Care => self.colour_as::<CARE>(c, t, first, r, cur, fade_k),
+            PaintBy::State => self.colour_as::<STATE>(c, t, first, r, cur, fade_k),
+            PaintBy::Entries => self.colour_as::<ENTRIES_MODE>(c, t, first, r, cur, fade_k),
+            PaintBy::Category => self.colour_as::<CATEGORY>(c, t, first, r, cur, fade_k),
+        }
+    }
+
+    /// The entry of the colour table for dot `c` (see [`Paint::colour`]), in mode `M`.
+    #[inline(always)]
+    #[allow(clippy::manual_clamp)] // max/min, unlike clamp, turn a NaN into a number
+    fn entry<const M: u8>(&self, c: usize, t: f64, first: Minute, r: Spell) -> usize {
         const PER_DAY: f64 = 1.0 / MINUTES_PER_DAY as f64;
-        let v = match self.mode {
-            PaintBy::Care => ((t - first as f64) * PER_DAY) as f32,
-            PaintBy::State => ((t - r.start as f64) * PER_DAY) as f32,
-            PaintBy::Entries => (r.flags & ENTRIES) as f32,
-            PaintBy::Category => -1.0,
+        let v = match M {
+            CARE => ((t - first as f64) * PER_DAY) as f32,
+            STATE => ((t - r.start as f64) * PER_DAY) as f32,
+            ENTRIES_MODE => (r.flags & ENTRIES) as f32,
+            _ => return self.categories[c] as usize % self.lut.len(),
         };
-        let entry = if let PaintBy::Category = self.mode {
-            self.categories[c] as usize % self.lut.len()
-        } else {
-            // max/min also turn a NaN into 0
-            let e = ((v - self.lo) * self.scale + 0.5).max(0.0).min(self.top);
-            // SAFETY: e is a number in [0, top], top < lut.len() <= u32::MAX.
-            unsafe { e.to_int_unchecked::<u32>() as usize }
-        };
-        let mut rgba = self.lut[entry];
+        // max/min also turn a NaN into 0
+        let e = ((v - self.lo) * self.scale + 0.5).max(0.0).min(self.top);
+        // SAFETY: e is a number in [0, top], top < lut.len() <= u32::MAX.
+        unsafe { e.to_int_unchecked::<u32>() as usize }
+    }
+
+    /// [`Paint::colour`] in mode `M`.
+    #[inline(always)]
+    #[allow(clippy::manual_clamp)]
+    fn colour_as<const M: u8>(
+        &self,
+        c: usize,
+        t: f64,
+        first: Minute,
+        r: Spell,
+        cur: i32,
+        fade_k: f32,
+    ) -> [u8; 4] {
+        let mut rgba = self.lut[self.entry::<M>(c, t, first, r)];
         let mut k_alpha = fade_k * self.alpha;
         if let Some(vis) = self.visible {
             if !vis[c] {
@@ -647,11 +809,18 @@ impl Paint<'_> {
         if cur != self.highlight && self.highlight != i32::MIN {
             k_alpha *= self.dim;
         }
-        let a = (rgba[3] as f32 * k_alpha + 0.5).max(0.0).min(255.0);
-        // SAFETY: a is a number in [0, 255].
-        rgba[3] = unsafe { a.to_int_unchecked::<u8>() };
+        rgba[3] = scale_alpha(rgba[3], k_alpha);
         rgba
     }
+}
+
+/// An opacity scaled by `k` and rounded.
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // max/min, unlike clamp, turn a NaN into a number
+fn scale_alpha(a: u8, k: f32) -> u8 {
+    let a = (a as f32 * k + 0.5).max(0.0).min(255.0);
+    // SAFETY: a is a number in [0, 255].
+    unsafe { a.to_int_unchecked::<u8>() }
 }
 
 /// The crowd spacing, shrunk so that at their fullest no two clusters overlap.
@@ -843,9 +1012,14 @@ mod tests {
         let per_dot = 2 * 32;
         // nobody on screen: the per-dot arrays alone
         assert_eq!(s.frame_line_bytes(-(D as f64)), per_dot);
-        // the first child on screen: its two 16-byte records span one or two lines
+        // the first child on screen: its two 16-byte records span one or two lines, and
+        // the three starts (all there are) one or two
         let one = s.frame_line_bytes(5.0 * D as f64) - per_dot;
-        assert!(one == 64 || one == 128, "{one}");
+        assert!([128, 192, 256].contains(&one), "{one}");
+        // two children of one spell each: lines they share count once
+        let s2 = scene(vec![1, 2], vec![0, 1], vec![0, 0], vec![10 * D, 10 * D]);
+        let two = s2.frame_line_bytes(5.0 * D as f64) - per_dot;
+        assert!([128, 192, 256].contains(&two), "{two}");
         assert!(s.frame_line_bytes(5.0 * D as f64) >= s.frame_bytes(5.0 * D as f64) - 8);
     }
 
@@ -937,7 +1111,7 @@ mod tests {
         };
         let (mut key, mut st, mut start, mut end) = (vec![], vec![], vec![], vec![]);
         for c in 0..n {
-            let k = 1 + rnd(9);
+            let k = 1 + rnd(12); // up to 12: more than the frame counts at once
             let mut t = rnd(300) as i32 * D + rnd(3) as i32 * 600;
             for i in 0..k {
                 t += [0, 0, D, 20 * D][rnd(4) as usize];
@@ -954,6 +1128,25 @@ mod tests {
             }
         }
         (key, st, start, end)
+    }
+
+    #[test]
+    fn a_state_without_a_label_is_an_error() {
+        let idx = Index::from_rows(
+            vec![1, 2],
+            vec![0, 3],
+            vec![0, 0],
+            vec![10, 10],
+            vec!["A".into(), "B".into()],
+            OnError::Raise,
+        )
+        .unwrap();
+        let cfg = SceneConfig {
+            centres: vec![[0.2, 0.5], [0.8, 0.5]],
+            ..SceneConfig::default()
+        };
+        let err = Scene::new(Arc::new(idx), cfg).unwrap_err().to_string();
+        assert!(err.contains("state number 3"), "{err}");
     }
 
     #[test]
