@@ -30,11 +30,12 @@ class Journeys:
     Build with :meth:`from_arrow` or :func:`carevis.read`. The Arrow buffers given are
     read in place, never copied; :meth:`to_arrow` gives the same buffers back.
 
-    Dot order (of :attr:`child_ids`, frames and per-child results): children in the order
-    they leave, by the end of their last spell (those still in a state when the data ends
-    last), then the start of their first spell, then by id (text ids by their hash). The
-    dots on screen at any moment then lie close together, which keeps frames of large data
-    fast.
+    Dot order (of :attr:`child_ids`, frames and per-child results): children sorted by
+    when they leave (the end of their last spell, those still in a state when the data
+    ends last, then the start of their first spell), cut into blocks of 16, the blocks in
+    a fixed pseudo-random order. Dots on screen at any moment then come in runs of
+    neighbours, which keeps frames of large data fast, while the order dots are drawn in
+    (dot order) does not let time decide which colour covers which in a crowded cluster.
     """
 
     __slots__ = ("_attrs", "_native", "options", "source")
