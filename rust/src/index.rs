@@ -223,7 +223,8 @@ impl Index {
             offsets = new_offsets;
         }
         problems.sort_by_key(|p| p.row);
-        let order = leaving_order(&items, &offsets).map(in_blocks);
+        let order = in_blocks(leaving_order(&items, &offsets));
+        let order = (!order.par_iter().enumerate().all(|(p, &c)| p == c as usize)).then_some(order);
         let n = items.len();
         let mut out_start = vec![0; n];
         let mut out_end = vec![0; n];
@@ -374,10 +375,8 @@ fn in_blocks(leaving: Vec<u32>) -> Vec<u32> {
 
 /// The order in which the children (runs of `items` at `offsets`) leave: by the end of
 /// their last spell (still open last), then the start of their first, then as they are (by
-/// id key); `None` if they already are in that order. The children on screen at any moment
-/// then lie close together in dot order, so that a frame reads their spells nearly in
-/// sequence instead of scattered.
-fn leaving_order(items: &[Item], offsets: &[u32]) -> Option<Vec<u32>> {
+/// id key). The children on screen at any moment lie close together in this order.
+fn leaving_order(items: &[Item], offsets: &[u32]) -> Vec<u32> {
     let n = offsets.len().saturating_sub(1);
     // (end of the last spell, start of the first) per child, read once.
     let times: Vec<(Minute, Minute)> = offsets
@@ -385,7 +384,7 @@ fn leaving_order(items: &[Item], offsets: &[u32]) -> Option<Vec<u32>> {
         .map(|w| (items[w[1] as usize - 1].end, items[w[0] as usize].start))
         .collect();
     if times.par_windows(2).all(|w| w[0] <= w[1]) {
-        return None;
+        return (0..n as u32).collect();
     }
     // One key per child: both times offset from their smallest values and packed, open
     // ends just after the latest end.
@@ -413,7 +412,7 @@ fn leaving_order(items: &[Item], offsets: &[u32]) -> Option<Vec<u32>> {
         // Times too far apart to pack (not seen in real data): compare them instead.
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.par_sort_by_key(|&c| times[c as usize]);
-        return Some(order);
+        return order;
     }
     let keys: Vec<i64> = times
         .par_iter()
@@ -426,7 +425,7 @@ fn leaving_order(items: &[Item], offsets: &[u32]) -> Option<Vec<u32>> {
             (e << shift) | (f as i64 - lo_first)
         })
         .collect();
-    Some(crate::ingest::keys::argsort_stable(&keys))
+    crate::ingest::keys::argsort_stable(&keys)
 }
 
 /// Where two different string ids share a 64-bit hash, re-sorts their rows so each id's
@@ -533,33 +532,37 @@ mod tests {
 
     #[test]
     fn dots_in_shuffled_blocks_of_leaving_order() {
-        // 100 children of one spell, child k leaving at 1000 - k: leaving order is k
-        // descending. Dot order: blocks of 16 consecutive leavers, whole blocks shuffled,
-        // the last four (a partial block) last.
+        // 100 children of one spell, child k leaving at 1000 - k (leaving order is k
+        // descending), or at 901 + k (the keys already in leaving order). Either way, dot
+        // order: blocks of 16 consecutive leavers, whole blocks shuffled, the last four (a
+        // partial block) last.
         let n = 100;
-        let idx = Index::from_rows(
-            (0..n).collect(),
-            vec![0; n as usize],
-            vec![0; n as usize],
-            (0..n as i32).map(|k| 1000 - k).collect(),
-            labels(1),
-            OnError::Raise,
-        )
-        .unwrap();
-        let ends: Vec<i32> = (0..idx.n_children()).map(|c| idx.end[c]).collect();
-        let mut firsts = vec![];
-        for block in ends.chunks(DOT_BLOCK) {
-            // each block: consecutive leavers, in leaving order
-            assert!(block.windows(2).all(|w| w[1] == w[0] + 1), "{block:?}");
-            firsts.push(block[0]);
+        for reversed in [true, false] {
+            let ends = (0..n as i32).map(|k| if reversed { 1000 - k } else { 901 + k });
+            let idx = Index::from_rows(
+                (0..n).collect(),
+                vec![0; n as usize],
+                vec![0; n as usize],
+                ends.collect(),
+                labels(1),
+                OnError::Raise,
+            )
+            .unwrap();
+            let ends: Vec<i32> = (0..idx.n_children()).map(|c| idx.end[c]).collect();
+            let mut firsts = vec![];
+            for block in ends.chunks(DOT_BLOCK) {
+                // each block: consecutive leavers, in leaving order
+                assert!(block.windows(2).all(|w| w[1] == w[0] + 1), "{block:?}");
+                firsts.push(block[0]);
+            }
+            assert_eq!(ends[96..], [997, 998, 999, 1000]);
+            // the whole blocks are shuffled, not in leaving order
+            let whole = &firsts[..6];
+            assert!(whole.windows(2).any(|w| w[0] > w[1]), "{whole:?}");
+            let mut sorted = whole.to_vec();
+            sorted.sort();
+            assert_eq!(sorted, vec![901, 917, 933, 949, 965, 981]);
         }
-        assert_eq!(ends[96..], [997, 998, 999, 1000]);
-        // the whole blocks are shuffled, not in leaving order
-        let whole = &firsts[..6];
-        assert!(whole.windows(2).any(|w| w[0] > w[1]), "{whole:?}");
-        let mut sorted = whole.to_vec();
-        sorted.sort();
-        assert_eq!(sorted, vec![901, 917, 933, 949, 965, 981]);
     }
 
     #[test]
