@@ -48,7 +48,9 @@ def rules(res, rule=None):
 
 
 def check_counts(res):
-    assert res.rows_in == res.rows_used + res.rows_rejected
+    assert res.rows_in == (
+        res.rows_used + res.rows_not_needed + res.rows_superseded + res.rows_rejected
+    )
     rep = res.report.to_table()
     rej = pc.sum(rep.filter(pc.equal(rep["action"], "rejected"))["rows"]).as_py() or 0
     assert rej == res.rows_rejected
@@ -103,10 +105,14 @@ def test_open_episode_closed_at_year_end_when_child_left(tmp_path):
     write_csv(tmp_path / "SSDA903_800_2020_episodes.csv", ep("C2,01/06/2019,S,C2,N1,U6,PR1,,"))
     res = read_ssda903(tmp_path)
     assert [r["line"] for r in rules(res, "closed_at_year_end")] == [2]
+    # the 2018-19 return says C1 was looked after on 31 March 2019: the episode ends the
+    # day after, and the journey ends lost to follow-up (not a made-up exit)
     assert spells(res, "800-C1") == [
-        ("Foster care (other)", D(2018, 6, 1), D(2019, 3, 31)),
-        ("Other exit", D(2019, 3, 31), D(2019, 4, 28)),
+        ("Foster care (other)", D(2018, 6, 1), D(2019, 4, 1)),
+        ("Lost to follow-up", D(2019, 4, 1), D(2019, 4, 29)),
     ]
+    assert res.report.lost_to_follow_up == 1
+    assert "lost to follow-up: 1 children" in res.summary()
     assert spells(res, "800-C2") == [
         ("Foster care (other)", D(2019, 6, 1), None)
     ]  # latest year: still open
@@ -143,8 +149,9 @@ def test_x1_gap_closed_and_x1_without_next(tmp_path):
     assert spells(res) == [
         ("Foster care (other)", D(2019, 6, 1), D(2019, 8, 10)),
         ("Children's home & secure", D(2019, 8, 10), D(2019, 10, 1)),
-        ("Other exit", D(2019, 10, 1), D(2019, 10, 29)),
+        ("Lost to follow-up", D(2019, 10, 1), D(2019, 10, 29)),  # X1 with nothing after
     ]
+    assert res.report.lost_to_follow_up == 1
 
 
 def test_rec_missing(tmp_path):
@@ -251,7 +258,8 @@ def test_code_variants_across_years():
     assert by[("201-M1", "Foster care (other)")] == ("U6", "M")  # SEX 1 -> M
     assert ("201-M1", "Returned home") in by  # E13
     # the 2019 Q2 episode was replaced by the 2020 submission (U6)
-    assert [r["rule"] for r in rules(res) if r["action"] == "rejected"] == ["superseded_episode"]
+    assert [r["rule"] for r in rules(res) if r["action"] == "superseded"] == ["superseded_episode"]
+    assert res.rows_superseded == 1 and res.rows_rejected == 0
     # same CHILD in two councils: two children
     assert {"201-M1", "202-M1"} <= set(t["child_id"].to_pylist())
 
@@ -479,7 +487,8 @@ def test_header_later_year_wins(tmp_path):
     assert res.table["birth_month"].to_pylist()[0] == D(2011, 9, 1)
     sup = rules(res, "superseded_header")
     assert len(sup) == 1 and "2019_header" in sup[0]["file"]
-    assert [r["rule"] for r in rules(res) if r["action"] == "rejected"] == [
+    assert [r["rule"] for r in rules(res) if r["action"] == "superseded"] == [
         "duplicate_episode",
         "superseded_header",
     ]
+    assert res.rows_superseded == 2 and res.rows_rejected == 0

@@ -25,10 +25,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ._xml import Node, XMLParseError, parse_xml
+from carevis.errors import DataError
+
+from ._xml import XMLDoctypeError, XMLParseError, parse_xml
+from ._xml903 import read_903_xml
+from ._years import FileHint, YearOverride, name_year, override_for, resolve_903
 from .report import ValidationReport
 
-__all__ = ["TABLES", "expand_paths", "la_from_path", "read_903_files", "year_from_path"]
+__all__ = ["TABLES", "expand_paths", "la_from_path", "read_903_files"]
 
 
 @dataclass(frozen=True)
@@ -105,26 +109,6 @@ def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
         else:
             out.append(p)
     return out
-
-
-def _year_of(part: str) -> int | None:
-    m = _YEAR_PAIR.search(part)
-    if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
-        return int(m.group(1)) + 1
-    m = _YEAR.search(part)
-    return int(m.group(1)) if m else None
-
-
-def year_from_path(path: Path) -> int | None:
-    """Collection year (the March it ends in) from the file name or its folders."""
-    y = _year_of(path.stem)
-    if y is not None:
-        return y
-    for q in list(path.parents)[:3]:
-        y = _year_of(q.name)
-        if y is not None:
-            return y
-    return None
 
 
 def la_from_path(path: Path) -> str | None:
@@ -315,8 +299,16 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
             detail=f"named like {hint}, read as {spec.name} by its columns",
         )
     if not spec.used:
+        n = nrows_()
+        report.not_needed(spec.name, n)
         report.add(
-            "table_not_used", "repaired", file_idx=f.idx, line=None, rows=0, detail=spec.name
+            "table_not_used",
+            "info",
+            file_idx=f.idx,
+            line=None,
+            rows=0,
+            value=str(n),
+            detail=f"{spec.name}: {n} rows not needed",
         )
         return False
     missing = [c for c in spec.required if c not in f.names]
@@ -534,55 +526,57 @@ def _year_column(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 # -- XML ---------------------------------------------------------------------
 
-_XML_RECORDS = {
-    "HEADER": "header",
-    "EPISODE": "episodes",
-    "UASC": "uasc",
-    "PLACED_FOR_ADOPTION": "placed_for_adoption",
-}
-
-
 def _xml_tables(f: _File, report: ValidationReport) -> list[tuple[str, pa.Table]]:
     try:
         root = parse_xml(f.data)
+    except XMLDoctypeError as e:
+        raise DataError(f"{f.path}, line {e.line}: {e}") from e
     except XMLParseError as e:
         _fail(report, f, "unreadable_file", str(e), line=e.line)
         return []
-    if root.key != "EXPSSDA903" and not any(n.key in _XML_RECORDS for n in root.iter()):
+    if root.key != "EXPSSDA903":
         _fail(
             report,
             f,
             "unknown_table",
-            f"root element <{root.tag}> is not an SSDA903 return",
+            f"root element <{root.tag}> is not an SSDA903 return (<EXPSSDA903>)",
             line=root.line,
         )
         return []
-    recs: dict[str, list[tuple[int, dict[str, str]]]] = {}
-
-    def walk(n: Node, child_id: str | None) -> None:
-        leaves = n.leaves()
-        cid = (
-            leaves.get("CHILD")
-            or leaves.get("CHILDID")
-            or n.attrs.get("id")
-            or n.attrs.get("CHILD")
-            or child_id
+    used = {t.name: t.keep for t in TABLES if t.used}
+    x = read_903_xml(root, used)
+    unknown = ", ".join(f"{k} x{v}" for k, v in sorted(x.unknown.items()))
+    report.add(
+        "xml_elements",
+        "info",
+        file_idx=f.idx,
+        line=None,
+        rows=0,
+        value=str(x.elements),
+        detail=(
+            f"{x.elements} elements: {x.structural} root/CHILD, {x.records} records (rows), "
+            f"{x.fields_read} fields read, {x.fields_not_needed} fields not needed, "
+            f"{sum(x.unknown.values())} unknown" + (f" ({unknown})" if unknown else "")
+        ),
+    )
+    if x.unknown:
+        report.add(
+            "unknown_element",
+            "repaired",
+            file_idx=f.idx,
+            line=None,
+            rows=0,
+            value=unknown[:200],
+            detail="elements the SSDA903 layout does not have; not read",
         )
-        for c in n.children:
-            if c.key in _XML_RECORDS and not c.is_leaf():
-                fields = c.leaves()
-                if not fields.get("CHILD") and cid:
-                    fields["CHILD"] = cid
-                recs.setdefault(_XML_RECORDS[c.key], []).append((c.line, fields))
-            elif not c.is_leaf():
-                walk(c, cid)
-
-    walk(root, None)
     out = []
-    for name, rows in recs.items():
+    for name, rows in x.rows.items():
         spec = SPEC[name]
+        if not spec.used:
+            report.not_needed(name, len(rows))
+            continue
         cols = [*list(spec.keep), "LA", "YEAR"]
-        data = {c: pa.array([r.get(c) or None for _, r in rows], pa.string()) for c in cols}
+        data = {c: pa.array([r.get(c) for _, r in rows], pa.string()) for c in cols}
         if not any(r.get("LA") for _, r in rows):
             del data["LA"]
         if not any(r.get("YEAR") for _, r in rows):
@@ -604,21 +598,21 @@ def read_903_files(
     report: ValidationReport,
     *,
     la: str | None = None,
-    year: int | None = None,
+    year: YearOverride = None,
 ) -> tuple[dict[str, pa.Table], int]:
     """Parse every file; returns table name -> concatenated table, and files failed.
 
-    Every kept column is ``dictionary<int32, string>`` of the raw field text.
+    Every kept column is ``dictionary<int32, string>`` of the raw field text. Rows get
+    ``_year`` from a YEAR column, an explicit ``year``, or their return's dates with the
+    file name as a hint (``_years``); the report says which for every file.
     """
+    hints: dict[int, FileHint] = {}
     groups: dict[tuple[str, tuple[str, ...]], list[_File]] = {}
     xml_parts: list[tuple[str, pa.Table]] = []
     for p in paths:
-        f = _File(
-            p,
-            report.file_index(p),
-            la if la is not None else la_from_path(p),
-            year if year is not None else year_from_path(p),
-        )
+        given = override_for(p, year)
+        f = _File(p, report.file_index(p), la if la is not None else la_from_path(p), given)
+        hints[f.idx] = FileHint(p, name_year(p), given)
         try:
             f.data = p.read_bytes()
         except OSError as e:
@@ -653,4 +647,5 @@ def read_903_files(
                     t = t.set_column(t.column_names.index(c), c, col)
             norm.append(t.select([*spec.keep, "_file", "_line", "_la", "_year"]))
         out[name] = pa.concat_tables(norm).combine_chunks() if len(norm) > 1 else norm[0]
+    out = resolve_903(out, report, hints)
     return out, len(report.failed_files)

@@ -75,6 +75,33 @@ class Rows:
             )
         return m
 
+    def supersede(
+        self,
+        mask: np.ndarray,
+        rule: str,
+        field: str = "",
+        value: pa.Array | None = None,
+        detail: str = "",
+    ) -> np.ndarray:
+        """Set aside rows a later return repeats or replaces: counted apart from the
+        rejected ones (expected when years are merged)."""
+        m = mask & self.alive
+        if m.any():
+            idx = np.flatnonzero(m)
+            val = value.take(pa.array(idx)) if value is not None else None
+            self.alive &= ~m
+            self.report.supersede_rows(self.name, len(idx))
+            self.report.add(
+                rule,
+                "superseded",
+                file_idx=self.fi[idx],
+                line=self.ln[idx],
+                field=field,
+                value=val,
+                detail=detail,
+            )
+        return m
+
     def repair(
         self,
         mask: np.ndarray,

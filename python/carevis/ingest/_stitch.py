@@ -12,9 +12,10 @@ Rules, in order (each repair is reported against the row it changes):
 3. ``open_episode_closed``: open episode followed by another -> closed at its start, X1;
 4. ``rec_missing``: ended without REC -> X1 if the next starts that day, else unknown exit;
 5. ``x1_gap_closed``: X1 with a gap -> end = next start;
-6. ``x1_without_next``: X1 and no next episode -> left care, reason unknown;
+6. ``x1_without_next``: X1 and no next episode -> ends there, lost to follow-up;
 7. ``closed_at_year_end``: open, no next, and the council has later returns
-   (so the child left) -> closed at 31 March of its year, reason unknown.
+   (so the child is in none of them) -> ends the day after its return's 31 March
+   (the return says the child was looked after on that day), lost to follow-up.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Stitched:
     next_decom: np.ndarray
     rec_x1: np.ndarray  # care continues into the next episode
     rec_unknown: np.ndarray  # left care, reason unknown (-> Other exit)
+    lost: np.ndarray  # the data lose the child here (-> Lost to follow-up)
 
 
 def latest_in_groups(
@@ -116,8 +118,8 @@ def stitch(
     order, last, dup, sup, conf = latest_in_groups(alive, [key, decom], year, content)
     if dup.any() or sup.any() or conf.any():
         child = ep.t.column("CHILD").combine_chunks()
-        ep.reject(dup, "duplicate_episode", "CHILD", child)
-        ep.reject(
+        ep.supersede(dup, "duplicate_episode", "CHILD", child)
+        ep.supersede(
             sup,
             "superseded_episode",
             "DECOM",
@@ -177,12 +179,13 @@ def stitch(
             "x1_without_next",
             "REC",
             pa.array(["X1"] * int(xn.sum())),
-            "reason unknown: 'Other exit'",
+            "lost to follow-up",
         )
     x1 &= ~xn
     ye = (e == NULL_DAY) & ~has_next & (yr > 0) & (yr < la_max_year[idx])
-    rep(ye, "closed_at_year_end", "the child is in no later return")
-    e = np.where(ye, year_end[idx], e)
+    rep(ye, "closed_at_year_end", "the child is in no later return: lost to follow-up")
+    e = np.where(ye, year_end[idx] + 1, e)
     x1 &= e != NULL_DAY
-    unknown = (e != NULL_DAY) & ~x1 & (~known | xn | ye)
-    return Stitched(idx, s, e, has_next, nd, x1, unknown)
+    lost = xn | ye
+    unknown = (e != NULL_DAY) & ~x1 & ~known & ~lost
+    return Stitched(idx, s, e, has_next, nd, x1, unknown, lost)

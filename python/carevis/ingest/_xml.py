@@ -6,13 +6,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-__all__ = ["Node", "XMLParseError", "parse_xml"]
+__all__ = ["Node", "XMLDoctypeError", "XMLParseError", "parse_xml"]
 
 
 class XMLParseError(ValueError):
     def __init__(self, msg: str, line: int | None) -> None:
         super().__init__(msg)
         self.line = line
+
+
+class XMLDoctypeError(XMLParseError):
+    """The file declares a DOCTYPE: no SSDA903 or CIN file needs one, and entity
+    declarations are how XML bombs work, so it is refused before any is expanded."""
 
 
 @dataclass
@@ -88,6 +93,14 @@ def parse_xml(data: bytes) -> Node:
         if texts:
             texts[-1].append(s)
 
+    def doctype(name: str, *_: object) -> None:
+        raise XMLDoctypeError(
+            f"XML with a DOCTYPE (<!DOCTYPE {name}>) is refused: no SSDA903 or CIN return "
+            "has one",
+            p.CurrentLineNumber,
+        )
+
+    p.StartDoctypeDeclHandler = doctype
     p.StartElementHandler = start
     p.EndElementHandler = end
     p.CharacterDataHandler = chars

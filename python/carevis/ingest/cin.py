@@ -23,6 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from carevis.errors import DataError
+
 from ._dates import (
     NULL_DAY,
     arrow_to_days,
@@ -31,8 +33,18 @@ from ._dates import (
     days_to_arrow,
     parse_dates,
 )
-from ._files import expand_paths, la_from_path, year_from_path
-from ._xml import Node, XMLParseError, parse_xml
+from ._files import expand_paths, la_from_path
+from ._xml import Node, XMLDoctypeError, XMLParseError, parse_xml
+from ._years import (
+    NameYear,
+    YearOverride,
+    content_year,
+    decide,
+    end_votes,
+    fy_label,
+    name_year,
+    override_for,
+)
 from .ids import UNKNOWN_LA, child_ids
 from .report import IngestResult, ValidationReport
 from .schema import DATA_DIR, FRONT_DOOR_STATES, load_mapping, make_journey_table, state_labels
@@ -85,7 +97,7 @@ def _first_deep(n: Node, key: str) -> str | None:
 
 
 def _parse_cin_file(
-    path: Path, fi: int, report: ValidationReport, la: str | None, year: int | None
+    path: Path, fi: int, report: ValidationReport, la: str | None, year: YearOverride
 ) -> list[_Episode]:
     try:
         data = path.read_bytes()
@@ -99,6 +111,8 @@ def _parse_cin_file(
         return []
     try:
         root = parse_xml(data)
+    except XMLDoctypeError as e:
+        raise DataError(f"{path}, line {e.line}: {e}") from e
     except XMLParseError as e:
         report.failed_files.add(fi)
         report.add("unreadable_file", "rejected", file_idx=fi, line=e.line, rows=0, detail=str(e))
@@ -117,16 +131,15 @@ def _parse_cin_file(
         return []
     hdr = root.find("Header")
     f_la = la or (_first_deep(hdr, "LEA") if hdr is not None else None) or la_from_path(path)
-    f_year: int | None = year
-    if f_year is None and hdr is not None:
+    hint = name_year(path)
+    if hdr is not None:  # the census header's <Year> / <ReferenceDate> (content, not name)
         y = _first_deep(hdr, "Year")
         ref = _first_deep(hdr, "ReferenceDate")
         if y and y[:4].isdigit():
-            f_year = int(y[:4])
+            hint = NameYear((int(y[:4]),), f"<Year>{y}</Year>")
         elif ref and ref[:4].isdigit():
-            f_year = int(ref[:4])
-    if f_year is None:
-        f_year = year_from_path(path) or -1
+            hint = NameYear((int(ref[:4]),), f"<ReferenceDate>{ref}</ReferenceDate>")
+    f_year = -1
     out: list[_Episode] = []
     for c in children:
         ids = c.find("ChildIdentifiers") or c
@@ -162,7 +175,50 @@ def _parse_cin_file(
                         seen.add((t, state))
                         ep.events.append((t, state, order))
             out.append(ep)
+    _census_year(out, fi, report, override_for(path, year), hint)
     return out
+
+
+def _census_year(
+    eps: list[_Episode], fi: int, report: ValidationReport, given: int | None, hint: NameYear | None
+) -> None:
+    """The census's collection year from its dates (its header or name as a hint)."""
+    texts = [[e.ref, e.closure, *(t for t, _, _ in e.events)] for e in eps]
+    flat = pa.array([t for ts in texts for t in ts], pa.string())
+    days = parse_dates(flat).days.astype(np.int64) if len(flat) else np.zeros(0, np.int64)
+    sizes = np.array([len(ts) for ts in texts], dtype=np.int64)
+    latest = np.full(len(eps), NULL_DAY, dtype=np.int64)
+    if len(days):
+        starts = np.r_[0, np.cumsum(sizes)[:-1]]
+        valid = np.where(days == NULL_DAY, -(1 << 40), days)
+        mx = np.maximum.reduceat(valid, starts)
+        latest = np.where(mx < 0, NULL_DAY, mx)
+    closures = parse_dates(pa.array([e.closure for e in eps], pa.string())).days
+    c = decide(given, hint, end_votes(closures), content_year(latest))
+    for e in eps:
+        e.year = c.year
+    report.file_years[fi] = (c.year, c.why)
+    report.add(
+        "collection_year",
+        "repaired" if c.mismatch else "info",
+        file_idx=fi,
+        line=None,
+        field="YEAR",
+        value=fy_label(c.year),
+        rows=0,
+        detail=c.why,
+    )
+    if c.mismatch:
+        report.add(
+            "year_mismatch",
+            "repaired",
+            file_idx=fi,
+            line=None,
+            field="YEAR",
+            value=fy_label(c.year),
+            rows=0,
+            detail=c.why,
+        )
 
 
 def _cin_spells(
@@ -170,7 +226,7 @@ def _cin_spells(
     report: ValidationReport,
     *,
     la: str | None,
-    year: int | None,
+    year: YearOverride,
     hash_key: str | bytes | None,
     exit_dwell_days: int,
 ) -> dict[str, Any]:
@@ -350,7 +406,7 @@ def read_cin_census(
     strict: bool = False,
     exit_dwell_days: int = 28,
     la: str | None = None,
-    year: int | None = None,
+    year: YearOverride = None,
 ) -> IngestResult:
     """Read CIN census XML files (or folders) into front-door journey spells."""
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
@@ -379,7 +435,7 @@ def read_journeys(
     strict: bool = False,
     exit_dwell_days: int = 28,
     la: str | None = None,
-    year: int | None = None,
+    year: YearOverride = None,
 ) -> IngestResult:
     """SSDA903 and CIN census together: one journey per child from referral into care.
 

@@ -12,6 +12,38 @@ from carevis.errors import CarevisError
 __all__ = ["main_ingest", "main_validate"]
 
 
+def _years(ap: argparse.ArgumentParser, values: list[str] | None) -> int | dict[str, int] | None:
+    """--year 2018 (every file) or --year FILE=2018 (repeatable): the collection year
+    (the March it ends in), overriding what the files' dates and names say."""
+    if not values:
+        return None
+    out: dict[str, int] = {}
+    for v in values:
+        name, sep, y = v.rpartition("=")
+        try:
+            year = int(y)
+        except ValueError:
+            ap.error(f"--year {v!r}: give FILE=YEAR or YEAR, e.g. --year 2017-header.csv=2018")
+        if not 1990 < year < 2100:
+            ap.error(f"--year {v!r}: {year} is not a collection year (the March it ends in)")
+        if not sep:
+            if len(values) > 1:
+                ap.error("--year YEAR (for every file) cannot be mixed with other --year options")
+            return year
+        out[name] = year
+    return out
+
+
+def _add_year(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument(
+        "--year",
+        action="append",
+        metavar="[FILE=]YEAR",
+        help="collection year (the March it ends in) for FILE, or every file; "
+        "by default each return's dates decide, its name a hint",
+    )
+
+
 def main_validate(argv: Sequence[str] | None = None) -> int:
     """carevis validate PATHS [--strict] [--report out.csv] [--cin PATHS]"""
     ap = argparse.ArgumentParser(
@@ -23,7 +55,9 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--report", help="write the row-by-row report to this CSV")
     ap.add_argument("--include-short-breaks", action="store_true")
     ap.add_argument("--la", help="council code for files whose names do not say")
+    _add_year(ap)
     args = ap.parse_args(argv)
+    year = _years(ap, args.year)
     from .cin import read_journeys
 
     try:
@@ -33,6 +67,7 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
             strict=args.strict,
             include_short_breaks=args.include_short_breaks,
             la=args.la,
+            year=year,
         )
     except CarevisError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -41,7 +76,13 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
     if args.report:
         res.report.to_csv(args.report)
         print(f"report: {args.report}")
-    return 1 if res.report.errors and args.strict else 0
+    if res.table.num_rows == 0:
+        print("error: no row of the input made a journey", file=sys.stderr)
+        return 1
+    errors = res.report.errors
+    if errors:
+        print(f"{errors} errors (rules of severity 'error'); see the report", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def main_ingest(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +101,9 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
         "--hash-key-env", help="name of an environment variable holding the id hashing secret"
     )
     ap.add_argument("--la", help="council code for files whose names do not say")
+    _add_year(ap)
     args = ap.parse_args(argv)
+    year = _years(ap, args.year)
     key = None
     if args.hash_key_env:
         key = os.environ.get(args.hash_key_env)
@@ -79,11 +122,20 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
                 hash_key=key,
                 strict=args.strict,
                 la=args.la,
+                year=year,
             )
         else:
-            res = read_cin_census(args.paths, hash_key=key, strict=args.strict, la=args.la)
+            res = read_cin_census(
+                args.paths, hash_key=key, strict=args.strict, la=args.la, year=year
+            )
     except CarevisError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    if res.table.num_rows == 0:
+        print(res.summary())
+        if args.report:
+            res.report.to_csv(args.report)
+        print("error: no row of the input made a journey; nothing written", file=sys.stderr)
         return 1
     import pyarrow.parquet as pq
 

@@ -62,6 +62,14 @@ RULES: dict[str, tuple[str, str]] = {
         "warning",
         "no collection year in columns or file name; taken from the dates",
     ),
+    "collection_year": ("info", "the collection year used for the file, and why"),
+    "year_mismatch": (
+        "warning",
+        "the file name says another collection year than its dates; the dates win",
+    ),
+    "xml_elements": ("info", "every element of an XML return, accounted for"),
+    "unknown_element": ("warning", "XML elements the SSDA903 layout does not have; not read"),
+    "no_usable_rows": ("error", "nothing in the input made a journey"),
     "wrong_field_count": ("error", "a row has more or fewer fields than the header"),
     # row level
     "missing_value": ("error", "a required value is blank"),
@@ -97,7 +105,8 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "closed_at_year_end": (
         "info",
-        "an open episode of a child absent from later returns; closed at its year end",
+        "an open episode of a child absent from every later return: ended the day after "
+        "its 31 March (still counted in that day's stock), lost to follow-up",
     ),
     "x1_gap_closed": (
         "warning",
@@ -105,7 +114,7 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "x1_without_next": (
         "warning",
-        "REC X1 but no next episode; treated as leaving care, reason unknown",
+        "REC X1 but no next episode; ended there, lost to follow-up",
     ),
     "rec_missing": ("error", "an ended episode without REC"),
     "duplicate_header": ("info", "the same header row in another row (e.g. next year's return)"),
@@ -119,6 +128,15 @@ RULES: dict[str, tuple[str, str]] = {
     "front_door_clipped": ("info", "a front-door spell overlapping care clipped at the care start"),
     "cin_overlap_clipped": ("warning", "a CIN episode overlapped the next one; clipped"),
 }
+
+
+def _dfe_rules() -> dict[str, tuple[str, str]]:
+    from ._dfe import DFE_RULES
+
+    return {f"dfe_{k}": ("error", f"DfE rule {k}: {m}") for k, (_, m) in DFE_RULES.items()}
+
+
+RULES.update(_dfe_rules())
 
 _COLUMNS = ("file", "line", "field", "value", "rule", "action", "severity", "rows", "detail")
 
@@ -147,7 +165,11 @@ class ValidationReport:
         self.rows_in = 0
         self.rows_used = 0
         self.rows_rejected = 0
-        self.by_table: dict[str, list[int]] = {}
+        self.rows_not_needed = 0  # rows of tables (or XML records) journeys do not use
+        self.rows_superseded = 0  # rows a later return repeats or replaces
+        self.by_table: dict[str, list[int]] = {}  # in, used, rejected, not needed, superseded
+        self.file_years: dict[int, tuple[int, str]] = {}  # file -> (year, why)
+        self.lost_to_follow_up = 0  # children whose journey ends lost to follow-up
         self._table: pa.Table | None = None
 
     # -- building ---------------------------------------------------------
@@ -161,18 +183,34 @@ class ValidationReport:
         self.rows_in += rows_in
         self.rows_used += rows_used
         self.rows_rejected += rej
-        c = self.by_table.setdefault(table, [0, 0, 0])
+        c = self.by_table.setdefault(table, [0, 0, 0, 0, 0])
         c[0] += rows_in
         c[1] += rows_used
         c[2] += rej
+
+    def not_needed(self, table: str, n: int) -> None:
+        """Add n rows of a table journeys do not use (read, counted, not kept)."""
+        self.rows_in += n
+        self.rows_not_needed += n
+        c = self.by_table.setdefault(table, [0, 0, 0, 0, 0])
+        c[0] += n
+        c[3] += n
 
     def reject_rows(self, table: str, n: int) -> None:
         """Move n rows of a table from used to rejected (after a rule rejected them)."""
         self.rows_used -= n
         self.rows_rejected += n
-        c = self.by_table.setdefault(table, [0, 0, 0])
+        c = self.by_table.setdefault(table, [0, 0, 0, 0, 0])
         c[1] -= n
         c[2] += n
+
+    def supersede_rows(self, table: str, n: int) -> None:
+        """Move n rows of a table from used to superseded (a later return has them)."""
+        self.rows_used -= n
+        self.rows_superseded += n
+        c = self.by_table.setdefault(table, [0, 0, 0, 0, 0])
+        c[1] -= n
+        c[4] += n
 
     def add(
         self,
@@ -300,7 +338,8 @@ class ValidationReport:
         out: dict[tuple[str, str], int] = {}
         for ch in self._chunks:
             k = (ch.rule, ch.action)
-            out[k] = out.get(k, 0) + len(ch.file_idx) * ch.rows
+            per = 1 if ch.action == "flagged" else ch.rows
+            out[k] = out.get(k, 0) + len(ch.file_idx) * per
         return dict(sorted(out.items()))
 
     @property
@@ -309,10 +348,31 @@ class ValidationReport:
 
     def summary(self) -> str:
         lines = [
-            f"rows in {self.rows_in} = used {self.rows_used} + rejected {self.rows_rejected}",
+            f"rows in {self.rows_in} = used {self.rows_used} + not needed "
+            f"{self.rows_not_needed} + superseded by a later return {self.rows_superseded} "
+            f"+ rejected {self.rows_rejected}",
         ]
-        for t, (i, u, r) in sorted(self.by_table.items()):
-            lines.append(f"  {t:<22} in {i:>9}  used {u:>9}  rejected {r:>9}")
+        for t, (i, u, r, nn, sup) in sorted(self.by_table.items()):
+            lines.append(
+                f"  {t:<22} in {i:>9}  used {u:>9}  not needed {nn:>9}  "
+                f"superseded {sup:>9}  rejected {r:>9}"
+            )
+        if self.file_years:
+            by_year: dict[int, int] = {}
+            for y, _ in self.file_years.values():
+                by_year[y] = by_year.get(y, 0) + 1
+            lines.append(
+                "  collection years: "
+                + ", ".join(
+                    f"{y - 1}-{y % 100:02d}: {n} files" if y > 0 else f"unknown: {n} files"
+                    for y, n in sorted(by_year.items())
+                )
+            )
+            for fi, (_, why) in sorted(self.file_years.items()):
+                if "the dates say" in why or why.startswith("unknown"):
+                    lines.append(f"    {self.files[fi]}: {why}")
+        if self.lost_to_follow_up:
+            lines.append(f"  lost to follow-up: {self.lost_to_follow_up} children")
         counts = self.rule_counts()
         if counts:
             lines.append(f"  {'rule':<24} {'action':<9} {'severity':<8} {'rows':>9}")
@@ -360,6 +420,14 @@ class IngestResult:
     @property
     def rows_rejected(self) -> int:
         return self.report.rows_rejected
+
+    @property
+    def rows_not_needed(self) -> int:
+        return self.report.rows_not_needed
+
+    @property
+    def rows_superseded(self) -> int:
+        return self.report.rows_superseded
 
     @property
     def children(self) -> int:

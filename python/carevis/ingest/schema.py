@@ -25,6 +25,7 @@ __all__ = [
     "EXIT_STATES",
     "FRONT_DOOR_STATES",
     "JOURNEY_SCHEMA",
+    "LOST",
     "Mapping",
     "empty_journey_table",
     "load_codes",
@@ -54,6 +55,10 @@ JOURNEY_SCHEMA = pa.schema(
     ]
 )
 
+#: Where a journey ends when the data lose the child: open at a return's year end and in
+#: no later return, or a last episode ended "X1" (care continues) with nothing after it.
+LOST = "Lost to follow-up"
+
 EXIT_STATES = (
     "Adopted",
     "Special guardianship",
@@ -61,6 +66,7 @@ EXIT_STATES = (
     "Returned home",
     "Independence / adulthood",
     "Other exit",
+    LOST,
 )
 
 FRONT_DOOR_STATES = (
@@ -76,7 +82,7 @@ FRONT_DOOR_STATES = (
 
 @lru_cache(maxsize=1)
 def state_labels() -> tuple[str, ...]:
-    """The 20 standard state labels, in states.csv order (the dictionary order)."""
+    """The standard state labels, in states.csv order (the dictionary order)."""
     with open(DATA_DIR / "states.csv", newline="", encoding="utf-8") as f:
         return tuple(r["state"] for r in csv.DictReader(f))
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _stitch
+from ._dfe import check_dfe
 from ._dates import (
     NULL_DAY,
     civil_from_days,
@@ -27,10 +28,11 @@ from ._dates import (
     parse_dates,
 )
 from ._files import expand_paths, read_903_files
+from ._years import YearOverride
 from ._rows import Codes, Rows
 from .ids import UNKNOWN_LA, child_keys_parts
 from .report import IngestResult, ValidationReport, write_csv_atomic
-from .schema import Mapping, load_codes, load_mapping, make_journey_table, state_labels
+from .schema import LOST, Mapping, load_codes, load_mapping, make_journey_table, state_labels
 
 __all__ = ["build_journeys", "read_ssda903"]
 
@@ -49,7 +51,7 @@ def read_ssda903(
     rejects: str | os.PathLike[str] | None = None,
     exit_dwell_days: int = 28,
     la: str | None = None,
-    year: int | None = None,
+    year: YearOverride = None,
 ) -> IngestResult:
     """Read SSDA903 returns (CSV or XML files, or folders of them) into journeys.
 
@@ -64,8 +66,10 @@ def read_ssda903(
     strict: raise DataError at the first error instead of rejecting/repairing.
     rejects: write the rejected source rows (ids redacted unless keep_ids) here.
     exit_dwell_days: how long exit spells last (cut short by a re-entry).
-    la, year: council code / collection year (ending March) for files whose
-        columns and names do not say.
+    la: council code for files whose columns and names do not say.
+    year: collection year (the March it ends in) for every file, or {file: year};
+        by default each return's dates decide it, its name is a hint, and the
+        report says for every file which year was used and why.
     """
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
     paths = expand_paths(paths_or_dirs)
@@ -204,7 +208,7 @@ def build_journeys(
             pa.table({c: pa.array([], pa.string()) for c in SPEC["episodes"].keep})
             .append_column("_file", pa.array([], pa.int32()))
             .append_column("_line", pa.array([], pa.int64()))
-            .append_column("_la", pa.array([], pa.string()))
+            .append_column("_la", pa.array([], pa.string()).dictionary_encode())
             .append_column("_year", pa.array([], pa.int32()))
         )
     ep = Rows("episodes", ep_t, report)
@@ -242,9 +246,20 @@ def build_journeys(
         raw_dec_a,
     )
     year = np.asarray(ep.t.column("_year").to_numpy(), dtype=np.int64).copy()
-    if (year <= 0).any():
-        _infer_years(ep, year, decom, dec)
     ye = _year_end(year)
+    h_off = ep.n
+    for k, r in others.items():
+        if k == "header":
+            break
+        h_off += r.n
+    check_dfe(
+        ep,
+        key=ep_key,
+        year=year,
+        year_end=ye,
+        header=others.get("header"),
+        header_key=keys[h_off : h_off + others["header"].n] if "header" in others else None,
+    )
     ep.reject(
         (decom > ye) & (year > 0),
         "start_after_year_end",
@@ -299,16 +314,22 @@ def build_journeys(
     labels = state_labels()
     other_place = labels.index("Other placement")
     other_exit = labels.index("Other exit")
+    lost_state = labels.index(LOST)
     care_state = place.map_to({c: labels.index(s) for c, s in mp.place.items()}, other_place)[
         idx
     ].astype(np.int32)
     rec_table = {c: labels.index(s) for c, s in mp.rec.items() if s}
     exit_state = np.where(
-        st.rec_unknown, other_exit, rec.map_to(rec_table, other_exit)[idx]
+        st.lost,
+        lost_state,
+        np.where(st.rec_unknown, other_exit, rec.map_to(rec_table, other_exit)[idx]),
     ).astype(np.int32)
+    report.lost_to_follow_up += len(np.unique(ep_key[idx[st.lost]]))
     # REC of each kept episode as codes into rec.values + ["X1"] (-1 = none).
     rec_vals = pa.concat_arrays([rec.values.cast(pa.string()), pa.array(["X1"])])
-    rec_k = np.where(st.rec_x1, len(rec.values), np.where(st.rec_unknown, -1, rec.idx[idx]))
+    rec_k = np.where(
+        st.rec_x1, len(rec.values), np.where(st.rec_unknown | st.lost, -1, rec.idx[idx])
+    )
 
     has_exit = (st.dec != NULL_DAY) & ~st.rec_x1
     exit_end = st.dec + exit_dwell_days
@@ -480,8 +501,8 @@ def _dedup_header(
     order, last, dup, sup, conf = _stitch.latest_in_groups(alive, [key], year, content)
     lead = np.zeros(r.n, bool)
     lead[order[last]] = True
-    r.reject(dup, "duplicate_header", "CHILD", r.t.column("CHILD").combine_chunks())
-    r.reject(sup, "superseded_header", "CHILD", r.t.column("CHILD").combine_chunks())
+    r.supersede(dup, "duplicate_header", "CHILD", r.t.column("CHILD").combine_chunks())
+    r.supersede(sup, "superseded_header", "CHILD", r.t.column("CHILD").combine_chunks())
     r.reject(
         conf,
         "conflicting_header",
@@ -510,27 +531,3 @@ def _pack(*cols: np.ndarray) -> np.ndarray:
         span = (int(c.max()) - lo + 1) if len(c) else 1
         out = out * span + (c - lo)
     return out
-
-
-def _infer_years(ep: Rows, year: np.ndarray, decom: np.ndarray, dec: np.ndarray) -> None:
-    """Collection year of files with none: the March after their latest date."""
-    unknown = year <= 0
-    latest = np.where(dec != NULL_DAY, np.maximum(dec, decom), decom)
-    latest = np.where((decom == NULL_DAY) | ~unknown, -1, latest)
-    nf = int(ep.fi.max()) + 1
-    mx = np.full(nf, -1, dtype=np.int64)
-    np.maximum.at(mx, ep.fi, latest)
-    y, m, _ = civil_from_days(np.maximum(mx, 0))
-    fy = np.where(mx >= 0, y + (m >= 4), -1)
-    files = np.unique(ep.fi[unknown])
-    for f in files:
-        ep.report.add(
-            "year_inferred",
-            "repaired",
-            file_idx=int(f),
-            line=None,
-            field="YEAR",
-            value=str(int(fy[f])),
-            rows=0,
-        )
-    year[unknown] = fy[ep.fi[unknown]]

@@ -1,0 +1,306 @@
+"""Collection years: what a return's name suggests, what its dates say, and which wins.
+
+A collection year is named by the March it ends in (2018 = 1 April 2017 to 31 March
+2018). Councils name files both ways: ``2017`` may mean 2016-17 or 2017-18, while
+``1718``, ``2017-18`` and ``FY2018`` each mean 2017-18. Nothing in a return can be
+after its 31 March, so a return's own dates bound its year from below, and its
+ended episodes (every episode in a return overlaps its year) fix it. The name is only a
+hint; where the two disagree the dates win and the report says so. An explicit
+override (``year=`` / ``--year FILE=2018``) beats both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from ._dates import NULL_DAY, civil_from_days, days_from_civil, parse_dates
+from .report import ValidationReport
+
+__all__ = [
+    "FileHint",
+    "NameYear",
+    "YearChoice",
+    "YearOverride",
+    "content_year",
+    "decide",
+    "end_votes",
+    "fy_label",
+    "name_year",
+    "override_for",
+    "resolve_903",
+    "year_of_days",
+]
+
+#: year=: one year for every file, or file (path or name) -> year.
+YearOverride = int | Mapping[str, int] | None
+
+# 2017-18, 2017_18, 2017/18, 201718 (second part = first + 1)
+_PAIR = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_/ ]?(\d{2})(?!\d)")
+# FY2018, FY18, FY 2018 (the financial year ending in March of that year)
+_FY = re.compile(r"(?i)(?<![a-z])fy[-_ ]?((?:19|20)?\d{2})(?!\d)")
+# 1718 (two two-digit years in a row)
+_SHORT_PAIR = re.compile(r"(?<!\d)(\d{2})(\d{2})(?!\d)")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+@dataclass(frozen=True)
+class NameYear:
+    """The years a file's name (or folder) allows, and the text they came from."""
+
+    years: tuple[int, ...]  # one (unambiguous) or two (a bare "2017")
+    text: str
+
+
+@dataclass(frozen=True)
+class YearChoice:
+    year: int  # -1 = unknown
+    why: str
+    name: NameYear | None
+    dates: int | None  # the year the dates give (-1/None = no dates)
+    mismatch: bool  # the name allows no year the dates allow
+
+
+def fy_label(year: int) -> str:
+    """2018 -> '2017-18'."""
+    return f"{year - 1}-{year % 100:02d}" if year > 0 else "unknown"
+
+
+def _name_year_of(part: str) -> NameYear | None:
+    m = _FY.search(part)
+    if m:
+        y = int(m.group(1))
+        return NameYear((y + 2000 if y < 100 else y,), m.group(0))
+    m = _PAIR.search(part)
+    if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
+        return NameYear((int(m.group(1)) + 1,), m.group(0))
+    m = _YEAR.search(part)
+    if m:
+        y = int(m.group(1))
+        return NameYear((y, y + 1), m.group(0))
+    for m in _SHORT_PAIR.finditer(part):
+        a, b = int(m.group(1)), int(m.group(2))
+        if (a + 1) % 100 == b and 0 <= a <= 69:
+            return NameYear((2000 + b,), m.group(0))
+    return None
+
+
+def name_year(path: Path) -> NameYear | None:
+    """The years the file name allows, else its folders' (nearest first)."""
+    y = _name_year_of(path.stem)
+    if y is not None:
+        return y
+    for q in list(path.parents)[:3]:
+        y = _name_year_of(q.name)
+        if y is not None:
+            return y
+    return None
+
+
+def override_for(path: Path, year: YearOverride) -> int | None:
+    """The explicit year for a file: an int for all, or the entry naming it."""
+    if year is None:
+        return None
+    if isinstance(year, int):
+        return year
+    for k, v in year.items():
+        kp = Path(k)
+        if kp == path or os.path.abspath(kp) == os.path.abspath(path) or k == path.name:
+            return int(v)
+    return None
+
+
+def year_of_days(days: np.ndarray) -> np.ndarray:
+    """Collection year (the March it ends in) of each day number."""
+    y, m, _ = civil_from_days(np.asarray(days, dtype=np.int64))
+    return np.asarray(y + (m >= 4), dtype=np.int64)
+
+
+def _today() -> int:
+    t = dt.date.today()
+    return int(days_from_civil(np.array([t.year]), np.array([t.month]), np.array([t.day]))[0])
+
+
+def content_year(latest: np.ndarray, *, tolerance: float = 0.005) -> int | None:
+    """A lower bound on a return's year from its dates: the earliest year whose 31 March
+    is on or after all but a few (``tolerance``: a typo or two in a large file) of its
+    latest dates (one per row; NULL_DAY = none). Dates after today are typos."""
+    d = np.asarray(latest, dtype=np.int64)
+    d = d[(d != NULL_DAY) & (d <= _today())]
+    if not len(d):
+        return None
+    fy = np.sort(year_of_days(d))
+    allowed = int(tolerance * len(fy))
+    return int(fy[len(fy) - 1 - allowed])
+
+
+def end_votes(ends: np.ndarray) -> dict[int, int]:
+    """Collection year -> how many episode end dates fall in it. Every episode a return
+    holds overlaps its year, and one that ended after the year end would be open in it,
+    so a clean return's end dates all fall in its own year."""
+    d = np.asarray(ends, dtype=np.int64)
+    d = d[(d != NULL_DAY) & (d <= _today())]
+    if not len(d):
+        return {}
+    y, c = np.unique(year_of_days(d), return_counts=True)
+    return {int(a): int(b) for a, b in zip(y, c, strict=True)}
+
+
+def decide(
+    override: int | None,
+    name: NameYear | None,
+    votes: dict[int, int],
+    lower: int | None,
+) -> YearChoice:
+    """The year to use and why: an override, else the year most of the return's end
+    dates fall in (ties go to the name's reading), else the name when the latest dates
+    allow it, else the dates' lower bound."""
+    if override is not None:
+        return YearChoice(override, "given (year=)", name, None, False)
+    if votes:
+        top = max(votes.values())
+        tops = [y for y, v in votes.items() if v == top]
+        in_name = [y for y in (name.years if name else ()) if y in tops]
+        dates = in_name[0] if in_name else max(tops)
+        exact = True
+    elif lower is not None:
+        dates, exact = lower, False
+    else:
+        if name is None:
+            return YearChoice(-1, "unknown: no dates and no year in the name", None, None, False)
+        amb = len(name.years) > 1
+        why = f"from the name {name.text!r}" + (
+            f" (read as {fy_label(name.years[0])}; no dates to tell)" if amb else ""
+        )
+        return YearChoice(name.years[0], why, name, None, False)
+    if name is None:
+        return YearChoice(dates, "from its dates (no year in the name)", None, dates, False)
+    fits = [y for y in name.years if (y == dates if exact else y >= dates)]
+    if fits:
+        y = fits[0]
+        amb = len(name.years) > 1
+        why = (
+            f"from the name {name.text!r}, read as {fy_label(y)} by its dates"
+            if amb
+            else f"from the name {name.text!r}, confirmed by its dates"
+        )
+        return YearChoice(y, why, name, dates, False)
+    names = " or ".join(fy_label(y) for y in name.years)
+    why = f"from its dates: the name {name.text!r} says {names}, the dates say {fy_label(dates)}"
+    return YearChoice(dates, why, name, dates, True)
+
+
+def year_end_day(year: int) -> int:
+    """Day number of 31 March of a collection year."""
+    return int(days_from_civil(np.array([year]), np.array([3]), np.array([31]))[0])
+
+
+@dataclass(frozen=True)
+class FileHint:
+    """What a file's path and the caller say about its year."""
+
+    path: Path
+    name: NameYear | None
+    override: int | None
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """Files of one return: same folder and same year text in the name."""
+        return (str(self.path.parent), self.name.text if self.name else "")
+
+
+def resolve_903(
+    tables: dict[str, pa.Table], report: ValidationReport, hints: dict[int, FileHint]
+) -> dict[str, pa.Table]:
+    """Give every row without a year (``_year`` <= 0) its return's year, and report the
+    year used for every file and why."""
+    ep = tables.get("episodes")
+    group_ids: dict[tuple[str, str], int] = {}
+    fgroup = {fi: group_ids.setdefault(h.group, len(group_ids)) for fi, h in hints.items()}
+    ng = len(group_ids)
+    lower: list[int | None] = [None] * ng
+    votes: list[dict[int, int]] = [{} for _ in range(ng)]
+    if ep is not None and ep.num_rows:
+        fi = np.asarray(ep.column("_file").to_numpy(), dtype=np.int64)
+        yr = np.asarray(ep.column("_year").to_numpy(), dtype=np.int64)
+        decom = parse_dates(ep.column("DECOM")).days.astype(np.int64)
+        dec = parse_dates(ep.column("DEC")).days.astype(np.int64)
+        latest = np.where(dec != NULL_DAY, np.where(decom != NULL_DAY, np.maximum(dec, decom), dec), decom)
+        gmap = np.full(max(hints, default=-1) + 2, -1, dtype=np.int64)
+        for f, g in fgroup.items():
+            gmap[f] = g
+        g_row = gmap[np.minimum(fi, len(gmap) - 1)]
+        todo = (yr <= 0) & (g_row >= 0)
+        if todo.any():
+            order = np.argsort(g_row[todo], kind="stable")
+            gs = g_row[todo][order]
+            lat = latest[todo][order]
+            ends = dec[todo][order]
+            bounds = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1], True])
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                g = int(gs[a])
+                lower[g] = content_year(lat[a:b])
+                votes[g] = end_votes(ends[a:b])
+    col_years: dict[int, int] = {}  # files whose rows carry a YEAR column
+    for t in tables.values():
+        if not t.num_rows:
+            continue
+        f = np.asarray(t.column("_file").to_numpy(), dtype=np.int64)
+        y = np.asarray(t.column("_year").to_numpy(), dtype=np.int64)
+        for u in np.unique(f[y > 0]):
+            col_years[int(u)] = int(y[f == u].max())
+    year_of = np.full(max(hints, default=-1) + 2, -1, dtype=np.int64)
+    for f, h in hints.items():
+        if f in report.failed_files:
+            continue
+        if f in col_years and h.override is None:
+            c = YearChoice(col_years[f], "from its YEAR column", h.name, None, False)
+        else:
+            g = fgroup[f]
+            c = decide(h.override, h.name, votes[g], lower[g])
+        year_of[f] = c.year
+        report.file_years[f] = (c.year, c.why)
+        report.add(
+            "collection_year",
+            "repaired" if c.mismatch else "info",
+            file_idx=f,
+            line=None,
+            field="YEAR",
+            value=fy_label(c.year),
+            rows=0,
+            detail=c.why,
+        )
+        if c.mismatch:
+            report.add(
+                "year_mismatch",
+                "repaired",
+                file_idx=f,
+                line=None,
+                field="YEAR",
+                value=fy_label(c.year),
+                rows=0,
+                detail=c.why,
+            )
+    out = {}
+    for name, t in tables.items():
+        f = np.asarray(t.column("_file").to_numpy(), dtype=np.int64)
+        y = np.asarray(t.column("_year").to_numpy(), dtype=np.int64)
+        fill = np.where(f < len(year_of), year_of[np.minimum(f, len(year_of) - 1)], -1)
+        overridden = np.array(
+            [hints.get(int(u), FileHint(Path(), None, None)).override is not None for u in range(len(year_of))]
+            + [False],
+            dtype=bool,
+        )
+        use = (y <= 0) | overridden[np.minimum(f, len(overridden) - 1)]
+        y2 = np.where(use & (fill > 0), fill, y)
+        out[name] = t.set_column(
+            t.column_names.index("_year"), "_year", pa.array(y2.astype(np.int32), pa.int32())
+        )
+    return out
