@@ -16,8 +16,11 @@ def test_validate_prints_summary_and_writes_report(tmp_path, capsys):
     out = tmp_path / "r" / "report.csv"
     rc = main_validate([str(DATA / "malformed"), "--report", str(out)])
     text = capsys.readouterr().out
-    assert rc == 0
-    assert "rows in 19 = used 8 + rejected 11" in text
+    assert rc == 1  # it found errors
+    assert (
+        "rows in 20 = used 8 + not needed 1 + superseded by a later return 0 + rejected 11"
+        in text
+    )  # the reviews file's row is read and counted as not needed
     assert "wrong_delimiter" in text and "bad_encoding" in text
     rep = out.read_text()
     assert rep.startswith('"file","line","field","value","rule"')

@@ -9,8 +9,10 @@ import pyarrow.compute as pc
 import pytest
 
 try:  # tests/ is a package here; plain import when it is not
+    from tests import returns_gen as gen
     from tests.test_ingest_support import DATA, assert_no_overlap, write_csv
 except ImportError:  # pragma: no cover
+    import returns_gen as gen  # type: ignore[no-redef]
     from test_ingest_support import DATA, assert_no_overlap, write_csv  # type: ignore[no-redef]
 
 from carevis.errors import ConfigError, DataError
@@ -294,8 +296,34 @@ def test_keep_birth_date(tmp_path):
     assert "birth_date" not in read_ssda903(tmp_path).table.column_names
 
 
-def test_xml_return():
-    res = read_ssda903(DATA / "xml" / "SSDA903_301_2021.xml")
+def xml_301(folder):
+    """The 2020-21 return of council 301 in the DfE's XML layout (generated)."""
+    kids = [
+        gen.Kid(
+            "X1001",
+            "2",
+            D(2014, 3, 12),
+            "MWBA",
+            [
+                gen.Ep(D(2020, 6, 1), "S", "C2", "U4", D(2020, 9, 15), "X1"),
+                gen.Ep(D(2020, 9, 15), "P", "C2", "A5", D(2021, 3, 1), "E12"),
+            ],
+        ),
+        gen.Kid(
+            "X1002",
+            "1",
+            D(2006, 1, 1),
+            "WBRI",
+            [gen.Ep(D(2020, 10, 10), "S", "V2", "H5", None, None, cin="N4", prov="PR4")],
+        ),
+    ]
+    p = folder / "SSDA903_301_2021.xml"
+    p.write_text(gen.xml_return(kids), encoding="utf-8")
+    return p
+
+
+def test_xml_return(tmp_path):
+    res = read_ssda903(xml_301(tmp_path))
     check_counts(res)
     assert spells(res, "301-X1001") == [
         ("Foster care (other)", D(2020, 6, 1), D(2020, 9, 15)),
@@ -303,7 +331,9 @@ def test_xml_return():
         ("Adopted", D(2021, 3, 1), D(2021, 3, 29)),
     ]
     assert spells(res, "301-X1002") == [("Supported / independent", D(2020, 10, 10), None)]
-    assert res.report.to_table()["line"].to_pylist() == []  # nothing wrong
+    rep = res.report.to_table().to_pylist()
+    assert [r for r in rep if r["severity"] != "info"] == []  # nothing wrong
+    assert {r["rule"] for r in rep} == {"collection_year", "xml_elements"}
 
 
 def test_file_type_detected_by_columns(tmp_path):
@@ -443,10 +473,8 @@ def test_cin_census_front_door():
     assert ("Child protection conference", D(2020, 5, 5), D(2020, 5, 5)) in x
 
 
-def test_journey_from_referral_into_care():
-    res = read_journeys(
-        ssda903=DATA / "xml" / "SSDA903_301_2021.xml", cin=DATA / "xml" / "CIN_301_2021.xml"
-    )
+def test_journey_from_referral_into_care(tmp_path):
+    res = read_journeys(ssda903=xml_301(tmp_path), cin=DATA / "xml" / "CIN_301_2021.xml")
     check_counts(res)
     assert_no_overlap(res.table)
     x = spells(res, "301-X1001")

@@ -1,0 +1,160 @@
+"""carevis's DfE-numbered rules flag the rows the DfE's rule definitions flag.
+
+A messy return is generated at random (both layouts); the expected rows of each rule are
+computed here, row by row, straight from the DfE's definitions (csc-validator-be-903,
+lac2022_23), and must equal the rows carevis's report flags as ``dfe_<number>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+try:  # tests/ is a package here; plain import when it is not
+    from tests import returns_gen as gen
+    from tests.test_ingest_support import DATA  # noqa: F401  (import bootstrap)
+except ImportError:  # pragma: no cover
+    import returns_gen as gen  # type: ignore[no-redef]
+    from test_ingest_support import DATA  # type: ignore[no-redef]  # noqa: F401
+
+from carevis.ingest import read_ssda903
+
+D = dt.date
+YEAR = 2018
+END = D(2018, 3, 31)
+LEFT = set("E2 E3 E4A E4B E5 E6 E7 E8 E9 E11 E12 E13 E14 E15 E16 E17 E41 E45 E46 E47 E48".split())
+CODES_2018 = {
+    "RNE": set("S P L T U B".split()),
+    "LS": set("C1 C2 D1 E1 V2 V3 V4 J1 J2 J3 L1 L2 L3".split()),
+    "PLACE": set(
+        "A3 A4 A5 A6 H5 K1 K2 P1 P2 P3 R1 R2 R3 R5 S1 T0 T1 T2 T3 T4 U1 U2 U3 U4 U5 U6 Z1".split()
+    ),
+    "REC": LEFT | {"X1"},
+}
+CODE_RULE = {"RNE": "143", "LS": "144", "PLACE": "146", "REC": "149"}
+
+
+def messy(seed: int, n: int = 150) -> list[gen.Kid]:
+    rng = random.Random(seed)
+    kids = []
+    for i in range(n):
+        dob = D(2000, 1, 1) + dt.timedelta(days=rng.randrange(0, 7000))
+        if rng.random() < 0.03:
+            dob = D(2099, 1, 1)
+        k = gen.Kid(f"K{i}", rng.choice("12"), dob, "WBRI")
+        t = D(2003, 1, 1) + dt.timedelta(days=rng.randrange(0, 5600))
+        for j in range(rng.choice([1, 2, 3, 4])):
+            length = rng.choice([0, 10, 100, 400])
+            dec: dt.date | None = t + dt.timedelta(days=length)
+            rec: str | None = rng.choice(["X1", "X1", "E11", "E2", "E4A", "E15", "E99", "E43"])
+            r = rng.random()
+            if r < 0.15:
+                dec, rec = None, None
+            elif r < 0.2:
+                dec = None  # REC on an open episode
+            elif r < 0.25:
+                rec = None
+            elif r < 0.28 and dec is not None:
+                dec = t - dt.timedelta(days=5)  # ends before it starts
+            rne = rng.choice(["S", "P", "L", "T", "B", "U", "X"]) if j else "S"
+            ls = rng.choice(["C1", "C2", "V2", "D1", "E1", "J2", "Q9"])
+            place = rng.choice(["U4", "K2", "H5", "Q1", "Z1", "K3", "A4"])
+            k.eps.append(gen.Ep(t, rne, ls, place, dec, rec))
+            step = rng.choice([-20, 0, 0, 0, 3])  # overlaps, chains, gaps
+            t = (dec or t) + dt.timedelta(days=step)
+            if t <= k.eps[-1].decom:
+                t = k.eps[-1].decom + dt.timedelta(days=1)
+        kids.append(k)
+    return kids
+
+
+def expected(kids: list[gen.Kid]) -> dict[str, set[tuple[str, int]]]:
+    """rule -> {(table, row)}: row numbers count from 0 in each table's file order."""
+    out: dict[str, set[tuple[str, int]]] = {}
+
+    def flag(rule: str, table: str, row: int) -> None:
+        out.setdefault(rule, set()).add((table, row))
+
+    row = 0
+    for h, k in enumerate(kids):
+        if k.dob > END:
+            flag("301", "header", h)
+        rows = list(range(row, row + len(k.eps)))
+        eps = sorted(zip(rows, k.eps, strict=True), key=lambda p: p[1].decom)
+        row += len(k.eps)
+        for r, e in zip(rows, k.eps, strict=True):
+            for fld in CODE_RULE:
+                v = {"RNE": e.rne, "LS": e.ls, "PLACE": e.place, "REC": e.rec}[fld]
+                if v is not None and v not in CODES_2018[fld]:
+                    flag(CODE_RULE[fld], "episodes", r)
+            if (e.dec is None) != (e.rec is None):
+                flag("148", "episodes", r)
+            if e.dec is not None and e.dec < e.decom:
+                flag("356", "episodes", r)
+            if e.decom > END:
+                flag("354", "episodes", r)
+            if e.dec is not None and e.dec > END:
+                flag("385", "episodes", r)
+            if e.ls == "D1" and e.decom > D(2005, 12, 31):
+                flag("445", "episodes", r)
+            if e.ls == "E1" and e.decom < D(2005, 12, 1):
+                flag("446", "episodes", r)
+        if k.dob > eps[0][1].decom:
+            flag("302", "header", h)
+            flag("302", "episodes", eps[0][0])
+        for q, (r, e) in enumerate(eps):
+            prev = eps[q - 1][1] if q else None
+            nxt = eps[q + 1][1] if q + 1 < len(eps) else None
+            if nxt is not None and (e.dec is None or e.rec is None):
+                flag("142", "episodes", r)
+            if prev is not None and prev.dec is not None and e.decom < prev.dec:
+                flag("501", "episodes", r)
+            if prev is not None and e.rne == "S" and prev.dec is not None and e.decom <= prev.dec:
+                flag("431", "episodes", r)
+            if prev is not None and prev.rec in LEFT and e.rne != "S":
+                flag("432", "episodes", r)
+            if prev is not None and e.rne in "PLTUB" and prev.dec != e.decom:
+                flag("433", "episodes", r)
+            if nxt is not None and e.rec in ("E2", "E15"):
+                flag("437", "episodes", r)
+            if nxt is not None and e.rec == "X1" and e.dec is not None and e.dec != nxt.decom:
+                flag("388", "episodes", r)
+            if nxt is not None and e.rec not in (None, "X1") and e.dec == nxt.decom:
+                flag("388", "episodes", r)
+            if nxt is None and e.dec is not None and e.rec == "X1":
+                flag("388", "episodes", r)
+    return out
+
+
+@pytest.mark.parametrize("layout", ["csv", "xml"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_dfe_rules_flag_what_the_definitions_flag(tmp_path, layout, seed):
+    kids = messy(seed)
+    want = expected(kids)
+    if layout == "xml":
+        p = tmp_path / "SSDA903_800_2017-18.xml"
+        p.write_text(gen.xml_return(kids), encoding="utf-8")
+        lines = p.read_text().splitlines()
+        ep_lines = [i for i, s in enumerate(lines, 1) if s.startswith("<EPISODE>")]
+        hd_lines = [i for i, s in enumerate(lines, 1) if s.startswith("<HEADER>")]
+        where = {**{ln: ("episodes", i) for i, ln in enumerate(ep_lines)},
+                 **{ln: ("header", i) for i, ln in enumerate(hd_lines)}}
+        res = read_ssda903(p, year=YEAR)
+    else:
+        gen.write_csv_return(tmp_path, "SSDA903_800_2017-18", kids)
+        res = read_ssda903(tmp_path, year=YEAR)
+    got: dict[str, set[tuple[str, int]]] = {}
+    for r in res.report.to_table().to_pylist():
+        if r["rule"].startswith("dfe_"):
+            if layout == "xml":
+                key = where[r["line"]]
+            else:
+                key = ("header" if r["file"].endswith("header.csv") else "episodes", r["line"] - 2)
+            got.setdefault(r["rule"][4:], set()).add(key)
+    assert set(got) == set(want)  # every rule both ways; the data breaks all of them
+    for rule in sorted(want):
+        assert got[rule] == want[rule], rule
+    assert {"142", "148", "301", "302", "356", "388", "431", "432", "433", "445", "446",
+            "501"} <= set(want)
