@@ -87,8 +87,14 @@ def world(n: int, seed: int, first: int = 2016, last: int = 2019) -> list[Kid]:
                     break
                 rec = rng.choice(exits) if last_ep else "X1"
                 k.eps.append(
-                    Ep(D.fromordinal(t), rne, rng.choice(["C1", "C2", "V2"]),
-                       rng.choice(places), D.fromordinal(end), rec)
+                    Ep(
+                        D.fromordinal(t),
+                        rne,
+                        rng.choice(["C1", "C2", "V2"]),
+                        rng.choice(places),
+                        D.fromordinal(end),
+                        rec,
+                    )
                 )
                 t = end
                 rne = rng.choice(["P", "L", "T"])
@@ -142,16 +148,42 @@ def d(x: dt.date | None) -> str:
     return "" if x is None else x.strftime("%d/%m/%Y")
 
 
-EP_COLS = ["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-           "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"]
+EP_COLS = [
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+]
 
 
 def episode_rows(kids: list[Kid]) -> list[dict[str, str]]:
     return [
-        {"CHILD": k.child, "DECOM": d(e.decom), "RNE": e.rne, "LS": e.ls, "CIN": e.cin,
-         "PLACE": e.place, "PLACE_PROVIDER": e.prov, "DEC": d(e.dec), "REC": e.rec or "",
-         "REASON_PLACE_CHANGE": "", "HOME_POST": "", "PL_POST": "", "URN": ""}
-        for k in kids for e in k.eps
+        {
+            "CHILD": k.child,
+            "DECOM": d(e.decom),
+            "RNE": e.rne,
+            "LS": e.ls,
+            "CIN": e.cin,
+            "PLACE": e.place,
+            "PLACE_PROVIDER": e.prov,
+            "DEC": d(e.dec),
+            "REC": e.rec or "",
+            "REASON_PLACE_CHANGE": "",
+            "HOME_POST": "",
+            "PL_POST": "",
+            "URN": "",
+        }
+        for k in kids
+        for e in k.eps
     ]
 
 
@@ -175,24 +207,62 @@ def write_csv_return(folder: Path, name: str, kids: list[Kid], *, shuffle: int =
         rng.shuffle(c)
         return c
 
-    hdr = [{"CHILD": k.child, "SEX": k.sex, "DOB": d(k.dob), "ETHNIC": k.ethnic, "UPN": "",
-            "MOTHER": "", "MC_DOB": "", "NOTES": "x"} for k in kids]
+    hdr = [
+        {
+            "CHILD": k.child,
+            "SEX": k.sex,
+            "DOB": d(k.dob),
+            "ETHNIC": k.ethnic,
+            "UPN": "",
+            "MOTHER": "",
+            "MC_DOB": "",
+            "NOTES": "x",
+        }
+        for k in kids
+    ]
     tables = {
         "episodes": (EP_COLS, [dict(r, NOTES="y") for r in episode_rows(kids)]),
         "header": (["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"], hdr),
-        "uasc": (["CHILD", "SEX", "DOB", "DUC"],
-                 [{"CHILD": k.child, "SEX": k.sex, "DOB": d(k.dob), "DUC": ""}
-                  for k in kids if k.uasc]),
-        "reviews": (["CHILD", "DOB", "REVIEW", "REVIEW_CODE"],
-                    [{"CHILD": k.child, "DOB": d(k.dob), "REVIEW": d(r), "REVIEW_CODE": "PN1"}
-                     for k in kids for r in k.reviews]),
-        "missing": (["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"],
-                    [{"CHILD": k.child, "DOB": d(k.dob), "MISSING": "M", "MIS_START": d(a),
-                      "MIS_END": d(b)} for k in kids for a, b in k.missing]),
+        "uasc": (
+            ["CHILD", "SEX", "DOB", "DUC"],
+            [{"CHILD": k.child, "SEX": k.sex, "DOB": d(k.dob), "DUC": ""} for k in kids if k.uasc],
+        ),
+        "reviews": (
+            ["CHILD", "DOB", "REVIEW", "REVIEW_CODE"],
+            [
+                {"CHILD": k.child, "DOB": d(k.dob), "REVIEW": d(r), "REVIEW_CODE": "PN1"}
+                for k in kids
+                for r in k.reviews
+            ],
+        ),
+        "missing": (
+            ["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"],
+            [
+                {
+                    "CHILD": k.child,
+                    "DOB": d(k.dob),
+                    "MISSING": "M",
+                    "MIS_START": d(a),
+                    "MIS_END": d(b),
+                }
+                for k in kids
+                for a, b in k.missing
+            ],
+        ),
         "placed_for_adoption": (
             ["CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"],
-            [{"CHILD": k.child, "DOB": d(k.dob), "DATE_PLACED": d(p), "DATE_PLACED_CEASED": "",
-              "REASON_PLACED_CEASED": ""} for k in kids for p in k.placed]),
+            [
+                {
+                    "CHILD": k.child,
+                    "DOB": d(k.dob),
+                    "DATE_PLACED": d(p),
+                    "DATE_PLACED_CEASED": "",
+                    "REASON_PLACED_CEASED": "",
+                }
+                for k in kids
+                for p in k.placed
+            ],
+        ),
     }
     out = []
     for t, (c, rows) in tables.items():
@@ -212,9 +282,14 @@ def xml_return(kids: list[Kid]) -> str:
     for k in kids:
         out.append("<CHILD>")
         out.append("<HEADER>")
-        out += [_leaf("CHILDID", k.child), _leaf("UPN", "A123"), _leaf("SEX", k.sex),
-                _leaf("DOB", d(k.dob)), _leaf("ETHNIC", k.ethnic),
-                _leaf("UASC", "1" if k.uasc else None)]
+        out += [
+            _leaf("CHILDID", k.child),
+            _leaf("UPN", "A123"),
+            _leaf("SEX", k.sex),
+            _leaf("DOB", d(k.dob)),
+            _leaf("ETHNIC", k.ethnic),
+            _leaf("UASC", "1" if k.uasc else None),
+        ]
         for r in k.reviews:
             out.append(f"<AREVIEW>{_leaf('REVIEW', d(r))}{_leaf('REVIEW_CODE', 'PN1')}</AREVIEW>")
         for a, b in k.missing:
@@ -237,10 +312,18 @@ def xml_return(kids: list[Kid]) -> str:
                 + "".join(
                     _leaf(t, v)
                     for t, v in (
-                        ("DECOM", d(e.decom)), ("RNE", e.rne), ("LS", e.ls), ("CIN", e.cin),
-                        ("PL", e.place), ("PL_POST", "AB1 2CD"), ("HOME_POST", "EF3 4GH"),
-                        ("URN", "SC123456"), ("PLACE_PROVIDER", e.prov), ("DEC", d(e.dec)),
-                        ("REC", e.rec), ("REASON_PLACE_CHANGE", None),
+                        ("DECOM", d(e.decom)),
+                        ("RNE", e.rne),
+                        ("LS", e.ls),
+                        ("CIN", e.cin),
+                        ("PL", e.place),
+                        ("PL_POST", "AB1 2CD"),
+                        ("HOME_POST", "EF3 4GH"),
+                        ("URN", "SC123456"),
+                        ("PLACE_PROVIDER", e.prov),
+                        ("DEC", d(e.dec)),
+                        ("REC", e.rec),
+                        ("REASON_PLACE_CHANGE", None),
                     )
                 )
                 + "</EPISODE>"
@@ -264,5 +347,7 @@ def write_returns(
             p.write_text(xml_return(part), encoding="utf-8")
             out.append(p)
         else:
-            out += write_csv_return(folder, name, part, shuffle=y if layout == "csv-shuffled" else 0)
+            out += write_csv_return(
+                folder, name, part, shuffle=y if layout == "csv-shuffled" else 0
+            )
     return out

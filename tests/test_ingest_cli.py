@@ -18,8 +18,7 @@ def test_validate_prints_summary_and_writes_report(tmp_path, capsys):
     text = capsys.readouterr().out
     assert rc == 1  # it found errors
     assert (
-        "rows in 20 = used 8 + not needed 1 + superseded by a later return 0 + rejected 11"
-        in text
+        "rows in 20 = used 8 + not needed 1 + superseded by a later return 0 + rejected 11" in text
     )  # the reviews file's row is read and counted as not needed
     assert "wrong_delimiter" in text and "bad_encoding" in text
     rep = out.read_text()

@@ -14,7 +14,7 @@ import pytest
 
 try:  # tests/ is a package here; plain import when it is not
     from tests import returns_gen as gen
-    from tests.test_ingest_support import DATA  # noqa: F401  (import bootstrap)
+    from tests.test_ingest_support import DATA
 except ImportError:  # pragma: no cover
     import returns_gen as gen  # type: ignore[no-redef]
     from test_ingest_support import DATA  # type: ignore[no-redef]  # noqa: F401
@@ -24,12 +24,64 @@ from carevis.ingest import read_ssda903
 D = dt.date
 YEAR = 2018
 END = D(2018, 3, 31)
-LEFT = set("E2 E3 E4A E4B E5 E6 E7 E8 E9 E11 E12 E13 E14 E15 E16 E17 E41 E45 E46 E47 E48".split())
+LEFT = set(
+    [
+        "E2",
+        "E3",
+        "E4A",
+        "E4B",
+        "E5",
+        "E6",
+        "E7",
+        "E8",
+        "E9",
+        "E11",
+        "E12",
+        "E13",
+        "E14",
+        "E15",
+        "E16",
+        "E17",
+        "E41",
+        "E45",
+        "E46",
+        "E47",
+        "E48",
+    ]
+)
 CODES_2018 = {
-    "RNE": set("S P L T U B".split()),
-    "LS": set("C1 C2 D1 E1 V2 V3 V4 J1 J2 J3 L1 L2 L3".split()),
+    "RNE": set(["S", "P", "L", "T", "U", "B"]),
+    "LS": set(["C1", "C2", "D1", "E1", "V2", "V3", "V4", "J1", "J2", "J3", "L1", "L2", "L3"]),
     "PLACE": set(
-        "A3 A4 A5 A6 H5 K1 K2 P1 P2 P3 R1 R2 R3 R5 S1 T0 T1 T2 T3 T4 U1 U2 U3 U4 U5 U6 Z1".split()
+        [
+            "A3",
+            "A4",
+            "A5",
+            "A6",
+            "H5",
+            "K1",
+            "K2",
+            "P1",
+            "P2",
+            "P3",
+            "R1",
+            "R2",
+            "R3",
+            "R5",
+            "S1",
+            "T0",
+            "T1",
+            "T2",
+            "T3",
+            "T4",
+            "U1",
+            "U2",
+            "U3",
+            "U4",
+            "U5",
+            "U6",
+            "Z1",
+        ]
     ),
     "REC": LEFT | {"X1"},
 }
@@ -139,8 +191,10 @@ def test_dfe_rules_flag_what_the_definitions_flag(tmp_path, layout, seed):
         lines = p.read_text().splitlines()
         ep_lines = [i for i, s in enumerate(lines, 1) if s.startswith("<EPISODE>")]
         hd_lines = [i for i, s in enumerate(lines, 1) if s.startswith("<HEADER>")]
-        where = {**{ln: ("episodes", i) for i, ln in enumerate(ep_lines)},
-                 **{ln: ("header", i) for i, ln in enumerate(hd_lines)}}
+        where = {
+            **{ln: ("episodes", i) for i, ln in enumerate(ep_lines)},
+            **{ln: ("header", i) for i, ln in enumerate(hd_lines)},
+        }
         res = read_ssda903(p, year=YEAR)
     else:
         gen.write_csv_return(tmp_path, "SSDA903_800_2017-18", kids)
@@ -156,5 +210,17 @@ def test_dfe_rules_flag_what_the_definitions_flag(tmp_path, layout, seed):
     assert set(got) == set(want)  # every rule both ways; the data breaks all of them
     for rule in sorted(want):
         assert got[rule] == want[rule], rule
-    assert {"142", "148", "301", "302", "356", "388", "431", "432", "433", "445", "446",
-            "501"} <= set(want)
+    assert {
+        "142",
+        "148",
+        "301",
+        "302",
+        "356",
+        "388",
+        "431",
+        "432",
+        "433",
+        "445",
+        "446",
+        "501",
+    } <= set(want)

@@ -37,7 +37,10 @@ def test_synthetic_england_round_trips_through_ssda903(tmp_path: Path) -> None:
     table = synthetic.england_table(scale=0.003, seed=5)
     write_ssda903(table, tmp_path / "903")
     result = read_ssda903(tmp_path / "903")
-    assert result.rows_in == result.rows_used + result.rows_not_needed + result.rows_superseded + result.rows_rejected
+    assert (
+        result.rows_in
+        == result.rows_used + result.rows_not_needed + result.rows_superseded + result.rows_rejected
+    )
     # the writer puts valid codes in every field: nothing is repaired or rejected as invalid
     assert not [k for k in result.report.rule_counts() if k[0] == "invalid_code"]
     eth = set(result.table.column("ethnicity").drop_null().to_pylist())

@@ -26,8 +26,17 @@ YEARS = range(2017, 2020)  # 2016-17, 2017-18, 2018-19
 
 def rows_of(res: object) -> list[tuple[object, ...]]:
     t = res.table  # type: ignore[attr-defined]
-    cols = ["child_id", "state", "start", "end", "placement", "legal_status", "reason_ceased",
-            "sex", "birth_month"]
+    cols = [
+        "child_id",
+        "state",
+        "start",
+        "end",
+        "placement",
+        "legal_status",
+        "reason_ceased",
+        "sex",
+        "birth_month",
+    ]
     t = t.select(cols).set_column(1, "state", t["state"].cast(pa.string()))
     return sorted(tuple(r.values()) for r in t.to_pylist())
 
@@ -55,20 +64,22 @@ def reference(kids, tmp_path_factory):
 
 @pytest.mark.parametrize("layout", ["csv", "csv-shuffled", "xml"])
 @pytest.mark.parametrize("naming", sorted(gen.NAMINGS))
-def test_every_naming_and_layout_gives_the_same_journeys(kids, reference, tmp_path, naming,
-                                                         layout):
+def test_every_naming_and_layout_gives_the_same_journeys(kids, reference, tmp_path, naming, layout):
     gen.write_returns(tmp_path, kids, YEARS, naming=naming, layout=layout)
     res = read_ssda903(tmp_path)
     assert rows_of(res) == rows_of(reference)
     assert res.rows_rejected == reference.rows_rejected == 0
     counts_add_up(res)
     # every file got the year its dates say, and the report says why
-    years = {res.report.files[f].split("SSDA903_800_")[1]: y
-             for f, (y, _) in res.report.file_years.items()}
+    years = {
+        res.report.files[f].split("SSDA903_800_")[1]: y
+        for f, (y, _) in res.report.file_years.items()
+    }
     for y in YEARS:
         text = gen.NAMINGS[naming](y)
-        assert {v for k, v in years.items() if k.startswith(text + "-") or
-                k.startswith(text + ".")} == {y}
+        assert {
+            v for k, v in years.items() if k.startswith(text + "-") or k.startswith(text + ".")
+        } == {y}
     rep = res.report.to_table().to_pylist()
     assert len([r for r in rep if r["rule"] == "collection_year"]) == len(res.report.files)
     assert not [r for r in rep if r["rule"] == "year_mismatch"]
@@ -88,8 +99,7 @@ def test_bare_year_meaning_the_year_it_starts_was_read_wrong_before(kids, tmp_pa
 def test_name_disagreeing_with_dates_the_dates_win(kids, reference, tmp_path):
     # each year's return named as the year before (2017-18 data called 2016-17, ...)
     for y in YEARS:
-        gen.write_csv_return(tmp_path, f"SSDA903_800_{y - 2}-{(y - 1) % 100:02d}",
-                             gen.cut(kids, y))
+        gen.write_csv_return(tmp_path, f"SSDA903_800_{y - 2}-{(y - 1) % 100:02d}", gen.cut(kids, y))
     res = read_ssda903(tmp_path)
     assert rows_of(res) == rows_of(reference)
     mism = [r for r in res.report.to_table().to_pylist() if r["rule"] == "year_mismatch"]
@@ -142,8 +152,13 @@ def test_xml_layout_accounts_for_every_element_and_row(kids, tmp_path):
     assert bt["episodes"][0] == n_ep
     assert bt["header"][0] == len(part)
     assert bt["placed_for_adoption"][0] == sum(len(k.placed) for k in part) > 0  # AD_PLACED
-    assert bt["reviews"] == [sum(len(k.reviews) for k in part), 0, 0,
-                             sum(len(k.reviews) for k in part), 0]
+    assert bt["reviews"] == [
+        sum(len(k.reviews) for k in part),
+        0,
+        0,
+        sum(len(k.reviews) for k in part),
+        0,
+    ]
     assert bt["missing"][3] == sum(len(k.missing) for k in part) > 0
     assert bt["oc2"][3] == bt["previous_permanence"][3] == len(part)
     assert bt["uasc"][0] == sum(k.uasc for k in part)
@@ -199,10 +214,13 @@ def test_doctype_is_refused_naming_the_file(tmp_path):
 
 def test_lost_to_follow_up_is_in_the_stock_of_its_last_31_march(tmp_path):
     head = ",".join(gen.EP_COLS) + "\n"
-    write_csv(tmp_path / "SSDA903_800_2017-18-episodes.csv",
-              head + "C1,01/06/2017,S,C2,N1,U4,PR1,,,,,,\nC2,01/06/2017,S,C2,N1,U4,PR1,,,,,,\n")
-    write_csv(tmp_path / "SSDA903_800_2018-19-episodes.csv",
-              head + "C2,01/06/2017,S,C2,N1,U4,PR1,,,,,,\n")
+    write_csv(
+        tmp_path / "SSDA903_800_2017-18-episodes.csv",
+        head + "C1,01/06/2017,S,C2,N1,U4,PR1,,,,,,\nC2,01/06/2017,S,C2,N1,U4,PR1,,,,,,\n",
+    )
+    write_csv(
+        tmp_path / "SSDA903_800_2018-19-episodes.csv", head + "C2,01/06/2017,S,C2,N1,U4,PR1,,,,,,\n"
+    )
     res = read_ssda903(tmp_path)
     c1 = [r for r in rows_of(res) if r[0] == "800-C1"]
     # still looked after at the end of 31 March 2018 (the spell ends on 1 April)
@@ -228,8 +246,10 @@ def test_validate_exit_codes_and_superseded_counts(kids, tmp_path, capsys):
     assert ", rejected 0" in text.replace("+ rejected 0", ", rejected 0")
     bad = tmp_path / "bad"
     bad.mkdir()
-    write_csv(bad / "SSDA903_800_2018-episodes.csv",
-              ",".join(gen.EP_COLS) + "\nC1,01/06/2017,S,D1,N1,U4,PR1,,,,,,\n")
+    write_csv(
+        bad / "SSDA903_800_2018-episodes.csv",
+        ",".join(gen.EP_COLS) + "\nC1,01/06/2017,S,D1,N1,U4,PR1,,,,,,\n",
+    )
     assert main_validate([str(bad)]) == 1
     assert "dfe_445" in capsys.readouterr().out
     with pytest.raises(SystemExit) as e:

@@ -72,7 +72,9 @@ def test_round_trip_903_and_cin(table, tmp_path):
     ep_text = files[0].read_text()
     assert ep_text.startswith("CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC")
     res = read_journeys(ssda903=tmp_path / "903", cin=tmp_path / "cin")
-    assert res.rows_in == res.rows_used + res.rows_not_needed + res.rows_superseded + res.rows_rejected
+    assert (
+        res.rows_in == res.rows_used + res.rows_not_needed + res.rows_superseded + res.rows_rejected
+    )
     assert {r for r in res.report.to_table()["severity"].to_pylist()} <= {"info"}
     assert journeys_of(res.table) == journeys_of(table)
     assert_no_overlap(res.table)
@@ -202,7 +204,9 @@ def test_random_episode_sets_keep_invariants(files, tmp_path_factory):
     res = read_ssda903(d)
     n = sum(len(r) for r in files.values())
     assert res.rows_in == n
-    assert res.rows_in == res.rows_used + res.rows_not_needed + res.rows_superseded + res.rows_rejected
+    assert (
+        res.rows_in == res.rows_used + res.rows_not_needed + res.rows_superseded + res.rows_rejected
+    )
     rep = res.report.to_table()
     rej = pc.sum(rep.filter(pc.equal(rep["action"], "rejected"))["rows"]).as_py() or 0
     assert rej == res.rows_rejected

@@ -28,7 +28,9 @@ def res():
 
 def test_counts_add_up(res):
     assert res.rows_in == 10  # 5 episodes + 5 header rows
-    assert res.rows_in == res.rows_used + res.rows_not_needed + res.rows_superseded + res.rows_rejected
+    assert (
+        res.rows_in == res.rows_used + res.rows_not_needed + res.rows_superseded + res.rows_rejected
+    )
     rep = res.report.to_table()
     rejected = pa.compute.sum(
         rep.filter(pa.compute.equal(rep["action"], "rejected"))["rows"]
@@ -96,7 +98,9 @@ def test_short_breaks_can_be_included():
     rules = set(res.report.to_table()["rule"].to_pylist())
     assert "short_break" not in rules
     assert "overlap_clipped" in rules  # the V4 episode overlaps the U5 ones
-    assert res.rows_in == res.rows_used + res.rows_not_needed + res.rows_superseded + res.rows_rejected
+    assert (
+        res.rows_in == res.rows_used + res.rows_not_needed + res.rows_superseded + res.rows_rejected
+    )
     assert_no_overlap(res.table)
 
 

@@ -34,34 +34,74 @@ DFE_RULES: dict[str, tuple[str, str]] = {
     "146": ("PLACE", "Placement type code is not a valid code."),
     "149": ("REC", "Reason episode ceased code is not valid."),
     "142": ("DEC", "A new episode has started, but the previous episode has not ended."),
-    "148": ("DEC", "Date episode ceased and reason episode ceased must both be coded, or both "
-            "left blank."),
+    "148": (
+        "DEC",
+        "Date episode ceased and reason episode ceased must both be coded, or both left blank.",
+    ),
     "301": ("DOB", "Date of birth falls after the year ended."),
     "302": ("DOB", "First episode starts before child was born."),
-    "354": ("DECOM", "Date episode started must be on or before the end of the current "
-            "collection year."),
+    "354": (
+        "DECOM",
+        "Date episode started must be on or before the end of the current collection year.",
+    ),
     "356": ("DEC", "The date the episode ceased is before the date the same episode started."),
-    "385": ("DEC", "Date episode ceased must be on or before the end of the current "
-            "collection year."),
-    "388": ("REC", "Reason episode ceased is coded new episode begins, but there is no "
-            "continuation episode."),
-    "431": ("RNE", "The reason for new episode is started to be looked after, but the "
-            "previous episode ended on the same day."),
-    "432": ("RNE", "The child ceased to be looked after at the end of the previous episode "
-            "but the reason for the new episode is not started to be looked after."),
-    "433": ("RNE", "The reason for new episode suggests that this is a continuation episode, "
-            "but the episode does not start on the same day as the last episode finished."),
-    "437": ("REC", "Reason episode ceased is child has died or is aged 18 or over but there "
-            "are further episodes."),
+    "385": (
+        "DEC",
+        "Date episode ceased must be on or before the end of the current collection year.",
+    ),
+    "388": (
+        "REC",
+        "Reason episode ceased is coded new episode begins, but there is no continuation episode.",
+    ),
+    "431": (
+        "RNE",
+        "The reason for new episode is started to be looked after, but the "
+        "previous episode ended on the same day.",
+    ),
+    "432": (
+        "RNE",
+        "The child ceased to be looked after at the end of the previous episode "
+        "but the reason for the new episode is not started to be looked after.",
+    ),
+    "433": (
+        "RNE",
+        "The reason for new episode suggests that this is a continuation episode, "
+        "but the episode does not start on the same day as the last episode finished.",
+    ),
+    "437": (
+        "REC",
+        "Reason episode ceased is child has died or is aged 18 or over but there "
+        "are further episodes.",
+    ),
     "445": ("LS", "D1 is not a valid code for episodes starting after December 2005."),
     "446": ("LS", "E1 is not a valid code for episodes starting before December 2005."),
     "501": ("DECOM", "A new episode has started before the end date of the previous episode."),
 }
 
 # REC codes that end a period of care (DfE 432)
-_LEFT_CARE = (
-    "E2 E3 E4A E4B E5 E6 E7 E8 E9 E11 E12 E13 E14 E15 E16 E17 E41 E45 E46 E47 E48".split()
-)
+_LEFT_CARE = [
+    "E2",
+    "E3",
+    "E4A",
+    "E4B",
+    "E5",
+    "E6",
+    "E7",
+    "E8",
+    "E9",
+    "E11",
+    "E12",
+    "E13",
+    "E14",
+    "E15",
+    "E16",
+    "E17",
+    "E41",
+    "E45",
+    "E46",
+    "E47",
+    "E48",
+]
 _CONTINUING = ("P", "L", "T", "U", "B")
 _DEC_2005_END = int(days_from_civil(np.array([2005]), np.array([12]), np.array([31]))[0])
 _DEC_2005_START = int(days_from_civil(np.array([2005]), np.array([12]), np.array([1]))[0])
@@ -174,9 +214,7 @@ def check_dfe(
         m[order[mask_sorted]] = True
         return m
 
-    out["142"] = back(
-        same_next & (~o_hdec | (r_rec < 0)) & child_ok[order] & o_hdecom
-    )
+    out["142"] = back(same_next & (~o_hdec | (r_rec < 0)) & child_ok[order] & o_hdecom)
     out["501"] = back(same_prev & o_hdecom & p_hdec & (o_decom < p_dec))
     out["431"] = back(same_prev & rne_s & o_hdecom & p_hdec & (o_decom <= p_dec))
     out["432"] = back(same_prev & p_left & ~rne_s)

@@ -526,6 +526,7 @@ def _year_column(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 # -- XML ---------------------------------------------------------------------
 
+
 def _xml_tables(f: _File, report: ValidationReport) -> list[tuple[str, pa.Table]]:
     try:
         root = parse_xml(f.data)

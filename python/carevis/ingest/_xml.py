@@ -95,8 +95,7 @@ def parse_xml(data: bytes) -> Node:
 
     def doctype(name: str, *_: object) -> None:
         raise XMLDoctypeError(
-            f"XML with a DOCTYPE (<!DOCTYPE {name}>) is refused: no SSDA903 or CIN return "
-            "has one",
+            f"XML with a DOCTYPE (<!DOCTYPE {name}>) is refused: no SSDA903 or CIN return has one",
             p.CurrentLineNumber,
         )
 

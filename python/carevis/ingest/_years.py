@@ -12,6 +12,7 @@ override (``year=`` / ``--year FILE=2018``) beats both.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
 from collections.abc import Mapping
@@ -232,7 +233,9 @@ def resolve_903(
         yr = np.asarray(ep.column("_year").to_numpy(), dtype=np.int64)
         decom = parse_dates(ep.column("DECOM")).days.astype(np.int64)
         dec = parse_dates(ep.column("DEC")).days.astype(np.int64)
-        latest = np.where(dec != NULL_DAY, np.where(decom != NULL_DAY, np.maximum(dec, decom), dec), decom)
+        latest = np.where(
+            dec != NULL_DAY, np.where(decom != NULL_DAY, np.maximum(dec, decom), dec), decom
+        )
         gmap = np.full(max(hints, default=-1) + 2, -1, dtype=np.int64)
         for f, g in fgroup.items():
             gmap[f] = g
@@ -244,19 +247,19 @@ def resolve_903(
             lat = latest[todo][order]
             ends = dec[todo][order]
             bounds = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1], True])
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            for a, b in itertools.pairwise(bounds):
                 g = int(gs[a])
                 lower[g] = content_year(lat[a:b])
                 votes[g] = end_votes(ends[a:b])
-    col_years: dict[int, int] = {}  # files whose rows carry a YEAR column
+    nf = max(hints, default=-1) + 2
+    col_max = np.full(nf, -1, dtype=np.int64)  # files whose rows carry a YEAR column
     for t in tables.values():
-        if not t.num_rows:
-            continue
-        f = np.asarray(t.column("_file").to_numpy(), dtype=np.int64)
-        y = np.asarray(t.column("_year").to_numpy(), dtype=np.int64)
-        for u in np.unique(f[y > 0]):
-            col_years[int(u)] = int(y[f == u].max())
-    year_of = np.full(max(hints, default=-1) + 2, -1, dtype=np.int64)
+        if t.num_rows:
+            fa = np.asarray(t.column("_file").to_numpy(), dtype=np.int64)
+            ya = np.asarray(t.column("_year").to_numpy(), dtype=np.int64)
+            np.maximum.at(col_max, np.minimum(fa, nf - 1), ya)
+    col_years = {int(i): int(col_max[i]) for i in np.flatnonzero(col_max > 0)}
+    year_of = np.full(nf, -1, dtype=np.int64)
     for f, h in hints.items():
         if f in report.failed_files:
             continue
@@ -288,18 +291,16 @@ def resolve_903(
                 rows=0,
                 detail=c.why,
             )
+    overridden = np.zeros(nf, dtype=bool)
+    for f, h in hints.items():
+        overridden[f] = h.override is not None
     out = {}
     for name, t in tables.items():
-        f = np.asarray(t.column("_file").to_numpy(), dtype=np.int64)
-        y = np.asarray(t.column("_year").to_numpy(), dtype=np.int64)
-        fill = np.where(f < len(year_of), year_of[np.minimum(f, len(year_of) - 1)], -1)
-        overridden = np.array(
-            [hints.get(int(u), FileHint(Path(), None, None)).override is not None for u in range(len(year_of))]
-            + [False],
-            dtype=bool,
-        )
-        use = (y <= 0) | overridden[np.minimum(f, len(overridden) - 1)]
-        y2 = np.where(use & (fill > 0), fill, y)
+        fa = np.asarray(t.column("_file").to_numpy(), dtype=np.int64)
+        ya = np.asarray(t.column("_year").to_numpy(), dtype=np.int64)
+        fill = np.where(fa < len(year_of), year_of[np.minimum(fa, len(year_of) - 1)], -1)
+        use = (ya <= 0) | overridden[np.minimum(fa, len(overridden) - 1)]
+        y2 = np.where(use & (fill > 0), fill, ya)
         out[name] = t.set_column(
             t.column_names.index("_year"), "_year", pa.array(y2.astype(np.int32), pa.int32())
         )

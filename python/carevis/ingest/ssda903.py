@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _stitch
-from ._dfe import check_dfe
 from ._dates import (
     NULL_DAY,
     civil_from_days,
@@ -27,9 +26,10 @@ from ._dates import (
     days_to_arrow,
     parse_dates,
 )
+from ._dfe import check_dfe
 from ._files import expand_paths, read_903_files
-from ._years import YearOverride
 from ._rows import Codes, Rows
+from ._years import YearOverride
 from .ids import UNKNOWN_LA, child_keys_parts
 from .report import IngestResult, ValidationReport, write_csv_atomic
 from .schema import LOST, Mapping, load_codes, load_mapping, make_journey_table, state_labels
