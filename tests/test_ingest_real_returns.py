@@ -11,10 +11,10 @@ import pytest
 
 try:  # tests/ is a package here; plain import when it is not
     from tests import returns_gen as gen
-    from tests.test_ingest_support import write_csv
+    from tests.test_ingest_support import DATA, write_csv
 except ImportError:  # pragma: no cover
     import returns_gen as gen  # type: ignore[no-redef]
-    from test_ingest_support import write_csv  # type: ignore[no-redef]
+    from test_ingest_support import DATA, write_csv  # type: ignore[no-redef]
 
 from carevis.errors import DataError
 from carevis.ingest import main_ingest, main_validate, read_cin_census, read_ssda903
@@ -255,3 +255,23 @@ def test_validate_exit_codes_and_superseded_counts(kids, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main_validate([])
     assert e.value.code == 2
+
+
+def test_cin_census_year_from_its_dates(tmp_path):
+    text = (DATA / "xml" / "CIN_301_2021.xml").read_text()
+    no_header = text[: text.index("<Header>")] + text[text.index("</Header>") + 9 :]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "CIN_301_2019-20.xml").write_text(no_header)  # named a year early
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "CIN_301_2020.xml").write_text(no_header)  # bare: 2019-20 or 2020-21
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "CIN_301_2019-20.xml").write_text(text)  # its <Year> says 2021
+    ref = read_cin_census(DATA / "xml" / "CIN_301_2021.xml")
+    for sub in ("a", "b", "c"):
+        res = read_cin_census(tmp_path / sub, la="301")
+        assert res.report.file_years[0][0] == 2021, sub
+        rep = res.report.to_table().to_pylist()
+        # c: the name disagrees with its <Year> and its dates, which agree: no mismatch
+        assert bool([r for r in rep if r["rule"] == "year_mismatch"]) == (sub == "a")
+        assert res.table.num_rows == ref.table.num_rows
+    assert "read as 2020-21 by its dates" in read_cin_census(tmp_path / "b").report.file_years[0][1]

@@ -260,6 +260,7 @@ def resolve_903(
             np.maximum.at(col_max, np.minimum(fa, nf - 1), ya)
     col_years = {int(i): int(col_max[i]) for i in np.flatnonzero(col_max > 0)}
     year_of = np.full(nf, -1, dtype=np.int64)
+    same: dict[tuple[int, str, bool], list[int]] = {}
     for f, h in hints.items():
         if f in report.failed_files:
             continue
@@ -270,26 +271,18 @@ def resolve_903(
             c = decide(h.override, h.name, votes[g], lower[g])
         year_of[f] = c.year
         report.file_years[f] = (c.year, c.why)
-        report.add(
-            "collection_year",
-            "repaired" if c.mismatch else "info",
-            file_idx=f,
-            line=None,
-            field="YEAR",
-            value=fy_label(c.year),
-            rows=0,
-            detail=c.why,
-        )
-        if c.mismatch:
+        same.setdefault((c.year, c.why, c.mismatch), []).append(f)
+    for (y, why, mismatch), files in same.items():  # one report chunk per distinct reason
+        for rule in ("collection_year", "year_mismatch") if mismatch else ("collection_year",):
             report.add(
-                "year_mismatch",
-                "repaired",
-                file_idx=f,
+                rule,
+                "repaired" if mismatch else "info",
+                file_idx=np.array(files, dtype=np.int64),
                 line=None,
                 field="YEAR",
-                value=fy_label(c.year),
+                value=fy_label(y),
                 rows=0,
-                detail=c.why,
+                detail=why,
             )
     overridden = np.zeros(nf, dtype=bool)
     for f, h in hints.items():
