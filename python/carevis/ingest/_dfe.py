@@ -222,7 +222,11 @@ def check_dfe(
     # 433 sorts by DEC too (missing last) and compares with the previous row's DEC
     dhi = int(dec[has_dec].max()) if has_dec.any() else 0
     s_dec = np.where(has_dec, np.minimum(dec, dhi), dhi + 1)
-    order2 = argsort_stable(_pack(grp, s_last, s_dec)) if n else np.zeros(0, np.int64)
+    ties = same_prev & (o_decom == _shift(o_decom, 1, NULL_DAY))
+    if ties.any():
+        order2 = argsort_stable(_pack(grp, s_last, s_dec))
+    else:  # no child has two episodes starting the same day: the same order
+        order2 = order
     g2 = grp[order2]
     sp2 = np.r_[False, g2[1:] == g2[:-1]] if n else np.zeros(0, bool)
     pdec2 = _shift(dec[order2], 1, NULL_DAY)
@@ -233,7 +237,7 @@ def check_dfe(
     out["433"] = m433
     # 388 fills a missing DECOM with 1901 (sorted first) and looks at the next DECOM
     s_first = np.where(has_decom, decom, lo - 1)
-    order3 = argsort_stable(_pack(grp, s_first)) if n else np.zeros(0, np.int64)
+    order3 = argsort_stable(_pack(grp, s_first)) if not has_decom.all() else order
     g3 = grp[order3]
     nx3 = np.r_[g3[1:] == g3[:-1], False] if n else np.zeros(0, bool)
     nd3 = _shift(s_first[order3], -1, NULL_DAY)
