@@ -158,21 +158,21 @@ def check_dfe(
     ep: Rows,
     *,
     key: np.ndarray,
+    child_blank: np.ndarray,
     year: np.ndarray,
     year_end: np.ndarray,
+    codes: dict[str, Codes],
     header: Rows | None = None,
     header_key: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Flag every DfE rule breach; returns rule -> flagged episode rows (for tests)."""
-    from ._rows import Codes
+    """Flag every DfE rule breach; returns rule -> flagged episode rows (for tests).
+
+    `codes`: the episodes' RNE, LS, PLACE and REC as read (before any repair)."""
     from .ssda903 import _pack, argsort_stable
 
     out: dict[str, np.ndarray] = {}
     n = ep.n
-    rne = Codes(ep.t.column("RNE"))
-    ls = Codes(ep.t.column("LS"))
-    place = Codes(ep.t.column("PLACE"))
-    rec = Codes(ep.t.column("REC"))
+    rne, ls, place, rec = codes["RNE"], codes["LS"], codes["PLACE"], codes["REC"]
     for code, c, fld in (("143", rne, "RNE"), ("144", ls, "LS"), ("146", place, "PLACE")):
         out[code] = ~valid_in_year(c, fld, year)
     out["149"] = ~valid_in_year(rec, "REC", year)
@@ -182,7 +182,7 @@ def check_dfe(
     dec = pd_dec.days.astype(np.int64)
     has_decom = decom != NULL_DAY
     has_dec = dec != NULL_DAY
-    child_ok = ~Codes(ep.t.column("CHILD"), upper=False).null
+    child_ok = ~child_blank
     out["148"] = (pd_dec.blank & ~rec.null) | (~pd_dec.blank & rec.null)
     out["356"] = has_dec & has_decom & (dec < decom)
     out["354"] = has_decom & (decom > year_end)

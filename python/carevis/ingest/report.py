@@ -69,7 +69,6 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "xml_elements": ("info", "every element of an XML return, accounted for"),
     "unknown_element": ("warning", "XML elements the SSDA903 layout does not have; not read"),
-    "no_usable_rows": ("error", "nothing in the input made a journey"),
     "wrong_field_count": ("error", "a row has more or fewer fields than the header"),
     # row level
     "missing_value": ("error", "a required value is blank"),

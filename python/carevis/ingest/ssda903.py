@@ -255,8 +255,10 @@ def build_journeys(
     check_dfe(
         ep,
         key=ep_key,
+        child_blank=child_blank,
         year=year,
         year_end=ye,
+        codes={"RNE": rne, "LS": ls, "PLACE": place, "REC": rec},
         header=others.get("header"),
         header_key=keys[h_off : h_off + others["header"].n] if "header" in others else None,
     )
