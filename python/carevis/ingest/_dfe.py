@@ -223,10 +223,8 @@ def check_dfe(
     dhi = int(dec[has_dec].max()) if has_dec.any() else 0
     s_dec = np.where(has_dec, np.minimum(dec, dhi), dhi + 1)
     ties = same_prev & (o_decom == _shift(o_decom, 1, NULL_DAY))
-    if ties.any():
-        order2 = argsort_stable(_pack(grp, s_last, s_dec))
-    else:  # no child has two episodes starting the same day: the same order
-        order2 = order
+    # no child with two episodes starting the same day: the same order
+    order2 = argsort_stable(_pack(grp, s_last, s_dec)) if ties.any() else order
     g2 = grp[order2]
     sp2 = np.r_[False, g2[1:] == g2[:-1]] if n else np.zeros(0, bool)
     pdec2 = _shift(dec[order2], 1, NULL_DAY)
