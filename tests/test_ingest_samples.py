@@ -67,9 +67,10 @@ def test_journeys(res):
         ("822-689661", "Foster care (other)", dt.date(2019, 5, 16), dt.date(2019, 9, 26)),
         ("822-689661", "Other exit", dt.date(2019, 9, 26), dt.date(2019, 10, 24)),  # E2 died
     ]
-    # 249901: X1 into a short break that is excluded -> left care, reason unknown
+    # 249901: X1 into a short break that is excluded -> an X1 with nothing after it in the
+    # journeys: lost to follow-up, not a made-up exit
     assert rows[3][1:] == ("Foster care (other)", dt.date(2019, 3, 30), dt.date(2019, 4, 10))
-    assert rows[4][1] == "Other exit"
+    assert rows[4][1] == "Lost to follow-up"
     # header kept: the last row of each child; DOB reduced to month
     assert t["sex"].to_pylist()[0] == "F" and t["birth_month"].to_pylist()[0] == dt.date(2017, 8, 1)
     assert "HOME_POST" not in t.column_names and "PL_POST" not in t.column_names

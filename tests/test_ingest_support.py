@@ -137,7 +137,7 @@ def make_journeys(n_children: int = 45, seed: int = 7, la: str = "822") -> pa.Ta
         child = f"{la}-{100000 + i}"
         day = dt.date(2015, 6, 1) + dt.timedelta(days=rng.randrange(0, 5 * 365))
         sex = "MFU"[i % 3] if i % 7 else "F"
-        bm = dt.date(2005 + i % 12, 1 + i % 12, 1)
+        bm = dt.date(2003 + i % 10, 1 + i % 12, 1)  # born before any spell (DfE 301, 302)
         eth = ["WBRI", "BAFR", "MWBC", None][i % 4]
         spells: list[tuple] = []
         for _j, (state, days) in enumerate(path):

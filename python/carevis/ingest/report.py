@@ -261,8 +261,8 @@ class ValidationReport:
             return
         best: tuple[int, int, _Chunk, int] | None = None
         for ch in self._chunks:
-            if RULES[ch.rule][0] != "error":
-                continue
+            if RULES[ch.rule][0] != "error" or ch.action == "flagged":
+                continue  # DfE flags change nothing: strict stops where carevis would
             order = np.lexsort((ch.line, ch.file_idx))
             j = int(order[0])
             cand = (int(ch.file_idx[j]), int(ch.line[j]), ch, j)
