@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 
 from ._dates import NULL_DAY, days_from_civil, parse_dates
 from .schema import DATA_DIR
@@ -120,19 +121,59 @@ def code_years() -> dict[str, dict[str, tuple[int, int]]]:
     return out
 
 
-def valid_in_year(c: Codes, field: str, year: np.ndarray) -> np.ndarray:
-    """Per row: the code is in the field's list for the row's collection year (or blank)."""
+def _bad_code_rows(c: Codes, field: str, year: np.ndarray) -> np.ndarray:
+    """Rows whose code is not in the field's list for the row's collection year (blank
+    is fine). Worked out per distinct code: only codes that are not valid in every year
+    present are looked at row by row (usually none)."""
     table = code_years().get(field, {})
     vals = c.values.to_pylist()
-    first = np.array([table.get(v, (1, 0))[0] for v in vals] + [0], dtype=np.int64)
-    last = np.array([table.get(v, (1, 0))[1] for v in vals] + [9999], dtype=np.int64)
-    i = np.where(c.idx < 0, len(vals), c.idx)
-    return np.asarray((first[i] <= year) & (year <= last[i]), dtype=bool)
+    if not vals or not len(year):
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = int(year.min()), int(year.max())
+    rng = [table.get(v, (1, 0)) for v in vals]
+    doubtful = np.array([not (a <= lo and hi <= b) for a, b in rng] + [False], dtype=bool)
+    rows = np.flatnonzero(doubtful[c.idx])  # idx -1 (blank) takes the last entry
+    if not len(rows):
+        return rows
+    first = np.array([a for a, _ in rng], dtype=np.int64)[c.idx[rows]]
+    last = np.array([b for _, b in rng], dtype=np.int64)[c.idx[rows]]
+    y = year[rows]
+    return rows[(y < first) | (y > last)]
 
 
-def _flag(rows: Rows, mask: np.ndarray, code: str) -> int:
-    idx = np.flatnonzero(mask)
+def _lut(c: Codes, values: tuple[str, ...] | list[str]) -> np.ndarray:
+    """A bool per dictionary entry (and False for blank, last): the value is in `values`."""
+    vs = set(values)
+    return np.array([v in vs for v in c.values.to_pylist()] + [False], dtype=bool)
+
+
+def _dict_gather(
+    col: pa.ChunkedArray | pa.Array, per_value: np.ndarray, blank: object
+) -> np.ndarray:
+    """Per row, `per_value` of its dictionary entry (`blank` for a null), in one gather."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False))
+    return np.asarray(np.r_[per_value, np.array([blank], dtype=per_value.dtype)][idx])
+
+
+def _days(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(day numbers, blank) of a date column, parsed once per distinct value."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if not pa.types.is_dictionary(col.type):
+        p = parse_dates(col)
+        return p.days.astype(np.int64), p.blank
+    p = parse_dates(col.dictionary)
+    return (
+        _dict_gather(col, p.days.astype(np.int64), NULL_DAY),
+        _dict_gather(col, p.blank, True),
+    )
+
+
+def _flag(rows: Rows, idx: np.ndarray, code: str) -> None:
     if len(idx):
+        idx = np.sort(idx)
         rows.report.add(
             f"dfe_{code}",
             "flagged",
@@ -142,16 +183,6 @@ def _flag(rows: Rows, mask: np.ndarray, code: str) -> int:
             rows=0,
             detail=DFE_RULES[code][1],
         )
-    return len(idx)
-
-
-def _shift(a: np.ndarray, k: int, fill: int) -> np.ndarray:
-    out = np.full_like(a, fill)
-    if k > 0:
-        out[k:] = a[:-k]
-    else:
-        out[:k] = a[-k:]
-    return out
 
 
 def check_dfe(
@@ -161,123 +192,130 @@ def check_dfe(
     child_blank: np.ndarray,
     year: np.ndarray,
     year_end: np.ndarray,
+    decom: np.ndarray,
+    dec: np.ndarray,
     codes: dict[str, Codes],
     header: Rows | None = None,
     header_key: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Flag every DfE rule breach; returns rule -> flagged episode rows (for tests).
+    """Flag every DfE rule breach; returns rule -> flagged episode rows.
 
-    `codes`: the episodes' RNE, LS, PLACE and REC as read (before any repair)."""
+    `decom`, `dec`: day numbers (NULL_DAY = blank or not a date); `codes`: the episodes'
+    RNE, LS, PLACE and REC as read (before any repair)."""
     from .ssda903 import _pack, argsort_stable
 
     out: dict[str, np.ndarray] = {}
     n = ep.n
     rne, ls, place, rec = codes["RNE"], codes["LS"], codes["PLACE"], codes["REC"]
     for code, c, fld in (("143", rne, "RNE"), ("144", ls, "LS"), ("146", place, "PLACE")):
-        out[code] = ~valid_in_year(c, fld, year)
-    out["149"] = ~valid_in_year(rec, "REC", year)
-    pd_decom = parse_dates(ep.t.column("DECOM"))
-    pd_dec = parse_dates(ep.t.column("DEC"))
-    decom = pd_decom.days.astype(np.int64)
-    dec = pd_dec.days.astype(np.int64)
-    has_decom = decom != NULL_DAY
-    has_dec = dec != NULL_DAY
-    child_ok = ~child_blank
-    out["148"] = (pd_dec.blank & ~rec.null) | (~pd_dec.blank & rec.null)
-    out["356"] = has_dec & has_decom & (dec < decom)
-    out["354"] = has_decom & (decom > year_end)
-    out["385"] = has_dec & (dec > year_end)
-    is_d1, is_e1 = ls.equals("D1"), ls.equals("E1")
-    out["445"] = is_d1 & has_decom & (decom > _DEC_2005_END)
-    out["446"] = is_e1 & has_decom & (decom < _DEC_2005_START)
+        out[code] = _bad_code_rows(c, fld, year)
+    out["149"] = _bad_code_rows(rec, "REC", year)
+    nul = NULL_DAY
+    has_decom = decom != nul
+    has_dec = dec != nul
+    col = ep.t.column("DEC")
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(col.type):  # a date that cannot be read is still there
+        dec_blank = _dict_gather(col, parse_dates(col.dictionary).blank, True)
+    else:
+        dec_blank = parse_dates(col).blank
+    rec_blank = rec.idx < 0
+    out["148"] = np.flatnonzero(dec_blank != rec_blank)
+    out["356"] = np.flatnonzero((dec < decom) & has_decom)  # a blank end is NULL_DAY (max)
+    out["354"] = np.flatnonzero((decom > year_end) & has_decom)
+    out["385"] = np.flatnonzero((dec > year_end) & has_dec)
+    for code, value, cmp in (("445", "D1", 1), ("446", "E1", -1)):
+        lut = _lut(ls, [value])
+        rows = np.flatnonzero(lut[ls.idx]) if lut.any() else np.zeros(0, np.int64)
+        d = decom[rows]
+        out[code] = rows[(d != nul) & ((d > _DEC_2005_END) if cmp > 0 else (d < _DEC_2005_START))]
 
     # -- rules on consecutive episodes of a child in one return ------------------------
+    # a child in a return: (year, key) as one integer, packed the same way for the header
+    hy = (
+        np.asarray(header.t.column("_year").to_numpy(), dtype=np.int64)
+        if header is not None and header_key is not None
+        else np.zeros(0, np.int64)
+    )
+    hk = header_key if header_key is not None and len(hy) else np.zeros(0, np.int64)
+    ymin = int(min(year.min() if n else 0, hy.min() if len(hy) else 0))
+    kspan = int(max(key.max() if n else 0, hk.max() if len(hk) else 0)) + 1
+    grp = (year - ymin) * kspan + key
     lo = int(decom[has_decom].min()) if has_decom.any() else 0
     hi = int(decom[has_decom].max()) if has_decom.any() else 0
-    grp = _pack(year, key) if n else np.zeros(0, np.int64)
     s_last = np.where(has_decom, decom, hi + 1)  # pandas sorts missing dates last
-    order = argsort_stable(_pack(grp, s_last)) if n else np.zeros(0, np.int64)
+    order = argsort_stable(grp * (hi - lo + 2) + (s_last - lo)) if n else np.zeros(0, np.int64)
     g = grp[order]
-    same_prev = np.r_[False, g[1:] == g[:-1]] if n else np.zeros(0, bool)
-    same_next = np.r_[g[1:] == g[:-1], False] if n else np.zeros(0, bool)
-    o_decom, o_dec = decom[order], dec[order]
-    o_hdecom, o_hdec = has_decom[order], has_dec[order]
-    p_dec = _shift(o_dec, 1, NULL_DAY)
-    p_hdec = _shift(o_hdec.astype(np.int64), 1, 0).astype(bool)
-    r_rec = rec.idx[order]
-    rne_s = rne.equals("S")[order]
-    rec_left = rec.isin(_LEFT_CARE)[order]
-    p_left = _shift(rec_left.astype(np.int64), 1, 0).astype(bool)
-
-    def back(mask_sorted: np.ndarray) -> np.ndarray:
-        m = np.zeros(n, dtype=bool)
-        m[order[mask_sorted]] = True
-        return m
-
-    out["142"] = back(same_next & (~o_hdec | (r_rec < 0)) & child_ok[order] & o_hdecom)
-    out["501"] = back(same_prev & o_hdecom & p_hdec & (o_decom < p_dec))
-    out["431"] = back(same_prev & rne_s & o_hdecom & p_hdec & (o_decom <= p_dec))
-    out["432"] = back(same_prev & p_left & ~rne_s)
-    out["437"] = back(same_next & o_hdecom & rec.isin(("E2", "E15"))[order])
+    sp = g[1:] == g[:-1]  # pair (i - 1, i) of sorted rows: the same child in one return
+    od, oe = decom[order], dec[order]
+    r_rec = rec.idx[order]  # -1 = blank: the luts' last entry
+    r_rne = rne.idx[order]
+    rne_s = _lut(rne, ["S"])[r_rne]
+    left = _lut(rec, _LEFT_CARE)[r_rec]
+    prev_end = oe[:-1]
+    nxt_start = od[1:]
+    pe_ok = prev_end != nul
+    ns_ok = nxt_start != nul
+    first = order[:-1]  # the earlier row of each pair
+    second = order[1:]
+    out["142"] = first[
+        sp & ((prev_end == nul) | (r_rec[:-1] < 0)) & ~child_blank[first] & (od[:-1] != nul)
+    ]
+    out["501"] = second[sp & pe_ok & (nxt_start < prev_end)]
+    out["431"] = second[sp & rne_s[1:] & pe_ok & ns_ok & (nxt_start <= prev_end)]
+    out["432"] = second[sp & left[:-1] & ~rne_s[1:]]
+    out["437"] = first[sp & (od[:-1] != nul) & _lut(rec, ["E2", "E15"])[r_rec[:-1]]]
     # 433 sorts by DEC too (missing last) and compares with the previous row's DEC
-    dhi = int(dec[has_dec].max()) if has_dec.any() else 0
-    s_dec = np.where(has_dec, np.minimum(dec, dhi), dhi + 1)
-    ties = same_prev & (o_decom == _shift(o_decom, 1, NULL_DAY))
-    # no child with two episodes starting the same day: the same order
-    order2 = argsort_stable(_pack(grp, s_last, s_dec)) if ties.any() else order
-    g2 = grp[order2]
-    sp2 = np.r_[False, g2[1:] == g2[:-1]] if n else np.zeros(0, bool)
-    pdec2 = _shift(dec[order2], 1, NULL_DAY)
-    cont = rne.isin(_CONTINUING)[order2]
-    mism = (pdec2 != decom[order2]) | (pdec2 == NULL_DAY) | ~has_decom[order2]
-    m433 = np.zeros(n, dtype=bool)
-    m433[order2[cont & sp2 & mism]] = True
-    out["433"] = m433
+    ties = sp & (od[1:] == od[:-1])
+    if ties.any():
+        dhi = int(dec[has_dec].max()) if has_dec.any() else 0
+        s_dec = np.where(has_dec, np.minimum(dec, dhi), dhi + 1)
+        order2 = argsort_stable(_pack(grp, s_last, s_dec))
+        g2 = grp[order2]
+        sp2, od2, oe2 = g2[1:] == g2[:-1], decom[order2], dec[order2]
+        r_rne2 = rne.idx[order2]
+    else:  # no child with two episodes starting the same day: the same order
+        order2, sp2, od2, oe2, r_rne2 = order, sp, od, oe, r_rne
+    cont = _lut(rne, _CONTINUING)[r_rne2[1:]]
+    mism = (oe2[:-1] != od2[1:]) | (oe2[:-1] == nul) | (od2[1:] == nul)
+    out["433"] = order2[1:][sp2 & cont & mism]
     # 388 fills a missing DECOM with 1901 (sorted first) and looks at the next DECOM
-    s_first = np.where(has_decom, decom, lo - 1)
-    order3 = argsort_stable(_pack(grp, s_first)) if not has_decom.all() else order
-    g3 = grp[order3]
-    nx3 = np.r_[g3[1:] == g3[:-1], False] if n else np.zeros(0, bool)
-    nd3 = _shift(s_first[order3], -1, NULL_DAY)
-    d3, hd3 = dec[order3], has_dec[order3]
-    x3 = rec.equals("X1")[order3]
-    known3 = ~rec.null[order3]
-    case1 = nx3 & x3 & hd3 & (d3 != nd3)
-    case2 = nx3 & ~x3 & known3 & hd3 & (d3 == nd3)
-    case3 = ~nx3 & hd3 & x3
-    m388 = np.zeros(n, dtype=bool)
-    m388[order3[case1 | case2 | case3]] = True
-    out["388"] = m388
+    if has_decom.all():
+        order3, sp3, od3, oe3, r_rec3 = order, sp, od, oe, r_rec
+    else:
+        s_first = np.where(has_decom, decom, lo - 1)
+        order3 = argsort_stable(_pack(grp, s_first))
+        g3 = grp[order3]
+        sp3, od3, oe3 = g3[1:] == g3[:-1], s_first[order3], dec[order3]
+        r_rec3 = rec.idx[order3]
+    x1 = _lut(rec, ["X1"])[r_rec3]
+    known = r_rec3 >= 0
+    hd3 = oe3 != nul
+    nx3 = np.r_[sp3, False]  # this row has a next one
+    nd3 = np.r_[od3[1:], nul]
+    case1 = nx3 & x1 & hd3 & (oe3 != nd3)
+    case2 = nx3 & ~x1 & known & hd3 & (oe3 == nd3)
+    case3 = ~nx3 & hd3 & x1
+    out["388"] = order3[case1 | case2 | case3]
 
     # -- header rules ------------------------------------------------------------------
-    if header is not None and header_key is not None and header.n:
-        hy = np.asarray(header.t.column("_year").to_numpy(), dtype=np.int64)
+    if header is not None and len(hy):
         hye = np.where(
             hy > 0, days_from_civil(hy, np.full_like(hy, 3), np.full_like(hy, 31)), NULL_DAY
         )
-        dob = parse_dates(header.t.column("DOB")).days.astype(np.int64)
+        dob, _ = _days(header.t.column("DOB"))
         h_dob = dob != NULL_DAY
-        _flag(header, h_dob & (dob > hye), "301")
-        # 302: the first episode of each child (per return) starts before the birth
-        first = np.zeros(n, dtype=bool)
-        valid_sorted = o_hdecom
-        start_grp = ~same_prev
-        # the first row of each group holds the earliest DECOM when it has one
-        first[order[start_grp & valid_sorted]] = True
-        fdecom = decom[first]
-        hgrp = _pack(hy, header_key) if len(hy) else np.zeros(0, np.int64)
-        both = np.concatenate([grp, hgrp])
-        u, inv = np.unique(both, return_inverse=True)
-        e_code, h_code = inv[:n], inv[n:]
-        first_decom = np.full(len(u), NULL_DAY, dtype=np.int64)
-        first_decom[e_code[first]] = fdecom
-        hd = first_decom[h_code]
-        bad_h = h_dob & (hd != NULL_DAY) & (dob > hd)
-        _flag(header, bad_h, "302")
-        hdob_by = np.full(len(u), -1, dtype=np.int64)  # latest DOB of the child's headers
-        if bad_h.any():
-            np.maximum.at(hdob_by, h_code[bad_h], 1)
-        out["302"] = first & (hdob_by[e_code] > 0)
+        _flag(header, np.flatnonzero(h_dob & (dob > hye)), "301")
+        # 302: the child's first episode in the return (earliest start) starts before the
+        # birth; `g` is sorted, so a search finds each header row's first episode
+        cand = np.flatnonzero(h_dob & (dob > lo)) if n else np.zeros(0, np.int64)
+        hgrp = (hy[cand] - ymin) * kspan + hk[cand]
+        pos = np.searchsorted(g, hgrp)
+        pc_ = np.minimum(pos, max(n - 1, 0))
+        found = (pos < n) & (g[pc_] == hgrp) & (od[pc_] != nul)
+        bad = found & (dob[cand] > od[pc_])
+        _flag(header, cand[bad], "302")
+        out["302"] = np.unique(order[pc_[bad]])
     for code in sorted(out):
         _flag(ep, out[code], code)
     return out

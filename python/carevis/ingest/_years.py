@@ -12,7 +12,6 @@ override (``year=`` / ``--year FILE=2018``) beats both.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
 import re
 from collections.abc import Mapping
@@ -217,6 +216,53 @@ class FileHint:
         return (str(self.path.parent), self.name.text if self.name else "")
 
 
+def fy_column(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Collection year of each date of a column (-1: blank, invalid or after today),
+    worked out once per distinct value when the column is dictionary-coded."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if pa.types.is_dictionary(col.type):
+        fy = fy_column(col.dictionary)
+        idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+        return np.asarray(np.r_[fy, -1][np.where(idx >= 0, idx, len(fy))], dtype=np.int64)
+    d = parse_dates(col).days.astype(np.int64)
+    ok = (d != NULL_DAY) & (d <= _today())
+    return np.where(ok, year_of_days(np.where(ok, d, 0)), -1)
+
+
+def _group_evidence(
+    g: np.ndarray,
+    fy_e: np.ndarray,
+    fy_l: np.ndarray,
+    ng: int,
+    lower: list[int | None],
+    votes: list[dict[int, int]],
+) -> None:
+    """Per group of files: how many end dates fall in each collection year (``end_votes``)
+    and the year the latest dates bound it from below (``content_year``), for all groups
+    at once through a (group, year) count matrix. fy_e, fy_l: the collection years of each
+    row's end and latest date (-1 = none)."""
+    ok_e = fy_e > 0
+    ok_l = fy_l > 0
+    if not (ok_e.any() or ok_l.any()):
+        return
+    both = np.r_[fy_e[ok_e], fy_l[ok_l]]
+    y0, ny = int(both.min()), int(both.max() - both.min()) + 1
+    m_e = np.bincount(g[ok_e] * ny + (fy_e[ok_e] - y0), minlength=ng * ny).reshape(ng, ny)
+    m_l = np.bincount(g[ok_l] * ny + (fy_l[ok_l] - y0), minlength=ng * ny).reshape(ng, ny)
+    n_l = m_l.sum(axis=1)
+    allowed = (0.005 * n_l).astype(np.int64)
+    above = np.cumsum(m_l[:, ::-1], axis=1)[:, ::-1]  # rows in this year or later
+    has = above > allowed[:, None]
+    top = ny - 1 - np.argmax(has[:, ::-1], axis=1)
+    for i in range(ng):
+        if n_l[i]:
+            lower[i] = y0 + int(top[i])
+        nz = np.flatnonzero(m_e[i])
+        if len(nz):
+            votes[i] = {y0 + int(j): int(m_e[i, j]) for j in nz}
+
+
 def resolve_903(
     tables: dict[str, pa.Table], report: ValidationReport, hints: dict[int, FileHint]
 ) -> dict[str, pa.Table]:
@@ -231,33 +277,25 @@ def resolve_903(
     if ep is not None and ep.num_rows:
         fi = np.asarray(ep.column("_file").to_numpy(), dtype=np.int64)
         yr = np.asarray(ep.column("_year").to_numpy(), dtype=np.int64)
-        decom = parse_dates(ep.column("DECOM")).days.astype(np.int64)
-        dec = parse_dates(ep.column("DEC")).days.astype(np.int64)
-        latest = np.where(
-            dec != NULL_DAY, np.where(decom != NULL_DAY, np.maximum(dec, decom), dec), decom
-        )
+        fy_decom = fy_column(ep.column("DECOM"))
+        fy_dec = fy_column(ep.column("DEC"))
+        fy_latest = np.maximum(fy_decom, fy_dec)  # the year of the later date
         gmap = np.full(max(hints, default=-1) + 2, -1, dtype=np.int64)
         for f, g in fgroup.items():
             gmap[f] = g
         g_row = gmap[np.minimum(fi, len(gmap) - 1)]
         todo = (yr <= 0) & (g_row >= 0)
         if todo.any():
-            order = np.argsort(g_row[todo], kind="stable")
-            gs = g_row[todo][order]
-            lat = latest[todo][order]
-            ends = dec[todo][order]
-            bounds = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1], True])
-            for a, b in itertools.pairwise(bounds):
-                g = int(gs[a])
-                lower[g] = content_year(lat[a:b])
-                votes[g] = end_votes(ends[a:b])
+            _group_evidence(g_row[todo], fy_dec[todo], fy_latest[todo], ng, lower, votes)
     nf = max(hints, default=-1) + 2
     col_max = np.full(nf, -1, dtype=np.int64)  # files whose rows carry a YEAR column
     for t in tables.values():
         if t.num_rows:
             fa = np.asarray(t.column("_file").to_numpy(), dtype=np.int64)
             ya = np.asarray(t.column("_year").to_numpy(), dtype=np.int64)
-            np.maximum.at(col_max, np.minimum(fa, nf - 1), ya)
+            pos = ya > 0
+            if pos.any():
+                np.maximum.at(col_max, np.minimum(fa[pos], nf - 1), ya[pos])
     col_years = {int(i): int(col_max[i]) for i in np.flatnonzero(col_max > 0)}
     year_of = np.full(nf, -1, dtype=np.int64)
     same: dict[tuple[int, str, bool], list[int]] = {}

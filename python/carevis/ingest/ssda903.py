@@ -258,6 +258,8 @@ def build_journeys(
         child_blank=child_blank,
         year=year,
         year_end=ye,
+        decom=decom,
+        dec=dec,
         codes={"RNE": rne, "LS": ls, "PLACE": place, "REC": rec},
         header=others.get("header"),
         header_key=keys[h_off : h_off + others["header"].n] if "header" in others else None,
