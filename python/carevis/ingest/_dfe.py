@@ -300,9 +300,11 @@ def check_dfe(
 
     # -- header rules ------------------------------------------------------------------
     if header is not None and len(hy):
-        hye = np.where(
-            hy > 0, days_from_civil(hy, np.full_like(hy, 3), np.full_like(hy, 31)), NULL_DAY
+        yrs = np.arange(int(hy.min()), int(hy.max()) + 1)  # 31 March per distinct year
+        tab = np.where(
+            yrs > 0, days_from_civil(yrs, np.full_like(yrs, 3), np.full_like(yrs, 31)), NULL_DAY
         )
+        hye = tab[hy - int(hy.min())]
         dob, _ = _days(header.t.column("DOB"))
         h_dob = dob != NULL_DAY
         _flag(header, np.flatnonzero(h_dob & (dob > hye)), "301")

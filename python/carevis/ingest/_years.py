@@ -299,6 +299,7 @@ def resolve_903(
     col_years = {int(i): int(col_max[i]) for i in np.flatnonzero(col_max > 0)}
     year_of = np.full(nf, -1, dtype=np.int64)
     same: dict[tuple[int, str, bool], list[int]] = {}
+    cache: dict[tuple[int | None, NameYear | None, int], YearChoice] = {}
     for f, h in hints.items():
         if f in report.failed_files:
             continue
@@ -306,7 +307,10 @@ def resolve_903(
             c = YearChoice(col_years[f], "from its YEAR column", h.name, None, False)
         else:
             g = fgroup[f]
-            c = decide(h.override, h.name, votes[g], lower[g])
+            ck = (h.override, h.name, g)  # the files of one return share their evidence
+            if ck not in cache:
+                cache[ck] = decide(h.override, h.name, votes[g], lower[g])
+            c = cache[ck]
         year_of[f] = c.year
         report.file_years[f] = (c.year, c.why)
         same.setdefault((c.year, c.why, c.mismatch), []).append(f)
