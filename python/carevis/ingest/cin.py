@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..privacy import warn_raw_ids
 from ._dates import (
     NULL_DAY,
     arrow_to_days,
@@ -31,7 +32,7 @@ from ._dates import (
     days_to_arrow,
     parse_dates,
 )
-from ._files import expand_paths, la_from_path, year_from_path
+from ._files import expand_paths, la_from_path, read_return, year_from_path
 from ._xml import Node, XMLParseError, parse_xml
 from .ids import UNKNOWN_LA, child_ids
 from .report import IngestResult, ValidationReport
@@ -88,7 +89,7 @@ def _parse_cin_file(
     path: Path, fi: int, report: ValidationReport, la: str | None, year: int | None
 ) -> list[_Episode]:
     try:
-        data = path.read_bytes()
+        data = read_return(path)  # refuses a file above the size cap
     except OSError as e:
         report.failed_files.add(fi)
         report.add("unreadable_file", "rejected", file_idx=fi, line=None, rows=0, detail=str(e))
@@ -354,6 +355,8 @@ def read_cin_census(
 ) -> IngestResult:
     """Read CIN census XML files (or folders) into front-door journey spells."""
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
+    if hash_key is None and not keep_ids:
+        warn_raw_ids()
     sp = _cin_spells(
         expand_paths(paths),
         report,
@@ -392,6 +395,8 @@ def read_journeys(
     from .ssda903 import build_journeys
 
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
+    if hash_key is None and not keep_ids:
+        warn_raw_ids()
     care = None
     if ssda903 is not None:
         tables, _ = read_903_files(expand_paths(ssda903), report, la=la, year=year)
