@@ -99,6 +99,8 @@ def looks_identifying(values: pa.Array | pa.ChunkedArray, n_children: int | None
     n = len(values) if n_children is None else n_children
     if n == 0:
         return False
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
     distinct = pc.count_distinct(values, mode="only_valid").as_py()
     return bool(distinct >= MIN_DISTINCT and distinct >= UNIQUE_SHARE * n)
 
@@ -110,13 +112,13 @@ def check_group(name: str, values: pa.Array | pa.ChunkedArray | None, use: str) 
         return
     how = None
     if is_identifying(name):
-        how = "is an identifying column"
+        how = "its name says it holds ids, birth dates or postcodes"
     elif values is not None and looks_identifying(values):
-        how = "has about one distinct value per child, so it would identify them"
+        how = "it has about one distinct value per child"
     if how is not None:
         raise ConfigError(
-            f"cannot {use} {name!r}: it {how}; choose another column, or pass "
-            f"carevis.privacy.allow({name!r}) to show its values anyway"
+            f"cannot {use} {name!r}: it would show an identifier ({how}); choose another "
+            f"column, or pass carevis.privacy.allow({name!r}) to show its values anyway"
         )
 
 
