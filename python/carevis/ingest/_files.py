@@ -308,9 +308,9 @@ _KNOWN = frozenset(c for t in TABLES for c in (*t.keep, *t.signature)) | {"LA", 
 def _known_names(names: list[str]) -> str:
     """Header names for a message: known column names only, since a file without a
     header has a data row there (ids, birth dates); the rest are counted."""
-    known = [n for n in names if n in _KNOWN][:8]
+    known = [n for n in names if n in _KNOWN]
     other = len(names) - len(known)
-    return ", ".join(known + ([f"{other} not SSDA903 names"] if other else [])) or "(none)"
+    return ", ".join(known[:8] + ([f"{other} not SSDA903 names"] if other else [])) or "(none)"
 
 
 def _sniff_csv(f: _File, report: ValidationReport) -> bool:
