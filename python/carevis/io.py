@@ -52,8 +52,9 @@ SHOWN = frozenset({"state", "start", "end"})
 
 
 def _read_csv(p: Path, delimiter: str) -> pa.Table:
-    """A journey CSV; a ragged row or a value of the wrong type is a DataError naming the
-    file, row and column, never quoting the row (it may hold ids, postcodes, birth dates)."""
+    """A journey CSV. A ragged row is a DataError naming the file and row, a value of the
+    wrong type a SchemaError naming the column; neither quotes the row (it may hold ids,
+    postcodes, birth dates), and a value is shown only for state, start and end."""
     import pyarrow.csv as pacsv
 
     bad: list[pacsv.InvalidRow] = []
