@@ -398,3 +398,50 @@ def test_ingest_cli_without_a_key_says_so(tmp_path: Path) -> None:
     )
     assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
     p.assert_absent(r.stdout, r.stderr, tmp_path / "b.parquet", tmp_path / "report.csv")
+
+
+CIN_CASES = [
+    "zip_in_folder",
+    "empty_folder",
+    "missing_folder",
+    "dir_symlink_loop",
+    "file_symlink_loop",
+    "symlink_loop_named",
+]
+
+
+@pytest.mark.parametrize("case", CIN_CASES)
+def test_cin_census_without_usable_records(tmp_path: Path, case: str) -> None:
+    from carevis.ingest import read_cin_census
+
+    p = Planted.make(11)
+    src, name = CASES[case](tmp_path / "in", p)
+    if case == "file_symlink_loop":  # the CIN reader looks for .xml files
+        for f in list(src.iterdir()):
+            f.rename(f.with_suffix(".xml"))
+        name = name.replace(".csv", ".xml")
+    try:
+        res = read_cin_census(src, hash_key=HASH_KEY)
+    except CarevisError as e:
+        assert name in str(e), str(e)
+        p.assert_absent(str(e))
+        return
+    rep = res.report.to_table().to_pylist()
+    assert any(r["file"].endswith(name) for r in rep), rep
+
+
+@pytest.mark.parametrize("case", ["empty_folder", "missing_folder", "zip_in_folder"])
+def test_ingest_cli_leaves_no_file_when_nothing_can_be_read(
+    tmp_path: Path, case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from carevis.ingest import main_ingest
+
+    p = Planted.make(12)
+    src, name = CASES[case](tmp_path / "in", p)
+    target = tmp_path / "out" / "journeys.parquet"
+    target.parent.mkdir()
+    assert main_ingest(["ssda903", str(src), "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "error:" in err and name in err, err
+    p.assert_absent(err)
+    assert list(target.parent.iterdir()) == []  # no output, no temporary file
