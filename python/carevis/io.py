@@ -9,8 +9,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from .errors import CarevisError, SchemaError
+from .errors import CarevisError, DataError, SchemaError
 from .journeys import Journeys, OnError
+from .privacy import safe_arrow_message
 
 PARQUET = {".parquet", ".pq"}
 IPC = {".arrow", ".feather", ".ipc", ".arrows"}
@@ -37,19 +38,67 @@ def read_table(path: str | os.PathLike[str]) -> pa.Table:
 
             return feather.read_table(p, memory_map=True)
         if suffix in CSV:
-            import pyarrow.csv as pacsv
-
-            opts = pacsv.ConvertOptions(
-                column_types={"start": pa.date32(), "end": pa.date32()},
-                strings_can_be_null=True,
-            )
-            parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",")
-            return pacsv.read_csv(p, parse_options=parse, convert_options=opts)
+            return _read_csv(p, "\t" if suffix == ".tsv" else ",")
     except (pa.ArrowInvalid, OSError) as e:
-        raise SchemaError(f"{p}: cannot read as a journey table: {e}") from e
+        msg = safe_arrow_message(str(e), [], SHOWN) if isinstance(e, pa.ArrowInvalid) else e
+        raise SchemaError(f"{p}: cannot read as a journey table: {msg}") from None
     raise SchemaError(
         f"{p}: unknown format {p.suffix!r} (use .parquet, .arrow/.feather, .csv or a directory)"
     )
+
+
+#: Columns of a journey CSV whose values may appear in an error message (no identifiers).
+SHOWN = frozenset({"state", "start", "end"})
+
+
+def _read_csv(p: Path, delimiter: str) -> pa.Table:
+    """A journey CSV. A ragged row is a DataError naming the file and row, a value of the
+    wrong type a SchemaError naming the column; neither quotes the row (it may hold ids,
+    postcodes, birth dates), and a value is shown only for state, start and end."""
+    import pyarrow.csv as pacsv
+
+    bad: list[pacsv.InvalidRow] = []
+
+    def skip(row: pacsv.InvalidRow) -> str:
+        bad.append(row)
+        return "skip"
+
+    opts = pacsv.ConvertOptions(
+        column_types={"start": pa.date32(), "end": pa.date32()},
+        strings_can_be_null=True,
+    )
+    parse = pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip)
+    try:
+        table = pacsv.read_csv(p, parse_options=parse, convert_options=opts)
+    except pa.ArrowInvalid as e:
+        names = _csv_names(p, delimiter)
+        raise SchemaError(
+            f"{p}: cannot read as a journey table: {safe_arrow_message(str(e), names, SHOWN)}"
+        ) from None
+    if bad:
+        first = bad[0]
+        if first.number is None:  # the threaded reader does not count rows: count them
+            bad.clear()
+            serial = pacsv.ReadOptions(use_threads=False)
+            pacsv.read_csv(p, read_options=serial, parse_options=parse, convert_options=opts)
+            first = bad[0]
+        row = f"row {first.number} (the header is row 1)" if first.number else "a row"
+        raise DataError(
+            f"{p}, {row}: {first.actual_columns} fields where the header has "
+            f"{first.expected_columns} ({len(bad)} such rows; the row is not shown, it may "
+            "identify a child)"
+        )
+    return table
+
+
+def _csv_names(p: Path, delimiter: str) -> list[str]:
+    import csv
+
+    try:
+        with open(p, newline="", encoding="utf-8", errors="replace") as f:
+            return next(csv.reader(f, delimiter=delimiter), [])
+    except (OSError, csv.Error):
+        return []
 
 
 def read(path: str | os.PathLike[str], *, on_error: OnError = "raise", **kwargs: Any) -> Journeys:

@@ -194,14 +194,34 @@ class Journeys:
     def n_rejected(self) -> int:
         return self.n_rows - self.n_spells
 
-    def write_rejects(self, path: str | os.PathLike[str]) -> int:
+    def write_rejects(self, path: str | os.PathLike[str], *, keep_ids: bool = False) -> int:
         """Writes the rejected input rows, with the reason, to a CSV file (atomically).
-        Returns the number of rows written."""
+        Returns the number of rows written.
+
+        Identifying values (the child id column, and every column named like an id, a
+        date of birth or a postcode: :func:`carevis.privacy.is_identifying`) are written
+        as ``<redacted>`` (blank stays blank) unless ``keep_ids=True``."""
+        import pyarrow.compute as pc
         import pyarrow.csv as pacsv
+
+        from .privacy import REDACTED, is_identifying
 
         rej = self.rejects
         table = self.to_arrow()
         rows = table.take(rej.column("row"))
+        if not keep_ids:
+            id_col = self.options.get("child_id", "child_id")
+            for i, name in enumerate(rows.column_names):
+                if name == id_col or is_identifying(name):
+                    col = rows.column(i)
+                    hidden = pc.if_else(pc.is_null(col), pa.scalar(None, pa.string()), REDACTED)
+                    rows = rows.set_column(i, name, hidden)
+            shown = [
+                not (c == self.options.get("child_id", "child_id") or is_identifying(c))
+                for c in rej.column("column").to_pylist()
+            ]
+            value = pc.if_else(pa.array(shown, pa.bool_()), rej.column("value"), REDACTED)
+            rej = rej.set_column(rej.column_names.index("value"), "value", value)
         for name in ("column", "value", "rule"):
             rows = rows.append_column(f"reject_{name}", rej.column(name))
         rows = rows.append_column("reject_row", rej.column("row"))

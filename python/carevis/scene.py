@@ -16,6 +16,7 @@ from ._time import MINUTES_PER_DAY, TimeLike, to_datetime, to_minutes
 from .errors import ConfigError
 from .journeys import Journeys
 from .layout import LayoutSpec, centres
+from .privacy import check_group
 
 DAYS_PER_YEAR = 365.25
 
@@ -35,9 +36,6 @@ CONTINUOUS: dict[str, tuple[str, tuple[float, float], str, str]] = {
     ),
     "entries": ("entries", (1.0, 5.0), "reds", "Times through the system"),
 }
-
-#: Attributes never used to colour dots: they identify children.
-IDENTIFYING = {"child_id", "birth_date", "dob", "upn", "postcode", "home_post", "pl_post"}
 
 AGE_BANDS = ["Under 1", "1-4", "5-9", "10-15", "16+"]
 
@@ -220,8 +218,7 @@ class Scene:
 
     def _categories(self, name: str) -> tuple[list[str], np.ndarray]:
         """Category labels and a uint16 code per dot for a categorical colouring."""
-        if name.lower() in IDENTIFYING:
-            raise ConfigError(f"colouring by {name!r} would show an identifier; choose another")
+        check_group(name, None, "colour by")  # by name first: nothing read
         if name == "age_band":
             values = self._age_bands()
         else:
@@ -232,6 +229,7 @@ class Scene:
                     f"unknown colour {name!r}: use time_in_care, time_in_state, entries, "
                     f"age_band or a per-child column ({e})"
                 ) from None
+            check_group(name, values, "colour by")
         values = pc.cast(values, pa.string()) if not pa.types.is_dictionary(values.type) else values
         values = pc.fill_null(pc.cast(values, pa.string()), "Unknown")
         encoded = pc.dictionary_encode(values)

@@ -24,6 +24,7 @@ from . import _native
 from ._time import MINUTES_PER_DAY, TimeLike, to_minutes
 from .errors import ConfigError, SchemaError
 from .journeys import Journeys
+from .privacy import check_group
 
 Freq = Literal["day", "week", "month", "quarter", "year"]
 
@@ -31,10 +32,6 @@ Freq = Literal["day", "week", "month", "quarter", "year"]
 AGE_BANDS = ["Under 1", "1-4", "5-9", "10-15", "16+", "Unknown"]
 LEFT = "(left)"
 NO_BIRTH = -(2**31)
-#: Columns that identify a child: never written by anything here.
-IDENTIFYING = frozenset(
-    {"child_id", "birth_date", "birth_month", "dob", "upn", "postcode", "home_post", "pl_post"}
-)
 
 A1_THRESHOLD_DAYS = 426
 A2_THRESHOLD_DAYS = 121
@@ -153,9 +150,9 @@ def births(journeys: Journeys) -> np.ndarray:
 
 def group_codes(journeys: Journeys, name: str) -> tuple[list[str], np.ndarray]:
     """Labels (sorted, "Unknown" last) and a uint16 code per dot for a per-child column."""
-    if name.lower() in IDENTIFYING:
-        raise ConfigError(f"grouping by {name!r} would show an identifier; choose another column")
+    check_group(name, None, "group by")
     values = journeys.attribute(name)
+    check_group(name, values, "group by")
     values = pc.fill_null(pc.cast(values, pa.string()), "Unknown")
     encoded = pc.dictionary_encode(values)
     labels = [str(v) for v in encoded.dictionary.to_pylist()]

@@ -20,6 +20,7 @@ from . import stats as st
 from ._time import MINUTES_PER_DAY
 from .errors import ConfigError, ExportError
 from .journeys import Journeys
+from .privacy import is_identifying
 
 #: Count columns suppressed below the threshold, and the columns derived from each.
 COUNTS = (
@@ -98,7 +99,7 @@ def write_table(table: pa.Table, directory: Path, name: str, below: int) -> list
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    bad = [c for c in table.column_names if c.lower() in st.IDENTIFYING]
+    bad = [c for c in table.column_names if is_identifying(c)]
     if bad:
         raise ExportError(f"table {name} would hold identifying columns {bad}")
     out = []

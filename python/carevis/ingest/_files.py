@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from carevis.errors import DataError
-
+from ..errors import ConfigError, DataError
+from ..privacy import safe_arrow_message
 from ._xml import XMLDoctypeError, XMLParseError, parse_xml
 from ._xml903 import read_903_xml
 from ._years import FileHint, YearOverride, name_year, override_for, resolve_903
@@ -93,7 +93,13 @@ _LA_CODE = re.compile(r"^(\d{3}|E\d{8})$", re.IGNORECASE)
 
 
 def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files under the given files and folders (CSV and XML), in a stable order."""
+    """Files under the given files and folders (CSV and XML), in a stable order.
+
+    A path that does not exist (or is a symbolic link that leads nowhere) and a folder
+    with no .csv or .xml file in it raise :class:`DataError` naming it. Symbolic links
+    to folders are not followed (no loops); a file link that loops gets a report row
+    when it is read.
+    """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     out: list[Path] = []
@@ -101,11 +107,26 @@ def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
         p = Path(p)
         if p.is_dir():
             found: list[str] = []
+            others: list[str] = []
             for root, _dirs, files in os.walk(p):
-                found.extend(
-                    os.path.join(root, f) for f in files if f.lower().endswith((".csv", ".xml"))
-                )
+                for f in files:
+                    (found if f.lower().endswith((".csv", ".xml")) else others).append(
+                        os.path.join(root, f)
+                    )
+            if not found:
+                hint = ""
+                if others:
+                    first = min(others)
+                    zipped = [o for o in others if o.lower().endswith(".zip")]
+                    hint = f" ({len(others)} other files, e.g. {os.path.basename(first)}" + (
+                        "; unzip archives first)" if zipped else ")"
+                    )
+                raise DataError(f"{p}: no .csv or .xml return files in this folder{hint}")
             out.extend(Path(f) for f in sorted(found))
+        elif p.is_symlink() and not p.exists():
+            raise DataError(f"{p}: a symbolic link that leads nowhere (a loop or a missing target)")
+        elif not p.exists():
+            raise DataError(f"{p}: no such file or folder")
         else:
             out.append(p)
     return out
@@ -207,8 +228,71 @@ def _line_numbers(body: bytes, first_line: int) -> np.ndarray:
     return nonempty.astype(np.int64) + first_line
 
 
+#: Largest return file read (MiB): files are read whole, so a bigger one is refused
+#: before reading. Set CAREVIS_MAX_FILE_MB to change it (council returns are a few MB).
+MAX_FILE_MB = 512
+
+
+def max_file_bytes() -> int:
+    """The size cap on one return file, from CAREVIS_MAX_FILE_MB (default MAX_FILE_MB)."""
+    raw = os.environ.get("CAREVIS_MAX_FILE_MB", "").strip()
+    if not raw:
+        return MAX_FILE_MB << 20
+    try:
+        mb = float(raw)
+    except ValueError:
+        raise ConfigError(f"CAREVIS_MAX_FILE_MB must be a number of MiB, not {raw!r}") from None
+    if not mb > 0:
+        raise ConfigError(f"CAREVIS_MAX_FILE_MB must be above 0, not {raw!r}")
+    return int(mb * (1 << 20))
+
+
+def read_return(path: Path) -> bytes:
+    """A return file's bytes, refusing one above the size cap before reading it."""
+    size = path.stat().st_size
+    cap = max_file_bytes()
+    if size > cap:
+        raise DataError(
+            f"{path}: {size / (1 << 20):,.0f} MiB is above the {cap / (1 << 20):,.0f} MiB "
+            "limit on one return file (set CAREVIS_MAX_FILE_MB to raise it, or split the file)"
+        )
+    with open(path, "rb") as f:
+        data = f.read(cap + 1)  # never more than the cap, whatever the file claims
+    if len(data) > cap:
+        raise DataError(f"{path}: above the {cap / (1 << 20):,.0f} MiB limit on one return file")
+    return data
+
+
+_BINARY = (
+    (b"PK\x03\x04", "a zip archive (or an Excel workbook): unzip it, or save it as CSV"),
+    (b"PK\x05\x06", "an empty zip archive"),
+    (b"\x1f\x8b", "a gzip archive: decompress it first"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel / Office file: save it as CSV"),
+    (b"%PDF", "a PDF document, not a return"),
+)
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What a file that is not text is (zip, gzip, Excel, PDF), or None."""
+    for magic, what in _BINARY:
+        if data.startswith(magic):
+            return what
+    return None
+
+
 _BLANK = re.compile(rb"\s*")
 _XML_START = re.compile(rb"\s*<\?xml")
+
+
+_KNOWN = frozenset(c for t in TABLES for c in (*t.keep, *t.signature)) | {"LA", "YEAR"}
+
+
+def _known_names(names: list[str]) -> str:
+    """Header names for a message: known column names only, since a file without a
+    header has a data row there (ids, birth dates); the rest are counted."""
+    known = [n for n in names if n in _KNOWN]
+    other = len(names) - len(known)
+    return ", ".join(known[:8] + ([f"{other} not SSDA903 names"] if other else [])) or "(none)"
 
 
 def _sniff_csv(f: _File, report: ValidationReport) -> bool:
@@ -221,6 +305,14 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
     if _BLANK.fullmatch(data):  # (stops at the first non-blank byte; strip() copies)
         _fail(report, f, "empty_file", "no header and no rows")
         return False
+    what = binary_kind(data)
+    if what is not None:
+        hint = _name_hint(f.path)
+        f.spec = SPEC[hint] if hint else None
+        _fail(report, f, "unreadable_file", what)
+        return False
+    if b"\r" in data and b"\n" not in data:  # old Mac line ends (CR only)
+        data = data.replace(b"\r", b"\n")
     try:
         if not data.isascii():  # ASCII (nearly every return) is UTF-8: no decode
             data.decode("utf-8")
@@ -242,7 +334,11 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
     nl = data.find(b"\n")
     head = (data if nl < 0 else data[:nl]).decode("utf-8").strip("\r\n")
     f.header_len = len(data) if nl < 0 else nl + 1
-    raw_names: list[str] = next(iter(csv.reader([head])), [])
+    try:
+        raw_names: list[str] = next(iter(csv.reader([head])), [])
+    except csv.Error as e:
+        _fail(report, f, "unreadable_file", f"the header cannot be read as CSV ({e})", line=1)
+        return False
     f.names = [n.strip().strip('"').strip().upper() for n in raw_names]
     body = data[f.header_len :]
 
@@ -283,7 +379,7 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
                 report,
                 f,
                 "unknown_table",
-                f"columns {', '.join(f.names[:8])} match no SSDA903 table",
+                f"columns {_known_names(f.names)} match no SSDA903 table",
                 line=1,
                 rows=nrows_(),
             )
@@ -323,6 +419,8 @@ def _sniff_csv(f: _File, report: ValidationReport) -> bool:
             rows=nrows_(),
         )
         return False
+    if nrows_() == 0:
+        report.add("no_rows", "rejected", file_idx=f.idx, line=1, rows=0, detail=spec.name)
     return True
 
 
@@ -459,7 +557,8 @@ def _parse_one(f: _File, report: ValidationReport) -> pa.Table | None:
     try:
         t = pacsv.read_csv(io.BytesIO(body), ro, po, co)
     except pa.ArrowInvalid as e:
-        _fail(report, f, "unreadable_file", str(e).splitlines()[0][:200], rows=len(lines))
+        detail = safe_arrow_message(str(e), f.names, frozenset())
+        _fail(report, f, "unreadable_file", detail, rows=len(lines))
         return None
     if bad:
         bad_lines = (
@@ -615,7 +714,7 @@ def read_903_files(
         f = _File(p, report.file_index(p), la if la is not None else la_from_path(p), given)
         hints[f.idx] = FileHint(p, name_year(p), given)
         try:
-            f.data = p.read_bytes()
+            f.data = read_return(p)
         except OSError as e:
             _fail(report, f, "unreadable_file", f"{type(e).__name__}: {e.strerror or e}")
             continue

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from carevis.errors import DataError
 
+from ..privacy import warn_raw_ids
 from ._dates import (
     NULL_DAY,
     arrow_to_days,
@@ -33,7 +34,7 @@ from ._dates import (
     days_to_arrow,
     parse_dates,
 )
-from ._files import expand_paths, la_from_path
+from ._files import expand_paths, la_from_path, read_return
 from ._xml import Node, XMLDoctypeError, XMLParseError, parse_xml
 from ._years import (
     NameYear,
@@ -100,7 +101,7 @@ def _parse_cin_file(
     path: Path, fi: int, report: ValidationReport, la: str | None, year: YearOverride
 ) -> list[_Episode]:
     try:
-        data = path.read_bytes()
+        data = read_return(path)  # refuses a file above the size cap
     except OSError as e:
         report.failed_files.add(fi)
         report.add("unreadable_file", "rejected", file_idx=fi, line=None, rows=0, detail=str(e))
@@ -410,6 +411,8 @@ def read_cin_census(
 ) -> IngestResult:
     """Read CIN census XML files (or folders) into front-door journey spells."""
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
+    if hash_key is None and not keep_ids:
+        warn_raw_ids()
     sp = _cin_spells(
         expand_paths(paths),
         report,
@@ -448,6 +451,8 @@ def read_journeys(
     from .ssda903 import build_journeys
 
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
+    if hash_key is None and not keep_ids:
+        warn_raw_ids()
     care = None
     if ssda903 is not None:
         tables, _ = read_903_files(expand_paths(ssda903), report, la=la, year=year)

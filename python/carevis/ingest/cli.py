@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from carevis.errors import CarevisError
+from carevis.privacy import IdentifierWarning
 
 __all__ = ["main_ingest", "main_validate"]
 
@@ -60,6 +62,7 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
     year = _years(ap, args.year)
     from .cin import read_journeys
 
+    warnings.simplefilter("ignore", IdentifierWarning)  # validate writes no ids
     try:
         res = read_journeys(
             ssda903=args.paths,
@@ -113,6 +116,14 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
     from .cin import read_cin_census
     from .ssda903 import read_ssda903
 
+    if key is None:
+        warnings.simplefilter("ignore", IdentifierWarning)  # said here, in the CLI's words
+        print(
+            "warning: no --hash-key-env given, so the output's child_id holds the councils' "
+            "own child ids (council-CHILD); pass --hash-key-env VAR (a variable holding a "
+            "long secret) to store keyed hashes instead",
+            file=sys.stderr,
+        )
     try:
         if args.kind == "ssda903":
             res = read_ssda903(

@@ -23,33 +23,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from carevis.errors import DataError
+from carevis.privacy import REDACTED, is_identifying
 
-__all__ = ["REDACTED", "REDACTED_FIELDS", "RULES", "IngestResult", "ValidationReport"]
-
-REDACTED = "<redacted>"
-
-#: Columns whose values identify a child: never written to a report unless keep_ids.
-REDACTED_FIELDS = frozenset(
-    {
-        "CHILD",
-        "DOB",
-        "UPN",
-        "MC_DOB",
-        "HOME_POST",
-        "PL_POST",
-        "LACHILDID",
-        "LAchildID",
-        "PERSONBIRTHDATE",
-        "PersonBirthDate",
-        "FormerUPN",
-        "UASC",
-    }
-)
+__all__ = ["REDACTED", "RULES", "IngestResult", "ValidationReport"]
 
 #: rule -> (severity, what it means). strict=True raises at the first "error".
 RULES: dict[str, tuple[str, str]] = {
     # file level
     "empty_file": ("error", "the file is empty"),
+    "no_rows": ("warning", "the file has a header but no data rows"),
     "bad_encoding": ("error", "the file is not UTF-8 (or UTF-16 with a byte order mark)"),
     "wrong_delimiter": ("error", "the file is not comma separated"),
     "missing_column": ("error", "a column the table needs is missing"),
@@ -238,7 +220,7 @@ class ValidationReport:
             fi = np.repeat(fi, n)
         if len(ln) == 1 and n > 1:
             ln = np.repeat(ln, n)
-        redact = not self.keep_ids and field in REDACTED_FIELDS
+        redact = not self.keep_ids and is_identifying(field)
         if isinstance(value, (pa.Array, pa.ChunkedArray)):
             if isinstance(value, pa.ChunkedArray):
                 value = value.combine_chunks()

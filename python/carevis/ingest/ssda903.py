@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..privacy import warn_raw_ids
 from . import _stitch
 from ._dates import (
     NULL_DAY,
@@ -72,6 +73,8 @@ def read_ssda903(
         report says for every file which year was used and why.
     """
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
+    if hash_key is None and not keep_ids:
+        warn_raw_ids()
     paths = expand_paths(paths_or_dirs)
     tables, _failed = read_903_files(paths, report, la=la, year=year)
     mp = load_mapping(mapping)
@@ -94,7 +97,7 @@ def read_ssda903(
 def write_rejects(
     rows: list[Rows], report: ValidationReport, path: str | os.PathLike[str], keep_ids: bool
 ) -> None:
-    from .report import REDACTED, REDACTED_FIELDS
+    from ..privacy import REDACTED, is_identifying
 
     parts = [t for r in rows if (t := r.rejected_table(report.files)) is not None]
     cols = ["table", "file", "line", "rule"]
@@ -113,7 +116,7 @@ def write_rejects(
         out = pa.concat_tables(norm)
         if not keep_ids:
             for c in out.column_names:
-                if c in REDACTED_FIELDS:
+                if is_identifying(c):
                     i = out.column_names.index(c)
                     out = out.set_column(
                         i, c, pc.if_else(pc.is_null(out.column(c)), None, pa.scalar(REDACTED))
