@@ -33,8 +33,6 @@ pub(crate) mod ls {
 }
 
 pub(crate) mod rec {
-    pub const E11: u8 = 1;
-    pub const E12: u8 = 2;
     pub const E45: u8 = 6;
     pub const E47: u8 = 8;
     pub const E15: u8 = 17;
@@ -213,8 +211,6 @@ mod tests {
         assert_eq!(REC_CODES[CAO[0].0 as usize], "E41");
         assert_eq!(REC_CODES[ADOPTED[1].0 as usize], "E12");
         assert_eq!(pos(REC_CODES, "E2"), rec::E2);
-        assert_eq!(pos(REC_CODES, "E11"), rec::E11);
-        assert_eq!(pos(REC_CODES, "E12"), rec::E12);
         assert_eq!(pos(PLACE_CODES, "R5"), place::R5);
         assert_eq!(pos(PLACE_CODES, "S1"), place::S1);
         assert_eq!(pos(PLACE_CODES, "T0"), place::T0);

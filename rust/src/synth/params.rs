@@ -214,8 +214,7 @@ pub(crate) const TREND_FIRST_YEAR: i32 = 2011;
 pub const TREND_YEARS: usize = 16;
 
 /// Year-by-year multipliers that move the published figures over time (the rates above are
-/// the level of the years to March 2024-25, where every multiplier is 1). Each applies in the
-/// statistical year of the event it scales.
+/// the level they scale). Each applies in the statistical year of the event it scales.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trends {
     /// Share of referrals that happen (at most 1): the referral volume of the year.
@@ -240,11 +239,11 @@ impl Trends {
 /// The calibrated trends (tuned with `carevis synth --check` against the calibration table).
 #[rustfmt::skip]
 pub const TRENDS: Trends = Trends {
-    //          2011  2012  2013  2014  2015  2016  2017  2018  2019  2020  2021  2022  2023  2024  2025  2026
-    referral: [0.95, 0.95, 0.95, 0.95, 0.95, 0.93, 0.96, 0.97, 0.97, 0.96, 0.89, 0.94, 0.94, 0.93, 0.93, 0.93],
-    s47: [0.82, 0.82, 0.82, 0.82, 0.82, 0.88, 0.95, 1.01, 1.03, 1.03, 1.01, 1.11, 1.12, 1.15, 1.15, 1.15],
-    adoption: [1.80, 1.80, 1.79, 1.57, 1.46, 1.28, 1.20, 1.15, 0.96, 0.99, 0.99, 1.00, 1.02, 1.00, 1.00, 1.00],
-    stay: [0.72, 0.72, 0.74, 0.77, 0.81, 0.85, 0.90, 0.95, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00],
+    //        2011  2012  2013  2014  2015  2016  2017  2018  2019  2020  2021  2022  2023  2024  2025  2026
+    referral: [0.95, 0.95, 0.95, 0.91, 0.90, 0.93, 0.96, 0.97, 0.95, 0.92, 0.89, 0.94, 0.94, 0.93, 0.93, 0.93],
+    s47:      [0.82, 0.82, 0.82, 0.82, 0.82, 0.88, 0.95, 1.01, 1.03, 1.03, 1.05, 1.13, 1.12, 1.15, 1.15, 1.15],
+    adoption: [1.80, 1.80, 1.79, 1.54, 1.47, 1.33, 1.13, 1.13, 0.88, 0.96, 1.08, 0.99, 1.03, 1.00, 1.00, 1.00],
+    stay:     [0.72, 0.72, 0.74, 0.77, 0.82, 0.93, 1.12, 1.28, 1.42, 1.45, 1.42, 1.28, 1.10, 1.05, 1.05, 1.05],
 };
 
 /// Share of child-in-need plans that end in a re-assessment (the assessments counted
