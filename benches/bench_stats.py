@@ -20,16 +20,18 @@ import carevis
 import numpy as np
 import pandas as pd
 from _common import timeit  # type: ignore[import-not-found]
-from carevis import _native, stats
+from carevis import _native, stats, stats_dfe  # noqa: F401
 from carevis.congestion import congestion
 
 
 def pandas_occupancy(df: pd.DataFrame, bounds_days: np.ndarray) -> pd.DataFrame:
-    """Monthly occupancy (at the period start), entries and exits per state, in pandas."""
+    """Monthly occupancy (at the end of each period's last day), entries and exits per
+    state, in pandas."""
     s, e = df["s"].to_numpy(), df["e"].to_numpy()
     nb = len(bounds_days) - 1
-    first = np.searchsorted(bounds_days[:nb], s, side="left")
-    last = np.searchsorted(bounds_days[:nb], e, side="left")  # inf -> nb
+    # in the state at the end of period k when s < bounds[k + 1] <= e
+    first = np.searchsorted(bounds_days[1:], s, side="right")
+    last = np.searchsorted(bounds_days[1:], e, side="right")  # inf -> nb
     diff = pd.DataFrame({"state": df["state"].to_numpy(), "a": first, "b": last})
     diff = diff[diff.b > diff.a]
     up = diff.groupby(["state", "a"], observed=True).size().unstack(fill_value=0)
@@ -52,6 +54,17 @@ def pandas_occupancy(df: pd.DataFrame, bounds_days: np.ndarray) -> pd.DataFrame:
     return (
         out.join(ent.rename("entries"), how="outer").join(ex.rename("exits"), how="outer").fillna(0)
     )
+
+
+def pandas_cla_stock(df: pd.DataFrame, years: list[int], care: set[str]) -> pd.DataFrame:
+    """Children looked after at the end of each 31 March by placement, each child once."""
+    out = []
+    c = df[df.state.isin(care)]
+    for y in years:
+        d = (np.datetime64(f"{y}-03-31") - np.datetime64("1970-01-01")).astype(int)
+        now = c[(c.s <= d) & (c.e > d)].drop_duplicates("child_id")
+        out.append(now.groupby("placement", observed=True).size().rename(y))
+    return pd.concat(out, axis=1).fillna(0)
 
 
 def pandas_km(df: pd.DataFrame, as_of: float) -> pd.DataFrame:
@@ -121,10 +134,17 @@ def main() -> None:
         lambda: (stats.re_referrals(j), stats.stability(j)), repeat=r
     )
     times["congestion at a moment"], _ = timeit(lambda: congestion(j, "2024-03-31"), repeat=r)
+    times["DfE tables (all of them)"], _ = timeit(lambda: stats.dfe_tables(j), repeat=r)
+    snaps = carevis.stats_dfe.years_covered(j)[0]
+    roles = stats.Roles.standard()
+    times["DfE: CLA at 31 March"], _ = timeit(
+        lambda: carevis.stats_dfe.cla_at_31_march(j, snaps, roles), repeat=r
+    )
 
     # pandas peer: the same occupancy and time-in-state numbers.
     t1 = time.perf_counter()
-    df = table.select(["state", "start", "end"]).to_pandas()
+    df = table.select(["child_id", "state", "start", "end", "placement"]).to_pandas()
+    df["state"] = df["state"].astype(str)
     df["s"] = df["start"].astype("datetime64[s]").astype(np.int64) / 86400
     df["e"] = (
         df["end"].astype("datetime64[s]").astype(np.int64).where(df["end"].notna(), np.nan) / 86400
@@ -134,6 +154,13 @@ def main() -> None:
     bd = bounds // 1440
     pd_occ, _ = timeit(lambda: pandas_occupancy(df, bd), repeat=r, warmup=0)
     pd_km, _ = timeit(lambda: pandas_km(df, as_of / 1440), repeat=r, warmup=0)
+    pd_cla, _ = timeit(lambda: pandas_cla_stock(df, snaps, set(roles.care)), repeat=r, warmup=0)
+    cla = carevis.stats_dfe.cla_at_31_march(j, snaps, roles).to_pandas()
+    cla = cla[cla.breakdown == "placement"].pivot(
+        index="category", columns="time_period", values="number"
+    )
+    want = pandas_cla_stock(df, snaps, set(roles.care))
+    assert (cla.fillna(0).sort_index().to_numpy() == want.sort_index().to_numpy()).all(), "CLA"
 
     # Same answers?
     ours = stats.occupancy(j, "month").to_pandas().groupby("state")["occupancy"].sum()
@@ -157,6 +184,7 @@ def main() -> None:
     for name, ours_t, theirs_t in (
         ("occupancy/entries/exits", times["occupancy (month)"], pd_occ),
         ("time in state (KM)", times["time in state (KM)"], pd_km),
+        ("CLA at 31 March by placement", times["DfE: CLA at 31 March"], pd_cla),
     ):
         print(f"{name:<30} {ours_t:>10.3f} {theirs_t:>10.3f} {theirs_t / ours_t:>7.1f}x")
 

@@ -79,23 +79,71 @@ def test_same_day_steps_and_open_spells_exist(small: pa.Table) -> None:
 
 
 def test_calibration_at_ci_scale() -> None:
-    table = synthetic.check(scale=0.05, seed=1)
+    """Every headline of the calibration table, in every year it has, within 5% of the
+    published figure (plus three standard deviations of chance at this scale)."""
+    from carevis.stats_report import calibration
+
+    scale = 0.05
+    table = synthetic.check(scale=scale, seed=1)
     rows = table.to_pylist()
-    assert len(rows) >= 40
-    headline = [
-        r
-        for r in rows
-        if r["kind"] == "count"
-        and r["measure"].startswith(("children looked after at 31 March", "referrals"))
+    assert len(rows) >= 90
+    published = {(m, y) for m, y, _, _ in calibration()}
+    headline = [r for r in rows if (r["measure"], r["year"]) in published]
+    assert len(headline) == len(published)
+    off = [
+        (r["measure"], r["year"], round(r["difference"], 1))
+        for r in headline
+        if abs(r["generated"] - r["published"]) > 0.05 * r["published"] + 3 * r["published"] ** 0.5
     ]
-    assert headline, [r["measure"] for r in rows]
-    for r in headline:
-        assert abs(r["difference"]) < 10, r
+    assert not off, off
     for r in rows:
         if r["kind"] == "share":
             assert abs(r["difference"]) < 6, r
     text = synthetic.format_check(table)
     assert "published" in text and "generated" in text
+
+
+def test_trends_over_the_years() -> None:
+    """Published figures move: more children looked after, fewer adoptions, more enquiries."""
+    t = synthetic.check(scale=0.02, seed=6).to_pandas().set_index(["measure", "year"])
+    g = t.generated
+    assert (
+        g[("children looked after at 31 March", 2023)]
+        > 1.1 * g[("children looked after at 31 March", 2015)]
+    )
+    assert g[("adopted", 2015)] > 1.5 * g[("adopted", 2022)]
+    assert g[("section 47 enquiries", 2024)] > 1.2 * g[("section 47 enquiries", 2015)]
+
+
+def test_generated_journeys_obey_the_dfe_rules() -> None:
+    """Rules real returns obey, checked over the generated table by plain pyarrow / numpy:
+    no child who died comes back, an adopted child is not back under the same id (real
+    returns give a new one), no young offender institution under 10, no residential school
+    under 5, no temporary placement (T0-T4, seven days or less) longer than 7 days."""
+    t = synthetic.england_table(scale=0.02, seed=5)
+    child = t.column("child_id").to_numpy()
+    state = np.asarray(t.column("state").to_pylist(), dtype=object)
+    rec = np.asarray(t.column("reason_ceased").to_pylist(), dtype=object)
+    place = np.asarray(t.column("placement").to_pylist(), dtype=object)
+    start = t.column("start").to_numpy().astype("datetime64[D]")
+    end = t.column("end").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    birth = t.column("birth_month").to_numpy().astype("datetime64[D]")
+    assert np.all(np.diff(child) >= 0)  # a child's spells are together, in time order
+    last = np.r_[child[1:] != child[:-1], True]
+    died = rec == "E2"
+    adopted = state == "Adopted"
+    assert died.sum() > 0 and adopted.sum() > 100
+    assert last[died].all(), "a child recorded as died comes back"
+    assert last[adopted].all(), "an adopted child comes back under the same id"
+    months = (start.astype("datetime64[M]") - birth.astype("datetime64[M]")).astype(np.int64)
+    age = months // 12
+    for code, youngest in (("R5", 10), ("S1", 5)):
+        sel = place == code
+        assert sel.sum() > 0, code
+        assert age[sel].min() >= youngest, (code, age[sel].min())
+    temporary = np.isin(place, ["T0", "T1", "T2", "T3", "T4"]) & ~np.isnat(end)
+    assert temporary.sum() > 0
+    assert (end[temporary] - start[temporary]).astype(np.int64).max() <= 7
 
 
 def test_bad_config() -> None:

@@ -14,10 +14,12 @@ __all__ = [
     "colour_map",
     "num_threads",
     "palette",
+    "stats_care_flows",
     "stats_care_periods",
     "stats_flows",
     "stats_repeats",
     "stats_stability",
+    "stats_stock",
     "stats_time_in_state",
     "stats_transitions",
     "stats_waits",
@@ -193,6 +195,10 @@ def stats_repeats(
     n_groups: int = 1,
     births: npt.NDArray[np.int32] | None = None,
 ) -> Any: ...
+def stats_stock(journeys: Journeys, states: list[bool], ends: npt.NDArray[np.int32]) -> Any: ...
+def stats_care_flows(
+    journeys: Journeys, care: list[bool], bounds: npt.NDArray[np.int32]
+) -> tuple[Any, Any]: ...
 def parse_csv_bodies(
     data: list[bytes], starts: list[int], ncols: int, keep: list[int], repeat: list[int] = ...
 ) -> tuple[

@@ -72,7 +72,8 @@ def occupancy_at(journeys: Journeys, times: np.ndarray) -> np.ndarray:
     order = np.argsort(times)
     ts = times[order]
     uniq = np.unique(ts)
-    bounds = np.append(uniq, uniq[-1] + 1).astype(np.int32)
+    # Period k ends at uniq[k] + 1: its occupancy (at its end) is the state at uniq[k].
+    bounds = np.append(uniq[:1], uniq + 1).astype(np.int32)
     raw = _native.stats_flows(journeys._native, bounds)
     out = np.zeros((len(journeys.states), len(uniq)), np.int64)
     p = raw.column("period").to_numpy().astype(np.int64)

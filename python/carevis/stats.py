@@ -224,7 +224,8 @@ def occupancy(
     end: TimeLike | None = None,
 ) -> pa.Table:
     """Per period and state (and group / age band at spell start): ``occupancy`` (children
-    in the state at the period's start), ``entries`` (spells starting in the period) and
+    in the state at the end of the period's last day: for years to 31 March, the stock at
+    31 March), ``entries`` (spells starting in the period) and
     ``exits`` (spells ending in it). Rows where all three are zero are left out."""
     bounds = period_bounds(journeys, freq, start, end)
     b = _by(journeys, by, age)
@@ -261,6 +262,16 @@ def transitions(
 
 
 # --- time in state --------------------------------------------------------------------------
+def _drop_exits(table: pa.Table) -> pa.Table:
+    """Leaves out the standard exit states: their spells are the picture's linger after a
+    child leaves (``synthetic.DWELL_DAYS``), not time the data records."""
+    exits = Roles.standard().exits
+    if "state" not in table.column_names or not exits:
+        return table
+    keep = pc.invert(pc.is_in(table.column("state"), pa.array(sorted(exits), pa.string())))
+    return table.filter(keep)
+
+
 def time_in_state(
     journeys: Journeys,
     *,
@@ -269,7 +280,8 @@ def time_in_state(
     as_of: TimeLike | None = None,
     curves: bool = False,
 ) -> pa.Table | tuple[pa.Table, pa.Table]:
-    """Kaplan-Meier time in each state (days): ``n``, ``events``, ``censored`` (spells still
+    """Kaplan-Meier time in each state (days; exit states have none and are left out):
+    ``n``, ``events``, ``censored`` (spells still
     open at ``as_of``, the data's end by default), ``p25``, ``median``, ``p75``, ``p90``
     (null where the curve never falls that far). With ``curves=True`` also the survival
     curve (``time_days``, ``survival``, ``at_risk``; last point per day)."""
@@ -280,7 +292,7 @@ def time_in_state(
         curve_step=MINUTES_PER_DAY if curves else 0,
         **b.kwargs(),
     )
-    s = _label(summary, journeys, b)
+    s = _drop_exits(_label(summary, journeys, b))
     for q in ("p25", "median", "p75", "p90"):
         i = s.schema.get_field_index(q)
         s = s.set_column(
@@ -288,7 +300,7 @@ def time_in_state(
         )
     if not curves:
         return s
-    c = _label(curve, journeys, b)
+    c = _drop_exits(_label(curve, journeys, b))
     i = c.schema.get_field_index("time")
     c = c.set_column(
         i, "time_days", pc.divide(pc.cast(c.column("time"), pa.float64()), float(MINUTES_PER_DAY))
@@ -300,7 +312,7 @@ def waits(journeys: Journeys, t: TimeLike, *, by: str | None = None, age: bool =
     """The children in each state at ``t`` and the median of their time there so far (days)."""
     b = _by(journeys, by, age)
     raw = _native.stats_waits(journeys._native, int(to_minutes(t)), **b.kwargs())
-    w = _label(raw, journeys, b)
+    w = _drop_exits(_label(raw, journeys, b))
     i = w.schema.get_field_index("median")
     return w.set_column(
         i,
@@ -570,6 +582,14 @@ def stability(
     return t.append_column("moves_per_child_year", pc.if_else(pc.equal(years, 0.0), None, rate))
 
 
+def dfe_tables(journeys: Journeys, roles: Roles | None = None) -> dict[str, pa.Table]:
+    """The tables of "Children looked after in England" and "Characteristics of children in
+    need" in their layout: see :mod:`carevis.stats_dfe`."""
+    from .stats_dfe import dfe_tables as run
+
+    return run(journeys, roles)
+
+
 def main_stats(argv: Sequence[str] | None = None) -> int:
     """``carevis stats``: see :mod:`carevis.stats_report`."""
     from .stats_report import main_stats as run
@@ -582,6 +602,7 @@ __all__ = [
     "Roles",
     "adoption_scorecard",
     "care_periods",
+    "dfe_tables",
     "main_stats",
     "observed_from",
     "occupancy",

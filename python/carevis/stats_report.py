@@ -1,11 +1,12 @@
 """``carevis stats``: writes the journey statistics as CSV and Parquet tables (atomically)
-and PNG plots, suppressing small counts for publication; ``--compare`` sets measures of
-the synthetic England beside the published national figures."""
+and PNG plots, suppressing small counts for publication; ``--dfe`` writes the DfE-shaped
+national tables instead; ``--compare`` sets their headline figures beside the published
+national figures of the package's calibration table (scaled to a synthetic file's scale,
+read from its metadata)."""
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 import time
@@ -17,7 +18,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import stats as st
-from ._time import MINUTES_PER_DAY
 from .errors import ConfigError, ExportError
 from .journeys import Journeys
 from .privacy import is_identifying
@@ -38,6 +38,7 @@ COUNTS = (
     "re_referrals",
     "moves",
     "at_risk",
+    "number",
 )
 DERIVED = {
     "count": ("probability",),
@@ -50,12 +51,15 @@ DERIVED = {
     "re_referrals": ("rate",),
     "moves": ("moves_per_child_year",),
     "at_risk": ("survival",),
+    "number": ("percentage",),
 }
 
 
 def suppress(table: pa.Table, below: int) -> pa.Table:
-    """Counts in 1..below-1 become null with a ``suppressed`` flag per row; rates and
-    figures derived from a suppressed count become null too. ``below <= 1``: unchanged."""
+    """Counts in 1..below-1 become null (the column stays numeric) with a ``suppressed``
+    flag per row; rates and figures derived from a suppressed count become null too.
+    Shares are computed before suppression, from the true totals, so suppressing one cell
+    never changes another's share. ``below <= 1``: unchanged."""
     if below <= 1 or table.num_rows == 0:
         return table
     flag = np.zeros(table.num_rows, bool)
@@ -79,21 +83,6 @@ def suppress(table: pa.Table, below: int) -> pa.Table:
     return table.append_column("suppressed", pa.array(flag))
 
 
-def to_csv_table(table: pa.Table, below: int) -> pa.Table:
-    """For CSV: suppressed counts written as "<N"."""
-    if "suppressed" not in table.column_names:
-        return table
-    flag = table.column("suppressed")
-    for name in COUNTS:
-        if name in table.column_names:
-            i = table.schema.get_field_index(name)
-            text = pc.cast(table.column(name), pa.string())
-            table = table.set_column(
-                i, name, pc.if_else(pc.and_(flag, pc.is_null(text)), f"<{below}", text)
-            )
-    return table
-
-
 def write_table(table: pa.Table, directory: Path, name: str, below: int) -> list[Path]:
     """Writes NAME.csv and NAME.parquet atomically (temp file, then rename)."""
     import pyarrow.csv as pacsv
@@ -110,7 +99,8 @@ def write_table(table: pa.Table, directory: Path, name: str, below: int) -> list
             if suffix == ".parquet":
                 pq.write_table(table, str(tmp))
             else:
-                pacsv.write_csv(to_csv_table(table, below), str(tmp))
+                # Suppressed counts stay empty numeric cells; the flag column says why.
+                pacsv.write_csv(table, str(tmp))
             os.replace(tmp, path)
         finally:
             if tmp.exists():
@@ -153,7 +143,10 @@ def plot_occupancy(occ: pa.Table, path: Path, title: str = "Children in each sta
         plt.close(fig)
 
 
-def plot_transitions(tr: pa.Table, path: Path) -> Path:
+def plot_transitions(tr: pa.Table, path: Path, below: int = 0) -> Path:
+    """Shares of each state's ends pooled over all periods, from the unsuppressed table
+    (so suppression never changes a pooled share); pooled cells under ``below`` are
+    left blank."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -164,6 +157,8 @@ def plot_transitions(tr: pa.Table, path: Path) -> Path:
         index="from_state", columns="to_state", values="count", aggfunc="sum"
     ).fillna(0)
     prob = mat.div(mat.sum(axis=1).where(lambda s: s > 0, 1), axis=0)
+    if below > 1:
+        prob = prob.where(~((mat > 0) & (mat < below)), 0.0)
     fig, ax = plt.subplots(figsize=(12, 9))
     ax.imshow(prob.to_numpy(), cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(prob.columns)), list(prob.columns), rotation=60, ha="right", fontsize=8)
@@ -238,127 +233,157 @@ def all_tables(
     return tables
 
 
-def compare(journeys: Journeys, scale: float) -> pa.Table:
-    """Measures of (synthetic) England beside the published figures (counts scaled)."""
-    roles = st.Roles.standard()
-    states = journeys.states
-    care_idx = [i for i, s in enumerate(states) if s in roles.care]
-    rows: list[tuple[str, float, float, str]] = []
-    snaps = [dt.date(y, 3, 31) for y in (2021, 2022, 2023, 2024, 2025)]
-    from .congestion import occupancy_at
+def calibration() -> list[tuple[str, int, float, str]]:
+    """The package's calibration table: (measure, year, published value, source)."""
+    import csv
+    from importlib import resources
 
-    mins = np.array([(d - dt.date(1970, 1, 1)).days * MINUTES_PER_DAY for d in snaps])
-    occ = occupancy_at(journeys, mins)
-    for d, v, pub in zip(
-        snaps, occ[care_idx].sum(axis=0), (80_780, 82_090, 83_750, 83_530, 81_770), strict=True
-    ):
-        rows.append((f"CLA at 31 March {d.year}", float(v), pub * scale, "count"))
-    cp = st.care_periods(journeys, roles)
-    y24 = (dt.date(2023, 4, 1), dt.date(2024, 4, 1))
-    y25 = (dt.date(2024, 4, 1), dt.date(2025, 4, 1))
-
-    def in_year(col: str, y: tuple[dt.date, dt.date]) -> np.ndarray:
-        d = st._days(cp.column(col))
-        return (d >= (y[0] - dt.date(1970, 1, 1)).days) & (d < (y[1] - dt.date(1970, 1, 1)).days)
-
-    ex = np.array(cp.column("exit_state").to_pylist(), dtype=object)
-    rows.append(
-        (
-            "started to be looked after, year to March 2024",
-            float(in_year("entry", y24).sum()),
-            33_050 * scale,
-            "count",
-        )
+    text = (
+        resources.files("carevis")
+        .joinpath("data/england_calibration.csv")
+        .read_text(encoding="utf-8")
     )
-    left = np.array([e is not None for e in ex])
-    for y, pub in ((y24, 33_620), (y25, 34_450)):
-        rows.append(
-            (
-                f"ceased, year to March {y[1].year}",
-                float((in_year("end", y) & left).sum()),
-                pub * scale,
-                "count",
-            )
-        )
-    for y, pub in ((y24, 2_980), (y25, 3_040)):
-        rows.append(
-            (
-                f"adopted, year to March {y[1].year}",
-                float((in_year("end", y) & (ex == roles.adopted)).sum()),
-                pub * scale,
-                "count",
-            )
-        )
-    stab = st.stability(journeys, "year")
-    ps = stab.column("period_start").to_pylist()
-    if dt.date(2023, 4, 1) in ps:
-        k = ps.index(dt.date(2023, 4, 1))
-        rows.append(
-            (
-                "placement changes, year to March 2024",
-                float(stab.column("moves")[k].as_py()),
-                66_070 * scale,
-                "count",
-            )
-        )
-    rr = st.re_referrals(journeys, "year")
-    ps = rr.column("period_start").to_pylist()
-    if dt.date(2023, 4, 1) in ps:
-        k = ps.index(dt.date(2023, 4, 1))
-        rows.append(
-            (
-                "referrals, year to March 2024",
-                float(rr.column("referrals")[k].as_py()),
-                621_880 * scale,
-                "count",
-            )
-        )
-        rows.append(
-            (
-                "re-referrals within 12 months, 2024",
-                float(rr.column("rate")[k].as_py() or 0),
-                0.22,
-                "share",
-            )
-        )
-    sc = st.adoption_scorecard(journeys, "year", roles, periods=cp)
-    ps = sc.column("period_start").to_pylist()
-    sel = [i for i, p in enumerate(ps) if dt.date(2015, 4, 1) <= p < dt.date(2018, 4, 1)]
-    n = np.array([sc.column("adopted")[i].as_py() for i in sel], float)
-    a1 = np.array([sc.column("a1_mean_days")[i].as_py() or 0 for i in sel], float)
-    if n.sum():
-        rows.append(
-            (
-                "A1 entry to placed for adoption, mean days, adopted 2016-18",
-                float((a1 * n).sum() / n.sum()),
-                486.0,
-                "days",
-            )
-        )
+    return [
+        (r["measure"], int(r["year"]), float(r["value"]), r["source"])
+        for r in csv.DictReader(text.splitlines())
+    ]
+
+
+def headline_figures(
+    tables: dict[str, pa.Table], journeys: Journeys | None = None
+) -> dict[tuple[str, int], float]:
+    """The calibration table's measures read off the DfE-shaped tables (and placement
+    changes from :func:`carevis.stats.stability` when ``journeys`` is given)."""
+    out: dict[tuple[str, int], float] = {}
+
+    def take(name: str, measure: str, breakdown: str, category: str) -> None:
+        if name not in tables:
+            return
+        for r in tables[name].to_pylist():
+            if r["breakdown"] == breakdown and r["category"] == category:
+                out[(measure, r["time_period"])] = float(r["number"] or 0)
+
+    take("cla_31_march", "children looked after at 31 March", "Total", "Total")
+    take("cla_31_march", "unaccompanied asylum-seeking children at 31 March", "uasc", "true")
+    take("cla_started", "started to be looked after", "Total", "Total")
+    take("cla_ceased", "ceased to be looked after", "Total", "Total")
+    take("cla_ceased", "adopted", "reason", "Adopted")
+    names = {
+        "children in need": "children in need at 31 March",
+        "child protection plans": "child protection plans at 31 March",
+        "referrals": "referrals",
+        "assessments": "assessments",
+        "section 47 enquiries": "section 47 enquiries",
+    }
+    for name in ("cin_31_march", "cin_in_year"):
+        for r in tables.get(name, pa.table({})).to_pylist():
+            if r["measure"] in names:
+                out[(names[r["measure"]], r["time_period"])] = float(r["number"] or 0)
+    if journeys is not None:
+        stab = st.stability(journeys, "year")
+        for p, m in zip(
+            stab.column("period_start").to_pylist(), stab.column("moves").to_pylist(), strict=True
+        ):
+            if p.month == 4 and p.day == 1:
+                out[("placement changes", p.year + 1)] = float(m)
+    return out
+
+
+def compare(
+    journeys: Journeys, scale: float, tables: dict[str, pa.Table] | None = None
+) -> pa.Table:
+    """Headline figures of the DfE-shaped tables beside every published figure of the
+    calibration table that the data covers (published counts multiplied by ``scale``),
+    then the adoption scorecard's A1 (3-year average to 2018) and the re-referral share."""
+    tables = tables if tables is not None else st.dfe_tables(journeys)
+    got = headline_figures(tables, journeys)
+    rows: list[tuple[str, int | None, float, float, str]] = []
+    for measure, year, value, _source in calibration():
+        if (measure, year) in got:
+            rows.append((measure, year, got[(measure, year)], value * scale, "count"))
+    if "adoption_scorecard" in tables:
+        for r in tables["adoption_scorecard"].to_pylist():
+            if r["time_period"] == 2018 and r["a1_3yr_mean_days"] is not None:
+                rows.append(
+                    (
+                        "A1 entry to placed for adoption, mean days, 3 years to 2018",
+                        2018,
+                        float(r["a1_3yr_mean_days"]),
+                        486.0,
+                        "days",
+                    )
+                )
+    if "cin_in_year" in tables:
+        for r in tables["cin_in_year"].to_pylist():
+            if r["time_period"] == 2024 and r["measure"] == "re-referrals within 12 months":
+                rows.append(
+                    (
+                        "re-referrals within 12 months",
+                        2024,
+                        (r["percentage"] or 0) / 100,
+                        0.22,
+                        "share",
+                    )
+                )
     return pa.table(
         {
-            "measure": [r[0] for r in rows],
-            "carevis": [r[1] for r in rows],
-            "published": [r[2] for r in rows],
-            "kind": [r[3] for r in rows],
+            "measure": pa.array([r[0] for r in rows], pa.string()),
+            "year": pa.array([r[1] for r in rows], pa.int32()),
+            "carevis": pa.array([r[2] for r in rows], pa.float64()),
+            "published": pa.array([r[3] for r in rows], pa.float64()),
+            "kind": pa.array([r[4] for r in rows], pa.string()),
         }
     )
 
 
 def format_compare(table: pa.Table) -> str:
-    lines = [f"{'measure':<62} {'carevis':>10} {'published':>10} {'diff':>8}"]
+    lines = [f"{'measure':<58} {'year':>5} {'carevis':>10} {'published':>10} {'diff':>8}"]
     for r in table.to_pylist():
+        m = f"{r['measure'][:58]:<58} {r['year'] or '':>5}"
         if r["kind"] == "share":
             lines.append(
-                f"{r['measure']:<62} {100 * r['carevis']:>9.1f}% {100 * r['published']:>9.1f}% "
+                f"{m} {100 * r['carevis']:>9.1f}% {100 * r['published']:>9.1f}% "
                 f"{100 * (r['carevis'] - r['published']):>+6.1f}pt"
             )
         else:
             d = (r["carevis"] - r["published"]) / r["published"] * 100 if r["published"] else 0.0
-            lines.append(
-                f"{r['measure']:<62} {r['carevis']:>10,.0f} {r['published']:>10,.0f} {d:>+7.1f}%"
-            )
+            lines.append(f"{m} {r['carevis']:>10,.0f} {r['published']:>10,.0f} {d:>+7.1f}%")
     return "\n".join(lines)
+
+
+def format_table(name: str, table: pa.Table) -> str:
+    """A table as aligned text (for ``--dfe`` without ``-o``)."""
+    cols = table.column_names
+    cells = [
+        [("" if v is None else f"{v:.1f}" if isinstance(v, float) else str(v)) for v in r.values()]
+        for r in table.to_pylist()
+    ]
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(cols)]
+    lines = [name, "  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _file_scale(path: str | None, journeys: Journeys) -> tuple[float, str]:
+    """The scale of a synthetic England file, from its metadata (1.0 for real data)."""
+    from . import synthetic
+
+    scale = synthetic.scale_of(journeys.to_arrow().schema)
+    if scale is None and path is not None and Path(path).is_file():
+        import pyarrow.parquet as pq
+
+        try:
+            schema = (
+                pq.read_schema(path)
+                if Path(path).suffix.lower() in (".parquet", ".pq")
+                else pa.ipc.open_file(path).schema
+            )
+            scale = synthetic.scale_of(schema)
+        except (OSError, pa.ArrowException):
+            scale = None
+    if scale is None:
+        return 1.0, "no synthetic scale in the file's metadata: published figures unscaled"
+    return scale, f"synthetic England at scale {scale:g} (from the file's metadata)"
 
 
 def main_stats(argv: Sequence[str] | None = None) -> int:
@@ -380,13 +405,18 @@ def main_stats(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--no-plots", action="store_true")
     p.add_argument(
+        "--dfe",
+        action="store_true",
+        help="the DfE-shaped national tables (children looked after, children in need)",
+    )
+    p.add_argument(
         "--compare", action="store_true", help="print measures beside the published England figures"
     )
     args = p.parse_args(list(argv) if argv is not None else None)
     if args.input is None and args.synthetic is None:
         p.error("give INPUT or --synthetic SCALE")
-    if args.out is None and not args.compare:
-        p.error("give -o DIR (or --compare)")
+    if args.out is None and not (args.compare or args.dfe):
+        p.error("give -o DIR (or --compare, or --dfe to print the DfE tables)")
     if args.suppress_below < 0:
         raise ConfigError(f"--suppress-below must be >= 0, not {args.suppress_below}")
     t0 = time.perf_counter()
@@ -399,24 +429,42 @@ def main_stats(argv: Sequence[str] | None = None) -> int:
 
         journeys = read(args.input)
     print(f"{journeys.summary()} [{time.perf_counter() - t0:.1f} s]", file=sys.stderr)
+    dfe = st.dfe_tables(journeys) if (args.dfe or args.compare) else None
     if args.compare:
-        scale = args.synthetic if args.synthetic is not None else 1.0
-        print(format_compare(compare(journeys, scale)))
+        if args.synthetic is not None:
+            scale, why = args.synthetic, f"synthetic England at scale {args.synthetic:g}"
+        else:
+            scale, why = _file_scale(args.input, journeys)
+        print(f"published figures x {scale:g}: {why}", file=sys.stderr)
+        print(format_compare(compare(journeys, scale, dfe)))
+    if args.dfe and dfe is not None:
+        dfe = {k: suppress(v, args.suppress_below) for k, v in dfe.items()}
+        if args.out is None:
+            if not args.compare:
+                print("\n\n".join(format_table(k, v) for k, v in dfe.items()))
+            return 0
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, t in dfe.items():
+            write_table(t, out, name, args.suppress_below)
+        print(
+            f"wrote {len(dfe)} DfE tables to {out}/ [{time.perf_counter() - t0:.1f} s]",
+            file=sys.stderr,
+        )
+        return 0
     if args.out is None:
         return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t1 = time.perf_counter()
-    tables = {
-        k: suppress(v, args.suppress_below)
-        for k, v in all_tables(journeys, args.freq, args.by, args.age).items()
-    }
+    raw = all_tables(journeys, args.freq, args.by, args.age)
+    tables = {k: suppress(v, args.suppress_below) for k, v in raw.items()}
     print(f"computed {len(tables)} tables [{time.perf_counter() - t1:.1f} s]", file=sys.stderr)
     for name, t in tables.items():
         write_table(t, out, name, args.suppress_below)
     if not args.no_plots:
         plot_occupancy(tables["occupancy"], out / "occupancy.png")
-        plot_transitions(tables["transitions"], out / "transitions.png")
+        plot_transitions(raw["transitions"], out / "transitions.png", args.suppress_below)
         plot_time_in_state(
             tables["time_in_state_curves"], tables["time_in_state"], out / "time_in_state.png"
         )

@@ -66,14 +66,40 @@ def _generate(
     return table, [Council(*c) for c in councils], checked
 
 
+#: Schema metadata keys of a synthetic England table (kept in its Parquet / Arrow files),
+#: so that statistics compare it with the published figures at its own scale.
+SCALE_KEY = b"carevis.synthetic.scale"
+SEED_KEY = b"carevis.synthetic.seed"
+WINDOW_KEY = b"carevis.synthetic.window"
+
+
+def scale_of(schema: pa.Schema) -> float | None:
+    """The scale a synthetic England table was generated at (from its schema metadata),
+    or None for any other table."""
+    meta = schema.metadata or {}
+    if SCALE_KEY not in meta:
+        return None
+    try:
+        scale = float(meta[SCALE_KEY])
+    except ValueError:
+        return None
+    return scale if 0 < scale <= 50 else None
+
+
 def england_table(
     scale: float = 1.0,
     start: dt.date | str = DEFAULT_START,
     end: dt.date | str = DEFAULT_END,
     seed: int = 0,
 ) -> pa.Table:
-    """The synthetic England as a canonical journey table (one row per spell)."""
-    return _generate(scale, start, end, seed, False)[0]
+    """The synthetic England as a canonical journey table (one row per spell); its schema
+    metadata records the scale, seed and window (see :func:`scale_of`)."""
+    table = _generate(scale, start, end, seed, False)[0]
+    meta = dict(table.schema.metadata or {})
+    meta[SCALE_KEY] = repr(float(scale)).encode()
+    meta[SEED_KEY] = str(int(seed)).encode()
+    meta[WINDOW_KEY] = f"{start}/{end}".encode()
+    return table.replace_schema_metadata(meta)
 
 
 def england(

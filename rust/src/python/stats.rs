@@ -15,7 +15,7 @@ use pyo3_arrow::PyTable;
 
 use super::{config_err, run, PyJourneys};
 use crate::stats::care::{self, Roles, NONE, STILL_IN};
-use crate::stats::{flow, survival, Periods, Strata};
+use crate::stats::{dfe, flow, survival, Periods, Strata};
 use crate::time::{Minute, OPEN};
 
 /// Per-dot inputs copied out of numpy before the GIL is released.
@@ -430,6 +430,50 @@ fn per_period<'py>(
     table(py, cols)
 }
 
+/// The hits as a table: which (snapshot or period), row (input row), state.
+fn hits<'py>(py: Python<'py>, hits: &[dfe::Hit]) -> PyResult<Bound<'py, PyAny>> {
+    table(
+        py,
+        vec![
+            ("which", field::<_, UInt32Type>(hits, |h| h.which)),
+            ("row", field::<_, UInt32Type>(hits, |h| h.row)),
+            ("state", field::<_, UInt16Type>(hits, |h| h.state)),
+        ],
+    )
+}
+
+/// The children in `states` at each instant of `ends` (the end of a day): one row per
+/// child and snapshot (which, row, state).
+#[pyfunction]
+pub fn stats_stock<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    states: Vec<bool>,
+    ends: PyReadonlyArray1<'_, i32>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let ends = ends.as_array().to_vec();
+    let index = journeys.index.clone();
+    let h = run(py, || Ok(dfe::stock(&index, &states, &ends)))?;
+    hits(py, &h)
+}
+
+/// Periods of care started and ceased per period, each child once a period: two tables of
+/// (which, row, state); for ceased, state is the state entered as care ends.
+#[pyfunction]
+pub fn stats_care_flows<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    care: Vec<bool>,
+    bounds: PyReadonlyArray1<'_, i32>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let bounds = bounds.as_array().to_vec();
+    let index = journeys.index.clone();
+    let f = run(py, || {
+        Ok(dfe::care_flows(&index, &care, &Periods::new(&bounds)?))
+    })?;
+    Ok((hits(py, &f.started)?, hits(py, &f.ceased)?))
+}
+
 /// Adds the statistics functions to the `_native` module.
 pub fn register(m: &Bound<PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats_flows, m)?)?;
@@ -439,5 +483,7 @@ pub fn register(m: &Bound<PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats_care_periods, m)?)?;
     m.add_function(wrap_pyfunction!(stats_stability, m)?)?;
     m.add_function(wrap_pyfunction!(stats_repeats, m)?)?;
+    m.add_function(wrap_pyfunction!(stats_stock, m)?)?;
+    m.add_function(wrap_pyfunction!(stats_care_flows, m)?)?;
     Ok(())
 }

@@ -30,6 +30,7 @@ pub fn synth_england<'py>(
         start_day,
         end_day,
         seed,
+        ..SynthConfig::default()
     };
     let (batch, councils, rows) = run(py, || {
         let out =

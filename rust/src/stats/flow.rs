@@ -5,7 +5,8 @@ use super::{tally, Periods, Strata};
 use crate::index::Index;
 use crate::time::OPEN;
 
-/// Occupancy (at each period's start), entries and exits per period, state and stratum.
+/// Occupancy (at the end of each period's last day: the stock at 31 March for years to
+/// 31 March), entries and exits per period, state and stratum.
 /// Dense, laid out `[period][state][stratum]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flows {
@@ -23,8 +24,9 @@ impl Flows {
     }
 }
 
-/// Counts occupancy at each period start (`start <= t < end`), spells starting in each
-/// period (entries) and closed spells ending in it (exits).
+/// Counts occupancy at each period's end `t` (`start < t <= end`: in the state at the end of
+/// the period's last day), spells starting in each period (entries) and closed spells
+/// ending in it (exits).
 pub fn flows(index: &Index, periods: &Periods, strata: &Strata) -> Flows {
     let (np, ns, nk) = (periods.n(), index.labels.len().max(1), strata.n());
     let block = ns * nk;
@@ -36,12 +38,10 @@ pub fn flows(index: &Index, periods: &Periods, strata: &Strata) -> Flows {
         for i in index.spells(c) {
             let (s, a, e) = (index.state[i] as usize, index.start[i], index.end[i]);
             let k = strata.of(c, a);
-            let from = periods.starts_before(a);
-            let to = if e == OPEN {
-                np
-            } else {
-                periods.starts_before(e)
-            };
+            // In the state at the end of period p (the instant bounds[p + 1]) when
+            // start < bounds[p + 1] <= end: p runs over [ended_by(start), ended_by(end)).
+            let from = periods.ended_by(a);
+            let to = if e == OPEN { np } else { periods.ended_by(e) };
             if to > from {
                 acc[cell(from, s, k)] = acc[cell(from, s, k)].wrapping_add(1);
                 acc[cell(to, s, k)] = acc[cell(to, s, k)].wrapping_sub(1);
@@ -140,9 +140,11 @@ mod tests {
         let b = [0, 10 * D, 20 * D, 30 * D, 40 * D];
         let f = flows(&idx, &Periods::new(&b).unwrap(), &Strata::none());
         let occ = |p, s| f.occupancy[f.cell(p, s, 0)];
-        // at day 0: child 1 in S0; day 10: child 2 in S0, child 1 in S1; day 20: same;
-        // day 30: child 2 in S0 (its spell starts at 30), child 1 in S1.
-        assert_eq!([occ(0, 0), occ(1, 0), occ(2, 0), occ(3, 0)], [1, 1, 1, 1]);
+        // At the end of each period (the instant days 10, 20, 30, 40 begin): end of day 9:
+        // both children in S0 (child 1's spell ends on day 10, so it still counts); end of
+        // day 19: child 2 in S0, child 1 in S1; end of day 29: child 2 between spells (its
+        // next starts on day 30, so it does not count yet); end of day 39: it has left.
+        assert_eq!([occ(0, 0), occ(1, 0), occ(2, 0), occ(3, 0)], [2, 1, 0, 0]);
         assert_eq!([occ(0, 1), occ(1, 1), occ(2, 1), occ(3, 1)], [0, 1, 1, 1]);
         let ent = |p, s| f.entries[f.cell(p, s, 0)];
         let ex = |p, s| f.exits[f.cell(p, s, 0)];

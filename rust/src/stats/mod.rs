@@ -3,6 +3,7 @@
 //! fixed-size chunks of children, so results are identical for any thread count.
 
 pub mod care;
+pub mod dfe;
 pub mod flow;
 pub mod survival;
 
@@ -204,6 +205,13 @@ impl<'a> Periods<'a> {
     pub fn of(&self, t: Minute) -> Option<usize> {
         let k = self.count_le(t as i64);
         (k >= 1 && k < self.bounds.len()).then(|| k - 1)
+    }
+
+    /// The number of periods ending at or before `t` (`bounds[p + 1] <= t`), which is also
+    /// the first period ending after `t`.
+    #[inline]
+    pub fn ended_by(&self, t: Minute) -> usize {
+        self.count_le(t as i64).saturating_sub(1).min(self.n())
     }
 
     /// Number of period starts strictly before `t` (snapshot index bound).

@@ -99,6 +99,8 @@ struct Flow {
     changes: u64,
     referrals: u64,
     rereferrals: u64,
+    assessments: u64,
+    s47: u64,
     episodes_ended: u64,
     episodes_short: u64,
     adopt_days: u64,
@@ -153,6 +155,8 @@ impl Acc {
             a.changes += b.changes;
             a.referrals += b.referrals;
             a.rereferrals += b.rereferrals;
+            a.assessments += b.assessments;
+            a.s47 += b.s47;
             a.episodes_ended += b.episodes_ended;
             a.episodes_short += b.episodes_short;
             a.adopt_days += b.adopt_days;
@@ -195,9 +199,11 @@ impl Years {
     fn new(cfg: &SynthConfig) -> Self {
         let y0 = year_to_march(cfg.start_day);
         let y1 = year_to_march(cfg.end_day);
-        let snap: Vec<(i32, i32)> = (y0..=y1)
+        let snap: Vec<(i32, i32)> = (y0 - 1..=y1)
             .map(|y| (y, march31(y)))
-            .filter(|&(_, d)| d >= cfg.start_day && d <= cfg.end_day)
+            // The stock at the end of the day before the window is whole: every spell
+            // ending after that day is kept.
+            .filter(|&(_, d)| d + 1 >= cfg.start_day && d <= cfg.end_day)
             .collect();
         let complete = |y: i32| march31(y - 1) + 1 >= cfg.start_day && march31(y) <= cfg.end_day;
         let flow: Vec<i32> = (y0..=y1).filter(|&y| complete(y)).collect();
@@ -233,6 +239,17 @@ fn tally_child(
     let mut episode: Option<i32> = None;
     let mut entry: Option<i32> = None;
     let mut placed: Option<i32> = None;
+    // Each child counts once a year in starts and in ceased (the last cessation of the year).
+    let mut started_in: Option<usize> = None;
+    let mut ceased_in: Option<(usize, usize, bool)> = None;
+    let flush = |acc: &mut Acc, c: Option<(usize, usize, bool)>| {
+        if let Some((f, k, adult)) = c {
+            let fl = &mut acc.flow[f];
+            fl.ceased += 1;
+            fl.exits[k] += 1;
+            fl.leavers_18 += u64::from(adult);
+        }
+    };
     for i in r.clone() {
         let st = out.state[i];
         let (s, e) = (out.start[i], out.end[i]);
@@ -280,6 +297,16 @@ fn tally_child(
                 prev_referral = Some(s);
                 episode = Some(s);
             }
+            state::ASSESSMENT => {
+                if let Some(f) = fy {
+                    acc.flow[f].assessments += 1;
+                }
+            }
+            state::S47 => {
+                if let Some(f) = fy {
+                    acc.flow[f].s47 += 1;
+                }
+            }
             state::NFA => {
                 if let (Some(t0), Some(f)) = (episode, fy) {
                     acc.flow[f].episodes_ended += 1;
@@ -299,8 +326,11 @@ fn tally_child(
                     entry = known.then_some(s);
                     placed = None;
                     if let (true, Some(f)) = (known, fy) {
-                        acc.flow[f].starts += 1;
-                        acc.flow[f].start_age[age_band(age_years(birth, s))] += 1;
+                        if started_in != Some(f) {
+                            started_in = Some(f);
+                            acc.flow[f].starts += 1;
+                            acc.flow[f].start_age[age_band(age_years(birth, s))] += 1;
+                        }
                     }
                 }
                 if st == state::PLACED_ADOPTION && placed.is_none() {
@@ -313,10 +343,17 @@ fn tally_child(
             }
             _ if state::is_exit(st) => {
                 if let Some(f) = fy {
+                    let this = (
+                        f,
+                        usize::from(st - state::ADOPTED),
+                        age_years(birth, s) >= 18,
+                    );
+                    match ceased_in {
+                        Some((g, _, _)) if g == f => {}
+                        other => flush(acc, other),
+                    }
+                    ceased_in = Some(this);
                     let fl = &mut acc.flow[f];
-                    fl.ceased += 1;
-                    fl.exits[usize::from(st - state::ADOPTED)] += 1;
-                    fl.leavers_18 += u64::from(age_years(birth, s) >= 18);
                     if let Some(t0) = entry {
                         if st == state::ADOPTED {
                             fl.adopt_days += (s - t0) as u64;
@@ -348,6 +385,41 @@ fn tally_child(
             _ => {}
         }
     }
+    flush(acc, ceased_in);
+}
+
+/// One published national count: the calibration table shipped with the package
+/// (`python/carevis/data/england_calibration.csv`: measure, year, value, source).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Published {
+    pub measure: &'static str,
+    pub year: i32,
+    pub value: f64,
+    pub source: &'static str,
+}
+
+const CALIBRATION_CSV: &str = include_str!("../../../python/carevis/data/england_calibration.csv");
+
+/// The published counts the generator is calibrated to, one per measure and year.
+pub fn published() -> Vec<Published> {
+    CALIBRATION_CSV
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut it = l.splitn(4, ',');
+            let measure = it.next()?;
+            let year = it.next()?.parse().ok()?;
+            let value = it.next()?.parse().ok()?;
+            let source = it.next().unwrap_or("").trim_matches('"');
+            Some(Published {
+                measure,
+                year,
+                value,
+                source,
+            })
+        })
+        .collect()
 }
 
 /// Splits the spell rows into per-child ranges.
@@ -452,15 +524,23 @@ fn rows(out: &SynthOutput, cfg: &SynthConfig, ys: &Years, acc: &Acc) -> Vec<Chec
         ys,
         acc,
     };
-    for (y, v) in [
-        (2021, 80_780.0),
-        (2022, 82_090.0),
-        (2023, 83_750.0),
-        (2024, 83_530.0),
-        (2025, 81_770.0),
-    ] {
-        if let Some(cla) = r.snap(y).map(|s| s.cla) {
-            r.count("children looked after at 31 March", Some(y), cla, v);
+    for p in published() {
+        let generated = match p.measure {
+            "children looked after at 31 March" => r.snap(p.year).map(|s| s.cla),
+            "unaccompanied asylum-seeking children at 31 March" => r.snap(p.year).map(|s| s.uasc),
+            "children in need at 31 March" => r.snap(p.year).map(|s| s.cin),
+            "child protection plans at 31 March" => r.snap(p.year).map(|s| s.cpp),
+            "started to be looked after" => r.flow(p.year).map(|f| f.starts),
+            "ceased to be looked after" => r.flow(p.year).map(|f| f.ceased),
+            "adopted" => r.flow(p.year).map(|f| f.exits[0]),
+            "placement changes" => r.flow(p.year).map(|f| f.changes),
+            "referrals" => r.flow(p.year).map(|f| f.referrals),
+            "assessments" => r.flow(p.year).map(|f| f.assessments),
+            "section 47 enquiries" => r.flow(p.year).map(|f| f.s47),
+            _ => None,
+        };
+        if let Some(g) = generated {
+            r.count(p.measure, Some(p.year), g, p.value);
         }
     }
     if let Some(k) = ys.rate_year {
@@ -500,15 +580,7 @@ fn rows(out: &SynthOutput, cfg: &SynthConfig, ys: &Years, acc: &Acc) -> Vec<Chec
             CheckKind::Count,
         );
     }
-    let flow_counts: [(&str, i32, FlowGet, f64); 10] = [
-        ("started to be looked after", 2024, |f| f.starts, 33_050.0),
-        ("ceased to be looked after", 2024, |f| f.ceased, 33_620.0),
-        ("ceased to be looked after", 2025, |f| f.ceased, 34_450.0),
-        ("adopted", 2024, |f| f.exits[0], 2_980.0),
-        ("adopted", 2025, |f| f.exits[0], 3_040.0),
-        ("placement changes", 2024, |f| f.changes, 66_070.0),
-        ("referrals", 2020, |f| f.referrals, 642_980.0),
-        ("referrals", 2024, |f| f.referrals, 621_880.0),
+    let flow_days: [(&str, i32, FlowGet, f64); 2] = [
         (
             "entry to adoption, mean days",
             2019,
@@ -522,34 +594,9 @@ fn rows(out: &SynthOutput, cfg: &SynthConfig, ys: &Years, acc: &Acc) -> Vec<Chec
             822.0,
         ),
     ];
-    for (m, y, get, v) in flow_counts {
+    for (m, y, get, v) in flow_days {
         if let Some(f) = r.flow(y) {
-            let g = get(f);
-            if m.contains("mean days") {
-                r.push(m, Some(y), g as f64, v, CheckKind::Count);
-            } else {
-                r.count(m, Some(y), g, v);
-            }
-        }
-    }
-    for (y, v) in [(2024, 7_380.0), (2025, 6_540.0)] {
-        if let Some(u) = r.snap(y).map(|s| s.uasc) {
-            r.count(
-                "unaccompanied asylum-seeking children at 31 March",
-                Some(y),
-                u,
-                v,
-            );
-        }
-    }
-    for (y, v) in [(2020, 389_260.0), (2022, 404_310.0), (2024, 399_460.0)] {
-        if let Some(c) = r.snap(y).map(|s| s.cin) {
-            r.count("children in need at 31 March", Some(y), c, v);
-        }
-    }
-    for (y, v) in [(2018, 53_790.0), (2020, 51_510.0)] {
-        if let Some(c) = r.snap(y).map(|s| s.cpp) {
-            r.count("child protection plans at 31 March", Some(y), c, v);
+            r.push(m, Some(y), get(f) as f64, v, CheckKind::Count);
         }
     }
     // A1: entry to placed for adoption, children adopted 2016-2018.
@@ -725,4 +772,38 @@ fn rows(out: &SynthOutput, cfg: &SynthConfig, ys: &Years, acc: &Acc) -> Vec<Chec
         0.90,
     );
     r.rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibration_table_parses_every_row() {
+        let p = published();
+        let rows = CALIBRATION_CSV.lines().skip(1).filter(|l| !l.is_empty());
+        assert_eq!(p.len(), rows.count());
+        for row in &p {
+            assert!((2015..=2025).contains(&row.year), "{row:?}");
+            assert!(row.value > 0.0 && !row.source.is_empty(), "{row:?}");
+        }
+        let known = [
+            "children looked after at 31 March",
+            "unaccompanied asylum-seeking children at 31 March",
+            "children in need at 31 March",
+            "child protection plans at 31 March",
+            "started to be looked after",
+            "ceased to be looked after",
+            "adopted",
+            "placement changes",
+            "referrals",
+            "assessments",
+            "section 47 enquiries",
+        ];
+        assert!(p.iter().all(|r| known.contains(&r.measure)));
+        // Every year of the default window has a count of children looked after.
+        for y in 2015..=2025 {
+            assert!(p.iter().any(|r| r.year == y && r.measure == known[0]));
+        }
+    }
 }

@@ -36,6 +36,22 @@ pub(crate) mod rec {
     pub const E45: u8 = 6;
     pub const E47: u8 = 8;
     pub const E15: u8 = 17;
+    pub const E2: u8 = 18;
+}
+
+/// PLACE indices with an age or length rule (the DfE validator's): R5 young offender
+/// institution or prison from age 10, S1 residential school from age 5, T0-T4 temporary
+/// moves of seven days or less.
+pub(crate) mod place {
+    pub const R5: u8 = 16;
+    pub const S1: u8 = 17;
+    pub const T0: u8 = 18;
+    pub const T4: u8 = 22;
+    /// Youngest age in years for R5 and for S1.
+    pub const R5_MIN_AGE: i32 = 10;
+    pub const S1_MIN_AGE: i32 = 5;
+    /// Longest temporary (T0-T4) placement, days.
+    pub const TEMPORARY_MAX_DAYS: i32 = 7;
 }
 
 /// (code index, weight) lists.
@@ -80,14 +96,32 @@ const OTHER_EXIT: Mix = &[
 ];
 
 fn draw(rng: &mut Rng, mix: Mix) -> u8 {
-    let mut u = rng.uniform() * mix.iter().map(|m| m.1).sum::<f64>();
-    for &(code, w) in mix {
+    draw_where(rng, mix, |_| true)
+}
+
+/// Draws from the codes of `mix` that `allowed` keeps (the last allowed code on rounding).
+fn draw_where(rng: &mut Rng, mix: Mix, allowed: impl Fn(u8) -> bool) -> u8 {
+    let total: f64 = mix.iter().filter(|m| allowed(m.0)).map(|m| m.1).sum();
+    let mut u = rng.uniform() * total;
+    let mut last = NO_CODE;
+    for &(code, w) in mix.iter().filter(|m| allowed(m.0)) {
         if u < w {
             return code;
         }
         u -= w;
+        last = code;
     }
-    mix.last().map_or(NO_CODE, |m| m.0)
+    last
+}
+
+/// Whether PLACE `code` may be used for a child aged `age_years` in a placement of `days`.
+pub(crate) fn place_allowed(code: u8, age_years: i32, days: i32) -> bool {
+    match code {
+        place::R5 => age_years >= place::R5_MIN_AGE,
+        place::S1 => age_years >= place::S1_MIN_AGE,
+        place::T0..=place::T4 => days <= place::TEMPORARY_MAX_DAYS,
+        _ => true,
+    }
 }
 
 /// First day of the 2015-16 collection, when U1-U6 replaced Q1/Q2 foster codes.
@@ -100,8 +134,9 @@ fn k3_from() -> i32 {
     days_from_civil(2024, 4, 1)
 }
 
-/// A PLACE code for a placement in `group` starting on `day`.
-pub(crate) fn place_code(rng: &mut Rng, group: u8, day: i32) -> u8 {
+/// A PLACE code for a placement in `group` starting on `day`, of a child aged `age_years`,
+/// lasting `days` (codes whose age or length rule it breaks are never drawn).
+pub(crate) fn place_code(rng: &mut Rng, group: u8, day: i32, age_years: i32, days: i32) -> u8 {
     let mix = match group {
         state::FOSTER_KIN if day < u_codes_from() => KIN_OLD,
         state::FOSTER_KIN => KIN,
@@ -114,7 +149,7 @@ pub(crate) fn place_code(rng: &mut Rng, group: u8, day: i32) -> u8 {
         state::PLACED_ADOPTION => ADOPTION,
         _ => OTHER,
     };
-    draw(rng, mix)
+    draw_where(rng, mix, |c| place_allowed(c, age_years, days))
 }
 
 /// Which REC list an exit draws from.
@@ -175,5 +210,33 @@ mod tests {
         assert_eq!(REC_CODES[OTHER_EXIT[4].0 as usize], "E16");
         assert_eq!(REC_CODES[CAO[0].0 as usize], "E41");
         assert_eq!(REC_CODES[ADOPTED[1].0 as usize], "E12");
+        assert_eq!(pos(REC_CODES, "E2"), rec::E2);
+        assert_eq!(pos(PLACE_CODES, "R5"), place::R5);
+        assert_eq!(pos(PLACE_CODES, "S1"), place::S1);
+        assert_eq!(pos(PLACE_CODES, "T0"), place::T0);
+        assert_eq!(pos(PLACE_CODES, "T4"), place::T4);
+    }
+
+    #[test]
+    fn other_placements_obey_age_and_length_rules() {
+        let mut rng = Rng::keyed(1, 2, 3, 4);
+        let day = days_from_civil(2020, 1, 1);
+        for k in 0..20_000 {
+            let age = k % 18;
+            let days = k % 30;
+            let c = place_code(&mut rng, state::OTHER_PLACEMENT, day, age, days);
+            assert!(
+                place_allowed(c, age, days),
+                "{} at {age}, {days} days",
+                PLACE_CODES[c as usize]
+            );
+        }
+        // The rules do bite: every restricted code is drawn when allowed.
+        let drawn: std::collections::HashSet<u8> = (0..5_000)
+            .map(|_| place_code(&mut rng, state::OTHER_PLACEMENT, day, 15, 3))
+            .collect();
+        for c in [place::R5, place::S1, place::T0, place::T4] {
+            assert!(drawn.contains(&c), "{}", PLACE_CODES[c as usize]);
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! One child's journey: front-door episodes of need, periods of care with placement moves, exits
 //! and re-referrals, written as a list of spells in time order.
 
-use super::calendar::add_years;
+use super::calendar::{add_years, age_years};
 use super::codes::{ls, place_code, rec, rec_code, ExitKind, NO_CODE};
-use super::params::{self as p, state, Path, PATHS};
+use super::params::{self as p, state, Path, Trends, PATHS};
 use super::rng::Rng;
 
 /// One spell in one state, before clipping to the output window.
@@ -23,7 +23,7 @@ pub(crate) struct Spell {
 enum Closed {
     Nfa,
     Exit(u8),
-    /// Reached 18 or ran past the horizon: no further referrals.
+    /// Reached 18, died or ran past the horizon: no further referrals.
     Done,
 }
 
@@ -58,6 +58,7 @@ pub(crate) struct Journey<'a> {
     horizon: i32,
     care_mult: f64,
     uasc: bool,
+    trends: &'a Trends,
     out: &'a mut Vec<Spell>,
 }
 
@@ -76,6 +77,27 @@ fn ln_days(rng: &mut Rng, (median, sigma): (f64, f64), min: i32) -> i32 {
     rng.lognormal_days(median, sigma, min)
 }
 
+/// Weights scaled so that the third outcome has `f` times its share and the first two
+/// (of total weight `rest`) take up the difference: `(f, g)`, `g` the scale of the first two.
+fn s47_trend(f: f64, rest: f64, third: f64) -> (f64, f64) {
+    let g = ((rest + third - third * f) / rest).max(0.0);
+    (f, g)
+}
+
+/// Path weights with the adoption path's share multiplied by `a` (the others shrink).
+fn adoption_trend(mut w: [f64; 8], a: f64) -> [f64; 8] {
+    let total: f64 = w.iter().sum();
+    let k = PATHS.iter().position(|&q| q == Path::Adoption).unwrap_or(2);
+    let (old, new) = (w[k], (w[k] * a).min(total));
+    if old > 0.0 && total > old {
+        let shrink = (total - new) / (total - old);
+        for (i, x) in w.iter_mut().enumerate() {
+            *x = if i == k { new } else { *x * shrink };
+        }
+    }
+    w
+}
+
 impl<'a> Journey<'a> {
     pub(crate) fn new(
         rng: Rng,
@@ -83,6 +105,7 @@ impl<'a> Journey<'a> {
         horizon: i32,
         care_mult: f64,
         uasc: bool,
+        trends: &'a Trends,
         out: &'a mut Vec<Spell>,
     ) -> Self {
         Journey {
@@ -92,6 +115,7 @@ impl<'a> Journey<'a> {
             horizon,
             care_mult,
             uasc,
+            trends,
             out,
         }
     }
@@ -121,11 +145,19 @@ impl<'a> Journey<'a> {
             if t >= self.age18 || t > self.horizon {
                 break;
             }
-            let (closed, free) = self.front_door(t);
+            // The year's referral volume: a referral that does not happen this year leaves
+            // the child to come back as after a closed case.
+            let (closed, free) = if self.rng.chance(Trends::at(&self.trends.referral, t)) {
+                self.front_door(t)
+            } else {
+                (Closed::Nfa, t)
+            };
             let q = match closed {
                 Closed::Nfa => p::REREFER_AFTER_NFA,
                 Closed::Exit(state::RETURNED_HOME | state::CAO) => p::REREFER_AFTER_HOME,
-                Closed::Exit(state::ADOPTED | state::SGO) => p::REREFER_AFTER_PERMANENCE,
+                // An adopted child who comes back is a new child in the returns (a new id).
+                Closed::Exit(state::ADOPTED) => 0.0,
+                Closed::Exit(state::SGO) => p::REREFER_AFTER_PERMANENCE,
                 Closed::Exit(_) => p::REREFER_AFTER_OTHER,
                 Closed::Done => 0.0,
             };
@@ -171,7 +203,8 @@ impl<'a> Journey<'a> {
                             .min(120)
                     };
                     let o = p::ASSESS_OUT;
-                    let n = match r.pick(&[o[0], o[1], o[2], o[3] * cm]) {
+                    let (f, g) = s47_trend(Trends::at(&self.trends.s47, t), o[0] + o[1], o[2]);
+                    let n = match r.pick(&[o[0] * g, o[1] * g, o[2] * f, o[3] * cm]) {
                         0 => Next::Nfa,
                         1 => Next::State(state::CIN),
                         2 => Next::State(state::S47),
@@ -186,7 +219,10 @@ impl<'a> Journey<'a> {
                         r.lognormal_days(p::S47_MEDIAN, p::S47_SIGMA, 1).min(90)
                     };
                     let o = p::S47_OUT;
-                    let n = match r.pick(&[o[0], o[1], o[2], o[3] * cm]) {
+                    // More enquiries, as many conferences: the extra ones close or step down.
+                    let (f, g) =
+                        s47_trend(1.0 / Trends::at(&self.trends.s47, t), o[0] + o[1], o[2]);
+                    let n = match r.pick(&[o[0] * g, o[1] * g, o[2] * f, o[3] * cm * f]) {
                         0 => Next::Nfa,
                         1 => Next::State(state::CIN),
                         2 => Next::State(state::CPC),
@@ -220,10 +256,11 @@ impl<'a> Journey<'a> {
                 _ => {
                     let d = r.lognormal_days(p::CIN_MEDIAN, p::CIN_SIGMA, 1);
                     let o = p::CIN_OUT;
-                    let n = match r.pick(&[o[0], o[1], o[2] * cm]) {
+                    let n = match r.pick(&[o[0], o[1], o[2] * cm, p::CIN_REASSESS]) {
                         0 => Next::Nfa,
                         1 => Next::State(state::S47),
-                        _ => Next::Care,
+                        2 => Next::Care,
+                        _ => Next::State(state::ASSESSMENT),
                     };
                     (d, n)
                 }
@@ -288,11 +325,21 @@ impl<'a> Journey<'a> {
     /// Plans a period of care starting on `entry` and writes it.
     fn care(&mut self, entry: i32, path: Option<Path>) -> (Closed, i32) {
         let band_entry = band(entry - self.birth);
-        let path = path.unwrap_or_else(|| PATHS[self.rng.pick(&p::PATH_BY_AGE[band_entry])]);
+        let path = path.unwrap_or_else(|| {
+            let w = adoption_trend(
+                p::PATH_BY_AGE[band_entry],
+                Trends::at(&self.trends.adoption, entry),
+            );
+            PATHS[self.rng.pick(&w)]
+        });
+        let stay = Trends::at(&self.trends.stay, entry);
         let r = &mut self.rng;
+        let ln_days = |r: &mut Rng, shape: (f64, f64), min: i32| {
+            ((f64::from(ln_days(r, shape, min)) * stay) as i32).max(min)
+        };
         let plan = match path {
             Path::ReturnShort => (
-                entry + ln_days(r, p::RETURN_SHORT, 1),
+                entry + r.lognormal_days(p::RETURN_SHORT.0, p::RETURN_SHORT.1, 1),
                 state::RETURNED_HOME,
                 None,
             ),
@@ -307,8 +354,8 @@ impl<'a> Journey<'a> {
                 (entry + len, state::RETURNED_HOME, fin)
             }
             Path::Adoption => {
-                let a = ln_days(r, p::ADOPT_TO_PLACED, 30);
-                let b = ln_days(r, p::ADOPT_PLACED, 70);
+                let a = r.lognormal_days(p::ADOPT_TO_PLACED.0, p::ADOPT_TO_PLACED.1, 30);
+                let b = r.lognormal_days(p::ADOPT_PLACED.0, p::ADOPT_PLACED.1, 70);
                 (
                     entry + a + b,
                     state::ADOPTED,
@@ -437,11 +484,16 @@ impl<'a> Journey<'a> {
             cin: NO_CODE,
             rec: rc,
         });
+        if rc == rec::E2 {
+            // A child who died is never referred again.
+            return (Closed::Done, exit_day + p::DWELL);
+        }
         (Closed::Exit(exit_state), exit_day + p::DWELL)
     }
 
     fn push_care(&mut self, group: u8, start: i32, end: i32, legal: u8, cin: u8) {
-        let place = place_code(&mut self.rng, group, start);
+        let age = age_years(self.birth, start);
+        let place = place_code(&mut self.rng, group, start, age, end - start);
         self.out.push(Spell {
             state: group,
             start,
@@ -515,7 +567,15 @@ mod tests {
 
     fn run(seed: u64) -> Vec<Spell> {
         let mut out = Vec::new();
-        let mut j = Journey::new(Rng::keyed(seed, 0, 0, 0), 0, 20_000, 1.0, false, &mut out);
+        let mut j = Journey::new(
+            Rng::keyed(seed, 0, 0, 0),
+            0,
+            20_000,
+            1.0,
+            false,
+            &p::TRENDS,
+            &mut out,
+        );
         j.run_referred();
         out
     }
@@ -524,7 +584,10 @@ mod tests {
     fn spells_chain_in_time_order() {
         for seed in 0..2_000 {
             let spells = run(seed);
-            assert!(!spells.is_empty());
+            // A referral the year's volume leaves out can leave a child with no journey.
+            if spells.is_empty() {
+                continue;
+            }
             assert_eq!(spells[0].state, state::REFERRAL);
             for w in spells.windows(2) {
                 assert!(w[0].end >= w[0].start);
@@ -553,6 +616,7 @@ mod tests {
                 20_000,
                 1.0,
                 true,
+                &p::TRENDS,
                 &mut out,
             );
             j.run_uasc(0, seed % 50 == 0);

@@ -21,8 +21,9 @@ mod journey;
 mod params;
 mod rng;
 
-pub use check::{check, CheckKind, CheckRow};
+pub use check::{check, published, CheckKind, CheckRow, Published};
 pub use codes::{LS_CODES, NO_CODE, PLACE_CODES, REC_CODES};
+pub use params::{Trends, TRENDS, TREND_YEARS};
 
 use calendar::{add_years, days_from_civil, march31};
 use councils::CouncilSpec;
@@ -61,6 +62,8 @@ pub struct SynthConfig {
     pub end_day: i32,
     /// Seed of all random streams.
     pub seed: u64,
+    /// Year-by-year multipliers (the calibrated [`TRENDS`] by default).
+    pub trends: Trends,
 }
 
 impl Default for SynthConfig {
@@ -71,6 +74,7 @@ impl Default for SynthConfig {
             start_day: days_from_civil(2015, 4, 1),
             end_day: days_from_civil(2025, 3, 31),
             seed: 0,
+            trends: TRENDS,
         }
     }
 }
@@ -327,7 +331,16 @@ fn run_unit(unit: &Unit, councils: &[CouncilSpec], cfg: &SynthConfig) -> Part {
                 let sex = u8::from(!rng.chance(params::MALE));
                 let ethnicity = rng.pick(&params::ETHNICITY) as u8;
                 buf.clear();
-                Journey::new(rng, birth, cfg.end_day, c.care_mult, false, &mut buf).run_referred();
+                Journey::new(
+                    rng,
+                    birth,
+                    cfg.end_day,
+                    c.care_mult,
+                    false,
+                    &cfg.trends,
+                    &mut buf,
+                )
+                .run_referred();
                 let who = Person {
                     council: council as u16,
                     sex,
@@ -367,7 +380,7 @@ fn run_unit(unit: &Unit, councils: &[CouncilSpec], cfg: &SynthConfig) -> Part {
                     let sex = u8::from(!rng.chance(params::UASC_MALE));
                     let ethnicity = rng.pick(&params::ETHNICITY_UASC) as u8;
                     buf.clear();
-                    Journey::new(rng, birth, cfg.end_day, 1.0, true, &mut buf)
+                    Journey::new(rng, birth, cfg.end_day, 1.0, true, &cfg.trends, &mut buf)
                         .run_uasc(arrival, disputed);
                     let who = Person {
                         council: council as u16,
@@ -581,6 +594,89 @@ mod tests {
             }
         }
         assert!(bad.is_empty(), "off target: {bad:#?}");
+    }
+
+    /// The rules a real return obeys (the DfE validator's), checked over generated journeys.
+    #[test]
+    fn obeys_the_dfe_rules() {
+        use codes::{place, rec};
+        let c = cfg(0.02, 5);
+        let out = england(&c).expect("generate");
+        let (mut r5, mut s1, mut temporary, mut died, mut adopted) = (0, 0, 0, 0, 0);
+        for i in 0..out.n_spells() {
+            let ch = out.child[i] as usize;
+            let last_of_child = i + 1 == out.n_spells() || out.child[i + 1] as usize != ch;
+            let (st, s, e) = (out.state[i], out.start[i], out.end[i]);
+            let age = calendar::age_years(out.birth[ch], s);
+            match out.placement[i] {
+                place::R5 => {
+                    r5 += 1;
+                    assert!(age >= 10, "young offender institution at {age}");
+                }
+                place::S1 => {
+                    s1 += 1;
+                    assert!(age >= 5, "residential school at {age}");
+                }
+                place::T0..=place::T4 => {
+                    temporary += 1;
+                    assert!(
+                        e == i32::MAX || e - s <= 7,
+                        "temporary placement of {} days",
+                        e - s
+                    );
+                }
+                _ => {}
+            }
+            if state::is_exit(st) && out.reason_ceased[i] == rec::E2 {
+                died += 1;
+                assert!(last_of_child, "child {ch} died and came back");
+            }
+            if st == state::ADOPTED {
+                adopted += 1;
+                assert!(
+                    last_of_child,
+                    "child {ch} adopted and back under the same id"
+                );
+            }
+        }
+        // The rules bite: every kind of record they govern is there.
+        assert!(r5 > 0 && s1 > 0 && temporary > 0 && died > 0 && adopted > 100);
+    }
+
+    /// Re-tuning the trends: `CAREVIS_TUNE='stay=0.7,0.7,...;adoption=...' cargo test --release
+    /// --lib tune_trends -- --ignored --nocapture` prints the yearly headline rows at
+    /// `CAREVIS_TUNE_SCALE` (default 0.25) without a rebuild per try.
+    #[test]
+    #[ignore = "a tool for re-tuning the trend tables"]
+    fn tune_trends() {
+        let mut c = cfg(
+            std::env::var("CAREVIS_TUNE_SCALE")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0.25),
+            0,
+        );
+        for part in std::env::var("CAREVIS_TUNE").unwrap_or_default().split(';') {
+            let Some((name, values)) = part.split_once('=') else {
+                continue;
+            };
+            let table = match name.trim() {
+                "referral" => &mut c.trends.referral,
+                "s47" => &mut c.trends.s47,
+                "adoption" => &mut c.trends.adoption,
+                "stay" => &mut c.trends.stay,
+                other => panic!("unknown trend {other}"),
+            };
+            for (k, v) in values.split(',').enumerate().take(TREND_YEARS) {
+                table[k] = v.trim().parse().expect("a number");
+            }
+        }
+        let out = england(&c).expect("generate");
+        let rows: Vec<CheckRow> = check(&out, &c)
+            .into_iter()
+            .filter(|r| r.kind == CheckKind::Count)
+            .collect();
+        print_table(&rows);
     }
 
     /// Full England: run with `cargo test --release -- --ignored --nocapture full_scale`.

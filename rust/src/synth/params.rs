@@ -40,7 +40,7 @@ pub(crate) const DWELL: i32 = 28;
 // ---- who is referred ----------------------------------------------------------------------
 
 /// Children ever referred per child born (before the council's referral multiplier).
-pub(crate) const P_EVER_REFERRED: f64 = 0.525;
+pub(crate) const P_EVER_REFERRED: f64 = 0.56;
 /// Weights of the age (in years, 0..=17) at a child's first referral.
 pub(crate) const FIRST_REFERRAL_AGE: [f64; 18] = [
     0.15, 0.06, 0.06, 0.06, 0.06, 0.055, 0.055, 0.055, 0.055, 0.055, 0.05, 0.05, 0.05, 0.05, 0.05,
@@ -63,19 +63,19 @@ pub(crate) const REREFER_LONG_MEAN: f64 = 1_100.0;
 
 pub(crate) const REFERRAL_SAME_DAY: f64 = 0.55;
 pub(crate) const REFERRAL_MEAN_DAYS: f64 = 3.0;
-pub(crate) const REFERRAL_NFA: f64 = 0.07;
+pub(crate) const REFERRAL_NFA: f64 = 0.03;
 
 pub(crate) const ASSESS_SAME_DAY: f64 = 0.10;
 pub(crate) const ASSESS_MEDIAN: f64 = 21.0;
 pub(crate) const ASSESS_SIGMA: f64 = 0.6;
 /// Outcome weights after assessment: NFA, child in need, section 47, care.
-pub(crate) const ASSESS_OUT: [f64; 4] = [0.30, 0.42, 0.28, 0.012];
+pub(crate) const ASSESS_OUT: [f64; 4] = [0.30, 0.42, 0.28, 0.011];
 
 pub(crate) const S47_SAME_DAY: f64 = 0.10;
 pub(crate) const S47_MEDIAN: f64 = 12.0;
 pub(crate) const S47_SIGMA: f64 = 0.7;
 /// Outcome weights after section 47: NFA, child in need, conference, care.
-pub(crate) const S47_OUT: [f64; 4] = [0.17, 0.40, 0.40, 0.030];
+pub(crate) const S47_OUT: [f64; 4] = [0.21, 0.40, 0.36, 0.027];
 
 pub(crate) const CPC_SAME_DAY: f64 = 0.85;
 /// Outcome weights after the initial conference: NFA, child in need, plan.
@@ -86,7 +86,7 @@ pub(crate) const CPP_SIGMA: f64 = 0.65;
 /// Outcome weights when a plan ends: close (NFA), step down to child in need, care.
 pub(crate) const CPP_OUT: [f64; 3] = [0.30, 0.55, 0.17];
 
-pub(crate) const CIN_MEDIAN: f64 = 145.0;
+pub(crate) const CIN_MEDIAN: f64 = 135.0;
 pub(crate) const CIN_SIGMA: f64 = 1.0;
 /// Outcome weights when a child-in-need plan ends: close (NFA), section 47, care.
 pub(crate) const CIN_OUT: [f64; 3] = [0.94, 0.05, 0.010];
@@ -204,3 +204,48 @@ pub(crate) fn uasc_arrivals(year: i32) -> f64 {
     let i = (year - UASC_FIRST_YEAR).clamp(0, UASC_ARRIVALS.len() as i32 - 1) as usize;
     UASC_ARRIVALS[i]
 }
+
+// ---- trends over the years ------------------------------------------------------------------
+
+/// The statistical year (to 31 March) of the first entry of each trend table; years before
+/// take the first entry, years after the last.
+pub(crate) const TREND_FIRST_YEAR: i32 = 2011;
+/// Entries per trend table: the years to March 2011 ..= 2026.
+pub const TREND_YEARS: usize = 16;
+
+/// Year-by-year multipliers that move the published figures over time (the rates above are
+/// the level they scale). Each applies in the statistical year of the event it scales.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trends {
+    /// Share of referrals that happen (at most 1): the referral volume of the year.
+    pub referral: [f64; TREND_YEARS],
+    /// Section 47 enquiries after an assessment, relative to the base rate; the extra (or
+    /// missing) enquiries close or step down, so conferences keep their level.
+    pub s47: [f64; TREND_YEARS],
+    /// The adoption path's share of periods of care entered in the year (others shrink).
+    pub adoption: [f64; TREND_YEARS],
+    /// Length of periods of care entered in the year that end before adulthood.
+    pub stay: [f64; TREND_YEARS],
+}
+
+impl Trends {
+    /// The multiplier of `table` on `day`.
+    pub(crate) fn at(table: &[f64; TREND_YEARS], day: i32) -> f64 {
+        let y = super::calendar::year_to_march(day) - TREND_FIRST_YEAR;
+        table[y.clamp(0, TREND_YEARS as i32 - 1) as usize]
+    }
+}
+
+/// The calibrated trends (tuned with `carevis synth --check` against the calibration table).
+#[rustfmt::skip]
+pub const TRENDS: Trends = Trends {
+    //        2011  2012  2013  2014  2015  2016  2017  2018  2019  2020  2021  2022  2023  2024  2025  2026
+    referral: [0.95, 0.95, 0.95, 0.91, 0.90, 0.93, 0.96, 0.97, 0.95, 0.92, 0.89, 0.94, 0.94, 0.93, 0.93, 0.93],
+    s47:      [0.82, 0.82, 0.82, 0.82, 0.82, 0.88, 0.95, 1.01, 1.03, 1.03, 1.05, 1.13, 1.12, 1.15, 1.15, 1.15],
+    adoption: [1.80, 1.80, 1.79, 1.54, 1.47, 1.33, 1.13, 1.13, 0.88, 0.96, 1.08, 0.99, 1.03, 1.00, 1.00, 1.00],
+    stay:     [0.72, 0.72, 0.74, 0.77, 0.82, 0.93, 1.12, 1.28, 1.42, 1.45, 1.42, 1.28, 1.10, 1.05, 1.05, 1.05],
+};
+
+/// Share of child-in-need plans that end in a re-assessment (the assessments counted
+/// beyond one per referral).
+pub(crate) const CIN_REASSESS: f64 = 0.10;
