@@ -17,6 +17,17 @@ IPC = {".arrow", ".feather", ".ipc", ".arrows"}
 CSV = {".csv", ".tsv"}
 
 
+def _unique_names(p: Path, schema: pa.Schema) -> None:
+    """A SchemaError for a column name given twice (before reading any data)."""
+    names = schema.names
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise SchemaError(
+            f"{p}: column '{twice}' appears {names.count(twice)} times; "
+            "every column needs a name of its own"
+        )
+
+
 def read_table(path: str | os.PathLike[str]) -> pa.Table:
     """Reads a canonical journey table from a file or a partitioned Parquet directory."""
     p = Path(path)
@@ -31,6 +42,7 @@ def read_table(path: str | os.PathLike[str]) -> pa.Table:
         if suffix in PARQUET:
             import pyarrow.parquet as pq
 
+            _unique_names(p, pq.read_schema(p))
             return pq.read_table(p)
         if suffix in IPC:
             import pyarrow.feather as feather
@@ -45,7 +57,7 @@ def read_table(path: str | os.PathLike[str]) -> pa.Table:
             )
             parse = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",")
             return pacsv.read_csv(p, parse_options=parse, convert_options=opts)
-    except (pa.ArrowInvalid, OSError) as e:
+    except (pa.ArrowException, OSError) as e:
         raise SchemaError(f"{p}: cannot read as a journey table: {e}") from e
     raise SchemaError(
         f"{p}: unknown format {p.suffix!r} (use .parquet, .arrow/.feather, .csv or a directory)"
