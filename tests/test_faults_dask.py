@@ -73,27 +73,26 @@ def scheduler(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A scheduler and one worker, each its own process (on 127.0.0.1)."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    sched = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", str(port), "--dashboard-address", "127.0.0.1:0"],
-        stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler", "wb"),  # noqa: SIM115
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-         "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "5"],
-        stdout=subprocess.DEVNULL, stderr=open(logs / "worker", "wb"),  # noqa: SIM115
-    )
-    try:
-        with distributed.Client(address, timeout=60) as c:
-            c.wait_for_workers(1, timeout=60)
-        yield address, sched
-    finally:
-        for p in (worker, sched):
-            if p.poll() is None:
-                p.kill()
-            p.wait(timeout=30)
+    with open(tmp_path / "scheduler.log", "wb") as slog, open(tmp_path / "worker.log", "wb") as wlog:
+        sched = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+             "--port", str(port), "--dashboard-address", "127.0.0.1:0"],
+            stdout=subprocess.DEVNULL, stderr=slog,
+        )
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+             "--host", "127.0.0.1", "--no-dashboard", "--no-nanny"],
+            stdout=subprocess.DEVNULL, stderr=wlog,
+        )
+        try:
+            with distributed.Client(address, timeout=60) as c:
+                c.wait_for_workers(1, timeout=120)
+            yield address, sched
+        finally:
+            for p in (worker, sched):
+                if p.poll() is None:
+                    p.kill()
+                p.wait(timeout=30)
 
 
 @pytest.mark.slow

@@ -143,7 +143,7 @@ def _results(c: Any, futures: list[Any], timeout: float) -> Iterator[tuple[int, 
     ``timeout`` seconds, or a cluster error, is an ExportError (not a hang or a traceback)."""
     distributed = _dask()
     where = {f.key: i for i, f in enumerate(futures)}
-    pending = distributed.as_completed(futures)
+    pending = distributed.as_completed(futures, loop=getattr(c, "loop", None))
     lost_since: float | None = None
     while not pending.is_empty():
         ready = pending.next_batch(block=False)
