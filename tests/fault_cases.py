@@ -91,7 +91,12 @@ def run_python(code: str, *args: str, timeout: float = 120) -> subprocess.Comple
     """Runs ``code`` in a fresh interpreter (``sys.argv[1:]`` = args)."""
     root = str(Path(__file__).resolve().parent.parent)
     return subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {root!r})\n" + textwrap.dedent(code), *args],
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {root!r})\n" + textwrap.dedent(code),
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=timeout,

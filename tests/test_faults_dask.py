@@ -49,9 +49,22 @@ def test_unreachable_scheduler_is_one_line_within_the_timeout(source: Path, tmp_
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
     t0 = time.monotonic()
     r = subprocess.run(
-        carevis_cli("render", str(source), "-o", str(out), "--scheduler", address,
-                    "--scheduler-timeout", "2", "--size", "64x36"),
-        capture_output=True, text=True, timeout=120, check=False,
+        carevis_cli(
+            "render",
+            str(source),
+            "-o",
+            str(out),
+            "--scheduler",
+            address,
+            "--scheduler-timeout",
+            "2",
+            "--size",
+            "64x36",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     elapsed = time.monotonic() - t0
     assert r.returncode == 1, r.stderr[-3000:]
@@ -63,9 +76,8 @@ def test_unreachable_scheduler_is_one_line_within_the_timeout(source: Path, tmp_
 
 
 def test_bad_scheduler_timeout_is_refused(source: Path, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="scheduler timeout"):
-        with cd.connect("tcp://127.0.0.1:1", timeout=-1):
-            pass
+    with pytest.raises(ConfigError, match="scheduler timeout"), cd.connect("tcp://127.0.0.1:1", -1):
+        pass
 
 
 @pytest.fixture
@@ -73,16 +85,40 @@ def scheduler(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A scheduler and one worker, each its own process (on 127.0.0.1)."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    with open(tmp_path / "scheduler.log", "wb") as slog, open(tmp_path / "worker.log", "wb") as wlog:
+    with (
+        open(tmp_path / "scheduler.log", "wb") as slog,
+        open(tmp_path / "worker.log", "wb") as wlog,
+    ):
         sched = subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", str(port), "--dashboard-address", "127.0.0.1:0"],
-            stdout=subprocess.DEVNULL, stderr=slog,
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dashboard-address",
+                "127.0.0.1:0",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=slog,
         )
         worker = subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-             "--host", "127.0.0.1", "--no-dashboard", "--no-nanny"],
-            stdout=subprocess.DEVNULL, stderr=wlog,
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_worker",
+                address,
+                "--nthreads",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+                "--no-nanny",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=wlog,
         )
         try:
             with distributed.Client(address, timeout=60) as c:
@@ -103,10 +139,27 @@ def test_scheduler_killed_mid_render(
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     render = subprocess.Popen(
-        carevis_cli("render", str(source), "-o", str(out_dir / "x.mp4"), "--scheduler", address,
-                    "--scheduler-timeout", "3", "--size", "320x180", "--from", str(day(0)),
-                    "--to", str(day(700)), "--days-per-second", "5"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        carevis_cli(
+            "render",
+            str(source),
+            "-o",
+            str(out_dir / "x.mp4"),
+            "--scheduler",
+            address,
+            "--scheduler-timeout",
+            "3",
+            "--size",
+            "320x180",
+            "--from",
+            str(day(0)),
+            "--to",
+            str(day(700)),
+            "--days-per-second",
+            "5",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 90
     while not any(".segments-" in p.name for p in out_dir.iterdir()):
@@ -154,8 +207,13 @@ def test_local_cluster_listens_on_loopback_only() -> None:
 
 @pytest.mark.parametrize(
     ("output", "option"),
-    [("x.gif", "--workers=2"), ("x.png", "--workers=2"), ("frames", "--workers=2"),
-     ("x.gif", "--scheduler=tcp://127.0.0.1:1"), ("x.mp4", "--workers=0")],
+    [
+        ("x.gif", "--workers=2"),
+        ("x.png", "--workers=2"),
+        ("frames", "--workers=2"),
+        ("x.gif", "--scheduler=tcp://127.0.0.1:1"),
+        ("x.mp4", "--workers=0"),
+    ],
 )
 def test_cluster_options_that_cannot_apply_are_refused(
     source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str, option: str

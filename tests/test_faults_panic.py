@@ -35,6 +35,10 @@ def test_debug_switch_prints_the_panic_too() -> None:
 
     env = {**os.environ, "CAREVIS_PANIC_STDERR": "1"}
     r = subprocess.run(
-        [sys.executable, "-c", PANIC, "caller"], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-c", PANIC, "caller"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert r.returncode == 0 and "panicked at" in r.stderr

@@ -885,9 +885,7 @@ def occupancy(
     if client is not None:
         _dask()
     parts = [os.path.abspath(p) for p in partitions(path)]
-    found = _gather(
-        client, part_changes, parts, timeout, retries, period=period, on_error=on_error
-    )
+    found = _gather(client, part_changes, parts, timeout, retries, period=period, on_error=on_error)
     check_whole_children(path, [h for _, h in found])
     return occupancy_from_changes([c for c, _ in found], period)
 
@@ -970,8 +968,8 @@ __all__ = [
     "changes",
     "check_whole_children",
     "child_hash",
-    "connect",
     "concat",
+    "connect",
     "count_occupancy",
     "fingerprint",
     "local_client",

@@ -67,7 +67,7 @@ class Encoder:
             "-y",
             str(self.path),
         ]
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish/abort
         try:
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._log)
         except OSError as e:
@@ -85,7 +85,7 @@ class Encoder:
     def write(self, image: np.ndarray) -> None:
         assert self._proc.stdin is not None
         try:
-            self._proc.stdin.write(memoryview(np.ascontiguousarray(image)))
+            self._proc.stdin.write(np.ascontiguousarray(image).data)
         except (BrokenPipeError, OSError):
             self._proc.wait()
             raise self._failed(f"ffmpeg stopped (exit status {self._proc.returncode})") from None
@@ -137,7 +137,19 @@ def frames_and_seconds(path: Path) -> tuple[int, float]:
     """Frames and duration of a video's first video stream, read by ffmpeg (packets
     copied, not decoded: fast). An unreadable file is an ExportError."""
     r = subprocess.run(
-        [ffmpeg_exe(), "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
+        [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-c",
+            "copy",
+            "-f",
+            "null",
+            "-",
+        ],
         capture_output=True,
         check=False,
     )

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from ._progress import Progress
-from .atomic import atomic, remove_stale_parts
 from . import _check as check
 from ._check import show
+from ._progress import Progress
 from ._time import MAX_MINUTES, MIN_MINUTES, MINUTES_PER_DAY, TimeLike, to_datetime, to_minutes
+from .atomic import atomic, remove_stale_parts
 from .encoder import Encoder, frames_and_seconds
 from .errors import CarevisError, ConfigError, ExportError
 from .overlay import OverlayStyle, draw_overlay
@@ -151,7 +151,9 @@ def _clip_times(
         try:
             ts = np.asarray(times, float)
         except (TypeError, ValueError, OverflowError):
-            raise ConfigError(f"times must be numbers (minutes since 1970), not {show(times)}") from None
+            raise ConfigError(
+                f"times must be numbers (minutes since 1970), not {show(times)}"
+            ) from None
         if ts.ndim != 1:
             raise ConfigError(f"times must be a flat list of minutes, not shape {ts.shape}")
         bad = ~(np.isfinite(ts) & (ts >= MIN_MINUTES) & (ts <= MAX_MINUTES))
@@ -531,5 +533,14 @@ def count_frames(path: str | os.PathLike[str]) -> int:
     return frames_and_seconds(Path(path))[0]
 
 
-__all__ = ["CODECS", "atomic", "count_frames", "frame_times", "frames", "png", "read_metadata", "video"]
+__all__ = [
+    "CODECS",
+    "atomic",
+    "count_frames",
+    "frame_times",
+    "frames",
+    "png",
+    "read_metadata",
+    "video",
+]
 _ = dt

@@ -35,7 +35,9 @@ def check_states(states: Any) -> list[str]:
     labels = list(states)
     bad = [s for s in labels if not isinstance(s, str) or not s.strip() or len(s) > 200]
     if bad:
-        raise ConfigError(f"states must be non-empty texts (at most 200 characters): {show(bad[0])}")
+        raise ConfigError(
+            f"states must be non-empty texts (at most 200 characters): {show(bad[0])}"
+        )
     twice = [s for s, n in Counter(labels).items() if n > 1]
     if twice:
         named = ", ".join(show(s) for s in twice[:5])

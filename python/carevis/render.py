@@ -9,9 +9,9 @@ from typing import cast
 
 import numpy as np
 
+from . import _check as check
 from . import _native
 from ._time import TimeLike, to_minutes
-from . import _check as check
 from .errors import ConfigError, ExportError
 from .layout import MAX_COORD
 from .overlay import OverlayStyle, check_style, draw_overlay
@@ -56,7 +56,7 @@ def check_settings(s: RenderSettings) -> None:
         raise ConfigError(f"settings must be RenderSettings, not {check.show(s)}")
     s.background = cast(tuple[int, int, int, int], check.rgb("background", s.background))
     if len(s.background) == 3:
-        s.background = (*s.background, 255)  # type: ignore[assignment]
+        s.background = (*s.background, 255)
     if s.dot_radius is not None:
         check.number("dot_radius", s.dot_radius, 0.0, lo_open=True)
     check.number("zoom", s.zoom, 0.0, 1e6, lo_open=True)

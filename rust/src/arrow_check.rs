@@ -66,7 +66,7 @@ mod tests {
     use std::sync::Arc;
 
     use arrow_array::{ArrayRef, Int64Array, StringArray};
-    use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+    use arrow_buffer::Buffer;
     use arrow_schema::{DataType, Field};
 
     fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
@@ -90,10 +90,9 @@ mod tests {
     #[test]
     fn offsets_past_the_data_are_refused() {
         // offsets 0, 2, 1000 over 2 bytes of data: built unchecked, as FFI import does
-        let offsets = OffsetBuffer::new_unchecked(ScalarBuffer::from(vec![0i32, 2, 1000]));
         let data = arrow_data::ArrayDataBuilder::new(DataType::Utf8)
             .len(2)
-            .add_buffer(offsets.into_inner().into_inner())
+            .add_buffer(Buffer::from_slice_ref([0i32, 2, 1000]))
             .add_buffer(Buffer::from(b"ab".to_vec()));
         let bad: ArrayRef = Arc::new(StringArray::from(unsafe { data.build_unchecked() }));
         let good: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));

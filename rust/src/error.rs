@@ -51,9 +51,9 @@ impl CoreError {
             CoreError::MissingColumn { .. }
             | CoreError::ColumnType { .. }
             | CoreError::DuplicateColumn { .. } => ErrorKind::Schema,
-            CoreError::BadValue { .. } | CoreError::Capacity(_) | CoreError::InvalidArrow { .. } => {
-                ErrorKind::Data
-            }
+            CoreError::BadValue { .. }
+            | CoreError::Capacity(_)
+            | CoreError::InvalidArrow { .. } => ErrorKind::Data,
             CoreError::Config { .. } => ErrorKind::Config,
             CoreError::Export(_) => ErrorKind::Export,
         }

@@ -68,7 +68,9 @@ fn install_panic_hook() {
         let default = std::panic::take_hook();
         let loud = std::env::var_os("CAREVIS_PANIC_STDERR").is_some_and(|v| v == "1");
         std::panic::set_hook(Box::new(move |info| {
-            let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+            let at = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()));
             if let Ok(mut p) = PANIC_AT.lock() {
                 *p = at;
             }
@@ -518,6 +520,17 @@ fn num_threads() -> usize {
     rayon::current_num_threads()
 }
 
+/// Only the checks `Journeys.from_arrow` makes of data from outside (for the benchmarks:
+/// what full validation costs).
+#[pyfunction]
+fn _validate_arrow(py: Python<'_>, data: AnyRecordBatch) -> PyResult<()> {
+    let (batches, schema) = data.into_table()?.into_inner();
+    run(py, || {
+        arrow_check::check_unique_names(&schema)?;
+        arrow_check::validate_batches(&batches)
+    })
+}
+
 /// Deliberately panics inside the core, on the calling thread or (`pool`) on rayon's
 /// threads (tests check that no panic reaches Python, nor stderr).
 #[pyfunction]
@@ -556,6 +569,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(palette, m)?)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(_validate_arrow, m)?)?;
     stats::register(m)?;
     ingest::register(m)?;
     m.add("COLOUR_MAPS", PyList::new(m.py(), colour::MAPS)?)?;
