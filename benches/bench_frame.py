@@ -118,6 +118,17 @@ def main() -> None:
         f"| carevis is {ratio(t_sort, t_index)} the speed (goal: >= 1.0x)"
     )
     print(f"index memory: {per_spell:.1f} bytes per spell beyond the Arrow input (goal: <= ~24)")
+    # full validation of data from outside (part of the index build above), and with
+    # string ids, against pyarrow's own full validation of the same table
+    texts = table.set_column(0, "child_id", pc.cast(table.column("child_id"), pa.string()))
+    for name, t in (("integer ids", table), ("string ids", texts)):
+        t_check, _ = timeit(lambda t=t: carevis._native._validate_arrow(t), repeat=3)
+        t_pa, _ = timeit(lambda t=t: t.validate(full=True), repeat=3)
+        print(
+            f"validation of the input ({name}): carevis {t_check:.3f} s "
+            f"({100 * t_check / t_index:.1f}% of the index build) | pyarrow validate(full=True) "
+            f"{t_pa:.3f} s | carevis is {ratio(t_pa, t_check)} the speed"
+        )
 
     # --- the frame -------------------------------------------------------------------
     scene = carevis.Scene(j)

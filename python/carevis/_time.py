@@ -12,6 +12,17 @@ TimeLike = dt.date | dt.datetime | np.datetime64 | float | int | str
 
 EPOCH = dt.datetime(1970, 1, 1)
 MINUTES_PER_DAY = 1440
+#: The clock's range: the datetimes Python can show (years 1 to 9999).
+MIN_MINUTES = (dt.datetime.min - EPOCH).total_seconds() / 60.0
+MAX_MINUTES = (dt.datetime.max - EPOCH).total_seconds() / 60.0
+
+
+def check_minutes(minutes: float, given: object = None) -> float:
+    """``minutes`` when finite and within years 1 to 9999; a ConfigError otherwise."""
+    if not (np.isfinite(minutes) and MIN_MINUTES <= minutes <= MAX_MINUTES):
+        what = minutes if given is None else given
+        raise ConfigError(f"time {what!r} is not a finite time within the years 1 to 9999")
+    return float(minutes)
 
 
 def to_minutes(t: TimeLike) -> float:
@@ -20,10 +31,7 @@ def to_minutes(t: TimeLike) -> float:
     if isinstance(t, bool):
         raise ConfigError(f"time {t!r} is not a date, datetime or number of days")
     if isinstance(t, (int, float, np.integer, np.floating)):
-        value = float(t)
-        if not np.isfinite(value):
-            raise ConfigError(f"time {t!r} is not finite")
-        return value * MINUTES_PER_DAY
+        return check_minutes(float(t) * MINUTES_PER_DAY, t)
     if isinstance(t, str):
         try:
             t = dt.datetime.fromisoformat(t)

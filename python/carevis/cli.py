@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import CarevisError
+from .errors import CarevisError, ConfigError
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -147,9 +148,18 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from . import export
 
+    out = Path(args.output)
+    suffix = out.suffix.lower()
+    cluster = args.scheduler is not None or args.workers is not None
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be 1 or more, not {args.workers}")
+    if cluster and (suffix in ("", ".png", ".gif") or out.is_dir()):
+        raise ConfigError(
+            "--scheduler and --workers render videos (.mp4, .mov, .mkv) on a Dask cluster; "
+            "a PNG, PNG frames or a GIF are made in this process: drop the option"
+        )
     scene = _scene(_load(args), args)
     w, h = args.size
-    out = Path(args.output)
     common: dict[str, Any] = dict(
         width=w,
         height=h,
@@ -160,7 +170,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         suppress_below=args.suppress_below,
     )
     t0 = time.perf_counter()
-    if out.suffix.lower() == ".png" and args.to is None:
+    if suffix == ".png" and args.to is None:
         when = args.at or args.from_ or "2025-03-31"
         export.png(scene, when, out, **common)
     elif out.suffix == "" or out.is_dir():
@@ -174,12 +184,12 @@ def cmd_render(args: argparse.Namespace) -> int:
             **common,
         )
     else:
-        client = None
-        if args.scheduler:
-            from distributed import Client
+        with contextlib.ExitStack() as stack:
+            client = None
+            if args.scheduler:
+                from .distributed import connect
 
-            client = Client(args.scheduler)  # type: ignore[no-untyped-call]
-        try:
+                client = stack.enter_context(connect(args.scheduler, args.scheduler_timeout))
             export.video(
                 scene,
                 out,
@@ -193,9 +203,6 @@ def cmd_render(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 **common,
             )
-        finally:
-            if client is not None:
-                client.close()  # type: ignore[no-untyped-call]
     _say(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -297,6 +304,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--suppress-below", type=int, default=0, help="show counts below N as <N")
     r.add_argument("--workers", type=int, help="render on a local Dask cluster of N processes")
     r.add_argument("--scheduler", help="render on an existing Dask cluster at ADDRESS")
+    r.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up on a Dask scheduler that does not answer for this long (default 10)",
+    )
     r.add_argument("--seed", type=int, default=0)
     r.set_defaults(func=cmd_render)
 

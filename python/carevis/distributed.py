@@ -40,7 +40,7 @@ import pyarrow as pa
 
 from ._progress import Progress
 from ._time import MINUTES_PER_DAY
-from .errors import ConfigError, ExportError
+from .errors import CarevisError, ConfigError, DataError, ExportError
 from .journeys import Journeys, OnError
 from .layout import standard_labels
 from .render import RenderSettings
@@ -54,6 +54,11 @@ MIN_RANGE_FRAMES = 8
 #: Ranges per worker thread, so a slow or lost worker holds back little of the work.
 RANGES_PER_THREAD = 3
 PERIODS = ("day", "week", "month", "quarter", "year")
+#: Seconds to wait for a Dask scheduler: to connect, and to come back after the connection
+#: is lost (then the render or count ends with an error).
+DEFAULT_TIMEOUT = 10.0
+#: Local clusters and their dashboards listen on this address only.
+LOCAL_HOST = "127.0.0.1"
 OPEN_END = 2**31 - 1
 
 
@@ -72,7 +77,8 @@ def _dask() -> Any:
 @contextlib.contextmanager
 def local_client(workers: int) -> Iterator[Any]:
     """A client of a local cluster of ``workers`` processes of one thread each, closed
-    afterwards (what ``carevis render --workers N`` uses).
+    afterwards (what ``carevis render --workers N`` uses). The scheduler, the workers and
+    the dashboard listen on 127.0.0.1 only.
 
     The workers keep glibc's adaptive allocator: Dask's default MALLOC_TRIM_THRESHOLD_
     makes every large short-lived buffer (a frame is megabytes) fault its pages in
@@ -86,10 +92,80 @@ def local_client(workers: int) -> Iterator[Any]:
     env.pop("MALLOC_TRIM_THRESHOLD_", None)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
         cluster = distributed.LocalCluster(
-            n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=int(workers),
+            threads_per_worker=1,
+            processes=True,
+            host=LOCAL_HOST,
+            dashboard_address=f"{LOCAL_HOST}:0",
         )
     with cluster, distributed.Client(cluster) as client:
         yield client
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
+@contextlib.contextmanager
+def connect(address: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Any]:
+    """A client of the Dask scheduler at ``address``, closed afterwards. A scheduler that
+    does not answer within ``timeout`` seconds is a ConfigError; a client that loses its
+    scheduler for longer than that gives up (and a render or count on it fails)."""
+    import dask
+
+    distributed = _dask()
+    from ._check import number
+
+    timeout = number("scheduler timeout", timeout, 0.0, 3600.0, lo_open=True)
+    with dask.config.set({"distributed.comm.timeouts.connect": f"{timeout}s"}):
+        try:
+            client = distributed.Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError, TypeError) as e:
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
+                f"({_first_line(e)})"
+            ) from None
+        try:
+            yield client
+        finally:
+            with contextlib.suppress(Exception):
+                client.close(timeout=timeout)
+
+
+def _lost(c: Any) -> bool:
+    """Whether a client has lost its scheduler (or given up on it)."""
+    return getattr(c, "status", "running") not in ("running", "connecting", "newly-created")
+
+
+def _results(c: Any, futures: list[Any], timeout: float) -> Iterator[tuple[int, Any]]:
+    """(position, result) of each future as it completes. A scheduler lost for longer than
+    ``timeout`` seconds, or a cluster error, is an ExportError (not a hang or a traceback)."""
+    distributed = _dask()
+    where = {f.key: i for i, f in enumerate(futures)}
+    pending = distributed.as_completed(futures, loop=getattr(c, "loop", None))
+    lost_since: float | None = None
+    while not pending.is_empty():
+        ready = pending.next_batch(block=False)
+        if not ready:
+            if _lost(c):
+                lost_since = lost_since or time.monotonic()
+                if time.monotonic() - lost_since > timeout:
+                    raise ExportError(
+                        f"lost the Dask scheduler for more than {timeout:g} s; nothing was written"
+                    )
+            else:
+                lost_since = None
+            time.sleep(0.05)
+            continue
+        for fut in ready:
+            try:
+                result = fut.result()
+            except (CarevisError, KeyboardInterrupt):
+                raise
+            except Exception as e:
+                raise ExportError(f"the Dask cluster failed: {_first_line(e)}") from None
+            yield where[fut.key], result
 
 
 @contextlib.contextmanager
@@ -291,13 +367,17 @@ def render_range(
     return k, str(final), n
 
 
-def _ranges(n_frames: int, n_threads: int, ranges: int | None) -> list[tuple[int, int]]:
+def _ranges(
+    n_frames: int, n_threads: int, ranges: int | None, keyint: int = 1
+) -> list[tuple[int, int]]:
+    """Contiguous frame ranges, each starting on a multiple of ``keyint``."""
     if ranges is None:
         ranges = max(1, min(RANGES_PER_THREAD * max(n_threads, 1), n_frames // MIN_RANGE_FRAMES))
     if ranges < 1:
         raise ConfigError(f"ranges must be >= 1, not {ranges}")
-    ranges = min(ranges, n_frames)
-    edges = np.linspace(0, n_frames, ranges + 1).round().astype(int)
+    gops = -(-n_frames // keyint)
+    ranges = min(ranges, gops)
+    edges = np.minimum(np.linspace(0, gops, ranges + 1).round().astype(int) * keyint, n_frames)
     return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
 
 
@@ -373,26 +453,37 @@ def video(
     progress: bool | None = None,
     ranges: int | None = None,
     retries: int = 2,
+    timeout: float | None = None,
 ) -> Path:
     """Renders the frames at ``times`` (minutes) on a Dask cluster and writes the video
     to ``target`` (atomically). Called by :func:`carevis.export.video` with ``client`` or
-    ``workers``; ``ranges`` sets how many contiguous frame ranges (segments) to make."""
-    from .export import atomic
+    ``workers``; ``ranges`` sets how many contiguous frame ranges (segments) to make.
+    H.264 ranges start on the keyframes the single-process encoder puts every
+    ``meta["keyint"]`` frames, so the joined video decodes to the same frames as the
+    local one. A scheduler lost for more than ``timeout`` seconds (default: the client's
+    own timeout, as :func:`connect` sets it) is an ExportError."""
+    from .encoder import probe as probe_video
+    from .export import CODECS, atomic
 
-    distributed = _dask()
+    _dask()
     times = np.asarray(times, float)
     if len(times) == 0:
         raise ExportError("no frames to write")
     target = Path(target)
     probe = (times[0], times[len(times) // 2], times[-1])
+    keyint = int(meta.get("keyint", 1)) if CODECS[codec][1] == "libx264" else 1
     with _cluster(client, workers) as c:
+        if timeout is None:
+            timeout = float(getattr(c, "_timeout", None) or DEFAULT_TIMEOUT)
         r = recipe(scene, probe)
         data = None
         if r.source is None or not _all_see(c, os.path.exists, r.source):
             # the workers cannot read the file (or there is none): send them the table
             r = Recipe(**{**r.__dict__, "source": None})
             data = c.scatter(scene.journeys.to_arrow(), broadcast=True, hash=False)
-        folder = Path(tempfile.mkdtemp(prefix=f".{target.stem}.segments-", dir=target.parent))
+        folder = Path(
+            tempfile.mkdtemp(prefix=f".{target.stem}.segments-{os.getpid()}-", dir=target.parent)
+        )
         futures: list[Any] = []
         try:
             if not _all_see(c, os.path.isdir, str(folder)):
@@ -400,7 +491,7 @@ def video(
                     f"the Dask workers cannot see {target.parent}: write the video to a folder "
                     "every worker shares (the segments are written there)"
                 )
-            spans = _ranges(len(times), sum(c.nthreads().values()), ranges)
+            spans = _ranges(len(times), sum(c.nthreads().values()), ranges, keyint)
             suffix = target.suffix.lower()
             futures = [
                 c.submit(
@@ -423,8 +514,7 @@ def video(
             ]
             done: dict[int, tuple[str, int]] = {}
             with Progress(len(times), "video", enabled=progress) as bar:
-                for fut in distributed.as_completed(futures):
-                    k, seg, n = fut.result()
+                for _, (k, seg, n) in _results(c, futures, timeout):
                     done[k] = (seg, n)
                     bar.update(n)
             frames = sum(n for _, n in done.values())
@@ -432,6 +522,7 @@ def video(
                 raise ExportError(f"the cluster rendered {frames} of {len(times)} frames")
             with atomic(target) as tmp:
                 concat([Path(done[k][0]) for k in range(len(spans))], tmp, meta)
+                probe_video(tmp, len(times), fps)
         finally:
             with contextlib.suppress(Exception):
                 c.cancel([*futures, *([data] if data is not None else [])])
@@ -726,11 +817,49 @@ def count_occupancy(journeys: Journeys, period: str = "month") -> pa.Table:
     return occupancy_from_changes([changes(journeys, period)], period)
 
 
-def part_changes(path: str, period: str, on_error: OnError) -> Changes:
-    """Runs on a worker: reads one part, indexes it, and counts its occupancy changes."""
+def part_changes(path: str, period: str, on_error: OnError) -> tuple[Changes, np.ndarray]:
+    """Runs on a worker: reads one part, indexes it, and counts its occupancy changes.
+    Also returns the hashes of its children (see :func:`check_whole_children`)."""
     from .io import read
 
-    return changes(read(path, on_error=on_error), period)
+    journeys = read(path, on_error=on_error)
+    return changes(journeys, period), _child_hashes(journeys)
+
+
+def _child_hashes(journeys: Journeys) -> np.ndarray:
+    return np.unique(child_hash(journeys.child_ids))
+
+
+def check_whole_children(path: str | os.PathLike[str], hashes: Sequence[np.ndarray]) -> None:
+    """Refuses parts that split a child: per-part statistics (transitions above all) are
+    right only when each child's spells are all in one part. ``hashes``: each part's
+    distinct child hashes. The error counts the children affected (it names none)."""
+    if len(hashes) < 2:
+        return
+    _, seen = np.unique(np.concatenate(hashes), return_counts=True)
+    split = int((seen > 1).sum())
+    if split:
+        raise DataError(
+            f"{path}: {split:,} children have spells in more than one of its "
+            f"{len(hashes)} parts (files); statistics counted part by part would be wrong. "
+            "Keep each child's spells in one part: carevis.distributed.partition_by_child "
+            "writes such a dataset (or read it whole with carevis.read)"
+        )
+
+
+def _gather(
+    client: Any, fn: Any, parts: list[str], timeout: float, retries: int, **kw: Any
+) -> list[Any]:
+    """``fn(part, **kw)`` for each part: in this process, or on ``client``'s workers."""
+    if client is None:
+        return [fn(p, **kw) for p in parts]
+    futures = client.map(fn, parts, **kw, retries=retries, pure=False)
+    try:
+        found = dict(_results(client, futures, timeout))
+        return [found[i] for i in range(len(parts))]
+    finally:
+        with contextlib.suppress(Exception):
+            client.cancel(futures)
 
 
 def occupancy(
@@ -740,6 +869,7 @@ def occupancy(
     *,
     on_error: OnError = "raise",
     retries: int = 2,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> pa.Table:
     """Children in each state at the start of each period (``day``, ``week`` from Monday,
     ``month``, ``quarter`` or ``year`` from 1 April) over a partitioned dataset (see
@@ -755,18 +885,9 @@ def occupancy(
     if client is not None:
         _dask()
     parts = [os.path.abspath(p) for p in partitions(path)]
-    if client is None:
-        found = [part_changes(p, period, on_error) for p in parts]
-    else:
-        futures = client.map(
-            part_changes, parts, period=period, on_error=on_error, retries=retries, pure=False
-        )
-        try:
-            found = client.gather(futures)
-        finally:
-            with contextlib.suppress(Exception):
-                client.cancel(futures)
-    return occupancy_from_changes(found, period)
+    found = _gather(client, part_changes, parts, timeout, retries, period=period, on_error=on_error)
+    check_whole_children(path, [h for _, h in found])
+    return occupancy_from_changes([c for c, _ in found], period)
 
 
 def _data_range(parts: Sequence[str]) -> tuple[dt.date, dt.date]:  # parts: folders or files
@@ -787,13 +908,15 @@ def _as_date(v: Any) -> dt.date:
 
 def part_transitions(
     path: str, freq: str, start: dt.date, end: dt.date, on_error: OnError
-) -> pa.Table:
-    """Runs on a worker: reads one part, indexes it, and counts its transitions."""
+) -> tuple[pa.Table, np.ndarray]:
+    """Runs on a worker: reads one part, indexes it, and counts its transitions. Also
+    returns the hashes of its children (see :func:`check_whole_children`)."""
     from . import stats
     from .io import read
 
-    t = stats.transitions(read(path, on_error=on_error), freq, start=start, end=end)  # type: ignore[arg-type]
-    return t.drop(["probability"])
+    journeys = read(path, on_error=on_error)
+    t = stats.transitions(journeys, freq, start=start, end=end)  # type: ignore[arg-type]
+    return t.drop(["probability"]), _child_hashes(journeys)
 
 
 def transitions(
@@ -803,6 +926,7 @@ def transitions(
     *,
     on_error: OnError = "raise",
     retries: int = 2,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> pa.Table:
     """Transitions between states (see :func:`carevis.stats.transitions`) over a
     partitioned dataset: counted part by part (on the workers of ``client``, or in this
@@ -812,28 +936,22 @@ def transitions(
         _dask()
     parts = [os.path.abspath(p) for p in partitions(path)]
     lo, hi = _data_range(parts)
-    if client is None:
-        found = [part_transitions(p, freq, lo, hi, on_error) for p in parts]
-    else:
-        futures = client.map(
-            part_transitions,
-            parts,
-            freq=freq,
-            start=lo,
-            end=hi,
-            on_error=on_error,
-            retries=retries,
-            pure=False,
-        )
-        try:
-            found = client.gather(futures)
-        finally:
-            with contextlib.suppress(Exception):
-                client.cancel(futures)
+    found = _gather(
+        client,
+        part_transitions,
+        parts,
+        timeout,
+        retries,
+        freq=freq,
+        start=lo,
+        end=hi,
+        on_error=on_error,
+    )
+    check_whole_children(path, [h for _, h in found])
     import pyarrow.compute as pc
 
     keys = ["period_start", "from_state", "to_state"]
-    both = pa.concat_tables(found, promote_options="permissive")
+    both = pa.concat_tables([t for t, _ in found], promote_options="permissive")
     summed = both.group_by(keys).aggregate([("count", "sum")]).rename_columns([*keys, "count"])
     totals = summed.group_by(["period_start", "from_state"]).aggregate([("count", "sum")])
     out = summed.join(totals, ["period_start", "from_state"], join_type="left outer")
@@ -848,8 +966,10 @@ __all__ = [
     "Changes",
     "Recipe",
     "changes",
+    "check_whole_children",
     "child_hash",
     "concat",
+    "connect",
     "count_occupancy",
     "fingerprint",
     "local_client",

@@ -22,25 +22,33 @@ from typing import Any
 
 import numpy as np
 
+from . import _check as check
+from ._check import show
 from ._progress import Progress
-from ._time import MINUTES_PER_DAY, TimeLike, to_datetime, to_minutes
-from .errors import CarevisError, ExportError
+from ._time import MAX_MINUTES, MIN_MINUTES, MINUTES_PER_DAY, TimeLike, to_datetime, to_minutes
+from .atomic import atomic, remove_stale_parts
+from .encoder import Encoder, frames_and_seconds
+from .errors import CarevisError, ConfigError, ExportError
 from .overlay import OverlayStyle, draw_overlay
 from .render import RenderSettings, check_settings, rasterise
 from .scene import Scene
 
 #: Video codecs: name -> (container suffixes, ffmpeg codec, output params, needs even size).
+#: H.264 is encoded at a constant quantiser (no rate control carried from frame to frame),
+#: without B-frames, with a keyframe exactly every ``keyint`` frames (closed GOPs) and a fixed
+#: thread count: a video encoded in pieces that start on keyframes (on a Dask cluster) then
+#: decodes to the same frames as one encoded whole.
 CODECS: dict[str, tuple[tuple[str, ...], str, list[str], bool]] = {
     "h264": (
         (".mp4", ".mov", ".mkv"),
         "libx264",
-        ["-pix_fmt", "yuv420p", "-crf", "18"],
+        ["-pix_fmt", "yuv420p", "-qp", "18"],
         True,
     ),
     "h264-444": (
         (".mp4", ".mov", ".mkv"),
         "libx264",
-        ["-pix_fmt", "yuv444p", "-crf", "16"],
+        ["-pix_fmt", "yuv444p", "-qp", "16"],
         False,
     ),
     "prores": ((".mov",), "prores_ks", ["-pix_fmt", "yuva444p10le", "-profile:v", "4"], False),
@@ -50,6 +58,10 @@ CODECS: dict[str, tuple[tuple[str, ...], str, list[str], bool]] = {
 #: dots above 25 frames/s on two cores; slower presets give smaller files.
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower")
 DEFAULT_PRESET = "ultrafast"
+#: Frames between H.264 keyframes (4 s at 25 frames/s); cluster ranges start on them.
+DEFAULT_KEYINT = 100
+#: x264 threads, fixed: x264's output depends on its thread count.
+X264_THREADS = 4
 DEFAULT_CODEC = {".mp4": "h264", ".mov": "prores", ".mkv": "ffv1"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".gif"}
 
@@ -60,6 +72,11 @@ def _settings(**kw: Any) -> RenderSettings:
     style_kw = {
         k: kw.pop(k) for k in ("title", "caption", "suppress_below", "suppress_style") if k in kw
     }
+    fields = set(RenderSettings.__dataclass_fields__) - {"overlay"}
+    unknown = sorted(set(kw) - fields)
+    if unknown:
+        known = ", ".join(sorted(fields | {"title", "caption", "suppress_below", "suppress_style"}))
+        raise ConfigError(f"unknown option(s) {', '.join(unknown)} (known: {known})")
     s = RenderSettings(**kw)
     if overlay is True:
         s.overlay = OverlayStyle(**style_kw)
@@ -84,6 +101,7 @@ def _check_target(path: Path, suffixes: set[str] | None = None) -> Path:
         raise ExportError(f"{path}: the folder {parent} is not writable")
     if path.is_dir():
         raise ExportError(f"{path}: is a folder")
+    remove_stale_parts(parent, path.stem)
     return path
 
 
@@ -92,19 +110,6 @@ def _check_scene(scene: Scene) -> None:
         raise ExportError(f"expected a carevis.Scene, not {type(scene).__name__}")
     if scene.n_dots == 0:
         raise ExportError("the scene has no dots to draw")
-
-
-@contextlib.contextmanager
-def atomic(path: Path) -> Iterator[Path]:
-    """Yields a temporary path beside ``path``; renames it into place on success and
-    removes it on any error or interrupt."""
-    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def frame_times(
@@ -143,7 +148,22 @@ def _clip_times(
 ) -> np.ndarray:
     """The frame times (minutes) given, or those from ``start`` to ``end``."""
     if times is not None:
-        return np.asarray(times, float)
+        try:
+            ts = np.asarray(times, float)
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(
+                f"times must be numbers (minutes since 1970), not {show(times)}"
+            ) from None
+        if ts.ndim != 1:
+            raise ConfigError(f"times must be a flat list of minutes, not shape {ts.shape}")
+        bad = ~(np.isfinite(ts) & (ts >= MIN_MINUTES) & (ts <= MAX_MINUTES))
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ConfigError(
+                f"times[{k}] = {ts[k]!r} is not a finite time (minutes since 1970) "
+                "within the years 1 to 9999"
+            )
+        return ts
     return frame_times(scene, start, end, fps, days_per_second)
 
 
@@ -296,6 +316,7 @@ def frames(
         raise ExportError(f"{out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     _check_target(out / "frame_000000.png", {".png"})
+    remove_stale_parts(out, lambda stem: stem.startswith("frame_"))
     _check_scene(scene)
     s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
     ts = _clip_times(scene, times, start, end, fps, days_per_second)
@@ -328,6 +349,7 @@ def video(
     progress: bool | None = None,
     client: Any = None,
     workers: int | None = None,
+    keyint: int = DEFAULT_KEYINT,
     **style: Any,
 ) -> Path:
     """Writes a video (.mp4 / .mov / .mkv through ffmpeg, or .gif) of ``scene`` from
@@ -335,10 +357,18 @@ def video(
     ``client`` (a dask.distributed Client) or ``workers`` (a local cluster of N
     processes) spread the frames over several processes (needs ``carevis[dask]``).
     ``preset`` is x264's speed/size trade-off for H.264 (default ``"ultrafast"``;
-    ``"veryfast"`` or slower for smaller files)."""
+    ``"veryfast"`` or slower for smaller files); ``keyint`` the frames between its
+    keyframes. A GIF is made in this process only (``client`` and ``workers`` are refused)."""
     target = _check_target(Path(path), VIDEO_SUFFIXES)
     if preset not in X264_PRESETS:
-        raise ExportError(f"unknown preset {preset!r}: use {', '.join(X264_PRESETS)}")
+        raise ExportError(f"unknown preset {show(preset)}: use {', '.join(X264_PRESETS)}")
+    keyint = check.whole("keyint", keyint, 1, 10_000)
+    check.flag("progress", progress, optional=True)
+    if target.suffix.lower() == ".gif" and (client is not None or workers is not None):
+        raise ConfigError(
+            "a GIF is made in this process: a Dask client or workers apply to "
+            ".mp4, .mov and .mkv videos only"
+        )
     _check_scene(scene)
     s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
     suffix = target.suffix.lower()
@@ -355,6 +385,7 @@ def video(
             "from": to_datetime(ts[0]).isoformat(),
             "to": to_datetime(ts[-1]).isoformat(),
             "preset": preset,
+            "keyint": keyint,
         },
     )
     if suffix == ".gif":
@@ -411,41 +442,32 @@ def encode(
     meta: dict[str, Any],
     bar: Progress | None = None,
 ) -> int:
-    """Encodes RGBA images to ``path`` with ffmpeg; returns the number of frames."""
-    import imageio_ffmpeg
-
+    """Encodes RGBA images to ``path`` with ffmpeg; returns the number of frames. Checks
+    ffmpeg's exit status and that the file holds every frame (an ExportError if not)."""
     ffcodec, params = CODECS[codec][1], list(CODECS[codec][2])
     if ffcodec == "libx264":
-        params += ["-preset", str(meta.get("preset", DEFAULT_PRESET))]
+        keyint = int(meta.get("keyint", DEFAULT_KEYINT))
+        params += [
+            "-preset",
+            str(meta.get("preset", DEFAULT_PRESET)),
+            "-threads",
+            str(X264_THREADS),
+            "-x264-params",
+            f"keyint={keyint}:min-keyint={keyint}:scenecut=0:bframes=0:open-gop=0",
+        ]
     out_params = [*params, "-metadata", f"comment={json.dumps(meta)}"]
     if path.suffix.lower() in (".mp4", ".mov"):
         out_params += ["-movflags", "+faststart+use_metadata_tags"]
-    writer = imageio_ffmpeg.write_frames(
-        str(path),
-        (s.width, s.height),
-        pix_fmt_in="rgba",
-        fps=fps,
-        codec=ffcodec,
-        macro_block_size=1,
-        ffmpeg_log_level="error",
-        output_params=out_params,
-        quality=None,
-    )
-    writer.send(None)
-    n = 0
     try:
-        for _, img in images:
-            writer.send(img)
-            n += 1
-            if bar is not None:
-                bar.update()
+        with Encoder(path, (s.width, s.height), fps, ffcodec, out_params) as writer:
+            for _, img in images:
+                writer.write(img)
+                if bar is not None:
+                    bar.update()
+            return writer.finish()
     finally:
-        writer.close()
         if bar is not None:
             bar.close()
-    if n == 0:
-        raise ExportError("no frames were written")
-    return n
 
 
 def _gif(
@@ -507,12 +529,18 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def count_frames(path: str | os.PathLike[str]) -> int:
-    """Frames in a video file (decoded count)."""
-    import imageio_ffmpeg
-
-    n, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
-    return int(n)
+    """Frames in a video file."""
+    return frames_and_seconds(Path(path))[0]
 
 
-__all__ = ["CODECS", "count_frames", "frame_times", "frames", "png", "read_metadata", "video"]
+__all__ = [
+    "CODECS",
+    "atomic",
+    "count_frames",
+    "frame_times",
+    "frames",
+    "png",
+    "read_metadata",
+    "video",
+]
 _ = dt

@@ -18,6 +18,17 @@ IPC = {".arrow", ".feather", ".ipc", ".arrows"}
 CSV = {".csv", ".tsv"}
 
 
+def _unique_names(p: Path, schema: pa.Schema) -> None:
+    """A SchemaError for a column name given twice (before reading any data)."""
+    names = schema.names
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise SchemaError(
+            f"{p}: column '{twice}' appears {names.count(twice)} times; "
+            "every column needs a name of its own"
+        )
+
+
 def read_table(path: str | os.PathLike[str]) -> pa.Table:
     """Reads a canonical journey table from a file or a partitioned Parquet directory."""
     p = Path(path)
@@ -32,6 +43,7 @@ def read_table(path: str | os.PathLike[str]) -> pa.Table:
         if suffix in PARQUET:
             import pyarrow.parquet as pq
 
+            _unique_names(p, pq.read_schema(p))
             return pq.read_table(p)
         if suffix in IPC:
             import pyarrow.feather as feather
@@ -39,8 +51,8 @@ def read_table(path: str | os.PathLike[str]) -> pa.Table:
             return feather.read_table(p, memory_map=True)
         if suffix in CSV:
             return _read_csv(p, "\t" if suffix == ".tsv" else ",")
-    except (pa.ArrowInvalid, OSError) as e:
-        msg = safe_arrow_message(str(e), [], SHOWN) if isinstance(e, pa.ArrowInvalid) else e
+    except (pa.ArrowException, OSError) as e:
+        msg = safe_arrow_message(str(e), [], SHOWN) if isinstance(e, pa.ArrowException) else e
         raise SchemaError(f"{p}: cannot read as a journey table: {msg}") from None
     raise SchemaError(
         f"{p}: unknown format {p.suffix!r} (use .parquet, .arrow/.feather, .csv or a directory)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -17,11 +18,33 @@ import numpy as np
 import pyarrow as pa
 
 from . import _native
+from ._check import show
 from ._time import to_datetime
 from .errors import ConfigError, SchemaError
 from .layout import standard_labels
 
 OnError = Literal["raise", "reject"]
+#: Most state labels (the engine numbers states with 16 bits).
+MAX_STATES = 65535
+
+
+def check_states(states: Any) -> list[str]:
+    """The ``states`` option: distinct, non-empty labels (a ConfigError otherwise)."""
+    if isinstance(states, (str, bytes)) or not isinstance(states, Sequence):
+        raise ConfigError(f"states must be a list of state labels, not {show(states)}")
+    labels = list(states)
+    bad = [s for s in labels if not isinstance(s, str) or not s.strip() or len(s) > 200]
+    if bad:
+        raise ConfigError(
+            f"states must be non-empty texts (at most 200 characters): {show(bad[0])}"
+        )
+    twice = [s for s, n in Counter(labels).items() if n > 1]
+    if twice:
+        named = ", ".join(show(s) for s in twice[:5])
+        raise ConfigError(f"states lists a label more than once: {named}")
+    if len(labels) > MAX_STATES:
+        raise ConfigError(f"states lists {len(labels):,} labels; at most {MAX_STATES:,}")
+    return labels
 
 
 class Journeys:
@@ -80,7 +103,13 @@ class Journeys:
                 f"{type(data).__name__} is not an Arrow table or record batch "
                 "(it has no __arrow_c_stream__ or __arrow_c_array__)"
             )
-        preferred = list(states) if states is not None else standard_labels()
+        names = {"child_id": child_id, "state": state, "start": start, "end": end}
+        for option, name in names.items():
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"{option} must be a column name, not {show(name)}")
+        if len(set(names.values())) < len(names):
+            raise ConfigError(f"the four columns must be different columns, not {names}")
+        preferred = check_states(states) if states is not None else standard_labels()
         try:
             native = _native.Journeys.from_arrow(
                 data,

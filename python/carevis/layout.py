@@ -21,9 +21,13 @@ from importlib import resources
 
 import numpy as np
 
+from ._check import show
 from .errors import ConfigError
 
 ASPECT = 16 / 9
+#: Largest distance of a cluster centre from the origin along either axis (world units:
+#: the picture is ASPECT x 1), so that positions stay far from float32's limits.
+MAX_COORD = 1000.0
 
 LayoutSpec = str | Mapping[str, Sequence[float]]
 
@@ -93,12 +97,14 @@ def centres(labels: Sequence[str], layout: LayoutSpec = "auto") -> np.ndarray:
         if layout == "circle":
             return circle(labels)
         raise ConfigError(
-            f"unknown layout {layout!r}: use 'auto', 'pathway', 'circle' or a mapping"
+            f"unknown layout {show(layout)}: use 'auto', 'pathway', 'circle' or a mapping"
         )
     if not isinstance(layout, Mapping):
         raise ConfigError(
             f"layout must be a name or a mapping of state to (x, y), not {type(layout)}"
         )
+    if any(not isinstance(k, str) for k in layout):
+        raise ConfigError("a layout mapping's keys must be state names (strings)")
     missing = [lab for lab in labels if lab not in layout]
     if missing:
         raise ConfigError(f"the layout lacks state(s) {missing}")
@@ -106,11 +112,14 @@ def centres(labels: Sequence[str], layout: LayoutSpec = "auto") -> np.ndarray:
     for i, lab in enumerate(labels):
         try:
             x, y = (float(v) for v in layout[lab])
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise ConfigError(
-                f"layout centre for {lab!r} is not an (x, y) pair: {layout[lab]!r}"
+                f"layout centre for {lab!r} is not an (x, y) pair: {show(layout[lab])}"
             ) from e
-        if not (math.isfinite(x) and math.isfinite(y)):
-            raise ConfigError(f"layout centre for {lab!r} is not finite: {(x, y)}")
+        if not all(math.isfinite(v) and abs(v) <= MAX_COORD for v in (x, y)):
+            raise ConfigError(
+                f"layout centre for {lab!r} must be finite and within +-{MAX_COORD:g} "
+                f"(the picture is {ASPECT:.2f} x 1): {(x, y)}"
+            )
         out[i] = (x, y)
     return out

@@ -12,7 +12,10 @@ from importlib import resources
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from . import _check as check
+from ._check import show
 from .congestion import CongestionSettings, scene_congestion
+from .errors import ConfigError
 from .layout import standard_states
 from .scene import Legend, Scene
 from .viewport import Viewport
@@ -41,6 +44,22 @@ class OverlayStyle:
     muted: tuple[int, int, int] = (110, 110, 120)
     #: Mark congested states with a halo and a short label (None: off).
     congestion: CongestionSettings | None = None
+
+
+def check_style(style: OverlayStyle) -> None:
+    """The one check of an overlay's options: a ConfigError naming the first bad one."""
+    if not isinstance(style, OverlayStyle):
+        raise ConfigError(f"overlay must be an OverlayStyle, True or None, not {show(style)}")
+    check.text("title", style.title)
+    check.text("caption", style.caption)
+    for name in ("labels", "date", "legend"):
+        check.flag(name, getattr(style, name))
+    check.whole("suppress_below", style.suppress_below, 0, 1_000_000_000)
+    check.choice("suppress_style", style.suppress_style, ("<N", "hide"))
+    check.rgb("text colour", style.text, (3,))
+    check.rgb("muted colour", style.muted, (3,))
+    if style.congestion is not None and not isinstance(style.congestion, CongestionSettings):
+        raise ConfigError(f"congestion must be CongestionSettings or None, not {show(style)}")
 
 
 @lru_cache(maxsize=1)

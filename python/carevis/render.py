@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
+from . import _check as check
 from . import _native
 from ._time import TimeLike, to_minutes
-from .errors import ExportError
-from .overlay import OverlayStyle, draw_overlay
+from .errors import ConfigError, ExportError
+from .layout import MAX_COORD
+from .overlay import OverlayStyle, check_style, draw_overlay
 from .scene import Frame, Scene
 from .viewport import Viewport
 
@@ -46,7 +49,23 @@ class RenderSettings:
 
 
 def check_settings(s: RenderSettings) -> None:
-    """Refuses absurd settings before any work starts."""
+    """The one check of render settings: refuses absurd ones before any work starts (a
+    ConfigError, or an ExportError for a size or renderer that cannot be drawn). A 3-channel
+    background gets an opaque alpha."""
+    if not isinstance(s, RenderSettings):
+        raise ConfigError(f"settings must be RenderSettings, not {check.show(s)}")
+    s.background = cast(tuple[int, int, int, int], check.rgb("background", s.background))
+    if len(s.background) == 3:
+        s.background = (*s.background, 255)
+    if s.dot_radius is not None:
+        check.number("dot_radius", s.dot_radius, 0.0, lo_open=True)
+    check.number("zoom", s.zoom, 0.0, 1e6, lo_open=True)
+    if s.centre is not None:
+        check.pair("centre", s.centre, -MAX_COORD, MAX_COORD)
+    if s.overlay is not None:
+        check_style(s.overlay)
+    if not isinstance(s.renderer, str):
+        raise ConfigError(f"renderer must be 'cpu' or 'gl', not {check.show(s.renderer)}")
     for name, v in (("width", s.width), ("height", s.height)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
             raise ExportError(f"{name} must be a whole number of pixels, not {v!r}")
@@ -71,8 +90,6 @@ def check_settings(s: RenderSettings) -> None:
     r = s.radius()
     if not (0.3 <= r <= 512):
         raise ExportError(f"dot radius {r} px is out of range 0.3..512")
-    if not (np.isfinite(s.zoom) and s.zoom > 0):
-        raise ExportError(f"zoom must be a positive number, not {s.zoom}")
 
 
 _local = threading.local()

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import _check as check
 from . import _native
 from ._time import MINUTES_PER_DAY, TimeLike, to_datetime, to_minutes
 from .errors import ConfigError
@@ -108,6 +109,43 @@ def _years_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
     return ticks
 
 
+#: Largest transit or fade time (days): a century.
+MAX_DAYS = 36525.0
+
+
+def check_options(
+    *,
+    colour: Any,
+    colourmap: Any,
+    colour_range: Any,
+    transit_days: Any,
+    fade_days: Any,
+    base_radius: Any,
+    dot_spacing: Any,
+    alpha: Any,
+    seed: Any,
+    label_gap: Any,
+) -> None:
+    """The one check of a Scene's options (the layout is checked where centres are made):
+    a ConfigError naming the first bad one, before any work."""
+    check.text("colour", colour, optional=False, longest=200)
+    if colourmap is not None and not isinstance(colourmap, (str, np.ndarray)):
+        raise ConfigError(
+            f"colourmap must be a map name or an (n, 4) uint8 array, not {check.show(colourmap)}"
+        )
+    if colour_range is not None:
+        lo, hi = check.pair("colour_range", colour_range, -1e9, 1e9)
+        if not lo < hi:
+            raise ConfigError(f"colour_range must be (low, high) with low < high, not {(lo, hi)}")
+    check.number("transit_days", transit_days, 0.0, MAX_DAYS)
+    check.number("fade_days", fade_days, 0.0, MAX_DAYS)
+    check.number("base_radius", base_radius, 0.0, 1.0, lo_open=True)
+    check.number("dot_spacing", dot_spacing, 0.0, 1.0, lo_open=True)
+    check.number("alpha", alpha, 0.0, 1.0)
+    check.whole("seed", seed, 0, 2**64 - 1)
+    check.number("label_gap", label_gap, 0.0, 1.0)
+
+
 class Scene:
     """Journeys laid out and coloured: ``scene.frame(t)`` says where every dot is.
 
@@ -143,15 +181,22 @@ class Scene:
     ) -> None:
         if not isinstance(journeys, Journeys):
             raise ConfigError(f"Scene needs a carevis.Journeys, not {type(journeys).__name__}")
+        check_options(
+            colour=colour,
+            colourmap=colourmap,
+            colour_range=colour_range,
+            transit_days=transit_days,
+            fade_days=fade_days,
+            base_radius=base_radius,
+            dot_spacing=dot_spacing,
+            alpha=alpha,
+            seed=seed,
+            label_gap=label_gap,
+        )
         self.journeys = journeys
         self.layout = layout
         self.centres = centres(journeys.states, layout)
         self.colour = colour
-        if not 0.0 <= alpha <= 1.0:
-            raise ConfigError(f"alpha must be within 0..1, not {alpha}")
-        for name, v in (("transit_days", transit_days), ("fade_days", fade_days)):
-            if not (np.isfinite(v) and v >= 0):
-                raise ConfigError(f"{name} must be a finite number >= 0, not {v}")
         self.transit_days = float(transit_days)
         self.fade_days = float(fade_days)
         self.colour_range = colour_range
@@ -321,11 +366,23 @@ class Scene:
         h: int | None
         if isinstance(highlight, str):
             if highlight not in self.states:
-                raise ConfigError(f"no state {highlight!r} to highlight")
+                raise ConfigError(f"no state {check.show(highlight)} to highlight")
             h = self.states.index(highlight)
+        elif highlight is None:
+            h = None
         else:
-            h = highlight
-        vis = None if visible is None else np.ascontiguousarray(visible, dtype=bool)
+            h = check.whole("highlight", highlight, 0, len(self.states) - 1)
+        dim = check.number("dim", dim, 0.0, 1.0)
+        vis = None
+        if visible is not None:
+            try:
+                vis = np.ascontiguousarray(visible, dtype=bool)
+            except (TypeError, ValueError):
+                raise ConfigError("visible must be an array of one flag per dot") from None
+            if vis.shape != (self.n_dots,):
+                raise ConfigError(
+                    f"visible must hold one flag per dot ({self.n_dots:,}), not shape {vis.shape}"
+                )
         self._native.set_emphasis(vis, h, dim)
         self.emphasis = None if vis is None and h is None else (vis, h, dim)
 

@@ -35,13 +35,25 @@ pub enum CoreError {
     Export(String),
     #[error("too much data: {0}")]
     Capacity(String),
+    #[error("column '{column}' (rows {rows}) is not valid Arrow data (a corrupt file or a faulty producer): {message}")]
+    InvalidArrow {
+        column: String,
+        rows: String,
+        message: String,
+    },
+    #[error("column '{column}' appears {count} times; every column needs a name of its own")]
+    DuplicateColumn { column: String, count: usize },
 }
 
 impl CoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            CoreError::MissingColumn { .. } | CoreError::ColumnType { .. } => ErrorKind::Schema,
-            CoreError::BadValue { .. } | CoreError::Capacity(_) => ErrorKind::Data,
+            CoreError::MissingColumn { .. }
+            | CoreError::ColumnType { .. }
+            | CoreError::DuplicateColumn { .. } => ErrorKind::Schema,
+            CoreError::BadValue { .. }
+            | CoreError::Capacity(_)
+            | CoreError::InvalidArrow { .. } => ErrorKind::Data,
             CoreError::Config { .. } => ErrorKind::Config,
             CoreError::Export(_) => ErrorKind::Export,
         }

@@ -4,6 +4,7 @@
 //! [`scene`] (layout and colour) -> a frame (x, y, rgba, state per dot). Nothing here knows
 //! about Python; the bindings live in `python` behind the `python` feature.
 
+pub mod arrow_check;
 pub mod colour;
 pub mod columns;
 pub mod error;
