@@ -332,7 +332,13 @@ impl<'a> Journey<'a> {
             );
             PATHS[self.rng.pick(&w)]
         });
-        let stay = Trends::at(&self.trends.stay, entry);
+        // Lengthening stays were a trend of older children's care; the youngest keep theirs
+        // (their age mix at 31 March would drift from the published one otherwise).
+        let stay = if band_entry >= p::STAY_TREND_MIN_BAND {
+            Trends::at(&self.trends.stay, entry)
+        } else {
+            1.0
+        };
         let r = &mut self.rng;
         let ln_days = |r: &mut Rng, shape: (f64, f64), min: i32| {
             ((f64::from(ln_days(r, shape, min)) * stay) as i32).max(min)
