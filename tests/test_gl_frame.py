@@ -1,0 +1,248 @@
+"""The GPU frame against the engine: the same moments through both paths give the same
+per-dot states (read back from the GPU) and the same pictures (within the GL tolerance),
+in every colour mode, with emphasis and filters, through travel, fades and same-day
+steps; and a frame uploads nothing but uniforms. Run for real on EGL (Mesa llvmpipe on
+CI)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import carevis
+import numpy as np
+import pyarrow as pa
+import pytest
+from carevis.viewport import Viewport
+
+from .test_gl import BG, assert_images_close, make_table
+
+os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+
+pytestmark = pytest.mark.gl
+
+
+def tricky_table(n_children: int = 600, seed: int = 11) -> pa.Table:
+    """Journeys with what the frame must get right: touching and gapped spells, same-day
+    steps (zero-length spells), long gaps (reappearance), open last spells, up to 12
+    spells a child (more than any fixed search width), times within days."""
+    from carevis.layout import standard_labels
+
+    labels = standard_labels()
+    rng = np.random.default_rng(seed)
+    child, state, start, end = [], [], [], []
+    for c in range(n_children):
+        t = int(rng.integers(0, 300)) * 1440 + int(rng.integers(0, 3)) * 600
+        k = int(rng.integers(1, 13))
+        for i in range(k):
+            t += [0, 0, 1440, 20 * 1440, 90 * 1440][int(rng.integers(0, 5))]
+            length = [0, 720, 3 * 1440, 10 * 1440, 40 * 1440][int(rng.integers(0, 5))]
+            child.append(c)
+            state.append(labels[int(rng.integers(0, len(labels)))])
+            start.append(t)
+            end.append(None if i == k - 1 and rng.random() < 0.25 else t + length)
+            t += length
+    base = np.datetime64("2017-01-01T00:00", "m")
+    starts = base + np.asarray(start, "timedelta64[m]")
+    ends = np.array([base + np.timedelta64(e, "m") if e is not None else base for e in end])
+    return pa.table(
+        {
+            "child_id": pa.array(np.asarray(child, np.int64) + 500, pa.int64()),
+            "state": pa.array(state, pa.string()),
+            "start": pa.array(starts.astype("datetime64[ms]"), pa.timestamp("ms")),
+            "end": pa.array(
+                ends.astype("datetime64[ms]"),
+                pa.timestamp("ms"),
+                mask=np.array([e is None for e in end]),
+            ),
+            "la": pa.array(np.array(["Kent", "Oxfordshire", "East Sussex"])[np.asarray(child) % 3]),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def context() -> Iterator[Any]:
+    from carevis.gl import _offscreen
+
+    off = _offscreen()
+    yield off
+
+
+def moments(scene: carevis.Scene, n: int = 9) -> list[float]:
+    """Minutes spread over the data (not on whole days), plus its first and last."""
+    lo, hi = scene.journeys.minute_range or (0, 0)
+    span = hi - lo
+    return [lo - 1440.0, float(lo)] + [lo + span * (k + 0.5) / n + 97.3 * k for k in range(n)]
+
+
+def assert_frames_agree(gpu: Any, cpu: Any, what: str) -> None:
+    """States equal; places within float32 rounding; colours equal but for a few dots
+    whose colour-table entry or rounded opacity sits on a boundary (float32 on the GPU,
+    float64 in the engine) and differ by a step."""
+    np.testing.assert_array_equal(gpu.state, cpu.state, err_msg=what)
+    np.testing.assert_allclose(gpu.x, cpu.x, atol=2e-6, rtol=0, err_msg=what)
+    np.testing.assert_allclose(gpu.y, cpu.y, atol=2e-6, rtol=0, err_msg=what)
+    d = np.abs(gpu.rgba.astype(int) - cpu.rgba.astype(int))
+    assert d[:, 3].max() <= 1, f"{what}: opacity differs by {d[:, 3].max()}"
+    assert d.max() <= 8, f"{what}: a colour differs by {d.max()}"
+    assert (d.max(axis=1) > 0).mean() <= 0.01, f"{what}: {(d.max(axis=1) > 0).sum()} dots differ"
+
+
+@pytest.mark.parametrize(
+    ("colour", "fade", "transit"),
+    [
+        ("time_in_care", 14.0, 7.0),
+        ("time_in_state", 0.0, 1.0),
+        ("entries", 2.5, 0.0),
+        ("la", 14.0, 3.5),
+    ],
+)
+def test_gpu_states_match_the_engine(
+    context: Any, colour: str, fade: float, transit: float
+) -> None:
+    from carevis.gl_frame import GpuFrame
+
+    scene = carevis.Scene(
+        carevis.Journeys.from_arrow(tricky_table()),
+        colour=colour,
+        fade_days=fade,
+        transit_days=transit,
+    )
+    gpu = GpuFrame(scene)
+    try:
+        seen_on = seen_fade = 0
+        for m in moments(scene):
+            cpu = scene.frame_at_minutes(m, scene.buffers())
+            assert_frames_agree(gpu.read_frame(m), cpu, f"{colour} at {m}")
+            a = cpu.rgba[:, 3]
+            seen_fade += int(((a > 0) & (a < a.max())).sum())
+            seen_on += int((cpu.state >= 0).sum())
+        # the moments show dots, and (with a fade) dots part faded
+        assert seen_on > 100 and (seen_fade > 0 or fade == 0)
+        # emphasis: a filter and a highlight
+        mask = scene.filter_mask(la=["Kent", "East Sussex"])
+        scene.set_filter(mask, highlight=3, dim=0.3)
+        gpu.sync_emphasis()
+        for m in moments(scene, 4):
+            cpu = scene.frame_at_minutes(m, scene.buffers())
+            assert_frames_agree(gpu.read_frame(m), cpu, f"{colour} emphasised at {m}")
+        # and back to none
+        scene.set_filter(None)
+        gpu.sync_emphasis()
+        m = moments(scene)[5]
+        assert_frames_agree(gpu.read_frame(m), scene.frame_at_minutes(m, scene.buffers()), "off")
+    finally:
+        gpu.close()
+
+
+def test_same_day_steps_are_seen_passing(context: Any) -> None:
+    """A -> B (a zero-length spell) -> C: during the first leg the dot heads to B, through
+    the GPU just as through the engine."""
+    from carevis.gl_frame import GpuFrame
+
+    day = np.datetime64("2020-01-01", "D")
+    t = pa.table(
+        {
+            "child_id": pa.array([1, 1, 1], pa.int64()),
+            "state": pa.array(["Foster care (other)", "Residential", "Adopted"]),
+            "start": pa.array(np.array([day, day + 10, day + 10]), pa.date32()),
+            "end": pa.array(np.array([day + 10, day + 10, day + 100]), pa.date32()),
+        }
+    )
+    scene = carevis.Scene(carevis.Journeys.from_arrow(t), transit_days=7.0)
+    gpu = GpuFrame(scene)
+    try:
+        ten = float((day + 10).astype("datetime64[m]").astype(np.int64))
+        xs = []
+        for m in (ten + 1440 * 3.5, ten + 1440 * 7, ten + 1440 * 10.5):
+            g, c = gpu.read_frame(m), scene.frame_at_minutes(m, scene.buffers())
+            assert_frames_agree(g, c, f"at {m}")
+            xs.append((float(g.x[0]), float(g.y[0])))
+        radii = scene.radii_at_minutes(ten + 1440 * 7)
+        b = scene.states.index("Residential")
+        centre = scene.centres[b]
+        # at the end of the first leg the dot rests in B's cluster
+        assert np.hypot(xs[1][0] - centre[0], xs[1][1] - centre[1]) <= radii[b] * 1.001
+        assert xs[0] != xs[1] != xs[2]
+    finally:
+        gpu.close()
+
+
+def test_gpu_pictures_match_the_engine_path(context: Any) -> None:
+    """Whole pictures: the GPU frame drawn against the engine's frame drawn by the GL dot
+    layer, at several moments, zoomed, and in tiles."""
+    from carevis.gl import render_frame_gl
+    from carevis.gl_frame import GpuFrame
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(2000)), fade_days=30.0)
+    w, h = 480, 270
+    for m in moments(scene, 4):
+        frame = scene.frame_at_minutes(m, scene.buffers())
+        vp = Viewport.fit(w, h)
+        want = render_frame_gl(frame, vp, dot_radius_px=1.5)
+        got = render_frame_gl(frame, vp, dot_radius_px=1.5, scene=scene, path="gpu")
+        assert_images_close(got, want, tol=2, max_bad_fraction=0.001)
+        zoomed = Viewport.fit(w, h, zoom=3.0, centre=tuple(scene.centres[8]))
+        want = render_frame_gl(frame, zoomed, dot_radius_px=3.0, max_tile=200)
+        got = render_frame_gl(
+            frame, zoomed, dot_radius_px=3.0, max_tile=200, scene=scene, path="gpu"
+        )
+        assert_images_close(got, want, tol=2, max_bad_fraction=0.001)
+    assert (np.abs(got.astype(int) - np.array(BG)).max(axis=-1) > 20).mean() > 0.01
+    # a frame uploads uniforms only: the tables went up once
+    from carevis.gl import _offscreen
+
+    g = _offscreen().gpu_frame(scene)
+    assert isinstance(g, GpuFrame)
+    sent = g.bytes_uploaded
+    assert sent == g.gpu_bytes
+    render_frame_gl(frame, Viewport.fit(w, h), scene=scene, path="gpu")
+    assert g.bytes_uploaded == sent
+
+
+def test_gpu_memory_fits_the_budget(context: Any) -> None:
+    from carevis.gl_frame import GpuFrame
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(5000)))
+    gpu = GpuFrame(scene)
+    try:
+        n, m = scene.n_dots, scene.journeys.n_spells
+        # rows are padded to the texture's width (at most one row per table) and the
+        # colour table is 1 KiB
+        width = 1 << gpu.shift
+        assert gpu.gpu_bytes <= 24 * m + 16 * n + 16 * width + 24 * width + 1024
+    finally:
+        gpu.close()
+
+
+def test_the_choice_is_measured_and_can_be_forced(
+    context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carevis.gl_frame import choose_path
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(50)))
+    calls: list[str] = []
+
+    def slow(m: float) -> None:
+        calls.append("slow")
+        import time
+
+        time.sleep(0.01)
+
+    def fast(m: float) -> None:
+        calls.append("fast")
+
+    monkeypatch.delenv("CAREVIS_GL_FRAME", raising=False)
+    assert choose_path(scene, fast, slow) == "gpu"
+    assert choose_path(scene, slow, fast) == "cpu"
+    assert "slow" in calls and "fast" in calls
+    calls.clear()
+    monkeypatch.setenv("CAREVIS_GL_FRAME", "gpu")
+    assert choose_path(scene, slow, fast) == "gpu"
+    monkeypatch.setenv("CAREVIS_GL_FRAME", "cpu")
+    assert choose_path(scene, fast, slow) == "cpu"
+    assert calls == []
+    monkeypatch.setenv("CAREVIS_GL_FRAME", "fastest")
+    with pytest.raises(carevis.CarevisError):
+        choose_path(scene, fast, slow)
