@@ -191,7 +191,10 @@ def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
         parts[what] = statistics.median(ts)
     os.environ.pop("CAREVIS_GL_FRAME", None)
     a = time.perf_counter()
-    chosen = choose_path(scene, *measured_draws(scene, gpu, DotLayer(), canvas, fbo))
+    try:
+        chosen = choose_path(scene, *measured_draws(scene, gpu, DotLayer(), canvas, fbo))
+    except Exception as e:  # reported, so that the other figures still come
+        chosen = f"failed: {e}"
     choice_s = time.perf_counter() - a
     n, m = scene.n_dots, scene.journeys.n_spells
     out = {

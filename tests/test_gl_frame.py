@@ -142,18 +142,19 @@ def test_same_day_steps_are_seen_passing(context: Any) -> None:
     from carevis.gl_frame import GpuFrame
 
     day = np.datetime64("2020-01-01", "D")
+    d10 = np.timedelta64(10, "D")
     t = pa.table(
         {
             "child_id": pa.array([1, 1, 1], pa.int64()),
             "state": pa.array(["Foster care (other)", "Residential", "Adopted"]),
-            "start": pa.array(np.array([day, day + 10, day + 10]), pa.date32()),
-            "end": pa.array(np.array([day + 10, day + 10, day + 100]), pa.date32()),
+            "start": pa.array(np.array([day, day + d10, day + d10]), pa.date32()),
+            "end": pa.array(np.array([day + d10, day + d10, day + 10 * d10]), pa.date32()),
         }
     )
     scene = carevis.Scene(carevis.Journeys.from_arrow(t), transit_days=7.0)
     gpu = GpuFrame(scene)
     try:
-        ten = float((day + 10).astype("datetime64[m]").astype(np.int64))
+        ten = float((day + d10).astype("datetime64[m]").astype(np.int64))
         xs = []
         for m in (ten + 1440 * 3.5, ten + 1440 * 7, ten + 1440 * 10.5):
             g, c = gpu.read_frame(m), scene.frame_at_minutes(m, scene.buffers())

@@ -73,8 +73,6 @@ _UNPACK_ALIGNMENT = 0x0CF5
 _PACK_ALIGNMENT = 0x0D05
 _MAX_TEXTURE_SIZE = 0x0D33
 _VIEWPORT = 0x0BA2
-_CURRENT_PROGRAM = 0x8B8D
-_VERTEX_ARRAY_BINDING = 0x85B5
 _ACTIVE_TEXTURE = 0x84E0
 
 
@@ -192,6 +190,28 @@ class _GL:
             fn.restype = restype
             fn.argtypes = argtypes
             setattr(self, name[2:], fn)
+        if os.environ.get("CAREVIS_GL_DEBUG"):
+            self._check_each_call()
+
+    def _check_each_call(self) -> None:
+        """Checks for a GL error after every call, naming the call (CAREVIS_GL_DEBUG=1)."""
+        get_error = self.GetError
+        for name in self._SIGNATURES:
+            if name == "glGetError":
+                continue
+            fn = getattr(self, name[2:])
+
+            def checked(*args: Any, _fn: Any = fn, _name: str = name) -> Any:
+                before = get_error()
+                out = _fn(*args)
+                after = get_error()
+                if before or after:
+                    raise ConfigError(
+                        f"GL error 0x{before:x} before, 0x{after:x} after {_name}{args}"
+                    )
+                return out
+
+            setattr(self, name[2:], checked)
 
     def get_int(self, pname: int, n: int = 1) -> list[int]:
         out = (ctypes.c_int * max(n, 4))()
@@ -245,18 +265,28 @@ def _program(gl: _GL, defines: str) -> int:
 
 
 class _Saved:
-    """GL state the GPU frame changes and gloo (or the window) expects back."""
+    """GL state the GPU frame changes, put back afterwards for gloo (VisPy): no program or
+    vertex array in use, the same active texture unit, and gloo told that its program is
+    no longer current (it remembers the last one it used and skips glUseProgram when it
+    thinks that one still is; GL reuses the names of deleted programs)."""
 
     def __init__(self, gl: _GL) -> None:
         self.gl = gl
-        self.program = gl.get_int(_CURRENT_PROGRAM)[0]
-        self.vao = gl.get_int(_VERTEX_ARRAY_BINDING)[0]
         self.active = gl.get_int(_ACTIVE_TEXTURE)[0]
 
     def restore(self) -> None:
-        self.gl.UseProgram(self.program)
-        self.gl.BindVertexArray(self.vao)
-        self.gl.ActiveTexture(self.active)
+        gl = self.gl
+        gl.UseProgram(0)
+        gl.BindVertexArray(0)
+        gl.ActiveTexture(self.active)
+        try:
+            from vispy import gloo
+
+            canvas = gloo.get_current_canvas()
+            if canvas is not None:
+                canvas.context.shared.parser.env.pop("current_program", None)
+        except ImportError:  # pragma: no cover - used without VisPy
+            pass
 
 
 class GpuFrame:
