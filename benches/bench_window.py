@@ -211,7 +211,7 @@ def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
     return out
 
 
-def bench_export(scene: Any, size: str, frames: int) -> dict[str, float]:
+def bench_export(scene: Any, size: str, frames: int, canvas: Any) -> dict[str, float]:
     """The GL exporter's dots at ``size`` to PNG-ready pixels (``render_gl``: drawn, read
     back, straight alpha), the GPU frame and the engine's path at the same moments."""
     from carevis.gl import render_gl
@@ -227,6 +227,7 @@ def bench_export(scene: Any, size: str, frames: int) -> dict[str, float]:
             if i:
                 times.append(time.perf_counter() - t0)
         res[path] = statistics.median(times)
+    canvas.set_current()  # the exporter's context was current
     return res
 
 
@@ -312,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
         if a.export and n == a.export_at and r["scene"] is not None:
-            e = bench_export(r["scene"], a.export, 3 if n > 1_000_000 else a.frames)
+            e = bench_export(r["scene"], a.export, 3 if n > 1_000_000 else a.frames, canvas)
             print(
                 f"{'':>10} GL export {a.export}: GPU frame {1 / e['gpu']:.1f} frames/s "
                 f"({e['gpu'] * 1e3:.0f} ms), engine's path {1 / e['cpu']:.1f} frames/s "

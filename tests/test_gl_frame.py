@@ -247,3 +247,32 @@ def test_the_choice_is_measured_and_can_be_forced(
     monkeypatch.setenv("CAREVIS_GL_FRAME", "fastest")
     with pytest.raises(carevis.CarevisError):
         choose_path(scene, fast, slow)
+
+
+def test_draws_skip_chunks_waiting_off_screen(context: Any) -> None:
+    """A draw submits only runs of chunks with a dot on screen; every dot shown lies in
+    them, and the picture is the engine's."""
+    from carevis import gl_frame
+    from carevis.gl import render_frame_gl
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(20_000, seed=5)))
+    gpu = gl_frame.GpuFrame(scene)
+    try:
+        skipped = 0
+        for m in moments(scene, 5):
+            covered = np.zeros(scene.n_dots, bool)
+            for first, count in gpu.ranges(m):
+                covered[first : first + count] = True
+            frame = scene.frame_at_minutes(m, scene.buffers())
+            shown = (frame.state >= 0) | (frame.rgba[:, 3] > 0)
+            assert covered[shown].all()
+            skipped += int((~covered).sum())
+        assert skipped > 0
+    finally:
+        gpu.close()
+    m = moments(scene, 5)[2]
+    frame = scene.frame_at_minutes(m, scene.buffers())
+    vp = Viewport.fit(320, 180)
+    want = render_frame_gl(frame, vp)
+    got = render_frame_gl(frame, vp, scene=scene, path="gpu")
+    assert_images_close(got, want, tol=2, max_bad_fraction=0.001)

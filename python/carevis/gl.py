@@ -361,11 +361,21 @@ def render_frame_gl(
                 gloo.set_clear_color(clear)
                 gloo.clear(color=True)
                 offset = (x0 - margin, y0 - margin)
-                if gpu is None:
-                    off.layer.draw(viewport, radius_px=radius, target=(fw, fh), offset=offset)
-                else:
+                if gpu is not None:
+                    # drawn with the image's first row at the bottom, so that the tile is
+                    # read top-down straight into the image
                     off.canvas.context.flush_commands()
-                    gpu.draw(frame.minutes, viewport, radius_px=radius, target=(fw, fh), offset=offset)
+                    gpu.draw(
+                        frame.minutes,
+                        viewport,
+                        radius_px=radius,
+                        target=(fw, fh),
+                        offset=offset,
+                        top_up=True,
+                    )
+                    gpu.read_pixels(margin, margin, out[y0 : y0 + th, x0 : x0 + tw])
+                    continue
+                off.layer.draw(viewport, radius_px=radius, target=(fw, fh), offset=offset)
                 # read_pixels gives rows top-down; the drawing maps row 0 of the image to
                 # the top of the target, which GL keeps as the last row read: flip is done
                 # by read_pixels, so the region is the bottom-left fw x fh block.

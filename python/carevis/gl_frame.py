@@ -41,6 +41,10 @@ from .viewport import Viewport
 MAX_STATES = 64
 #: Bit of a dot's fourth word that hides it (a filter).
 HIDDEN = 1 << 14
+#: Dots per chunk whose times bound when any of them is on screen.
+CHUNK = 1024
+#: Chunks off screen between two runs on screen below which the runs are drawn as one.
+MERGE_GAP = 16
 
 # GL enums
 _TEXTURE_2D = 0x0DE1
@@ -71,6 +75,8 @@ _ONE_MINUS_SRC_ALPHA = 0x0303
 _PROGRAM_POINT_SIZE = 0x8642
 _UNPACK_ALIGNMENT = 0x0CF5
 _PACK_ALIGNMENT = 0x0D05
+_PACK_ROW_LENGTH = 0x0D02
+_RGBA = 0x1908
 _MAX_TEXTURE_SIZE = 0x0D33
 _VIEWPORT = 0x0BA2
 _ACTIVE_TEXTURE = 0x84E0
@@ -324,6 +330,15 @@ class GpuFrame:
         native.gpu_tables(dots[: n + 1], spells[:m], places[:m])
         #: The dots' table as uploaded (kept to set filter bits without the engine).
         self.dots = dots
+        # Per chunk of CHUNK dots: the first time any is on screen and the last (dots come
+        # in leaving order, so whole chunks wait off screen at any moment: not drawn).
+        k = -(-n // CHUNK)
+        pad = np.full(k * CHUNK, np.iinfo(np.int32).max, np.int32)
+        pad[:n] = dots[:n, 1].view(np.int32)
+        self.chunk_from = pad.reshape(k, CHUNK).min(axis=1)
+        pad[:] = np.iinfo(np.int32).min
+        pad[:n] = dots[:n, 2].view(np.int32)
+        self.chunk_until = pad.reshape(k, CHUNK).max(axis=1)
         self._hidden: np.ndarray | None = None
         saved = _Saved(gl)
         self.textures = (ctypes.c_uint * 4)()
@@ -447,11 +462,13 @@ class GpuFrame:
         target: tuple[int, int],
         offset: tuple[float, float] = (0.0, 0.0),
         blend: bool = True,
+        top_up: bool = False,
     ) -> None:
         """Draws the moment ``minutes`` into the bound framebuffer (its GL viewport set to
         ``target``), as :class:`carevis.gl.DotLayer` draws a computed frame: same coverage,
-        same blending, same dot order. (``blend=False``: for measuring what blending
-        costs.)"""
+        same blending, same dot order. ``top_up``: the image's first row at the bottom of
+        the target, so that glReadPixels gives rows top-down. (``blend=False``: for
+        measuring what blending costs.)"""
         from .gl import MAX_RADIUS_PX
 
         if self.n == 0:
@@ -476,8 +493,26 @@ class GpuFrame:
         else:
             gl.Disable(_BLEND)
         gl.Enable(_PROGRAM_POINT_SIZE)
-        gl.DrawArrays(_POINTS, 0, self.n)
+        gl.Uniform1i(self._loc(prog, "u_top_up"), int(top_up))
+        for first, count in self.ranges(minutes):
+            gl.DrawArrays(_POINTS, first, count)
         saved.restore()
+
+    def ranges(self, minutes: float) -> list[tuple[int, int]]:
+        """(first dot, count) of the runs of chunks with a dot on screen at ``minutes``:
+        what a draw submits (a chunk whose dots all wait off screen is not)."""
+        ti = math.floor(minutes)
+        on = (self.chunk_from <= ti) & (self.chunk_until > ti)
+        idx = np.flatnonzero(on)
+        if len(idx) == 0:
+            return []
+        breaks = np.flatnonzero(np.diff(idx) > MERGE_GAP)
+        starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+        ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
+        return [
+            (int(a) * CHUNK, min(int(b) * CHUNK, self.n) - int(a) * CHUNK)
+            for a, b in zip(starts, ends, strict=True)
+        ]
 
     def read_frame(self, minutes: float) -> Frame:
         """The frame at ``minutes`` as the GPU computes it, read back: per dot its place,
@@ -527,6 +562,18 @@ class GpuFrame:
             state=rec[:, 3].astype(np.int32) - 1,
             minutes=float(minutes),
         )
+
+    def read_pixels(self, x: int, y: int, out: np.ndarray) -> None:
+        """Reads the bound framebuffer's ``out.shape[1] x out.shape[0]`` pixels from
+        ``(x, y)`` into ``out`` (a view of rows of a C-contiguous uint8 RGBA image), as
+        they lie in memory (rows bottom-up: top-down for a ``top_up`` drawing)."""
+        h, w = out.shape[:2]
+        assert out.strides[1] == 4 and out.strides[2] == 1 and out.strides[0] % 4 == 0
+        gl = self.gl
+        gl.PixelStorei(_PACK_ALIGNMENT, 4)
+        gl.PixelStorei(_PACK_ROW_LENGTH, out.strides[0] // 4)
+        gl.ReadPixels(x, y, w, h, _RGBA, _UNSIGNED_BYTE, out.ctypes.data)
+        gl.PixelStorei(_PACK_ROW_LENGTH, 0)
 
     def finish(self) -> None:
         """Waits until the GPU has done everything asked of it (for timing)."""

@@ -10,11 +10,13 @@ void main() { o_record = v_record; }
 #else
 uniform vec2 u_size;
 uniform float u_radius;
+uniform bool u_top_up;
 in vec4 v_rgba;
 in vec2 v_centre;
 out vec4 o_colour;
 void main() {
-    vec2 c = vec2(gl_FragCoord.x, u_size.y - gl_FragCoord.y);   // pixel centre, top-down
+    // pixel centre, top-down
+    vec2 c = vec2(gl_FragCoord.x, u_top_up ? gl_FragCoord.y : u_size.y - gl_FragCoord.y);
     float cov = clamp(u_radius + 0.5 - distance(c, v_centre), 0.0, 1.0);
     if (cov <= 0.0) discard;
     float a = v_rgba.a * cov;

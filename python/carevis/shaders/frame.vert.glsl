@@ -44,6 +44,7 @@ flat out uvec4 v_record;     // x bits, y bits, rgba, state + 1
 uniform vec4 u_map;          // sx, sy, tx, ty: world -> pixels of the target (row 0 at top)
 uniform vec2 u_size;         // target width, height (pixels)
 uniform float u_radius;      // dot radius, pixels
+uniform bool u_top_up;       // rows bottom-up (GL's order; glReadPixels then gives rows top-down)
 out vec4 v_rgba;
 out vec2 v_centre;
 #endif
@@ -171,7 +172,8 @@ void main() {
     vec2 q = p * u_map.xy + u_map.zw;
     v_centre = q;
     v_rgba = vec4(rgba) / 255.0;
-    gl_Position = vec4(q.x * 2.0 / u_size.x - 1.0, 1.0 - q.y * 2.0 / u_size.y, 0.0, 1.0);
+    float y = q.y * 2.0 / u_size.y;
+    gl_Position = vec4(q.x * 2.0 / u_size.x - 1.0, u_top_up ? y - 1.0 : 1.0 - y, 0.0, 1.0);
     // Pixels whose centres lie within r + 0.5 of the dot's are all it covers: a sprite of
     // side 2r + 1 holds them, and no fragment more is shaded or blended.
     gl_PointSize = 2.0 * u_radius + 1.0;
