@@ -170,11 +170,17 @@ def test_same_day_steps_are_seen_passing(context: Any) -> None:
         gpu.close()
 
 
-def test_gpu_pictures_match_the_engine_path(context: Any) -> None:
-    """Whole pictures: the GPU frame drawn against the engine's frame drawn by the GL dot
-    layer, at several moments, zoomed, and in tiles."""
+@pytest.mark.parametrize("compact", ["1", "0"])
+def test_gpu_pictures_match_the_engine_path(
+    context: Any, compact: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole pictures: the GPU frame drawn (with the compaction pass, and without: every
+    dot submitted) against the engine's frame drawn by the GL dot layer, at several
+    moments, zoomed, and in tiles."""
     from carevis.gl import render_frame_gl
     from carevis.gl_frame import GpuFrame
+
+    monkeypatch.setenv("CAREVIS_GL_COMPACT", compact)
 
     scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(2000)), fade_days=30.0)
     w, h = 480, 270
@@ -196,8 +202,10 @@ def test_gpu_pictures_match_the_engine_path(context: Any) -> None:
 
     g = _offscreen().gpu_frame(scene)
     assert isinstance(g, GpuFrame)
+    assert (g.compaction is not None) == (compact == "1")
     sent = g.bytes_uploaded
-    assert sent == g.gpu_bytes
+    # the tables, once (the compaction's buffers are filled on the GPU)
+    assert sent == g.gpu_bytes - (g.compaction.gpu_bytes if g.compaction is not None else 0)
     render_frame_gl(frame, Viewport.fit(w, h), scene=scene, path="gpu")
     assert g.bytes_uploaded == sent
 
@@ -212,7 +220,10 @@ def test_gpu_memory_fits_the_budget(context: Any) -> None:
         # rows are padded to the texture's width (at most one row per table) and the
         # colour table is 1 KiB
         width = 1 << gpu.shift
-        assert gpu.gpu_bytes <= 24 * m + 16 * n + 16 * width + 24 * width + 1024
+        extra = gpu.compaction.gpu_bytes if gpu.compaction is not None else 0
+        assert gpu.gpu_bytes - extra <= 24 * m + 16 * n + 16 * width + 24 * width + 1024
+        # the compaction's list: 4 bytes a dot at most (as many as are ever on screen)
+        assert extra <= 4 * n + 4 * (n // 1024 + 1) + 20
     finally:
         gpu.close()
 

@@ -76,6 +76,14 @@ _PROGRAM_POINT_SIZE = 0x8642
 _UNPACK_ALIGNMENT = 0x0CF5
 _PACK_ALIGNMENT = 0x0D05
 _PACK_ROW_LENGTH = 0x0D02
+_COMPUTE_SHADER = 0x91B9
+_SHADER_STORAGE_BUFFER = 0x90D2
+_ELEMENT_ARRAY_BUFFER = 0x8893
+_DRAW_INDIRECT_BUFFER = 0x8F3F
+_DYNAMIC_COPY = 0x88EA
+_SHADER_STORAGE_BARRIER = 0x2000
+_DRAW_BARRIERS = 0x2 | 0x40  # element array, command
+_GROUP = 1024
 _RGBA = 0x1908
 _MAX_TEXTURE_SIZE = 0x0D33
 _VIEWPORT = 0x0BA2
@@ -86,79 +94,71 @@ def _shader_source(name: str) -> str:
     return resources.files("carevis").joinpath(f"shaders/{name}").read_text(encoding="utf-8")
 
 
+_U, _I, _F, _P = ctypes.c_uint, ctypes.c_int, ctypes.c_float, ctypes.c_void_p
+
+
 class _GL:
     """The few GL entry points the GPU frame calls, loaded once through ctypes."""
 
     _SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
-        "glGetError": (ctypes.c_uint, ()),
-        "glGetIntegerv": (None, (ctypes.c_uint, ctypes.c_void_p)),
-        "glGenTextures": (None, (ctypes.c_int, ctypes.c_void_p)),
-        "glDeleteTextures": (None, (ctypes.c_int, ctypes.c_void_p)),
-        "glBindTexture": (None, (ctypes.c_uint, ctypes.c_uint)),
-        "glActiveTexture": (None, (ctypes.c_uint,)),
-        "glTexParameteri": (None, (ctypes.c_uint, ctypes.c_uint, ctypes.c_int)),
-        "glPixelStorei": (None, (ctypes.c_uint, ctypes.c_int)),
-        "glTexImage2D": (
-            None,
-            (ctypes.c_uint, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int)
-            + (ctypes.c_int, ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p),
-        ),
-        "glTexSubImage2D": (
-            None,
-            (ctypes.c_uint, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int)
-            + (ctypes.c_int, ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p),
-        ),
-        "glCreateShader": (ctypes.c_uint, (ctypes.c_uint,)),
-        "glShaderSource": (None, (ctypes.c_uint, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)),
-        "glCompileShader": (None, (ctypes.c_uint,)),
-        "glGetShaderiv": (None, (ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p)),
-        "glGetShaderInfoLog": (
-            None,
-            (ctypes.c_uint, ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p),
-        ),
-        "glCreateProgram": (ctypes.c_uint, ()),
-        "glAttachShader": (None, (ctypes.c_uint, ctypes.c_uint)),
-        "glLinkProgram": (None, (ctypes.c_uint,)),
-        "glGetProgramiv": (None, (ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p)),
-        "glGetProgramInfoLog": (
-            None,
-            (ctypes.c_uint, ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p),
-        ),
-        "glDeleteShader": (None, (ctypes.c_uint,)),
-        "glDeleteProgram": (None, (ctypes.c_uint,)),
-        "glUseProgram": (None, (ctypes.c_uint,)),
-        "glGetUniformLocation": (ctypes.c_int, (ctypes.c_uint, ctypes.c_char_p)),
-        "glUniform1i": (None, (ctypes.c_int, ctypes.c_int)),
-        "glUniform1f": (None, (ctypes.c_int, ctypes.c_float)),
-        "glUniform2f": (None, (ctypes.c_int, ctypes.c_float, ctypes.c_float)),
-        "glUniform4f": (
-            None,
-            (ctypes.c_int, ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_float),
-        ),
-        "glUniform4fv": (None, (ctypes.c_int, ctypes.c_int, ctypes.c_void_p)),
-        "glGenVertexArrays": (None, (ctypes.c_int, ctypes.c_void_p)),
-        "glBindVertexArray": (None, (ctypes.c_uint,)),
-        "glDrawArrays": (None, (ctypes.c_uint, ctypes.c_int, ctypes.c_int)),
-        "glEnable": (None, (ctypes.c_uint,)),
-        "glDisable": (None, (ctypes.c_uint,)),
-        "glBlendFunc": (None, (ctypes.c_uint, ctypes.c_uint)),
-        "glViewport": (None, (ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int)),
-        "glGenFramebuffers": (None, (ctypes.c_int, ctypes.c_void_p)),
-        "glDeleteFramebuffers": (None, (ctypes.c_int, ctypes.c_void_p)),
-        "glBindFramebuffer": (None, (ctypes.c_uint, ctypes.c_uint)),
-        "glFramebufferTexture2D": (
-            None,
-            (ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, ctypes.c_int),
-        ),
-        "glCheckFramebufferStatus": (ctypes.c_uint, (ctypes.c_uint,)),
-        "glReadPixels": (
-            None,
-            (ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int)
-            + (ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p),
-        ),
-        "glClearBufferuiv": (None, (ctypes.c_uint, ctypes.c_int, ctypes.c_void_p)),
+        "glGetError": (_U, ()),
+        "glGetIntegerv": (None, (_U, _P)),
+        "glGenTextures": (None, (_I, _P)),
+        "glDeleteTextures": (None, (_I, _P)),
+        "glBindTexture": (None, (_U, _U)),
+        "glActiveTexture": (None, (_U,)),
+        "glTexParameteri": (None, (_U, _U, _I)),
+        "glPixelStorei": (None, (_U, _I)),
+        "glTexImage2D": (None, (_U, _I, _I, _I, _I, _I, _U, _U, _P)),
+        "glTexSubImage2D": (None, (_U, _I, _I, _I, _I, _I, _U, _U, _P)),
+        "glCreateShader": (_U, (_U,)),
+        "glShaderSource": (None, (_U, _I, _P, _P)),
+        "glCompileShader": (None, (_U,)),
+        "glGetShaderiv": (None, (_U, _U, _P)),
+        "glGetShaderInfoLog": (None, (_U, _I, _P, ctypes.c_char_p)),
+        "glCreateProgram": (_U, ()),
+        "glAttachShader": (None, (_U, _U)),
+        "glLinkProgram": (None, (_U,)),
+        "glGetProgramiv": (None, (_U, _U, _P)),
+        "glGetProgramInfoLog": (None, (_U, _I, _P, ctypes.c_char_p)),
+        "glDeleteShader": (None, (_U,)),
+        "glDeleteProgram": (None, (_U,)),
+        "glUseProgram": (None, (_U,)),
+        "glGetUniformLocation": (_I, (_U, ctypes.c_char_p)),
+        "glUniform1i": (None, (_I, _I)),
+        "glUniform1f": (None, (_I, _F)),
+        "glUniform2f": (None, (_I, _F, _F)),
+        "glUniform4f": (None, (_I, _F, _F, _F, _F)),
+        "glUniform4fv": (None, (_I, _I, _P)),
+        "glGenVertexArrays": (None, (_I, _P)),
+        "glBindVertexArray": (None, (_U,)),
+        "glDrawArrays": (None, (_U, _I, _I)),
+        "glEnable": (None, (_U,)),
+        "glDisable": (None, (_U,)),
+        "glBlendFunc": (None, (_U, _U)),
+        "glViewport": (None, (_I, _I, _I, _I)),
+        "glGenFramebuffers": (None, (_I, _P)),
+        "glDeleteFramebuffers": (None, (_I, _P)),
+        "glBindFramebuffer": (None, (_U, _U)),
+        "glFramebufferTexture2D": (None, (_U, _U, _U, _U, _I)),
+        "glCheckFramebufferStatus": (_U, (_U,)),
+        "glReadPixels": (None, (_I, _I, _I, _I, _U, _U, _P)),
+        "glClearBufferuiv": (None, (_U, _I, _P)),
         "glFinish": (None, ()),
+        # the compaction pass (GL 4.3): absent where GL is older
+        "glGenBuffers": (None, (_I, _P)),
+        "glDeleteBuffers": (None, (_I, _P)),
+        "glBindBuffer": (None, (_U, _U)),
+        "glBufferData": (None, (_U, ctypes.c_ssize_t, _P, _U)),
+        "glBindBufferBase": (None, (_U, _U, _U)),
+        "glDispatchCompute": (None, (_U, _U, _U)),
+        "glMemoryBarrier": (None, (_U,)),
+        "glDrawElementsIndirect": (None, (_U, _U, _P)),
     }
+    _OPTIONAL = frozenset(
+        ("glGenBuffers", "glDeleteBuffers", "glBindBuffer", "glBufferData", "glBindBufferBase")
+        + ("glDispatchCompute", "glMemoryBarrier", "glDrawElementsIndirect")
+    )
 
     def __init__(self) -> None:
         names = [ctypes.util.find_library(n) for n in ("OpenGL", "GL", "GLESv2")]
@@ -191,6 +191,8 @@ class _GL:
                 addr = get_proc(name.encode())
                 if addr:
                     fn = ctypes.CFUNCTYPE(restype, *argtypes)(addr)
+            if fn is None and name in self._OPTIONAL:
+                continue
             if fn is None:
                 raise ConfigError(f"the GL library has no {name}")
             fn.restype = restype
@@ -203,7 +205,7 @@ class _GL:
         """Checks for a GL error after every call, naming the call (CAREVIS_GL_DEBUG=1)."""
         get_error = self.GetError
         for name in self._SIGNATURES:
-            if name == "glGetError":
+            if name == "glGetError" or not hasattr(self, name[2:]):
                 continue
             fn = getattr(self, name[2:])
 
@@ -268,6 +270,87 @@ def _program(gl: _GL, defines: str) -> int:
         gl.DeleteProgram(prog)
         raise ConfigError(f"GPU frame program: {log.value.decode(errors='replace').strip()}")
     return prog
+
+
+def _compute_program(gl: _GL, define: str) -> int:
+    cs = _compile(
+        gl, _COMPUTE_SHADER, f"#version 430\n#define {define}\n" + _shader_source("compact.comp.glsl")
+    )
+    prog = int(gl.CreateProgram())
+    gl.AttachShader(prog, cs)
+    gl.LinkProgram(prog)
+    gl.DeleteShader(cs)
+    ok = ctypes.c_int(0)
+    gl.GetProgramiv(prog, _LINK_STATUS, ctypes.byref(ok))
+    if not ok.value:
+        gl.DeleteProgram(prog)
+        raise ConfigError("GPU frame compaction program did not link")
+    return prog
+
+
+def most_on_screen(dots: np.ndarray, n: int) -> int:
+    """The most dots ever not waiting off screen at once (first spell begun, not gone):
+    what the compaction's index list must hold."""
+    if n == 0:
+        return 0
+    start = np.sort(dots[:n, 1].view(np.int32))
+    gone = np.sort(dots[:n, 2].view(np.int32))
+    live = np.arange(1, n + 1) - np.searchsorted(gone, start, "right")
+    return int(live.max())
+
+
+class _Compaction:
+    """The compaction pass (compact.comp.glsl) and its buffers: per group of 1024 dots a
+    count, an index list as long as the most dots ever on screen, the draw's command."""
+
+    def __init__(self, gl: _GL, n: int, capacity: int) -> None:
+        if not hasattr(gl, "DispatchCompute") or not hasattr(gl, "DrawElementsIndirect"):
+            raise ConfigError("no compute shaders here")
+        self.gl = gl
+        self.n = n
+        self.groups = max(-(-n // _GROUP), 1)
+        if self.groups > _GROUP * 4096:
+            raise ConfigError("too many dots for one scan")
+        self.programs = [_compute_program(gl, d) for d in ("COUNT", "SCAN", "WRITE")]
+        self.buffers = (ctypes.c_uint * 3)()
+        gl.GenBuffers(3, self.buffers)
+        self.gpu_bytes = 0
+        for k, size in enumerate((4 * self.groups, 4 * max(capacity, 1), 20)):
+            gl.BindBuffer(_SHADER_STORAGE_BUFFER, self.buffers[k])
+            gl.BufferData(_SHADER_STORAGE_BUFFER, size, None, _DYNAMIC_COPY)
+            self.gpu_bytes += size
+        gl.BindBuffer(_SHADER_STORAGE_BUFFER, 0)
+
+    def run(self, frame: GpuFrame, ti: int) -> None:
+        """Lists the dots to draw at minute ``ti`` (the frame's dot table bound on unit 0)."""
+        gl = self.gl
+        for k in range(3):
+            gl.BindBufferBase(_SHADER_STORAGE_BUFFER, k, self.buffers[k])
+        for prog, groups in zip(self.programs, (self.groups, 1, self.groups), strict=True):
+            gl.UseProgram(prog)
+            gl.Uniform1i(frame._loc(prog, "u_dots"), 0)
+            gl.Uniform1i(frame._loc(prog, "u_shift"), frame.shift)
+            gl.Uniform1i(frame._loc(prog, "u_ti"), ti)
+            gl.Uniform1i(frame._loc(prog, "u_n"), self.n)
+            gl.Uniform1i(frame._loc(prog, "u_groups"), self.groups)
+            gl.DispatchCompute(groups, 1, 1)
+            gl.MemoryBarrier(_SHADER_STORAGE_BARRIER)
+        gl.MemoryBarrier(_DRAW_BARRIERS)
+        for k in range(3):
+            gl.BindBufferBase(_SHADER_STORAGE_BUFFER, k, 0)
+
+    def draw(self) -> None:
+        """Draws the dots listed (the draw program and vertex array bound)."""
+        gl = self.gl
+        gl.BindBuffer(_ELEMENT_ARRAY_BUFFER, self.buffers[1])
+        gl.BindBuffer(_DRAW_INDIRECT_BUFFER, self.buffers[2])
+        gl.DrawElementsIndirect(_POINTS, _UNSIGNED_INT, None)
+        gl.BindBuffer(_DRAW_INDIRECT_BUFFER, 0)
+
+    def close(self) -> None:
+        for prog in self.programs:
+            self.gl.DeleteProgram(prog)
+        self.gl.DeleteBuffers(3, self.buffers)
 
 
 class _Saved:
@@ -363,6 +446,14 @@ class GpuFrame:
         gl.GenVertexArrays(1, vao)
         self.vao = int(vao[0])
         self._fbo: tuple[int, int, int] | None = None
+        #: The compaction pass where GL has compute shaders (CAREVIS_GL_COMPACT=0: off).
+        self.compaction: _Compaction | None = None
+        if os.environ.get("CAREVIS_GL_COMPACT", "1") != "0":
+            try:
+                self.compaction = _Compaction(gl, n, most_on_screen(dots, n))
+                self.gpu_bytes += self.compaction.gpu_bytes
+            except ConfigError:
+                self.compaction = None
         saved.restore()
 
     # --- tables ----------------------------------------------------------------------------
@@ -494,8 +585,15 @@ class GpuFrame:
             gl.Disable(_BLEND)
         gl.Enable(_PROGRAM_POINT_SIZE)
         gl.Uniform1i(self._loc(prog, "u_top_up"), int(top_up))
-        for first, count in self.ranges(minutes):
-            gl.DrawArrays(_POINTS, first, count)
+        if self.compaction is not None:
+            # only the dots not waiting off screen go down the graphics pipeline
+            self.compaction.run(self, math.floor(minutes))
+            gl.UseProgram(prog)
+            gl.BindVertexArray(self.vao)
+            self.compaction.draw()
+        else:
+            for first, count in self.ranges(minutes):
+                gl.DrawArrays(_POINTS, first, count)
         saved.restore()
 
     def ranges(self, minutes: float) -> list[tuple[int, int]]:
@@ -582,6 +680,9 @@ class GpuFrame:
     def close(self) -> None:
         """Frees the GPU's copies (the context must be current)."""
         gl = self.gl
+        if self.compaction is not None:
+            self.compaction.close()
+            self.compaction = None
         gl.DeleteTextures(4, self.textures)
         gl.DeleteProgram(self.draw_program)
         gl.DeleteProgram(self.state_program)
