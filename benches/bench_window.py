@@ -183,7 +183,9 @@ def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 if what == "vertex":
                     gpu.gl.Enable(0x8C89)  # GL_RASTERIZER_DISCARD
-                gpu.draw(mid + i * 1440.0, vp, radius_px=1.5, target=(W, H), blend=what != "unblended")
+                gpu.draw(
+                    mid + i * 1440.0, vp, radius_px=1.5, target=(W, H), blend=what != "unblended"
+                )
                 gpu.gl.Disable(0x8C89)
                 gpu.finish()
                 if i:
@@ -208,7 +210,9 @@ def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
     os.environ.pop("CAREVIS_GL_FRAME", None)
     a = time.perf_counter()
     try:
-        chosen = choose_path(scene, *measured_draws(scene, gpu, DotLayer(), canvas, fbo))
+        chosen = choose_path(scene, *measured_draws(scene, gpu, DotLayer(), canvas, fbo), gpu=gpu)
+        if chosen == "gpu" and gpu.compaction is not None:
+            chosen += " (compacting)" if gpu.compacting else " (every dot submitted)"
     except Exception as e:  # reported, so that the other figures still come
         chosen = f"failed: {e}"
     choice_s = time.perf_counter() - a

@@ -287,3 +287,33 @@ def test_draws_skip_chunks_waiting_off_screen(context: Any) -> None:
     want = render_frame_gl(frame, vp)
     got = render_frame_gl(frame, vp, scene=scene, path="gpu")
     assert_images_close(got, want, tol=2, max_bad_fraction=0.001)
+
+
+def test_the_choice_keeps_compaction_only_where_faster(
+    context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from carevis.gl_frame import GpuFrame, choose_path
+
+    monkeypatch.delenv("CAREVIS_GL_FRAME", raising=False)
+    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(50)))
+    gpu = GpuFrame(scene)
+    try:
+        if gpu.compaction is None:
+            pytest.skip("this GL has no compute shaders")  # llvmpipe has them
+
+        def draw(m: float) -> None:
+            time.sleep(0.01 if gpu.compacting else 0.0)
+
+        assert choose_path(scene, draw, lambda m: time.sleep(0.005), gpu=gpu) == "gpu"
+        assert not gpu.compacting
+        gpu.compacting = True
+
+        def draw_slow_plain(m: float) -> None:
+            time.sleep(0.0 if gpu.compacting else 0.01)
+
+        choose_path(scene, draw_slow_plain, lambda m: None, gpu=gpu)
+        assert gpu.compacting
+    finally:
+        gpu.close()

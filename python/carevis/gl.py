@@ -258,7 +258,7 @@ class _Offscreen:
                 return None
             fbo = self.framebuffer(1920, 1080)
             chosen = path or gl_frame.choose_path(
-                scene, *measured_draws(scene, gpu, self.layer, self.canvas, fbo)
+                scene, *measured_draws(scene, gpu, self.layer, self.canvas, fbo), gpu=gpu
             )
             self._gpu = (scene._native, gpu, chosen)
         gpu = self._gpu[1]

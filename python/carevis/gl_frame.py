@@ -28,7 +28,7 @@ import math
 import os
 import time
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -100,7 +100,7 @@ _U, _I, _F, _P = ctypes.c_uint, ctypes.c_int, ctypes.c_float, ctypes.c_void_p
 class _GL:
     """The few GL entry points the GPU frame calls, loaded once through ctypes."""
 
-    _SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
+    _SIGNATURES: ClassVar[dict[str, tuple[Any, tuple[Any, ...]]]] = {
         "glGetError": (_U, ()),
         "glGetIntegerv": (None, (_U, _P)),
         "glGenTextures": (None, (_I, _P)),
@@ -156,8 +156,16 @@ class _GL:
         "glDrawElementsIndirect": (None, (_U, _U, _P)),
     }
     _OPTIONAL = frozenset(
-        ("glGenBuffers", "glDeleteBuffers", "glBindBuffer", "glBufferData", "glBindBufferBase")
-        + ("glDispatchCompute", "glMemoryBarrier", "glDrawElementsIndirect")
+        {
+            "glGenBuffers",
+            "glDeleteBuffers",
+            "glBindBuffer",
+            "glBufferData",
+            "glBindBufferBase",
+            "glDispatchCompute",
+            "glMemoryBarrier",
+            "glDrawElementsIndirect",
+        }
     )
 
     def __init__(self) -> None:
@@ -221,6 +229,10 @@ class _GL:
 
             setattr(self, name[2:], checked)
 
+    def __getattr__(self, name: str) -> Any:
+        # the entry points are set in __init__ (this is reached only for one GL lacks)
+        raise AttributeError(f"GL has no gl{name}")
+
     def get_int(self, pname: int, n: int = 1) -> list[int]:
         out = (ctypes.c_int * max(n, 4))()
         self.GetIntegerv(pname, out)
@@ -273,9 +285,8 @@ def _program(gl: _GL, defines: str) -> int:
 
 
 def _compute_program(gl: _GL, define: str) -> int:
-    cs = _compile(
-        gl, _COMPUTE_SHADER, f"#version 430\n#define {define}\n" + _shader_source("compact.comp.glsl")
-    )
+    source = f"#version 430\n#define {define}\n" + _shader_source("compact.comp.glsl")
+    cs = _compile(gl, _COMPUTE_SHADER, source)
     prog = int(gl.CreateProgram())
     gl.AttachShader(prog, cs)
     gl.LinkProgram(prog)
@@ -446,8 +457,10 @@ class GpuFrame:
         gl.GenVertexArrays(1, vao)
         self.vao = int(vao[0])
         self._fbo: tuple[int, int, int] | None = None
-        #: The compaction pass where GL has compute shaders (CAREVIS_GL_COMPACT=0: off).
+        #: The compaction pass where GL has compute shaders (CAREVIS_GL_COMPACT=0: off),
+        #: and whether draws use it.
         self.compaction: _Compaction | None = None
+        self.compacting = True
         if os.environ.get("CAREVIS_GL_COMPACT", "1") != "0":
             try:
                 self.compaction = _Compaction(gl, n, most_on_screen(dots, n))
@@ -478,11 +491,7 @@ class GpuFrame:
         if vis is None and self._hidden is None:
             return
         hidden = None if vis is None else ~np.asarray(vis, bool)
-        if (
-            hidden is not None
-            and self._hidden is not None
-            and np.array_equal(hidden, self._hidden)
-        ):
+        if hidden is not None and self._hidden is not None and np.array_equal(hidden, self._hidden):
             return
         self._hidden = hidden
         w = self.dots[: self.n, 3]
@@ -585,7 +594,7 @@ class GpuFrame:
             gl.Disable(_BLEND)
         gl.Enable(_PROGRAM_POINT_SIZE)
         gl.Uniform1i(self._loc(prog, "u_top_up"), int(top_up))
-        if self.compaction is not None:
+        if self.compaction is not None and self.compacting:
             # only the dots not waiting off screen go down the graphics pipeline
             self.compaction.run(self, math.floor(minutes))
             gl.UseProgram(prog)
@@ -692,11 +701,20 @@ class GpuFrame:
             self._fbo = None
 
 
-def choose_path(scene: Scene, draw_gpu: Any, draw_cpu: Any, *, frames: int = 3) -> str:
+def choose_path(
+    scene: Scene,
+    draw_gpu: Any,
+    draw_cpu: Any,
+    *,
+    frames: int = 3,
+    gpu: GpuFrame | None = None,
+) -> str:
     """``"gpu"`` or ``"cpu"``: whichever draws ``scene`` faster here, by a quick
     measurement (``frames`` frames of each, after one to warm up; ``draw_gpu(minutes)`` and
     ``draw_cpu(minutes)`` draw one moment and wait for the GL). ``CAREVIS_GL_FRAME=gpu``
-    or ``cpu`` decides without measuring."""
+    or ``cpu`` decides without measuring. Given the ``gpu`` frame that ``draw_gpu`` draws
+    with, its compaction pass is first kept or switched off, whichever is faster (on a
+    software GL, compute shaders are slow)."""
     forced = os.environ.get("CAREVIS_GL_FRAME", "").strip().lower()
     if forced in ("gpu", "cpu"):
         return forced
@@ -712,4 +730,10 @@ def choose_path(scene: Scene, draw_gpu: Any, draw_cpu: Any, *, frames: int = 3) 
             draw(t)
         return time.perf_counter() - a
 
-    return "gpu" if timed(draw_gpu) <= timed(draw_cpu) else "cpu"
+    t_gpu = timed(draw_gpu)
+    if gpu is not None and gpu.compaction is not None:
+        gpu.compacting = False
+        t_plain = timed(draw_gpu)
+        gpu.compacting = t_gpu <= t_plain
+        t_gpu = min(t_gpu, t_plain)
+    return "gpu" if t_gpu <= timed(draw_cpu) else "cpu"

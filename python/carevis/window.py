@@ -586,7 +586,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
                 raise
             return
         chosen = path or choose_path(
-            self.scene, *measured_draws(self.scene, gpu, self.dots, self)
+            self.scene, *measured_draws(self.scene, gpu, self.dots, self), gpu=gpu
         )
         if chosen == "gpu":
             self.gpu = gpu
