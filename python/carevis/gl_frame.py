@@ -710,7 +710,8 @@ def choose_path(
     gpu: GpuFrame | None = None,
 ) -> str:
     """``"gpu"`` or ``"cpu"``: whichever draws ``scene`` faster here, by a quick
-    measurement (``frames`` frames of each, after one to warm up; ``draw_gpu(minutes)`` and
+    measurement (the median of ``frames`` frames each, after one to warm up;
+    ``draw_gpu(minutes)`` and
     ``draw_cpu(minutes)`` draw one moment and wait for the GL). ``CAREVIS_GL_FRAME=gpu``
     or ``cpu`` decides without measuring. Given the ``gpu`` frame that ``draw_gpu`` draws
     with, its compaction pass is first kept or switched off, whichever is faster (on a
@@ -724,11 +725,15 @@ def choose_path(
     moments = [lo + (hi - lo) * (k + 1) / (frames + 1) for k in range(frames)]
 
     def timed(draw: Any) -> float:
+        """The median of the frames' times (one frame slowed by other work does not
+        decide)."""
         draw(moments[0])
-        a = time.perf_counter()
+        times = []
         for t in moments:
+            a = time.perf_counter()
             draw(t)
-        return time.perf_counter() - a
+            times.append(time.perf_counter() - a)
+        return sorted(times)[len(times) // 2]
 
     t_gpu = timed(draw_gpu)
     if gpu is not None and gpu.compaction is not None:

@@ -1258,6 +1258,56 @@ mod tests {
     }
 
     #[test]
+    fn gpu_tables_hold_what_a_frame_reads() {
+        let (key, st, start, end) = random_journeys(500, 3);
+        let s = scene(key, st, start, end);
+        let (n, m) = (s.n_dots(), s.index().n_spells());
+        let (mut d, mut sp, mut pl) = (
+            vec![0u32; 4 * (n + 1)],
+            vec![0u32; 4 * m],
+            vec![0f32; 2 * m],
+        );
+        s.gpu_tables(&mut d, &mut sp, &mut pl).unwrap();
+        assert_eq!(d[4 * n], m as u32);
+        let unit = vec![1.0f32; 3];
+        for c in 0..n {
+            let rest = s.rest[c];
+            assert_eq!(
+                (
+                    d[4 * c],
+                    d[4 * c + 1] as i32,
+                    d[4 * c + 2] as i32,
+                    d[4 * c + 3]
+                ),
+                (
+                    s.index().offsets[c],
+                    s.from[c],
+                    s.until[c],
+                    rest[0] as u32 | (rest[1] as u32) << 7
+                )
+            );
+            for i in s.index().spells(c) {
+                let r = s.spells[i];
+                assert_eq!(
+                    &sp[4 * i..4 * i + 4],
+                    &[
+                        r.start as u32,
+                        r.end as u32,
+                        r.arrive as u32,
+                        r.state as u32 | (r.flags as u32) << 16
+                    ]
+                );
+                // the place, scaled by a unit radius about the centre, is the engine's
+                let centre = s.config().centres[r.state as usize];
+                let (x, y) = s.place(c, r.state, &unit);
+                assert_eq!((centre[0] + pl[2 * i], centre[1] + pl[2 * i + 1]), (x, y));
+            }
+        }
+        let err = s.gpu_tables(&mut d[..4], &mut sp, &mut pl).unwrap_err();
+        assert!(err.to_string().contains("dot words"), "{err}");
+    }
+
+    #[test]
     fn a_state_without_a_label_is_an_error() {
         let idx = Index::from_rows(
             vec![1, 2],
