@@ -248,8 +248,13 @@ class _Offscreen:
 
         if self._gpu is None or self._gpu[0] is not scene._native:
             if self._gpu is not None:
-                self._gpu[1].close()
+                if self._gpu[1] is not None:
+                    self._gpu[1].close()
                 self._gpu = None
+            if (path or gl_frame.path_without_measuring()) == "cpu":
+                # no tables on the GPU for a scene drawn from the engine's frames
+                self._gpu = (scene._native, None, "cpu")
+                return None
             try:
                 gpu = gl_frame.GpuFrame(scene)
             except ConfigError:
@@ -262,8 +267,13 @@ class _Offscreen:
             )
             self._gpu = (scene._native, gpu, chosen)
         gpu = self._gpu[1]
+        if (path or self._gpu[2]) != "gpu":
+            return None
+        if gpu is None:  # told "cpu" before, so no tables yet: build them now
+            self._gpu = None
+            return self.gpu_frame(scene, "gpu")
         gpu.sync_emphasis()
-        return gpu if (path or self._gpu[2]) == "gpu" else None
+        return gpu
 
 
 def measured_draws(

@@ -711,6 +711,20 @@ def is_software_gl() -> bool:
     return any(k in name.decode(errors="replace").lower() for k in SOFTWARE_GL)
 
 
+def path_without_measuring(software: bool | None = None) -> str | None:
+    """The path :func:`choose_path` takes without measuring, or None: the one
+    ``CAREVIS_GL_FRAME`` names, else ``"cpu"`` on a software GL (``software``; default:
+    :func:`is_software_gl`)."""
+    forced = os.environ.get("CAREVIS_GL_FRAME", "").strip().lower()
+    if forced in ("gpu", "cpu"):
+        return forced
+    if forced not in ("", "auto"):
+        raise ConfigError(f"CAREVIS_GL_FRAME must be gpu, cpu or auto, not {forced!r}")
+    if software is None:
+        software = is_software_gl()
+    return "cpu" if software else None
+
+
 def choose_path(
     scene: Scene,
     draw_gpu: Any,
@@ -730,15 +744,9 @@ def choose_path(
     renderer is Mesa's llvmpipe, softpipe or swrast, or SwiftShader) the engine's path is
     chosen without measuring: there the GPU frame was never faster at 1M dots, and
     measuring takes seconds."""
-    forced = os.environ.get("CAREVIS_GL_FRAME", "").strip().lower()
-    if forced in ("gpu", "cpu"):
-        return forced
-    if forced not in ("", "auto"):
-        raise ConfigError(f"CAREVIS_GL_FRAME must be gpu, cpu or auto, not {forced!r}")
-    if software is None:
-        software = is_software_gl()
-    if software:
-        return "cpu"
+    known = path_without_measuring(software)
+    if known is not None:
+        return known
     lo, hi = scene.journeys.minute_range or (0, MINUTES_PER_DAY)
     moments = [lo + (hi - lo) * (k + 1) / (frames + 1) for k in range(frames)]
 

@@ -34,7 +34,7 @@ from ._time import MINUTES_PER_DAY, TimeLike, to_date, to_minutes
 from .congestion import Congested, CongestionSettings
 from .errors import CarevisError, ConfigError
 from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
-from .gl_frame import GpuFrame, choose_path
+from .gl_frame import GpuFrame, choose_path, path_without_measuring
 from .journeys import Journeys
 from .layout import ASPECT
 from .scene import AGE_BANDS, Frame, Scene
@@ -576,8 +576,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         """Draws with the GPU frame where asked or where it measures faster."""
         from .gl import measured_draws
 
-        path = self._gl_frame
-        if path == "cpu" or (path is None and os.environ.get("CAREVIS_GL_FRAME") == "cpu"):
+        path = self._gl_frame or path_without_measuring()
+        if path == "cpu":
             return
         try:
             gpu = GpuFrame(self.scene)
