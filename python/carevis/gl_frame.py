@@ -427,8 +427,10 @@ class GpuFrame:
         native.gpu_tables(dots[: n + 1], spells[:m], places[:m])
         #: The dots' table as uploaded (kept to set filter bits without the engine).
         self.dots = dots
-        # Per chunk of CHUNK dots: the first time any is on screen and the last (dots come
-        # in leaving order, so whole chunks wait off screen at any moment: not drawn).
+        # Per chunk of CHUNK dots: the first time any is on screen and the last. Without the
+        # compaction pass, chunks whose dots all wait off screen are not drawn (before and
+        # after the data's busy years; the engine's dot order shuffles blocks of children,
+        # so not many chunks in between).
         k = -(-n // CHUNK)
         pad = np.full(k * CHUNK, np.iinfo(np.int32).max, np.int32)
         pad[:n] = dots[:n, 1].view(np.int32)
