@@ -1,6 +1,11 @@
 """The window's frame loop: frames per second at 100k, 1M and 10M dots, and the share of
 each frame spent in the engine (``frame_into``), the upload (positions + colours into GL
-buffers) and the draw (through ``glFinish``).
+buffers) and the draw (through ``glFinish``); and, in the same run, the GPU frame
+(``carevis.gl_frame``: the journeys on the GPU, a shader computing every dot, only
+uniforms uploaded per frame) at the same moments, with its ratio to that path, the GPU
+memory its tables take against the budget (24 bytes a spell + 16 a dot) and the path the
+start-up measurement chooses. ``--export WxH`` also times the GL exporter's dots
+(``render_gl`` to PNG-ready pixels) both ways at ``--export-at`` dots.
 
 Dots come from a real Scene over generated journeys (``_common.big_table``, ~3 spells per
 child); ``--random`` uses random arrays instead (for sizes too big to index quickly).
@@ -13,7 +18,7 @@ to ``--peer-max``.
 machine without a display: ``xvfb-run -a python benches/bench_window.py --app glfw``).
 
 Usage: python benches/bench_window.py [--sizes 100000,1000000,10000000] [--frames 10]
-    [--app egl|glfw]
+    [--app egl|glfw] [--export 7680x4320] [--no-gpu]
 """
 
 from __future__ import annotations
@@ -83,6 +88,7 @@ def bench(n: int, frames: int, use_random: bool, canvas: object, fbo: object) ->
     from vispy import gloo
 
     build = 0.0
+    scene = None
     if use_random:
         pair, fill = random_frames(n)
     else:
@@ -134,7 +140,115 @@ def bench(n: int, frames: int, use_random: bool, canvas: object, fbo: object) ->
         "total": med(t_total),
         "shown": shown,
         "frame": front,  # type: ignore[dict-item]
+        "scene": scene,
     }
+
+
+def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
+    """The GPU frame at the moments :func:`bench` drew: per frame the uniforms and one
+    draw, waiting for the GL; and what the path choice measures."""
+    from carevis.gl import DotLayer, measured_draws
+    from carevis.gl_frame import GpuFrame, choose_path
+    from vispy import gloo
+
+    a = time.perf_counter()
+    gpu = GpuFrame(scene)
+    gpu.finish()
+    build = time.perf_counter() - a
+    sent = gpu.bytes_uploaded
+    vp = Viewport.fit(W, H, margin=0.04)
+    lo, hi = scene.journeys.minute_range
+    mid = (lo + hi) / 2
+    times = []
+    with fbo:
+        gloo.set_viewport(0, 0, W, H)
+        for i in range(frames + 1):
+            t0 = time.perf_counter()
+            gloo.set_clear_color(premultiplied((247, 247, 244, 255)))
+            gloo.clear(color=True)
+            canvas.context.flush_commands()
+            gpu.draw(mid + i * 1440.0, vp, radius_px=1.5, target=(W, H))
+            gpu.finish()
+            if i:
+                times.append(time.perf_counter() - t0)
+    # where a frame's time goes: the vertex stage alone (rasteriser discard), and the
+    # whole draw without blending
+    parts = {}
+    for what in ("vertex", "unblended"):
+        ts = []
+        with fbo:
+            gloo.set_viewport(0, 0, W, H)
+            for i in range(frames + 1):
+                canvas.context.flush_commands()
+                t0 = time.perf_counter()
+                if what == "vertex":
+                    gpu.gl.Enable(0x8C89)  # GL_RASTERIZER_DISCARD
+                gpu.draw(
+                    mid + i * 1440.0, vp, radius_px=1.5, target=(W, H), blend=what != "unblended"
+                )
+                gpu.gl.Disable(0x8C89)
+                gpu.finish()
+                if i:
+                    ts.append(time.perf_counter() - t0)
+        parts[what] = statistics.median(ts)
+    # the same frames with every dot submitted (no compaction pass)
+    os.environ["CAREVIS_GL_COMPACT"] = "0"
+    plain = GpuFrame(scene)
+    os.environ.pop("CAREVIS_GL_COMPACT")
+    ts = []
+    with fbo:
+        gloo.set_viewport(0, 0, W, H)
+        for i in range(frames + 1):
+            canvas.context.flush_commands()
+            t0 = time.perf_counter()
+            plain.draw(mid + i * 1440.0, vp, radius_px=1.5, target=(W, H))
+            plain.finish()
+            if i:
+                ts.append(time.perf_counter() - t0)
+    plain.close()
+    parts["uncompacted"] = statistics.median(ts)
+    os.environ.pop("CAREVIS_GL_FRAME", None)
+    a = time.perf_counter()
+    try:
+        chosen = choose_path(scene, *measured_draws(scene, gpu, DotLayer(), canvas, fbo), gpu=gpu)
+        if chosen == "gpu" and gpu.compaction is not None:
+            chosen += " (compacting)" if gpu.compacting else " (every dot submitted)"
+    except Exception as e:  # reported, so that the other figures still come
+        chosen = f"failed: {e}"
+    choice_s = time.perf_counter() - a
+    n, m = scene.n_dots, scene.journeys.n_spells
+    out = {
+        "total": statistics.median(times),
+        "build": build,
+        "per_frame_upload": gpu.bytes_uploaded - sent,
+        "gpu_bytes": gpu.gpu_bytes,
+        "budget": 24 * m + 16 * n,
+        "chosen": chosen,
+        "choice_s": choice_s,
+        **parts,
+    }
+    gpu.close()
+    return out
+
+
+def bench_export(scene: Any, size: str, frames: int, canvas: Any) -> dict[str, float]:
+    """The GL exporter's dots at ``size`` to PNG-ready pixels (``render_gl``: drawn, read
+    back, straight alpha), the GPU frame and the engine's path at the same moments."""
+    from carevis.gl import render_gl
+
+    w, h = (int(v) for v in size.lower().split("x"))
+    lo, hi = scene.journeys.minute_range
+    res = {}
+    for path in ("gpu", "cpu"):
+        times = []
+        for i in range(frames + 1):
+            t0 = time.perf_counter()
+            render_gl(scene, (lo + hi) / 2 / 1440 + i, w, h, dot_radius_px=1.5, path=path)
+            if i:
+                times.append(time.perf_counter() - t0)
+        res[path] = statistics.median(times)
+    canvas.set_current()  # the exporter's context was current
+    return res
 
 
 def bench_markers(frame: Frame, frames: int, canvas: object, fbo: object) -> float:
@@ -171,6 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--random", action="store_true", help="random dots instead of a Scene")
     p.add_argument("--peer-max", type=int, default=1_000_000)
     p.add_argument("--app", default="egl", help="egl (offscreen) or glfw (a window)")
+    p.add_argument("--export", default="", help="also time the GL exporter at WxH")
+    p.add_argument("--export-at", type=int, default=10_000_000, help="dots for --export")
+    p.add_argument("--no-gpu", action="store_true", help="skip the GPU frame")
     a = p.parse_args(argv)
     canvas, fbo = context(a.app)
     from vispy import gloo
@@ -184,7 +301,9 @@ def main(argv: list[str] | None = None) -> None:
         f"{'dots':>10} {'fps':>7} {'frame ms':>9} {'engine':>15} {'upload':>15} "
         f"{'draw':>15} {'shown':>9}  {'Markers ms':>10} {'ratio':>6}"
     )
-    for n in (int(s) for s in a.sizes.split(",")):
+    sizes = [int(s) for s in a.sizes.split(",")]
+    gpu_rows = []
+    for n in sizes:
         frames = a.frames if n <= 1_000_000 else max(3, a.frames // 3)
         r = bench(n, frames, a.random, canvas, fbo)
         tot = r["total"]
@@ -201,6 +320,28 @@ def main(argv: list[str] | None = None) -> None:
             f"{part('draw')} {int(r['shown']):>9,}  {peer}",
             flush=True,
         )
+        if r["scene"] is not None and not a.no_gpu:
+            g = bench_gpu(r["scene"], a.frames, canvas, fbo)
+            gpu_rows.append((n, tot, g))
+            print(
+                f"{'':>10} GPU frame: {1 / g['total']:7.1f} frames/s, {g['total'] * 1e3:.2f} ms "
+                f"({ratio(tot, g['total'])} today's path); {g['per_frame_upload']} bytes "
+                f"uploaded by the frames; tables {g['gpu_bytes'] / 2**20:,.0f} MiB "
+                f"(budget {g['budget'] / 2**20:,.0f} MiB); built in {g['build']:.2f} s; "
+                f"start-up choice: {g['chosen']} ({g['choice_s']:.2f} s); vertex stage alone "
+                f"{g['vertex'] * 1e3:.2f} ms, unblended {g['unblended'] * 1e3:.2f} ms, every dot "
+                f"submitted (no compaction) {g['uncompacted'] * 1e3:.2f} ms",
+                flush=True,
+            )
+        if a.export and n == a.export_at and r["scene"] is not None:
+            e = bench_export(r["scene"], a.export, 3 if n > 1_000_000 else a.frames, canvas)
+            print(
+                f"{'':>10} GL export {a.export}: GPU frame {1 / e['gpu']:.1f} frames/s "
+                f"({e['gpu'] * 1e3:.0f} ms), engine's path {1 / e['cpu']:.1f} frames/s "
+                f"({e['cpu'] * 1e3:.0f} ms): {ratio(e['cpu'], e['gpu'])}",
+                flush=True,
+            )
+        del r
 
 
 if __name__ == "__main__":

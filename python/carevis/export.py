@@ -201,7 +201,7 @@ def _render_one(
     scene: Scene, minutes: float, s: RenderSettings, frame: Any, image: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     frame = scene.frame_at_minutes(minutes, frame)
-    img = rasterise(frame, s, image)
+    img = rasterise(frame, s, image, scene)
     return img, frame.counts(len(scene.states)), scene.radii_at_minutes(minutes)
 
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from typing import Any
 
 import numpy as np
 
-from ._time import TimeLike
+from ._time import TimeLike, to_minutes
+from .errors import ConfigError
 from .scene import Frame, Scene
 from .viewport import Viewport
 
@@ -200,6 +202,12 @@ def premultiplied(
 
 def unpremultiply(img: np.ndarray) -> np.ndarray:
     """Straight alpha from a premultiplied uint8 image (in place where alpha < 255)."""
+    if img.flags.c_contiguous and img.dtype == np.uint8 and img.shape[-1] == 4:
+        # one contiguous pass finds an opaque image (the usual one) unchanged: alpha is
+        # the high byte of each pixel's little-endian word
+        words = img.reshape(-1).view("<u4")
+        if int(words.min() if sys.byteorder == "little" else 0) >= 0xFF000000:
+            return img
     a = img[..., 3]
     part = (a > 0) & (a < 255)
     if part.any():
@@ -209,7 +217,8 @@ def unpremultiply(img: np.ndarray) -> np.ndarray:
 
 
 class _Offscreen:
-    """A hidden EGL canvas, its dot program and a framebuffer, kept between calls."""
+    """A hidden EGL canvas, its dot program and a framebuffer, kept between calls; and the
+    GPU frame of the last scene drawn, with the path chosen for it."""
 
     def __init__(self) -> None:
         os.environ.setdefault("EGL_PLATFORM", "surfaceless")
@@ -224,6 +233,7 @@ class _Offscreen:
         self.fbo_shape = (0, 0)
         self.fbo: Any = None
         self.buffers: FramePair | None = None
+        self._gpu: tuple[Any, Any, str] | None = None  # (scene's engine, GpuFrame, path)
 
     def framebuffer(self, w: int, h: int) -> Any:
         from vispy import gloo
@@ -236,6 +246,73 @@ class _Offscreen:
                 self.fbo.resize(shape)
             self.fbo_shape = shape
         return self.fbo
+
+    def gpu_frame(self, scene: Scene, path: str | None = None) -> Any:
+        """The scene's GPU frame (built on first use, emphasis kept in step), or None
+        where the engine's path is the one to take (``path``, else measured once per
+        scene: :func:`carevis.gl_frame.choose_path`)."""
+        from . import gl_frame
+
+        if self._gpu is None or self._gpu[0] is not scene._native:
+            if self._gpu is not None:
+                if self._gpu[1] is not None:
+                    self._gpu[1].close()
+                self._gpu = None
+            if (path or gl_frame.path_without_measuring()) == "cpu":
+                # no tables on the GPU for a scene drawn from the engine's frames
+                self._gpu = (scene._native, None, "cpu")
+                return None
+            try:
+                gpu = gl_frame.GpuFrame(scene)
+            except ConfigError:
+                if path == "gpu":
+                    raise
+                return None
+            fbo = self.framebuffer(1920, 1080)
+            chosen = path or gl_frame.choose_path(
+                scene, *measured_draws(scene, gpu, self.layer, self.canvas, fbo), gpu=gpu
+            )
+            self._gpu = (scene._native, gpu, chosen)
+        gpu = self._gpu[1]
+        if (path or self._gpu[2]) != "gpu":
+            return None
+        if gpu is None:  # told "cpu" before, so no tables yet: build them now
+            self._gpu = None
+            return self.gpu_frame(scene, "gpu")
+        gpu.sync_emphasis()
+        return gpu
+
+
+def measured_draws(
+    scene: Scene, gpu: Any, layer: DotLayer, canvas: Any, fbo: Any = None
+) -> tuple[Any, Any]:
+    """What :func:`carevis.gl_frame.choose_path` weighs: one moment drawn at 1920 x 1080
+    each way into ``fbo`` (default: the canvas's own framebuffer), waiting for the GL:
+    by the GPU frame, and by the engine's frame uploaded to ``layer`` and drawn."""
+    import contextlib
+
+    from vispy import gloo
+
+    vp = Viewport.fit(1920, 1080)
+    pair = FramePair(scene.n_dots)
+    bind = (lambda: fbo) if fbo is not None else contextlib.nullcontext
+
+    def on_gpu(minutes: float) -> None:
+        with bind():
+            gloo.set_viewport(0, 0, 1920, 1080)
+            canvas.context.flush_commands()
+            gpu.draw(minutes, vp, radius_px=1.5, target=(1920, 1080))
+            gpu.finish()
+
+    def on_cpu(minutes: float) -> None:
+        with bind():
+            gloo.set_viewport(0, 0, 1920, 1080)
+            layer.upload(scene.frame_at_minutes(minutes, pair.swap()))
+            layer.draw(vp, radius_px=1.5, target=(1920, 1080))
+            canvas.context.flush_commands()
+            gloo.gl.glFinish()
+
+    return on_gpu, on_cpu
 
 
 _OFFSCREEN: _Offscreen | None = None
@@ -261,10 +338,17 @@ def render_frame_gl(
     dot_radius_px: float = 1.5,
     background: tuple[int, int, int, int] | tuple[int, int, int] = DEFAULT_BACKGROUND,
     max_tile: int | None = None,
+    scene: Scene | None = None,
+    path: str | None = None,
 ) -> np.ndarray:
     """Draws an already computed frame offscreen: an ``H x W x 4`` uint8 (straight alpha)
     image of ``viewport``'s size. Images larger than ``max_tile`` (default: the GL
-    maximum renderbuffer size, at most 8192) are drawn in tiles."""
+    maximum renderbuffer size, at most 8192) are drawn in tiles.
+
+    Given the ``scene`` the frame came from, the moment (``frame.minutes``) is drawn by
+    the scene's GPU frame instead, where that is the faster path here (``path``:
+    ``"gpu"`` or ``"cpu"`` decides; see :mod:`carevis.gl_frame`): the same picture,
+    without uploading the frame."""
     from vispy import gloo
 
     off = _offscreen()
@@ -279,7 +363,9 @@ def render_frame_gl(
     step = limit - 2 * margin
     if step < 1:
         raise ValueError(f"tile size {limit} is too small for dots of radius {radius}")
-    off.layer.upload(frame)
+    gpu = None if scene is None or path == "cpu" else off.gpu_frame(scene, path)
+    if gpu is None:
+        off.layer.upload(frame)
     out = np.empty((height, width, 4), np.uint8)
     clear = premultiplied(background)
     fbo = off.framebuffer(min(width, step) + 2 * margin, min(height, step) + 2 * margin)
@@ -291,12 +377,22 @@ def render_frame_gl(
                 gloo.set_viewport(0, 0, fw, fh)
                 gloo.set_clear_color(clear)
                 gloo.clear(color=True)
-                off.layer.draw(
-                    viewport,
-                    radius_px=radius,
-                    target=(fw, fh),
-                    offset=(x0 - margin, y0 - margin),
-                )
+                offset = (x0 - margin, y0 - margin)
+                if gpu is not None:
+                    # drawn with the image's first row at the bottom, so that the tile is
+                    # read top-down straight into the image
+                    off.canvas.context.flush_commands()
+                    gpu.draw(
+                        frame.minutes,
+                        viewport,
+                        radius_px=radius,
+                        target=(fw, fh),
+                        offset=offset,
+                        top_up=True,
+                    )
+                    gpu.read_pixels(margin, margin, out[y0 : y0 + th, x0 : x0 + tw])
+                    continue
+                off.layer.draw(viewport, radius_px=radius, target=(fw, fh), offset=offset)
                 # read_pixels gives rows top-down; the drawing maps row 0 of the image to
                 # the top of the target, which GL keeps as the last row read: flip is done
                 # by read_pixels, so the region is the bottom-left fw x fh block.
@@ -315,12 +411,14 @@ def render_gl(
     background: tuple[int, int, int, int] | tuple[int, int, int] = DEFAULT_BACKGROUND,
     viewport: Viewport | None = None,
     max_tile: int | None = None,
+    path: str | None = None,
 ) -> np.ndarray:
     """The scene at ``t`` drawn offscreen with OpenGL (EGL; headless under
     ``EGL_PLATFORM=surfaceless``): an ``height x width x 4`` uint8 image, straight alpha.
 
     ``viewport`` (default: the world fitted to the image) maps world units to pixels, as
-    for the CPU renderer; its size must be ``width x height``.
+    for the CPU renderer; its size must be ``width x height``. ``path`` (``"gpu"``,
+    ``"cpu"``, default: measured) chooses between the GPU frame and the engine's.
     """
     if viewport is None:
         viewport = Viewport.fit(int(width), int(height))
@@ -329,9 +427,23 @@ def render_gl(
             f"viewport is {viewport.width} x {viewport.height}, the image {width} x {height}"
         )
     off = _offscreen()
-    if off.buffers is None or off.buffers.n != scene.n_dots:
-        off.buffers = FramePair(scene.n_dots)
-    frame = scene.frame_into(t, off.buffers.swap())
+    minutes = to_minutes(t)
+    if path != "cpu" and off.gpu_frame(scene, path) is not None:
+        # the GPU computes the frame: nothing to compute or upload here
+        frame = Frame.empty(0)
+        frame.minutes = minutes
+        path = "gpu"
+    else:
+        if off.buffers is None or off.buffers.n != scene.n_dots:
+            off.buffers = FramePair(scene.n_dots)
+        frame = scene.frame_at_minutes(minutes, off.buffers.swap())
+        path = "cpu"
     return render_frame_gl(
-        frame, viewport, dot_radius_px=dot_radius_px, background=background, max_tile=max_tile
+        frame,
+        viewport,
+        dot_radius_px=dot_radius_px,
+        background=background,
+        max_tile=max_tile,
+        scene=scene,
+        path=path,
     )

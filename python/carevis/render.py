@@ -102,15 +102,20 @@ def _rasteriser() -> _native.Rasteriser:
     return r
 
 
-def rasterise(frame: Frame, s: RenderSettings, out: np.ndarray | None = None) -> np.ndarray:
-    """Dots only (no overlay), H x W x 4 uint8."""
+def rasterise(
+    frame: Frame, s: RenderSettings, out: np.ndarray | None = None, scene: Scene | None = None
+) -> np.ndarray:
+    """Dots only (no overlay), H x W x 4 uint8. With the GL renderer and the ``scene`` the
+    frame came from, the scene's GPU frame may draw it (see :mod:`carevis.gl_frame`)."""
     vp = s.viewport()
     if out is None:
         out = np.empty((s.height, s.width, 4), np.uint8)
     if s.renderer == "gl":
         from .gl import render_frame_gl
 
-        out[...] = render_frame_gl(frame, vp, dot_radius_px=s.radius(), background=s.background)
+        out[...] = render_frame_gl(
+            frame, vp, dot_radius_px=s.radius(), background=s.background, scene=scene
+        )
         return out
     r = _rasteriser()
     bg = s.background
@@ -154,7 +159,7 @@ def render(
         raise ExportError("the scene has no dots to draw")
     minutes = to_minutes(t)
     frame = scene.frame_at_minutes(minutes, frame if frame is not None else scene.buffers())
-    image = rasterise(frame, s, out)
+    image = rasterise(frame, s, out, scene)
     if s.overlay is not None:
         counts = frame.counts(len(scene.states))
         draw_overlay(

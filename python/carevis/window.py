@@ -34,6 +34,7 @@ from ._time import MINUTES_PER_DAY, TimeLike, to_date, to_minutes
 from .congestion import Congested, CongestionSettings
 from .errors import CarevisError, ConfigError
 from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
+from .gl_frame import GpuFrame, choose_path, path_without_measuring
 from .journeys import Journeys
 from .layout import ASPECT
 from .scene import AGE_BANDS, Frame, Scene
@@ -137,6 +138,11 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         the zoom).
     threaded: compute frames on a worker thread (default); False computes them in the
         calling thread (deterministic, for tests and scripts).
+    gl_frame: ``"gpu"`` draws every moment with the GPU frame (the journeys kept on the
+        GPU, a shader computing each dot: :mod:`carevis.gl_frame`), ``"cpu"`` uploads the
+        engine's frames; default: whichever a quick measurement at start finds faster
+        (``CAREVIS_GL_FRAME`` overrides it). The engine's frame is still computed, off the
+        drawing thread, for the labels' counts, hovering and the child followed.
     app, size, show, title, keys...: as for ``vispy.app.Canvas``.
     """
 
@@ -149,6 +155,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         dot_radius_px: float = 1.5,
         background: tuple[int, int, int, int] = DEFAULT_BACKGROUND,
         threaded: bool = True,
+        gl_frame: str | None = None,
         size: tuple[int, int] = (1280, 720),
         title: str = "carevis",
         show: bool = False,
@@ -214,6 +221,10 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self.set_current()
         self.pair = FramePair(scene.n_dots)
         self.dots = DotLayer()
+        self._gl_frame = gl_frame
+        #: The GPU frame drawing the dots, or None where the engine's frames are uploaded.
+        self.gpu: Any = None
+        self._choose_frame_path()
         self.overlay = _Overlay()
         self.menu_overlay = _Overlay()  # drawn last, over the labels and the text
         self.labels = visuals.TextVisual(
@@ -284,6 +295,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         if self.minutes >= self.t_range[1]:
             self.pause()
         self._compute(self.minutes, sync=not self._threaded)
+        if self.gpu is not None:
+            self.update()  # the GPU draws this moment now, whatever the engine is doing
 
     def wait(self) -> None:
         """Waits until the frame of the moment asked for is computed, and shows it."""
@@ -528,7 +541,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
     def _show_back(self) -> None:
         self.pair.swap()
         a = time.perf_counter()
-        self.dots.upload(self.frame)
+        if self.gpu is None:
+            self.dots.upload(self.frame)
         self.timings["upload"].append(time.perf_counter() - a)
         self._drawn = False
         if self.recording is not None:
@@ -550,7 +564,34 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         masks = [self.scene.filter_mask(**{k: v}) for k, v in self.filters.items() if v is not None]
         self._mask = np.logical_and.reduce(masks) if masks else None
         self.scene.set_filter(self._mask, highlight=self.highlight, dim=0.2)
+        if self.gpu is not None:
+            self.set_current()
+            if self.gpu.scene is not self.scene:  # recoloured: a new scene
+                self.gpu.close()
+                self.gpu = GpuFrame(self.scene)
+            self.gpu.sync_emphasis()
         self._compute(self.minutes, sync=True)
+
+    def _choose_frame_path(self) -> None:
+        """Draws with the GPU frame where asked or where it measures faster."""
+        from .gl import measured_draws
+
+        path = self._gl_frame or path_without_measuring()
+        if path == "cpu":
+            return
+        try:
+            gpu = GpuFrame(self.scene)
+        except ConfigError:
+            if path == "gpu":
+                raise
+            return
+        chosen = path or choose_path(
+            self.scene, *measured_draws(self.scene, gpu, self.dots, self), gpu=gpu
+        )
+        if chosen == "gpu":
+            self.gpu = gpu
+        else:
+            gpu.close()
 
     def filter_values(self, name: str) -> list[str]:
         if name == "age_band":
@@ -777,7 +818,11 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         a = time.perf_counter()
         radius = self.dot_radius_px * self.pixel_scale * self.zoom**0.5
         self._build_overlay(vp)
-        self.dots.draw(vp, radius_px=radius, target=(w, h))
+        if self.gpu is not None:
+            self.context.flush_commands()  # the clear, before the GPU frame's own calls
+            self.gpu.draw(self.minutes, vp, radius_px=radius, target=(w, h))
+        else:
+            self.dots.draw(vp, radius_px=radius, target=(w, h))
         if self.show_overlay:
             self.labels.draw()
             self.overlay.draw((w, h))

@@ -440,6 +440,41 @@ impl PyScene {
         })
     }
 
+    /// Fills the GPU frame's tables (see `Scene::gpu_tables`): `dots` (n_dots + 1, 4) and
+    /// `spells` (n_spells, 4) uint32, `places` (n_spells, 2) float32.
+    fn gpu_tables(
+        &self,
+        py: Python<'_>,
+        mut dots: PyReadwriteArray2<'_, u32>,
+        mut spells: PyReadwriteArray2<'_, u32>,
+        mut places: PyReadwriteArray2<'_, f32>,
+    ) -> PyResult<()> {
+        let not_contiguous = |py| config_err(py, "buffers", "tables must be C-contiguous arrays");
+        let dots = dots.as_slice_mut().map_err(|_| not_contiguous(py))?;
+        let spells = spells.as_slice_mut().map_err(|_| not_contiguous(py))?;
+        let places = places.as_slice_mut().map_err(|_| not_contiguous(py))?;
+        let scene = read_scene(py, self)?;
+        run(py, || scene.gpu_tables(dots, spells, places))
+    }
+
+    /// The GPU frame's uniforms beyond the time (see `Scene::gpu_uniforms`): eight numbers
+    /// and the colour table.
+    #[allow(clippy::type_complexity)]
+    fn gpu_uniforms<'py>(&self, py: Python<'py>) -> PyResult<(Vec<f32>, Bound<'py, PyArray2<u8>>)> {
+        let s = read_scene(py, self)?;
+        let (u, lut) = s.gpu_uniforms();
+        let rows: Vec<Vec<u8>> = lut.iter().map(|c| c.to_vec()).collect();
+        let lut =
+            PyArray2::from_vec2(py, &rows).map_err(|e| config_err(py, "colour", e.to_string()))?;
+        Ok((u.to_vec(), lut))
+    }
+
+    /// Spells in the scene's index.
+    #[getter]
+    fn n_spells(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(read_scene(py, self)?.index().n_spells())
+    }
+
     /// Each cluster's radius at `t` (world units).
     fn radii<'py>(&self, py: Python<'py>, t: f64) -> PyResult<Bound<'py, PyArray1<f32>>> {
         let r = read_scene(py, self)?.radii(t);
