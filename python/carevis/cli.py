@@ -27,14 +27,27 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+class UsageError(Exception):
+    """A command line carevis cannot act on: one line on stderr, exit status 2."""
+
+
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from . import synthetic
     from .io import read
 
-    if getattr(args, "synthetic", None) is not None or args.input in (None, "synthetic"):
-        scale = args.synthetic if getattr(args, "synthetic", None) is not None else 0.1
-        _say(f"generating the synthetic England at scale {scale}")
+    scale = getattr(args, "synthetic", None)
+    if scale is None and args.input == "synthetic":
+        scale = 0.1  # the old spelling `render synthetic`; --synthetic SCALE says it
+    if scale is not None:
+        if args.input not in (None, "synthetic"):
+            raise UsageError(f"give INPUT or --synthetic SCALE, not both ({args.input!r})")
+        _say(f"generating the synthetic England at scale {scale} (not real children)")
         return synthetic.england(scale=scale, seed=getattr(args, "seed", 0) or 0)
+    if args.input is None:
+        raise UsageError(
+            "no input: give a journey table (.parquet, .feather, .csv, a folder) "
+            "or --synthetic SCALE for invented children"
+        )
     return read(args.input)
 
 
@@ -70,7 +83,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _say(f"  no window ({e}); rendering offscreen instead")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    caption = "Synthetic data calibrated to published national figures; not real children."
+    caption = "Calibrated to published national figures."
     t1 = time.perf_counter()
     poster = export.png(
         scene,
@@ -330,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except UsageError as e:
+        _say(f"carevis: error: {e}")
+        return 2
     except CarevisError as e:
         _say(f"carevis: error: {e}")
         return 1

@@ -25,7 +25,8 @@ import numpy as np
 from ._progress import Progress
 from ._time import MINUTES_PER_DAY, TimeLike, to_datetime, to_minutes
 from .errors import CarevisError, ExportError
-from .overlay import OverlayStyle, draw_overlay
+from .journeys import SYNTHETIC_NOTE
+from .overlay import OverlayStyle, draw_overlay, full_caption
 from .render import RenderSettings, check_settings, rasterise
 from .scene import Scene
 
@@ -173,6 +174,9 @@ def metadata(
             for k, v in asdict(s.overlay).items()
             if k in ("title", "caption", "suppress_below")
         }
+        meta["overlay"]["caption"] = full_caption(scene, s.overlay.caption)
+    if scene.journeys.synthetic:
+        meta["synthetic"] = SYNTHETIC_NOTE
     meta.update(extra or {})
     return meta
 
@@ -245,6 +249,8 @@ def _write_png(img: np.ndarray, path: Path, meta: dict[str, Any], compress_level
     info = PngInfo()
     info.add_text("Software", "carevis")
     info.add_text("Description", json.dumps(meta))
+    if "synthetic" in meta:
+        info.add_text("Disclaimer", str(meta["synthetic"]))
     with atomic(path) as tmp:
         Image.fromarray(img, "RGBA").save(
             tmp, format="PNG", pnginfo=info, compress_level=compress_level

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .congestion import CongestionSettings, scene_congestion
+from .journeys import SYNTHETIC_NOTE
 from .layout import standard_states
 from .scene import Legend, Scene
 from .viewport import Viewport
@@ -110,6 +111,14 @@ def _legend(
                 fill=ink,
                 anchor="lm",
             )
+
+
+def full_caption(scene: Scene, caption: str | None) -> str | None:
+    """The caption drawn: the one given, led by "Synthetic data, not real children" when
+    the scene's children are invented (that cannot be left off)."""
+    if not scene.journeys.synthetic or (caption and SYNTHETIC_NOTE.lower() in caption.lower()):
+        return caption
+    return f"{SYNTHETIC_NOTE}. {caption}" if caption else SYNTHETIC_NOTE
 
 
 def draw_congestion(
@@ -219,10 +228,11 @@ def draw_overlay(
             unit,
             ink,
         )
-    if style.caption:
+    caption = full_caption(scene, style.caption)
+    if caption:
         draw.text(
             (ox + vp.width - round(2 * unit), oy + vp.height - round(1.5 * unit)),
-            style.caption,
+            caption,
             font=font(round(1.1 * unit)),
             fill=muted,
             anchor="rd",

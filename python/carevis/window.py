@@ -34,7 +34,7 @@ from ._time import MINUTES_PER_DAY, TimeLike, to_date, to_minutes
 from .congestion import Congested, CongestionSettings
 from .errors import CarevisError, ConfigError
 from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
-from .journeys import Journeys
+from .journeys import SYNTHETIC_NOTE, Journeys
 from .layout import ASPECT
 from .scene import AGE_BANDS, Frame, Scene
 from .viewport import Viewport
@@ -880,6 +880,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
             f"{self.t:%d %B %Y}",
             f"{state}, {self.speed:g} days/s" + (f"   {flt}" if flt else ""),
         ]
+        if self.scene.journeys.synthetic:
+            hud.append(SYNTHETIC_NOTE)
         if self.message:
             hud.append(self.message)
         self.hud.text = hud
