@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import CarevisError
 
@@ -23,12 +23,58 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _video_options(p: argparse.ArgumentParser) -> None:
+    """--quality, --crf and --preset: H.264's size and quality (render and demo)."""
+    from .export import DEFAULT_PRESET, DEFAULT_QUALITY, QUALITIES, X264_PRESETS
+
+    named = ", ".join(f"{k} (CRF {v})" for k, v in QUALITIES.items())
+    q = p.add_mutually_exclusive_group()
+    q.add_argument(
+        "--quality",
+        choices=list(QUALITIES),
+        default=DEFAULT_QUALITY,
+        help=f"H.264 video quality: {named}; email is about 5 Mbit/s at 1080p, "
+        f"publication visually lossless (default {DEFAULT_QUALITY})",
+    )
+    q.add_argument(
+        "--crf",
+        type=_crf_number,
+        metavar="0-51",
+        help="H.264 constant rate factor instead of --quality (lower: better, larger)",
+    )
+    p.add_argument(
+        "--preset",
+        choices=X264_PRESETS,
+        default=DEFAULT_PRESET,
+        help=f"x264 speed/size trade-off, fastest first (default {DEFAULT_PRESET})",
+    )
+
+
+def _crf_number(text: str) -> int:
+    if not (text.isdigit() and 0 <= int(text) <= 51):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 51, not {text!r}")
+    return int(text)
+
+
+def _crf(args: argparse.Namespace) -> int | str:
+    return args.crf if args.crf is not None else args.quality  # type: ignore[no-any-return]
+
+
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
 class UsageError(Exception):
     """A command line carevis cannot act on: one line on stderr, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (``carevis: error: ...``, exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("carevis").strip()
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message} (see `{self.prog} --help`)")
 
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -105,6 +151,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         days_per_second=args.days_per_second,
         width=1920,
         height=1080,
+        crf=_crf(args),
+        preset=args.preset,
         title="Children's journeys through social care, England (synthetic)",
         caption=caption,
     )
@@ -202,6 +250,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 days_per_second=args.days_per_second,
                 codec=args.codec,
                 preset=args.preset,
+                crf=_crf(args),
                 client=client,
                 workers=args.workers,
                 **common,
@@ -243,7 +292,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="carevis", description="Children's journeys through social care as animated dots."
     )
     sub = p.add_subparsers(dest="command", required=True)
@@ -261,6 +310,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--no-window", action="store_true", help="render offscreen even with a display")
     d.add_argument("--seconds", type=float, help="close the window after this long")
     d.add_argument("--screenshot", help="with --seconds: save the window as this PNG first")
+    _video_options(d)
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("synth", help="generate the synthetic England")
@@ -303,7 +353,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--layout", default="auto")
     r.add_argument("--renderer", choices=["cpu", "gl"], default="cpu")
     r.add_argument("--codec", choices=["h264", "h264-444", "prores", "ffv1"])
-    r.add_argument("--preset", default="ultrafast", help="x264 preset (ultrafast ... slow)")
+    _video_options(r)
     r.add_argument("--dot-radius", type=float)
     r.add_argument("--title", default="Children's journeys through social care")
     r.add_argument("--caption")
@@ -335,13 +385,13 @@ PASSTHROUGH = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in PASSTHROUGH:
-        # These subcommands parse their own options (argparse's REMAINDER would not pass
-        # options such as --help through).
-        args = argparse.Namespace(command=argv[0], rest=argv[1:], func=PASSTHROUGH[argv[0]])
-    else:
-        args = parser().parse_args(argv)
     try:
+        if argv and argv[0] in PASSTHROUGH:
+            # These subcommands parse their own options (argparse's REMAINDER would not
+            # pass options such as --help through).
+            args = argparse.Namespace(command=argv[0], rest=argv[1:], func=PASSTHROUGH[argv[0]])
+        else:
+            args = parser().parse_args(argv)
         return int(args.func(args))
     except UsageError as e:
         _say(f"carevis: error: {e}")

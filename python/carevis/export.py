@@ -35,22 +35,29 @@ CODECS: dict[str, tuple[tuple[str, ...], str, list[str], bool]] = {
     "h264": (
         (".mp4", ".mov", ".mkv"),
         "libx264",
-        ["-pix_fmt", "yuv420p", "-crf", "18"],
+        ["-pix_fmt", "yuv420p"],
         True,
     ),
     "h264-444": (
         (".mp4", ".mov", ".mkv"),
         "libx264",
-        ["-pix_fmt", "yuv444p", "-crf", "16"],
+        ["-pix_fmt", "yuv444p"],
         False,
     ),
     "prores": ((".mov",), "prores_ks", ["-pix_fmt", "yuva444p10le", "-profile:v", "4"], False),
     "ffv1": ((".mkv",), "ffv1", ["-pix_fmt", "bgra", "-level", "3"], False),
 }
 #: x264 speed/size presets, fastest first. "ultrafast" keeps a 1080p video of a million
-#: dots above 25 frames/s on two cores; slower presets give smaller files.
+#: dots above 25 frames/s on two cores but makes files 2-4 times larger; "veryfast" is
+#: the default (on the demo's content slower presets gave no smaller files).
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower")
-DEFAULT_PRESET = "ultrafast"
+DEFAULT_PRESET = "veryfast"
+#: Named H.264 qualities: x264's constant rate factor (0-51, lower is better and larger).
+#: Measured on the demo's content (1080p, 25 frames/s, veryfast): "email" about 5 Mbit/s
+#: (the default: a 30 s clip is about 20 MB), "publication" (visually lossless, x264's
+#: CRF 18) about 11 Mbit/s; ultrafast at CRF 18, the old setting, was 22 Mbit/s.
+QUALITIES = {"email": 26, "publication": 18}
+DEFAULT_QUALITY = "email"
 DEFAULT_CODEC = {".mp4": "h264", ".mov": "prores", ".mkv": "ffv1"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".gif"}
 
@@ -329,6 +336,7 @@ def video(
     height: int = 1080,
     codec: str | None = None,
     preset: str = DEFAULT_PRESET,
+    crf: int | str = DEFAULT_QUALITY,
     renderer: str = "cpu",
     dot_radius: float | None = None,
     progress: bool | None = None,
@@ -340,11 +348,13 @@ def video(
     ``start`` to ``end`` at ``fps``, ``days_per_second`` of data per second of video.
     ``client`` (a dask.distributed Client) or ``workers`` (a local cluster of N
     processes) spread the frames over several processes (needs ``carevis[dask]``).
-    ``preset`` is x264's speed/size trade-off for H.264 (default ``"ultrafast"``;
-    ``"veryfast"`` or slower for smaller files)."""
+    ``crf`` is H.264's quality: a name in :data:`QUALITIES` (``"email"``, the default,
+    about 5 Mbit/s at 1080p; ``"publication"``, visually lossless) or x264's constant
+    rate factor 0-51; ``preset`` its speed/size trade-off (default ``"veryfast"``)."""
     target = _check_target(Path(path), VIDEO_SUFFIXES)
     if preset not in X264_PRESETS:
         raise ExportError(f"unknown preset {preset!r}: use {', '.join(X264_PRESETS)}")
+    rate = crf_value(crf)
     _check_scene(scene)
     s = _settings(width=width, height=height, renderer=renderer, dot_radius=dot_radius, **style)
     suffix = target.suffix.lower()
@@ -361,6 +371,7 @@ def video(
             "from": to_datetime(ts[0]).isoformat(),
             "to": to_datetime(ts[-1]).isoformat(),
             "preset": preset,
+            "crf": rate,
         },
     )
     if suffix == ".gif":
@@ -408,6 +419,20 @@ def video(
     return target
 
 
+def crf_value(crf: int | str) -> int:
+    """x264's constant rate factor for a quality name or number (checked)."""
+    if isinstance(crf, str) and crf in QUALITIES:
+        return QUALITIES[crf]
+    if isinstance(crf, (int, np.integer)) and not isinstance(crf, bool) and 0 <= crf <= 51:
+        return int(crf)
+    raise ExportError(f"unknown quality {crf!r}: use {', '.join(QUALITIES)} or a CRF 0-51")
+
+
+def x264_params(crf: int | str, preset: str) -> list[str]:
+    """ffmpeg's options for x264 at a quality (name or CRF) and preset."""
+    return ["-crf", str(crf_value(crf)), "-preset", str(preset)]
+
+
 def encode(
     images: Iterator[tuple[float, np.ndarray]],
     path: Path,
@@ -422,7 +447,7 @@ def encode(
 
     ffcodec, params = CODECS[codec][1], list(CODECS[codec][2])
     if ffcodec == "libx264":
-        params += ["-preset", str(meta.get("preset", DEFAULT_PRESET))]
+        params += x264_params(meta.get("crf", DEFAULT_QUALITY), meta.get("preset", DEFAULT_PRESET))
     out_params = [*params, "-metadata", f"comment={json.dumps(meta)}"]
     if path.suffix.lower() in (".mp4", ".mov"):
         out_params += ["-movflags", "+faststart+use_metadata_tags"]
@@ -462,12 +487,17 @@ def _gif(
     if len(ts) * s.width * s.height > 4_000_000_000:
         raise ExportError("a GIF this long and large would not fit in memory; write an MP4 instead")
     bg = Image.new("RGBA", (s.width, s.height), tuple(s.background))
+
+    def flat(img: np.ndarray) -> Any:
+        return Image.alpha_composite(bg, Image.fromarray(img, "RGBA")).convert("RGB")
+
+    # one palette for the whole clip, from frames spread over it (rendered twice)
+    picks = np.unique(np.linspace(0, len(ts) - 1, min(16, len(ts))).round().astype(int))
+    palette = clip_palette([flat(img) for _, img in _pipeline(scene, ts[picks], s)])
     pics = []
     with Progress(len(ts), "gif", enabled=progress) as bar:
         for _, img in _pipeline(scene, ts, s):
-            pics.append(
-                Image.alpha_composite(bg, Image.fromarray(img, "RGBA")).convert("RGB").quantize(255)
-            )
+            pics.append(flat(img).quantize(palette=palette, dither=Image.Dither.NONE))
             bar.update()
     with atomic(target) as tmp:
         pics[0].save(
@@ -477,7 +507,22 @@ def _gif(
             append_images=pics[1:],
             duration=round(1000 / fps),
             loop=0,
+            palette=palette.getpalette(),  # the global table: no frame gets one of its own
+            optimize=False,
         )
+
+
+def clip_palette(pictures: Sequence[Any]) -> Any:
+    """One 255-colour palette (a PIL "P" image) for a whole clip, from some of its
+    pictures (RGB) stacked: every frame of a GIF then shares it, so colours do not flicker
+    from frame to frame (one global colour table, no local ones)."""
+    from PIL import Image
+
+    w, h = pictures[0].size
+    sheet = Image.new("RGB", (w, h * len(pictures)))
+    for k, p in enumerate(pictures):
+        sheet.paste(p, (0, k * h))
+    return sheet.quantize(255, method=Image.Quantize.MEDIANCUT)
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
