@@ -108,6 +108,7 @@ def bench_video(n_dots: int, frames: int) -> None:
             f"[video] carevis: {len(ts)} frames 1920x1080 H.264 in {t_ours:.1f} s "
             f"= {fps:.1f} frames/s (goal >= 25)"
         )
+        video_size(scene, ts, Path(tmp))
 
         import imageio_ffmpeg
         import matplotlib
@@ -144,6 +145,27 @@ def bench_video(n_dots: int, frames: int) -> None:
         print(
             f"[video] matplotlib per frame: {1 / t_mpl:.2f} frames/s ({k} frames timed) "
             f"-> carevis is {ratio(t_mpl, 1 / fps)} faster"
+        )
+
+
+def video_size(scene: carevis.Scene, ts: np.ndarray, tmp: Path) -> None:
+    """Mbit/s of the same 1080p clip at the default quality, for publication and at the
+    old fixed setting (ultrafast, CRF 18): the size of a file a person can email."""
+    seconds = len(ts) / 25
+    for name, crf, preset in (
+        ("default (email)", carevis.export.DEFAULT_QUALITY, carevis.export.DEFAULT_PRESET),
+        ("publication", "publication", carevis.export.DEFAULT_PRESET),
+        ("old ultrafast CRF 18", 18, "ultrafast"),
+    ):
+        path = tmp / f"size-{preset}-{crf}.mp4"
+        t0 = time.perf_counter()
+        carevis.export.video(scene, path, times=ts, width=1920, height=1080, crf=crf, preset=preset)
+        dt = time.perf_counter() - t0
+        mbit = path.stat().st_size * 8 / seconds / 1e6
+        print(
+            f"[video size] {name}: {mbit:.1f} Mbit/s at 1080p ({preset}, CRF "
+            f"{carevis.export.crf_value(crf)}; {mbit * 30 / 8:.0f} MB per 30 s; "
+            f"{len(ts) / dt:.1f} frames/s)"
         )
 
 

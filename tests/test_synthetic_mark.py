@@ -109,8 +109,18 @@ def test_render_without_input_is_a_usage_error(tmp_path: Path) -> None:
 def test_render_of_the_synthetic_england_is_marked(tmp_path: Path) -> None:
     out = tmp_path / "s.png"
     r = subprocess.run(
-        [sys.executable, "-m", "carevis", "render", "--synthetic", "0.001", "-o", str(out),
-         "--size", "640x360"],
+        [
+            sys.executable,
+            "-m",
+            "carevis",
+            "render",
+            "--synthetic",
+            "0.001",
+            "-o",
+            str(out),
+            "--size",
+            "640x360",
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -46,7 +46,9 @@ def test_quality_and_preset_reach_the_encoder(scene: Scene, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("bad", ["best", 52, -1, 2.5, True])
-def test_a_bad_quality_is_refused_before_any_work(scene: Scene, tmp_path: Path, bad: object) -> None:
+def test_a_bad_quality_is_refused_before_any_work(
+    scene: Scene, tmp_path: Path, bad: object
+) -> None:
     with pytest.raises(ExportError, match="quality"):
         export.video(scene, tmp_path / "x.mp4", crf=bad, **CLIP)  # type: ignore[arg-type]
     assert not list(tmp_path.iterdir())
