@@ -17,7 +17,7 @@ def test_demo_renders_video_and_poster_offscreen(
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     out = tmp_path / "demo"
-    assert main(["demo", "--scale", "0.002", "--start", "2025-01-01", "--out", str(out)]) == 0
+    assert main(["demo", "--synthetic", "0.002", "--start", "2025-01-01", "-o", str(out)]) == 0
     with Image.open(out / "poster.png") as im:
         assert im.size == (3840, 2160)
     assert export.count_frames(out / "journeys.mp4") > 30
@@ -32,7 +32,7 @@ def test_synth_writes_parquet_and_903(tmp_path: Path) -> None:
         main(
             [
                 "synth",
-                "--scale",
+                "--synthetic",
                 "0.002",
                 "-o",
                 str(tmp_path / "e.parquet"),
@@ -48,7 +48,7 @@ def test_synth_writes_parquet_and_903(tmp_path: Path) -> None:
 
 
 def test_synth_check_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["synth", "--scale", "0.01", "--check"]) == 0
+    assert main(["synth", "--synthetic", "0.01", "--compare"]) == 0
     out = capsys.readouterr().out
     assert "children looked after at 31 March" in out and "published" in out
 

@@ -65,7 +65,7 @@ def _run(args: list[str], terminal: bool) -> str:
 
 
 def test_synth_and_ingest_of_cin_show_progress_on_a_terminal_only(tmp_path: Path) -> None:
-    synth = ["synth", "--scale", "0.001", "--start", "2023-04-01", "--end", "2024-03-31"]
+    synth = ["synth", "--synthetic", "0.001", "--start", "2023-04-01", "--end", "2024-03-31"]
     shown = _run([*synth, "--cin", str(tmp_path / "a"), "--ssda903", str(tmp_path / "b")], True)
     assert "writing CIN census" in shown and "writing SSDA903 returns" in shown
     assert "100%" in shown

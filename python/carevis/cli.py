@@ -8,8 +8,9 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+from ._usage import Parser, UsageError, alias
 from .errors import CarevisError
 
 
@@ -64,19 +65,6 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-class UsageError(Exception):
-    """A command line carevis cannot act on: one line on stderr, exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, with a usage error as one line (``carevis: error: ...``, exit 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        command = self.prog.removeprefix("carevis").strip()
-        where = f"{command}: " if command else ""
-        raise UsageError(f"{where}{message} (see `{self.prog} --help`)")
-
-
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from . import synthetic
     from .io import read
@@ -114,8 +102,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     t0 = time.perf_counter()
-    _say(f"carevis demo: generating the synthetic England (scale {args.scale})")
-    j = synthetic.england(scale=args.scale, seed=args.seed)
+    _say(f"carevis demo: generating the synthetic England (scale {args.synthetic})")
+    j = synthetic.england(scale=args.synthetic, seed=args.seed)
     _say(f"  {j.summary()} [{time.perf_counter() - t0:.1f} s]")
     scene = Scene(j, colour="time_in_care")
     if has_display and not args.no_window:
@@ -127,7 +115,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 0
         except Exception as e:
             _say(f"  no window ({e}); rendering offscreen instead")
-    out = Path(args.out)
+    out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     caption = "Calibrated to published national figures."
     t1 = time.perf_counter()
@@ -167,19 +155,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from . import synthetic
 
-    if args.check:
+    if args.compare:
         t0 = time.perf_counter()
-        table = synthetic.check(scale=args.scale, start=args.start, end=args.end, seed=args.seed)
+        table = synthetic.check(
+            scale=args.synthetic, start=args.start, end=args.end, seed=args.seed
+        )
         print(synthetic.format_check(table))
         _say(f"[{time.perf_counter() - t0:.1f} s]")
         if args.output is None:
             return 0
     if args.output is None and not (args.ssda903 or args.cin):
-        _say("carevis synth: give -o OUT.parquet, --ssda903 DIR, --cin DIR or --check")
-        return 2
+        raise UsageError("synth: give -o OUT.parquet, --ssda903 DIR, --cin DIR or --compare")
     t0 = time.perf_counter()
     table = synthetic.england_table(
-        scale=args.scale, start=args.start, end=args.end, seed=args.seed
+        scale=args.synthetic, start=args.start, end=args.end, seed=args.seed
     )
     _say(f"generated {table.num_rows:,} spells in {time.perf_counter() - t0:.1f} s")
     if args.output:
@@ -291,76 +280,139 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return int(main_stats(args.rest) or 0)
 
 
+def _scale(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 < v <= 50:
+        raise argparse.ArgumentTypeError(f"must be a share of England in (0, 50], not {text!r}")
+    return v
+
+
+SYNTHETIC_HELP = "the synthetic England (invented children) at SCALE, a share of England (0-50]"
+
+
 def parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .scene import CONTINUOUS
+
     p = Parser(
         prog="carevis", description="Children's journeys through social care as animated dots."
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--version", action="version", version=f"carevis {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser(
         "demo", help="render the synthetic England to ./carevis-demo/ (or open the window)"
     )
-    d.add_argument("--out", default="carevis-demo")
-    d.add_argument("--scale", type=float, default=0.25, help="share of England (default 0.25)")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument(
+        "-o", "--output", default="carevis-demo", help="folder to write to (default carevis-demo)"
+    )
+    alias(d, "--out", "output")
+    d.add_argument(
+        "--synthetic", type=_scale, default=0.25, metavar="SCALE", help=SYNTHETIC_HELP + " (0.25)"
+    )
+    alias(d, "--scale", "synthetic", type=_scale)
+    d.add_argument("--seed", type=int, default=0, help="random seed of the synthetic England")
     d.add_argument(
         "--start", default="2020-04-01", help="video (or window) start date (default 2020-04-01)"
     )
-    d.add_argument("--days-per-second", type=float, default=60.0)
+    d.add_argument(
+        "--days-per-second", type=float, default=60.0, help="days of data per second (default 60)"
+    )
     d.add_argument("--no-window", action="store_true", help="render offscreen even with a display")
-    d.add_argument("--seconds", type=float, help="close the window after this long")
+    d.add_argument("--seconds", type=float, help="close the window after this many seconds")
     d.add_argument("--screenshot", help="with --seconds: save the window as this PNG first")
     _video_options(d)
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("synth", help="generate the synthetic England")
-    s.add_argument("-o", "--output", help="canonical journey table (.parquet)")
-    s.add_argument("--scale", type=float, default=1.0)
-    s.add_argument("--start", default="2015-04-01")
-    s.add_argument("--end", default="2025-03-31")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("-o", "--output", help="write the journey table here (.parquet)")
     s.add_argument(
-        "--check", action="store_true", help="print the calibration table against published figures"
+        "--synthetic", type=_scale, default=1.0, metavar="SCALE", help=SYNTHETIC_HELP + " (1.0)"
     )
+    alias(s, "--scale", "synthetic", type=_scale)
+    s.add_argument("--start", default="2015-04-01", help="first day (default 2015-04-01)")
+    s.add_argument("--end", default="2025-03-31", help="last day (default 2025-03-31)")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument(
+        "--compare",
+        action="store_true",
+        help="print the synthetic England side by side with the published figures",
+    )
+    alias(s, "--check", "compare", action="store_true")
     s.add_argument(
         "--ssda903", metavar="DIR", help="also write SSDA903 returns (CSV per council per year)"
     )
     s.add_argument("--cin", metavar="DIR", help="also write children in need census XML")
     s.set_defaults(func=cmd_synth)
 
-    r = sub.add_parser("render", help="render frames, a PNG or a video")
+    r = sub.add_parser("render", help="render a PNG, PNG frames, or a video")
     r.add_argument(
-        "input",
-        nargs="?",
-        help="journey table (.parquet, .feather, .csv, directory) or 'synthetic'",
+        "input", nargs="?", help="journey table (.parquet, .feather, .arrow, .csv, a folder)"
     )
     r.add_argument(
         "-o",
         "--output",
         required=True,
-        help=".png, .mp4, .mov, .mkv, .gif, or a folder for PNG frames",
+        help="a .png, a video (.mp4, .mov, .mkv, .gif), or a folder for PNG frames",
+    )
+    r.add_argument("--synthetic", type=_scale, metavar="SCALE", help=SYNTHETIC_HELP)
+    r.add_argument("--from", dest="from_", metavar="DATE", help="first date (YYYY-MM-DD)")
+    r.add_argument("--to", metavar="DATE", help="last date (YYYY-MM-DD)")
+    r.add_argument(
+        "--at", metavar="DATE", help="date of a single PNG (default 2025-03-31 or --from)"
+    )
+    r.add_argument("--fps", type=float, default=25.0, help="frames per second (default 25)")
+    r.add_argument(
+        "--days-per-second", type=float, default=30.0, help="days of data per second (default 30)"
+    )
+    alias(r, "--speed", "days_per_second", type=float)
+    r.add_argument(
+        "--size",
+        type=_size,
+        default=(1920, 1080),
+        help="WIDTHxHEIGHT in pixels (default 1920x1080)",
     )
     r.add_argument(
-        "--synthetic", type=float, metavar="SCALE", help="use the synthetic England at SCALE"
+        "--colour",
+        default="time_in_care",
+        help=f"colour the dots by {', '.join(CONTINUOUS)}, or any per-child column such as "
+        "la or sex (default time_in_care)",
     )
-    r.add_argument("--from", dest="from_", help="first date (YYYY-MM-DD)")
-    r.add_argument("--to", help="last date")
-    r.add_argument("--at", help="date of a single PNG")
-    r.add_argument("--fps", type=float, default=25.0)
-    r.add_argument("--days-per-second", type=float, default=30.0)
-    r.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT")
-    r.add_argument("--colour", default="time_in_care")
-    r.add_argument("--layout", default="auto")
-    r.add_argument("--renderer", choices=["cpu", "gl"], default="cpu")
-    r.add_argument("--codec", choices=["h264", "h264-444", "prores", "ffv1"])
+    r.add_argument(
+        "--layout",
+        default="auto",
+        choices=["auto", "pathway", "circle"],
+        help="where the states sit (default auto)",
+    )
+    r.add_argument(
+        "--renderer", choices=["cpu", "gl"], default="cpu", help="rasteriser (default cpu)"
+    )
+    r.add_argument(
+        "--codec",
+        choices=["h264", "h264-444", "prores", "ffv1"],
+        help="video codec (default: h264 for .mp4, prores for .mov, ffv1 for .mkv)",
+    )
     _video_options(r)
-    r.add_argument("--dot-radius", type=float)
-    r.add_argument("--title", default="Children's journeys through social care")
-    r.add_argument("--caption")
-    r.add_argument("--suppress-below", type=int, default=0, help="show counts below N as <N")
-    r.add_argument("--workers", type=int, help="render on a local Dask cluster of N processes")
-    r.add_argument("--scheduler", help="render on an existing Dask cluster at ADDRESS")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--dot-radius", type=float, help="dot radius in pixels (default: by size)")
+    r.add_argument(
+        "--title",
+        default="Children's journeys through social care",
+        help="title drawn top left ('' for none)",
+    )
+    r.add_argument("--caption", help="caption drawn bottom right")
+    r.add_argument(
+        "--suppress-below", type=int, default=0, metavar="N", help="show counts below N as <N"
+    )
+    r.add_argument(
+        "--workers", type=int, metavar="N", help="render on a local Dask cluster of N processes"
+    )
+    r.add_argument(
+        "--scheduler", metavar="ADDRESS", help="render on an existing Dask cluster at ADDRESS"
+    )
+    r.add_argument("--seed", type=int, default=0, help="random seed of the synthetic England")
     r.set_defaults(func=cmd_render)
 
     for name, func, text in (
@@ -369,7 +421,7 @@ def parser() -> argparse.ArgumentParser:
         ("ingest", cmd_passthrough, "ingest SSDA903 / CIN returns into a journey table"),
         ("stats", cmd_stats, "journey statistics tables and plots"),
     ):
-        q = sub.add_parser(name, help=text, add_help=False)
+        q = sub.add_parser(name, help=f"{text} (see carevis {name} --help)", add_help=False)
         q.add_argument("rest", nargs=argparse.REMAINDER)
         q.set_defaults(func=func)
     return p

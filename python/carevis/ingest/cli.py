@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
 
+from carevis._usage import Parser
 from carevis.errors import CarevisError
 
 __all__ = ["main_ingest", "main_validate"]
@@ -14,14 +14,14 @@ __all__ = ["main_ingest", "main_validate"]
 
 def main_validate(argv: Sequence[str] | None = None) -> int:
     """carevis validate PATHS [--strict] [--report out.csv] [--cin PATHS]"""
-    ap = argparse.ArgumentParser(
-        prog="carevis validate", description="Check SSDA903 (and CIN census) files."
-    )
+    ap = Parser(prog="carevis validate", description="Check SSDA903 (and CIN census) files.")
     ap.add_argument("paths", nargs="+", help="SSDA903 files or folders")
     ap.add_argument("--cin", nargs="*", default=None, help="CIN census XML files or folders")
     ap.add_argument("--strict", action="store_true", help="stop at the first error")
     ap.add_argument("--report", help="write the row-by-row report to this CSV")
-    ap.add_argument("--include-short-breaks", action="store_true")
+    ap.add_argument(
+        "--include-short-breaks", action="store_true", help="keep short-break episodes (V3/V4)"
+    )
     ap.add_argument("--la", help="council code for files whose names do not say")
     args = ap.parse_args(argv)
     from .cin import read_journeys
@@ -35,7 +35,7 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
             la=args.la,
         )
     except CarevisError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"carevis: error: {e}", file=sys.stderr)
         return 1
     print(res.summary())
     if args.report:
@@ -46,16 +46,16 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
 
 def main_ingest(argv: Sequence[str] | None = None) -> int:
     """carevis ingest {ssda903,cin} PATHS -o out.parquet [--report r.csv] [--hash-key-env VAR]"""
-    ap = argparse.ArgumentParser(
-        prog="carevis ingest", description="Return files -> journey table (Parquet)."
-    )
-    ap.add_argument("kind", choices=["ssda903", "cin"])
-    ap.add_argument("paths", nargs="+")
+    ap = Parser(prog="carevis ingest", description="Return files -> journey table (Parquet).")
+    ap.add_argument("kind", choices=["ssda903", "cin"], help="which return: ssda903 or cin")
+    ap.add_argument("paths", nargs="+", help="return files or folders")
     ap.add_argument("-o", "--output", required=True, help="output .parquet")
     ap.add_argument("--report", help="write the validation report CSV here")
-    ap.add_argument("--strict", action="store_true")
+    ap.add_argument("--strict", action="store_true", help="stop at the first error")
     ap.add_argument("--mapping", help="replacement for ssda903_map.csv")
-    ap.add_argument("--include-short-breaks", action="store_true")
+    ap.add_argument(
+        "--include-short-breaks", action="store_true", help="keep short-break episodes (V3/V4)"
+    )
     ap.add_argument(
         "--hash-key-env", help="name of an environment variable holding the id hashing secret"
     )
@@ -65,7 +65,10 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
     if args.hash_key_env:
         key = os.environ.get(args.hash_key_env)
         if not key:
-            print(f"error: environment variable {args.hash_key_env} is not set", file=sys.stderr)
+            print(
+                f"carevis: error: environment variable {args.hash_key_env} is not set",
+                file=sys.stderr,
+            )
             return 2
     from .cin import read_cin_census
     from .ssda903 import read_ssda903
@@ -83,7 +86,7 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
         else:
             res = read_cin_census(args.paths, hash_key=key, strict=args.strict, la=args.la)
     except CarevisError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"carevis: error: {e}", file=sys.stderr)
         return 1
     import pyarrow.parquet as pq
 
