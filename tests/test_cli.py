@@ -25,6 +25,13 @@ def test_demo_renders_video_and_poster_offscreen(
         out / "journeys.mp4"
     )
     assert sorted(p.name for p in out.iterdir()) == ["journeys.mp4", "poster.png"]
+    meta = export.read_metadata(out / "journeys.mp4")
+    assert (meta["crf"], meta["preset"]) == (export.QUALITIES["email"], "veryfast")
+    again = tmp_path / "again"
+    argv = ["demo", "--synthetic", "0.002", "--start", "2025-03-01", "-o", str(again)]
+    assert main([*argv, "--quality", "publication", "--preset", "ultrafast"]) == 0
+    meta = export.read_metadata(again / "journeys.mp4")
+    assert (meta["crf"], meta["preset"]) == (18, "ultrafast")
 
 
 def test_synth_writes_parquet_and_903(tmp_path: Path) -> None:
