@@ -37,13 +37,17 @@ test-rust: ## Rust unit and property tests only
 test-python: dev system-deps ## Python tests only
 	$(BIN)/python -m pytest -q
 
+WHEEL_PROFILE ?= release
 wheel: $(BIN)/python ## Build an abi3 manylinux wheel into dist/ (installs with no Rust)
 	$(BIN)/pip install -q 'maturin>=1.7,<2.0' 'ziglang>=0.13'
 	rm -f dist/carevis-*.whl
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/maturin build --release --zig \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/maturin build --profile $(WHEEL_PROFILE) --zig \
 	  --compatibility manylinux2014 --interpreter $(BIN)/python --out dist
 
-test-wheel: wheel ## Install the wheel in a fresh venv without cargo and run a small demo
+# make test builds the wheel with the quicker wheel-check profile (Cargo.toml): the same
+# packaging and manylinux check, without the release build's whole-program optimisation.
+test-wheel: ## Install a wheel in a fresh venv without cargo and run a small demo
+	$(MAKE) --no-print-directory wheel WHEEL_PROFILE=wheel-check
 	PYTHON=$(PYTHON) bash .ci/wheel-check
 
 lint: dev ## ruff, mypy, rustfmt and clippy
