@@ -127,3 +127,18 @@ def test_render_of_the_synthetic_england_is_marked(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(Image.open(out).text["Description"])["synthetic"] == SYNTHETIC_NOTE  # type: ignore[attr-defined]
+
+
+@pytest.mark.gl
+def test_the_window_says_so_too(tables: tuple[object, object]) -> None:
+    from carevis.window import CarevisCanvas
+
+    made, plain = tables
+    for data, marked in ((made, True), (plain, False)):
+        scene = Scene(Journeys.from_arrow(data))
+        c = CarevisCanvas(scene, app="egl", size=(480, 270), threaded=False, t="2023-03-31")
+        try:
+            c.render()
+            assert (SYNTHETIC_NOTE in c.hud.text) == marked
+        finally:
+            c.close()
