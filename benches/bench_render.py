@@ -101,13 +101,16 @@ def bench_video(n_dots: int, frames: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ts = carevis.export.frame_times(scene, "2021-04-01", "2025-03-31", 25, 30)[:frames]
         t0 = time.perf_counter()
-        carevis.export.video(scene, Path(tmp) / "a.mp4", times=ts, width=1920, height=1080)
+        carevis.export.video(
+            scene, Path(tmp) / "a.mp4", times=ts, width=1920, height=1080, preset="ultrafast"
+        )
         t_ours = time.perf_counter() - t0
         fps = len(ts) / t_ours
         print(
-            f"[video] carevis: {len(ts)} frames 1920x1080 H.264 in {t_ours:.1f} s "
+            f"[video] carevis: {len(ts)} frames 1920x1080 H.264 (ultrafast) in {t_ours:.1f} s "
             f"= {fps:.1f} frames/s (goal >= 25)"
         )
+        video_size(scene, ts, Path(tmp))
 
         import imageio_ffmpeg
         import matplotlib
@@ -144,6 +147,29 @@ def bench_video(n_dots: int, frames: int) -> None:
         print(
             f"[video] matplotlib per frame: {1 / t_mpl:.2f} frames/s ({k} frames timed) "
             f"-> carevis is {ratio(t_mpl, 1 / fps)} faster"
+        )
+
+
+def video_size(scene: carevis.Scene, ts: np.ndarray, tmp: Path) -> None:
+    """Mbit/s of the same 1080p clip at the default quality, for publication and at the
+    old fixed setting (ultrafast, CRF 18; now quantiser 18): what a person can email."""
+    seconds = len(ts) / 25
+    for name, q, preset in (
+        ("default (email)", carevis.export.DEFAULT_QUALITY, carevis.export.DEFAULT_PRESET),
+        ("publication", "publication", carevis.export.DEFAULT_PRESET),
+        ("ultrafast quantiser 18", 18, "ultrafast"),
+    ):
+        path = tmp / f"size-{preset}-{q}.mp4"
+        t0 = time.perf_counter()
+        carevis.export.video(
+            scene, path, times=ts, width=1920, height=1080, quality=q, preset=preset
+        )
+        dt = time.perf_counter() - t0
+        mbit = path.stat().st_size * 8 / seconds / 1e6
+        print(
+            f"[video size] {name}: {mbit:.1f} Mbit/s at 1080p ({preset}, quantiser "
+            f"{carevis.export.qp_value(q)}; {mbit * 30 / 8:.0f} MB per 30 s; "
+            f"{len(ts) / dt:.1f} frames/s)"
         )
 
 

@@ -17,7 +17,7 @@ def test_demo_renders_video_and_poster_offscreen(
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     out = tmp_path / "demo"
-    assert main(["demo", "--scale", "0.002", "--start", "2025-01-01", "--out", str(out)]) == 0
+    assert main(["demo", "--synthetic", "0.002", "--start", "2025-01-01", "-o", str(out)]) == 0
     with Image.open(out / "poster.png") as im:
         assert im.size == (3840, 2160)
     assert export.count_frames(out / "journeys.mp4") > 30
@@ -25,6 +25,13 @@ def test_demo_renders_video_and_poster_offscreen(
         out / "journeys.mp4"
     )
     assert sorted(p.name for p in out.iterdir()) == ["journeys.mp4", "poster.png"]
+    meta = export.read_metadata(out / "journeys.mp4")
+    assert (meta["qp"], meta["preset"]) == (export.QUALITIES["email"], "veryfast")
+    again = tmp_path / "again"
+    argv = ["demo", "--synthetic", "0.002", "--start", "2025-03-01", "-o", str(again)]
+    assert main([*argv, "--quality", "publication", "--preset", "ultrafast"]) == 0
+    meta = export.read_metadata(again / "journeys.mp4")
+    assert (meta["qp"], meta["preset"]) == (18, "ultrafast")
 
 
 def test_synth_writes_parquet_and_903(tmp_path: Path) -> None:
@@ -32,7 +39,7 @@ def test_synth_writes_parquet_and_903(tmp_path: Path) -> None:
         main(
             [
                 "synth",
-                "--scale",
+                "--synthetic",
                 "0.002",
                 "-o",
                 str(tmp_path / "e.parquet"),
@@ -48,7 +55,7 @@ def test_synth_writes_parquet_and_903(tmp_path: Path) -> None:
 
 
 def test_synth_check_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["synth", "--scale", "0.01", "--check"]) == 0
+    assert main(["synth", "--synthetic", "0.01", "--compare"]) == 0
     out = capsys.readouterr().out
     assert "children looked after at 31 March" in out and "published" in out
 

@@ -197,7 +197,7 @@ def test_demo_opens_the_window_when_there_is_a_display(display: str, tmp_path: P
     # With a display the main job opens the window (here closing itself after 3 s and
     # leaving a screenshot) instead of rendering the video offscreen.
     shot, out = tmp_path / "shot.png", tmp_path / "demo"
-    args = ["--scale", "0.002", "--seconds", "3", "--screenshot", str(shot), "--out", str(out)]
+    args = ["--synthetic", "0.002", "--seconds", "3", "--screenshot", str(shot), "-o", str(out)]
     done = on_display(["-m", "carevis.cli", "demo", *args], display)
     assert "opening the window" in done.stdout + done.stderr
     assert not out.exists()  # no offscreen video: the window was the main job

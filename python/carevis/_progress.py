@@ -1,53 +1,83 @@
-"""A progress bar with ETA on a terminal; silent otherwise (pipes, logs, CI)."""
+"""Progress bars (tqdm): a bar with rate and ETA on a terminal; silent otherwise (pipes,
+logs, CI). Every long step (frames, videos, ingest, writing returns) goes through here."""
 
 from __future__ import annotations
 
 import sys
-import time
-from typing import TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO, TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
+
+
+def on_terminal(stream: TextIO | None = None) -> bool:
+    """Whether ``stream`` (default stderr) is a terminal a bar can redraw."""
+    stream = stream or sys.stderr
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 class Progress:
+    """A bar over ``total`` steps, shown only on a terminal unless ``enabled`` says."""
+
     def __init__(
-        self, total: int, label: str = "", stream: TextIO | None = None, enabled: bool | None = None
+        self,
+        total: int | None,
+        label: str = "",
+        stream: TextIO | None = None,
+        enabled: bool | None = None,
+        unit: str = "it",
     ) -> None:
-        self.total = max(int(total), 1)
-        self.label = label
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.enabled = on_terminal(self.stream) if enabled is None else bool(enabled)
+        self._bar: Any = tqdm(
+            total=total,
+            desc=label,
+            file=self.stream,
+            disable=not self.enabled,
+            unit=unit,
+            leave=True,
+            dynamic_ncols=True,
+            mininterval=0.1,
+        )
         self.done = 0
-        self.start = time.monotonic()
-        self._last = 0.0
 
     def update(self, n: int = 1) -> None:
         self.done += n
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.1 and self.done < self.total:
-            return
-        self._last = now
-        self.stream.write("\r" + self.line(now))
-        self.stream.flush()
-
-    def line(self, now: float | None = None) -> str:
-        now = time.monotonic() if now is None else now
-        frac = min(self.done / self.total, 1.0)
-        elapsed = now - self.start
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-        width = 28
-        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
-        eta_s = "--:--" if eta != eta else f"{int(eta) // 60:02d}:{int(eta) % 60:02d}"
-        return f"{self.label} [{bar}] {self.done}/{self.total} {rate:5.1f}/s ETA {eta_s}"
+        self._bar.update(n)
 
     def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r" + self.line() + "\n")
-            self.stream.flush()
+        self._bar.close()
 
     def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def progress(
+    items: Iterable[T],
+    label: str,
+    total: int | None = None,
+    enabled: bool | None = None,
+    unit: str = "it",
+) -> Iterable[T]:
+    """``items``, with a bar over them on a terminal (tqdm's own iterator: cheap enough
+    for loops over millions of rows)."""
+    on = on_terminal() if enabled is None else bool(enabled)
+    bar: Iterable[T] = tqdm(
+        items,
+        desc=label,
+        total=total,
+        file=sys.stderr,
+        disable=not on,
+        unit=unit,
+        dynamic_ncols=True,
+        mininterval=0.1,
+    )
+    return bar

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._usage import Parser, UsageError, alias
 from .errors import CarevisError, ConfigError
 
 
@@ -24,6 +25,44 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _video_options(p: argparse.ArgumentParser) -> None:
+    """--quality, --qp and --preset: H.264's size and quality (render and demo)."""
+    from .export import DEFAULT_PRESET, DEFAULT_QUALITY, QUALITIES, X264_PRESETS
+
+    named = ", ".join(f"{k} (quantiser {v})" for k, v in QUALITIES.items())
+    q = p.add_mutually_exclusive_group()
+    q.add_argument(
+        "--quality",
+        choices=list(QUALITIES),
+        default=DEFAULT_QUALITY,
+        help=f"H.264 video quality: {named}; email is about 9 Mbit/s at 1080p, "
+        f"publication visually lossless (default {DEFAULT_QUALITY})",
+    )
+    q.add_argument(
+        "--qp",
+        type=_qp_number,
+        metavar="0-51",
+        help="H.264 constant quantiser instead of --quality (lower: better, larger)",
+    )
+    alias(p, "--crf", "qp", type=_qp_number)
+    p.add_argument(
+        "--preset",
+        choices=X264_PRESETS,
+        default=DEFAULT_PRESET,
+        help=f"x264 speed/size trade-off, fastest first (default {DEFAULT_PRESET})",
+    )
+
+
+def _qp_number(text: str) -> int:
+    if not (text.isdigit() and 0 <= int(text) <= 51):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 51, not {text!r}")
+    return int(text)
+
+
+def _qp(args: argparse.Namespace) -> int | str:
+    return args.qp if args.qp is not None else args.quality  # type: ignore[no-any-return]
+
+
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -32,10 +71,19 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from . import synthetic
     from .io import read
 
-    if getattr(args, "synthetic", None) is not None or args.input in (None, "synthetic"):
-        scale = args.synthetic if getattr(args, "synthetic", None) is not None else 0.1
-        _say(f"generating the synthetic England at scale {scale}")
+    scale = getattr(args, "synthetic", None)
+    if scale is None and args.input == "synthetic":
+        scale = 0.1  # the old spelling `render synthetic`; --synthetic SCALE says it
+    if scale is not None:
+        if args.input not in (None, "synthetic"):
+            raise UsageError(f"give INPUT or --synthetic SCALE, not both ({args.input!r})")
+        _say(f"generating the synthetic England at scale {scale} (not real children)")
         return synthetic.england(scale=scale, seed=getattr(args, "seed", 0) or 0)
+    if args.input is None:
+        raise UsageError(
+            "no input: give a journey table (.parquet, .feather, .csv, a folder) "
+            "or --synthetic SCALE for invented children"
+        )
     return read(args.input)
 
 
@@ -56,8 +104,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     t0 = time.perf_counter()
-    _say(f"carevis demo: generating the synthetic England (scale {args.scale})")
-    j = synthetic.england(scale=args.scale, seed=args.seed)
+    _say(f"carevis demo: generating the synthetic England (scale {args.synthetic})")
+    j = synthetic.england(scale=args.synthetic, seed=args.seed)
     _say(f"  {j.summary()} [{time.perf_counter() - t0:.1f} s]")
     scene = Scene(j, colour="time_in_care")
     if has_display and not args.no_window:
@@ -69,9 +117,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 0
         except Exception as e:
             _say(f"  no window ({e}); rendering offscreen instead")
-    out = Path(args.out)
+    out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    caption = "Synthetic data calibrated to published national figures; not real children."
+    caption = "Calibrated to published national figures."
     t1 = time.perf_counter()
     poster = export.png(
         scene,
@@ -93,6 +141,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         days_per_second=args.days_per_second,
         width=1920,
         height=1080,
+        quality=_qp(args),
+        preset=args.preset,
         title="Children's journeys through social care, England (synthetic)",
         caption=caption,
     )
@@ -107,19 +157,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from . import synthetic
 
-    if args.check:
+    if args.compare:
         t0 = time.perf_counter()
-        table = synthetic.check(scale=args.scale, start=args.start, end=args.end, seed=args.seed)
+        table = synthetic.check(
+            scale=args.synthetic, start=args.start, end=args.end, seed=args.seed
+        )
         print(synthetic.format_check(table))
         _say(f"[{time.perf_counter() - t0:.1f} s]")
         if args.output is None:
             return 0
     if args.output is None and not (args.ssda903 or args.cin):
-        _say("carevis synth: give -o OUT.parquet, --ssda903 DIR, --cin DIR or --check")
-        return 2
+        raise UsageError("synth: give -o OUT.parquet, --ssda903 DIR, --cin DIR or --compare")
     t0 = time.perf_counter()
     table = synthetic.england_table(
-        scale=args.scale, start=args.start, end=args.end, seed=args.seed
+        scale=args.synthetic, start=args.start, end=args.end, seed=args.seed
     )
     _say(f"generated {table.num_rows:,} spells in {time.perf_counter() - t0:.1f} s")
     if args.output:
@@ -199,6 +250,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 days_per_second=args.days_per_second,
                 codec=args.codec,
                 preset=args.preset,
+                quality=_qp(args),
                 client=client,
                 workers=args.workers,
                 **common,
@@ -236,74 +288,138 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return int(main_stats(args.rest) or 0)
 
 
+def _scale(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 < v <= 50:
+        raise argparse.ArgumentTypeError(f"must be a share of England in (0, 50], not {text!r}")
+    return v
+
+
+SYNTHETIC_HELP = "the synthetic England (invented children) at SCALE, a share of England (0-50]"
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from . import __version__
+    from .scene import CONTINUOUS
+
+    p = Parser(
         prog="carevis", description="Children's journeys through social care as animated dots."
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--version", action="version", version=f"carevis {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser(
         "demo", help="render the synthetic England to ./carevis-demo/ (or open the window)"
     )
-    d.add_argument("--out", default="carevis-demo")
-    d.add_argument("--scale", type=float, default=0.25, help="share of England (default 0.25)")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument(
+        "-o", "--output", default="carevis-demo", help="folder to write to (default carevis-demo)"
+    )
+    alias(d, "--out", "output")
+    d.add_argument(
+        "--synthetic", type=_scale, default=0.25, metavar="SCALE", help=SYNTHETIC_HELP + " (0.25)"
+    )
+    alias(d, "--scale", "synthetic", type=_scale)
+    d.add_argument("--seed", type=int, default=0, help="random seed of the synthetic England")
     d.add_argument(
         "--start", default="2020-04-01", help="video (or window) start date (default 2020-04-01)"
     )
-    d.add_argument("--days-per-second", type=float, default=60.0)
+    d.add_argument(
+        "--days-per-second", type=float, default=60.0, help="days of data per second (default 60)"
+    )
     d.add_argument("--no-window", action="store_true", help="render offscreen even with a display")
-    d.add_argument("--seconds", type=float, help="close the window after this long")
+    d.add_argument("--seconds", type=float, help="close the window after this many seconds")
     d.add_argument("--screenshot", help="with --seconds: save the window as this PNG first")
+    _video_options(d)
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("synth", help="generate the synthetic England")
-    s.add_argument("-o", "--output", help="canonical journey table (.parquet)")
-    s.add_argument("--scale", type=float, default=1.0)
-    s.add_argument("--start", default="2015-04-01")
-    s.add_argument("--end", default="2025-03-31")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("-o", "--output", help="write the journey table here (.parquet)")
     s.add_argument(
-        "--check", action="store_true", help="print the calibration table against published figures"
+        "--synthetic", type=_scale, default=1.0, metavar="SCALE", help=SYNTHETIC_HELP + " (1.0)"
     )
+    alias(s, "--scale", "synthetic", type=_scale)
+    s.add_argument("--start", default="2015-04-01", help="first day (default 2015-04-01)")
+    s.add_argument("--end", default="2025-03-31", help="last day (default 2025-03-31)")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument(
+        "--compare",
+        action="store_true",
+        help="print the synthetic England side by side with the published figures",
+    )
+    alias(s, "--check", "compare", action="store_true")
     s.add_argument(
         "--ssda903", metavar="DIR", help="also write SSDA903 returns (CSV per council per year)"
     )
     s.add_argument("--cin", metavar="DIR", help="also write children in need census XML")
     s.set_defaults(func=cmd_synth)
 
-    r = sub.add_parser("render", help="render frames, a PNG or a video")
+    r = sub.add_parser("render", help="render a PNG, PNG frames, or a video")
     r.add_argument(
-        "input",
-        nargs="?",
-        help="journey table (.parquet, .feather, .csv, directory) or 'synthetic'",
+        "input", nargs="?", help="journey table (.parquet, .feather, .arrow, .csv, a folder)"
     )
     r.add_argument(
         "-o",
         "--output",
         required=True,
-        help=".png, .mp4, .mov, .mkv, .gif, or a folder for PNG frames",
+        help="a .png, a video (.mp4, .mov, .mkv, .gif), or a folder for PNG frames",
+    )
+    r.add_argument("--synthetic", type=_scale, metavar="SCALE", help=SYNTHETIC_HELP)
+    r.add_argument("--from", dest="from_", metavar="DATE", help="first date (YYYY-MM-DD)")
+    r.add_argument("--to", metavar="DATE", help="last date (YYYY-MM-DD)")
+    r.add_argument(
+        "--at", metavar="DATE", help="date of a single PNG (default 2025-03-31 or --from)"
+    )
+    r.add_argument("--fps", type=float, default=25.0, help="frames per second (default 25)")
+    r.add_argument(
+        "--days-per-second", type=float, default=30.0, help="days of data per second (default 30)"
+    )
+    alias(r, "--speed", "days_per_second", type=float)
+    r.add_argument(
+        "--size",
+        type=_size,
+        default=(1920, 1080),
+        help="WIDTHxHEIGHT in pixels (default 1920x1080)",
     )
     r.add_argument(
-        "--synthetic", type=float, metavar="SCALE", help="use the synthetic England at SCALE"
+        "--colour",
+        default="time_in_care",
+        help=f"colour the dots by {', '.join(CONTINUOUS)}, or any per-child column such as "
+        "la or sex (default time_in_care)",
     )
-    r.add_argument("--from", dest="from_", help="first date (YYYY-MM-DD)")
-    r.add_argument("--to", help="last date")
-    r.add_argument("--at", help="date of a single PNG")
-    r.add_argument("--fps", type=float, default=25.0)
-    r.add_argument("--days-per-second", type=float, default=30.0)
-    r.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT")
-    r.add_argument("--colour", default="time_in_care")
-    r.add_argument("--layout", default="auto")
-    r.add_argument("--renderer", choices=["cpu", "gl"], default="cpu")
-    r.add_argument("--codec", choices=["h264", "h264-444", "prores", "ffv1"])
-    r.add_argument("--preset", default="ultrafast", help="x264 preset (ultrafast ... slow)")
-    r.add_argument("--dot-radius", type=float)
-    r.add_argument("--title", default="Children's journeys through social care")
-    r.add_argument("--caption")
-    r.add_argument("--suppress-below", type=int, default=0, help="show counts below N as <N")
-    r.add_argument("--workers", type=int, help="render on a local Dask cluster of N processes")
-    r.add_argument("--scheduler", help="render on an existing Dask cluster at ADDRESS")
+    r.add_argument(
+        "--layout",
+        default="auto",
+        choices=["auto", "pathway", "circle"],
+        help="where the states sit (default auto)",
+    )
+    r.add_argument(
+        "--renderer", choices=["cpu", "gl"], default="cpu", help="rasteriser (default cpu)"
+    )
+    r.add_argument(
+        "--codec",
+        choices=["h264", "h264-444", "prores", "ffv1"],
+        help="video codec (default: h264 for .mp4, prores for .mov, ffv1 for .mkv)",
+    )
+    _video_options(r)
+    r.add_argument("--dot-radius", type=float, help="dot radius in pixels (default: by size)")
+    r.add_argument(
+        "--title",
+        default="Children's journeys through social care",
+        help="title drawn top left ('' for none)",
+    )
+    r.add_argument("--caption", help="caption drawn bottom right")
+    r.add_argument(
+        "--suppress-below", type=int, default=0, metavar="N", help="show counts below N as <N"
+    )
+    r.add_argument(
+        "--workers", type=int, metavar="N", help="render on a local Dask cluster of N processes"
+    )
+    r.add_argument(
+        "--scheduler", metavar="ADDRESS", help="render on an existing Dask cluster at ADDRESS"
+    )
     r.add_argument(
         "--scheduler-timeout",
         type=float,
@@ -311,7 +427,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up on a Dask scheduler that does not answer for this long (default 10)",
     )
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--seed", type=int, default=0, help="random seed of the synthetic England")
     r.set_defaults(func=cmd_render)
 
     for name, func, text in (
@@ -320,7 +436,7 @@ def parser() -> argparse.ArgumentParser:
         ("ingest", cmd_passthrough, "ingest SSDA903 / CIN returns into a journey table"),
         ("stats", cmd_stats, "journey statistics tables and plots"),
     ):
-        q = sub.add_parser(name, help=text, add_help=False)
+        q = sub.add_parser(name, help=f"{text} (see carevis {name} --help)", add_help=False)
         q.add_argument("rest", nargs=argparse.REMAINDER)
         q.set_defaults(func=func)
     return p
@@ -336,14 +452,17 @@ PASSTHROUGH = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in PASSTHROUGH:
-        # These subcommands parse their own options (argparse's REMAINDER would not pass
-        # options such as --help through).
-        args = argparse.Namespace(command=argv[0], rest=argv[1:], func=PASSTHROUGH[argv[0]])
-    else:
-        args = parser().parse_args(argv)
     try:
+        if argv and argv[0] in PASSTHROUGH:
+            # These subcommands parse their own options (argparse's REMAINDER would not
+            # pass options such as --help through).
+            args = argparse.Namespace(command=argv[0], rest=argv[1:], func=PASSTHROUGH[argv[0]])
+        else:
+            args = parser().parse_args(argv)
         return int(args.func(args))
+    except UsageError as e:
+        _say(f"carevis: error: {e}")
+        return 2
     except CarevisError as e:
         _say(f"carevis: error: {e}")
         return 1

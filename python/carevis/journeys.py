@@ -47,6 +47,25 @@ def check_states(states: Any) -> list[str]:
     return labels
 
 
+#: Arrow / Parquet schema metadata key marking a table of invented children (the synthetic
+#: England sets it; it survives a round trip through a file), and what pictures then say.
+SYNTHETIC_KEY = b"carevis.synthetic"
+SYNTHETIC_NOTE = "Synthetic data, not real children"
+
+
+def is_synthetic(data: Any) -> bool:
+    """Whether an Arrow table's (or record batch's) schema metadata marks it synthetic."""
+    meta = getattr(getattr(data, "schema", None), "metadata", None) or {}
+    return SYNTHETIC_KEY in meta
+
+
+def mark_synthetic(table: pa.Table) -> pa.Table:
+    """``table`` with its schema metadata saying that its children are invented."""
+    meta = dict(table.schema.metadata or {})
+    meta[SYNTHETIC_KEY] = SYNTHETIC_NOTE.encode()
+    return table.replace_schema_metadata(meta)
+
+
 class Journeys:
     """Children's journeys, indexed per child (one dot per child).
 
@@ -61,7 +80,7 @@ class Journeys:
     (dot order) does not let time decide which colour covers which in a crowded cluster.
     """
 
-    __slots__ = ("_attrs", "_native", "options", "source")
+    __slots__ = ("_attrs", "_native", "options", "source", "synthetic")
 
     def __init__(
         self,
@@ -75,6 +94,9 @@ class Journeys:
         self.source = source
         #: The `from_arrow` options used (column names, on_error, states).
         self.options: dict[str, Any] = dict(options or {})
+        #: Invented children (the table's schema metadata says so): every picture, frame
+        #: and video made from them says :data:`SYNTHETIC_NOTE`.
+        self.synthetic = False
 
     @classmethod
     def from_arrow(
@@ -132,7 +154,9 @@ class Journeys:
             "start": start,
             "end": end,
         }
-        return cls(native, source=source, options=options)
+        journeys = cls(native, source=source, options=options)
+        journeys.synthetic = is_synthetic(data)
+        return journeys
 
     # --- what it holds ---------------------------------------------------------------
     @property
@@ -168,7 +192,8 @@ class Journeys:
 
     def to_arrow(self) -> pa.Table:
         """The table given, as the same Arrow buffers."""
-        return self._native.to_arrow()
+        table: pa.Table = self._native.to_arrow()
+        return mark_synthetic(table) if self.synthetic else table
 
     @property
     def child_rows(self) -> np.ndarray:

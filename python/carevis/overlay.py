@@ -16,6 +16,7 @@ from . import _check as check
 from ._check import show
 from .congestion import CongestionSettings, scene_congestion
 from .errors import ConfigError
+from .journeys import SYNTHETIC_NOTE
 from .layout import standard_states
 from .scene import Legend, Scene
 from .viewport import Viewport
@@ -131,6 +132,14 @@ def _legend(
             )
 
 
+def full_caption(scene: Scene, caption: str | None) -> str | None:
+    """The caption drawn: the one given, led by "Synthetic data, not real children" when
+    the scene's children are invented (that cannot be left off)."""
+    if not scene.journeys.synthetic or (caption and SYNTHETIC_NOTE.lower() in caption.lower()):
+        return caption
+    return f"{SYNTHETIC_NOTE}. {caption}" if caption else SYNTHETIC_NOTE
+
+
 def draw_congestion(
     draw: ImageDraw.ImageDraw,
     scene: Scene,
@@ -238,10 +247,11 @@ def draw_overlay(
             unit,
             ink,
         )
-    if style.caption:
+    caption = full_caption(scene, style.caption)
+    if caption:
         draw.text(
             (ox + vp.width - round(2 * unit), oy + vp.height - round(1.5 * unit)),
-            style.caption,
+            caption,
             font=font(round(1.1 * unit)),
             fill=muted,
             anchor="rd",

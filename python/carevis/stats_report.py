@@ -6,7 +6,6 @@ read from its metadata)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -387,23 +386,31 @@ def _file_scale(path: str | None, journeys: Journeys) -> tuple[float, str]:
 
 
 def main_stats(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
+    from ._usage import Parser, alias
+
+    p = Parser(
         prog="carevis stats",
         description="Journey statistics tables (CSV, Parquet) and plots (PNG).",
     )
-    p.add_argument("input", nargs="?", help="anything carevis.read takes")
-    p.add_argument("-o", "--out", help="output directory")
+    p.add_argument("input", nargs="?", help="journey table (.parquet, .feather, .csv, a folder)")
+    p.add_argument("-o", "--output", dest="out", help="folder to write tables and plots to")
+    alias(p, "--out", "out")
     p.add_argument(
         "--synthetic", type=float, metavar="SCALE", help="use the synthetic England at SCALE"
     )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--freq", default="month", choices=["day", "week", "month", "quarter", "year"])
+    p.add_argument("--seed", type=int, default=0, help="random seed of the synthetic England")
+    p.add_argument(
+        "--freq",
+        default="month",
+        choices=["day", "week", "month", "quarter", "year"],
+        help="how often to count (default month)",
+    )
     p.add_argument("--by", help="a per-child column to split by (e.g. la, sex)")
     p.add_argument("--age", action="store_true", help="split by age band at spell start")
     p.add_argument(
         "--suppress-below", type=int, default=0, help="suppress counts below N (5 for publication)"
     )
-    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-plots", action="store_true", help="write tables only")
     p.add_argument(
         "--dfe",
         action="store_true",

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from . import _native
 from .errors import ConfigError
-from .journeys import Journeys
+from .journeys import Journeys, mark_synthetic
 
 EPOCH = dt.date(1970, 1, 1)
 DEFAULT_START = dt.date(2015, 4, 1)
@@ -63,7 +63,7 @@ def _generate(
                 "kind": [r[4] for r in rows],
             }
         )
-    return table, [Council(*c) for c in councils], checked
+    return mark_synthetic(table), [Council(*c) for c in councils], checked
 
 
 #: Schema metadata keys of a synthetic England table (kept in its Parquet / Arrow files),

@@ -18,7 +18,6 @@ sets while the front one is drawn, so frame computation does not stall drawing.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import sys
@@ -35,7 +34,7 @@ from .congestion import Congested, CongestionSettings
 from .errors import CarevisError, ConfigError
 from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
 from .gl_frame import GpuFrame, choose_path, path_without_measuring
-from .journeys import Journeys
+from .journeys import SYNTHETIC_NOTE, Journeys
 from .layout import ASPECT
 from .scene import AGE_BANDS, Frame, Scene
 from .viewport import Viewport
@@ -925,6 +924,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
             f"{self.t:%d %B %Y}",
             f"{state}, {self.speed:g} days/s" + (f"   {flt}" if flt else ""),
         ]
+        if self.scene.journeys.synthetic:
+            hud.append(SYNTHETIC_NOTE)
         if self.message:
             hud.append(self.message)
         self.hud.text = hud
@@ -1027,21 +1028,37 @@ def view(
 
 def main_view(argv: Sequence[str] | None = None) -> int:
     """``carevis view INPUT [--synthetic]``: opens the window on a journey table."""
-    p = argparse.ArgumentParser(prog="carevis view", description="Open the interactive window.")
+    from ._usage import Parser, alias
+
+    p = Parser(prog="carevis view", description="Open the interactive window.")
     p.add_argument("input", nargs="?", help="a journey table (.parquet, .arrow, .csv)")
-    p.add_argument("--synthetic", action="store_true", help="show synthetic England")
-    p.add_argument("--scale", type=float, default=0.1, help="size of synthetic England")
-    p.add_argument("--colour", default="time_in_care")
-    p.add_argument("--layout", default="auto")
-    p.add_argument("--speed", type=float, default=60.0, help="days per second")
-    p.add_argument("--size", default="1280x720", help="window size, WxH")
+    p.add_argument(
+        "--synthetic",
+        type=float,
+        nargs="?",
+        const=0.1,
+        metavar="SCALE",
+        help="the synthetic England (invented children) at SCALE (default 0.1)",
+    )
+    alias(p, "--scale", "synthetic", type=float)
+    p.add_argument(
+        "--colour", default="time_in_care", help="colour the dots by (default time_in_care)"
+    )
+    p.add_argument(
+        "--layout", default="auto", choices=["auto", "pathway", "circle"], help="(default auto)"
+    )
+    p.add_argument(
+        "--days-per-second", type=float, default=60.0, help="days of data per second (default 60)"
+    )
+    alias(p, "--speed", "days_per_second", type=float)
+    p.add_argument("--size", default="1280x720", help="window size, WIDTHxHEIGHT (1280x720)")
     p.add_argument("--seconds", type=float, help="close the window after this long")
     p.add_argument("--screenshot", help="with --seconds: save the window as this PNG first")
     a = p.parse_args(argv)
-    if a.synthetic:
+    if a.synthetic is not None:
         from . import synthetic
 
-        made = synthetic.england(scale=a.scale)
+        made = synthetic.england(scale=a.synthetic)
         journeys = made if isinstance(made, Journeys) else Journeys.from_arrow(made)
     elif a.input:
         from .io import read
@@ -1051,7 +1068,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         p.error("give INPUT or --synthetic")
     w, h = (int(v) for v in a.size.lower().split("x"))
     scene = Scene(journeys, layout=a.layout, colour=a.colour)
-    view(scene, speed=a.speed, size=(w, h), seconds=a.seconds, screenshot=a.screenshot)
+    view(scene, speed=a.days_per_second, size=(w, h), seconds=a.seconds, screenshot=a.screenshot)
     return 0
 
 

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from carevis.errors import DataError
 
+from .._progress import progress
 from ..privacy import warn_raw_ids
 from ._dates import (
     NULL_DAY,
@@ -232,7 +233,7 @@ def _cin_spells(
     exit_dwell_days: int,
 ) -> dict[str, Any]:
     eps: list[_Episode] = []
-    for p in paths:
+    for p in progress(paths, "reading CIN census", unit="file"):
         eps.extend(_parse_cin_file(p, report.file_index(p), report, la, year))
     n = len(eps)
     report.count("cin_details", n, n)
@@ -595,7 +596,7 @@ def write_cin_census(
     order = sorted(range(n), key=lambda i: (la_l[i], child[i], s[i], st[i] == labels.index(_NFA)))
     # split into episodes of need: a new one at each Referral
     episodes: list[dict[str, Any]] = []
-    for i in order:
+    for i in progress(order, "CIN episodes", unit="row"):
         lab = labels[st[i]]
         cur = episodes[-1] if episodes else None
         if (
@@ -643,7 +644,7 @@ def write_cin_census(
     yrs = sorted(set(years)) if years is not None else list(range(int(cy.min()), int(cy.max()) + 1))
     out = Path(out_dir)
     written: list[Path] = []
-    for y in yrs:
+    for y in progress(yrs, "writing CIN census", unit="year"):
         ys = int(days_from_civil(np.array([y - 1]), np.array([4]), np.array([1]))[0])
         ye = int(days_from_civil(np.array([y]), np.array([3]), np.array([31]))[0])
         by_la: dict[str, dict[str, list[dict[str, Any]]]] = {}

@@ -8,6 +8,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from carevis._usage import Parser
 from carevis.errors import CarevisError
 from carevis.privacy import IdentifierWarning
 
@@ -48,14 +49,14 @@ def _add_year(ap: argparse.ArgumentParser) -> None:
 
 def main_validate(argv: Sequence[str] | None = None) -> int:
     """carevis validate PATHS [--strict] [--report out.csv] [--cin PATHS]"""
-    ap = argparse.ArgumentParser(
-        prog="carevis validate", description="Check SSDA903 (and CIN census) files."
-    )
+    ap = Parser(prog="carevis validate", description="Check SSDA903 (and CIN census) files.")
     ap.add_argument("paths", nargs="+", help="SSDA903 files or folders")
     ap.add_argument("--cin", nargs="*", default=None, help="CIN census XML files or folders")
     ap.add_argument("--strict", action="store_true", help="stop at the first error")
     ap.add_argument("--report", help="write the row-by-row report to this CSV")
-    ap.add_argument("--include-short-breaks", action="store_true")
+    ap.add_argument(
+        "--include-short-breaks", action="store_true", help="keep short-break episodes (V3/V4)"
+    )
     ap.add_argument("--la", help="council code for files whose names do not say")
     _add_year(ap)
     args = ap.parse_args(argv)
@@ -73,7 +74,7 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
             year=year,
         )
     except CarevisError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"carevis: error: {e}", file=sys.stderr)
         return 1
     print(res.summary())
     if args.report:
@@ -90,16 +91,16 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
 
 def main_ingest(argv: Sequence[str] | None = None) -> int:
     """carevis ingest {ssda903,cin} PATHS -o out.parquet [--report r.csv] [--hash-key-env VAR]"""
-    ap = argparse.ArgumentParser(
-        prog="carevis ingest", description="Return files -> journey table (Parquet)."
-    )
-    ap.add_argument("kind", choices=["ssda903", "cin"])
-    ap.add_argument("paths", nargs="+")
+    ap = Parser(prog="carevis ingest", description="Return files -> journey table (Parquet).")
+    ap.add_argument("kind", choices=["ssda903", "cin"], help="which return: ssda903 or cin")
+    ap.add_argument("paths", nargs="+", help="return files or folders")
     ap.add_argument("-o", "--output", required=True, help="output .parquet")
     ap.add_argument("--report", help="write the validation report CSV here")
-    ap.add_argument("--strict", action="store_true")
+    ap.add_argument("--strict", action="store_true", help="stop at the first error")
     ap.add_argument("--mapping", help="replacement for ssda903_map.csv")
-    ap.add_argument("--include-short-breaks", action="store_true")
+    ap.add_argument(
+        "--include-short-breaks", action="store_true", help="keep short-break episodes (V3/V4)"
+    )
     ap.add_argument(
         "--hash-key-env", help="name of an environment variable holding the id hashing secret"
     )
@@ -111,7 +112,10 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
     if args.hash_key_env:
         key = os.environ.get(args.hash_key_env)
         if not key:
-            print(f"error: environment variable {args.hash_key_env} is not set", file=sys.stderr)
+            print(
+                f"carevis: error: environment variable {args.hash_key_env} is not set",
+                file=sys.stderr,
+            )
             return 2
     from .cin import read_cin_census
     from .ssda903 import read_ssda903
@@ -140,7 +144,7 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
                 args.paths, hash_key=key, strict=args.strict, la=args.la, year=year
             )
     except CarevisError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"carevis: error: {e}", file=sys.stderr)
         return 1
     if res.table.num_rows == 0:
         print(res.summary())

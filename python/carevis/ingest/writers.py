@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 
 from carevis.errors import SchemaError
 
+from .._progress import progress
 from ._dates import NULL_DAY, arrow_to_days, civil_from_days, days_from_civil, format_ddmmyyyy
 from .schema import EXIT_STATES, load_mapping, state_labels
 
@@ -245,7 +246,7 @@ def write_ssda903(
     dob_s = format_ddmmyyyy(bm)
     las = np.unique(la_c)
     la_rows = {str(a): np.flatnonzero(la_c == a) for a in las}
-    for y in yrs:
+    for y in progress(yrs, "writing SSDA903 returns", unit="year"):
         ys = int(days_from_civil(np.array([y - 1]), np.array([4]), np.array([1]))[0])
         ye = int(days_from_civil(np.array([y]), np.array([3]), np.array([31]))[0])
         in_year = (c_start <= ye) & ((c_end == NULL_DAY) | (c_end >= ys))
