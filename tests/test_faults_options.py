@@ -59,7 +59,10 @@ def test_bad_scene_options(options: dict[str, Any], words: str) -> None:
     [
         (dict(background=(300, 0, 0, 255)), "background must be 3 or 4 whole numbers"),
         (dict(background=(3, 0)), "background"),
-        (dict(title="x" * 1_000_000), "title must be a text of at most 1,000"),
+        (dict(title="x" * 1_000_000), "title must be a one-line text of at most 1,000"),
+        (dict(title="\r"), "no control characters"),  # found by the fuzz test below
+        (dict(caption="a\x00b"), "caption"),
+        (dict(title="\ud800"), "title"),
         (dict(caption=b"bytes"), "caption"),
         (dict(suppress_below=-3), "suppress_below"),
         (dict(dot_radius=NAN), "dot_radius"),

@@ -6,6 +6,7 @@ value given (shortened), before any work starts."""
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,12 +64,19 @@ def whole(name: str, value: Any, lo: int, hi: int) -> int:
 
 
 def text(name: str, value: Any, *, optional: bool = True, longest: int = MAX_TEXT) -> str | None:
-    """A string of at most ``longest`` characters (or None when optional)."""
+    """A one-line string of at most ``longest`` characters, without control characters
+    or lone surrogates, which the text layout cannot draw (or None when optional)."""
     if value is None and optional:
         return None
-    if isinstance(value, str) and len(value) <= longest:
+    if (
+        isinstance(value, str)
+        and len(value) <= longest
+        and not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
+    ):
         return value
-    raise _bad(name, f"a text of at most {longest:,} characters", value)
+    raise _bad(
+        name, f"a one-line text of at most {longest:,} characters, no control characters", value
+    )
 
 
 def choice(name: str, value: Any, allowed: Sequence[Any]) -> Any:
