@@ -232,3 +232,23 @@ def test_dfe_rules_flag_what_the_definitions_flag(tmp_path, layout, seed):
         "446",
         "501",
     } <= set(want)
+
+
+def test_synthetic_returns_keep_each_years_code_lists(tmp_path):
+    """`carevis synth --ssda903` writes the window's returns with each year's code lists:
+    an episode carried into a later return takes that return's code (Q1 -> U3, E43 -> E46,
+    K3 -> H5 before 2024-25), and placement orders before December 2005 are freeing
+    orders, so no code-list rule (DfE 144, 146, 149, 445, 446) flags anything. (Before,
+    returns went back to 1999-00 with today's codes: 2,856 rows flagged by 146 and 650 by
+    149 at scale 0.02.)"""
+    from carevis.cli import main
+
+    out = tmp_path / "returns"
+    args = ["synth", "--synthetic", "0.01", "-o", str(tmp_path / "e.parquet")]
+    assert main([*args, "--ssda903", str(out)]) == 0
+    names = {p.name.split("_")[2] for p in out.rglob("*_episodes.csv")}
+    assert min(names) == "2016" and max(names) == "2025"
+    counts = read_ssda903(out).report.rule_counts()
+    flagged = {rule: n for (rule, action), n in counts.items() if action == "flagged"}
+    for rule in ("dfe_144", "dfe_146", "dfe_149", "dfe_445", "dfe_446"):
+        assert flagged.get(rule, 0) == 0, (rule, flagged)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import os
 import sys
 import time
@@ -185,7 +186,12 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if args.ssda903:
         from .ingest import write_ssda903
 
-        write_ssda903(table, args.ssda903)
+        # Returns for the collection years the window covers (the year ending 31 March
+        # after its first day, to the one holding its last): earlier years would need
+        # the code lists of their own time, which the generator does not use.
+        first, last = (dt.date.fromisoformat(str(d)) for d in (args.start, args.end))
+        years = range(first.year + (first.month >= 4), last.year + (last.month >= 4) + 1)
+        write_ssda903(table, args.ssda903, years=years)
         _say(f"wrote SSDA903 returns to {args.ssda903}")
     if args.cin:
         from .ingest import write_cin_census

@@ -23,6 +23,7 @@ from carevis.errors import SchemaError
 
 from .._progress import progress
 from ._dates import NULL_DAY, arrow_to_days, civil_from_days, days_from_civil, format_ddmmyyyy
+from ._dfe import code_years
 from .schema import EXIT_STATES, load_mapping, state_labels
 
 __all__ = ["canonical_states", "child_codes_for_files", "collection_year", "write_ssda903"]
@@ -108,6 +109,45 @@ def _str(table: pa.Table, name: str, n: int) -> pa.Array:
     return c.cast(pa.string())
 
 
+#: The code that stands for another in a year where that one is not valid: the codes of
+#: each pair map to the same journey state (code lists in data/ssda903_map.csv).
+_SAME_IN_OTHER_YEARS = {
+    "PLACE": {
+        "Q1": "U3",
+        "Q2": "U6",
+        "U1": "Q1",
+        "U2": "Q1",
+        "U3": "Q1",
+        "U4": "Q2",
+        "U5": "Q2",
+        "U6": "Q2",
+        "K3": "H5",
+        "H5": "K3",
+        "P2": "K3",
+        "Z1": "Z14",
+        "Z11": "Z1",
+        "Z12": "Z1",
+        "Z13": "Z1",
+        "Z14": "Z1",
+    },
+    "REC": {"E43": "E46", "E44": "E48", "E45": "E43", "E46": "E43", "E47": "E44", "E48": "E44"},
+}
+
+
+def _codes_of_year(codes: np.ndarray, field: str, year: int) -> np.ndarray:
+    """``codes`` as a return for ``year`` writes them: a code outside its valid years is
+    replaced by the code for the same thing in that year (an episode carried into a later
+    return takes that return's code list, as councils recode them)."""
+    valid = code_years().get(field, {})
+    out = codes.copy()
+    for old, new in _SAME_IN_OTHER_YEARS[field].items():
+        a, b = valid.get(old, (0, 9999))
+        c, d = valid.get(new, (0, 9999))
+        if not a <= year <= b and c <= year <= d:
+            out[codes == old] = new
+    return out
+
+
 def write_ssda903(
     table: pa.Table,
     out_dir: str | os.PathLike[str],
@@ -173,6 +213,11 @@ def write_ssda903(
     )
     ls = np.asarray(pc.fill_null(legal, "C2").to_numpy(zero_copy_only=False), dtype=object)
     ls = np.where(np.isin(ls, list(mp.short_break_ls)), "C2", ls)
+    # placement orders (E1) began in December 2005; before that the order was a freeing
+    # order (D1), as DfE rules 445 and 446 say
+    dec_2005 = int(days_from_civil(np.array([2005]), np.array([12]), np.array([1]))[0])
+    c_start0 = o_start[sel]
+    ls = np.where((ls == "E1") & (c_start0 < dec_2005), "D1", ls)
     cin_np = np.asarray(pc.fill_null(cin, "N1").to_numpy(zero_copy_only=False), dtype=object)
     # REC
     rec_np = np.asarray(reason.to_numpy(zero_copy_only=False), dtype=object)
@@ -265,10 +310,10 @@ def write_ssda903(
                     "RNE": pa.array(rne[r]),
                     "LS": pa.array(ls[r], pa.string()),
                     "CIN": pa.array(cin_np[r], pa.string()),
-                    "PLACE": pa.array(place[r], pa.string()),
+                    "PLACE": pa.array(_codes_of_year(place[r], "PLACE", y), pa.string()),
                     "PLACE_PROVIDER": pa.array(prov[r]),
                     "DEC": pa.array(np.where(op, "", dec_s[r])),
-                    "REC": pa.array(np.where(op, "", rec[r]).astype(str)),
+                    "REC": pa.array(np.where(op, "", _codes_of_year(rec[r], "REC", y)).astype(str)),
                     "REASON_PLACE_CHANGE": pa.array([""] * len(r)),
                     "HOME_POST": pa.array([""] * len(r)),
                     "PL_POST": pa.array([""] * len(r)),
