@@ -139,7 +139,7 @@ def _codes_of_year(codes: np.ndarray, field: str, year: int) -> np.ndarray:
     replaced by the code for the same thing in that year (an episode carried into a later
     return takes that return's code list, as councils recode them)."""
     valid = code_years().get(field, {})
-    out = codes.copy()
+    out: np.ndarray = codes.copy()
     for old, new in _SAME_IN_OTHER_YEARS[field].items():
         a, b = valid.get(old, (0, 9999))
         c, d = valid.get(new, (0, 9999))
