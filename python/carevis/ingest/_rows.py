@@ -57,23 +57,7 @@ class Rows:
         value: pa.Array | None = None,
         detail: str = "",
     ) -> np.ndarray:
-        m = mask & self.alive
-        if m.any():
-            idx = np.flatnonzero(m)
-            val = value.take(pa.array(idx)) if value is not None else None
-            self.alive &= ~m
-            self.rejected.append((idx, rule))
-            self.report.reject_rows(self.name, len(idx))
-            self.report.add(
-                rule,
-                "rejected",
-                file_idx=self.fi[idx],
-                line=self.ln[idx],
-                field=field,
-                value=val,
-                detail=detail,
-            )
-        return m
+        return self._set_aside(mask, rule, "rejected", field, value, detail)
 
     def supersede(
         self,
@@ -85,15 +69,32 @@ class Rows:
     ) -> np.ndarray:
         """Set aside rows a later return repeats or replaces: counted apart from the
         rejected ones (expected when years are merged)."""
+        return self._set_aside(mask, rule, "superseded", field, value, detail)
+
+    def _set_aside(
+        self,
+        mask: np.ndarray,
+        rule: str,
+        action: str,
+        field: str,
+        value: pa.Array | None,
+        detail: str,
+    ) -> np.ndarray:
+        """Rows of ``mask`` still alive leave the table, counted and reported as
+        ``action`` (rejected ones are also kept for the rejects file)."""
         m = mask & self.alive
         if m.any():
             idx = np.flatnonzero(m)
             val = value.take(pa.array(idx)) if value is not None else None
             self.alive &= ~m
-            self.report.supersede_rows(self.name, len(idx))
+            if action == "rejected":
+                self.rejected.append((idx, rule))
+                self.report.reject_rows(self.name, len(idx))
+            else:
+                self.report.supersede_rows(self.name, len(idx))
             self.report.add(
                 rule,
-                "superseded",
+                action,
                 file_idx=self.fi[idx],
                 line=self.ln[idx],
                 field=field,

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ._xml import Node
+from .schema import EPISODE_COLUMNS, HEADER_COLUMNS
 
 __all__ = ["KNOWN_FIELDS", "Xml903", "read_903_xml"]
 
@@ -31,22 +32,8 @@ RECORDS = {
 
 #: The fields each table has in the DfE's layout (CSV column names).
 KNOWN_FIELDS: dict[str, tuple[str, ...]] = {
-    "header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
-    "episodes": (
-        "CHILD",
-        "DECOM",
-        "RNE",
-        "LS",
-        "CIN",
-        "PLACE",
-        "PLACE_PROVIDER",
-        "DEC",
-        "REC",
-        "REASON_PLACE_CHANGE",
-        "HOME_POST",
-        "PL_POST",
-        "URN",
-    ),
+    "header": HEADER_COLUMNS,
+    "episodes": EPISODE_COLUMNS,
     "uasc": ("CHILD", "SEX", "DOB", "DUC"),
     "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
     "missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),

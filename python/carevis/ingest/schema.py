@@ -20,6 +20,24 @@ import pyarrow as pa
 
 from carevis.errors import ConfigError, SchemaError
 
+#: The columns of the SSDA903 episodes and header tables, in the DfE's order.
+EPISODE_COLUMNS = (
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+)
+HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
+
 __all__ = [
     "DATA_DIR",
     "EXIT_STATES",

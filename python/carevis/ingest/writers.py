@@ -28,22 +28,6 @@ from .schema import EXIT_STATES, load_mapping, state_labels
 
 __all__ = ["canonical_states", "child_codes_for_files", "collection_year", "write_ssda903"]
 
-EPISODE_COLUMNS = (
-    "CHILD",
-    "DECOM",
-    "RNE",
-    "LS",
-    "CIN",
-    "PLACE",
-    "PLACE_PROVIDER",
-    "DEC",
-    "REC",
-    "REASON_PLACE_CHANGE",
-    "HOME_POST",
-    "PL_POST",
-    "URN",
-)
-HEADER_COLUMNS = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
 # Broad ethnic groups (as the synthetic England and the published tables give them) written
 # as the group's "any other" SSDA903 code, so that the returns hold valid codes.
 ETHNIC_GROUP_CODES = {
