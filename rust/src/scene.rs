@@ -65,15 +65,25 @@ impl Default for SceneConfig {
     }
 }
 
-/// Which dots are drawn, and which stand out.
-#[derive(Debug, Clone, Default)]
-pub struct Emphasis {
-    /// Per dot: drawn (true) or filtered out. Empty = all drawn.
-    pub visible: Vec<bool>,
+/// Which dots are drawn, and which stand out: an argument of each frame (the scene itself
+/// never changes).
+#[derive(Debug, Clone, Copy)]
+pub struct Emphasis<'a> {
+    /// Per dot: drawn (true) or filtered out. None = all drawn.
+    pub visible: Option<&'a [bool]>,
     /// Dots in this state keep full colour; the others are dimmed.
     pub highlight: Option<u16>,
     /// Opacity factor of dimmed dots.
     pub dim: f32,
+}
+
+impl Emphasis<'_> {
+    /// Every dot drawn, none dimmed.
+    pub const NONE: Emphasis<'static> = Emphasis {
+        visible: None,
+        highlight: None,
+        dim: 0.2,
+    };
 }
 
 /// Output buffers for one frame: one entry per dot (`rgba` has 4 bytes per dot).
@@ -103,7 +113,6 @@ pub struct Scene {
     circle: Box<[[f32; 2]; ANGLES]>,
     /// The colour table with the opacity of a fully faded-in dot applied.
     settled_lut: Vec<[u8; 4]>,
-    emphasis: Emphasis,
 }
 
 #[inline]
@@ -243,10 +252,6 @@ impl Scene {
             spells: schedule.spells,
             inv_fade,
             circle: unit_circle(),
-            emphasis: Emphasis {
-                dim: 0.2,
-                ..Emphasis::default()
-            },
         })
     }
 
@@ -271,15 +276,21 @@ impl Scene {
         self.spacing
     }
 
-    pub fn emphasis(&self) -> &Emphasis {
-        &self.emphasis
-    }
-
-    pub fn set_emphasis(&mut self, e: Emphasis) -> Result<()> {
-        if !e.visible.is_empty() && e.visible.len() != self.n_dots() {
+    /// Checks an emphasis against this scene: one flag per dot, a state that exists, a
+    /// dimming within 0..=1.
+    pub fn check_emphasis(&self, e: &Emphasis<'_>) -> Result<()> {
+        if let Some(v) = e.visible {
+            if v.len() != self.n_dots() {
+                return Err(CoreError::config(
+                    "filter",
+                    format!("{} flags for {} dots", v.len(), self.n_dots()),
+                ));
+            }
+        }
+        if !(0.0..=1.0).contains(&e.dim) {
             return Err(CoreError::config(
-                "filter",
-                format!("{} flags for {} dots", e.visible.len(), self.n_dots()),
+                "dim",
+                format!("{} is not within 0..1", e.dim),
             ));
         }
         if let Some(h) = e.highlight {
@@ -290,7 +301,6 @@ impl Scene {
                 ));
             }
         }
-        self.emphasis = e;
         Ok(())
     }
 
@@ -329,7 +339,8 @@ impl Scene {
     }
 
     /// Computes the frame at `t` (minutes since the epoch) into `out`, in parallel.
-    pub fn frame_into(&self, t: f64, out: FrameBuffers<'_>) -> Result<()> {
+    pub fn frame_into(&self, t: f64, out: FrameBuffers<'_>, em: &Emphasis<'_>) -> Result<()> {
+        self.check_emphasis(em)?;
         let n = self.n_dots();
         if out.x.len() != n || out.y.len() != n || out.state.len() != n || out.rgba.len() != 4 * n {
             return Err(CoreError::config(
@@ -351,7 +362,7 @@ impl Scene {
         let ti = t.floor().clamp(i32::MIN as f64, i32::MAX as f64) as i32;
         // Whole minutes after which a spell's dot has surely faded in.
         let fade_settled = self.cfg.fade_minutes.ceil() as i64;
-        let paint = self.paint();
+        let paint = self.paint(em);
         let plain = paint.visible.is_none() && paint.highlight == i32::MIN;
         let f = Frame {
             t,
@@ -490,7 +501,7 @@ impl Scene {
     }
 
     /// What colours dots in this scene, resolved once per frame.
-    fn paint(&self) -> Paint<'_> {
+    fn paint<'a>(&'a self, em: &Emphasis<'a>) -> Paint<'a> {
         let lut = &self.cfg.lut[..];
         let top = (lut.len() - 1) as f32;
         let (mode, lo, hi) = match self.cfg.colour {
@@ -499,7 +510,6 @@ impl Scene {
             ColourBy::Entries { lo, hi } => (PaintBy::Entries, lo, hi),
             ColourBy::Category => (PaintBy::Category, 0.0, 0.0),
         };
-        let em = &self.emphasis;
         Paint {
             lut,
             mode,
@@ -508,15 +518,21 @@ impl Scene {
             top,
             alpha: self.cfg.alpha as f32 * (1.0 / 255.0),
             categories: &self.cfg.categories,
-            visible: (!em.visible.is_empty()).then_some(&em.visible[..]),
+            visible: em.visible,
             highlight: em.highlight.map_or(i32::MIN, |h| h as i32),
             dim: em.dim,
         }
     }
 
     /// One dot at time `t`: position, colour and current state (-1 for none).
-    pub fn dot(&self, c: usize, t: f64, radii: &[f32]) -> (f32, f32, [u8; 4], i32) {
-        self.dot_with(c, t, radii, &self.paint())
+    pub fn dot(
+        &self,
+        c: usize,
+        t: f64,
+        radii: &[f32],
+        em: &Emphasis<'_>,
+    ) -> (f32, f32, [u8; 4], i32) {
+        self.dot_with(c, t, radii, &self.paint(em))
     }
 
     /// The general walk for one dot (see [`Scene::dot`]), with the frame's paint.
@@ -609,8 +625,8 @@ impl Scene {
     /// care, 1 time in state, 2 entries, 3 category), the value's low end, table entries
     /// per unit, the last entry, the opacity factor, one over the fade (0: none), the
     /// highlighted state (-1: none) and the dimming, exactly as a frame resolves them.
-    pub fn gpu_uniforms(&self) -> ([f32; 8], &[[u8; 4]]) {
-        let p = self.paint();
+    pub fn gpu_uniforms(&self, em: &Emphasis<'_>) -> ([f32; 8], &[[u8; 4]]) {
+        let p = self.paint(em);
         let mode = match p.mode {
             PaintBy::Care => 0.0,
             PaintBy::State => 1.0,
@@ -1095,6 +1111,10 @@ mod tests {
     }
 
     fn frame(s: &Scene, t: f64) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<i32>) {
+        frame_with(s, t, &Emphasis::NONE)
+    }
+
+    fn frame_with(s: &Scene, t: f64, em: &Emphasis<'_>) -> (Vec<f32>, Vec<f32>, Vec<u8>, Vec<i32>) {
         let n = s.n_dots();
         let (mut x, mut y, mut c, mut st) =
             (vec![0.0; n], vec![0.0; n], vec![0; 4 * n], vec![0; n]);
@@ -1106,6 +1126,7 @@ mod tests {
                 rgba: &mut c,
                 state: &mut st,
             },
+            em,
         )
         .unwrap();
         (x, y, c, st)
@@ -1347,21 +1368,23 @@ mod tests {
                 transit_minutes: [7.0, 1.0, 0.0, 3.5][m] * D as f64,
                 ..base.config().clone()
             };
-            let mut s = Scene::new(base.index().clone(), cfg).unwrap();
-            if m == 3 {
-                s.set_emphasis(Emphasis {
-                    visible: (0..n).map(|c| c % 3 != 0).collect(),
+            let s = Scene::new(base.index().clone(), cfg).unwrap();
+            let visible: Vec<bool> = (0..n).map(|c| c % 3 != 0).collect();
+            let em = if m == 3 {
+                Emphasis {
+                    visible: Some(&visible),
                     highlight: Some(1),
                     dim: 0.3,
-                })
-                .unwrap();
-            }
+                }
+            } else {
+                Emphasis::NONE
+            };
             for step in 0..160 {
                 let t = -2.0 * D as f64 + step as f64 * 2.37 * D as f64 + (step % 7) as f64 * 97.3;
-                let (x, y, c, st) = frame(&s, t);
+                let (x, y, c, st) = frame_with(&s, t, &em);
                 let radii = s.radii(t);
                 for d in 0..n {
-                    let (wx, wy, wc, ws) = s.dot(d, t, &radii);
+                    let (wx, wy, wc, ws) = s.dot(d, t, &radii, &em);
                     assert_eq!(
                         (x[d].to_bits(), y[d].to_bits(), &c[4 * d..4 * d + 4], st[d]),
                         (wx.to_bits(), wy.to_bits(), &wc[..], ws),

@@ -3,7 +3,7 @@
 //! panic into `carevis.errors` exceptions.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -315,16 +315,33 @@ impl PyJourneys {
 /// A scene: journeys with a layout and a colour scheme, ready to give frames.
 #[pyclass(frozen, module = "carevis._native", name = "Scene")]
 pub struct PyScene {
-    inner: RwLock<Scene>,
+    /// Immutable: emphasis (filters, highlight) is an argument of each frame.
+    inner: Scene,
 }
 
-fn read_scene<'a>(
+fn read_scene<'a>(_py: Python<'_>, s: &'a PyScene) -> PyResult<&'a Scene> {
+    Ok(&s.inner)
+}
+
+/// The emphasis a frame is drawn with, from the binding's optional arguments.
+fn emphasis<'a>(
     py: Python<'_>,
-    s: &'a PyScene,
-) -> PyResult<std::sync::RwLockReadGuard<'a, Scene>> {
-    s.inner
-        .read()
-        .map_err(|_| config_err(py, "scene", "scene lock poisoned"))
+    visible: Option<&'a PyReadonlyArray1<'_, bool>>,
+    highlight: Option<u16>,
+    dim: f32,
+) -> PyResult<Emphasis<'a>> {
+    let visible =
+        match visible {
+            Some(v) => Some(v.as_slice().map_err(|_| {
+                config_err(py, "visible", "the filter must be a C-contiguous array")
+            })?),
+            None => None,
+        };
+    Ok(Emphasis {
+        visible,
+        highlight,
+        dim,
+    })
 }
 
 #[pymethods]
@@ -402,9 +419,7 @@ impl PyScene {
         };
         let index = journeys.index.clone();
         let scene = run(py, || Scene::new(index, cfg))?;
-        Ok(PyScene {
-            inner: RwLock::new(scene),
-        })
+        Ok(PyScene { inner: scene })
     }
 
     #[getter]
@@ -418,7 +433,11 @@ impl PyScene {
         Ok(read_scene(py, self)?.spacing())
     }
 
-    /// Writes the frame at `t` (minutes since 1970) into the four arrays.
+    /// Writes the frame at `t` (minutes since 1970) into the four arrays, showing only the
+    /// dots flagged in `visible` (None: all) and dimming by `dim` every dot not in the
+    /// `highlight` state (None: none).
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (t, x, y, rgba, state, visible=None, highlight=None, dim=0.2))]
     fn frame_into(
         &self,
         py: Python<'_>,
@@ -427,7 +446,11 @@ impl PyScene {
         mut y: PyReadwriteArray1<'_, f32>,
         mut rgba: PyReadwriteArray2<'_, u8>,
         mut state: PyReadwriteArray1<'_, i32>,
+        visible: Option<PyReadonlyArray1<'_, bool>>,
+        highlight: Option<u16>,
+        dim: f32,
     ) -> PyResult<()> {
+        let em = emphasis(py, visible.as_ref(), highlight, dim)?;
         let not_contiguous =
             |py| config_err(py, "buffers", "frame buffers must be C-contiguous arrays");
         let x = x.as_slice_mut().map_err(|_| not_contiguous(py))?;
@@ -436,7 +459,7 @@ impl PyScene {
         let state = state.as_slice_mut().map_err(|_| not_contiguous(py))?;
         let scene = read_scene(py, self)?;
         run(py, || {
-            scene.frame_into(t, FrameBuffers { x, y, rgba, state })
+            scene.frame_into(t, FrameBuffers { x, y, rgba, state }, &em)
         })
     }
 
@@ -460,9 +483,21 @@ impl PyScene {
     /// The GPU frame's uniforms beyond the time (see `Scene::gpu_uniforms`): eight numbers
     /// and the colour table.
     #[allow(clippy::type_complexity)]
-    fn gpu_uniforms<'py>(&self, py: Python<'py>) -> PyResult<(Vec<f32>, Bound<'py, PyArray2<u8>>)> {
+    #[pyo3(signature = (highlight=None, dim=0.2))]
+    fn gpu_uniforms<'py>(
+        &self,
+        py: Python<'py>,
+        highlight: Option<u16>,
+        dim: f32,
+    ) -> PyResult<(Vec<f32>, Bound<'py, PyArray2<u8>>)> {
         let s = read_scene(py, self)?;
-        let (u, lut) = s.gpu_uniforms();
+        let em = Emphasis {
+            visible: None,
+            highlight,
+            dim,
+        };
+        s.check_emphasis(&em).map_err(|e| core_err(py, e))?;
+        let (u, lut) = s.gpu_uniforms(&em);
         let rows: Vec<Vec<u8>> = lut.iter().map(|c| c.to_vec()).collect();
         let lut =
             PyArray2::from_vec2(py, &rows).map_err(|e| config_err(py, "colour", e.to_string()))?;
@@ -503,28 +538,6 @@ impl PyScene {
     fn frame_line_bytes(&self, py: Python<'_>, t: f64) -> PyResult<u64> {
         let s = read_scene(py, self)?;
         Ok(py.detach(|| s.frame_line_bytes(t)))
-    }
-
-    /// Which dots are drawn (`visible`, one flag per dot, or None for all) and which state
-    /// is highlighted (others dimmed by `dim`).
-    #[pyo3(signature = (visible=None, highlight=None, dim=0.2))]
-    fn set_emphasis(
-        &self,
-        py: Python<'_>,
-        visible: Option<PyReadonlyArray1<'_, bool>>,
-        highlight: Option<u16>,
-        dim: f32,
-    ) -> PyResult<()> {
-        let e = Emphasis {
-            visible: visible.map(|v| v.as_array().to_vec()).unwrap_or_default(),
-            highlight,
-            dim: dim.clamp(0.0, 1.0),
-        };
-        let mut s = self
-            .inner
-            .write()
-            .map_err(|_| config_err(py, "scene", "scene lock poisoned"))?;
-        s.set_emphasis(e).map_err(|e| core_err(py, e))
     }
 }
 
