@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from _common import timeit  # type: ignore[import-not-found]
 from carevis import _native, stats, stats_dfe  # noqa: F401
-from carevis.congestion import congestion
+from carevis.scene.congestion import congestion
 
 
 def pandas_occupancy(df: pd.DataFrame, bounds_days: np.ndarray) -> pd.DataFrame:

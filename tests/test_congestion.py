@@ -6,9 +6,9 @@ import carevis
 import numpy as np
 import pytest
 from carevis import export
-from carevis.congestion import CongestionSettings, congestion, occupancy_at, scene_congestion
 from carevis.errors import ConfigError
 from carevis.overlay import OverlayStyle
+from carevis.scene.congestion import CongestionSettings, congestion, occupancy_at, scene_congestion
 from PIL import Image
 
 from .conftest import day, table

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from carevis import ExportError, Journeys, Scene, export
-from carevis.render import RenderSettings, rasterise
+from carevis.render import RenderSettings, image, rasterise
 from carevis.viewport import Viewport
 from PIL import Image
 
@@ -23,7 +23,7 @@ def scene() -> Scene:
 
 
 def test_render_shape_background_and_dots(scene: Scene) -> None:
-    img = scene.render(day(200), 640, 360, overlay=False)
+    img = image(scene, day(200), 640, 360, overlay=False)
     assert img.shape == (360, 640, 4) and img.dtype == np.uint8
     bg = np.array([247, 247, 244, 255])
     assert np.all(img[0, 0] == bg)
@@ -40,7 +40,7 @@ def test_render_shape_background_and_dots(scene: Scene) -> None:
 def test_render_and_exports_draw_the_frame_at_t(scene: Scene, tmp_path: Path) -> None:
     t = day(200)
     dots = rasterise(scene.frame(t), RenderSettings(width=640, height=360, overlay=None))
-    assert np.array_equal(scene.render(t, 640, 360, overlay=False), dots)
+    assert np.array_equal(image(scene, t, 640, 360, overlay=False), dots)
     other = rasterise(scene.frame(day(900)), RenderSettings(width=640, height=360, overlay=None))
     assert not np.array_equal(dots, other)
     p = export.png(scene, t, tmp_path / "a.png", width=640, height=360, overlay=False)
@@ -64,8 +64,8 @@ def test_cpu_raster_matches_reference_for_a_few_dots() -> None:
 
 
 def test_overlay_draws_labels_date_and_legend(scene: Scene) -> None:
-    plain = scene.render(day(200), 960, 540, overlay=False)
-    full = scene.render(day(200), 960, 540, overlay=True, title="A title", caption="A caption")
+    plain = image(scene, day(200), 960, 540, overlay=False)
+    full = image(scene, day(200), 960, 540, overlay=True, title="A title", caption="A caption")
     changed = np.any(plain != full, axis=2)
     assert changed[:40, :300].any()  # title, top left
     assert changed[:60, -300:].any()  # date, top right
@@ -139,7 +139,7 @@ def test_video_frames_match_the_renderer(scene: Scene, tmp_path: Path) -> None:
     reader = imageio_ffmpeg.read_frames(str(p))
     meta = next(reader)
     first = np.frombuffer(next(reader), np.uint8).reshape(meta["size"][1], meta["size"][0], 3)
-    want = scene.render(day(150), 320, 180)
+    want = image(scene, day(150), 320, 180)
     assert np.abs(first[..., :3].astype(int) - want[..., :3]).max() <= 2
 
 

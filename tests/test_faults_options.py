@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from carevis import CarevisError, ConfigError, Journeys, Scene, export
+from carevis.render import image
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,7 +71,7 @@ def test_bad_scene_options(options: dict[str, Any], words: str) -> None:
 )
 def test_bad_render_options(scene: Scene, options: dict[str, Any], words: str) -> None:
     with pytest.raises(ConfigError, match=words) as e:
-        scene.render(T, 64, 36, **options)
+        image(scene, T, 64, 36, **options)
     assert len(str(e.value)) < 400
 
 
@@ -90,13 +91,13 @@ def test_bad_export_options(scene: Scene, tmp_path: Path) -> None:
 
 def test_bad_filters(scene: Scene) -> None:
     with pytest.raises(ConfigError, match="highlight must be a whole number from 0"):
-        scene.set_filter(highlight=-1)
+        scene.with_filter(highlight=-1)
     with pytest.raises(ConfigError, match="highlight"):
-        scene.set_filter(highlight=True)
+        scene.with_filter(highlight=True)
     with pytest.raises(ConfigError, match="dim"):
-        scene.set_filter(dim=NAN)
+        scene.with_filter(dim=NAN)
     with pytest.raises(ConfigError, match="one flag per dot"):
-        scene.set_filter(visible=np.ones(3, bool))
+        scene.with_filter(visible=np.ones(3, bool))
 
 
 def test_states_given_twice_add_no_phantom_state() -> None:
@@ -113,7 +114,7 @@ def test_good_options_still_work(scene: Scene) -> None:
         J, seed=0, colour_range=(0, 365), layout={x: (0.1 * i, 0.5) for i, x in enumerate(J.states)}
     )
     assert s.frame(T).x.shape == (J.n_children,)
-    img = scene.render(T, 64, 36, background=(0, 0, 0), title="t" * 1000)
+    img = image(scene, T, 64, 36, background=(0, 0, 0), title="t" * 1000)
     assert img[0, 0].tolist() == [0, 0, 0, 255]
 
 
@@ -163,14 +164,14 @@ def test_fuzz_scene_options(name: str, value: Any) -> None:
     if name != "alpha":  # alpha near 0 asks for faint (invisible) dots
         assert visible.any(), f"{name}={value!r} was accepted but makes every dot invisible"
     assert np.isfinite(f.x[visible]).all() and np.isfinite(f.y[visible]).all()
-    s.render(T, 32, 18)
+    image(s, T, 32, 18)
 
 
 @FUZZ
 @given(name=st.sampled_from(RENDER_OPTIONS), value=ANY)
 def test_fuzz_render_options(name: str, value: Any) -> None:
     try:
-        img = Scene(J).render(T, 32, 18, **{name: value})
+        img = image(Scene(J), T, 32, 18, **{name: value})
     except CarevisError:
         return
     assert img.shape == (18, 32, 4)
@@ -199,7 +200,7 @@ def test_fuzz_png_options(tmp_path: Path, name: str, value: Any) -> None:
 def test_fuzz_filters_times_and_states(highlight: Any, dim: Any, times: Any, states: Any) -> None:
     s = Scene(J)
     with contextlib.suppress(CarevisError):
-        s.set_filter(highlight=highlight, dim=dim)
+        s.with_filter(highlight=highlight, dim=dim)
     with contextlib.suppress(CarevisError):
         export._clip_times(s, times, None, None, 25, 30)
     try:

@@ -122,14 +122,13 @@ def test_gpu_states_match_the_engine(
         assert seen_on > 100 and (seen_fade > 0 or fade == 0)
         # emphasis: a filter and a highlight
         mask = scene.filter_mask(la=["Kent", "East Sussex"])
-        scene.set_filter(mask, highlight=3, dim=0.3)
-        gpu.sync_emphasis()
+        shown = scene.with_filter(mask, highlight=3, dim=0.3)
+        gpu.sync_emphasis(shown.emphasis)
         for m in moments(scene, 4):
-            cpu = scene.frame_at_minutes(m, scene.buffers())
+            cpu = shown.frame_at_minutes(m, shown.buffers())
             assert_frames_agree(gpu.read_frame(m), cpu, f"{colour} emphasised at {m}")
         # and back to none
-        scene.set_filter(None)
-        gpu.sync_emphasis()
+        gpu.sync_emphasis(None)
         m = moments(scene)[5]
         assert_frames_agree(gpu.read_frame(m), scene.frame_at_minutes(m, scene.buffers()), "off")
     finally:

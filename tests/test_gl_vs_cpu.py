@@ -7,7 +7,7 @@ from __future__ import annotations
 import carevis
 import numpy as np
 import pytest
-from carevis.render import RenderSettings, rasterise
+from carevis.render import RenderSettings, image, rasterise
 
 from .test_gl import assert_images_close, handful, make_table
 
@@ -32,15 +32,15 @@ def test_gl_and_cpu_agree_on_handmade_dots(radius: float) -> None:
 def test_gl_and_cpu_agree_on_a_scene() -> None:
     scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(600, seed=5)))
     t = "2020-09-01"
-    cpu = scene.render(t, 640, 360, overlay=False, dot_radius=1.5)
-    gl = scene.render(t, 640, 360, overlay=False, dot_radius=1.5, renderer="gl")
+    cpu = image(scene, t, 640, 360, overlay=False, dot_radius=1.5)
+    gl = image(scene, t, 640, 360, overlay=False, dot_radius=1.5, renderer="gl")
     assert not np.array_equal(cpu[0, 0], [0, 0, 0, 0])
     drawn = np.any(cpu[..., :3] != cpu[0, 0, :3], axis=-1)
     assert drawn.sum() > 100  # the comparison is about real dots
     assert_images_close(gl, cpu, tol=TOL, max_bad_fraction=0.002)
     # with the overlay, both renderers get the same labels on top
-    cpu_o = scene.render(t, 640, 360, dot_radius=1.5)
-    gl_o = scene.render(t, 640, 360, dot_radius=1.5, renderer="gl")
+    cpu_o = image(scene, t, 640, 360, dot_radius=1.5)
+    gl_o = image(scene, t, 640, 360, dot_radius=1.5, renderer="gl")
     assert_images_close(gl_o, cpu_o, tol=TOL, max_bad_fraction=0.002)
 
 

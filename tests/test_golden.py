@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from carevis import export
+from carevis.render import image
 from PIL import Image
 
 try:  # tests/ is a package here; plain import when it is not
@@ -90,7 +91,7 @@ def test_poster_with_suppression_caption_and_emphasis(
     table: pa.Table, golden: dict[str, str], tmp_path: Path
 ) -> None:
     scene = carevis.Scene(carevis.Journeys.from_arrow(table), colour="sex")
-    scene.set_filter(scene.filter_mask(la="Kent"), highlight=scene.states[2], dim=0.3)
+    scene = scene.with_filter(scene.filter_mask(la="Kent"), highlight=scene.states[2], dim=0.3)
     out = export.png(
         scene,
         T,
@@ -106,7 +107,7 @@ def test_poster_with_suppression_caption_and_emphasis(
 
 def test_scene_render_array(table: pa.Table, golden: dict[str, str]) -> None:
     scene = carevis.Scene(carevis.Journeys.from_arrow(table), colour="age_band")
-    check(golden, "scene-render", scene.render(T, 480, 270, suppress_below=5))
+    check(golden, "scene-render", image(scene, T, 480, 270, suppress_below=5))
 
 
 def test_video_frames(table: pa.Table, golden: dict[str, str], tmp_path: Path) -> None:

@@ -222,10 +222,12 @@ def test_filter_and_highlight(small: pa.Table) -> None:
     t = day(55)
     full = s.frame(t).rgba[:, 3].copy()
     mask = s.filter_mask(la="A")
-    s.set_filter(mask)
+    plain = s
+    s = s.with_filter(mask)
+    assert plain.emphasis is None  # the first scene is unchanged
     f = s.frame(t)
     assert np.all(f.rgba[~mask, 3] == 0) and np.array_equal(f.rgba[mask, 3], full[mask])
-    s.set_filter(None, highlight="Child in need", dim=0.25)
+    s = s.with_filter(None, highlight="Child in need", dim=0.25)
     f = s.frame(t)
     cin = f.state == s.states.index("Child in need")
     assert np.all(f.rgba[cin, 3] == 255)
@@ -253,3 +255,44 @@ def test_time_inputs_agree(small: pa.Table) -> None:
         assert np.array_equal(s.frame(t).state, ref)
     with pytest.raises(ConfigError):
         s.frame("31/03/2020")
+
+
+def test_a_scene_is_a_value(small: pa.Table) -> None:
+    s = Scene(Journeys.from_arrow(small), alpha=0.5, seed=3, dot_spacing=0.005)
+    with pytest.raises(AttributeError, match="a Scene is a value"):
+        s.colour_range = (0.0, 1.0)  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        s.settings.alpha = 1.0  # type: ignore[misc]
+    # a new setting keeps every other one, and the emphasis
+    shown = s.with_filter(s.filter_mask(la="A"), highlight="Child in need", dim=0.3)
+    recoloured = shown.replace(colour="la")
+    assert recoloured.colour == "la" and s.colour == "time_in_care"
+    same = {k: v for k, v in s.settings.as_dict().items() if k != "colour"}
+    assert {k: v for k, v in recoloured.settings.as_dict().items() if k != "colour"} == same
+    assert recoloured.emphasis is shown.emphasis and s.emphasis is None
+    assert recoloured.options["alpha"] == 0.5 and recoloured.options["seed"] == 3
+    # the filter shares the engine; a new setting makes a new one
+    assert shown._native is s._native and recoloured._native is not s._native
+    # frames agree with a scene built afresh with the same settings and filter
+    fresh = Scene(Journeys.from_arrow(small), colour="la", alpha=0.5, seed=3, dot_spacing=0.005)
+    fresh = fresh.with_filter(fresh.filter_mask(la="A"), highlight="Child in need", dim=0.3)
+    a, b = recoloured.frame(day(55)), fresh.frame(day(55))
+    assert np.array_equal(a.rgba, b.rgba) and np.array_equal(a.x, b.x)
+    with pytest.raises(ConfigError, match="unknown scene setting"):
+        s.replace(colours="la")
+    with pytest.raises(ConfigError, match="alpha"):
+        s.replace(alpha=2.0)
+
+
+def test_emphasis_is_frozen_and_checked(small: pa.Table) -> None:
+    s = Scene(Journeys.from_arrow(small))
+    mask = np.ones(s.n_dots, bool)
+    shown = s.with_filter(mask)
+    mask[:] = False  # the caller's array may change: the scene's copy does not
+    assert shown.emphasis is not None and shown.emphasis.visible is not None
+    assert shown.emphasis.visible.all() and not shown.emphasis.visible.flags.writeable
+    assert s.with_filter(None).emphasis is None
+    with pytest.raises(ConfigError, match="one flag per dot"):
+        s.with_filter(np.ones(s.n_dots + 1, bool))
+    with pytest.raises(ConfigError, match="no state"):
+        s.with_filter(highlight="Nowhere")

@@ -584,3 +584,35 @@ def test_view_refuses_bad_seconds_before_opening(
     scene = carevis.Scene(carevis.Journeys.from_arrow(table))
     with pytest.raises(carevis.ConfigError, match=words):
         view(scene, run=False, app="egl", **kw)
+
+
+def test_recolouring_keeps_every_other_setting_and_the_filter(table: pa.Table) -> None:
+    """Issue 16: set_colour rebuilt the scene from layout, transit and fade only, dropping
+    alpha, seed, dot spacing and the rest."""
+    from carevis.window import CarevisCanvas
+
+    scene = carevis.Scene(
+        carevis.Journeys.from_arrow(table), alpha=0.5, seed=7, dot_spacing=0.005, fade_days=3
+    )
+    c = CarevisCanvas(scene, app="egl", size=SIZE, threaded=False, t=T0, dot_radius_px=2.0)
+    try:
+        c.set_filter(la="Kent")
+        c.set_colour("la")
+        got = c.scene.settings.as_dict()
+        want = {**scene.settings.as_dict(), "colour": "la"}
+        assert got == want
+        # the filter survives the recolouring, and the frame is the fresh scene's frame
+        fresh = carevis.Scene(
+            carevis.Journeys.from_arrow(table),
+            colour="la",
+            alpha=0.5,
+            seed=7,
+            dot_spacing=0.005,
+            fade_days=3,
+        )
+        fresh = fresh.with_filter(fresh.filter_mask(la="Kent"), dim=0.2)
+        want_frame = fresh.frame(T0)
+        assert np.array_equal(c.frame.rgba, want_frame.rgba)
+        assert np.array_equal(c.frame.x, want_frame.x)
+    finally:
+        c.close()

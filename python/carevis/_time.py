@@ -12,6 +12,11 @@ TimeLike = dt.date | dt.datetime | np.datetime64 | float | int | str
 
 EPOCH = dt.datetime(1970, 1, 1)
 MINUTES_PER_DAY = 1440
+#: The one "still open" marker: the end (whole minutes) of a spell that has not ended,
+#: as the engine stores it (``i32::MAX`` in rust/src/time.rs).
+OPEN = 2**31 - 1
+#: The engine's earliest whole minute (an unknown time, e.g. a birth date not given).
+UNKNOWN = -(2**31)
 #: The clock's range: the datetimes Python can show (years 1 to 9999).
 MIN_MINUTES = (dt.datetime.min - EPOCH).total_seconds() / 60.0
 MAX_MINUTES = (dt.datetime.max - EPOCH).total_seconds() / 60.0
@@ -48,6 +53,21 @@ def to_minutes(t: TimeLike) -> float:
     if isinstance(t, dt.date):
         return float((t - EPOCH.date()).days * MINUTES_PER_DAY)
     raise ConfigError(f"time {t!r} is not a date, datetime or number of days")
+
+
+def to_days(minutes: float) -> float:
+    """Days since 1970 of a minute count (for labels and user-facing figures only)."""
+    return float(minutes) / MINUTES_PER_DAY
+
+
+def from_days(days: float) -> float:
+    """Minutes of a number of days (user input given in days: speeds, transit, fades)."""
+    return float(days) * MINUTES_PER_DAY
+
+
+def is_open(end_minutes: int | float) -> bool:
+    """Whether a spell end (whole minutes, as the engine gives it) means "still open"."""
+    return end_minutes >= OPEN
 
 
 def to_datetime(minutes: float) -> dt.datetime:

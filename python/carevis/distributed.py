@@ -31,7 +31,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from .errors import CarevisError, ConfigError, DataError, ExportError
 from .journeys import Journeys, OnError
 from .layout import standard_labels
 from .render import RenderSettings
-from .scene import Scene
+from .scene import Emphasis, Scene, Settings
 
 #: Test hook: a file path; when that file exists, the range whose number it holds makes
 #: its worker process exit half-way through (once: the file is claimed by renaming it).
@@ -191,11 +191,10 @@ class Recipe:
     token: str
     source: str | None
     journeys_options: dict[str, Any]
-    scene_options: dict[str, Any]
-    emphasis: tuple[Any, ...] | None
+    settings: Settings
+    emphasis: Emphasis | None
     probe_minutes: tuple[float, ...]
     fingerprint: str = ""
-    unrecovered: tuple[str, ...] = field(default_factory=tuple)
 
 
 def fingerprint(scene: Scene, minutes: Sequence[float]) -> str:
@@ -213,21 +212,6 @@ def fingerprint(scene: Scene, minutes: Sequence[float]) -> str:
     return h.hexdigest()
 
 
-def _colourmap(scene: Scene) -> str | np.ndarray:
-    """The colour table as drawn: a categorical palette as a table; a continuous map by
-    its name (Scene accepts only names for continuous colours)."""
-    from . import _native
-
-    lut: np.ndarray = np.array(scene.legend.colours, np.uint8)
-    if scene.legend.kind != "continuous":
-        return lut
-    for name in ("viridis", "cividis", "reds"):
-        with contextlib.suppress(Exception):
-            if np.array_equal(np.asarray(_native.colour_map(name)), lut):
-                return name
-    return lut
-
-
 def recipe(scene: Scene, probe_minutes: Sequence[float]) -> Recipe:
     """What a worker needs to rebuild ``scene``, captured from the object itself."""
     j = scene.journeys
@@ -235,30 +219,14 @@ def recipe(scene: Scene, probe_minutes: Sequence[float]) -> Recipe:
     jopts.setdefault("states", j.states)
     if j.n_rejected:
         jopts.setdefault("on_error", "reject")
-    sopts: dict[str, Any] = {
-        "layout": scene.layout,
-        "colour": scene.colour,
-        "transit_days": scene.transit_days,
-        "fade_days": scene.fade_days,
-    }
-    sopts["colourmap"] = _colourmap(scene)
-    given = getattr(scene, "options", None)
-    unrecovered: tuple[str, ...] = ()
-    if isinstance(given, dict):
-        sopts.update(given)
-    else:
-        unrecovered = ("colour_range", "base_radius", "dot_spacing", "alpha", "seed", "label_gap")
-    if getattr(scene, "colour_range", None) is not None:
-        sopts["colour_range"] = getattr(scene, "colour_range")  # noqa: B009 - not there yet
     source = j.source if j.source and os.path.exists(j.source) else None
     r = Recipe(
         token=uuid.uuid4().hex,
         source=os.path.abspath(source) if source else None,
         journeys_options=jopts,
-        scene_options=sopts,
-        emphasis=getattr(scene, "emphasis", None),
+        settings=scene.settings,
+        emphasis=scene.emphasis,
         probe_minutes=tuple(float(m) for m in probe_minutes),
-        unrecovered=unrecovered,
     )
     return Recipe(**{**r.__dict__, "fingerprint": fingerprint(scene, r.probe_minutes)})
 
@@ -274,16 +242,11 @@ def rebuild(r: Recipe, table: pa.Table | None = None) -> Scene:
         journeys = read(r.source, **r.journeys_options)
     else:
         raise ConfigError("no data to rebuild the scene from")
-    scene = Scene(journeys, **r.scene_options)
-    if r.emphasis is not None:
-        scene.set_filter(*r.emphasis)
+    scene = Scene.from_settings(journeys, r.settings, r.emphasis)
     if r.fingerprint and fingerprint(scene, r.probe_minutes) != r.fingerprint:
-        what = ", ".join(r.unrecovered) or "its settings"
         raise ConfigError(
             "the scene rebuilt on a worker does not draw the same frames as the original "
-            f"(the Scene object does not record {what}, nor any filter or highlight set on "
-            "it; or the source file changed since it was read). Render without a cluster, "
-            "or build the Scene with default values of those settings"
+            "(the source file changed since it was read?). Render without a cluster"
         )
     return scene
 

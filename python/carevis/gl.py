@@ -279,7 +279,7 @@ class _Offscreen:
         if gpu is None:  # told "cpu" before, so no tables yet: build them now
             self._gpu = None
             return self.gpu_frame(scene, "gpu")
-        gpu.sync_emphasis()
+        gpu.sync_emphasis(scene.emphasis)
         return gpu
 
 

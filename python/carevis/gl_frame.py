@@ -34,7 +34,7 @@ import numpy as np
 
 from ._time import MINUTES_PER_DAY
 from .errors import ConfigError
-from .scene import Frame, Scene
+from .scene import Emphasis, Frame, Scene
 from .viewport import Viewport
 
 #: States the shader takes (its uniform array of cluster centres and radii).
@@ -473,6 +473,8 @@ class GpuFrame:
             except ConfigError:
                 self.compaction = None
         saved.restore()
+        if scene.emphasis is not None:
+            self.sync_emphasis(scene.emphasis)
 
     # --- tables ----------------------------------------------------------------------------
     def _texture(
@@ -486,13 +488,15 @@ class GpuFrame:
         gl.TexImage2D(_TEXTURE_2D, 0, internal, width, rows, 0, fmt, kind, data.ctypes.data)
         self.bytes_uploaded += data.nbytes
 
-    def sync_emphasis(self) -> None:
-        """Takes the scene's emphasis (its filter goes into the dots' table: uploaded again
-        when it changes; highlight and dimming are uniforms)."""
-        uniforms, _ = self.scene._native.gpu_uniforms()
+    def sync_emphasis(self, em: Emphasis | None) -> None:
+        """Draws with emphasis ``em`` from now on (its filter goes into the dots' table:
+        uploaded again when it changes; highlight and dimming are uniforms)."""
+        if em is None:
+            uniforms, _ = self.scene._native.gpu_uniforms()
+        else:
+            uniforms, _ = self.scene._native.gpu_uniforms(em.highlight, em.dim)
         self.uniforms = uniforms
-        em = self.scene.emphasis
-        vis = None if em is None else em[0]
+        vis = None if em is None else em.visible
         if vis is None and self._hidden is None:
             return
         hidden = None if vis is None else ~np.asarray(vis, bool)

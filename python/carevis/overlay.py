@@ -14,11 +14,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from . import _check as check
 from ._check import show
-from .congestion import CongestionSettings, scene_congestion
 from .errors import ConfigError
 from .journeys import SYNTHETIC_NOTE
 from .layout import standard_states
 from .scene import Legend, Scene
+from .scene.congestion import CongestionSettings, scene_congestion
 from .viewport import Viewport
 
 

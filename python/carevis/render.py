@@ -1,5 +1,6 @@
 """Turning a frame into pixels: the CPU rasteriser (Rust) or OpenGL (VisPy, offscreen), then
-the overlay. ``Scene.render`` and the exporters call :func:`render`."""
+the overlay. :func:`image` is the picture of a scene at a moment; the exporters call
+:func:`render`."""
 
 from __future__ import annotations
 
@@ -173,3 +174,28 @@ def render(
             s.background,
         )
     return image
+
+
+def image(
+    scene: Scene,
+    t: TimeLike,
+    width: int = 1920,
+    height: int = 1080,
+    *,
+    renderer: str = "cpu",
+    dot_radius: float | None = None,
+    overlay: bool = True,
+    title: str | None = "Children's journeys through social care",
+    caption: str | None = None,
+    suppress_below: int = 0,
+    background: tuple[int, int, int, int] = BACKGROUND,
+) -> np.ndarray:
+    """The picture of ``scene`` at ``t`` as an H x W x 4 uint8 array (dots, labels with
+    counts, the date, the title and the legend)."""
+    style = (
+        OverlayStyle(title=title, caption=caption, suppress_below=suppress_below)
+        if overlay
+        else None
+    )
+    settings = RenderSettings(width, height, renderer, dot_radius, background, overlay=style)
+    return render(scene, t, settings)

@@ -30,13 +30,13 @@ from typing import Any
 import numpy as np
 
 from ._time import MINUTES_PER_DAY, TimeLike, to_date, to_minutes
-from .congestion import Congested, CongestionSettings
 from .errors import CarevisError, ConfigError
 from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
 from .gl_frame import GpuFrame, choose_path, path_without_measuring
 from .journeys import SYNTHETIC_NOTE, Journeys
 from .layout import ASPECT
 from .scene import AGE_BANDS, Frame, Scene
+from .scene.congestion import Congested, CongestionSettings
 from .viewport import Viewport
 
 if os.environ.get("DISPLAY") is None and os.environ.get("WAYLAND_DISPLAY") is None:
@@ -332,15 +332,8 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
         self._apply_emphasis()
 
     def set_colour(self, colour: str) -> None:
-        """Recolours the dots (a new Scene with the same journeys and layout)."""
-        old = self.scene
-        self.scene = Scene(
-            old.journeys,
-            layout=old.layout,
-            colour=colour,
-            transit_days=old.transit_days,
-            fade_days=old.fade_days,
-        )
+        """Recolours the dots: a new Scene with every other setting (and the filter) kept."""
+        self.scene = self.scene.replace(colour=colour)
         self._apply_emphasis()
 
     def cycle_colour(self) -> str:
@@ -562,13 +555,13 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
     def _apply_emphasis(self) -> None:
         masks = [self.scene.filter_mask(**{k: v}) for k, v in self.filters.items() if v is not None]
         self._mask = np.logical_and.reduce(masks) if masks else None
-        self.scene.set_filter(self._mask, highlight=self.highlight, dim=0.2)
+        self.scene = self.scene.with_filter(self._mask, highlight=self.highlight, dim=0.2)
         if self.gpu is not None:
             self.set_current()
-            if self.gpu.scene is not self.scene:  # recoloured: a new scene
+            if self.gpu.scene._native is not self.scene._native:  # recoloured: a new engine
                 self.gpu.close()
                 self.gpu = GpuFrame(self.scene)
-            self.gpu.sync_emphasis()
+            self.gpu.sync_emphasis(self.scene.emphasis)
         self._compute(self.minutes, sync=True)
 
     def _choose_frame_path(self) -> None:
@@ -850,7 +843,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
             # Recomputed at most once per data-week.
             week = int(self.frame.minutes // (7 * MINUTES_PER_DAY))
             if getattr(self, "_congestion_week", None) != week:
-                from .congestion import scene_congestion
+                from .scene.congestion import scene_congestion
 
                 self._congestion_week = week
                 self._congested = scene_congestion(self.scene, self.frame.minutes, settings)

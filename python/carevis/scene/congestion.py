@@ -5,17 +5,15 @@ statistics, the exported frames (a halo and a label) and the window."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
-from . import _native
-from ._time import MINUTES_PER_DAY, TimeLike, to_minutes
-from .errors import ConfigError
-from .journeys import Journeys
-
-if TYPE_CHECKING:
-    from .scene import Scene
+from .. import _native
+from .._time import MINUTES_PER_DAY, TimeLike, to_minutes
+from ..errors import ConfigError
+from ..journeys import Journeys
+from .core import Scene
 
 
 @dataclass(frozen=True)
@@ -92,8 +90,17 @@ def congestion(
     """The congested states at ``t``, most striking first. ``occupancy`` may give a
     precomputed (t0, step, counts[state, step]) grid (``Scene._native.occupancy()``); by
     default the core counts the sample times needed."""
+    return congestion_at_minutes(journeys, to_minutes(t), settings, occupancy)
+
+
+def congestion_at_minutes(
+    journeys: Journeys,
+    now: float,
+    settings: CongestionSettings | None = None,
+    occupancy: tuple[int, int, np.ndarray] | None = None,
+) -> list[Congested]:
+    """:func:`congestion` at ``now`` minutes since 1970 (the engine's clock)."""
     s = settings or CongestionSettings()
-    now = to_minutes(t)
     times = now - np.linspace(s.window_days, 0.0, s.samples) * MINUTES_PER_DAY
     if occupancy is not None:
         t0, step, grid = occupancy
@@ -145,9 +152,9 @@ def scene_congestion(
     native = scene._native
     journeys = scene.journeys
     t0, step, grid = native.occupancy()
-    return congestion(
+    return congestion_at_minutes(
         journeys,
-        minutes / MINUTES_PER_DAY,
+        float(minutes),
         settings,
         occupancy=(int(t0), int(step), np.asarray(grid)),
     )

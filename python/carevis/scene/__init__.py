@@ -1,0 +1,32 @@
+"""The scene: journeys laid out and coloured, as a value (:class:`Scene`), its settings
+(:class:`Settings`), its emphasis (:class:`Emphasis`), the frames it gives (:class:`Frame`),
+its colours and legend (:mod:`.colour`) and where it is congested (:mod:`.congestion`).
+
+Inside the package, modules import downward: settings, frame -> colour -> core ->
+congestion."""
+
+from __future__ import annotations
+
+from .colour import AGE_BANDS, CONTINUOUS, DAYS_PER_YEAR, Legend
+from .congestion import Congested, CongestionSettings, congestion, occupancy_at, scene_congestion
+from .core import Scene
+from .frame import Frame
+from .settings import MAX_DAYS, Emphasis, Settings, check_options
+
+__all__ = [
+    "AGE_BANDS",
+    "CONTINUOUS",
+    "DAYS_PER_YEAR",
+    "MAX_DAYS",
+    "Congested",
+    "CongestionSettings",
+    "Emphasis",
+    "Frame",
+    "Legend",
+    "Scene",
+    "Settings",
+    "check_options",
+    "congestion",
+    "occupancy_at",
+    "scene_congestion",
+]

@@ -1,0 +1,264 @@
+"""`Scene`: journeys with a layout and a colour scheme, as a value; gives a frame at any
+moment. Changing a setting (``replace``) or the emphasis (``with_filter``) makes a new
+scene; the engine's scene underneath never changes."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import _native
+from .._time import TimeLike, from_days, to_minutes
+from ..errors import ConfigError
+from ..journeys import Journeys
+from ..layout import LayoutSpec, centres
+from .colour import Legend, age_bands, resolve
+from .frame import Frame
+from .settings import Emphasis, Settings, make_emphasis
+
+_ENGINE = ("layout", "colour", "colourmap", "colour_range", "transit_days", "fade_days",
+           "base_radius", "dot_spacing", "alpha", "seed", "label_gap")  # fmt: skip
+
+
+class Scene:
+    """Journeys laid out and coloured: ``scene.frame(t)`` says where every dot is.
+
+    A scene is a value: ``scene.replace(colour="la")`` gives a new scene with every other
+    setting kept; ``scene.with_filter(mask, highlight=...)`` gives one showing only some
+    dots (sharing the index and the engine's scene).
+
+    Parameters
+    ----------
+    journeys: the indexed journeys.
+    layout, colour and the keyword options: see :class:`carevis.scene.Settings`.
+    """
+
+    __slots__ = ("_native", "centres", "emphasis", "journeys", "legend", "settings")
+
+    journeys: Journeys
+    settings: Settings
+    centres: np.ndarray
+    legend: Legend
+    emphasis: Emphasis | None
+    _native: Any
+
+    def __init__(
+        self,
+        journeys: Journeys,
+        layout: LayoutSpec = "auto",
+        colour: str = "time_in_care",
+        *,
+        colourmap: str | np.ndarray | None = None,
+        colour_range: tuple[float, float] | None = None,
+        transit_days: float = 7.0,
+        fade_days: float = 14.0,
+        base_radius: float = 0.012,
+        dot_spacing: float = 0.004,
+        alpha: float = 0.85,
+        seed: int = 0xC0FFEE,
+        label_gap: float = 0.06,
+    ) -> None:
+        if not isinstance(journeys, Journeys):
+            raise ConfigError(f"Scene needs a carevis.Journeys, not {type(journeys).__name__}")
+        settings = Settings(
+            layout=layout,
+            colour=colour,
+            colourmap=colourmap,
+            colour_range=colour_range,
+            transit_days=transit_days,
+            fade_days=fade_days,
+            base_radius=base_radius,
+            dot_spacing=dot_spacing,
+            alpha=alpha,
+            seed=seed,
+            label_gap=label_gap,
+        )
+        self._build(journeys, settings, None)
+
+    @classmethod
+    def from_settings(
+        cls, journeys: Journeys, settings: Settings, emphasis: Emphasis | None = None
+    ) -> Scene:
+        """The scene of ``journeys`` drawn with ``settings`` (and ``emphasis``)."""
+        if not isinstance(settings, Settings):
+            raise ConfigError(f"settings must be carevis.scene.Settings, not {type(settings)}")
+        if not isinstance(journeys, Journeys):
+            raise ConfigError(f"Scene needs a carevis.Journeys, not {type(journeys).__name__}")
+        scene = cls.__new__(cls)
+        scene._build(journeys, settings, emphasis)
+        return scene
+
+    def _build(self, journeys: Journeys, s: Settings, emphasis: Emphasis | None) -> None:
+        points = centres(journeys.states, s.layout)
+        c = resolve(journeys, s.colour, s.colourmap, s.colour_range)
+        native = _native.Scene(
+            journeys._native,
+            np.ascontiguousarray(points, dtype=np.float32),
+            base_radius=float(s.base_radius),
+            dot_spacing=float(s.dot_spacing),
+            transit_minutes=from_days(s.transit_days),
+            fade_minutes=from_days(s.fade_days),
+            colour=c.mode,
+            lo=float(c.lo),
+            hi=float(c.hi),
+            lut=np.ascontiguousarray(c.lut, dtype=np.uint8),
+            categories=c.categories,
+            alpha=round(s.alpha * 255),
+            seed=int(s.seed),
+            gap=float(s.label_gap),
+        )
+        points.flags.writeable = False
+        for name, value in (
+            ("journeys", journeys),
+            ("settings", s),
+            ("centres", points),
+            ("legend", c.legend),
+            ("emphasis", emphasis),
+            ("_native", native),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            f"a Scene is a value: use scene.replace({name}=...) or scene.with_filter(...)"
+        )
+
+    # --- new scenes from this one --------------------------------------------------------
+    def replace(self, **changes: Any) -> Scene:
+        """A new scene with ``changes`` to the settings and every other setting (and the
+        emphasis) kept."""
+        unknown = sorted(set(changes) - set(_ENGINE))
+        if unknown:
+            raise ConfigError(f"unknown scene setting(s) {unknown}: known are {list(_ENGINE)}")
+        settings = dataclasses.replace(self.settings, **changes)
+        return Scene.from_settings(self.journeys, settings, self.emphasis)
+
+    def with_filter(
+        self,
+        visible: np.ndarray | None = None,
+        highlight: str | int | None = None,
+        dim: float = 0.2,
+    ) -> Scene:
+        """A scene showing only dots where ``visible`` is true (None: all) and, with
+        ``highlight``, dimming every dot not in that state. It shares this scene's index
+        and engine; this scene is unchanged."""
+        em = make_emphasis(self.n_dots, self.states, visible, highlight, dim)
+        out = Scene.__new__(Scene)
+        for name in self.__slots__:
+            object.__setattr__(out, name, getattr(self, name))
+        object.__setattr__(out, "emphasis", em)
+        return out
+
+    def filter_mask(self, **equals: Sequence[str] | str) -> np.ndarray:
+        """A per-dot mask where each named attribute is one of the given values."""
+        mask = np.ones(self.n_dots, dtype=bool)
+        for name, wanted in equals.items():
+            values = [wanted] if isinstance(wanted, str) else list(wanted)
+            col = age_bands(self.journeys) if name == "age_band" else self.journeys.attribute(name)
+            col = pc.cast(col, pa.string())
+            mask &= np.asarray(
+                pc.is_in(col, pa.array(values, pa.string())).to_numpy(zero_copy_only=False),
+                dtype=bool,
+            )
+        return mask
+
+    # --- settings, for old callers ---------------------------------------------------------
+    @property
+    def layout(self) -> LayoutSpec:
+        return self.settings.layout
+
+    @property
+    def colour(self) -> str:
+        return self.settings.colour
+
+    @property
+    def transit_days(self) -> float:
+        return float(self.settings.transit_days)
+
+    @property
+    def fade_days(self) -> float:
+        return float(self.settings.fade_days)
+
+    @property
+    def colour_range(self) -> tuple[float, float] | None:
+        return self.settings.colour_range
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The settings beyond layout, colour, transit and fade, by name (a copy)."""
+        d = self.settings.as_dict()
+        for k in ("layout", "colour", "transit_days", "fade_days"):
+            d.pop(k)
+        return d
+
+    # --- frames --------------------------------------------------------------------------
+    @property
+    def states(self) -> list[str]:
+        return self.journeys.states
+
+    @property
+    def n_dots(self) -> int:
+        return self.journeys.n_children
+
+    def buffers(self) -> Frame:
+        """Preallocated frame buffers for :meth:`frame_into`."""
+        return Frame.empty(self.n_dots)
+
+    def frame(self, t: TimeLike) -> Frame:
+        """The frame at ``t`` (a date, datetime, ISO string, or fractional days since 1970)."""
+        return self.frame_into(t, self.buffers())
+
+    def frame_into(self, t: TimeLike, buffers: Frame | Mapping[str, np.ndarray]) -> Frame:
+        """Writes the frame at ``t`` into preallocated arrays (no allocation per frame)."""
+        return self.frame_at_minutes(to_minutes(t), buffers)
+
+    def frame_at_minutes(self, minutes: float, buffers: Frame | Mapping[str, np.ndarray]) -> Frame:
+        """:meth:`frame_into` with the time as minutes since 1970 (the engine's clock)."""
+        if isinstance(buffers, Mapping):
+            buffers = Frame(buffers["x"], buffers["y"], buffers["rgba"], buffers["state"])
+        em = self.emphasis
+        if em is None:
+            self._native.frame_into(
+                float(minutes), buffers.x, buffers.y, buffers.rgba, buffers.state
+            )
+        else:
+            self._native.frame_into(
+                float(minutes),
+                buffers.x,
+                buffers.y,
+                buffers.rgba,
+                buffers.state,
+                **em.native_args(),
+            )
+        buffers.minutes = float(minutes)
+        return buffers
+
+    def radii(self, t: TimeLike) -> np.ndarray:
+        """Each cluster's radius at ``t``."""
+        return self.radii_at_minutes(to_minutes(t))
+
+    def radii_at_minutes(self, minutes: float) -> np.ndarray:
+        return np.asarray(self._native.radii(float(minutes)))
+
+    def counts(self, t: TimeLike) -> np.ndarray:
+        """Children in each state at ``t``."""
+        return self.frame(t).counts(len(self.states))
+
+    def time_range(self) -> tuple[dt.datetime, dt.datetime]:
+        tr = self.journeys.time_range
+        if tr is None:
+            raise ConfigError("the scene has no dots")
+        return tr
+
+    def __repr__(self) -> str:
+        extra = "" if self.emphasis is None else ", filtered"
+        return (
+            f"<carevis.Scene: {self.n_dots:,} dots, {len(self.states)} states, "
+            f"colour={self.colour!r}{extra}>"
+        )
