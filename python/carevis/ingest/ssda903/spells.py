@@ -75,7 +75,7 @@ def make_spells(
     total = m + int(has_exit.sum())
 
     def spread(care: np.ndarray, exit_: np.ndarray, dtype: type) -> np.ndarray:
-        out = np.empty(total, dtype=dtype)
+        out: np.ndarray = np.empty(total, dtype=dtype)
         out[pos_care] = care
         out[pos_exit] = exit_
         return out
