@@ -113,8 +113,8 @@ def build_journeys(
 
 
 def _stitch(ep: Rows, e: Episodes, ep_key: np.ndarray, ep_la: pa.Array) -> Stitched:
-    """Stitch the episodes; a council's latest return year tells which open episodes
-    its later returns drop."""
+    """Stitch the episodes; each council's latest return year tells which open episodes
+    belong to children its later returns no longer hold (closed at the year end)."""
     la_codes = Codes(ep_la, upper=False).idx
     la_max = np.full(max(int(la_codes.max()) + 1, 1) if ep.n else 1, -1, dtype=np.int64)
     if ep.n:

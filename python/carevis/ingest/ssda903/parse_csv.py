@@ -23,14 +23,15 @@ __all__ = ["add_meta", "parse_group"]
 
 
 def _read_options(
-    names: list[str], spec: TableSpec, serial: bool, bad: list[int] | None
+    names: list[str], spec: TableSpec, bad: list[int]
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """pyarrow's options for one file: its kept columns as strings, one thread, rows
+    with the wrong number of fields skipped and listed in ``bad``."""
     include = [c for c in dict.fromkeys(names) if c in spec.keep or c in ("LA", "YEAR")]
-    ro = pacsv.ReadOptions(column_names=names, use_threads=not serial, block_size=1 << 20)
+    ro = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 20)
 
     def handler(row: pacsv.InvalidRow) -> str:
-        if bad is not None:
-            bad.append(-1 if row.number is None else int(row.number))
+        bad.append(-1 if row.number is None else int(row.number))
         return "skip"
 
     po = pacsv.ParseOptions(invalid_row_handler=handler)
@@ -93,12 +94,14 @@ def _parse_native(files: list[SourceFile], report: ValidationReport) -> pa.Table
 
 
 def _parse_one(f: SourceFile, report: ValidationReport) -> pa.Table | None:
+    """The careful reader: one file with pyarrow, its rows with the wrong number of
+    fields reported and set aside, the rest read."""
     spec = f.spec
     assert spec is not None
     body = f.data[f.header_len :]
     lines = line_numbers(body, 2)
     bad: list[int] = []
-    ro, po, co = _read_options(f.names, spec, True, bad)
+    ro, po, co = _read_options(f.names, spec, bad)
     try:
         t = pacsv.read_csv(io.BytesIO(body), ro, po, co)
     except pa.ArrowInvalid as e:
