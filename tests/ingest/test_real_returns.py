@@ -8,19 +8,15 @@ import xml.etree.ElementTree as ET
 
 import pyarrow as pa
 import pytest
-
-try:  # tests/ is a package here; plain import when it is not
-    from tests import returns_gen as gen
-    from tests.test_ingest_support import DATA, write_csv
-except ImportError:  # pragma: no cover
-    import returns_gen as gen  # type: ignore[no-redef]
-    from test_ingest_support import DATA, write_csv  # type: ignore[no-redef]
-
 from carevis._usage import UsageError
 from carevis.cli import main as cli_main
 from carevis.errors import DataError
 from carevis.ingest import main_ingest, main_validate, read_cin_census, read_ssda903
 from carevis.ingest._years import NameYear, decide, name_year
+
+from tests import returns_gen as gen
+
+from .support import DATA, write_csv
 
 D = dt.date
 YEARS = range(2017, 2020)  # 2016-17, 2017-18, 2018-19

@@ -15,10 +15,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ._xml import Node
-from .schema import EPISODE_COLUMNS, HEADER_COLUMNS
+import numpy as np
+import pyarrow as pa
 
-__all__ = ["KNOWN_FIELDS", "Xml903", "read_903_xml"]
+from ...errors import DataError
+from .._xml import Node, XMLDoctypeError, XMLParseError, parse_xml
+from ..report import ValidationReport
+from ..schema import EPISODE_COLUMNS, HEADER_COLUMNS
+from .parse_csv import add_meta
+from .sniff import SourceFile, fail
+from .tables import SPEC, TABLES
+
+__all__ = ["KNOWN_FIELDS", "Xml903", "read_903_xml", "xml_tables"]
 
 #: record element -> table
 RECORDS = {
@@ -208,3 +216,65 @@ def _header(
             fields = dict(base)
             fields.update({k: leaves.get(k) for k in keys})
         out.rows.setdefault(table, []).append((h.line, fields))
+
+
+def xml_tables(f: SourceFile, report: ValidationReport) -> list[tuple[str, pa.Table]]:
+    try:
+        root = parse_xml(f.data)
+    except XMLDoctypeError as e:
+        raise DataError(f"{f.path}, line {e.line}: {e}") from e
+    except XMLParseError as e:
+        fail(report, f, "unreadable_file", str(e), line=e.line)
+        return []
+    if root.key != "EXPSSDA903":
+        fail(
+            report,
+            f,
+            "unknown_table",
+            f"root element <{root.tag}> is not an SSDA903 return (<EXPSSDA903>)",
+            line=root.line,
+        )
+        return []
+    used = {t.name: t.keep for t in TABLES if t.used}
+    x = read_903_xml(root, used)
+    unknown = ", ".join(f"{k} x{v}" for k, v in sorted(x.unknown.items()))
+    report.add(
+        "xml_elements",
+        "info",
+        file_idx=f.idx,
+        line=None,
+        rows=0,
+        value=str(x.elements),
+        detail=(
+            f"{x.elements} elements: {x.structural} root/CHILD, {x.records} records (rows), "
+            f"{x.fields_read} fields read, {x.fields_not_needed} fields not needed, "
+            f"{sum(x.unknown.values())} unknown" + (f" ({unknown})" if unknown else "")
+        ),
+    )
+    if x.unknown:
+        report.add(
+            "unknown_element",
+            "repaired",
+            file_idx=f.idx,
+            line=None,
+            rows=0,
+            value=unknown[:200],
+            detail="elements the SSDA903 layout does not have; not read",
+        )
+    out = []
+    for name, rows in x.rows.items():
+        spec = SPEC[name]
+        if not spec.used:
+            report.not_needed(name, len(rows))
+            continue
+        cols = [*list(spec.keep), "LA", "YEAR"]
+        data = {c: pa.array([r.get(c) for _, r in rows], pa.string()) for c in cols}
+        if not any(r.get("LA") for _, r in rows):
+            del data["LA"]
+        if not any(r.get("YEAR") for _, r in rows):
+            del data["YEAR"]
+        t = pa.table(data)
+        lines = np.array([ln for ln, _ in rows], dtype=np.int64)
+        report.count(name, t.num_rows, t.num_rows)
+        out.append((name, add_meta(t, np.zeros(t.num_rows, np.int64), lines, [f])))
+    return out

@@ -11,8 +11,6 @@ import pyarrow.compute as pc
 from carevis import synthetic
 from carevis.ingest import read_ssda903, write_ssda903
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "ssda903" / "liia-2020"
-
 
 def _care_only(t: pa.Table) -> pa.Table:
     looked_after = [

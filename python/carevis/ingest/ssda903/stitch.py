@@ -1,7 +1,7 @@
 """Stitching episodes of many returns into one continuous history per child.
 
-Vectorised over all children at once: rows are sorted by (child, start) with
-numpy and every rule compares a row with the next row of the same child.
+Vectorised over all children at once: rows are sorted by (child, start) in the
+Rust core and every rule compares a row with the next row of the same child.
 
 Rules, in order (each repair is reported against the row it changes):
 1. rows with the same child and start: keep the latest submission (latest
@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ._dates import NULL_DAY
-from ._rows import Rows
+from .._dates import NULL_DAY
+from .._rows import Rows
+from .._sort import latest_in_groups
 
 __all__ = ["Stitched", "stitch"]
 
@@ -41,62 +42,6 @@ class Stitched:
     rec_x1: np.ndarray  # care continues into the next episode
     rec_unknown: np.ndarray  # left care, reason unknown (-> Other exit)
     lost: np.ndarray  # the data lose the child here (-> Lost to follow-up)
-
-
-def latest_in_groups(
-    rows: np.ndarray, group: list[np.ndarray], minor: np.ndarray, content: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(order, last, dup, sup, conf) of `rows` grouped by `group` and led by their latest
-    (`minor`, then row) row: in the Rust core when built, else in numpy."""
-    try:
-        from carevis._native import latest_in_groups as native
-    except ImportError:
-        return latest_numpy(rows, group, minor, content)
-
-    def i64(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(a, dtype=np.int64)
-
-    return native(i64(rows), [i64(g) for g in group], i64(minor), [i64(c) for c in content])
-
-
-def latest_numpy(
-    rows: np.ndarray, group: list[np.ndarray], minor: np.ndarray, content: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """numpy version of the Rust ``latest_in_groups``: `rows` sorted by (group columns,
-    minor, row); in each group the last row leads and the others are duplicates,
-    superseded or conflicting. Returns (order, last, dup, sup, conf)."""
-    from .ssda903 import _pack, argsort_stable
-
-    n = len(minor)
-    order = rows[argsort_stable(_pack(*[g[rows] for g in group], minor[rows]))]
-    last = np.ones(len(order), bool)
-    if len(order):
-        last[:-1] = np.logical_or.reduce([g[order][1:] != g[order][:-1] for g in group])
-    follower = ~last
-    if not follower.any():
-        return order, last, *(np.zeros(n, bool) for _ in range(3))
-    grp_end = np.flatnonzero(last)
-    grp_id = np.cumsum(np.r_[False, last[:-1]])
-    leader = order[grp_end[grp_id]]
-    same = np.ones(len(order), bool)
-    for c in content:
-        same &= c[order] == c[leader]
-    dup, sup, conf = classify_followers(n, order, follower, same, minor[order] != minor[leader])
-    return order, last, dup, sup, conf
-
-
-def classify_followers(
-    n: int, order: np.ndarray, follower: np.ndarray, same: np.ndarray, other_year: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row (of n): a follower that duplicates its leader, one superseded by a later
-    year, one conflicting with it in the same year."""
-    dup = np.zeros(n, bool)
-    dup[order[follower & same]] = True
-    sup = np.zeros(n, bool)
-    sup[order[follower & ~same & other_year]] = True
-    conf = np.zeros(n, bool)
-    conf[order[follower & ~same & ~other_year]] = True
-    return dup, sup, conf
 
 
 def stitch(
@@ -116,6 +61,26 @@ def stitch(
 ) -> Stitched:
     alive = np.flatnonzero(ep.alive)
     order, last, dup, sup, conf = latest_in_groups(alive, [key, decom], year, content)
+    _set_aside_repeats(ep, dup, sup, conf)
+    idx = order[last]
+    return _close(
+        ep,
+        idx,
+        key=key,
+        decom=decom,
+        dec=dec,
+        year=year,
+        year_end=year_end,
+        la_max_year=la_max_year,
+        rec_is_x1=rec_is_x1,
+        rec_known=rec_known,
+        rec_blank=rec_blank,
+        raw_dec=raw_dec,
+    )
+
+
+def _set_aside_repeats(ep: Rows, dup: np.ndarray, sup: np.ndarray, conf: np.ndarray) -> None:
+    """Report the rows rule 1 sets aside: duplicates, superseded and conflicting rows."""
     if dup.any() or sup.any() or conf.any():
         child = ep.t.column("CHILD").combine_chunks()
         ep.supersede(dup, "duplicate_episode", "CHILD", child)
@@ -133,7 +98,24 @@ def stitch(
             ep.t.column("DECOM").combine_chunks(),
             detail="kept the last row",
         )
-    idx = order[last]
+
+
+def _close(
+    ep: Rows,
+    idx: np.ndarray,
+    *,
+    key: np.ndarray,
+    decom: np.ndarray,
+    dec: np.ndarray,
+    year: np.ndarray,
+    year_end: np.ndarray,
+    la_max_year: np.ndarray,
+    rec_is_x1: np.ndarray,
+    rec_known: np.ndarray,
+    rec_blank: np.ndarray,
+    raw_dec: pa.Array,
+) -> Stitched:
+    """Rules 2 to 7 on the kept rows `idx` (sorted by child, then start)."""
     k = key[idx]
     s = decom[idx].copy()
     e = dec[idx].copy()

@@ -11,15 +11,9 @@ import datetime as dt
 import random
 
 import pytest
-
-try:  # tests/ is a package here; plain import when it is not
-    from tests import returns_gen as gen
-    from tests.test_ingest_support import DATA
-except ImportError:  # pragma: no cover
-    import returns_gen as gen  # type: ignore[no-redef]
-    from test_ingest_support import DATA  # type: ignore[no-redef]  # noqa: F401
-
 from carevis.ingest import read_ssda903
+
+from tests import returns_gen as gen
 
 D = dt.date
 YEAR = 2018

@@ -14,70 +14,20 @@ own year.
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
-from ._dates import NULL_DAY, days_from_civil, parse_dates
-from .schema import DATA_DIR
+from .._dates import NULL_DAY, days_from_civil, parse_dates
+from .._rows import Codes, Rows
+from .._sort import argsort_stable, pack
+from ..rules import DFE_RULES
+from ..schema import DATA_DIR
 
-if TYPE_CHECKING:
-    from ._rows import Codes, Rows
+__all__ = ["check_dfe", "code_years"]
 
-__all__ = ["DFE_RULES", "check_dfe", "code_years"]
-
-#: DfE number -> (fields, the DfE's message)
-DFE_RULES: dict[str, tuple[str, str]] = {
-    "143": ("RNE", "The reason for new episode code is not a valid code."),
-    "144": ("LS", "The legal status code is not a valid code."),
-    "146": ("PLACE", "Placement type code is not a valid code."),
-    "149": ("REC", "Reason episode ceased code is not valid."),
-    "142": ("DEC", "A new episode has started, but the previous episode has not ended."),
-    "148": (
-        "DEC",
-        "Date episode ceased and reason episode ceased must both be coded, or both left blank.",
-    ),
-    "301": ("DOB", "Date of birth falls after the year ended."),
-    "302": ("DOB", "First episode starts before child was born."),
-    "354": (
-        "DECOM",
-        "Date episode started must be on or before the end of the current collection year.",
-    ),
-    "356": ("DEC", "The date the episode ceased is before the date the same episode started."),
-    "385": (
-        "DEC",
-        "Date episode ceased must be on or before the end of the current collection year.",
-    ),
-    "388": (
-        "REC",
-        "Reason episode ceased is coded new episode begins, but there is no continuation episode.",
-    ),
-    "431": (
-        "RNE",
-        "The reason for new episode is started to be looked after, but the "
-        "previous episode ended on the same day.",
-    ),
-    "432": (
-        "RNE",
-        "The child ceased to be looked after at the end of the previous episode "
-        "but the reason for the new episode is not started to be looked after.",
-    ),
-    "433": (
-        "RNE",
-        "The reason for new episode suggests that this is a continuation episode, "
-        "but the episode does not start on the same day as the last episode finished.",
-    ),
-    "437": (
-        "REC",
-        "Reason episode ceased is child has died or is aged 18 or over but there "
-        "are further episodes.",
-    ),
-    "445": ("LS", "D1 is not a valid code for episodes starting after December 2005."),
-    "446": ("LS", "E1 is not a valid code for episodes starting before December 2005."),
-    "501": ("DECOM", "A new episode has started before the end date of the previous episode."),
-}
 
 # REC codes that end a period of care (DfE 432)
 _LEFT_CARE = [
@@ -202,10 +152,34 @@ def check_dfe(
 
     `decom`, `dec`: day numbers (NULL_DAY = blank or not a date); `codes`: the episodes'
     RNE, LS, PLACE and REC as read (before any repair)."""
-    from .ssda903 import _pack, argsort_stable
+    out = _row_rules(ep, year, year_end, decom, dec, codes)
+    hy = (
+        np.asarray(header.t.column("_year").to_numpy(), dtype=np.int64)
+        if header is not None and header_key is not None
+        else np.zeros(0, np.int64)
+    )
+    hk = header_key if header_key is not None and len(hy) else np.zeros(0, np.int64)
+    pairs = _Pairs.of(key, year, hy, hk, decom, dec)
+    out.update(_pair_rules(pairs, codes, child_blank))
+    out["433"] = _rule_433(pairs, codes["RNE"])
+    out["388"] = _rule_388(pairs, codes["REC"])
+    if header is not None and len(hy):
+        out["302"] = _header_rules(header, pairs, hy, hk)
+    for code in sorted(out):
+        _flag(ep, out[code], code)
+    return out
 
+
+def _row_rules(
+    ep: Rows,
+    year: np.ndarray,
+    year_end: np.ndarray,
+    decom: np.ndarray,
+    dec: np.ndarray,
+    codes: dict[str, Codes],
+) -> dict[str, np.ndarray]:
+    """Rules on one episode row at a time: code lists, dates, LS D1/E1 around 2005."""
     out: dict[str, np.ndarray] = {}
-    n = ep.n
     rne, ls, place, rec = codes["RNE"], codes["LS"], codes["PLACE"], codes["REC"]
     for code, c, fld in (("143", rne, "RNE"), ("144", ls, "LS"), ("146", place, "PLACE")):
         out[code] = _bad_code_rows(c, fld, year)
@@ -229,28 +203,61 @@ def check_dfe(
         rows = np.flatnonzero(lut[ls.idx]) if lut.any() else np.zeros(0, np.int64)
         d = decom[rows]
         out[code] = rows[(d != nul) & ((d > _DEC_2005_END) if cmp > 0 else (d < _DEC_2005_START))]
+    return out
 
-    # -- rules on consecutive episodes of a child in one return ------------------------
-    # a child in a return: (year, key) as one integer, packed the same way for the header
-    hy = (
-        np.asarray(header.t.column("_year").to_numpy(), dtype=np.int64)
-        if header is not None and header_key is not None
-        else np.zeros(0, np.int64)
-    )
-    hk = header_key if header_key is not None and len(hy) else np.zeros(0, np.int64)
-    ymin = int(min(year.min() if n else 0, hy.min() if len(hy) else 0))
-    kspan = int(max(key.max() if n else 0, hk.max() if len(hk) else 0)) + 1
-    grp = (year - ymin) * kspan + key
-    lo = int(decom[has_decom].min()) if has_decom.any() else 0
-    hi = int(decom[has_decom].max()) if has_decom.any() else 0
-    s_last = np.where(has_decom, decom, hi + 1)  # pandas sorts missing dates last
-    order = argsort_stable(grp * (hi - lo + 2) + (s_last - lo)) if n else np.zeros(0, np.int64)
-    g = grp[order]
-    sp = g[1:] == g[:-1]  # pair (i - 1, i) of sorted rows: the same child in one return
-    od, oe = decom[order], dec[order]
+
+@dataclass
+class _Pairs:
+    """Episodes sorted by child in a return, then start (missing last), as pandas sorts
+    them: a child in a return is (year, key) as one integer, packed the same way for the
+    header; `sp` marks each pair (i - 1, i) of sorted rows of the same child."""
+
+    n: int
+    grp: np.ndarray
+    ymin: int
+    kspan: int
+    lo: int
+    decom: np.ndarray
+    dec: np.ndarray
+    s_last: np.ndarray
+    order: np.ndarray
+    g: np.ndarray
+    sp: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        key: np.ndarray,
+        year: np.ndarray,
+        hy: np.ndarray,
+        hk: np.ndarray,
+        decom: np.ndarray,
+        dec: np.ndarray,
+    ) -> _Pairs:
+        n = len(key)
+        has_decom = decom != NULL_DAY
+        ymin = int(min(year.min() if n else 0, hy.min() if len(hy) else 0))
+        kspan = int(max(key.max() if n else 0, hk.max() if len(hk) else 0)) + 1
+        grp = (year - ymin) * kspan + key
+        lo = int(decom[has_decom].min()) if has_decom.any() else 0
+        hi = int(decom[has_decom].max()) if has_decom.any() else 0
+        s_last = np.where(has_decom, decom, hi + 1)  # pandas sorts missing dates last
+        order = argsort_stable(grp * (hi - lo + 2) + (s_last - lo)) if n else np.zeros(0, np.int64)
+        g = grp[order]
+        sp = g[1:] == g[:-1]
+        return cls(n, grp, ymin, kspan, lo, decom, dec, s_last, order, g, sp)
+
+
+def _pair_rules(
+    p: _Pairs, codes: dict[str, Codes], child_blank: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Rules on consecutive episodes of a child in one return: 142, 501, 431, 432, 437."""
+    nul = NULL_DAY
+    rne, rec = codes["RNE"], codes["REC"]
+    order, sp = p.order, p.sp
+    od, oe = p.decom[order], p.dec[order]
     r_rec = rec.idx[order]  # -1 = blank: the luts' last entry
-    r_rne = rne.idx[order]
-    rne_s = _lut(rne, ["S"])[r_rne]
+    rne_s = _lut(rne, ["S"])[rne.idx[order]]
     left = _lut(rec, _LEFT_CARE)[r_rec]
     prev_end = oe[:-1]
     nxt_start = od[1:]
@@ -258,36 +265,49 @@ def check_dfe(
     ns_ok = nxt_start != nul
     first = order[:-1]  # the earlier row of each pair
     second = order[1:]
-    out["142"] = first[
-        sp & ((prev_end == nul) | (r_rec[:-1] < 0)) & ~child_blank[first] & (od[:-1] != nul)
-    ]
-    out["501"] = second[sp & pe_ok & (nxt_start < prev_end)]
-    out["431"] = second[sp & rne_s[1:] & pe_ok & ns_ok & (nxt_start <= prev_end)]
-    out["432"] = second[sp & left[:-1] & ~rne_s[1:]]
-    out["437"] = first[sp & (od[:-1] != nul) & _lut(rec, ["E2", "E15"])[r_rec[:-1]]]
-    # 433 sorts by DEC too (missing last) and compares with the previous row's DEC
-    ties = sp & (od[1:] == od[:-1])
+    return {
+        "142": first[
+            sp & ((prev_end == nul) | (r_rec[:-1] < 0)) & ~child_blank[first] & (od[:-1] != nul)
+        ],
+        "501": second[sp & pe_ok & (nxt_start < prev_end)],
+        "431": second[sp & rne_s[1:] & pe_ok & ns_ok & (nxt_start <= prev_end)],
+        "432": second[sp & left[:-1] & ~rne_s[1:]],
+        "437": first[sp & (od[:-1] != nul) & _lut(rec, ["E2", "E15"])[r_rec[:-1]]],
+    }
+
+
+def _rule_433(p: _Pairs, rne: Codes) -> np.ndarray:
+    """433 sorts by DEC too (missing last) and compares with the previous row's DEC."""
+    nul = NULL_DAY
+    od = p.decom[p.order]
+    ties = p.sp & (od[1:] == od[:-1])
     if ties.any():
-        dhi = int(dec[has_dec].max()) if has_dec.any() else 0
-        s_dec = np.where(has_dec, np.minimum(dec, dhi), dhi + 1)
-        order2 = argsort_stable(_pack(grp, s_last, s_dec))
-        g2 = grp[order2]
-        sp2, od2, oe2 = g2[1:] == g2[:-1], decom[order2], dec[order2]
-        r_rne2 = rne.idx[order2]
+        has_dec = p.dec != nul
+        dhi = int(p.dec[has_dec].max()) if has_dec.any() else 0
+        s_dec = np.where(has_dec, np.minimum(p.dec, dhi), dhi + 1)
+        order2 = argsort_stable(pack(p.grp, p.s_last, s_dec))
+        g2 = p.grp[order2]
+        sp2, od2, oe2 = g2[1:] == g2[:-1], p.decom[order2], p.dec[order2]
     else:  # no child with two episodes starting the same day: the same order
-        order2, sp2, od2, oe2, r_rne2 = order, sp, od, oe, r_rne
-    cont = _lut(rne, _CONTINUING)[r_rne2[1:]]
+        order2, sp2, od2, oe2 = p.order, p.sp, od, p.dec[p.order]
+    cont = _lut(rne, _CONTINUING)[rne.idx[order2][1:]]
     mism = (oe2[:-1] != od2[1:]) | (oe2[:-1] == nul) | (od2[1:] == nul)
-    out["433"] = order2[1:][sp2 & cont & mism]
-    # 388 fills a missing DECOM with 1901 (sorted first) and looks at the next DECOM
+    return np.asarray(order2[1:][sp2 & cont & mism])
+
+
+def _rule_388(p: _Pairs, rec: Codes) -> np.ndarray:
+    """388 fills a missing DECOM with 1901 (sorted first) and looks at the next DECOM."""
+    nul = NULL_DAY
+    has_decom = p.decom != nul
     if has_decom.all():
-        order3, sp3, od3, oe3, r_rec3 = order, sp, od, oe, r_rec
+        order3, sp3, od3 = p.order, p.sp, p.decom[p.order]
     else:
-        s_first = np.where(has_decom, decom, lo - 1)
-        order3 = argsort_stable(_pack(grp, s_first))
-        g3 = grp[order3]
-        sp3, od3, oe3 = g3[1:] == g3[:-1], s_first[order3], dec[order3]
-        r_rec3 = rec.idx[order3]
+        s_first = np.where(has_decom, p.decom, p.lo - 1)
+        order3 = argsort_stable(pack(p.grp, s_first))
+        g3 = p.grp[order3]
+        sp3, od3 = g3[1:] == g3[:-1], s_first[order3]
+    oe3 = p.dec[order3]
+    r_rec3 = rec.idx[order3]
     x1 = _lut(rec, ["X1"])[r_rec3]
     known = r_rec3 >= 0
     hd3 = oe3 != nul
@@ -296,28 +316,29 @@ def check_dfe(
     case1 = nx3 & x1 & hd3 & (oe3 != nd3)
     case2 = nx3 & ~x1 & known & hd3 & (oe3 == nd3)
     case3 = ~nx3 & hd3 & x1
-    out["388"] = order3[case1 | case2 | case3]
+    return np.asarray(order3[case1 | case2 | case3])
 
-    # -- header rules ------------------------------------------------------------------
-    if header is not None and len(hy):
-        yrs = np.arange(int(hy.min()), int(hy.max()) + 1)  # 31 March per distinct year
-        tab = np.where(
-            yrs > 0, days_from_civil(yrs, np.full_like(yrs, 3), np.full_like(yrs, 31)), NULL_DAY
-        )
-        hye = tab[hy - int(hy.min())]
-        dob, _ = _days(header.t.column("DOB"))
-        h_dob = dob != NULL_DAY
-        _flag(header, np.flatnonzero(h_dob & (dob > hye)), "301")
-        # 302: the child's first episode in the return (earliest start) starts before the
-        # birth; `g` is sorted, so a search finds each header row's first episode
-        cand = np.flatnonzero(h_dob & (dob > lo)) if n else np.zeros(0, np.int64)
-        hgrp = (hy[cand] - ymin) * kspan + hk[cand]
-        pos = np.searchsorted(g, hgrp)
-        pc_ = np.minimum(pos, max(n - 1, 0))
-        found = (pos < n) & (g[pc_] == hgrp) & (od[pc_] != nul)
-        bad = found & (dob[cand] > od[pc_])
-        _flag(header, cand[bad], "302")
-        out["302"] = np.unique(order[pc_[bad]])
-    for code in sorted(out):
-        _flag(ep, out[code], code)
-    return out
+
+def _header_rules(header: Rows, p: _Pairs, hy: np.ndarray, hk: np.ndarray) -> np.ndarray:
+    """301 and 302 (flagged on the header); returns the episode rows 302 points at."""
+    nul = NULL_DAY
+    n = p.n
+    yrs = np.arange(int(hy.min()), int(hy.max()) + 1)  # 31 March per distinct year
+    tab = np.where(
+        yrs > 0, days_from_civil(yrs, np.full_like(yrs, 3), np.full_like(yrs, 31)), NULL_DAY
+    )
+    hye = tab[hy - int(hy.min())]
+    dob, _ = _days(header.t.column("DOB"))
+    h_dob = dob != NULL_DAY
+    _flag(header, np.flatnonzero(h_dob & (dob > hye)), "301")
+    # 302: the child's first episode in the return (earliest start) starts before the
+    # birth; `g` is sorted, so a search finds each header row's first episode
+    od = p.decom[p.order]
+    cand = np.flatnonzero(h_dob & (dob > p.lo)) if n else np.zeros(0, np.int64)
+    hgrp = (hy[cand] - p.ymin) * p.kspan + hk[cand]
+    pos = np.searchsorted(p.g, hgrp)
+    pc_ = np.minimum(pos, max(n - 1, 0))
+    found = (pos < n) & (p.g[pc_] == hgrp) & (od[pc_] != nul)
+    bad = found & (dob[cand] > od[pc_])
+    _flag(header, cand[bad], "302")
+    return np.unique(p.order[pc_[bad]])

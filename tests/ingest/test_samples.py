@@ -6,15 +6,11 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-
-try:  # tests/ is a package here; plain import when it is not
-    from tests.test_ingest_support import SAMPLES, assert_no_overlap
-except ImportError:  # pragma: no cover
-    from test_ingest_support import SAMPLES, assert_no_overlap  # type: ignore[no-redef]
-
 from carevis.errors import DataError
 from carevis.ingest import read_ssda903
 from carevis.ingest.report import REDACTED
+
+from .support import SAMPLES, assert_no_overlap
 
 pytestmark = pytest.mark.skipif(not SAMPLES.exists(), reason="liia-2020 samples not present")
 

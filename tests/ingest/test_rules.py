@@ -7,16 +7,12 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-
-try:  # tests/ is a package here; plain import when it is not
-    from tests import returns_gen as gen
-    from tests.test_ingest_support import DATA, assert_no_overlap, write_csv
-except ImportError:  # pragma: no cover
-    import returns_gen as gen  # type: ignore[no-redef]
-    from test_ingest_support import DATA, assert_no_overlap, write_csv  # type: ignore[no-redef]
-
 from carevis.errors import ConfigError, DataError
 from carevis.ingest import hash_one, read_cin_census, read_journeys, read_ssda903
+
+from tests import returns_gen as gen
+
+from .support import DATA, assert_no_overlap, write_csv
 
 EP_HEAD = (
     "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,"

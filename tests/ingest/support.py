@@ -1,34 +1,18 @@
-"""Shared helpers for the ingest tests: import bootstrap and a hand-made journey table.
-
-`carevis/__init__` imports the compiled core; while that is not built the ingest
-package (pure Python over pyarrow/numpy) is still importable through a bare
-package stub, so these tests do not depend on the Rust build.
-"""
+"""Shared helpers for the ingest tests: paths to the test data and a hand-made journey
+table."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-import sys
-import types
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import pyarrow as pa
+from carevis.ingest.schema import JOURNEY_SCHEMA, state_labels
+
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = Path("/work/shared/samples/ssda903/liia-2020")
 DATA = ROOT / "tests" / "data" / "ingest"
-
-try:  # pragma: no cover - depends on the build state
-    import carevis  # noqa: F401
-except ImportError:  # pragma: no cover
-    for k in [k for k in sys.modules if k == "carevis" or k.startswith("carevis.")]:
-        if not k.startswith("carevis.errors"):
-            del sys.modules[k]
-    _pkg = types.ModuleType("carevis")
-    _pkg.__path__ = [str(ROOT / "python" / "carevis")]  # type: ignore[attr-defined]
-    sys.modules["carevis"] = _pkg
-
-import pyarrow as pa  # noqa: E402
-from carevis.ingest.schema import JOURNEY_SCHEMA, state_labels  # noqa: E402
 
 DATA_END = dt.date(2024, 3, 31)
 DWELL = 28

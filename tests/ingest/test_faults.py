@@ -18,18 +18,19 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from carevis.errors import CarevisError, ConfigError, DataError
-from carevis.ingest import _files, read_journeys, read_ssda903
+from carevis.ingest import read_journeys, read_ssda903
 
-from .faults_support import EP_HEAD, HASH_KEY, HD_HEAD, Planted, files_under, write
+from ..faults_support import EP_HEAD, HASH_KEY, HD_HEAD, Planted, files_under, write
+from .reference import use_references
 
 SEEDS = [1, 2]
 
 
-@pytest.fixture(params=["native", "pyarrow"])
+@pytest.fixture(params=["native", "reference"])
 def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both CSV readers: the Rust one, and pyarrow (used when the Rust one is not built)."""
-    if request.param == "pyarrow":
-        monkeypatch.setattr(_files, "_native_csv", lambda: None)
+    """Both CSV readers: the Rust one, and its pyarrow reference (``reference.py``)."""
+    if request.param == "reference":
+        use_references(monkeypatch, ("parse_csv_bodies",))
     return str(request.param)
 
 

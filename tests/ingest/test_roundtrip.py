@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-try:  # tests/ is a package here; plain import when it is not
-    from tests.test_ingest_support import (
-        PATHS,
-        assert_no_overlap,
-        journeys_of,
-        make_journeys,
-        write_csv,
-    )
-except ImportError:  # pragma: no cover
-    from test_ingest_support import PATHS, assert_no_overlap, journeys_of, make_journeys, write_csv  # type: ignore[no-redef]
-
-import itertools
-
 from carevis.ingest import (
     hash_one,
     read_cin_census,
@@ -32,6 +17,16 @@ from carevis.ingest import (
     write_ssda903,
 )
 from carevis.ingest.schema import EXIT_STATES, FRONT_DOOR_STATES, LOST
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .support import (
+    PATHS,
+    assert_no_overlap,
+    journeys_of,
+    make_journeys,
+    write_csv,
+)
 
 
 @pytest.fixture(scope="module")

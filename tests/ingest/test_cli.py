@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import pyarrow.parquet as pq
-
-try:  # tests/ is a package here; plain import when it is not
-    from tests.test_ingest_support import DATA, SAMPLES
-except ImportError:  # pragma: no cover
-    from test_ingest_support import DATA, SAMPLES  # type: ignore[no-redef]
-
 from carevis.ingest import main_ingest, main_validate
+
+from .support import DATA, SAMPLES
 
 
 def test_validate_prints_summary_and_writes_report(tmp_path, capsys):
