@@ -30,7 +30,7 @@ from .atomic import atomic, remove_stale_parts
 from .encoder import Encoder, frames_and_seconds
 from .errors import CarevisError, ConfigError, ExportError
 from .journeys import SYNTHETIC_NOTE
-from .overlay import OverlayStyle, draw_overlay, full_caption
+from .render import OverlayStyle, draw_overlay, full_caption
 from .render import RenderSettings, check_settings, rasterise
 from .scene import Scene
 
