@@ -196,7 +196,8 @@ def test_render_gl_scene_puts_dots_where_the_engine_says() -> None:
 
 @pytest.mark.gl
 def test_layer_uploads_colours_only_when_asked() -> None:
-    from carevis.gl import FramePair, _offscreen, render_frame_gl
+    from carevis.gl import FramePair, render_frame_gl
+    from carevis.gl.offscreen import _offscreen
 
     off = _offscreen()
     pair = FramePair(5)

@@ -31,8 +31,16 @@ import numpy as np
 
 from ._time import MINUTES_PER_DAY, TimeLike, to_date, to_minutes
 from .errors import CarevisError, ConfigError
-from .gl import DEFAULT_BACKGROUND, DotLayer, FramePair, premultiplied
-from .gl_frame import GpuFrame, choose_path, path_without_measuring
+from .gl import (
+    DEFAULT_BACKGROUND,
+    DotLayer,
+    FramePair,
+    GpuFrame,
+    choose_path,
+    measured_draws,
+    path_without_measuring,
+    premultiplied,
+)
 from .journeys import SYNTHETIC_NOTE, Journeys
 from .layout import ASPECT
 from .scene import AGE_BANDS, Frame, Scene
@@ -138,7 +146,7 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
     threaded: compute frames on a worker thread (default); False computes them in the
         calling thread (deterministic, for tests and scripts).
     gl_frame: ``"gpu"`` draws every moment with the GPU frame (the journeys kept on the
-        GPU, a shader computing each dot: :mod:`carevis.gl_frame`), ``"cpu"`` uploads the
+        GPU, a shader computing each dot: :mod:`carevis.gl.gpu_frame`), ``"cpu"`` uploads the
         engine's frames; default: whichever a quick measurement at start finds faster
         (``CAREVIS_GL_FRAME`` overrides it). The engine's frame is still computed, off the
         drawing thread, for the labels' counts, hovering and the child followed.
@@ -566,8 +574,6 @@ class CarevisCanvas(app.Canvas):  # type: ignore[misc]
 
     def _choose_frame_path(self) -> None:
         """Draws with the GPU frame where asked or where it measures faster."""
-        from .gl import measured_draws
-
         path = self._gl_frame or path_without_measuring()
         if path == "cpu":
             return
