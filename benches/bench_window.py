@@ -147,8 +147,7 @@ def bench(n: int, frames: int, use_random: bool, canvas: object, fbo: object) ->
 def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
     """The GPU frame at the moments :func:`bench` drew: per frame the uniforms and one
     draw, waiting for the GL; and what the path choice measures."""
-    from carevis.gl import DotLayer, measured_draws
-    from carevis.gl import GpuFrame, choose_path
+    from carevis.gl import DotLayer, GpuFrame, choose_path, measured_draws
     from vispy import gloo
 
     a = time.perf_counter()

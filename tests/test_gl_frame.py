@@ -176,8 +176,7 @@ def test_gpu_pictures_match_the_engine_path(
     """Whole pictures: the GPU frame drawn (with the compaction pass, and without: every
     dot submitted) against the engine's frame drawn by the GL dot layer, at several
     moments, zoomed, and in tiles."""
-    from carevis.gl import render_frame_gl
-    from carevis.gl import GpuFrame
+    from carevis.gl import GpuFrame, render_frame_gl
 
     monkeypatch.setenv("CAREVIS_GL_COMPACT", compact)
 

@@ -30,8 +30,14 @@ from .atomic import atomic, remove_stale_parts
 from .encoder import Encoder, frames_and_seconds
 from .errors import CarevisError, ConfigError, ExportError
 from .journeys import SYNTHETIC_NOTE
-from .render import OverlayStyle, draw_overlay, full_caption
-from .render import RenderSettings, check_settings, rasterise
+from .render import (
+    OverlayStyle,
+    RenderSettings,
+    check_settings,
+    draw_overlay,
+    full_caption,
+    rasterise,
+)
 from .scene import Scene
 
 #: Video codecs: name -> (container suffixes, ffmpeg codec, output params, needs even size).
