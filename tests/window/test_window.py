@@ -17,10 +17,7 @@ import pytest
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
-try:  # tests/ is a package here; plain import when it is not
-    from tests.test_gl import BG, make_table
-except ImportError:  # pragma: no cover
-    from test_gl import BG, make_table  # type: ignore[no-redef]
+from tests.journey_tables import BG, make_table
 
 pytestmark = pytest.mark.gl
 
