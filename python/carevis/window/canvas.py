@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from vispy import app, visuals
 
-from .._time import MINUTES_PER_DAY, TimeLike, to_minutes
+from .._time import MINUTES_PER_DAY, UNKNOWN, TimeLike, to_minutes
 from ..errors import ConfigError
 from ..gl import (
     DEFAULT_BACKGROUND,
@@ -130,7 +130,7 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
             np.diff(self._spells["offsets"]).astype(np.int64),
         )
         # One sorted key per spell (child, start): finds any child's current spell.
-        self._spell_keys = (child << 32) | (starts.astype(np.int64) + 2**31)
+        self._spell_keys = (child << 32) | (starts.astype(np.int64) - UNKNOWN)
         assert len(self._spell_keys) == len(starts)
         self._press = None
         self._press_centre = None
