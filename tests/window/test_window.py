@@ -618,12 +618,15 @@ def test_recolouring_keeps_every_other_setting_and_the_filter(table: pa.Table) -
         c.close()
 
 
-@pytest.mark.parametrize("style", ["<N", "hide"])
+@pytest.mark.parametrize(
+    ("style", "council", "below"), [("<N", None, 8), ("hide", None, 8), ("<N", "Kent", 3)]
+)
 def test_window_labels_equal_the_exported_labels(
-    table: pa.Table, tmp_path: Any, monkeypatch: Any, style: str
+    table: pa.Table, tmp_path: Any, monkeypatch: Any, style: str, council: str | None, below: int
 ) -> None:
-    # One label model, painted twice: for the same scene, moment and threshold, the
-    # window's labels (its text visuals) say what the exported picture's say.
+    # One label model, painted twice: for the same scene, moment, filter and threshold,
+    # the window's labels (its text visuals) say what the exported picture's say; both
+    # count the children the picture shows (a filter's hidden children are not counted).
     from carevis import export
     from carevis.render import overlay
     from carevis.window import CarevisCanvas
@@ -638,9 +641,21 @@ def test_window_labels_equal_the_exported_labels(
     monkeypatch.setattr(overlay, "paint_labels", spy)
     scene = carevis.Scene(carevis.Journeys.from_arrow(table))
     c = CarevisCanvas(
-        scene, app="egl", size=SIZE, threaded=False, t=T0, suppress_below=8, suppress_style=style
+        scene,
+        app="egl",
+        size=SIZE,
+        threaded=False,
+        t=T0,
+        suppress_below=below,
+        suppress_style=style,
     )
     try:
+        if council is not None:
+            c.set_filter(la=council)
+            keep = np.asarray(table["la"].to_pylist()) == council
+            want = brute_counts(table, scene.states, T0, keep)
+            np.testing.assert_array_equal(c.counts(), want)
+            assert want.sum() < brute_counts(table, scene.states, T0).sum()
         c.render()
         export.png(
             c.scene,
@@ -648,7 +663,7 @@ def test_window_labels_equal_the_exported_labels(
             tmp_path / "p.png",
             width=640,
             height=360,
-            suppress_below=8,
+            suppress_below=below,
             suppress_style=style,
         )
         shown, exported = c.label_model, painted[-1]
@@ -659,10 +674,10 @@ def test_window_labels_equal_the_exported_labels(
         assert shown.legend.texts == exported.legend.texts
         # the threshold bit: some counts are suppressed, others shown
         counts = c.counts()
-        small = [k for k, n in enumerate(counts) if 0 < n < 8]
-        assert small and any(n >= 8 for n in counts)
+        small = [k for k, n in enumerate(counts) if 0 < n < below]
+        assert small and any(n >= below for n in counts)
         for k in small:
-            want = None if style == "hide" else "<8"
+            want = None if style == "hide" else f"<{below}"
             assert shown.clusters[k].count_text == want
             assert str(counts[k]) not in c.labels.text[k].split()
     finally:

@@ -9,6 +9,7 @@ import numpy as np
 from .._time import TimeLike, to_minutes
 from ..errors import ExportError
 from ..scene import Frame, Scene
+from ..scene.labels import shown_counts
 from .overlay import OverlayStyle, draw_overlay
 from .raster import rasterise
 from .settings import BACKGROUND, RenderSettings, check_settings
@@ -31,7 +32,7 @@ def render(
     frame = scene.frame_at_minutes(minutes, frame if frame is not None else scene.buffers())
     image = rasterise(frame, s, out, scene)
     if s.overlay is not None:
-        counts = frame.counts(len(scene.states))
+        counts = shown_counts(scene, frame)
         draw_overlay(
             image,
             scene,
