@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from carevis import export
 from carevis.errors import ConfigError
-from carevis.overlay import OverlayStyle
+from carevis.render import OverlayStyle
 from carevis.scene.congestion import CongestionSettings, congestion, occupancy_at, scene_congestion
 from PIL import Image
 

@@ -73,7 +73,7 @@ def test_overlay_draws_labels_date_and_legend(scene: Scene) -> None:
 
 
 def test_suppressed_counts(scene: Scene) -> None:
-    from carevis.overlay import OverlayStyle, format_count
+    from carevis.render import OverlayStyle, format_count
 
     assert format_count(3, OverlayStyle(suppress_below=5)) == "<5"
     assert format_count(3, OverlayStyle(suppress_below=5, suppress_style="hide")) is None

@@ -30,9 +30,16 @@ from .atomic import atomic, remove_stale_parts
 from .encoder import Encoder, frames_and_seconds
 from .errors import CarevisError, ConfigError, ExportError
 from .journeys import SYNTHETIC_NOTE
-from .overlay import OverlayStyle, draw_overlay, full_caption
-from .render import RenderSettings, check_settings, rasterise
+from .render import (
+    OverlayStyle,
+    RenderSettings,
+    check_settings,
+    draw_overlay,
+    full_caption,
+    rasterise,
+)
 from .scene import Scene
+from .scene.labels import shown_counts
 
 #: Video codecs: name -> (container suffixes, ffmpeg codec, output params, needs even size).
 #: H.264 is encoded at a constant quantiser (no rate control carried from frame to frame),
@@ -215,7 +222,7 @@ def _render_one(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     frame = scene.frame_at_minutes(minutes, frame)
     img = rasterise(frame, s, image, scene)
-    return img, frame.counts(len(scene.states)), scene.radii_at_minutes(minutes)
+    return img, shown_counts(scene, frame), scene.radii_at_minutes(minutes)
 
 
 def _finish(

@@ -9,48 +9,16 @@ import sys
 
 import carevis
 import numpy as np
-import pyarrow as pa
 import pytest
 from carevis.scene import Frame
 from carevis.viewport import Viewport
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
-BG = (247, 247, 244, 255)
+from tests.journey_tables import BG, make_table
+
 #: GL blends in 8 bits per step; the reference composites in float and rounds once.
 TOLERANCE = 2
-
-
-def make_table(n_children: int = 400, seed: int = 3) -> pa.Table:
-    """Small journeys over the standard states, 1-4 spells per child, some left open."""
-    from carevis.layout import standard_labels
-
-    labels = standard_labels()
-    rng = np.random.default_rng(seed)
-    k = rng.integers(1, 5, n_children)
-    child = np.repeat(np.arange(n_children, dtype=np.int64), k)
-    m = len(child)
-    first_of = np.cumsum(k) - k
-    lens = rng.integers(5, 400, m)
-    ends = np.cumsum(lens)
-    before = ends - lens - np.repeat((ends - lens)[first_of], k)
-    origin = np.repeat(rng.integers(0, 5 * 365, n_children), k)
-    start = np.datetime64("2016-01-01", "D") + (origin + before).astype("timedelta64[D]")
-    end = start + lens.astype("timedelta64[D]")
-    state = rng.integers(0, len(labels), m)
-    last = np.cumsum(k) - 1
-    open_end = np.zeros(m, bool)
-    open_end[last[rng.random(n_children) < 0.2]] = True
-    return pa.table(
-        {
-            "child_id": pa.array(child + 1000, pa.int64()),
-            "state": pa.array([labels[s] for s in state], pa.string()),
-            "start": pa.array(start, pa.date32()),
-            "end": pa.array(end, pa.date32(), mask=open_end),
-            "la": pa.array(np.array(["Kent", "Oxfordshire", "East Sussex"])[child % 3]),
-            "sex": pa.array(np.array(["F", "M"])[child % 2]),
-        }
-    )
 
 
 def reference_render(
@@ -196,7 +164,8 @@ def test_render_gl_scene_puts_dots_where_the_engine_says() -> None:
 
 @pytest.mark.gl
 def test_layer_uploads_colours_only_when_asked() -> None:
-    from carevis.gl import FramePair, _offscreen, render_frame_gl
+    from carevis.gl import FramePair, render_frame_gl
+    from carevis.gl.offscreen import _offscreen
 
     off = _offscreen()
     pair = FramePair(5)

@@ -63,7 +63,7 @@ def tricky_table(n_children: int = 600, seed: int = 11) -> pa.Table:
 
 @pytest.fixture(scope="module")
 def context() -> Iterator[Any]:
-    from carevis.gl import _offscreen
+    from carevis.gl.offscreen import _offscreen
 
     off = _offscreen()
     yield off
@@ -101,7 +101,7 @@ def assert_frames_agree(gpu: Any, cpu: Any, what: str) -> None:
 def test_gpu_states_match_the_engine(
     context: Any, colour: str, fade: float, transit: float
 ) -> None:
-    from carevis.gl_frame import GpuFrame
+    from carevis.gl import GpuFrame
 
     scene = carevis.Scene(
         carevis.Journeys.from_arrow(tricky_table()),
@@ -138,7 +138,7 @@ def test_gpu_states_match_the_engine(
 def test_same_day_steps_are_seen_passing(context: Any) -> None:
     """A -> B (a zero-length spell) -> C: during the first leg the dot heads to B, through
     the GPU just as through the engine."""
-    from carevis.gl_frame import GpuFrame
+    from carevis.gl import GpuFrame
 
     day = np.datetime64("2020-01-01", "D")
     d10 = np.timedelta64(10, "D")
@@ -176,8 +176,7 @@ def test_gpu_pictures_match_the_engine_path(
     """Whole pictures: the GPU frame drawn (with the compaction pass, and without: every
     dot submitted) against the engine's frame drawn by the GL dot layer, at several
     moments, zoomed, and in tiles."""
-    from carevis.gl import render_frame_gl
-    from carevis.gl_frame import GpuFrame
+    from carevis.gl import GpuFrame, render_frame_gl
 
     monkeypatch.setenv("CAREVIS_GL_COMPACT", compact)
 
@@ -197,7 +196,7 @@ def test_gpu_pictures_match_the_engine_path(
         assert_images_close(got, want, tol=2, max_bad_fraction=0.001)
     assert (np.abs(got.astype(int) - np.array(BG)).max(axis=-1) > 20).mean() > 0.01
     # a frame uploads uniforms only: the tables went up once
-    from carevis.gl import _offscreen
+    from carevis.gl.offscreen import _offscreen
 
     g = _offscreen().gpu_frame(scene)
     assert isinstance(g, GpuFrame)
@@ -210,7 +209,7 @@ def test_gpu_pictures_match_the_engine_path(
 
 
 def test_gpu_memory_fits_the_budget(context: Any) -> None:
-    from carevis.gl_frame import GpuFrame
+    from carevis.gl import GpuFrame
 
     scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(5000)))
     gpu = GpuFrame(scene)
@@ -230,7 +229,7 @@ def test_gpu_memory_fits_the_budget(context: Any) -> None:
 def test_the_choice_is_measured_and_can_be_forced(
     context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from carevis.gl_frame import choose_path
+    from carevis.gl import choose_path
 
     scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(50)))
     calls: list[str] = []
@@ -252,7 +251,7 @@ def test_the_choice_is_measured_and_can_be_forced(
     # a software GL keeps the engine's path without measuring (CI's llvmpipe is one)
     assert choose_path(scene, fast, slow, software=True) == "cpu"
     assert calls == []
-    from carevis.gl_frame import is_software_gl
+    from carevis.gl import is_software_gl
 
     assert choose_path(scene, fast, slow) == ("cpu" if is_software_gl() else "gpu")
     assert calls == [] or not is_software_gl()
@@ -270,7 +269,7 @@ def test_the_choice_is_measured_and_can_be_forced(
 def test_draws_skip_chunks_waiting_off_screen(context: Any) -> None:
     """A draw submits only runs of chunks with a dot on screen; every dot shown lies in
     them, and the picture is the engine's."""
-    from carevis import gl_frame
+    from carevis import gl as gl_frame
     from carevis.gl import render_frame_gl
 
     scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(20_000, seed=5)))
@@ -301,7 +300,7 @@ def test_the_choice_keeps_compaction_only_where_faster(
 ) -> None:
     import time
 
-    from carevis.gl_frame import GpuFrame, choose_path
+    from carevis.gl import GpuFrame, choose_path
 
     monkeypatch.delenv("CAREVIS_GL_FRAME", raising=False)
     scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(50)))

@@ -17,10 +17,7 @@ import pytest
 
 os.environ.setdefault("EGL_PLATFORM", "surfaceless")
 
-try:  # tests/ is a package here; plain import when it is not
-    from tests.test_gl import BG, make_table
-except ImportError:  # pragma: no cover
-    from test_gl import BG, make_table  # type: ignore[no-redef]
+from tests.journey_tables import BG, make_table
 
 pytestmark = pytest.mark.gl
 
@@ -124,7 +121,7 @@ def test_play_pause_step_and_speed(canvas: Any) -> None:
     assert canvas.speed == s / 2
     # the date on screen follows (the HUD text)
     canvas.render()
-    assert canvas.hud.text[0] == f"{canvas.t:%d %B %Y}"
+    assert canvas.hud.text[0] == f"{canvas.t.day} {canvas.t:%B %Y}"  # as exports write it
 
 
 def test_threaded_playback_shows_the_worker_frames(table: pa.Table) -> None:
@@ -368,14 +365,17 @@ def test_save_and_record_go_through_the_exporter(
 def test_main_view_reads_a_file(monkeypatch: Any, tmp_path: Any, table: pa.Table) -> None:
     import pyarrow.parquet as pq
     from carevis import window
+    from carevis.window import launch
 
     path = tmp_path / "j.parquet"
     pq.write_table(table, path)
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(window, "view", lambda scene, **kw: seen.update(scene=scene, **kw))
-    assert window.main_view([str(path), "--size", "640x360", "--colour", "entries"]) == 0
+    monkeypatch.setattr(launch, "view", lambda scene, **kw: seen.update(scene=scene, **kw))
+    argv = [str(path), "--size", "640x360", "--colour", "entries", "--suppress-below", "5"]
+    assert window.main_view(argv) == 0
     assert seen["scene"].n_dots == 600 and seen["size"] == (640, 360)
     assert seen["scene"].colour == "entries"
+    assert seen["suppress_below"] == 5 and seen["suppress_style"] == "<N"
 
 
 def test_menu_saves_what_is_on_screen_and_records(
@@ -508,7 +508,7 @@ def test_window_starts_where_the_data_begins_in_earnest(table: pa.Table) -> None
 def test_window_frame_matches_the_cpu_exporter(canvas: Any) -> None:
     # The same moment, the same view: the window's dots (overlay off) and the CPU
     # exporter's image agree pixel by pixel, within the GL-vs-CPU tolerance.
-    from carevis.render import _rasteriser
+    from carevis.render.raster import _rasteriser
 
     canvas.show_overlay = False
     canvas.zoom = 1.7
@@ -614,5 +614,71 @@ def test_recolouring_keeps_every_other_setting_and_the_filter(table: pa.Table) -
         want_frame = fresh.frame(T0)
         assert np.array_equal(c.frame.rgba, want_frame.rgba)
         assert np.array_equal(c.frame.x, want_frame.x)
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize(
+    ("style", "council", "below"), [("<N", None, 8), ("hide", None, 8), ("<N", "Kent", 3)]
+)
+def test_window_labels_equal_the_exported_labels(
+    table: pa.Table, tmp_path: Any, monkeypatch: Any, style: str, council: str | None, below: int
+) -> None:
+    # One label model, painted twice: for the same scene, moment, filter and threshold,
+    # the window's labels (its text visuals) say what the exported picture's say; both
+    # count the children the picture shows (a filter's hidden children are not counted).
+    from carevis import export
+    from carevis.render import overlay
+    from carevis.window import CarevisCanvas
+
+    painted: list[Any] = []
+    real = overlay.paint_labels
+
+    def spy(image: np.ndarray, model: Any, *a: Any, **kw: Any) -> np.ndarray:
+        painted.append(model)
+        return real(image, model, *a, **kw)
+
+    monkeypatch.setattr(overlay, "paint_labels", spy)
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table))
+    c = CarevisCanvas(
+        scene,
+        app="egl",
+        size=SIZE,
+        threaded=False,
+        t=T0,
+        suppress_below=below,
+        suppress_style=style,
+    )
+    try:
+        if council is not None:
+            c.set_filter(la=council)
+            keep = np.asarray(table["la"].to_pylist()) == council
+            want = brute_counts(table, scene.states, T0, keep)
+            np.testing.assert_array_equal(c.counts(), want)
+            assert want.sum() < brute_counts(table, scene.states, T0).sum()
+        c.render()
+        export.png(
+            c.scene,
+            T0,
+            tmp_path / "p.png",
+            width=640,
+            height=360,
+            suppress_below=below,
+            suppress_style=style,
+        )
+        shown, exported = c.label_model, painted[-1]
+        assert shown is not None
+        assert exported.clusters == shown.clusters
+        assert list(c.labels.text) == shown.texts() == exported.texts()
+        assert c.hud.text[0] == shown.date == exported.date
+        assert shown.legend.texts == exported.legend.texts
+        # the threshold bit: some counts are suppressed, others shown
+        counts = c.counts()
+        small = [k for k, n in enumerate(counts) if 0 < n < below]
+        assert small and any(n >= below for n in counts)
+        for k in small:
+            want = None if style == "hide" else f"<{below}"
+            assert shown.clusters[k].count_text == want
+            assert str(counts[k]) not in c.labels.text[k].split()
     finally:
         c.close()

@@ -28,7 +28,7 @@ import json, sys
 sys.path.insert(0, {tests!r})
 import numpy as np
 import carevis
-from test_gl import BG, make_table
+from tests.journey_tables import BG, make_table
 from carevis.window import CarevisCanvas
 
 scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(600, seed=11)))
@@ -150,7 +150,7 @@ def on_display(args: list[str], display: str) -> subprocess.CompletedProcess[str
 
 
 def run_case(body: str, display: str) -> dict[str, object]:
-    out = on_display(["-c", PRELUDE.format(tests=str(HERE)) + body], display)
+    out = on_display(["-c", PRELUDE.format(tests=str(HERE.parent.parent)) + body], display)
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -172,7 +172,7 @@ def test_notebook_widget_draws_and_takes_events(display: str) -> None:
 
 def test_qt_example_embeds_the_canvas_and_its_menu_saves(display: str, tmp_path: Path) -> None:
     saved = tmp_path / "from-the-menu.png"
-    body = QT.format(examples=str(HERE.parent / "examples"), saved=str(saved))
+    body = QT.format(examples=str(HERE.parent.parent / "examples"), saved=str(saved))
     r = run_case(body, display)
     assert r["backend"] == "PyQt6" and r["inside"]  # a widget inside the main window
     assert r["shape"] == [270, 480, 4]
