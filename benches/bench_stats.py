@@ -169,11 +169,10 @@ def main() -> None:
         ours.sort_index().to_numpy() == theirs.reindex(ours.sort_index().index).to_numpy()
     ).all(), "occupancy differs"
     km = stats.time_in_state(j).to_pandas().set_index("state")  # type: ignore[union-attr]
-    pkm = pandas_km(df, as_of / 1440)
+    # carevis leaves the exit states out (their spells are the picture's linger, not data)
+    pkm = pandas_km(df, as_of / 1440).reindex(km.index)
     assert np.allclose(
-        km["median"].reindex(pkm.index).to_numpy(dtype=float),
-        pkm[0.5].to_numpy(dtype=float),
-        equal_nan=True,
+        km["median"].to_numpy(dtype=float), pkm[0.5].to_numpy(dtype=float), equal_nan=True
     ), "KM differs"
 
     print(f"\n{'carevis':<48} {'median s':>10}")

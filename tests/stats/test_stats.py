@@ -17,7 +17,7 @@ from carevis import stats
 from carevis.errors import ConfigError, SchemaError
 from carevis.privacy import is_identifying
 
-from .conftest import day, table
+from ..conftest import day, table
 
 EPOCH = pd.Timestamp("1970-01-01")
 
@@ -409,7 +409,7 @@ def test_re_referrals_and_stability(england: carevis.Journeys, spells: pd.DataFr
 # --- suppression, CLI, determinism ----------------------------------------------------------------
 def test_suppression_nulls_and_flags_numeric_cells(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pyarrow.csv as pacsv
-    from carevis.stats_report import suppress, write_table
+    from carevis.stats.report import suppress, write_table
 
     t = pa.table({"state": ["A", "B", "C"], "count": [3, 0, 12], "probability": [0.2, 0.0, 0.8]})
     s = suppress(t, 5)
