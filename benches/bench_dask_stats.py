@@ -73,12 +73,12 @@ def main() -> None:
     print(f"\n{'':<42} {'median s':>10}")
     for k, v in times.items():
         print(f"{k:<42} {v:>10.3f}")
-    print(
-        "parts in process vs whole in memory: occupancy "
-        f"{ratio(times['peer: read whole + occupancy (month)'], times['occupancy (month), parts in process'])}"
-        ", transitions "
-        f"{ratio(times['peer: read whole + transitions (year)'], times['transitions (year), parts in process'])}"
+    occ = ratio(times["peer: read whole + occupancy (month)"], times[next(iter(times))])
+    tr = ratio(
+        times["peer: read whole + transitions (year)"],
+        times["transitions (year), parts in process"],
     )
+    print(f"parts in process vs whole in memory: occupancy {occ}, transitions {tr}")
 
 
 if __name__ == "__main__":
