@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._time import MINUTES_PER_DAY
+from ._time import UNKNOWN as UNKNOWN_TIME
 from .errors import ConfigError, SchemaError
 
 # --- the standard states --------------------------------------------------------------------
@@ -53,8 +54,8 @@ def states_in_group(group: str) -> frozenset[str]:
 # --- birth dates and age bands --------------------------------------------------------------
 #: Per-child columns that hold a birth date, in the order they are looked for.
 BIRTH_COLUMNS = ("birth_month", "birth_date", "dob")
-#: Birth time unknown, in minutes (the Rust core's marker).
-NO_BIRTH = -(2**31)
+#: Birth time unknown, in minutes (the engine's unknown time).
+NO_BIRTH = UNKNOWN_TIME
 #: Age bands, as shown in pictures and statistics tables...
 AGE_BANDS = ("Under 1", "1-4", "5-9", "10-15", "16+")
 #: ...and the same bands as the DfE's tables name them.
