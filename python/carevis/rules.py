@@ -107,25 +107,18 @@ def birth_minutes(days: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.int32)
 
 
-def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    d = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
-    months = d.astype("datetime64[M]")
-    year = d.astype("datetime64[Y]").astype(np.int64) + 1970
-    month = months.astype(np.int64) % 12 + 1
-    day = (d - months.astype("datetime64[D]")).astype(np.int64) + 1
-    return year, month, day
-
-
 def age_years(birth: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Whole calendar years of age on day ``at`` of a child born on day ``birth`` (days
     since 1970; float64, NaN where the birth is unknown). A birthday counts from its day;
     a child born on 29 February is a year older on 1 March in other years."""
     birth = np.asarray(birth, dtype=np.float64)
     known = ~np.isnan(birth)
-    y1, m1, d1 = _civil(np.where(known, birth, 0))
-    y2, m2, d2 = _civil(np.broadcast_to(np.asarray(at, dtype=np.int64), birth.shape))
-    before = (m2 < m1) | ((m2 == m1) & (d2 < d1))
-    return np.where(known, (y2 - y1 - before).astype(np.float64), np.nan)
+    b = np.where(known, birth, 0).astype(np.int64).astype("datetime64[D]")
+    a = np.broadcast_to(np.asarray(at, dtype=np.int64), birth.shape).astype("datetime64[D]")
+    bm, am = b.astype("datetime64[M]"), a.astype("datetime64[M]")
+    # whole months, less one when the day of the month is not reached yet
+    months = (am - bm).astype(np.int64) - ((a - am) < (b - bm))
+    return np.where(known, np.floor_divide(months, 12).astype(np.float64), np.nan)
 
 
 def age_band(birth: np.ndarray, at: np.ndarray) -> np.ndarray:
