@@ -32,7 +32,7 @@ def _all_parsers(monkeypatch: pytest.MonkeyPatch) -> dict[str, argparse.Argument
         raise _Stop
 
     from carevis.ingest.cli import main_ingest, main_validate
-    from carevis.stats_report import main_stats
+    from carevis.stats import main_stats
     from carevis.window import main_view
 
     with monkeypatch.context() as m:

@@ -12,7 +12,6 @@ from typing import Any
 
 import carevis
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from carevis import ConfigError, Journeys, Scene, export
@@ -201,67 +200,6 @@ def test_cli_render_with_local_workers(tmp_path: Path) -> None:
     assert np.array_equal(decode(tmp_path / "one.mkv"), decode(tmp_path / "two.mkv"))
 
 
-# --- statistics over partitions ---------------------------------------------------------------
-def test_partition_by_child_keeps_each_child_whole(tmp_path: Path) -> None:
-    t = random_table(400, seed=8)
-    out = cd.partition_by_child(t, tmp_path / "parts", 5)
-    parts = cd.partitions(out)
-    assert [p.name for p in parts] == [f"part={k}" for k in range(5)]
-    seen: dict[int, str] = {}
-    for p in parts:
-        for cid in set(pq.read_table(p).column("child_id").to_pylist()):
-            assert cid not in seen
-            seen[cid] = p.name
-    assert len(seen) == 400
-    assert carevis.read_table(out).num_rows == t.num_rows
-    with pytest.raises(carevis.ExportError):
-        cd.partition_by_child(t, out, 5)
-    assert leftovers(tmp_path) == []
-
-
-def test_child_hash_is_stable() -> None:
-    h = cd.child_hash(pa.array(["a", "", None]))
-    assert h.tolist() == [0xAF63DC4C8601EC8C, 0xCBF29CE484222325, 0]
-    ints = pa.array([1, 2, 3], pa.int64())
-    assert np.array_equal(cd.child_hash(ints), cd.child_hash(pa.array([1, 2, 3], pa.int32())))
-    dic = pa.array(["x", "y", "x"]).dictionary_encode()
-    assert np.array_equal(cd.child_hash(dic), cd.child_hash(pa.array(["x", "y", "x"])))
-
-
-@pytest.mark.parametrize("period", ["week", "month", "quarter", "year"])
-def test_partitioned_occupancy_equals_in_memory(client: Any, tmp_path: Path, period: str) -> None:
-    src = tmp_path / "all.parquet"
-    pq.write_table(random_table(500, seed=21), src)
-    parts = cd.partition_by_child(src, tmp_path / "parts", 4)  # read from the file in batches
-    whole = cd.count_occupancy(carevis.read(src), period)
-    assert whole.num_rows > 0 and pa.compute.sum(whole.column("children")).as_py() > 0
-    assert cd.occupancy(parts, client, period).equals(whole)
-    assert cd.occupancy(parts, None, period).equals(whole)
-    first = whole.column("period").to_pylist()
-    assert {"week": {0}, "month": {1}, "quarter": {1}, "year": {1}}[period] == {
-        (d.weekday() if period == "week" else d.day) for d in first
-    }
-    if period == "year":
-        assert {d.month for d in first} == {4}
-
-
-def test_daily_occupancy_equals_the_engine(tmp_path: Path) -> None:
-    t = carevis.synthetic.england_table(scale=0.002)
-    parts = cd.partition_by_child(t, tmp_path / "parts", 3)
-    occ = cd.occupancy(parts, None, "day")
-    j = Journeys.from_arrow(t)
-    t0, step, counts = Scene(j)._native.occupancy()
-    assert step == 1440 and t0 % 1440 == 0
-    days = occ.column("period").cast(pa.int32()).to_numpy()
-    states = occ.column("state").to_pylist()
-    grid = np.zeros_like(counts, dtype=np.int64)
-    rows = [j.states.index(s) for s in states]
-    cols = days - t0 // 1440
-    grid[rows, cols] = occ.column("children").to_numpy()
-    n = int(cols.max()) + 1
-    assert cols.min() == 0 and np.array_equal(grid[:, :n], counts[:, :n])
-
-
 # --- packaging ------------------------------------------------------------------------------------
 def test_carevis_imports_without_dask() -> None:
     code = (
@@ -287,25 +225,3 @@ def test_bad_worker_counts(scene: Scene, tmp_path: Path) -> None:
         export.video(scene, tmp_path / "x.mkv", workers=0, **KW)
     with pytest.raises(ConfigError, match="period"):
         cd.occupancy(tmp_path, None, "fortnight")
-
-
-@pytest.mark.parametrize("freq", ["month", "year"])
-def test_partitioned_transitions_equal_in_memory(client: Any, tmp_path: Path, freq: str) -> None:
-    from carevis import stats
-
-    src = tmp_path / "all.parquet"
-    pq.write_table(random_table(400, seed=23), src)
-    parts = cd.partition_by_child(src, tmp_path / "parts", 3)
-    whole = stats.transitions(carevis.read(src), freq).select(
-        ["period_start", "from_state", "to_state", "count", "probability"]
-    )
-    keys = [("period_start", "ascending"), ("from_state", "ascending"), ("to_state", "ascending")]
-    whole = whole.sort_by(keys)
-    assert whole.num_rows > 0
-    for c in (client, None):
-        got = cd.transitions(parts, c, freq).select(whole.column_names).sort_by(keys)
-        assert got.column("count").to_pylist() == whole.column("count").to_pylist()
-        assert got.column("from_state").to_pylist() == whole.column("from_state").to_pylist()
-        assert np.allclose(
-            got.column("probability").to_numpy(), whole.column("probability").to_numpy()
-        )

@@ -14,11 +14,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import carevis
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from carevis import ConfigError, DataError, Journeys, Scene, export
+from carevis import ConfigError, Journeys, Scene, export
 from carevis import distributed as cd
 from carevis.cli import main
 
@@ -229,43 +227,3 @@ def test_a_gif_on_a_cluster_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="GIF"):
         export.video(scene, tmp_path / "x.gif", workers=2, start=day(0), end=day(30))
     assert list(tmp_path.iterdir()) == []
-
-
-# --- partitioned statistics ---------------------------------------------------------------
-def _split_by_year(t: pa.Table, folder: Path) -> int:
-    """Writes one file per start year; returns the children with spells in two or more."""
-    import pyarrow.compute as pc
-
-    folder.mkdir()
-    years = pc.year(t.column("start"))
-    seen: dict[object, set[int]] = {}
-    for y in sorted(set(years.to_pylist())):
-        part = t.filter(pc.equal(years, y))
-        pq.write_table(part, folder / f"{y}.parquet")
-        for cid in part.column("child_id").to_pylist():
-            seen.setdefault(cid, set()).add(y)
-    return sum(len(v) > 1 for v in seen.values())
-
-
-@pytest.mark.parametrize("what", ["transitions", "occupancy"])
-def test_children_split_across_files_are_refused(tmp_path: Path, what: str) -> None:
-    t = random_table(400, seed=31)
-    split = _split_by_year(t, tmp_path / "years")
-    assert split > 20
-    fn = cd.transitions if what == "transitions" else cd.occupancy
-    with pytest.raises(DataError, match=f"{split:,} children have spells in more than one"):
-        fn(tmp_path / "years", None)
-
-
-def test_whole_children_in_files_are_accepted(tmp_path: Path) -> None:
-    from carevis import stats
-
-    t = random_table(300, seed=32)
-    folder = tmp_path / "whole"
-    folder.mkdir()
-    ids = t.column("child_id").to_numpy()
-    for k in range(3):
-        pq.write_table(t.filter(pa.array(ids % 3 == k)), folder / f"{k}.parquet")
-    got = cd.transitions(folder, None, "year")
-    whole = stats.transitions(carevis.read(folder), "year")
-    assert sum(got.column("count").to_pylist()) == sum(whole.column("count").to_pylist())

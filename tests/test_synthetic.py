@@ -81,7 +81,7 @@ def test_same_day_steps_and_open_spells_exist(small: pa.Table) -> None:
 def test_calibration_at_ci_scale() -> None:
     """Every headline of the calibration table, in every year it has, within 5% of the
     published figure (plus three standard deviations of chance at this scale)."""
-    from carevis.stats_report import calibration
+    from carevis.stats.report import calibration
 
     scale = 0.05
     table = synthetic.check(scale=scale, seed=1)

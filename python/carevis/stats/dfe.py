@@ -27,19 +27,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import _native
-from . import stats as st
-from ._time import MINUTES_PER_DAY
-from .journeys import Journeys
+from .. import _native, rules
+from .._time import MINUTES_PER_DAY
+from ..journeys import Journeys
+from .base import LEFT, Roles
+from .care import adoption_scorecard, observed_from
 
-#: DfE age bands (age in whole years at the date counted).
-DFE_AGE_BANDS = (
-    "Under 1 year",
-    "1 to 4 years",
-    "5 to 9 years",
-    "10 to 15 years",
-    "16 years and over",
-)
+#: DfE age bands (age in whole years at the date counted): see :mod:`carevis.rules`.
+DFE_AGE_BANDS = rules.DFE_AGE_BANDS
 #: Per-spell columns tabulated for children looked after at 31 March, when present.
 CLA_BREAKDOWNS = ("placement", "legal_status", "sex", "uasc")
 #: Front-door states that are not "in need" at a date (the case is closed).
@@ -61,7 +56,7 @@ def years_covered(journeys: Journeys) -> tuple[list[int], list[int]]:
     from :func:`carevis.stats.observed_from` (the first complete day) to the last day any
     spell starts or ends."""
     rng = journeys.minute_range
-    first = st.observed_from(journeys)
+    first = observed_from(journeys)
     if rng is None or first is None:
         return [], []
     last = _date(rng[1] // MINUTES_PER_DAY)
@@ -79,42 +74,13 @@ def years_covered(journeys: Journeys) -> tuple[list[int], list[int]]:
     return snaps, flows
 
 
-def _age_years(birth_days: np.ndarray, at_days: np.ndarray) -> np.ndarray:
-    """Whole years of age; -1 where the birth date is unknown (NaN)."""
-    known = ~np.isnan(birth_days)
-    b = np.where(known, birth_days, 0).astype(np.int64).astype("datetime64[D]")
-    a = np.asarray(at_days, dtype=np.int64).astype("datetime64[D]")
-    bm, am = b.astype("datetime64[M]"), a.astype("datetime64[M]")
-    months = (am - bm).astype(np.int64)
-    months -= ((a - am).astype(np.int64) < (b - bm).astype(np.int64)).astype(np.int64)
-    return np.where(known, months // 12, -1)
-
-
-def _age_band(ages: np.ndarray) -> np.ndarray:
-    labels = np.array([*DFE_AGE_BANDS, "Unknown"], dtype=object)
-    k = np.select([ages < 0, ages < 1, ages < 5, ages < 10, ages < 16], [5, 0, 1, 2, 3], 4)
-    out: np.ndarray = labels[k]
-    return out
-
-
-def _birth_days(table: pa.Table, rows: pa.Array) -> np.ndarray | None:
-    col = next((c for c in ("birth_month", "birth_date", "dob") if c in table.column_names), None)
+def _age_bands(table: pa.Table, rows: pa.Array, at: np.ndarray) -> np.ndarray | None:
+    """The DfE age band of each row's child on day ``at``; None without a birth column."""
+    col = rules.birth_column(table.column_names)
     if col is None:
         return None
-    v = table.column(col).take(rows)
-    try:
-        if pa.types.is_string(v.type) or pa.types.is_large_string(v.type):
-            text = pc.utf8_slice_codeunits(v, 0, 10)
-            text = pc.if_else(
-                pc.equal(pc.utf8_length(text), 7),
-                pc.binary_join_element_wise(text, "-01", ""),
-                text,
-            )
-            v = pc.strptime(text, format="%Y-%m-%d", unit="s")
-        days = pc.cast(pc.cast(v, pa.date32()), pa.int32())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    return np.asarray(days.to_numpy(zero_copy_only=False), dtype=np.float64)
+    births = rules.birth_days(table.column(col).take(rows), col)
+    return rules.band_labels(rules.age_band(births, at), dfe=True)
 
 
 def _labels(table: pa.Table, name: str, rows: pa.Array) -> np.ndarray:
@@ -159,7 +125,7 @@ def _ends(years: Sequence[int]) -> np.ndarray:
     return np.array([_day(dt.date(y, 4, 1)) * MINUTES_PER_DAY for y in years], dtype=np.int32)
 
 
-def cla_at_31_march(journeys: Journeys, years: Sequence[int], roles: st.Roles) -> pa.Table:
+def cla_at_31_march(journeys: Journeys, years: Sequence[int], roles: Roles) -> pa.Table:
     """Children looked after at 31 March of each year (in care at the end of the day)."""
     hits = _native.stats_stock(journeys._native, _mask(journeys, roles.care), _ends(years))
     table = journeys.to_arrow()
@@ -169,14 +135,12 @@ def cla_at_31_march(journeys: Journeys, years: Sequence[int], roles: st.Roles) -
     breakdowns: dict[str, np.ndarray | None] = {
         "placement_group": names[np.asarray(hits.column("state").to_numpy(), dtype=np.int64)]
     }
-    births = _birth_days(table, rows)
-    if births is not None:
-        at = (
-            np.array([_day(dt.date(y, 3, 31)) for y in years], dtype=np.int64)[which]
-            if len(years)
-            else which
-        )
-        breakdowns["age"] = _age_band(_age_years(births, at))
+    at = (
+        np.array([_day(dt.date(y, 3, 31)) for y in years], dtype=np.int64)[which]
+        if len(years)
+        else which
+    )
+    breakdowns["age"] = _age_bands(table, rows, at)
     for name in CLA_BREAKDOWNS:
         if name in table.column_names:
             breakdowns[name] = _labels(table, name, rows)
@@ -191,15 +155,13 @@ def _flow_table(
     which = np.asarray(hits.column("which").to_numpy(), dtype=np.int64)
     breakdowns: dict[str, np.ndarray | None] = {}
     if reason:
-        names = np.array([*journeys.states, st.LEFT], dtype=object)
+        names = np.array([*journeys.states, LEFT], dtype=object)
         breakdowns["reason"] = names[np.asarray(hits.column("state").to_numpy(), dtype=np.int64)]
-    births = _birth_days(table, rows)
-    if births is not None:
-        col = "end" if reason else "start"
-        when = pc.cast(pc.cast(table.column(col).take(rows), pa.date32()), pa.int32())
-        at = np.asarray(when.to_numpy(zero_copy_only=False), dtype=np.float64)
-        at = np.nan_to_num(at, nan=0).astype(np.int64)
-        breakdowns["age"] = _age_band(_age_years(births, at))
+    when = pc.cast(
+        pc.cast(table.column("end" if reason else "start").take(rows), pa.date32()), pa.int32()
+    )
+    at = np.asarray(when.to_numpy(zero_copy_only=False), dtype=np.float64)
+    breakdowns["age"] = _age_bands(table, rows, np.nan_to_num(at, nan=0).astype(np.int64))
     if "sex" in table.column_names:
         breakdowns["sex"] = _labels(table, "sex", rows)
     return _long(years, which, breakdowns)
@@ -213,9 +175,7 @@ def _year_bounds(years: Sequence[int]) -> np.ndarray:
     )
 
 
-def cla_flows(
-    journeys: Journeys, years: Sequence[int], roles: st.Roles
-) -> tuple[pa.Table, pa.Table]:
+def cla_flows(journeys: Journeys, years: Sequence[int], roles: Roles) -> tuple[pa.Table, pa.Table]:
     """(started, ceased) in each year to 31 March, each child once a year."""
     bounds = _year_bounds(years)
     started, ceased = _native.stats_care_flows(
@@ -227,10 +187,10 @@ def cla_flows(
     )
 
 
-def scorecard_3yr(journeys: Journeys, years: Sequence[int], roles: st.Roles) -> pa.Table:
+def scorecard_3yr(journeys: Journeys, years: Sequence[int], roles: Roles) -> pa.Table:
     """A1 and A2 per year to 31 March and as 3-year averages (weighted by children; null
     until three years are covered), as the adoption scorecard publishes them."""
-    sc = st.adoption_scorecard(journeys, "year", roles)
+    sc = adoption_scorecard(journeys, "year", roles)
     ps = sc.column("period_start").to_pylist()
     years = [y for y in years if dt.date(y - 1, 4, 1) in ps]
     keep = [ps.index(dt.date(y - 1, 4, 1)) for y in years]
@@ -286,16 +246,12 @@ def _measure_table(years: Sequence[int], measures: dict[str, np.ndarray]) -> pa.
     )
 
 
-def cin_at_31_march(journeys: Journeys, years: Sequence[int], roles: st.Roles) -> pa.Table:
+def cin_at_31_march(journeys: Journeys, years: Sequence[int], roles: Roles) -> pa.Table:
     """Children in need (a front-door state other than "No further action", or in care)
     and children on a child protection plan at the end of each 31 March."""
-    from .layout import standard_states
-
-    front = {s.label for s in standard_states() if s.group == "Front door"} - NOT_IN_NEED
+    front = rules.states_in_group("Front door") - NOT_IN_NEED
     ends = _ends(years)
-    need = _native.stats_stock(
-        journeys._native, _mask(journeys, frozenset(front) | roles.care), ends
-    )
+    need = _native.stats_stock(journeys._native, _mask(journeys, front | roles.care), ends)
     cpp = _native.stats_stock(
         journeys._native, _mask(journeys, frozenset({"Child protection plan"})), ends
     )
@@ -310,7 +266,7 @@ def cin_at_31_march(journeys: Journeys, years: Sequence[int], roles: st.Roles) -
     )
 
 
-def cin_in_year(journeys: Journeys, years: Sequence[int], roles: st.Roles) -> pa.Table:
+def cin_in_year(journeys: Journeys, years: Sequence[int], roles: Roles) -> pa.Table:
     """Referrals (and re-referrals within 12 months of the previous one), assessments,
     section 47 enquiries and child protection plans started, per year to 31 March."""
     bounds = _year_bounds(years)
@@ -353,9 +309,9 @@ def cin_in_year(journeys: Journeys, years: Sequence[int], roles: st.Roles) -> pa
     return t.append_column("percentage", pa.array(pct, pa.float64()))
 
 
-def dfe_tables(journeys: Journeys, roles: st.Roles | None = None) -> dict[str, pa.Table]:
-    """The DfE-shaped tables (unsuppressed; see :func:`carevis.stats_report.suppress`)."""
-    roles = roles or st.Roles.standard()
+def dfe_tables(journeys: Journeys, roles: Roles | None = None) -> dict[str, pa.Table]:
+    """The DfE-shaped tables (unsuppressed; see :func:`carevis.stats.suppress`)."""
+    roles = roles or Roles.standard()
     snaps, years = years_covered(journeys)
     out: dict[str, pa.Table] = {}
     out["cla_31_march"] = cla_at_31_march(journeys, snaps, roles)

@@ -12,11 +12,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from carevis import stats, stats_dfe, synthetic
+from carevis import stats, synthetic
 from carevis.layout import standard_states
-from carevis.stats_report import calibration, compare, suppress
+from carevis.stats import dfe as stats_dfe
+from carevis.stats.report import calibration, compare, suppress
 
-from .conftest import table
+from ..conftest import table
 
 CARE = {s.label for s in standard_states() if s.group == "Looked after"}
 FRONT = {s.label for s in standard_states() if s.group == "Front door"} - {"No further action"}
@@ -249,7 +250,7 @@ def test_scorecard_three_year_averages(
 def test_suppression_keeps_numbers_numeric_and_shares_pooled(
     tables: dict[str, pa.Table], tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from carevis.stats_report import write_table
+    from carevis.stats.report import write_table
 
     t = tables["cla_31_march"]
     s = suppress(t, 10)
