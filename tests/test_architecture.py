@@ -141,7 +141,7 @@ def test_no_import_cycle() -> None:
             if m.startswith(t + "."):
                 continue
             if state.get(t) == 1:
-                cycles.append(stack[stack.index(t) :] + [t])
+                cycles.append([*stack[stack.index(t) :], t])
             elif t not in state:
                 visit(t)
         stack.pop()

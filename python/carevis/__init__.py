@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
-from ._version import __version__
+from ._version import __version__ as __version__
 from .errors import CarevisError, ConfigError, DataError, ExportError, SchemaError
 from .io import read_table
 from .journeys import Journeys, read
