@@ -221,7 +221,7 @@ class Journeys:
 
     def spells(self) -> dict[str, np.ndarray]:
         """The index's spells in dot order: ``offsets`` (CSR), ``row``, ``state``,
-        ``start`` and ``end`` (minutes; open = 2**31 - 1)."""
+        ``start`` and ``end`` (whole minutes since 1970; an open spell ends at ``_time.OPEN``)."""
         row, state, start, end = self._native.spells()
         return {
             "offsets": np.asarray(self._native.offsets()),

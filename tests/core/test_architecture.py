@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent / "python" / "carevis"
+ROOT = Path(__file__).resolve().parents[2] / "python" / "carevis"
 
 #: Each top-level part of the package and its rank: a module may import only parts of a
 #: strictly lower rank, or modules of its own part (acyclically).
