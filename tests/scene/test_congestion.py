@@ -11,7 +11,7 @@ from carevis.render import OverlayStyle
 from carevis.scene.congestion import CongestionSettings, congestion, occupancy_at, scene_congestion
 from PIL import Image
 
-from .conftest import day, table
+from tests.conftest import day, table
 
 
 def growing() -> carevis.Journeys:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .fault_cases import run_python
+from tests.fault_cases import run_python
 
 PANIC = """
 import sys, carevis

@@ -12,8 +12,8 @@ from carevis import Journeys, Scene, stats
 from carevis.errors import ConfigError
 from carevis.ingest import read_ssda903
 
-from .conftest import day
-from .faults_support import EP_HEAD, HASH_KEY, HD_HEAD, Planted, write
+from tests.conftest import day
+from tests.faults_support import EP_HEAD, HASH_KEY, HD_HEAD, Planted, write
 
 # Names of columns holding ids under other spellings, as councils and tools name them.
 ID_NAMES = ["LAchildID", "CHILD", "person_id", "source_child", "UPN", "Person ID", "MC_DOB"]

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from carevis import DataError, Journeys, SchemaError
 
-from .fault_cases import corrupt_ipc, corrupt_parquet, journeys_table, run_python
+from tests.fault_cases import corrupt_ipc, corrupt_parquet, journeys_table, run_python
 
 READ_ALL = """
 import json, sys, carevis

@@ -15,7 +15,7 @@ from carevis import ConfigError, Journeys, Scene
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import D0, day, random_table, table
+from tests.conftest import D0, day, random_table, table
 
 MIN_PER_DAY = 1440
 
@@ -89,7 +89,7 @@ def test_same_frame_twice_is_identical_and_frame_into_reuses_buffers() -> None:
 SCRIPT = """
 import hashlib, numpy as np, carevis, sys
 sys.path.insert(0, {tests!r})
-from conftest import random_table
+from tests.conftest import random_table
 j = carevis.Journeys.from_arrow(random_table(20000, seed=9))
 f = carevis.Scene(j).frame("2020-08-01")
 h = hashlib.sha256()

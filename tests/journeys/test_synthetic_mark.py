@@ -17,7 +17,7 @@ from carevis import Journeys, Scene, export, synthetic
 from carevis.journeys import SYNTHETIC_KEY, SYNTHETIC_NOTE
 from PIL import Image
 
-from .conftest import random_table
+from tests.conftest import random_table
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from carevis import ConfigError, DataError, Journeys, SchemaError
 
-from .conftest import day, random_table, table
+from tests.conftest import day, random_table, table
 
 
 def test_counts_states_and_ids(small: pa.Table) -> None:

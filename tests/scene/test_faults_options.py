@@ -17,7 +17,7 @@ from carevis.render import image
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import day, random_table
+from tests.conftest import day, random_table
 
 J = Journeys.from_arrow(random_table(20, seed=2))
 T = day(150)
