@@ -70,7 +70,7 @@ def _say(msg: str) -> None:
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from . import synthetic
-    from .io import read
+    from .journeys import read
 
     scale = getattr(args, "synthetic", None)
     if scale is None and args.input == "synthetic":

@@ -109,4 +109,3 @@ def _csv_names(p: Path, delimiter: str) -> list[str]:
             return next(csv.reader(f, delimiter=delimiter), [])
     except (OSError, csv.Error):
         return []
-

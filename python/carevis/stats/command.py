@@ -18,8 +18,7 @@ import pyarrow.parquet as pq
 from .. import synthetic
 from .._usage import Parser, alias
 from ..errors import ConfigError
-from ..io import read
-from ..journeys import Journeys
+from ..journeys import Journeys, read
 from ..rules import FREQS
 from .dfe import dfe_tables
 from .plots import plot_occupancy, plot_time_in_state, plot_transitions

@@ -104,7 +104,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         made = synthetic.england(scale=a.synthetic)
         journeys = made if isinstance(made, Journeys) else Journeys.from_arrow(made)
     elif a.input:
-        from ..io import read
+        from ..journeys import read
 
         journeys = read(a.input)
     else:
