@@ -22,7 +22,7 @@ from carevis import ConfigError, DataError, Journeys, Scene, export
 from carevis import distributed as cd
 from carevis.cli import main
 
-from .conftest import day, random_table
+from ..conftest import day, random_table
 
 distributed = pytest.importorskip("distributed")
 
@@ -227,7 +227,7 @@ def test_cluster_options_that_cannot_apply_are_refused(
 def test_a_gif_on_a_cluster_is_refused(tmp_path: Path) -> None:
     scene = Scene(Journeys.from_arrow(random_table(20, seed=1)))
     with pytest.raises(ConfigError, match="GIF"):
-        export.video(scene, tmp_path / "x.gif", workers=2, start=day(0), end=day(30))
+        cd.video(scene, tmp_path / "x.gif", workers=2, start=day(0), end=day(30))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -269,3 +269,14 @@ def test_whole_children_in_files_are_accepted(tmp_path: Path) -> None:
     got = cd.transitions(folder, None, "year")
     whole = stats.transitions(carevis.read(folder), "year")
     assert sum(got.column("count").to_pylist()) == sum(whole.column("count").to_pylist())
+
+
+@pytest.mark.parametrize("option", [{"client": object()}, {"workers": 2}])
+def test_export_video_on_a_cluster_names_the_distributed_video(
+    tmp_path: Path, option: dict[str, object]
+) -> None:
+    """export.video renders in this process; the cluster path is carevis.distributed.video."""
+    scene = Scene(Journeys.from_arrow(random_table(20, seed=1)))
+    with pytest.raises(ConfigError, match=r"carevis\.distributed\.video\(scene, path"):
+        export.video(scene, tmp_path / "x.mp4", start=day(0), end=day(30), **option)
+    assert list(tmp_path.iterdir()) == []
