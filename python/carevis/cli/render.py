@@ -143,6 +143,12 @@ def add_render(sub: Any) -> None:
     r.add_argument(
         "--suppress-below", type=int, default=0, metavar="N", help="show counts below N as <N"
     )
+    _cluster_options(r)
+    r.set_defaults(func=cmd_render)
+
+
+def _cluster_options(r: argparse.ArgumentParser) -> None:
+    """--workers, --scheduler and --scheduler-timeout (videos on Dask), and --seed."""
     r.add_argument(
         "--workers", type=int, metavar="N", help="render on a local Dask cluster of N processes"
     )
@@ -157,4 +163,3 @@ def add_render(sub: Any) -> None:
         help="give up on a Dask scheduler that does not answer for this long (default 10)",
     )
     r.add_argument("--seed", type=int, default=0, help="random seed of the synthetic England")
-    r.set_defaults(func=cmd_render)
