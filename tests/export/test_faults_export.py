@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from carevis import Journeys, Scene, export
 
-from .conftest import day, random_table
+from ..conftest import day, random_table
 
 # the exporting child: a scene of random journeys, then the export named in argv
 CHILD = """
@@ -46,7 +46,7 @@ except KeyboardInterrupt:
     print("interrupted")
     sys.exit(130)
 """
-ROOT = str(Path(__file__).resolve().parent.parent)
+ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def child(*args: object) -> list[str]:
@@ -145,7 +145,7 @@ def test_an_unreadable_result_is_not_renamed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ffmpeg reports success but the file holds fewer frames than were sent."""
-    import carevis.encoder as enc
+    import carevis.export.encoder as enc
     from carevis import ExportError
 
     real = enc.frames_and_seconds
@@ -154,3 +154,20 @@ def test_an_unreadable_result_is_not_renamed(
     with pytest.raises(ExportError, match=r"holds \d+ frames"):
         export.video(scene, tmp_path / "c.mp4", start=day(0), end=day(40), width=64, height=36)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_written_atomically_appears_whole_or_not_at_all(tmp_path: Path) -> None:
+    from carevis.atomic import atomic
+
+    target = tmp_path / "parts"
+    with pytest.raises(RuntimeError), atomic(target) as tmp:
+        tmp.mkdir()
+        (tmp / "a.parquet").write_bytes(b"half")
+        raise RuntimeError("stopped half-way")
+    assert list(tmp_path.iterdir()) == []
+    target.mkdir()  # an empty folder is replaced
+    with atomic(target) as tmp:
+        tmp.mkdir()
+        (tmp / "a.parquet").write_bytes(b"whole")
+    assert [p.name for p in tmp_path.iterdir()] == ["parts"]
+    assert (target / "a.parquet").read_bytes() == b"whole"

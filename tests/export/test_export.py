@@ -14,7 +14,7 @@ from carevis.render import RenderSettings, image, rasterise
 from carevis.viewport import Viewport
 from PIL import Image
 
-from .conftest import day, random_table, table
+from ..conftest import day, random_table, table
 
 
 @pytest.fixture(scope="module")
@@ -161,10 +161,10 @@ def test_gif(scene: Scene, tmp_path: Path) -> None:
 def test_interrupt_leaves_no_file(
     scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import carevis.export as ex
+    import carevis.export.pipeline as ex
 
     calls = {"n": 0}
-    real = ex._finish
+    real = ex.finish
 
     def boom(*a, **k):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -172,7 +172,7 @@ def test_interrupt_leaves_no_file(
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(ex, "_finish", boom)
+    monkeypatch.setattr(ex, "finish", boom)
     with pytest.raises(KeyboardInterrupt):
         export.video(
             scene,

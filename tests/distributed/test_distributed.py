@@ -18,7 +18,7 @@ from carevis import ConfigError, Journeys, Scene, export
 from carevis import distributed as cd
 from carevis._time import to_minutes
 
-from .conftest import day, random_table
+from ..conftest import day, random_table
 
 distributed = pytest.importorskip("distributed")
 
@@ -92,7 +92,7 @@ def single(scene: Scene, tmp_path_factory: pytest.TempPathFactory) -> np.ndarray
 def test_split_render_equals_single_render(
     client: Any, scene: Scene, single: np.ndarray, tmp_path: Path
 ) -> None:
-    out = export.video(scene, tmp_path / "split.mkv", client=client, **KW)
+    out = cd.video(scene, tmp_path / "split.mkv", client=client, **KW)
     frames = decode(out)
     assert len(single) == len(export.frame_times(scene, KW["start"], KW["end"], 25, 200)) > 30
     assert frames.shape == single.shape and np.array_equal(frames, single)
@@ -108,7 +108,7 @@ def test_scene_from_a_file_is_read_by_the_workers(client: Any, tmp_path: Path) -
     r = cd.recipe(sc, [to_minutes(day(10))])
     assert r.source == str(src.resolve())
     export.video(sc, tmp_path / "one.mkv", **KW)
-    export.video(sc, tmp_path / "two.mkv", client=client, **KW)
+    cd.video(sc, tmp_path / "two.mkv", client=client, **KW)
     assert np.array_equal(decode(tmp_path / "one.mkv"), decode(tmp_path / "two.mkv"))
 
 
@@ -116,7 +116,7 @@ def test_worker_killed_mid_render_gives_a_complete_file(
     client: Any, scene: Scene, single: np.ndarray, hook: Path, tmp_path: Path
 ) -> None:
     hook.write_text("1")  # the first attempt of range 1 exits its process half-way
-    out = export.video(scene, tmp_path / "killed.mkv", client=client, **KW)
+    out = cd.video(scene, tmp_path / "killed.mkv", client=client, **KW)
     assert not hook.exists() and list(hook.parent.glob("kill.*")), "no worker was killed"
     assert export.count_frames(out) == len(single)
     assert np.array_equal(decode(out), single)
@@ -141,7 +141,7 @@ def test_rebuilt_scene_keeps_every_setting_and_the_filter() -> None:
 def test_h264_segments_join_into_every_frame(client: Any, scene: Scene, tmp_path: Path) -> None:
     folder = tmp_path / "it's here"  # a quote in the path of the segments
     folder.mkdir()
-    out = export.video(scene, folder / "a.mp4", client=client, **KW)
+    out = cd.video(scene, folder / "a.mp4", client=client, **KW)
     n = len(export.frame_times(scene, KW["start"], KW["end"], 25, 200))
     assert export.count_frames(out) == n
     assert export.read_metadata(out)["frames"] == n
@@ -155,27 +155,27 @@ def test_h264_on_a_cluster_decodes_to_the_local_frames(
     """Ranges start on the local encoder's keyframes (every 8 frames here), so the joined
     video decodes to exactly the frames of the one encoded in one piece."""
     local = export.video(scene, tmp_path / "local.mp4", codec=codec, keyint=8, **KW)
-    split = export.video(scene, tmp_path / "split.mp4", codec=codec, keyint=8, client=client, **KW)
+    split = cd.video(scene, tmp_path / "split.mp4", codec=codec, keyint=8, client=client, **KW)
     a, b = decode(local), decode(split)
     assert len(a) == len(export.frame_times(scene, KW["start"], KW["end"], 25, 200)) > 30
     assert a.shape == b.shape
     assert np.array_equal(a, b), f"max channel difference {np.abs(a.astype(int) - b).max()}"
-    ranges = cd._ranges(len(a), 2, None, 8)
+    ranges = cd.videos._ranges(len(a), 2, None, 8)
     assert len(ranges) > 2 and all(lo % 8 == 0 for lo, _ in ranges)
 
 
 def test_interrupt_leaves_nothing_behind(
     client: Any, scene: Scene, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = cd._results
+    real = cd.cluster._results
 
     def interrupted(c: Any, futures: list[Any], timeout: float) -> Iterator[Any]:
         yield from real(c, futures[:1], timeout)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cd, "_results", interrupted)
+    monkeypatch.setattr("carevis.distributed.videos._results", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        export.video(scene, tmp_path / "cut.mkv", client=client, **KW)
+        cd.video(scene, tmp_path / "cut.mkv", client=client, **KW)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -214,7 +214,7 @@ def test_missing_dask_says_how_to_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ConfigError, match=r"pip install carevis\[dask\]"):
-        export.video(scene, tmp_path / "x.mkv", workers=2, **KW)
+        cd.video(scene, tmp_path / "x.mkv", workers=2, **KW)
     with pytest.raises(ConfigError, match=r"pip install carevis\[dask\]"):
         cd.occupancy(tmp_path, object())
     assert list(tmp_path.iterdir()) == []
@@ -222,6 +222,6 @@ def test_missing_dask_says_how_to_install(
 
 def test_bad_worker_counts(scene: Scene, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="workers"):
-        export.video(scene, tmp_path / "x.mkv", workers=0, **KW)
+        cd.video(scene, tmp_path / "x.mkv", workers=0, **KW)
     with pytest.raises(ConfigError, match="period"):
         cd.occupancy(tmp_path, None, "fortnight")

@@ -20,7 +20,7 @@ from carevis import ConfigError, Journeys, Scene, export
 from carevis import distributed as cd
 from carevis.cli import main
 
-from .conftest import day, random_table
+from ..conftest import day, random_table
 
 distributed = pytest.importorskip("distributed")
 
@@ -225,5 +225,16 @@ def test_cluster_options_that_cannot_apply_are_refused(
 def test_a_gif_on_a_cluster_is_refused(tmp_path: Path) -> None:
     scene = Scene(Journeys.from_arrow(random_table(20, seed=1)))
     with pytest.raises(ConfigError, match="GIF"):
-        export.video(scene, tmp_path / "x.gif", workers=2, start=day(0), end=day(30))
+        cd.video(scene, tmp_path / "x.gif", workers=2, start=day(0), end=day(30))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option", [{"client": object()}, {"workers": 2}])
+def test_export_video_on_a_cluster_names_the_distributed_video(
+    tmp_path: Path, option: dict[str, object]
+) -> None:
+    """export.video renders in this process; the cluster path is carevis.distributed.video."""
+    scene = Scene(Journeys.from_arrow(random_table(20, seed=1)))
+    with pytest.raises(ConfigError, match=r"carevis\.distributed\.video\(scene, path"):
+        export.video(scene, tmp_path / "x.mp4", start=day(0), end=day(30), **option)
     assert list(tmp_path.iterdir()) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from carevis import ExportError, Journeys, Scene, export
 
-from .conftest import day, random_table
+from ..conftest import day, random_table
 
 
 @pytest.fixture(scope="module")
