@@ -44,7 +44,7 @@ def count_occupancy(journeys: Journeys, period: str = "month") -> pa.Table:
 def part_changes(path: str, period: str, on_error: OnError) -> tuple[Changes, np.ndarray]:
     """Runs on a worker: reads one part, indexes it, and counts its occupancy changes.
     Also returns the hashes of its children (see :func:`check_whole_children`)."""
-    from .journeys import read
+    from ..journeys import read
 
     journeys = read(path, on_error=on_error)
     return changes(journeys, period), _child_hashes(journeys)
@@ -117,7 +117,7 @@ def part_transitions(path: str, freq: str, on_error: OnError) -> tuple[pa.Table,
     """Runs on a worker: reads one part, indexes it, and counts its transitions (over its
     own calendar periods: see :func:`carevis.stats.transition_counts`). Also returns the
     hashes of its children (see :func:`check_whole_children`)."""
-    from .journeys import read
+    from ..journeys import read
 
     journeys = read(path, on_error=on_error)
     counts = stats.transition_counts(journeys, rules.check_freq(freq))
