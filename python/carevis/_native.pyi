@@ -6,6 +6,11 @@ import numpy.typing as npt
 
 __all__ = [
     "COLOUR_MAPS",
+    "CarevisError",
+    "ConfigError",
+    "DataError",
+    "ExportError",
+    "SchemaError",
     "Journeys",
     "Rasteriser",
     "Scene",
@@ -29,6 +34,12 @@ __all__ = [
 
 COLOUR_MAPS: list[str]
 __version__: str
+
+class CarevisError(Exception): ...
+class SchemaError(CarevisError): ...
+class DataError(CarevisError): ...
+class ExportError(CarevisError): ...
+class ConfigError(CarevisError, ValueError): ...
 
 @final
 class Journeys:

@@ -13,7 +13,9 @@ use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
 
-use super::{config_err, run, PyJourneys};
+use super::errors::config_err;
+use super::journeys::PyJourneys;
+use super::run;
 use crate::stats::care::{self, Roles, NONE, STILL_IN};
 use crate::stats::{dfe, flow, survival, Periods, Strata};
 use crate::time::{Minute, OPEN};
@@ -87,7 +89,7 @@ fn table<'py>(py: Python<'py>, columns: Vec<(&str, ArrayRef)>) -> PyResult<Bound
         schema.clone(),
         columns.into_iter().map(|(_, a)| a).collect(),
     )
-    .map_err(|e| config_err(py, "stats", e.to_string()))?;
+    .map_err(|e| config_err("stats", e.to_string()))?;
     PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
 }
 
