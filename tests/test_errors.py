@@ -9,7 +9,6 @@ import pickle
 import numpy as np
 import pyarrow as pa
 import pytest
-
 from carevis import _native, errors
 
 NAMES = ["CarevisError", "SchemaError", "DataError", "ExportError", "ConfigError"]

@@ -5,16 +5,18 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use numpy::PyArray1;
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
-use pyo3_arrow::PyTable;
+use pyo3_arrow::{PyArray as ArrowArray, PyTable};
 
 use super::errors::config_err;
 use super::run;
 use crate::arrow_check;
 use crate::columns::{self, ColumnNames};
 use crate::index::{IdText, Index, OnError};
+use crate::table;
+use crate::time::Minute;
 
 /// Row -> id text for string ids: the id column of every batch.
 struct BatchIds {
@@ -200,6 +202,51 @@ impl PyJourneys {
             .iter()
             .map(|p| (p.row, p.column.clone(), p.value.clone(), p.rule.clone()))
             .collect()
+    }
+
+    /// Rows set aside, as a pyarrow.Table: `row` (int64), `column`, `value`, `rule`.
+    fn rejects_table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let batch = table::rejects_batch(&self.index.rejected)?;
+        let schema = batch.schema();
+        PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
+    }
+
+    /// A per-child column (read from each child's first spell's row), in dot order, as
+    /// one pyarrow.Array of the column's type.
+    fn attribute<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        let idx = &self.index;
+        let (batches, schema) = (&self.batches, &self.schema);
+        let (field, array) = run(py, || {
+            let rows: Vec<u32> = (0..idx.n_children()).map(|c| idx.child_row(c)).collect();
+            table::take_rows(batches, schema, name, &rows)
+        })?;
+        let array = ArrowArray::try_new(array, field)
+            .map_err(|e| config_err("attribute", e.to_string()))?;
+        let out = array.to_pyarrow(py)?.unbind();
+        Ok(out.into_bound(py))
+    }
+
+    /// Each dot's spell (index order) at `t` minutes: its last spell begun by `t`, or -1
+    /// when it has none begun (or is no dot).
+    fn spell_at<'py>(
+        &self,
+        py: Python<'py>,
+        dots: PyReadonlyArray1<'_, i64>,
+        t: i64,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let t = t.clamp(Minute::MIN as i64, Minute::MAX as i64) as Minute;
+        let idx = &self.index;
+        let out: Vec<i64> = dots
+            .as_array()
+            .iter()
+            .map(|&d| {
+                usize::try_from(d)
+                    .ok()
+                    .and_then(|d| table::spell_at(idx, d, t))
+                    .map_or(-1, |s| s as i64)
+            })
+            .collect();
+        Ok(PyArray1::from_vec(py, out))
     }
 
     /// Bytes the index holds beyond the Arrow input.
