@@ -715,3 +715,6 @@ pub fn decode(
     out.labels = labels;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;
