@@ -42,7 +42,7 @@ def test_pickling_round_trip(name: str) -> None:
 
 
 def test_a_core_schema_error_is_a_schema_error_with_its_message() -> None:
-    table = pa.table({"child_id": ["a"], "state": ["CLA"], "start": [1]})
+    table = pa.table({"child_id": ["a"], "state": ["CLA"], "start": [dt.date(2020, 1, 1)]})
     with pytest.raises(errors.SchemaError, match="column 'end' is missing") as info:
         _native.Journeys.from_arrow(table)
     assert type(info.value) is errors.SchemaError
