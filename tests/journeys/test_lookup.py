@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from carevis import Journeys, SchemaError
 
-from .conftest import day, random_table, table
+from tests.conftest import day, random_table, table
 
 
 def _reference_attribute(j: Journeys, name: str) -> pa.Array:
