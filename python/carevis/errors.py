@@ -3,9 +3,21 @@
 Every error carevis raises on purpose is a :class:`CarevisError`. Errors about
 the user's data say where: the file (when there is one), the row, the column
 and the offending value.
+
+The classes are created by the Rust extension (so errors raised in the core and
+in Python are the same classes) and re-exported here; each one's ``__module__``
+is ``carevis.errors``, so they pickle by name:
+
+- ``CarevisError(Exception)``: base class of every error carevis raises.
+- ``SchemaError(CarevisError)``: a column is missing or has a type carevis cannot use.
+- ``DataError(CarevisError)``: a value in the data breaks a rule.
+- ``ExportError(CarevisError)``: an export cannot be written.
+- ``ConfigError(CarevisError, ValueError)``: an option, layout or colour setting is invalid.
 """
 
 from __future__ import annotations
+
+from ._native import CarevisError, ConfigError, DataError, ExportError, SchemaError
 
 __all__ = [
     "CarevisError",
@@ -14,23 +26,3 @@ __all__ = [
     "ExportError",
     "SchemaError",
 ]
-
-
-class CarevisError(Exception):
-    """Base class of every error carevis raises."""
-
-
-class SchemaError(CarevisError):
-    """A column is missing or has a type carevis cannot use."""
-
-
-class DataError(CarevisError):
-    """A value in the data breaks a rule (null id, end before start, overlap...)."""
-
-
-class ConfigError(CarevisError, ValueError):
-    """An option, layout or colour setting is invalid."""
-
-
-class ExportError(CarevisError):
-    """An export cannot be written (bad path, size, format or time range)."""

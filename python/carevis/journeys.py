@@ -209,14 +209,7 @@ class Journeys:
     def attribute(self, name: str) -> pa.Array:
         """A per-child column (from each child's first spell), in dot order."""
         if name not in self._attrs:
-            table = self.to_arrow()
-            if name not in table.column_names:
-                raise SchemaError(f"no column {name!r} (columns: {', '.join(table.column_names)})")
-            col = table.column(name)
-            taken = col.take(pa.array(self.child_rows, type=pa.uint32()))
-            self._attrs[name] = (
-                taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
-            )
+            self._attrs[name] = self._native.attribute(name)
         return self._attrs[name]
 
     def spells(self) -> dict[str, np.ndarray]:
@@ -231,19 +224,19 @@ class Journeys:
             "end": np.asarray(end),
         }
 
+    def spell_at(self, dots: np.ndarray, minutes: int) -> np.ndarray:
+        """Each dot's spell at ``minutes`` (an index into :meth:`spells`' arrays): its
+        last spell begun by then, ended or not; -1 when it has none begun."""
+        return np.asarray(
+            self._native.spell_at(np.ascontiguousarray(dots, dtype=np.int64), int(minutes))
+        )
+
     # --- rows set aside --------------------------------------------------------------
     @property
     def rejects(self) -> pa.Table:
         """Rows set aside (``on_error="reject"``): row, column, value and rule broken."""
-        rows = self._native.rejected()
-        return pa.table(
-            {
-                "row": pa.array([r[0] for r in rows], pa.int64()),
-                "column": pa.array([r[1] for r in rows], pa.string()),
-                "value": pa.array([r[2] for r in rows], pa.string()),
-                "rule": pa.array([r[3] for r in rows], pa.string()),
-            }
-        )
+        table: pa.Table = self._native.rejects_table()
+        return table
 
     @property
     def n_rejected(self) -> int:

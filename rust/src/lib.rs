@@ -17,6 +17,7 @@ pub mod scene;
 pub mod stats;
 pub mod synth;
 pub mod synth_table;
+pub mod table;
 pub mod time;
 
 #[cfg(feature = "python")]

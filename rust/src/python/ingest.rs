@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3_arrow::PyArray as ArrowArray;
 
-use super::config_err;
+use super::errors::config_err;
 use crate::ingest::{csv, keys};
 
 /// (kept columns, source lines, rows per body)
@@ -40,14 +40,10 @@ pub fn parse_csv_bodies<'py>(
     repeat: Vec<usize>,
 ) -> PyResult<(Option<Parsed<'py>>, Option<Trouble>)> {
     if starts.len() != data.len() {
-        return Err(config_err(py, "starts", "one start per body"));
+        return Err(config_err("starts", "one start per body"));
     }
     if keep.iter().any(|&k| k >= ncols) {
-        return Err(config_err(
-            py,
-            "keep",
-            "field positions must be below ncols",
-        ));
+        return Err(config_err("keep", "field positions must be below ncols"));
     }
     let out = super::run(py, || {
         let bodies: Vec<&[u8]> = data
@@ -94,17 +90,17 @@ pub fn child_keys<'py>(
     Bound<'py, PyAny>,
 )> {
     /// (codes, -1 for null rows; values) of a dictionary<int32, string> column.
-    fn dict<'a>(py: Python<'_>, a: &'a ArrowArray) -> PyResult<(Vec<i32>, Vec<&'a str>)> {
+    fn dict(a: &ArrowArray) -> PyResult<(Vec<i32>, Vec<&str>)> {
         let d = a
             .as_ref()
             .as_any()
             .downcast_ref::<DictionaryArray<Int32Type>>()
-            .ok_or_else(|| config_err(py, "parts", "columns must be dictionary<int32, string>"))?;
+            .ok_or_else(|| config_err("parts", "columns must be dictionary<int32, string>"))?;
         let v = d
             .values()
             .as_any()
             .downcast_ref::<StringArray>()
-            .ok_or_else(|| config_err(py, "parts", "dictionary values must be strings"))?;
+            .ok_or_else(|| config_err("parts", "dictionary values must be strings"))?;
         let values = (0..v.len())
             .map(|i| if v.is_valid(i) { v.value(i) } else { "" })
             .collect();
@@ -113,10 +109,10 @@ pub fn child_keys<'py>(
     }
     let mut cols = Vec::new();
     for (la, child) in &parts {
-        let l = dict(py, la)?;
-        let c = dict(py, child)?;
+        let l = dict(la)?;
+        let c = dict(child)?;
         if l.0.len() != c.0.len() {
-            return Err(config_err(py, "parts", "la and child differ in length"));
+            return Err(config_err("parts", "la and child differ in length"));
         }
         cols.push((l, c));
     }
@@ -149,7 +145,7 @@ pub fn argsort_stable<'py>(
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let k = keys.as_slice()?;
     if k.len() > u32::MAX as usize {
-        return Err(config_err(py, "keys", "at most 2^32 keys"));
+        return Err(config_err("keys", "at most 2^32 keys"));
     }
     let order = super::run(py, || Ok(keys::argsort_stable(k)))?;
     Ok(PyArray1::from_vec(
@@ -187,7 +183,6 @@ pub fn latest_in_groups<'py>(
         .collect::<Result<_, _>>()?;
     if group.iter().chain(&content).any(|c| c.len() != n) || n > u32::MAX as usize {
         return Err(config_err(
-            py,
             "columns",
             "one entry per row, at most 2^32 rows",
         ));
@@ -197,9 +192,9 @@ pub fn latest_in_groups<'py>(
         .iter()
         .map(|&r| u32::try_from(r).ok().filter(|&r| (r as usize) < n))
         .collect::<Option<_>>()
-        .ok_or_else(|| config_err(py, "rows", "row numbers must be within the columns"))?;
+        .ok_or_else(|| config_err("rows", "row numbers must be within the columns"))?;
     if rows.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(config_err(py, "rows", "rows must be ascending"));
+        return Err(config_err("rows", "rows must be ascending"));
     }
     let g = super::run(py, || {
         Ok(keys::latest_in_groups(n, &rows, &group, minor, &content))

@@ -5,7 +5,8 @@ use std::sync::Mutex;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray3};
 use pyo3::prelude::*;
 
-use super::{config_err, run};
+use super::errors::config_err;
+use super::run;
 use crate::error::CoreError;
 use crate::raster::{DotStyle, Rasteriser, Viewport};
 
@@ -48,7 +49,6 @@ impl PyRasteriser {
         let shape = out.as_array().shape().to_vec();
         if shape.len() != 3 || shape[2] != 4 {
             return Err(config_err(
-                py,
                 "out",
                 "the image must be an (H, W, 4) uint8 array",
             ));
@@ -56,11 +56,11 @@ impl PyRasteriser {
         let (h, w) = (shape[0] as u32, shape[1] as u32);
         let (fw, fh) = full.unwrap_or((w, h));
         let (x0, y0) = region.unwrap_or((0, 0));
-        let bad = |py| config_err(py, "arrays", "dot and image arrays must be C-contiguous");
-        let x = x.as_slice().map_err(|_| bad(py))?;
-        let y = y.as_slice().map_err(|_| bad(py))?;
-        let rgba = rgba.as_slice().map_err(|_| bad(py))?;
-        let out = out.as_slice_mut().map_err(|_| bad(py))?;
+        let bad = || config_err("arrays", "dot and image arrays must be C-contiguous");
+        let x = x.as_slice().map_err(|_| bad())?;
+        let y = y.as_slice().map_err(|_| bad())?;
+        let rgba = rgba.as_slice().map_err(|_| bad())?;
+        let out = out.as_slice_mut().map_err(|_| bad())?;
         let vp = Viewport {
             width: fw,
             height: fh,
