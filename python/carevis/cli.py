@@ -294,6 +294,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return int(main_stats(args.rest) or 0)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .html import main_export
+
+    return main_export(args.rest)
+
+
 def _scale(text: str) -> float:
     try:
         v = float(text)
@@ -441,6 +447,7 @@ def parser() -> argparse.ArgumentParser:
         ("validate", cmd_passthrough, "validate SSDA903 / CIN files and report every row"),
         ("ingest", cmd_passthrough, "ingest SSDA903 / CIN returns into a journey table"),
         ("stats", cmd_stats, "journey statistics tables and plots"),
+        ("export", cmd_export, "export another form: html, the page anyone can open"),
     ):
         q = sub.add_parser(name, help=f"{text} (see carevis {name} --help)", add_help=False)
         q.add_argument("rest", nargs=argparse.REMAINDER)
@@ -453,6 +460,7 @@ PASSTHROUGH = {
     "validate": cmd_passthrough,
     "ingest": cmd_passthrough,
     "stats": cmd_stats,
+    "export": cmd_export,
 }
 
 
