@@ -154,6 +154,9 @@ class Browser:
         """Loads a file and waits until the player has drawn its first frame. Returns the
         wall seconds from navigation to that frame."""
         url = path.resolve().as_uri() + (f"#{fragment}" if fragment else "")
+        # a full load each time (a new fragment alone would not load the document again)
+        self.call("Page.navigate", session=True, url="about:blank")
+        self.evaluate("new Promise((ok) => setTimeout(ok, 0))")
         self.events.clear()
         t0 = time.perf_counter()
         self.call("Page.navigate", session=True, url=url)
