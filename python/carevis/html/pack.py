@@ -184,7 +184,7 @@ def pack(
     filter by (the scene's own categorical colour is always among them)."""
     if len(scene.states) > MAX_STATES:
         raise ConfigError(f"{len(scene.states)} states; the page draws at most {MAX_STATES}")
-    if scene.emphasis is not None and not scene.emphasis.plain():
+    if scene.emphasis is not None and not scene.emphasis.plain:
         raise ConfigError(
             "the scene has a filter or highlight; export the unfiltered scene "
             "(the page filters by the attributes it is given)"
