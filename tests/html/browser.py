@@ -7,6 +7,7 @@ frame runs in software on any machine. Every network request the page makes is r
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -77,7 +78,7 @@ class Browser:
         ]
         self.proc = subprocess.Popen(
             args,
-            preexec_fn=fds,  # noqa: PLW1509 - a dup2 only
+            preexec_fn=fds,
             close_fds=False,  # Python's own descriptors are not inheritable anyway
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -90,9 +91,9 @@ class Browser:
         self.events: list[dict[str, Any]] = []
         targets = self.call("Target.getTargets")["targetInfos"]
         page = next(t for t in targets if t["type"] == "page")
-        self.session = self.call(
-            "Target.attachToTarget", targetId=page["targetId"], flatten=True
-        )["sessionId"]
+        self.session = self.call("Target.attachToTarget", targetId=page["targetId"], flatten=True)[
+            "sessionId"
+        ]
         for domain in ("Page", "Network", "Runtime", "Log"):
             self.call(f"{domain}.enable", session=True)
         self.call(
@@ -173,8 +174,11 @@ class Browser:
     def requests(self) -> list[str]:
         """Every URL the page asked for (Network.requestWillBeSent, web sockets too)."""
         methods = ("Network.requestWillBeSent", "Network.webSocketCreated")
-        return [e["params"].get("request", e["params"]).get("url", "") for e in self.events
-                if e.get("method") in methods]
+        return [
+            e["params"].get("request", e["params"]).get("url", "")
+            for e in self.events
+            if e.get("method") in methods
+        ]
 
     def screenshot(self, clip: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """The page (or a clip x, y, w, h of it) as an H x W x 4 uint8 array."""
@@ -189,20 +193,16 @@ class Browser:
         return np.asarray(img)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, TimeoutError, OSError):
             self.call("Browser.close")
-        except (RuntimeError, TimeoutError, OSError):
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
         for fd in (self._to_chrome, self._from_chrome):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         shutil.rmtree(self.profile, ignore_errors=True)
 
     def __enter__(self) -> Browser:

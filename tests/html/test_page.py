@@ -8,14 +8,13 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import carevis
 import numpy as np
 import pytest
-from PIL import Image
-
-import carevis
 from carevis import _native, synthetic
 from carevis.html import export_html
 from carevis.scene import CongestionSettings
+from PIL import Image
 
 from .browser import Browser
 from .conftest import HEIGHT, WIDTH

@@ -10,11 +10,10 @@ import json
 import re
 from pathlib import Path
 
+import carevis
 import numpy as np
 import pyarrow as pa
 import pytest
-
-import carevis
 from carevis.cli import main
 from carevis.errors import ConfigError, ExportError
 from carevis.html import export_html
@@ -116,9 +115,7 @@ def test_bad_options(scene: carevis.Scene, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_small_counts_read_below_n(
-    browser: Browser, scene: carevis.Scene, tmp_path: Path
-) -> None:
+def test_small_counts_read_below_n(browser: Browser, scene: carevis.Scene, tmp_path: Path) -> None:
     want = scene.counts("2020-06-01")
     k = int(want.max())  # the fullest state shows its count, the others read <k
     page = export_html(scene, tmp_path / "p.html", suppress_below=k, attributes=["la"])
@@ -132,9 +129,12 @@ def test_small_counts_read_below_n(
 def test_minutes_resolution(browser: Browser, tmp_path: Path) -> None:
     scene = carevis.Scene(carevis.Journeys.from_arrow(_table(120, minutes=True)))
     page = export_html(scene, tmp_path / "p.html")
-    assert json.loads(
-        re.search(r'id="carevis-meta">([^<]*)<', page.read_text(encoding="utf-8")).group(1)  # type: ignore[union-attr]
-    )["spells"]["unit"] == 1
+    assert (
+        json.loads(
+            re.search(r'id="carevis-meta">([^<]*)<', page.read_text(encoding="utf-8")).group(1)  # type: ignore[union-attr]
+        )["spells"]["unit"]
+        == 1
+    )
     browser.open(page)
     got = browser.evaluate("window.carevis.tables()")
     n, m = scene.n_dots, int(scene._native.n_spells)

@@ -77,12 +77,17 @@ function fromHash(p) {
 async function boot() {
   const t0 = performance.now();
   const meta = JSON.parse($("carevis-meta").textContent);
+  const timings = {};
+  const lap = (name) => { timings[name] = performance.now() - t0; };
   const raw = await gunzipBase64($("carevis-data").textContent.trim());
+  lap("unpacked");
   const sp = spellsOf(raw, meta);
+  lap("spells");
   const canvas = $("picture");
   const probe = canvas.getContext("webgl2", { antialias: false, preserveDrawingBuffer: true, alpha: false });
   if (!probe) throw new Error("this browser has no WebGL2");
   const tables = gpuTables(sp, meta, probe.getParameter(probe.MAX_TEXTURE_SIZE));
+  lap("tables");
   const gpu = new GpuFrame(canvas, meta, tables, $("frame-vert").textContent, $("frame-frag").textContent);
   const p = new Player(meta, raw, tables, sp, gpu);
   p.labels = meta.states.map((name) => {
@@ -105,12 +110,15 @@ async function boot() {
   controls(p);
   p.setColour(0);
   fromHash(p);
+  lap("uploaded");
   p.frame();
-  gpu.gl.finish();
+  gpu.gl.readPixels(0, 0, 1, 1, gpu.gl.RGBA, gpu.gl.UNSIGNED_BYTE, new Uint8Array(4));
+  lap("drawn");
   const firstFrameMs = performance.now() - t0;
   window.carevis = {
     player: p,
     firstFrameMs,
+    timings,
     setTime(text) { p.t = typeof text === "number" ? text : parseDate(text); p.frame(); p.gpu.gl.finish(); },
     labels: () => p.labels.map((el, s) => ({ state: meta.states[s], count: el.querySelector(".count").textContent })),
     census: (text) => { const c = census(sp, p.ns, parseDate(text), p.shownFn()); return { count: Array.from(c.count), median: Array.from(c.median) }; },

@@ -43,7 +43,7 @@ function spellsOf(raw, meta) {
   const gap = section(raw, meta, "gap");
   const n = sp.n, m = sp.m, unit = sp.unit;
   const offsets = new Uint32Array(n + 1);
-  const start = new Float64Array(m), end = new Float64Array(m);
+  const start = new Int32Array(m), end = new Int32Array(m);
   let i = 0, g = 0;
   for (let c = 0; c < n; c++) {
     offsets[c] = i;
@@ -60,28 +60,22 @@ function spellsOf(raw, meta) {
   return { n, m, offsets, start, end, state };
 }
 
-// --- splitmix64's finaliser on (hi, lo) 32-bit halves -----------------------------------
-function mulLo(al, bl) {  // the 64-bit product of two 32-bit values: [hi, lo]
+// --- splitmix64's finaliser on 32-bit halves, results in (H, L): no allocation per call ---
+let H = 0, L = 0;
+function mul64(ah, al, bh, bl) {  // (H, L) = a * b mod 2^64, in 32-bit integer steps
   const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16;
-  const mid = a0 * b1 + a1 * b0;
-  const t = a0 * b0 + (mid % 65536) * 65536;
-  const lo = t % 4294967296;
-  const hi = a1 * b1 + Math.floor(mid / 65536) + Math.floor(t / 4294967296);
-  return [hi % 4294967296, lo];
-}
-function mul64(ah, al, bh, bl) {
-  const [h, l] = mulLo(al, bl);
-  return [(h + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0, l >>> 0];
-}
-function xorShr(h, l, k) {  // z ^ (z >> k), 0 < k < 32
-  return [(h ^ (h >>> k)) >>> 0, (l ^ ((l >>> k) | (h << (32 - k)))) >>> 0];
+  const m1 = a1 * b0, m2 = a0 * b1;  // each < 2^32
+  const carry = (((a0 * b0) >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
+  const hi = a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + carry;  // al * bl >> 32
+  L = Math.imul(al, bl) >>> 0;
+  H = (hi + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
 }
 function mix64(h, l) {
-  [h, l] = xorShr(h, l, 30);
-  [h, l] = mul64(h, l, 0xbf58476d, 0x1ce4e5b9);
-  [h, l] = xorShr(h, l, 27);
-  [h, l] = mul64(h, l, 0x94d049bb, 0x133111eb);
-  return xorShr(h, l, 31);
+  l = (l ^ ((l >>> 30) | (h << 2))) >>> 0; h = (h ^ (h >>> 30)) >>> 0;
+  mul64(h, l, 0xbf58476d, 0x1ce4e5b9); h = H; l = L;
+  l = (l ^ ((l >>> 27) | (h << 5))) >>> 0; h = (h ^ (h >>> 27)) >>> 0;
+  mul64(h, l, 0x94d049bb, 0x133111eb); h = H; l = L;
+  L = (l ^ ((l >>> 31) | (h << 1))) >>> 0; H = (h ^ (h >>> 31)) >>> 0;
 }
 
 const ANGLES = 4096;
@@ -144,11 +138,12 @@ function gpuTables(sp, meta, maxSize) {
     di[4 * c + 2] = prevEnd === Infinity ? OPEN : toMinute(Math.max(prevEnd, arrive) + fade + 1);
     dots[4 * c + 3] = state[a] | (state[b - 1] << 7);
     // each spell's place in its cluster: disk(c, state, seed)
-    const [kh, kl] = mul64(0, c, 0x9e3779b9, 0x7f4a7c15);
+    mul64(0, c, 0x9e3779b9, 0x7f4a7c15);
+    const kh = H, kl = L;
     for (let i = a; i < b; i++) {
-      const [h, l] = mix64((sh ^ kh ^ (state[i] << 16)) >>> 0, (sl ^ kl) >>> 0);
-      const r = Math.fround(Math.sqrt(Math.fround(Math.fround((h >>> 8) + 0.5) * inv24)));
-      const k = l & (ANGLES - 1);
+      mix64((sh ^ kh ^ (state[i] << 16)) >>> 0, (sl ^ kl) >>> 0);
+      const r = Math.fround(Math.sqrt(Math.fround(Math.fround((H >>> 8) + 0.5) * inv24)));
+      const k = L & (ANGLES - 1);
       places[2 * i] = Math.fround(r * circle[2 * k]);
       places[2 * i + 1] = Math.fround(r * circle[2 * k + 1]);
     }

@@ -178,7 +178,7 @@ def pack(
     scene: Scene,
     attributes: Sequence[str] = (),
     *,
-    level: int = 6,
+    level: int = 1,
 ) -> Packed:
     """The scene's data for the page. ``attributes``: per-child columns to colour and
     filter by (the scene's own categorical colour is always among them)."""

@@ -67,6 +67,10 @@ def groups_of(scene: Scene) -> dict[str, list[int]]:
     return out
 
 
+def _rgb(c: tuple[int, int, int]) -> str:
+    return ", ".join(str(v) for v in c)
+
+
 def build(
     scene: Scene,
     packed: Packed,
@@ -97,13 +101,12 @@ def build(
     script = "\n".join(_read(__package__ or "carevis.html", name) for name in SCRIPTS)
     if "</script" in script.lower():
         raise ExportError("a page script holds '</script'")
-    rgb = lambda c: ", ".join(str(v) for v in c)  # noqa: E731
     parts = {
         "{{VERSION}}": __version__,
         "{{TITLE}}": html.escape(title or "carevis"),
-        "{{INK}}": rgb(INK),
-        "{{MUTED}}": rgb(MUTED),
-        "{{BG}}": rgb(BACKGROUND),
+        "{{INK}}": _rgb(INK),
+        "{{MUTED}}": _rgb(MUTED),
+        "{{BG}}": _rgb(BACKGROUND),
         "{{VERT}}": shader("frame.vert.glsl"),
         "{{FRAG}}": shader("frame.frag.glsl"),
         "{{META}}": _json(meta),
@@ -134,7 +137,7 @@ def export_html(
     suppress_below: int = 0,
     congestion: CongestionSettings | None = None,
     dot_radius: float | None = None,
-    level: int = 6,
+    level: int = 1,
 ) -> Path:
     """Writes the scene as one self-contained HTML page (atomically): the journeys packed
     and compressed, drawn by WebGL2 with the GPU frame's shader, with play/pause, speed, a

@@ -95,7 +95,9 @@ class Player {
     const ti = Math.floor(t);
     const key = ti + "|" + JSON.stringify(this.filters);
     const now = performance.now();
-    if (this.census && (this.census.key === key || (!force && now - this.census.when < 400))) {
+    // a census reads every spell: at most every 2 s while playing (0.4 s when still)
+    const every = this.playing ? 2000 : 400;
+    if (this.census && (this.census.key === key || (!force && now - this.census.when < every))) {
       return this.census;
     }
     this.census = { key, when: now, ...census(this.sp, this.ns, ti, this.shownFn()) };
