@@ -18,8 +18,8 @@ from .. import __version__
 from .._check import text as check_text
 from ..atomic import atomic
 from ..errors import ConfigError, ExportError
-from ..journeys import SYNTHETIC_NOTE
 from ..layout import standard_states
+from ..overlay import full_caption
 from ..scene import CongestionSettings, Scene
 from .pack import Packed, pack
 
@@ -45,13 +45,6 @@ def shader(name: str) -> str:
 def _json(value: Any) -> str:
     # inside <script type="application/json">: nothing may end the element early
     return json.dumps(value, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-
-
-def caption_of(scene: Scene, caption: str | None) -> str | None:
-    """The caption shown: led by the synthetic note when the children are invented."""
-    if not scene.journeys.synthetic or (caption and SYNTHETIC_NOTE.lower() in caption.lower()):
-        return caption
-    return f"{SYNTHETIC_NOTE}. {caption}" if caption else SYNTHETIC_NOTE
 
 
 def groups_of(scene: Scene) -> dict[str, list[int]]:
@@ -90,7 +83,7 @@ def build(
         cong["states"] = sorted(congestion.states) if congestion.states is not None else None
     meta.update(
         title=title,
-        caption=caption_of(scene, caption),
+        caption=full_caption(scene, caption),
         suppress_below=int(suppress_below),
         congestion=cong,
         dot_radius=dot_radius,
