@@ -1,5 +1,6 @@
 """Issue 8's benchmark: one video rendered on a local Dask cluster of 1 and 2 worker
-processes, against the plain local render (``export.video`` without a client).
+processes (``carevis.distributed.video``), against the plain local render
+(``carevis.export.video``).
 
 In one run, on the synthetic England (default scale 0.1, 1280x720, ~300 frames, H.264):
 - the plain local render (one process: a render thread feeding ffmpeg);
@@ -48,6 +49,7 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args()
     from carevis.distributed import local_client
+    from carevis.distributed import video as cluster_video
 
     w, h = (int(v) for v in args.size.split("x"))
     suffix = ".mkv" if args.codec == "ffv1" else ".mov" if args.codec == "prores" else ".mp4"
@@ -77,10 +79,10 @@ def main() -> None:
                 start = time.perf_counter() - t0
                 # the first render loads the data on the workers; time the steady state too
                 t0 = time.perf_counter()
-                export.video(scene, out, client=client, **kw)  # type: ignore[arg-type]
+                cluster_video(scene, out, client=client, **kw)
                 first = time.perf_counter() - t0
                 results[workers] = median_time(
-                    lambda c=client: export.video(scene, out, client=c, **kw),  # type: ignore[misc]
+                    lambda c=client: cluster_video(scene, out, client=c, **kw),  # type: ignore[misc]
                     args.repeat,
                 )
             t = results[workers]

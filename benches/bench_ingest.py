@@ -23,29 +23,15 @@ import gc
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-
-ROOT = Path(__file__).resolve().parents[1]
-try:  # the ingest package needs only pyarrow/numpy; don't require the compiled core
-    import carevis  # noqa: F401
-except ImportError:
-    for _k in [k for k in sys.modules if k == "carevis" or k.startswith("carevis.")]:
-        if not _k.startswith("carevis.errors"):
-            del sys.modules[_k]
-    _pkg = types.ModuleType("carevis")
-    _pkg.__path__ = [str(ROOT / "python" / "carevis")]  # type: ignore[attr-defined]
-    sys.modules["carevis"] = _pkg
-
-from carevis.ingest import read_ssda903, write_ssda903  # noqa: E402
-from carevis.ingest._dates import days_from_civil  # noqa: E402
-from carevis.ingest.schema import JOURNEY_SCHEMA, state_labels  # noqa: E402
+from carevis.ingest import read_ssda903, write_ssda903
+from carevis.ingest._dates import days_from_civil
+from carevis.ingest.schema import JOURNEY_SCHEMA, state_labels
 
 CARE = [
     ("Foster care (relative/friend)", "U3"),

@@ -1,7 +1,7 @@
 """The window's frame loop: frames per second at 100k, 1M and 10M dots, and the share of
 each frame spent in the engine (``frame_into``), the upload (positions + colours into GL
 buffers) and the draw (through ``glFinish``); and, in the same run, the GPU frame
-(``carevis.gl_frame``: the journeys on the GPU, a shader computing every dot, only
+(``carevis.gl.gpu_frame``: the journeys on the GPU, a shader computing every dot, only
 uniforms uploaded per frame) at the same moments, with its ratio to that path, the GPU
 memory its tables take against the budget (24 bytes a spell + 16 a dot) and the path the
 start-up measurement chooses. ``--export WxH`` also times the GL exporter's dots
@@ -147,8 +147,7 @@ def bench(n: int, frames: int, use_random: bool, canvas: object, fbo: object) ->
 def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
     """The GPU frame at the moments :func:`bench` drew: per frame the uniforms and one
     draw, waiting for the GL; and what the path choice measures."""
-    from carevis.gl import DotLayer, measured_draws
-    from carevis.gl_frame import GpuFrame, choose_path
+    from carevis.gl import DotLayer, GpuFrame, choose_path, measured_draws
     from vispy import gloo
 
     a = time.perf_counter()

@@ -15,7 +15,7 @@ BENCHES = [
     ["bench_ingest.py"],
     ["bench_window.py"],
 ]
-for extra in ("bench_stats.py", "bench_dask.py"):
+for extra in ("bench_stats.py", "bench_dask.py", "bench_dask_stats.py"):
     if (HERE / extra).exists():
         BENCHES.append([extra])
 

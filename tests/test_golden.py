@@ -20,10 +20,7 @@ from carevis import export
 from carevis.render import image
 from PIL import Image
 
-try:  # tests/ is a package here; plain import when it is not
-    from tests.test_gl import make_table
-except ImportError:  # pragma: no cover
-    from test_gl import make_table  # type: ignore[no-redef]
+from tests.journey_tables import make_table
 
 GOLDEN = Path(__file__).parent / "data" / "golden.json"
 REGEN = os.environ.get("CAREVIS_REGEN_GOLDEN") == "1"

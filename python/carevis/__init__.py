@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
+from ._version import __version__ as __version__
 from .errors import CarevisError, ConfigError, DataError, ExportError, SchemaError
-from .io import read, read_table
-from .journeys import Journeys
+from .io import read_table
+from .journeys import Journeys, read
 from .scene import Frame, Legend, Scene
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CarevisError",

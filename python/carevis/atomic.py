@@ -73,7 +73,9 @@ def remove_stale_parts(folder: Path, stem: str | Callable[[str], bool]) -> list[
 def atomic(path: Path) -> Iterator[Path]:
     """Yields a temporary path beside ``path``; renames it into place on success and
     removes it on any error or interrupt. An OSError while writing (disk full, file-size
-    limit, permissions) becomes an :class:`ExportError`; the target is left untouched."""
+    limit, permissions) becomes an :class:`ExportError`; the target is left untouched.
+    The caller may write a file or a folder there (a folder replaces an absent or empty
+    folder ``path``)."""
     path = Path(path)
     tmp = part_path(path)
     try:
@@ -83,5 +85,8 @@ def atomic(path: Path) -> Iterator[Path]:
         why = e.strerror or str(e)
         raise ExportError(f"{path}: could not be written ({why}); it was left untouched") from e
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
 from .errors import CarevisError, DataError, SchemaError
-from .journeys import Journeys, OnError
 from .privacy import safe_arrow_message
 
 PARQUET = {".parquet", ".pq"}
@@ -111,9 +109,3 @@ def _csv_names(p: Path, delimiter: str) -> list[str]:
             return next(csv.reader(f, delimiter=delimiter), [])
     except (OSError, csv.Error):
         return []
-
-
-def read(path: str | os.PathLike[str], *, on_error: OnError = "raise", **kwargs: Any) -> Journeys:
-    """Reads a journey table (Parquet, Arrow IPC / Feather, CSV) and indexes it."""
-    table = read_table(path)
-    return Journeys.from_arrow(table, on_error=on_error, source=os.fspath(path), **kwargs)

@@ -21,6 +21,7 @@ from . import _native
 from ._check import show
 from ._time import to_datetime
 from .errors import ConfigError, SchemaError
+from .io import read_table
 from .layout import standard_labels
 
 OnError = Literal["raise", "reject"]
@@ -220,7 +221,7 @@ class Journeys:
 
     def spells(self) -> dict[str, np.ndarray]:
         """The index's spells in dot order: ``offsets`` (CSR), ``row``, ``state``,
-        ``start`` and ``end`` (minutes; open = 2**31 - 1)."""
+        ``start`` and ``end`` (whole minutes since 1970; an open spell ends at ``_time.OPEN``)."""
         row, state, start, end = self._native.spells()
         return {
             "offsets": np.asarray(self._native.offsets()),
@@ -303,3 +304,9 @@ class Journeys:
 
     def __repr__(self) -> str:
         return f"<carevis.Journeys: {self.summary()}>"
+
+
+def read(path: str | os.PathLike[str], *, on_error: OnError = "raise", **kwargs: Any) -> Journeys:
+    """Reads a journey table (Parquet, Arrow IPC / Feather, CSV) and indexes it."""
+    table = read_table(path)
+    return Journeys.from_arrow(table, on_error=on_error, source=os.fspath(path), **kwargs)

@@ -13,16 +13,16 @@ World coordinates: x runs right over ``[0, ASPECT]``, y runs down over ``[0, 1]`
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
 from ._check import show
 from .errors import ConfigError
+from .rules import StandardState as StandardState
+from .rules import standard_labels as standard_labels
+from .rules import standard_states as standard_states
 
 ASPECT = 16 / 9
 #: Largest distance of a cluster centre from the origin along either axis (world units:
@@ -30,27 +30,6 @@ ASPECT = 16 / 9
 MAX_COORD = 1000.0
 
 LayoutSpec = str | Mapping[str, Sequence[float]]
-
-
-@dataclass(frozen=True)
-class StandardState:
-    label: str
-    group: str
-    column: int
-    row: int
-
-
-def standard_states() -> list[StandardState]:
-    """The standard journey states, in engine order, from ``data/states.csv``."""
-    text = resources.files("carevis").joinpath("data/states.csv").read_text(encoding="utf-8")
-    return [
-        StandardState(r["state"], r["group"], int(r["column"]), int(r["row"]))
-        for r in csv.DictReader(text.splitlines())
-    ]
-
-
-def standard_labels() -> list[str]:
-    return [s.label for s in standard_states()]
 
 
 def pathway(labels: Sequence[str]) -> np.ndarray:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 
 from .._usage import Parser, UsageError
-from ..io import read
+from ..journeys import read
 from ..scene import CONTINUOUS, CongestionSettings, Scene
 from ..synthetic import england
 from .page import export_html

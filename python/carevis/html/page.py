@@ -14,13 +14,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from .._check import text as check_text
+from .._version import __version__
 from ..atomic import atomic
 from ..errors import ConfigError, ExportError
 from ..layout import standard_states
-from ..overlay import full_caption
 from ..scene import CongestionSettings, Scene
+from ..scene.labels import check_suppression, full_caption
 from .pack import Packed, pack
 
 #: The scripts, in the order the page runs them.
@@ -147,10 +147,7 @@ def export_html(
     check_text("caption", caption)
     if isinstance(attributes, str):
         attributes = [attributes]
-    if isinstance(suppress_below, bool) or not isinstance(suppress_below, int):
-        raise ConfigError(f"suppress_below must be a whole number, not {suppress_below!r}")
-    if not 0 <= suppress_below <= 1_000_000_000:
-        raise ConfigError(f"suppress_below must be 0 or more, not {suppress_below}")
+    check_suppression(suppress_below, "<N")
     if congestion is not None and not isinstance(congestion, CongestionSettings):
         raise ConfigError(f"congestion must be CongestionSettings or None, not {congestion!r}")
     if dot_radius is not None and not 0.3 <= float(dot_radius) <= 512:

@@ -19,10 +19,13 @@ __all__ = [
     "ParsedDates",
     "arrow_to_days",
     "civil_from_days",
+    "collection_year",
     "days_from_civil",
     "days_to_arrow",
     "format_ddmmyyyy",
     "parse_dates",
+    "year_end_day",
+    "year_start_day",
 ]
 
 #: Sentinel day number for "no date" in int32 day arrays.
@@ -143,67 +146,87 @@ def parse_dates(col: pa.Array | pa.ChunkedArray) -> ParsedDates:
     days = np.full(n, NULL_DAY, dtype=np.int32)
     done = blank.copy()
     two = np.zeros(n, dtype=bool)
-    # Fast path: ten-character dd/mm/yyyy and yyyy-mm-dd, straight off the buffer.
-    ten = np.flatnonzero(valid & (lens >= 10))
-    if len(ten):
-        idx = off[ten, None] + np.arange(10)[None, :]
-        chars = data[idx]
-        # dd/mm/yyyy, exactly ten characters
-        s = (lens[ten] == 10) & (chars[:, 2] == _SLASH) & (chars[:, 5] == _SLASH)
-        if s.any():
-            rows = ten[s]
-            c = chars[s]
-            d, ok1 = _digits(c, [0, 1])
-            m, ok2 = _digits(c, [3, 4])
-            y, ok3 = _digits(c, [6, 7, 8, 9])
-            dd, ok = _combine(y, m, d)
-            ok &= ok1 & ok2 & ok3
-            days[rows] = np.where(ok, dd, NULL_DAY)
-            done[rows[ok]] = True
-        # yyyy-mm-dd, maybe followed by a time
-        iso = (chars[:, 4] == _DASH) & (chars[:, 7] == _DASH)
-        iso &= (lens[ten] == 10) | np.isin(
-            data[np.minimum(off[ten] + 10, len(data) - 1)], [ord("T"), ord(" ")]
-        )
-        if iso.any():
-            rows = ten[iso]
-            c = chars[iso]
-            y, ok1 = _digits(c, [0, 1, 2, 3])
-            m, ok2 = _digits(c, [5, 6])
-            d, ok3 = _digits(c, [8, 9])
-            dd, ok = _combine(y, m, d)
-            ok &= ok1 & ok2 & ok3
-            days[rows] = np.where(ok, dd, NULL_DAY)
-            done[rows[ok]] = True
+    _parse_ten(off, data, np.flatnonzero(valid & (lens >= 10)), lens, days, done)
     rest = np.flatnonzero(~done)
     invalid = np.zeros(n, dtype=bool)
     if len(rest):
-        sub = col.take(pa.array(rest))
-        ex = pc.extract_regex(sub, _SLOW_RE)
-        matched = np.asarray(ex.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-
-        def field(name: str) -> np.ndarray:
-            f = pc.struct_field(ex, name)
-            f = pc.if_else(pc.equal(f, ""), None, f)
-            return np.asarray(f.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False))
-
-        d, m, y = field("d"), field("m"), field("y")
-        d2, m2, y2 = field("D"), field("M"), field("Y")
-        ylen = np.asarray(
-            pc.utf8_length(pc.struct_field(ex, "y")).fill_null(0).to_numpy(zero_copy_only=False)
-        )
-        is_two = matched & (y >= 0) & (ylen == 2)
-        y = np.where(is_two, np.where(y <= _PIVOT, 2000 + y, 1900 + y), y)
-        dmy = y >= 0
-        yy = np.where(dmy, y, y2)
-        mm = np.where(dmy, m, m2)
-        ddd = np.where(dmy, d, d2)
-        dd, ok = _combine(yy, mm, ddd)
-        ok &= matched
-        days[rest] = np.where(ok, dd, NULL_DAY)
-        invalid[rest] = ~ok
-        two[rest] = ok & is_two
+        _parse_slow(col, rest, days, invalid, two)
     return ParsedDates(days, blank, invalid, two)
+
+
+def _parse_ten(
+    off: np.ndarray,
+    data: np.ndarray,
+    ten: np.ndarray,
+    lens: np.ndarray,
+    days: np.ndarray,
+    done: np.ndarray,
+) -> None:
+    """Fast path: ten-character dd/mm/yyyy and yyyy-mm-dd, straight off the buffer, into
+    ``days`` and ``done`` (rows ``ten``)."""
+    if not len(ten):
+        return
+    idx = off[ten, None] + np.arange(10)[None, :]
+    chars = data[idx]
+    # dd/mm/yyyy, exactly ten characters
+    s = (lens[ten] == 10) & (chars[:, 2] == _SLASH) & (chars[:, 5] == _SLASH)
+    if s.any():
+        rows = ten[s]
+        c = chars[s]
+        d, ok1 = _digits(c, [0, 1])
+        m, ok2 = _digits(c, [3, 4])
+        y, ok3 = _digits(c, [6, 7, 8, 9])
+        dd, ok = _combine(y, m, d)
+        ok &= ok1 & ok2 & ok3
+        days[rows] = np.where(ok, dd, NULL_DAY)
+        done[rows[ok]] = True
+    # yyyy-mm-dd, maybe followed by a time
+    iso = (chars[:, 4] == _DASH) & (chars[:, 7] == _DASH)
+    iso &= (lens[ten] == 10) | np.isin(
+        data[np.minimum(off[ten] + 10, len(data) - 1)], [ord("T"), ord(" ")]
+    )
+    if iso.any():
+        rows = ten[iso]
+        c = chars[iso]
+        y, ok1 = _digits(c, [0, 1, 2, 3])
+        m, ok2 = _digits(c, [5, 6])
+        d, ok3 = _digits(c, [8, 9])
+        dd, ok = _combine(y, m, d)
+        ok &= ok1 & ok2 & ok3
+        days[rows] = np.where(ok, dd, NULL_DAY)
+        done[rows[ok]] = True
+
+
+def _parse_slow(
+    col: pa.Array, rest: np.ndarray, days: np.ndarray, invalid: np.ndarray, two: np.ndarray
+) -> None:
+    """Every other spelling (d/m/yy, one-digit days, times) by a regular expression, into
+    ``days``, ``invalid`` and ``two`` (rows ``rest``)."""
+    sub = col.take(pa.array(rest))
+    ex = pc.extract_regex(sub, _SLOW_RE)
+    matched = np.asarray(ex.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+
+    def field(name: str) -> np.ndarray:
+        f = pc.struct_field(ex, name)
+        f = pc.if_else(pc.equal(f, ""), None, f)
+        return np.asarray(f.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False))
+
+    d, m, y = field("d"), field("m"), field("y")
+    d2, m2, y2 = field("D"), field("M"), field("Y")
+    ylen = np.asarray(
+        pc.utf8_length(pc.struct_field(ex, "y")).fill_null(0).to_numpy(zero_copy_only=False)
+    )
+    is_two = matched & (y >= 0) & (ylen == 2)
+    y = np.where(is_two, np.where(y <= _PIVOT, 2000 + y, 1900 + y), y)
+    dmy = y >= 0
+    yy = np.where(dmy, y, y2)
+    mm = np.where(dmy, m, m2)
+    ddd = np.where(dmy, d, d2)
+    dd, ok = _combine(yy, mm, ddd)
+    ok &= matched
+    days[rest] = np.where(ok, dd, NULL_DAY)
+    invalid[rest] = ~ok
+    two[rest] = ok & is_two
 
 
 def days_to_arrow(days: np.ndarray) -> pa.Array:
@@ -235,3 +258,19 @@ def format_ddmmyyyy(days: np.ndarray) -> np.ndarray:
     s = out.view("S10").ravel().astype(str)
     s[null] = ""
     return s
+
+
+def collection_year(days: np.ndarray) -> np.ndarray:
+    """Collection year (the March it ends in) of each day number."""
+    y, m, _ = civil_from_days(np.asarray(days, dtype=np.int64))
+    return np.asarray(y + (m >= 4), dtype=np.int64)
+
+
+def year_start_day(year: int) -> int:
+    """Day number of 1 April opening a collection year (the March it ends in)."""
+    return int(days_from_civil(np.array([year - 1]), np.array([4]), np.array([1]))[0])
+
+
+def year_end_day(year: int) -> int:
+    """Day number of 31 March of a collection year."""
+    return int(days_from_civil(np.array([year]), np.array([3]), np.array([31]))[0])

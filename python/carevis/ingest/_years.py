@@ -21,7 +21,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ._dates import NULL_DAY, civil_from_days, days_from_civil, parse_dates
+from ._dates import (
+    NULL_DAY,
+    collection_year,
+    days_from_civil,
+    parse_dates,
+)
 from .report import ValidationReport
 
 __all__ = [
@@ -36,7 +41,6 @@ __all__ = [
     "name_year",
     "override_for",
     "resolve_903",
-    "year_of_days",
 ]
 
 #: year=: one year for every file, or file (path or name) -> year.
@@ -117,12 +121,6 @@ def override_for(path: Path, year: YearOverride) -> int | None:
     return None
 
 
-def year_of_days(days: np.ndarray) -> np.ndarray:
-    """Collection year (the March it ends in) of each day number."""
-    y, m, _ = civil_from_days(np.asarray(days, dtype=np.int64))
-    return np.asarray(y + (m >= 4), dtype=np.int64)
-
-
 def _today() -> int:
     t = dt.date.today()
     return int(days_from_civil(np.array([t.year]), np.array([t.month]), np.array([t.day]))[0])
@@ -136,7 +134,7 @@ def content_year(latest: np.ndarray, *, tolerance: float = 0.005) -> int | None:
     d = d[(d != NULL_DAY) & (d <= _today())]
     if not len(d):
         return None
-    fy = np.sort(year_of_days(d))
+    fy = np.sort(collection_year(d))
     allowed = int(tolerance * len(fy))
     return int(fy[len(fy) - 1 - allowed])
 
@@ -149,7 +147,7 @@ def end_votes(ends: np.ndarray) -> dict[int, int]:
     d = d[(d != NULL_DAY) & (d <= _today())]
     if not len(d):
         return {}
-    y, c = np.unique(year_of_days(d), return_counts=True)
+    y, c = np.unique(collection_year(d), return_counts=True)
     return {int(a): int(b) for a, b in zip(y, c, strict=True)}
 
 
@@ -197,11 +195,6 @@ def decide(
     return YearChoice(dates, why, name, dates, True)
 
 
-def year_end_day(year: int) -> int:
-    """Day number of 31 March of a collection year."""
-    return int(days_from_civil(np.array([year]), np.array([3]), np.array([31]))[0])
-
-
 @dataclass(frozen=True)
 class FileHint:
     """What a file's path and the caller say about its year."""
@@ -227,7 +220,7 @@ def fy_column(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
         return np.asarray(np.r_[fy, -1][np.where(idx >= 0, idx, len(fy))], dtype=np.int64)
     d = parse_dates(col).days.astype(np.int64)
     ok = (d != NULL_DAY) & (d <= _today())
-    return np.where(ok, year_of_days(np.where(ok, d, 0)), -1)
+    return np.where(ok, collection_year(np.where(ok, d, 0)), -1)
 
 
 def _group_evidence(

@@ -7,10 +7,15 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
-from carevis._usage import Parser
-from carevis.errors import CarevisError
-from carevis.privacy import IdentifierWarning
+from .._usage import Parser
+from ..atomic import atomic
+from ..errors import CarevisError
+from ..privacy import IdentifierWarning
+from .cin import read_cin_census
+from .combined import read_journeys
+from .ssda903 import read_ssda903
 
 __all__ = ["main_ingest", "main_validate"]
 
@@ -61,8 +66,6 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
     _add_year(ap)
     args = ap.parse_args(argv)
     year = _years(ap, args.year)
-    from .cin import read_journeys
-
     warnings.simplefilter("ignore", IdentifierWarning)  # validate writes no ids
     try:
         res = read_journeys(
@@ -117,9 +120,6 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-    from .cin import read_cin_census
-    from .ssda903 import read_ssda903
-
     if key is None:
         warnings.simplefilter("ignore", IdentifierWarning)  # said here, in the CLI's words
         print(
@@ -155,9 +155,8 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
     import pyarrow.parquet as pq
 
     out = os.fspath(args.output)
-    tmp = out + ".tmp"
-    pq.write_table(res.table, tmp)
-    os.replace(tmp, out)
+    with atomic(Path(out)) as tmp:
+        pq.write_table(res.table, tmp)
     print(res.summary())
     print(f"wrote {res.table.num_rows} spells to {out}")
     if args.report:

@@ -14,9 +14,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from carevis import _native
 from carevis.errors import ConfigError
 
-__all__ = ["HASH_HEX_CHARS", "child_ids", "child_keys", "child_keys_parts", "hash_one"]
+__all__ = [
+    "HASH_HEX_CHARS",
+    "UNKNOWN_LA",
+    "child_codes_for_files",
+    "child_ids",
+    "child_keys_parts",
+    "hash_one",
+]
 
 HASH_HEX_CHARS = 16
 UNKNOWN_LA = "unknown"
@@ -33,45 +41,6 @@ def hash_one(la: str, child: str, hash_key: str | bytes) -> str:
     """The hashed id of one child (for tests and look-ups)."""
     mac = hmac.new(_key_bytes(hash_key), f"{la}-{child}".encode(), hashlib.sha256)
     return mac.hexdigest()[:HASH_HEX_CHARS]
-
-
-def child_keys(
-    la: pa.Array, child: pa.Array, hash_key: str | bytes | None
-) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """(ids of the distinct children, per-row codes into them, per-row blank CHILD).
-
-    Equal codes = same child.
-
-    Strings are hashed once per distinct value (dictionary encoding); ids are
-    built and HMAC-ed once per distinct (council, child) pair.
-    """
-    from ._rows import Codes
-
-    la_c = Codes(
-        la if pa.types.is_dictionary(la.type) else pc.fill_null(la, UNKNOWN_LA), upper=False
-    )
-    ch_c = Codes(child, upper=False)
-    nla = len(la_c.values) + 1
-    combined = (np.maximum(ch_c.idx, -1) + 1) * nla + (la_c.idx + 1)
-    enc = pc.dictionary_encode(pa.array(combined, pa.int64()))
-    codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    uniq = np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=np.int64)
-    u_child = uniq // nla - 1
-    u_la = uniq % nla - 1
-    la_s = (
-        la_c.values.take(pa.array(np.maximum(u_la, 0)))
-        if len(la_c.values)
-        else pa.array([UNKNOWN_LA] * len(uniq))
-    )
-    la_s = pc.if_else(pa.array(u_la < 0), pa.scalar(UNKNOWN_LA), la_s)
-    ch_s = (
-        ch_c.values.take(pa.array(np.maximum(u_child, 0)))
-        if len(ch_c.values)
-        else pa.array([""] * len(uniq))
-    )
-    ch_s = pc.if_else(pa.array(u_child < 0), pa.scalar(""), ch_s)
-    raw = pc.binary_join_element_wise(la_s, ch_s, "-")
-    return _hashed(raw, hash_key), codes, ch_c.null
 
 
 def _hashed(raw: pa.Array, hash_key: str | bytes | None) -> pa.Array:
@@ -92,15 +61,13 @@ _DICT = pa.dictionary(pa.int32(), pa.string())
 def child_keys_parts(
     parts: list[tuple[pa.Array, pa.Array]], hash_key: str | bytes | None
 ) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """``child_keys`` over the rows of several tables, one after another, without
-    concatenating them: parts = [(la, child)] per table."""
-    try:
-        from carevis._native import child_keys as native
-    except ImportError:  # the ingest runs on pyarrow alone, only slower
-        la = pa.concat_arrays([_as_dict(a) for a, _ in parts])
-        child = pa.concat_arrays([_as_dict(c) for _, c in parts])
-        return child_keys(la, child, hash_key)
-    keys, blank, raw = native([(_as_dict(a), _as_dict(c)) for a, c in parts], UNKNOWN_LA)
+    """(ids of the distinct children, per-row codes into them, per-row blank CHILD) over
+    the rows of several tables, one after another, without concatenating them:
+    parts = [(la, child)] per table. Equal codes = same child; ids are built and HMAC-ed
+    once per distinct (council, child) pair, in the Rust core."""
+    keys, blank, raw = _native.child_keys(
+        [(_as_dict(a), _as_dict(c)) for a, c in parts], UNKNOWN_LA
+    )
     return _hashed(raw, hash_key), keys, blank
 
 
@@ -119,5 +86,17 @@ def child_ids(
     la: pa.Array, child: pa.Array, hash_key: str | bytes | None
 ) -> tuple[pa.Array, np.ndarray]:
     """Per-row ids for (la, child) and integer codes (equal codes = same child)."""
-    uniq, codes, _ = child_keys(la, child, hash_key)
+    uniq, codes, _ = child_keys_parts([(la, child)], hash_key)
     return uniq.take(pa.array(codes)), codes
+
+
+def child_codes_for_files(child_id: pa.Array, la: pa.Array) -> pa.Array:
+    """CHILD as written in a council's file: child_id without its 'LA-' prefix."""
+    out = child_id
+    la_np = np.asarray(la.to_numpy(zero_copy_only=False), dtype=object)
+    for a in np.unique(la_np):
+        prefix = f"{a}-"
+        m = pa.array(la_np == a)
+        strip = pc.and_(m, pc.starts_with(child_id, pattern=prefix))
+        out = pc.if_else(strip, pc.utf8_slice_codeunits(child_id, len(prefix)), out)
+    return out

@@ -11,7 +11,6 @@ so ``sum(rows where action == "rejected") == rows_rejected``.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,102 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from carevis.atomic import atomic
 from carevis.errors import DataError
+from carevis.journeys import Journeys
 from carevis.privacy import REDACTED, is_identifying
 
+from .rules import RULES
+
 __all__ = ["REDACTED", "RULES", "IngestResult", "ValidationReport"]
-
-#: rule -> (severity, what it means). strict=True raises at the first "error".
-RULES: dict[str, tuple[str, str]] = {
-    # file level
-    "empty_file": ("error", "the file is empty"),
-    "no_rows": ("warning", "the file has a header but no data rows"),
-    "bad_encoding": ("error", "the file is not UTF-8 (or UTF-16 with a byte order mark)"),
-    "wrong_delimiter": ("error", "the file is not comma separated"),
-    "missing_column": ("error", "a column the table needs is missing"),
-    "unknown_table": ("error", "the columns match no SSDA903 / CIN table"),
-    "unreadable_file": ("error", "the file cannot be parsed"),
-    "table_not_used": ("info", "a known table that journeys do not need; skipped"),
-    "file_name_mismatch": ("info", "the file name suggests another table than its columns"),
-    "la_unknown": ("warning", "no council code in the columns, arguments or file name"),
-    "year_inferred": (
-        "warning",
-        "no collection year in columns or file name; taken from the dates",
-    ),
-    "collection_year": ("info", "the collection year used for the file, and why"),
-    "year_mismatch": (
-        "warning",
-        "the file name says another collection year than its dates; the dates win",
-    ),
-    "xml_elements": ("info", "every element of an XML return, accounted for"),
-    "unknown_element": ("warning", "XML elements the SSDA903 layout does not have; not read"),
-    "wrong_field_count": ("error", "a row has more or fewer fields than the header"),
-    # row level
-    "missing_value": ("error", "a required value is blank"),
-    "invalid_date": ("error", "a date cannot be read"),
-    "two_digit_year": ("warning", "a date had a two-digit year; century added"),
-    "end_before_start": ("error", "an end date is before its start date"),
-    "start_after_year_end": ("error", "an episode starts after its return's year end"),
-    "end_after_year_end": (
-        "warning",
-        "an end date is after the return's year end; treated as open",
-    ),
-    "invalid_code": ("error", "a code is not in the code list"),
-    "short_break": ("info", "short-break episode (LS V3/V4) excluded"),
-    "duplicate_episode": (
-        "info",
-        "the same episode in another row (e.g. repeated in next year's return)",
-    ),
-    "superseded_episode": (
-        "info",
-        "an episode replaced by a later submission (same child and start)",
-    ),
-    "duplicate_start": (
-        "error",
-        "two different episodes of a child start on the same day in one return",
-    ),
-    "overlap_clipped": (
-        "error",
-        "an episode overlapped the next one; its end moved to the next start",
-    ),
-    "open_episode_closed": (
-        "warning",
-        "an open episode followed by a later one; closed at the next start",
-    ),
-    "closed_at_year_end": (
-        "info",
-        "an open episode of a child absent from every later return: ended the day after "
-        "its 31 March (still counted in that day's stock), lost to follow-up",
-    ),
-    "x1_gap_closed": (
-        "warning",
-        "REC X1 with a gap before the next episode; end moved to the next start",
-    ),
-    "x1_without_next": (
-        "warning",
-        "REC X1 but no next episode; ended there, lost to follow-up",
-    ),
-    "rec_missing": ("error", "an ended episode without REC"),
-    "duplicate_header": ("info", "the same header row in another row (e.g. next year's return)"),
-    "superseded_header": ("info", "a header row replaced by a later submission"),
-    "conflicting_header": (
-        "error",
-        "one child with different header rows in one return; the last kept",
-    ),
-    "missing_header": ("warning", "a child with episodes but no header row"),
-    "child_without_episodes": ("info", "a child row with no usable episode; not in the journeys"),
-    "front_door_clipped": ("info", "a front-door spell overlapping care clipped at the care start"),
-    "cin_overlap_clipped": ("warning", "a CIN episode overlapped the next one; clipped"),
-}
-
-
-def _dfe_rules() -> dict[str, tuple[str, str]]:
-    from ._dfe import DFE_RULES
-
-    return {f"dfe_{k}": ("error", f"DfE rule {k}: {m}") for k, (_, m) in DFE_RULES.items()}
-
-
-RULES.update(_dfe_rules())
 
 _COLUMNS = ("file", "line", "field", "value", "rule", "action", "severity", "rows", "detail")
 
@@ -367,17 +278,12 @@ class ValidationReport:
 
 
 def write_csv_atomic(table: pa.Table, path: str | os.PathLike[str]) -> Path:
+    """Write a table as CSV through :func:`carevis.atomic.atomic` (a temporary file
+    beside ``path``, renamed onto it when complete); makes the folder if needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pacsv.write_csv(table, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic(path) as tmp:
+        pacsv.write_csv(table, tmp)
     return path
 
 
@@ -418,10 +324,8 @@ class IngestResult:
     def spells(self) -> int:
         return int(self.table.num_rows)
 
-    def journeys(self) -> Any:
+    def journeys(self) -> Journeys:
         """The table indexed as :class:`carevis.Journeys` (one dot per child)."""
-        from ..journeys import Journeys
-
         return Journeys.from_arrow(self.table, source="SSDA903/CIN ingest")
 
     def summary(self) -> str:

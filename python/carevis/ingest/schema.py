@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from carevis.errors import ConfigError, SchemaError
 
@@ -45,6 +46,7 @@ __all__ = [
     "JOURNEY_SCHEMA",
     "LOST",
     "Mapping",
+    "canonical_states",
     "empty_journey_table",
     "load_codes",
     "load_mapping",
@@ -209,3 +211,15 @@ def make_journey_table(
 
 def empty_journey_table() -> pa.Table:
     return JOURNEY_SCHEMA.empty_table()
+
+
+def canonical_states(table: pa.Table) -> np.ndarray:
+    """State column as indices into state_labels(), whatever its dictionary."""
+    if "state" not in table.column_names:
+        raise SchemaError("journey table has no 'state' column")
+    s = table.column("state").cast(pa.string())
+    idx = pc.index_in(s, value_set=pa.array(state_labels()))
+    if idx.null_count:
+        bad = pc.filter(s, pc.is_null(idx))[0].as_py()
+        raise SchemaError(f"column 'state': {bad!r} is not a standard state")
+    return np.asarray(idx.to_numpy(zero_copy_only=False), dtype=np.int64)

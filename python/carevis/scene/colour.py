@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import _native
+from .. import _native, rules
 from .._time import MINUTES_PER_DAY
 from ..errors import ConfigError
 from ..journeys import Journeys
@@ -35,7 +35,7 @@ CONTINUOUS: dict[str, tuple[str, tuple[float, float], str, str]] = {
     "entries": ("entries", (1.0, 5.0), "reds", "Times through the system"),
 }
 
-AGE_BANDS = ["Under 1", "1-4", "5-9", "10-15", "16+"]
+AGE_BANDS = rules.AGE_BANDS
 
 
 @dataclass
@@ -154,16 +154,12 @@ def categories(journeys: Journeys, name: str) -> tuple[list[str], np.ndarray]:
 
 
 def age_bands(journeys: Journeys) -> pa.Array:
-    """Each child's age band at their first spell, from a birth_month/birth_date/dob column."""
-    table = journeys.to_arrow()
-    col = next((c for c in ("birth_month", "birth_date", "dob") if c in table.column_names), None)
+    """Each child's age band at their first spell (whole calendar years, as the DfE counts:
+    :mod:`carevis.rules`), from a birth_month / birth_date / dob column."""
+    col = rules.birth_column(journeys.to_arrow().column_names)
     if col is None:
-        raise ConfigError("age_band needs a birth_month or birth_date column")
-    birth = pc.cast(journeys.attribute(col), pa.date32()).to_numpy(zero_copy_only=False)
+        raise ConfigError("age_band needs a birth_month, birth_date or dob column")
+    birth = rules.birth_days(journeys.attribute(col), col)
     sp = journeys.spells()
     first = sp["start"][sp["offsets"][:-1]] // MINUTES_PER_DAY
-    age = (first - birth.astype("datetime64[D]").astype(np.int64)) / DAYS_PER_YEAR
-    bands = np.select(
-        [age < 1, age < 5, age < 10, age < 16, age >= 16], AGE_BANDS, default="Unknown"
-    )
-    return pa.array(bands.astype(object))
+    return pa.array(rules.band_labels(rules.age_band(birth, first)))

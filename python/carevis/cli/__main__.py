@@ -1,0 +1,7 @@
+"""``python -m carevis.cli``: the ``carevis`` command."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

@@ -1,0 +1,157 @@
+"""Per-child attributes of SSDA903 journeys: sex, ethnicity and date of birth from the
+header (one row per child, the latest return's), the UASC table filling gaps, and the
+rules on those tables' rows (a child row with no usable episode, conflicting rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from .._dates import NULL_DAY, civil_from_days
+from .._rows import Codes, Rows
+from .._sort import latest_in_groups
+from .episodes import check_codes, date_col
+
+__all__ = ["Attributes", "child_attributes", "month_start", "spell_attributes"]
+
+
+@dataclass
+class Attributes:
+    """Per spell: sex (0 = M, 1 = F, 2 = U), ethnicity codes into `eth_values`, birth
+    date as a day number (NULL_DAY = unknown)."""
+
+    sex: np.ndarray
+    eth_values: pa.Array
+    eth: np.ndarray
+    dob: np.ndarray
+
+
+def child_attributes(
+    others: dict[str, Rows],
+    *,
+    keys: np.ndarray,
+    all_blank: np.ndarray,
+    n_episodes: int,
+    has_ep: np.ndarray,
+    code_lists: dict[str, frozenset[str]],
+) -> tuple[np.ndarray, list[np.ndarray], list[tuple[pa.Array, np.ndarray]], list[np.ndarray]]:
+    """Rules on the other tables' rows, and the attribute row of each child key: returns
+    (row in the concatenated tables per key, -1 = none; sex, ethnicity and birth date
+    parts per table). `keys` and `all_blank` cover the episodes, then each table."""
+    nkeys = int(keys.max()) + 1 if len(keys) else 0
+    attr_row = np.full(nkeys, -1, dtype=np.int64)  # row in the concatenated attribute arrays
+    sex_parts: list[np.ndarray] = []
+    eth_parts: list[tuple[pa.Array, np.ndarray]] = []  # (values, codes) per table
+    dob_parts: list[np.ndarray] = []
+    base = 0
+    start_off = n_episodes
+    for name, r in others.items():
+        rkey = keys[start_off : start_off + r.n]
+        r.reject(all_blank[start_off : start_off + r.n], "missing_value", "CHILD")
+        start_off += r.n
+        if name == "placed_for_adoption":
+            date_col(r, "DATE_PLACED", required=True, reject_invalid=True)
+            r.reject(~has_ep[rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
+            continue
+        sex_i = _sex(r)
+        dob = date_col(r, "DOB", required=False, reject_invalid=False)
+        if name == "header":
+            eth_c, _ = check_codes(r, "ETHNIC", code_lists.get("ETHNIC", frozenset()))
+            eth = (eth_c.values.cast(pa.string()), eth_c.idx)
+            ryear = np.asarray(r.t.column("_year").to_numpy(), dtype=np.int64)
+            lead = _dedup_header(r, rkey, ryear, [sex_i, dob, eth_c.idx])
+        else:
+            eth = (pa.array([], pa.string()), np.full(r.n, -1, dtype=np.int64))
+            lead = r.alive.copy()
+        r.reject(~has_ep[rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
+        use = np.flatnonzero(lead & r.alive)
+        use = use[attr_row[rkey[use]] < 0]  # header first, UASC only fills gaps
+        _, first = np.unique(rkey[use], return_index=True)
+        use = use[first]
+        attr_row[rkey[use]] = base + use
+        sex_parts.append(sex_i)
+        eth_parts.append(eth)
+        dob_parts.append(dob)
+        base += r.n
+    return attr_row, sex_parts, eth_parts, dob_parts
+
+
+def spell_attributes(
+    attr_row: np.ndarray,
+    spell_key: np.ndarray,
+    sex_parts: list[np.ndarray],
+    eth_parts: list[tuple[pa.Array, np.ndarray]],
+    dob_parts: list[np.ndarray],
+) -> Attributes:
+    """Each spell's child's attributes (sex 'U' and the rest blank without a row)."""
+    total = len(spell_key)
+    arow = attr_row[spell_key] if len(attr_row) else np.full(total, -1, dtype=np.int64)
+    has_attr = arow >= 0
+    arow0 = np.maximum(arow, 0)
+    if sex_parts:
+        sex_s = np.where(has_attr, np.concatenate(sex_parts)[arow0], 2)  # 2 = "U"
+        eth_vals, eth_idx = _concat_codes(eth_parts)
+        eth_s = np.where(has_attr, eth_idx[arow0], -1)
+        dob_s = np.where(has_attr, np.concatenate(dob_parts)[arow0], NULL_DAY)
+    else:
+        sex_s = np.full(total, 2, dtype=np.int64)
+        eth_vals, eth_s = pa.array([], pa.string()), np.full(total, -1, dtype=np.int64)
+        dob_s = np.full(total, NULL_DAY, dtype=np.int64)
+    return Attributes(sex_s, eth_vals, eth_s, dob_s)
+
+
+def _concat_codes(parts: list[tuple[pa.Array, np.ndarray]]) -> tuple[pa.Array, np.ndarray]:
+    """(values, codes) of several tables as one: values appended, codes shifted."""
+    vals, idx, base = [], [], 0
+    for v, c in parts:
+        vals.append(v)
+        idx.append(np.where(c >= 0, c + base, -1))
+        base += len(v)
+    return pa.concat_arrays(vals), np.concatenate(idx)
+
+
+def month_start(days: np.ndarray) -> np.ndarray:
+    """The first of the month of each day number (NULL_DAY stays NULL_DAY), through a
+    table over the days' range (birth dates span decades, not millions of days)."""
+    days = np.asarray(days, dtype=np.int64)
+    ok = days != NULL_DAY
+    if not ok.any():
+        return np.array(days, copy=True)
+    lo, hi = int(days[ok].min()), int(days[ok].max())
+    span = np.arange(lo, hi + 1, dtype=np.int64)
+    _, _, dd = civil_from_days(span)
+    table = span - (dd - 1)
+    return np.where(ok, table[np.where(ok, days, lo) - lo], NULL_DAY)
+
+
+def _sex(r: Rows) -> np.ndarray:
+    """SEX as 0 = M, 1 = F, 2 = U: 1/2 (to 2023-24) and M/F/U (from 2024-25) both read."""
+    c = Codes(r.t.column("SEX"))
+    v = c.map_to({"1": 0, "M": 0, "2": 1, "F": 1, "U": 2}, -1)
+    bad = (v < 0) & ~c.null
+    r.repair(bad, "invalid_code", "SEX", c.raw, detail="set to 'U'")
+    return np.where(v < 0, 2, v)
+
+
+def _dedup_header(
+    r: Rows, key: np.ndarray, year: np.ndarray, content: list[np.ndarray]
+) -> np.ndarray:
+    """Keep one header row per child (latest year, then last line); report the rest."""
+    alive = np.flatnonzero(r.alive)
+    if not len(alive):
+        return np.array(r.alive, dtype=bool)
+    order, last, dup, sup, conf = latest_in_groups(alive, [key], year, content)
+    lead = np.zeros(r.n, bool)
+    lead[order[last]] = True
+    r.supersede(dup, "duplicate_header", "CHILD", r.t.column("CHILD").combine_chunks())
+    r.supersede(sup, "superseded_header", "CHILD", r.t.column("CHILD").combine_chunks())
+    r.reject(
+        conf,
+        "conflicting_header",
+        "CHILD",
+        r.t.column("CHILD").combine_chunks(),
+        detail="kept the last row",
+    )
+    return lead

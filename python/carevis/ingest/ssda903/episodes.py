@@ -1,0 +1,178 @@
+"""The row rules of SSDA903 episodes: what cannot be used is rejected, what can is
+repaired, both reported against the row; the DfE's rules are flagged on the rows as
+read. Also the helpers the other tables' rules share (dates, code lists, council)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .._dates import NULL_DAY, days_from_civil, parse_dates
+from .._rows import Codes, Rows
+from ..ids import UNKNOWN_LA
+from ..schema import Mapping
+from .dfe import check_dfe
+
+__all__ = ["Episodes", "check_codes", "date_col", "episode_rules", "fill_la"]
+
+
+@dataclass
+class Episodes:
+    """The episodes' columns after the row rules: codes, day numbers, years."""
+
+    ls: Codes
+    place: Codes
+    rec: Codes
+    rne: Codes
+    cin: Codes
+    prov: Codes
+    decom: np.ndarray
+    dec: np.ndarray  # NULL_DAY = open (an end after the year end is open too)
+    year: np.ndarray
+    year_end: np.ndarray
+    rec_blank: np.ndarray  # REC blank as read, DEC kept, REC not invalid
+    raw_dec: pa.Array
+
+
+def fill_la(r: Rows) -> pa.Array:
+    """The rows' council codes, UNKNOWN_LA (reported once per file) where none is known."""
+    la = r.t.column("_la").combine_chunks()
+    if la.null_count == 0:
+        return la
+    null = np.asarray(la.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if null.any():
+        files = np.unique(r.fi[null])
+        r.report.add(
+            "la_unknown",
+            "repaired",
+            file_idx=files,
+            line=None,
+            field="LA",
+            value=UNKNOWN_LA,
+            rows=0,
+            detail="pass la= or name files SSDA903_<LA>_<YEAR>_<table>.csv",
+        )
+        la = pc.fill_null(la, UNKNOWN_LA)
+    return la
+
+
+def _year_end(year: np.ndarray) -> np.ndarray:
+    """31 March of each collection year (NULL_DAY where unknown), via the distinct years."""
+    y = np.asarray(year, dtype=np.int64)
+    if not len(y):
+        return y
+    lo, hi = int(y.min()), int(y.max())
+    u = np.arange(lo, hi + 1)
+    ye = np.where(u > 0, days_from_civil(u, np.full_like(u, 3), np.full_like(u, 31)), NULL_DAY)
+    return ye[y - lo].astype(np.int64)
+
+
+def date_col(r: Rows, name: str, *, required: bool, reject_invalid: bool) -> np.ndarray:
+    """Day numbers of a date column; blank (if required) and invalid dates reported."""
+    raw = r.t.column(name).combine_chunks()
+    if not pa.types.is_dictionary(raw.type):
+        raw = pc.dictionary_encode(raw)  # a few thousand distinct dates: parse those
+    p = parse_dates(raw)
+    if required:
+        r.reject(p.blank, "missing_value", name)
+    if reject_invalid:
+        r.reject(p.invalid, "invalid_date", name, raw)
+    else:
+        r.repair(p.invalid, "invalid_date", name, raw, detail="set to blank")
+    r.repair(p.two_digit_year, "two_digit_year", name, raw)
+    return p.days.astype(np.int64)
+
+
+def check_codes(
+    r: Rows,
+    name: str,
+    valid: Iterable[str],
+    *,
+    detail: str = "set to blank",
+    codes: Codes | None = None,
+) -> tuple[Codes, np.ndarray]:
+    """Codes of a column (or `codes`, already made from it); values not in `valid` are
+    reported and set to null."""
+    c = Codes(r.t.column(name)) if codes is None else codes
+    bad = ~c.null & ~c.isin(valid)
+    m = r.repair(bad, "invalid_code", name, c.raw, detail=detail)
+    if bad.any():
+        c.set_null(bad)
+    return c, m
+
+
+def episode_rules(
+    ep: Rows,
+    *,
+    key: np.ndarray,
+    child_blank: np.ndarray,
+    header: Rows | None,
+    header_key: np.ndarray | None,
+    mp: Mapping,
+    code_lists: dict[str, frozenset[str]],
+    include_short_breaks: bool,
+) -> Episodes:
+    """Every row rule on the episodes, in order; the DfE's rules flagged on the rows as
+    read (before carevis repairs or sets any aside)."""
+    ep.reject(child_blank, "missing_value", "CHILD")
+    ls = Codes(ep.t.column("LS"))
+    place = Codes(ep.t.column("PLACE"))
+    rec = Codes(ep.t.column("REC"))
+    rec_idx0 = rec.idx.copy()  # before late DECs blank some
+    rne = Codes(ep.t.column("RNE"))
+    cin = Codes(ep.t.column("CIN"))
+    prov = Codes(ep.t.column("PLACE_PROVIDER"))
+    decom = date_col(ep, "DECOM", required=True, reject_invalid=True)
+    dec = date_col(ep, "DEC", required=False, reject_invalid=True)
+    raw_dec = ep.t.column("DEC").combine_chunks()
+    ep.reject(
+        (dec != NULL_DAY) & (decom != NULL_DAY) & (dec < decom), "end_before_start", "DEC", raw_dec
+    )
+    year = np.asarray(ep.t.column("_year").to_numpy(), dtype=np.int64).copy()
+    ye = _year_end(year)
+    check_dfe(
+        ep,
+        key=key,
+        child_blank=child_blank,
+        year=year,
+        year_end=ye,
+        decom=decom,
+        dec=dec,
+        codes={"RNE": rne, "LS": ls, "PLACE": place, "REC": rec},
+        header=header,
+        header_key=header_key,
+    )
+    ep.reject(
+        (decom > ye) & (year > 0),
+        "start_after_year_end",
+        "DECOM",
+        ep.t.column("DECOM").combine_chunks(),
+    )
+    late = ep.repair(
+        (dec != NULL_DAY) & (dec > ye) & (year > 0), "end_after_year_end", "DEC", raw_dec
+    )
+    dec = np.where(late, NULL_DAY, dec)
+    rec_blank_orig = rec.null & ~late
+    if late.any():
+        rec.set_null(late)
+    if not include_short_breaks and mp.short_break_ls:
+        ep.reject(ls.isin(mp.short_break_ls), "short_break", "LS", ls.raw)
+    ls, _ = check_codes(ep, "LS", code_lists.get("LS", frozenset()) | mp.short_break_ls, codes=ls)
+    rne, _ = check_codes(ep, "RNE", code_lists.get("RNE", frozenset()), codes=rne)
+    cin, _ = check_codes(ep, "CIN", code_lists.get("CIN", frozenset()), codes=cin)
+    other = "placed in 'Other placement'"
+    ep.repair(place.null, "missing_value", "PLACE", detail=other)
+    place, _ = check_codes(ep, "PLACE", mp.place.keys(), detail=other, codes=place)
+    rec_late = rec.idx.copy()
+    rec.idx = rec_idx0
+    rec, rec_bad = check_codes(
+        ep, "REC", mp.rec.keys(), detail="reason unknown: 'Other exit'", codes=rec
+    )
+    rec.set_null(rec_late < 0)
+    return Episodes(
+        ls, place, rec, rne, cin, prov, decom, dec, year, ye, rec_blank_orig & ~rec_bad, raw_dec
+    )

@@ -1,0 +1,177 @@
+"""The SSDA903 pipeline from string tables to the journey table, stage by stage:
+
+1. ids for every table at once (``ids``), so codes agree across tables;
+2. row rules on the episodes, DfE rules flagged (``episodes``, ``dfe``);
+3. stitch episodes per child: drop duplicates and superseded rows, close open
+   episodes, clip overlaps, close X1 gaps (``stitch``);
+4. spells: care states through the mapping table, exit spells (``spells``);
+5. per-child attributes (header, then UASC) and the canonical table (``attributes``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .._dates import NULL_DAY, days_to_arrow
+from .._rows import Codes, Rows
+from ..ids import child_keys_parts
+from ..report import ValidationReport
+from ..schema import Mapping, load_codes, make_journey_table, state_labels
+from .attributes import Attributes, child_attributes, month_start, spell_attributes
+from .episodes import Episodes, episode_rules, fill_la
+from .spells import Spells, make_spells
+from .stitch import Stitched, stitch
+from .tables import SPEC
+
+__all__ = ["build_journeys"]
+
+
+def _empty_episodes() -> pa.Table:
+    return (
+        pa.table({c: pa.array([], pa.string()) for c in SPEC["episodes"].keep})
+        .append_column("_file", pa.array([], pa.int32()))
+        .append_column("_line", pa.array([], pa.int64()))
+        .append_column("_la", pa.array([], pa.string()).dictionary_encode())
+        .append_column("_year", pa.array([], pa.int32()))
+    )
+
+
+def build_journeys(
+    tables: dict[str, pa.Table],
+    report: ValidationReport,
+    mp: Mapping,
+    *,
+    include_short_breaks: bool,
+    hash_key: str | bytes | None,
+    keep_ids: bool,
+    keep_birth_date: bool,
+    exit_dwell_days: int,
+) -> tuple[pa.Table, list[Rows]]:
+    """The journey table of the 903 tables, and their rows (with what was rejected)."""
+    code_lists = load_codes()
+    ep_t = tables.get("episodes")
+    ep = Rows("episodes", ep_t if ep_t is not None else _empty_episodes(), report)
+    others = {k: Rows(k, v, report) for k, v in tables.items() if k != "episodes"}
+
+    ep_la = fill_la(ep)
+    others_la = {k: fill_la(r) for k, r in others.items()}
+    child = ep.t.column("CHILD").combine_chunks()
+    uniq_ids, keys, all_blank = child_keys_parts(
+        [(ep_la, child)]
+        + [(others_la[k], r.t.column("CHILD").combine_chunks()) for k, r in others.items()],
+        hash_key,
+    )
+    ep_key = keys[: ep.n]
+    h_off = ep.n
+    for k, r in others.items():
+        if k == "header":
+            break
+        h_off += r.n
+    e = episode_rules(
+        ep,
+        key=ep_key,
+        child_blank=all_blank[: ep.n],
+        header=others.get("header"),
+        header_key=keys[h_off : h_off + others["header"].n] if "header" in others else None,
+        mp=mp,
+        code_lists=code_lists,
+        include_short_breaks=include_short_breaks,
+    )
+    st = _stitch(ep, e, ep_key, ep_la)
+    sp = make_spells(st, e, mp, ep_key, report, exit_dwell_days)
+
+    nkeys = int(keys.max()) + 1 if len(keys) else 0
+    has_ep = np.zeros(nkeys + 1, dtype=bool)
+    has_ep[ep_key[st.idx]] = True
+    attr_row, sex_parts, eth_parts, dob_parts = child_attributes(
+        others,
+        keys=keys,
+        all_blank=all_blank,
+        n_episodes=ep.n,
+        has_ep=has_ep,
+        code_lists=code_lists,
+    )
+    kept_children = np.flatnonzero(has_ep)
+    no_hdr = kept_children[attr_row[kept_children] < 0] if nkeys else kept_children
+    if len(no_hdr):
+        kk = ep_key[st.idx]
+        first_rows = st.idx[np.r_[True, kk[1:] != kk[:-1]]]
+        fr = first_rows[np.isin(ep_key[first_rows], no_hdr)]
+        ep.repair_idx(fr, "missing_header", "CHILD", detail="sex 'U', birth month blank")
+    spell_key = ep_key[sp.src]
+    at = spell_attributes(attr_row, spell_key, sex_parts, eth_parts, dob_parts)
+    cols = _columns(sp, e, at, uniq_ids, spell_key, ep_la)
+    extra: dict[str, pa.Array] = {}
+    if keep_birth_date:
+        extra["birth_date"] = days_to_arrow(at.dob.astype(np.int32))
+    if keep_ids:
+        src_a = pa.array(sp.src)
+        extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a).cast(pa.string()))
+    return make_journey_table(cols, extra), [ep, *others.values()]
+
+
+def _stitch(ep: Rows, e: Episodes, ep_key: np.ndarray, ep_la: pa.Array) -> Stitched:
+    """Stitch the episodes; each council's latest return year tells which open episodes
+    belong to children its later returns no longer hold (closed at the year end)."""
+    la_codes = Codes(ep_la, upper=False).idx
+    la_max = np.full(max(int(la_codes.max()) + 1, 1) if ep.n else 1, -1, dtype=np.int64)
+    if ep.n:
+        np.maximum.at(la_max, la_codes, e.year)
+    return stitch(
+        ep,
+        key=ep_key,
+        decom=e.decom,
+        dec=e.dec,
+        year=e.year,
+        year_end=e.year_end,
+        la_max_year=la_max[la_codes] if ep.n else e.year,
+        rec_is_x1=e.rec.equals("X1"),
+        rec_known=~e.rec.null,
+        rec_blank=e.rec_blank,
+        content=[e.dec, e.ls.idx, e.place.idx, e.rec.idx, e.rne.idx, e.cin.idx, e.prov.idx],
+        raw_dec=e.raw_dec,
+    )
+
+
+def _columns(
+    sp: Spells,
+    e: Episodes,
+    at: Attributes,
+    uniq_ids: pa.Array,
+    spell_key: np.ndarray,
+    ep_la: pa.Array,
+) -> dict[str, pa.Array]:
+    """The journey table's columns, one row per spell."""
+    labels = state_labels()
+    src, is_exit = sp.src, sp.is_exit
+    open_spell = sp.end >= NULL_DAY
+    bm = month_start(at.dob)
+    return {
+        "child_id": _dict(uniq_ids, spell_key),
+        "state": pa.DictionaryArray.from_arrays(pa.array(sp.state, pa.int32()), pa.array(labels)),
+        "start": days_to_arrow(sp.start.astype(np.int32)),
+        "end": days_to_arrow(np.where(open_spell, NULL_DAY, sp.end).astype(np.int32)),
+        "la": _dict(ep_la.dictionary, ep_la.indices.to_numpy(zero_copy_only=False)[src]),
+        "sex": _dict(pa.array(["M", "F", "U"]), at.sex),
+        "birth_month": days_to_arrow(bm.astype(np.int32)),
+        "ethnicity": _dict(at.eth_values, at.eth),
+        "placement": _dict(e.place.values, np.where(is_exit, -1, e.place.idx[src])),
+        "legal_status": _dict(e.ls.values, np.where(is_exit, -1, e.ls.idx[src])),
+        "category_of_need": _dict(e.cin.values, np.where(is_exit, -1, e.cin.idx[src])),
+        "reason_ceased": _dict(sp.rec_values, sp.reason),
+    }
+
+
+def _dict(values: pa.Array, codes: np.ndarray) -> pa.Array:
+    """Strings by code into `values` (-1 = null): built as a dictionary array whose last
+    entry is null, so the one gather of text happens in the cast to the contract's
+    string type and no validity mask is built."""
+    codes = np.asarray(codes)
+    n = len(values)
+    if not n:
+        return pa.nulls(len(codes), pa.string())
+    idx = np.where(codes < 0, n, codes).astype(np.int32)
+    vals = pa.concat_arrays([values.cast(pa.string()), pa.nulls(1, pa.string())])
+    return pa.DictionaryArray.from_arrays(pa.array(idx), vals)

@@ -1,0 +1,208 @@
+"""The label model: what text goes where over a picture of a scene, with which suppression.
+
+Both painters read this and decide nothing themselves: the PIL overlay of exported
+pictures (:mod:`carevis.render.overlay`) and the GL window (:mod:`carevis.window`). Per
+cluster: the state's name, its count as shown (small counts suppressed as ``"<N"`` or
+left out), its anchor (centre and radius in world units at the moment), its group (the
+pathway layout's headings) and any congestion mark; and for the picture: the date, the
+title, the caption (with the synthetic-data note, which cannot be left off) and the
+legend's entries. Counts are of the children the picture shows (a filter's hidden
+children are not counted)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .._check import choice, whole
+from .._time import to_datetime
+from ..journeys import SYNTHETIC_NOTE
+from ..layout import standard_states
+from .colour import Legend
+from .congestion import Congested, CongestionSettings, scene_congestion
+from .core import Scene
+from .frame import Frame
+
+#: How a suppressed count reads: ``"<N"`` (e.g. "<5") or ``"hide"`` (left out).
+SUPPRESS_STYLES = ("<N", "hide")
+#: Legend categories listed before "and N more".
+LEGEND_ROWS = 12
+
+
+def check_suppression(suppress_below: int, suppress_style: str) -> None:
+    """The one check of the suppression settings (a ConfigError naming the bad one)."""
+    whole("suppress_below", suppress_below, 0, 1_000_000_000)
+    choice("suppress_style", suppress_style, SUPPRESS_STYLES)
+
+
+def format_count(n: int, suppress_below: int = 0, suppress_style: str = "<N") -> str | None:
+    """A count as a label shows it: ``"1,234"``; below ``suppress_below`` (and above 0)
+    ``"<N"``, or None where the style is ``"hide"``."""
+    if suppress_below and 0 < n < suppress_below:
+        return None if suppress_style == "hide" else f"<{suppress_below}"
+    return f"{n:,}"
+
+
+def shown_counts(scene: Scene, frame: Frame) -> np.ndarray:
+    """Children in each state in ``frame``: those the picture shows (the scene's filter
+    applied), what the labels count."""
+    visible = None if scene.emphasis is None else scene.emphasis.visible
+    return frame.counts(len(scene.states), visible=visible)
+
+
+def full_caption(scene: Scene, caption: str | None) -> str | None:
+    """The caption drawn: the one given, led by "Synthetic data, not real children" when
+    the scene's children are invented (that cannot be left off)."""
+    if not scene.journeys.synthetic or (caption and SYNTHETIC_NOTE.lower() in caption.lower()):
+        return caption
+    return f"{SYNTHETIC_NOTE}. {caption}" if caption else SYNTHETIC_NOTE
+
+
+def date_text(minutes: float) -> str:
+    """The date as the picture shows it: "30 June 2018"."""
+    when: dt.datetime = to_datetime(minutes)
+    return f"{when.day} {when:%B %Y}"
+
+
+@lru_cache(maxsize=1)
+def _groups() -> dict[str, str]:
+    return {s.label: s.group for s in standard_states()}
+
+
+@dataclass(frozen=True)
+class ClusterLabel:
+    """The text of one state's cluster: its name, its count as shown (None: suppressed
+    and hidden), and where (centre and radius in world units at the moment)."""
+
+    index: int
+    state: str
+    count: int
+    count_text: str | None
+    centre: tuple[float, float]
+    radius: float
+    group: str | None
+    #: The congestion figure ("+18% in 6 months") where the state is congested.
+    congestion: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Name and count on one line (the window's label), with any congestion mark."""
+        out = self.state if self.count_text is None else f"{self.state} {self.count_text}"
+        return out if self.congestion is None else f"{out} ({self.congestion})"
+
+
+@dataclass(frozen=True)
+class GroupHeading:
+    """A heading above the clusters of one group of states (the pathway layout)."""
+
+    text: str
+    members: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LegendEntries:
+    """The legend's text: its title, then either ticks (position 0..1, text) under a
+    ramp, or up to :data:`LEGEND_ROWS` categories with their colours and how many more."""
+
+    title: str
+    kind: str
+    ticks: tuple[tuple[float, str], ...]
+    categories: tuple[str, ...]
+    colours: np.ndarray
+    more: int
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text of the legend, in order (title, ticks or categories, "and N more")."""
+        rest = [t for _, t in self.ticks] if self.kind == "continuous" else list(self.categories)
+        return [self.title, *rest, *([f"and {self.more} more"] if self.more else [])]
+
+
+def legend_entries(legend: Legend) -> LegendEntries:
+    shown = legend.categories[:LEGEND_ROWS]
+    return LegendEntries(
+        title=legend.title,
+        kind=legend.kind,
+        ticks=tuple((float(p), str(t)) for p, t in legend.ticks),
+        categories=tuple(shown),
+        colours=legend.colours if legend.kind == "continuous" else legend.colours[:LEGEND_ROWS],
+        more=max(len(legend.categories) - LEGEND_ROWS, 0) if legend.kind != "continuous" else 0,
+    )
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Every text over one picture of a scene at one moment."""
+
+    clusters: tuple[ClusterLabel, ...]
+    groups: tuple[GroupHeading, ...]
+    congested: tuple[Congested, ...]
+    date: str
+    title: str | None
+    caption: str | None
+    legend: LegendEntries
+    #: Legend as the scene gives it (colours, ramp) for painters that draw swatches.
+    scene_legend: Legend
+
+    def texts(self) -> list[str]:
+        """The cluster labels' texts (name, count as shown, congestion), in state order:
+        what two painters of the same picture must agree on."""
+        return [c.text for c in self.clusters]
+
+
+def labels(
+    scene: Scene,
+    minutes: float,
+    counts: np.ndarray,
+    radii: np.ndarray | None = None,
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    suppress_below: int = 0,
+    suppress_style: str = "<N",
+    congestion: CongestionSettings | None = None,
+    congested: list[Congested] | None = None,
+) -> Labels:
+    """The label model of ``scene`` at ``minutes`` given its ``counts`` per state (those
+    shown: :func:`shown_counts`) and clusters' ``radii`` (world units; default: the
+    scene's at ``minutes``). Congestion marks come from ``congestion`` settings (or the
+    ``congested`` states already found)."""
+    if radii is None:
+        radii = scene.radii_at_minutes(minutes)
+    if congested is None and congestion is not None:
+        congested = scene_congestion(scene, minutes, congestion)
+    marks = {c.index: c.label for c in congested or ()}
+    std = _groups()
+    clusters = []
+    members: dict[str, list[int]] = {}
+    for i, state in enumerate(scene.states):
+        group = std.get(state)
+        clusters.append(
+            ClusterLabel(
+                index=i,
+                state=state,
+                count=int(counts[i]),
+                count_text=format_count(int(counts[i]), suppress_below, suppress_style),
+                centre=(float(scene.centres[i, 0]), float(scene.centres[i, 1])),
+                radius=float(radii[i]),
+                group=group,
+                congestion=marks.get(i),
+            )
+        )
+        if group is not None:
+            members.setdefault(group, []).append(i)
+    headed = scene.layout in ("auto", "pathway")
+    groups = tuple(GroupHeading(g.upper(), tuple(m)) for g, m in members.items()) if headed else ()
+    return Labels(
+        clusters=tuple(clusters),
+        groups=groups,
+        congested=tuple(congested or ()),
+        date=date_text(minutes),
+        title=title,
+        caption=full_caption(scene, caption),
+        legend=legend_entries(scene.legend),
+        scene_legend=scene.legend,
+    )

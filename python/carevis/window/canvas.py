@@ -1,0 +1,207 @@
+"""The window's canvas: :class:`CarevisCanvas`, a VisPy ``app.Canvas`` made of its parts
+(playback, emphasis, recording, menu, input, drawing), each in its own module."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from vispy import app, visuals
+
+from .._time import MINUTES_PER_DAY, UNKNOWN, TimeLike, to_minutes
+from ..errors import ConfigError
+from ..gl import (
+    DEFAULT_BACKGROUND,
+    DotLayer,
+    FramePair,
+    GpuFrame,
+    choose_path,
+    measured_draws,
+    path_without_measuring,
+)
+from ..scene import Scene
+from ..scene.labels import check_suppression
+from ..viewport import Viewport
+from .drawing import Drawing
+from .emphasis import Filters
+from .input import Input
+from .menu import Menu
+from .playback import Playback
+from .recording import Recording
+from .shapes import Shapes
+from .state import FILTERS, MARGIN
+
+
+class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canvas):  # type: ignore[misc]
+    """A window showing a :class:`carevis.Scene` at a moment, playing through time.
+
+    Parameters
+    ----------
+    scene: what to show.
+    t: the first moment shown (default: the start of the data).
+    speed: days of data per second of playback.
+    dot_radius_px: dot radius in logical pixels at zoom 1 (dots grow as the square root of
+        the zoom).
+    suppress_below, suppress_style: counts below ``suppress_below`` (0: none) are shown as
+        ``"<N"`` or (``"hide"``) left out, as in exported pictures
+        (:mod:`carevis.scene.labels`); pictures the window saves use the same.
+    threaded: compute frames on a worker thread (default); False computes them in the
+        calling thread (deterministic, for tests and scripts).
+    gl_frame: ``"gpu"`` draws every moment with the GPU frame (the journeys kept on the
+        GPU, a shader computing each dot: :mod:`carevis.gl.gpu_frame`), ``"cpu"`` uploads
+        the engine's frames; default: whichever a quick measurement at start finds faster
+        (``CAREVIS_GL_FRAME`` overrides it). The engine's frame is still computed, off the
+        drawing thread, for the labels' counts, hovering and the child followed.
+    app, size, show, title, keys...: as for ``vispy.app.Canvas``.
+    """
+
+    def __init__(
+        self,
+        scene: Scene,
+        *,
+        t: TimeLike | None = None,
+        speed: float = 60.0,
+        dot_radius_px: float = 1.5,
+        background: tuple[int, int, int, int] = DEFAULT_BACKGROUND,
+        suppress_below: int = 0,
+        suppress_style: str = "<N",
+        threaded: bool = True,
+        gl_frame: str | None = None,
+        size: tuple[int, int] = (1280, 720),
+        title: str = "carevis",
+        show: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        check_suppression(suppress_below, suppress_style)
+        if kwargs.get("app") == "egl":
+            os.environ.setdefault("EGL_PLATFORM", "surfaceless")
+        super().__init__(size=size, title=title, show=False, keys=None, **kwargs)
+        self.scene = scene
+        self.background = background
+        self.dot_radius_px = float(dot_radius_px)
+        self.suppress_below = int(suppress_below)
+        self.suppress_style = suppress_style
+        #: Draw labels, legend, timeline and panels over the dots (off: dots alone).
+        self.show_overlay = True
+        self.speed = float(speed)
+        self._init_state(scene, t)
+        self._threaded = threaded
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="carevis-frame") if threaded else None
+        self.set_current()
+        self.pair = FramePair(scene.n_dots)
+        self.dots = DotLayer()
+        self._gl_frame = gl_frame
+        #: The GPU frame drawing the dots, or None where the engine's frames are uploaded.
+        self.gpu: Any = None
+        self._choose_frame_path()
+        self._init_visuals()
+        self.timer = app.Timer(1 / 60, connect=self._on_timer, start=False, app=self.app)
+        self._compute(self.minutes, sync=True)
+        self._ready = True
+        if show:
+            self.show()
+
+    def _init_state(self, scene: Scene, t: TimeLike | None) -> None:
+        self.playing = False
+        self.zoom = 1.0
+        self.centre = None
+        self.highlight = None
+        self.filters = dict.fromkeys(FILTERS)
+        self.followed = None
+        self.trail = []
+        self.recording = None  # minutes, as export.video takes
+        self.hover = None
+        self.message = ""
+        self.menu_open = False
+        self.timings = {"engine": [], "upload": [], "draw": []}
+        lo, hi = scene.journeys.minute_range or (0, MINUTES_PER_DAY)
+        self.t_range = (float(lo), float(hi))
+        self._spells = scene.journeys.spells()
+        # Unless told, start where the data has begun in earnest (the first percentile of
+        # spell starts), not at the oldest spell of a child long in care: merged returns
+        # hold a few spells years older than the rest.
+        starts = self._spells["start"]
+        first = float(np.percentile(starts, 1)) if len(starts) else self.t_range[0]
+        self.minutes = self._clamp(to_minutes(t) if t is not None else first)
+        child = np.repeat(
+            np.arange(scene.n_dots, dtype=np.int64),
+            np.diff(self._spells["offsets"]).astype(np.int64),
+        )
+        # One sorted key per spell (child, start): finds any child's current spell.
+        self._spell_keys = (child << 32) | (starts.astype(np.int64) - UNKNOWN)
+        assert len(self._spell_keys) == len(starts)
+        self._press = None
+        self._press_centre = None
+        self._press_modifiers = ()
+        self._press_button = 1
+        self._dragging = None
+        self._pending = None
+        self._pending_t = 0.0
+        self._drawn = True
+        self._last_tick = None
+        self._counts_text = []
+        #: Mark congested states (a ring and the figure in the label); None: off.
+        self.congestion = None
+        self._congested = []
+        self._congestion_week = None
+        #: The label model last painted (:mod:`carevis.scene.labels`).
+        self.label_model = None
+
+    def _init_visuals(self) -> None:
+        self.overlay = Shapes()
+        self.menu_overlay = Shapes()  # drawn last, over the labels and the text
+        self.labels = visuals.TextVisual(
+            "", font_size=9, color="#222222", anchor_x="center", anchor_y="bottom"
+        )
+        self.hud = visuals.TextVisual(
+            "", font_size=12, color="#111111", anchor_x="left", anchor_y="center", bold=True
+        )
+        self.legend_text = visuals.TextVisual(
+            "", font_size=8, color="#333333", anchor_x="left", anchor_y="center"
+        )
+        self.panel_text = visuals.TextVisual(
+            "", font_size=9, color="#111111", anchor_x="left", anchor_y="center"
+        )
+        self.menu_text = visuals.TextVisual(
+            "", font_size=9, color="#111111", anchor_x="left", anchor_y="center"
+        )
+        self._texts = [self.labels, self.hud, self.legend_text, self.panel_text, self.menu_text]
+        self._configure_texts()
+
+    @property
+    def viewport(self) -> Viewport:
+        """World -> physical pixels of the canvas (zoom and pan included)."""
+        w, h = self.physical_size
+        return Viewport.fit(w, h, zoom=self.zoom, centre=self.centre, margin=MARGIN)
+
+    def _choose_frame_path(self) -> None:
+        """Draws with the GPU frame where asked or where it measures faster."""
+        path = self._gl_frame or path_without_measuring()
+        if path == "cpu":
+            return
+        try:
+            gpu = GpuFrame(self.scene)
+        except ConfigError:
+            if path == "gpu":
+                raise
+            return
+        chosen = path or choose_path(
+            self.scene, *measured_draws(self.scene, gpu, self.dots, self), gpu=gpu
+        )
+        if chosen == "gpu":
+            self.gpu = gpu
+        else:
+            gpu.close()
+
+    def _say(self, text: str) -> None:
+        self.message = text
+        self.update()
+
+    def close(self) -> None:
+        self.timer.stop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        super().close()

@@ -1,0 +1,202 @@
+"""Drawing a frame of the window: the background, the dots (the GPU frame or the engine's
+frame uploaded), then the overlay: the label model (:mod:`carevis.scene.labels`) painted
+as text visuals above the clusters, the legend, the date and caption (the HUD), the
+timeline, rings, the trail of the child followed, the hover and journey panels, the
+menu."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from vispy import gloo
+
+from ..gl import premultiplied
+from ..scene.labels import Labels
+from ..viewport import Viewport
+from .shapes import Shapes, rgba01
+from .state import HUD_TOP, CanvasState
+
+
+class Drawing(CanvasState):
+    """``on_draw`` and the overlay it builds."""
+
+    overlay: Shapes
+    menu_overlay: Shapes
+    labels: Any
+    hud: Any
+    legend_text: Any
+    panel_text: Any
+    menu_text: Any
+    show_overlay: bool
+    background: tuple[int, int, int, int]
+    dot_radius_px: float
+    _texts: list[Any]
+    _counts_text: list[str]
+
+    def on_resize(self, event: Any) -> None:
+        if not getattr(self, "_ready", False):  # the backend resizes during __init__
+            return
+        self._configure_texts()
+        self.update()
+
+    def _configure_texts(self) -> None:
+        w, h = self.physical_size
+        for v in self._texts:
+            v.transforms.configure(canvas=self, viewport=(0, 0, w, h))
+
+    def on_draw(self, event: Any) -> None:
+        if not getattr(self, "_ready", False):
+            return
+        w, h = self.physical_size
+        gloo.set_viewport(0, 0, w, h)
+        gloo.set_clear_color(premultiplied(self.background))
+        gloo.clear(color=True, depth=True)
+        vp = self.viewport
+        a = time.perf_counter()
+        radius = self.dot_radius_px * self.pixel_scale * self.zoom**0.5
+        self._build_overlay(vp)
+        if self.gpu is not None:
+            self.context.flush_commands()  # the clear, before the GPU frame's own calls
+            self.gpu.draw(self.minutes, vp, radius_px=radius, target=(w, h))
+        else:
+            self.dots.draw(vp, radius_px=radius, target=(w, h))
+        if self.show_overlay:
+            self.labels.draw()
+            self.overlay.draw((w, h))
+            for v in (self.hud, self.legend_text, self.panel_text):
+                v.draw()
+            self.menu_overlay.draw((w, h))
+            self.menu_text.draw()
+        self.context.flush_commands()
+        self.timings["draw"].append(time.perf_counter() - a)
+        self._drawn = True
+        if self._pending is None and self._threaded and self._pending_t != self.frame.minutes:
+            self._submit()
+
+    def _build_overlay(self, vp: Viewport) -> None:
+        ov, s = self.overlay, self.pixel_scale
+        ov.clear()
+        model = self.current_labels()
+        self.label_model = model
+        self._paint_clusters(model, vp)
+        self._paint_timeline()
+        self._paint_legend(model)
+        # trail of the child followed
+        if self.followed is not None and len(self.trail) >= 2:
+            tr = np.asarray(self.trail, np.float32)
+            ov.polyline(
+                np.stack([tr[:, 0] * vp.sx + vp.tx, tr[:, 1] * vp.sy + vp.ty], 1),
+                (0.85, 0.15, 0.1, 0.9),
+            )
+        self._paint_hud(model)
+        menu, menu_pos, menu_colours = self._build_menu(self.menu_overlay, s)
+        self.menu_text.text = menu
+        self.menu_text.pos = menu_pos
+        self.menu_text.color = menu_colours
+        self._paint_panels()
+
+    def _paint_clusters(self, model: Labels, vp: Viewport) -> None:
+        """The clusters' labels above them (text visuals), congestion and highlight rings."""
+        ov, s = self.overlay, self.pixel_scale
+        centres = np.array([c.centre for c in model.clusters], np.float32).reshape(-1, 2)
+        cx = centres[:, 0] * vp.sx + vp.tx
+        cy = centres[:, 1] * vp.sy + vp.ty
+        r = np.array([c.radius for c in model.clusters], np.float32) * vp.sx
+        if self.congestion is not None:
+            for c in model.congested:
+                k = c.index
+                ov.ring(cx[k], cy[k], r[k] + 7 * s, rgba01(self.congestion.halo))
+        texts = model.texts()
+        if texts != self._counts_text:
+            self._counts_text = texts
+            self.labels.text = texts
+        self.labels.pos = np.stack([cx / s, (cy - r) / s - 3], axis=1)
+        if self.highlight is not None:
+            k = self.highlight
+            ov.ring(cx[k], cy[k], r[k] + 4 * s, (0.1, 0.1, 0.1, 0.8))
+
+    def _paint_timeline(self) -> None:
+        """The timeline: track, progress, knob (and a red mark while recording)."""
+        ov, s = self.overlay, self.pixel_scale
+        x0, y0, x1, y1 = self._timeline_box()
+        lo, hi = self.t_range
+        frac = (self.frame.minutes - lo) / (hi - lo) if hi > lo else 0.0
+        ov.rect(x0 * s, y0 * s, x1 * s, y1 * s, (0.82, 0.82, 0.80, 1.0))
+        xk = x0 + frac * (x1 - x0)
+        ov.rect(x0 * s, y0 * s, xk * s, y1 * s, (0.35, 0.35, 0.38, 1.0))
+        ov.rect((xk - 3) * s, (y0 - 4) * s, (xk + 3) * s, (y1 + 4) * s, (0.1, 0.1, 0.1, 1.0))
+        if self.recording is not None:
+            ov.rect(12 * s, (y0 - 2) * s, 24 * s, (y1 + 2) * s, (0.85, 0.1, 0.1, 1.0))
+
+    def _paint_legend(self, model: Labels) -> None:
+        """The legend (top right): the model's entries, with a ramp or swatches."""
+        ov, s = self.overlay, self.pixel_scale
+        lg = model.legend
+        lx0, ly0 = self.size[0] - 230.0, 14.0
+        items: list[str] = [lg.title]
+        pos: list[tuple[float, float]] = [(lx0, ly0 + 6)]
+        if lg.kind == "continuous":
+            ramp = lg.colours[np.linspace(0, len(lg.colours) - 1, 65).astype(int)]
+            seg = 200.0 / 64
+            for i in range(64):
+                x0, x1 = (lx0 + i * seg) * s, (lx0 + (i + 1) * seg) * s
+                ov.rect(
+                    x0, (ly0 + 16) * s, x1, (ly0 + 28) * s, rgba01(ramp[i]), rgba01(ramp[i + 1])
+                )
+            for at, text in lg.ticks:
+                items.append(text)
+                pos.append((lx0 + at * 200.0 - 6, ly0 + 38))
+        else:
+            for i, (cat, col) in enumerate(zip(lg.categories, lg.colours, strict=False)):
+                yy = ly0 + 18 + i * 14
+                ov.rect((lx0) * s, yy * s, (lx0 + 10) * s, (yy + 10) * s, rgba01(col))
+                items.append(cat)
+                pos.append((lx0 + 16, yy + 5))
+            if lg.more:
+                items.append(f"and {lg.more} more")
+                pos.append((lx0, ly0 + 18 + len(lg.categories) * 14 + 5))
+        self.legend_text.text = items
+        self.legend_text.pos = pos
+
+    def _paint_hud(self, model: Labels) -> None:
+        """Date, speed, filters, caption and the last message (top left)."""
+        state = "playing" if self.playing else "paused"
+        flt = ", ".join(f"{k}={v}" for k, v in self.filters.items() if v is not None)
+        hud = [model.date, f"{state}, {self.speed:g} days/s" + (f"   {flt}" if flt else "")]
+        if model.caption:
+            hud.append(model.caption)
+        if self.message:
+            hud.append(self.message)
+        self.hud.text = hud
+        self.hud.pos = [(14, HUD_TOP + 20 * i) for i in range(len(hud))]
+
+    def _paint_panels(self) -> None:
+        """The hover panel (a cluster's name, count, median time) and the journey panel."""
+        ov, s = self.overlay, self.pixel_scale
+        lw, lh = self.size
+        panel: list[str] = []
+        panel_pos: list[tuple[float, float]] = []
+        if self.hover is not None:
+            hx, hy = self.hover["pos"]
+            md = self.hover["median_days"]
+            lines = [self.hover["state"], f"{self.hover['count']:,} children now"]
+            if np.isfinite(md):
+                lines.append(f"median {md:,.0f} days in it")
+            bx, by = min(hx + 14, lw - 200), max(hy - 10, 0)
+            ov.rect(bx * s, by * s, (bx + 190) * s, (by + 16 * len(lines) + 8) * s, (1, 1, 1, 0.9))
+            panel += lines
+            panel_pos += [(bx + 6, by + 12 + 16 * i) for i in range(len(lines))]
+        if self.followed is not None:
+            jr = self.journey(self.followed)[-12:]
+            lines = ["Journey so far"] + [
+                f"{st}: {a:%d %b %Y} \u2013 {e:%d %b %Y}" if e else f"{st}: since {a:%d %b %Y}"
+                for st, a, e in jr
+            ]
+            by = lh - 40 - 16 * len(lines)
+            ov.rect(8 * s, (by - 4) * s, 330 * s, (by + 16 * len(lines) + 4) * s, (1, 1, 1, 0.9))
+            panel += lines
+            panel_pos += [(14, by + 8 + 16 * i) for i in range(len(lines))]
+        self.panel_text.text = panel or [""]
+        self.panel_text.pos = panel_pos or [(0, 0)]

@@ -1,0 +1,1 @@
+"""Tests of carevis.ingest: reading and writing SSDA903 and CIN census returns."""
