@@ -178,8 +178,11 @@ def test_filter_counts_only_the_children_shown(
     browser.open(page, "t=2021-03-31")
     labels = browser.evaluate(
         "(() => { const p = window.carevis.player; p.setFilter('la', 0); p.frame();"
-        " const out = window.carevis.labels(); p.setFilter('la', -1); return out; })()"
+        " const out = [window.carevis.labels(), window.carevis.flags()];"
+        " p.setFilter('la', -1); return out; })()"
     )
+    labels, flags = labels
+    assert flags == []  # congestion is about all the children: no flag on a filtered view
     first_la = browser.evaluate("window.carevis.player.meta.attributes[0].labels[0]")
     mask = scene.filter_mask(la=first_la)
     state = scene.frame("2021-03-31").state

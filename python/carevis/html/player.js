@@ -184,7 +184,9 @@ class Player {
     const cv = $("marks"), ctx = cv.getContext("2d");
     cv.width = vp.width; cv.height = vp.height;
     ctx.clearRect(0, 0, cv.width, cv.height);
-    if (!this.meta.congestion) return;
+    // the flags are about all the children: none while a filter shows only some
+    this.flags = [];
+    if (!this.meta.congestion || this.shownFn()) return;
     const flags = congested(this, this.t);
     const u = unit * dpr, halo = this.meta.congestion.halo;
     ctx.strokeStyle = ctx.fillStyle = `rgba(${halo[0]},${halo[1]},${halo[2]},${halo[3] / 255})`;
@@ -244,7 +246,8 @@ function congested(p, now) {
       return occ.counts[k * occ.steps + i];
     });
     const last = series[series.length - 1], before = series[0];
-    if (last < Math.max(s.min_count, 1)) continue;
+    // never a flag on fewer children than the labels would show
+    if (last < Math.max(s.min_count, 1, p.meta.suppress_below)) continue;
     const ym = series.reduce((a, b) => a + b, 0) / series.length;
     const sxy = series.reduce((a, y, i) => a + xs[i] * (y - ym), 0);
     const slope = series.some((y) => y !== ym) ? sxy : 0;
