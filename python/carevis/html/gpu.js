@@ -29,6 +29,7 @@ class GpuFrame {
     this.list = new Uint32Array(this.n);
     this.times = new Int32Array(tables.dots.buffer);
     this.filtered = false;
+    this.codes = null;
     this.states = new Float32Array(64 * 4);
   }
 
@@ -73,6 +74,9 @@ class GpuFrame {
     const lut = new Uint8Array(mode.lut);
     this.textures[3] = this.texture(3, lut, lut.length / 4, gl.RGBA8UI, gl.RGBA_INTEGER, gl.UNSIGNED_BYTE);
     this.mode = mode;
+    // the dots' table holds no category until one is asked for: no rewrite needed then
+    if (!codes && !this.codes) return;
+    this.codes = codes;
     this.rewriteDots((w, c) => (w & 0xffff) | ((codes ? codes[c] : 0) << 16));
   }
 
