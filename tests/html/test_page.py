@@ -217,3 +217,37 @@ def test_synthetic_caption_and_legend(browser: Browser, page: Path) -> None:
     assert caption.startswith("Synthetic data, not real children")
     legend = browser.evaluate("document.getElementById('legend').innerText")
     assert legend.startswith("Sex")
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (640, 360)])
+def test_labels_never_overlap(browser: Browser, page: Path, size: tuple[int, int]) -> None:
+    w, h = size
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        session=True,
+        width=w,
+        height=h + 52,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    try:
+        browser.open(page, "t=2021-03-31")
+        boxes = browser.evaluate(
+            "[...document.querySelectorAll('.label')].map((e) => {"
+            " const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+        )
+        halo = browser.evaluate("getComputedStyle(document.getElementById('labels')).textShadow")
+    finally:
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            session=True,
+            width=WIDTH,
+            height=HEIGHT + 52,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+    assert len(boxes) == 20 and halo != "none"
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, (a, b)
