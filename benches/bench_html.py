@@ -112,7 +112,12 @@ def main() -> None:
         )
         print(f"peer: one 1920x1080 PNG of the same scene {t_png:.2f} s -> {t_html / t_png:.2f}x")
         if not args.no_browser:
-            _browser(page, args.frames)
+            from tests.html.browser import chromium_path
+
+            if chromium_path() is None:
+                print("no chromium (make system-deps): the page's first frame is not measured")
+            else:
+                _browser(page, args.frames)
 
 
 if __name__ == "__main__":
