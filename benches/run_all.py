@@ -14,6 +14,7 @@ BENCHES = [
     ["bench_render.py"],
     ["bench_ingest.py"],
     ["bench_window.py"],
+    ["bench_html.py"],
 ]
 for extra in ("bench_stats.py", "bench_dask.py", "bench_dask_stats.py"):
     if (HERE / extra).exists():

@@ -13,7 +13,7 @@ from ..errors import CarevisError
 from .common import say
 from .demo import add_demo
 from .render import add_render
-from .shells import cmd_passthrough, cmd_stats, cmd_view
+from .shells import cmd_export, cmd_passthrough, cmd_stats, cmd_view
 from .synth import add_synth
 
 #: Subcommands that parse their own options: name -> function.
@@ -22,12 +22,14 @@ PASSTHROUGH: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_passthrough,
     "ingest": cmd_passthrough,
     "stats": cmd_stats,
+    "export": cmd_export,
 }
 _PASSTHROUGH_HELP = {
     "view": "open the interactive window",
     "validate": "validate SSDA903 / CIN files and report every row",
     "ingest": "ingest SSDA903 / CIN returns into a journey table",
     "stats": "journey statistics tables and plots",
+    "export": "export another form: html, the page anyone can open offline",
 }
 
 

@@ -37,3 +37,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from ..stats import main_stats
 
     return int(main_stats(args.rest) or 0)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..html import main_export
+
+    return int(main_export(args.rest) or 0)

@@ -1,0 +1,315 @@
+// carevis page, part 3: the player. Time, cluster sizes and counts from the daily
+// occupancy (as Scene::radii), labels with counts (halo, never overlapping), the date, the
+// legend, the caption, hover, colour modes, filters, congestion flags, play/pause/speed.
+"use strict";
+
+const DAY = 1440;
+const ASPECT = 16 / 9;
+const $ = (id) => document.getElementById(id);
+
+function viewport(w, h) {  // carevis.viewport.Viewport.fit
+  const s = Math.min(w / ASPECT, h);
+  return { width: w, height: h, sx: s, sy: s, tx: w / 2 - (ASPECT / 2) * s, ty: h / 2 - 0.5 * s };
+}
+
+function dateText(minutes) {
+  const d = new Date(Math.floor(minutes) * 60000);
+  const month = d.toLocaleString("en-GB", { month: "long", timeZone: "UTC" });
+  return `${d.getUTCDate()} ${month} ${d.getUTCFullYear()}`;
+}
+
+function parseDate(text) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text || "");
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3]) / 60000 : null;
+}
+
+class Occupancy {  // rust/src/occupancy.rs: counts at t0 + i * step, interpolated
+  constructor(raw, meta) {
+    const o = meta.occupancy, ns = meta.states.length;
+    const d = section(raw, meta, "occupancy");
+    this.t0 = o.t0; this.step = o.step; this.steps = o.steps;
+    this.counts = new Int32Array(ns * o.steps);
+    for (let s = 0; s < ns; s++) {
+      let run = 0;
+      for (let i = 0; i < o.steps; i++) {
+        run += unzig(d[s * o.steps + i]);
+        this.counts[s * o.steps + i] = run;
+      }
+    }
+  }
+  at(s, t) {
+    const u = Math.min(Math.max((t - this.t0) / this.step, 0), this.steps - 1);
+    const i = Math.floor(u), f = Math.fround(u - i);
+    const a = this.counts[s * this.steps + i];
+    const b = this.counts[s * this.steps + Math.min(i + 1, this.steps - 1)];
+    return Math.fround(a + Math.fround(Math.fround(b - a) * f));
+  }
+  // children in state s at t (spells whole days: the sample at or before t)
+  count(s, t) {
+    if (t < this.t0) return 0;
+    const i = Math.min(Math.floor((t - this.t0) / this.step), this.steps - 1);
+    return this.counts[s * this.steps + i];
+  }
+}
+
+class Player {
+  constructor(meta, raw, tables, sp, gpu) {
+    this.meta = meta; this.sp = sp; this.gpu = gpu;
+    this.occ = new Occupancy(raw, meta);
+    this.codes = {};
+    for (const a of meta.attributes) this.codes[a.name] = section(raw, meta, "attr:" + a.name);
+    this.ns = meta.states.length;
+    this.t = meta.range[0];
+    this.playing = false;
+    this.speed = 30;  // days per second
+    this.filters = {};
+    this.census = null;
+    this.highlight = -1;
+    this.background = meta.background;
+    this.showOverlay = true;
+  }
+
+  radii(t) {  // Scene::radii
+    const m = this.meta, out = new Float32Array(this.ns);
+    for (let s = 0; s < this.ns; s++) {
+      out[s] = Math.fround(m.base_radius + Math.fround(m.spacing * Math.fround(Math.sqrt(this.occ.at(s, t)))));
+    }
+    return out;
+  }
+
+  shownFn() {
+    const active = Object.entries(this.filters).filter(([, v]) => v >= 0);
+    if (!active.length) return null;
+    return (c) => active.every(([name, v]) => this.codes[name][c] === v);
+  }
+
+  // Counts (and medians) for the labels: the occupancy while nothing is filtered; the
+  // census of the dots shown otherwise (recounted when the day changes).
+  counts(t) {
+    const shown = this.shownFn();
+    if (!shown) return Array.from({ length: this.ns }, (_, s) => this.occ.count(s, t));
+    return Array.from(this.censusAt(t, false).count);
+  }
+
+  censusAt(t, force) {
+    const ti = Math.floor(t);
+    const key = ti + "|" + JSON.stringify(this.filters);
+    const now = performance.now();
+    // a census reads every spell: at most every 2 s while playing (0.4 s when still)
+    const every = this.playing ? 2000 : 400;
+    if (this.census && (this.census.key === key || (!force && now - this.census.when < every))) {
+      return this.census;
+    }
+    this.census = { key, when: now, ...census(this.sp, this.ns, ti, this.shownFn()) };
+    return this.census;
+  }
+
+  countText(n) {
+    const k = this.meta.suppress_below;
+    if (k && n > 0 && n < k) return `<${k}`;
+    return n.toLocaleString("en-GB");
+  }
+
+  setColour(index) {
+    const mode = this.meta.colours[index];
+    this.colour = mode;
+    this.gpu.setColour(mode, mode.attribute ? this.codes[mode.attribute] : null);
+    drawLegend(mode.legend, $("legend"));
+  }
+
+  setFilter(name, value) {
+    this.filters[name] = value;
+    this.gpu.setFilter(this.shownFn());
+    this.census = null;
+  }
+
+  size() {
+    const c = $("picture"), dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(c.clientWidth * dpr)), h = Math.max(1, Math.round(c.clientHeight * dpr));
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    return { w, h, dpr };
+  }
+
+  frame() {
+    const { w, h, dpr } = this.size();
+    const vp = viewport(w, h);
+    const radius = this.meta.dot_radius || Math.max(0.6, (1.25 * h) / 1080);
+    const radii = this.radii(this.t);
+    this.gpu.draw(this.t, radii, vp, radius, this.background, this.highlight, 0.2);
+    this.overlay(vp, radii, dpr);
+  }
+
+  overlay(vp, radii, dpr) {
+    const m = this.meta;
+    const unit = Math.min(vp.width, (vp.height * 16) / 9) / 110 / dpr;
+    document.documentElement.style.setProperty("--unit", unit + "px");
+    $("date").textContent = dateText(this.t);
+    $("slider").value = Math.floor(this.t / DAY);
+    const counts = this.counts(this.t);
+    this.shown = counts;
+    const boxes = [];
+    for (let s = 0; s < this.ns; s++) {
+      const el = this.labels[s];
+      const cx = (m.centres[2 * s] * vp.sx + vp.tx) / dpr;
+      const cy = (m.centres[2 * s + 1] * vp.sy + vp.ty) / dpr;
+      let top = cy + (radii[s] * vp.sx) / dpr + 0.5 * unit;
+      el.querySelector(".count").textContent = this.countText(counts[s]);
+      const wl = el.offsetWidth, hl = el.offsetHeight;
+      // never over another label: move down past any it would overlap
+      for (let moved = true; moved;) {
+        moved = false;
+        for (const b of boxes) {
+          if (cx - wl / 2 < b[2] && b[0] < cx + wl / 2 && top < b[3] && b[1] < top + hl) {
+            top = b[3] + 1; moved = true;
+          }
+        }
+      }
+      boxes.push([cx - wl / 2, top, cx + wl / 2, top + hl]);
+      el.style.transform = `translate(${cx - wl / 2}px, ${top}px)`;
+    }
+    const groups = Object.entries(m.groups);
+    if (groups.length) {
+      const ys = groups.flatMap(([, ss]) => ss.map((s) => (m.centres[2 * s + 1] * vp.sy + vp.ty) / dpr));
+      const top = Math.min(...ys) - 4.2 * unit;
+      groups.forEach(([, ss], k) => {
+        const gx = ss.reduce((a, s) => a + (m.centres[2 * s] * vp.sx + vp.tx) / dpr, 0) / ss.length;
+        const el = this.groupEls[k];
+        el.style.transform = `translate(${gx - el.offsetWidth / 2}px, ${top}px)`;
+      });
+    }
+    this.drawCongestion(vp, radii, dpr, unit);
+  }
+
+  drawCongestion(vp, radii, dpr, unit) {
+    const cv = $("marks"), ctx = cv.getContext("2d");
+    cv.width = vp.width; cv.height = vp.height;
+    ctx.clearRect(0, 0, cv.width, cv.height);
+    // the flags are about all the children: none while a filter shows only some
+    this.flags = [];
+    if (!this.meta.congestion || this.shownFn()) return;
+    const flags = congested(this, this.t);
+    const u = unit * dpr, halo = this.meta.congestion.halo;
+    ctx.strokeStyle = ctx.fillStyle = `rgba(${halo[0]},${halo[1]},${halo[2]},${halo[3] / 255})`;
+    ctx.lineWidth = Math.max(2, Math.round(0.35 * u));
+    ctx.font = `bold ${Math.round(1.25 * u)}px sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    for (const f of flags) {
+      const cx = this.meta.centres[2 * f.index] * vp.sx + vp.tx;
+      const cy = this.meta.centres[2 * f.index + 1] * vp.sy + vp.ty;
+      const r = Math.max(radii[f.index] * vp.sx, u) + 0.6 * u;
+      ctx.beginPath();
+      ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.fillText(f.label, cx, cy - r - 0.4 * u);
+    }
+    this.flags = flags;
+  }
+
+  hover(px, py) {
+    const { dpr } = this.size();
+    const vp = viewport($("picture").width, $("picture").height);
+    const radii = this.radii(this.t), x = px * dpr, y = py * dpr;
+    let best = -1, bestD = Infinity;
+    for (let s = 0; s < this.ns; s++) {
+      const cx = this.meta.centres[2 * s] * vp.sx + vp.tx, cy = this.meta.centres[2 * s + 1] * vp.sy + vp.ty;
+      const d = Math.hypot(x - cx, y - cy);
+      if (d < Math.max(radii[s] * vp.sx, 8 * dpr) + 4 * dpr && d < bestD) { best = s; bestD = d; }
+    }
+    const tip = $("tip");
+    if (best < 0) { tip.hidden = true; return null; }
+    const c = this.censusAt(this.t, true);
+    const n = this.counts(this.t)[best];
+    const k = this.meta.suppress_below;
+    const med = c.median[best];
+    const wait = k && c.count[best] < k ? "not shown for so few children"
+      : Number.isNaN(med) ? "no one there" : `${Math.round(med / DAY).toLocaleString("en-GB")} days`;
+    tip.hidden = false;
+    tip.querySelector(".state").textContent = this.meta.states[best];
+    tip.querySelector(".n").textContent = this.countText(n);
+    tip.querySelector(".median").textContent = wait;
+    tip.style.transform = `translate(${px + 14}px, ${py + 14}px)`;
+    return { state: this.meta.states[best], count: this.countText(n), median: wait };
+  }
+}
+
+// scene/congestion.py's rule, from the occupancy and the census's medians
+function congested(p, now) {
+  const s = p.meta.congestion, occ = p.occ, out = [];
+  const xs = Array.from({ length: s.samples }, (_, i) => -1 + (2 * i) / (s.samples - 1));
+  const times = xs.map((_, i) => now - (s.window_days - (s.window_days * i) / (s.samples - 1)) * DAY);
+  let medians = null;
+  for (let k = 0; k < p.ns; k++) {
+    if (s.states && !s.states.includes(p.meta.states[k])) continue;
+    const series = times.map((t) => {
+      const i = Math.min(Math.max(Math.round((t - occ.t0) / occ.step), 0), occ.steps - 1);
+      return occ.counts[k * occ.steps + i];
+    });
+    const last = series[series.length - 1], before = series[0];
+    // never a flag on fewer children than the labels would show
+    if (last < Math.max(s.min_count, 1, p.meta.suppress_below)) continue;
+    const ym = series.reduce((a, b) => a + b, 0) / series.length;
+    const sxy = series.reduce((a, y, i) => a + xs[i] * (y - ym), 0);
+    const slope = series.some((y) => y !== ym) ? sxy : 0;
+    if (before > 0) {
+      const pct = ((last - before) / before) * 100;
+      if (pct >= s.growth_pct && slope > 0) {
+        out.push({ index: k, kind: "growth", value: pct, label: `+${pct.toFixed(0)}% in ${months(s.window_days)}` });
+        continue;
+      }
+    }
+    if (s.wait_days !== null) {
+      medians = medians || p.censusAt(now, false).median;
+      const w = medians[k] / DAY;
+      if (w >= s.wait_days) out.push({ index: k, kind: "wait", value: w, label: `median wait ${w.toFixed(0)} days` });
+    }
+  }
+  out.sort((a, b) => (a.kind !== b.kind ? (a.kind === "growth" ? -1 : 1) : b.value - a.value));
+  return out;
+}
+
+function months(days) {
+  const m = days / 30.44;
+  return Math.abs(m - Math.round(m)) < 0.15 ? `${m.toFixed(0)} months` : `${days.toFixed(0)} days`;
+}
+
+function drawLegend(legend, el) {
+  el.replaceChildren();
+  const title = document.createElement("div");
+  title.className = "title";
+  title.textContent = legend.title;
+  el.append(title);
+  if (legend.kind === "continuous") {
+    const ramp = document.createElement("canvas");
+    ramp.width = 256; ramp.height = 1; ramp.className = "ramp";
+    const ctx = ramp.getContext("2d"), img = ctx.createImageData(256, 1);
+    for (let i = 0; i < 256; i++) {
+      const c = legend.colours[Math.round((i / 255) * (legend.colours.length - 1))];
+      img.data.set([c[0], c[1], c[2], 255], 4 * i);
+    }
+    ctx.putImageData(img, 0, 0);
+    const ticks = document.createElement("div");
+    ticks.className = "ticks";
+    for (const [pos, label] of legend.ticks) {
+      const t = document.createElement("span");
+      t.style.left = pos * 100 + "%";
+      t.textContent = label;
+      ticks.append(t);
+    }
+    el.append(ramp, ticks);
+  } else {
+    legend.categories.slice(0, 12).forEach((label, i) => {
+      const row = document.createElement("div");
+      const c = legend.colours[i];
+      row.innerHTML = '<i class="swatch"></i><span></span>';
+      row.querySelector("i").style.background = `rgb(${c[0]},${c[1]},${c[2]})`;
+      row.querySelector("span").textContent = label;
+      el.append(row);
+    });
+    if (legend.categories.length > 12) {
+      const more = document.createElement("div");
+      more.textContent = `and ${legend.categories.length - 12} more`;
+      el.append(more);
+    }
+  }
+}

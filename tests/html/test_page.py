@@ -1,0 +1,253 @@
+"""The HTML player in a real browser (headless Chromium, WebGL2 on SwiftShader): the page's
+tables are the engine's to the bit, its picture is the CPU exporter's within a stated
+tolerance, its labels carry Scene.counts, its hover the statistics' medians, and it asks
+for nothing over the network."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import carevis
+import numpy as np
+import pytest
+from carevis import _native, synthetic
+from carevis.html import export_html
+from carevis.scene import CongestionSettings
+from PIL import Image
+
+from .browser import Browser
+from .conftest import HEIGHT, WIDTH
+
+#: Picture tolerance: a pixel "differs" when a channel is off by more than TOL levels;
+#: at most BAD of the pixels may differ (the GPU frame rounds float32 as the GPU does,
+#: the CPU raster as Rust does: the odd dot edge lands a level or few apart), and the mean
+#: absolute difference stays under MEAN levels.
+TOL, BAD, MEAN = 8, 0.002, 0.2
+DATES = ("2017-06-30", "2021-03-31", "2024-11-15")
+
+
+@pytest.fixture(scope="module")
+def scene() -> carevis.Scene:
+    return carevis.Scene(synthetic.england(scale=0.003, seed=5))
+
+
+@pytest.fixture(scope="module")
+def page(scene: carevis.Scene, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("html") / "journeys.html"
+    return export_html(
+        scene, path, attributes=["la", "sex"], congestion=CongestionSettings(min_count=5)
+    )
+
+
+def _minutes(date: str) -> int:
+    return int(np.datetime64(date, "m").astype(np.int64))
+
+
+def test_page_tables_are_the_engines(browser: Browser, scene: carevis.Scene, page: Path) -> None:
+    browser.open(page)
+    got = browser.evaluate("window.carevis.tables()")
+    n, m = scene.n_dots, int(scene._native.n_spells)
+    dots = np.zeros((n + 1, 4), np.uint32)
+    spells = np.zeros((m, 4), np.uint32)
+    places = np.zeros((m, 2), np.float32)
+    scene._native.gpu_tables(dots, spells, places)
+    page_dots = np.frombuffer(base64.b64decode(got["dots"]), np.uint32).reshape(-1, 4)
+    page_spells = np.frombuffer(base64.b64decode(got["spells"]), np.uint32).reshape(-1, 4)
+    page_places = np.frombuffer(base64.b64decode(got["places"]), np.float32).reshape(-1, 2)
+    np.testing.assert_array_equal(page_dots[: n + 1], dots)
+    np.testing.assert_array_equal(page_spells[:m], spells)
+    # bit for bit: the places are the engine's float32 values, not merely close
+    np.testing.assert_array_equal(page_places[:m].view(np.uint32), places.view(np.uint32))
+
+
+@pytest.mark.parametrize("date", DATES)
+def test_picture_is_the_cpu_exporters(
+    browser: Browser, scene: carevis.Scene, page: Path, tmp_path: Path, date: str
+) -> None:
+    browser.open(page, f"t={date}&overlay=0")
+    shot = browser.screenshot((0, 0, WIDTH, HEIGHT))
+    png = carevis.export.png(
+        scene, date, tmp_path / "cpu.png", width=WIDTH, height=HEIGHT, overlay=False
+    )
+    cpu = np.asarray(Image.open(png).convert("RGBA"))
+    assert shot.shape == cpu.shape
+    drawn = np.any(cpu[..., :3] != cpu[0, 0, :3], axis=2)
+    assert drawn.sum() > 2000  # the comparison is about real dots
+    diff = np.abs(shot.astype(np.int16) - cpu.astype(np.int16))[..., :3]
+    bad = np.any(diff > TOL, axis=2).mean()
+    assert bad <= BAD, f"{bad:.4%} of pixels differ by more than {TOL} levels"
+    assert diff.mean() <= MEAN
+
+
+@pytest.mark.parametrize("date", DATES)
+def test_label_counts_are_scene_counts(
+    browser: Browser, scene: carevis.Scene, page: Path, date: str
+) -> None:
+    browser.open(page, f"t={date}")
+    labels = browser.evaluate("window.carevis.labels()")
+    assert [x["state"] for x in labels] == scene.states
+    want = scene.counts(date)
+    assert [int(x["count"].replace(",", "")) for x in labels] == want.tolist()
+    assert want.sum() > 50
+
+
+def test_medians_are_the_statistics(browser: Browser, scene: carevis.Scene, page: Path) -> None:
+    browser.open(page)
+    for date in DATES:
+        got = browser.evaluate(f"window.carevis.census('{date}')")
+        waits = _native.stats_waits(scene.journeys._native, _minutes(date))
+        want_n = np.zeros(len(scene.states), np.int64)
+        want_median = np.full(len(scene.states), np.nan)
+        for s, k, med in zip(
+            waits.column("state").to_pylist(),
+            waits.column("n").to_pylist(),
+            waits.column("median").to_pylist(),
+            strict=True,
+        ):
+            want_n[s], want_median[s] = k, med
+        assert got["count"] == want_n.tolist()
+        np.testing.assert_array_equal(np.array(got["median"], float), want_median)
+
+
+def test_hover_says_count_and_median(browser: Browser, scene: carevis.Scene, page: Path) -> None:
+    browser.open(page, "t=2021-03-31")
+    k = scene.states.index("Child in need")
+    cx, cy = (float(v) for v in scene.centres[k])
+    s = min(WIDTH / (16 / 9), HEIGHT)
+    px, py = cx * s + WIDTH / 2 - 8 / 9 * s, cy * s + HEIGHT / 2 - 0.5 * s
+    # a real mouse move over the cluster (the DevTools protocol's input events)
+    browser.call("Input.dispatchMouseEvent", session=True, type="mouseMoved", x=px, y=py)
+    tip = browser.evaluate(
+        "(() => { const t = document.getElementById('tip'); return t.hidden ? null :"
+        " [t.querySelector('.state').textContent, t.querySelector('.n').textContent,"
+        " t.querySelector('.median').textContent]; })()"
+    )
+    assert tip is not None
+    state, count, median = tip
+    assert state == "Child in need"
+    assert int(count.replace(",", "")) == scene.counts("2021-03-31")[k]
+    waits = _native.stats_waits(scene.journeys._native, _minutes("2021-03-31"))
+    row = waits.column("state").to_pylist().index(k)
+    assert median == f"{round(waits.column('median')[row].as_py() / 1440):,} days"
+
+
+def test_picture_by_category_is_the_cpu_exporters(
+    browser: Browser, scene: carevis.Scene, page: Path, tmp_path: Path
+) -> None:
+    """Colour by an attribute in the page: the scene coloured by it, drawn by the CPU."""
+    browser.open(page, "t=2021-03-31&overlay=0&colour=la")
+    shot = browser.screenshot((0, 0, WIDTH, HEIGHT))
+    png = carevis.export.png(
+        scene.replace(colour="la"),
+        "2021-03-31",
+        tmp_path / "cpu.png",
+        width=WIDTH,
+        height=HEIGHT,
+        overlay=False,
+    )
+    cpu = np.asarray(Image.open(png).convert("RGBA"))
+    diff = np.abs(shot.astype(np.int16) - cpu.astype(np.int16))[..., :3]
+    assert np.any(diff > TOL, axis=2).mean() <= BAD
+    assert diff.mean() <= MEAN
+
+
+def test_controls(browser: Browser, page: Path) -> None:
+    browser.open(page, "t=2019-01-01")
+    slider = browser.evaluate(
+        "(() => { const s = document.getElementById('slider'); return [+s.value, +s.min, +s.max,"
+        " [...document.querySelectorAll('#ticks span')].map((x) => x.textContent)]; })()"
+    )
+    value, lo, hi, years = slider
+    assert value == _minutes("2019-01-01") // 1440 and lo < value < hi
+    assert "2019" in years and "2024" in years
+    before = browser.evaluate("window.carevis.player.t")
+    browser.evaluate("document.getElementById('speed').value = '365';"
+                     " document.getElementById('speed').dispatchEvent(new Event('change'));"
+                     " document.getElementById('play').click()")  # fmt: skip
+    browser.evaluate("new Promise((ok) => setTimeout(ok, 1500))")
+    after = browser.evaluate("window.carevis.player.t")
+    browser.evaluate("document.getElementById('play').click()")  # pause
+    assert after - before > 30 * 1440  # a year a second: well past a month in 1.5 s
+    assert browser.evaluate("document.getElementById('date').textContent") != "1 January 2019"
+
+
+def test_filter_counts_only_the_children_shown(
+    browser: Browser, scene: carevis.Scene, page: Path
+) -> None:
+    browser.open(page, "t=2021-03-31")
+    labels = browser.evaluate(
+        "(() => { const p = window.carevis.player; p.setFilter('la', 0); p.frame();"
+        " const out = [window.carevis.labels(), window.carevis.flags()];"
+        " p.setFilter('la', -1); return out; })()"
+    )
+    labels, flags = labels
+    assert flags == []  # congestion is about all the children: no flag on a filtered view
+    first_la = browser.evaluate("window.carevis.player.meta.attributes[0].labels[0]")
+    mask = scene.filter_mask(la=first_la)
+    state = scene.frame("2021-03-31").state
+    want = np.bincount(state[mask & (state >= 0)], minlength=len(scene.states))
+    assert [int(x["count"].replace(",", "")) for x in labels] == want.tolist()
+    assert 0 < want.sum() < scene.counts("2021-03-31").sum()
+
+
+def test_no_network_request(browser: Browser, page: Path) -> None:
+    browser.open(page, "t=2019-01-01&play=1&colour=la")
+    browser.evaluate("new Promise((ok) => setTimeout(ok, 1500))")
+    assert browser.evaluate("window.carevis.player.t") > _minutes("2019-01-01")  # it played
+    # the document itself, and nothing else
+    assert [u.split("#")[0] for u in browser.requests()] == [page.resolve().as_uri()]
+    text = page.read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text and "//cdn" not in text
+
+
+def test_congestion_flags_are_the_rule(browser: Browser, scene: carevis.Scene, page: Path) -> None:
+    from carevis.scene.congestion import scene_congestion
+
+    browser.open(page, "t=2021-03-31")
+    got = browser.evaluate("window.carevis.flags()")
+    want = scene_congestion(scene, _minutes("2021-03-31"), CongestionSettings(min_count=5))
+    assert [(f["state"], f["kind"]) for f in got] == [(c.state, c.kind) for c in want]
+    assert want  # the date has congestion to show
+
+
+def test_synthetic_caption_and_legend(browser: Browser, page: Path) -> None:
+    browser.open(page, "t=2021-03-31&colour=sex")
+    caption = browser.evaluate("document.getElementById('caption').textContent")
+    assert caption.startswith("Synthetic data, not real children")
+    legend = browser.evaluate("document.getElementById('legend').innerText")
+    assert legend.startswith("Sex")
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (640, 360)])
+def test_labels_never_overlap(browser: Browser, page: Path, size: tuple[int, int]) -> None:
+    w, h = size
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        session=True,
+        width=w,
+        height=h + 52,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    try:
+        browser.open(page, "t=2021-03-31")
+        boxes = browser.evaluate(
+            "[...document.querySelectorAll('.label')].map((e) => {"
+            " const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+        )
+        halo = browser.evaluate("getComputedStyle(document.getElementById('labels')).textShadow")
+    finally:
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            session=True,
+            width=WIDTH,
+            height=HEIGHT + 52,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+    assert len(boxes) == 20 and halo != "none"
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, (a, b)
