@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 import carevis
 from carevis import synthetic
-from carevis.html import export_html
+from carevis.export.player import export_html
 
 
 def _peer_parquet(journeys: carevis.Journeys, path: Path) -> int:

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -20,6 +21,7 @@ import pyarrow as pa
 from . import _native
 from ._check import show
 from ._time import to_datetime
+from .atomic import atomic
 from .errors import ConfigError, SchemaError
 from .io import read_table
 from .layout import standard_labels
@@ -273,14 +275,8 @@ class Journeys:
         for name in ("column", "value", "rule"):
             rows = rows.append_column(f"reject_{name}", rej.column(name))
         rows = rows.append_column("reject_row", rej.column("row"))
-        path = os.fspath(path)
-        tmp = f"{path}.part"
-        try:
+        with atomic(Path(path)) as tmp:
             pacsv.write_csv(rows, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
         return int(rows.num_rows)
 
     def index_bytes(self) -> int:

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._time import MINUTES_PER_DAY
+from ._time import MINUTES_PER_DAY, OPEN
 from ._time import UNKNOWN as UNKNOWN_TIME
 from .errors import ConfigError, SchemaError
 
@@ -102,7 +102,7 @@ def birth_minutes(days: np.ndarray) -> np.ndarray:
     :data:`NO_BIRTH`, times beyond int32 clipped."""
     known = ~np.isnan(days)
     out = np.where(known, days, 0).astype(np.int64) * MINUTES_PER_DAY
-    out = np.clip(out, NO_BIRTH + 1, 2**31 - 1)
+    out = np.clip(out, NO_BIRTH + 1, OPEN)
     out[~known] = NO_BIRTH
     return np.ascontiguousarray(out, dtype=np.int32)
 

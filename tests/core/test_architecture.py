@@ -37,7 +37,6 @@ RANKS: dict[str, int] = {
     "gl": 8,
     "render": 9,
     "export": 10,
-    "html": 10,
     "project": 10,
     "distributed": 11,
     "window": 11,

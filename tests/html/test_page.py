@@ -12,7 +12,7 @@ import carevis
 import numpy as np
 import pytest
 from carevis import _native, synthetic
-from carevis.html import export_html
+from carevis.export.player import export_html
 from carevis.scene import CongestionSettings
 from PIL import Image
 

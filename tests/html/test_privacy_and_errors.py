@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 from carevis.cli import main
 from carevis.errors import ConfigError, ExportError
-from carevis.html import export_html
+from carevis.export.player import export_html
 
 from ..conftest import STATES, day
 from .browser import Browser

@@ -40,6 +40,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..html import main_export
+    from ..export.player import main_export
 
     return int(main_export(args.rest) or 0)

@@ -18,7 +18,7 @@ import pyarrow as pa
 from .. import rules, stats
 from ..errors import DataError
 from ..journeys import Journeys, OnError
-from ..stats import Changes
+from ..stats import Changes as Changes
 from .cluster import DEFAULT_TIMEOUT, _dask, _results
 from .partition import child_hash, partitions
 

@@ -81,7 +81,8 @@ class By:
 
 
 def births(journeys: Journeys) -> np.ndarray:
-    """Birth time per dot (minutes, int32; unknown = -2**31) from birth_month / birth_date / dob."""
+    """Birth time per dot (minutes, int32; unknown = ``_time.UNKNOWN``) from birth_month,
+    birth_date or dob."""
     col = rules.birth_column(journeys.to_arrow().column_names)
     if col is None:
         raise SchemaError("age bands need a birth_month, birth_date or dob column")

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import _native
-from .._time import MINUTES_PER_DAY, TimeLike, to_minutes
+from .._time import MINUTES_PER_DAY, OPEN, TimeLike, to_minutes
 from ..journeys import Journeys
 from ..rules import Freq
 from .base import (
@@ -118,7 +118,7 @@ def observed_from(journeys: Journeys) -> dt.date | None:
     the data is not the day the child came into care (it is left-truncated). None when no
     spell has ended."""
     end = journeys.spells()["end"]
-    done = end[end < np.iinfo(np.int32).max]
+    done = end[end < OPEN]
     if not len(done):
         return None
     return dt.date(1970, 1, 1) + dt.timedelta(days=int(done.min()) // MINUTES_PER_DAY)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from vispy import app, visuals
 
-from .._time import MINUTES_PER_DAY, UNKNOWN, TimeLike, to_minutes
+from .._time import MINUTES_PER_DAY, TimeLike, to_minutes
 from ..errors import ConfigError
 from ..gl import (
     DEFAULT_BACKGROUND,
@@ -125,13 +125,6 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         starts = self._spells["start"]
         first = float(np.percentile(starts, 1)) if len(starts) else self.t_range[0]
         self.minutes = self._clamp(to_minutes(t) if t is not None else first)
-        child = np.repeat(
-            np.arange(scene.n_dots, dtype=np.int64),
-            np.diff(self._spells["offsets"]).astype(np.int64),
-        )
-        # One sorted key per spell (child, start): finds any child's current spell.
-        self._spell_keys = (child << 32) | (starts.astype(np.int64) - UNKNOWN)
-        assert len(self._spell_keys) == len(starts)
         self._press = None
         self._press_centre = None
         self._press_modifiers = ()

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._time import UNKNOWN, from_days, is_open, to_date, to_days
+from .._time import from_days, is_open, to_date, to_days
 from ..errors import CarevisError
 from ..gl import GpuFrame
 from ..scene import AGE_BANDS
@@ -149,8 +149,7 @@ class Filters(CanvasState):
             dots = dots[self._mask[dots]]
         median = float("nan")
         if len(dots):
-            t = np.int64(int(f.minutes)) - UNKNOWN
-            idx = np.searchsorted(self._spell_keys, (dots.astype(np.int64) << 32) | t, "right") - 1
+            idx = self.scene.journeys.spell_at(dots, int(f.minutes))  # the core's lookup
             start = self._spells["start"][idx].astype(np.float64)
             median = to_days(float(np.median(f.minutes - start)))
         return {"state": self.scene.states[k], "count": len(dots), "median_days": median}

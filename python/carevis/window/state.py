@@ -57,7 +57,6 @@ class CanvasState:
     _congested: list[Congested]
     _congestion_week: int | None
     _spells: dict[str, np.ndarray]
-    _spell_keys: np.ndarray
     _threaded: bool
     _pool: ThreadPoolExecutor | None
     _pending: Future[Frame] | None

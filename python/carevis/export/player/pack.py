@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .._time import MINUTES_PER_DAY, OPEN
-from ..errors import ConfigError
-from ..privacy import check_group
-from ..scene import CONTINUOUS, Scene
-from ..scene.colour import categories, colour_table, resolve
+from ..._time import MINUTES_PER_DAY, OPEN
+from ...errors import ConfigError
+from ...privacy import check_group
+from ...scene import CONTINUOUS, Scene
+from ...scene.colour import categories, colour_table, resolve
 
 #: The colour modes every page offers (the engine's continuous values).
 MODES = ("time_in_care", "time_in_state", "entries")

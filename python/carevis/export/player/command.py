@@ -1,5 +1,5 @@
 """``carevis export html INPUT -o journeys.html``: the command line over
-:func:`carevis.html.export_html` (the CLI hands it the arguments after ``export``)."""
+:func:`carevis.export.html` (the CLI hands it the arguments after ``export``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-from .._usage import Parser, UsageError
-from ..journeys import read
-from ..scene import CONTINUOUS, CongestionSettings, Scene
-from ..synthetic import england
+from ..._usage import Parser, UsageError
+from ...journeys import read
+from ...scene import CONTINUOUS, CongestionSettings, Scene
+from ...synthetic import england
 from .page import export_html
 
 

@@ -14,13 +14,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .._check import text as check_text
-from .._version import __version__
-from ..atomic import atomic
-from ..errors import ConfigError, ExportError
-from ..layout import standard_states
-from ..scene import CongestionSettings, Scene
-from ..scene.labels import check_suppression, full_caption
+from ..._check import text as check_text
+from ..._version import __version__
+from ...atomic import atomic
+from ...errors import ConfigError, ExportError
+from ...layout import standard_states
+from ...scene import CongestionSettings, Scene
+from ...scene.labels import check_suppression, full_caption
 from .pack import Packed, pack
 
 #: The scripts, in the order the page runs them.
@@ -91,7 +91,7 @@ def build(
         groups=groups_of(scene),
         background=list(BACKGROUND),
     )
-    script = "\n".join(_read(__package__ or "carevis.html", name) for name in SCRIPTS)
+    script = "\n".join(_read(__package__ or "carevis.export.player", name) for name in SCRIPTS)
     if "</script" in script.lower():
         raise ExportError("a page script holds '</script'")
     parts = {
@@ -106,7 +106,7 @@ def build(
         "{{SCRIPT}}": script,
         "{{DATA}}": base64.b64encode(packed.blob).decode("ascii"),
     }
-    page = _read(__package__ or "carevis.html", "page.html")
+    page = _read(__package__ or "carevis.export.player", "page.html")
     # one pass, so that no inserted text is searched for the next placeholder
     out = []
     rest = page
