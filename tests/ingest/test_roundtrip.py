@@ -245,3 +245,45 @@ def test_round_trip_with_hashed_ids_joins_903_and_cin(table, tmp_path):
     }
     assert journeys_of(res.table) == want
     assert not any(c.startswith("822-") for c in res.table["child_id"].to_pylist())
+
+
+def test_writer_takes_rec_from_the_exit_spell_and_never_invents_a_death(tmp_path):
+    """The synthetic England records the reason on the exit spell, not the care spell: the
+    writer writes that code (E3 here), and an exit with no usable code gets E8 ('any other
+    reason'), never E2 ('died', after which DfE rule 437 allows no further episode)."""
+    d = dt.date
+
+    def spells(child, reason):
+        return [
+            (child, "Foster care (other)", d(2019, 5, 1), d(2019, 8, 1), None),
+            (child, "Other exit", d(2019, 8, 1), d(2019, 8, 29), reason),
+            (child, "Foster care (other)", d(2019, 10, 1), d(2019, 12, 1), None),
+            (child, "Returned home", d(2019, 12, 1), d(2019, 12, 29), "E13"),
+        ]
+
+    rows = spells("822-1", "E3") + spells("822-2", None) + spells("822-3", "E5")
+    cols = list(zip(*rows, strict=True))
+    t = pa.table(
+        {
+            "child_id": pa.array(cols[0]),
+            "state": pa.array(cols[1]),
+            "start": pa.array(cols[2], pa.date32()),
+            "end": pa.array(cols[3], pa.date32()),
+            "la": pa.array(["822"] * len(rows)),
+            "reason_ceased": pa.array(cols[4], pa.string()),
+        }
+    )
+    (ep,) = [p for p in write_ssda903(t, tmp_path) if p.name.endswith("episodes.csv")]
+    recs = [(r.split(",")[0], r.split(",")[8]) for r in ep.read_text().splitlines()[1:]]
+    # E5 maps to 'Independence / adulthood', not to the 'Other exit' that follows: default
+    assert recs == [
+        ("1", "E3"),
+        ("1", "E13"),
+        ("2", "E8"),
+        ("2", "E13"),
+        ("3", "E8"),
+        ("3", "E13"),
+    ]
+    res = read_ssda903(ep.parent)
+    assert res.report.errors == 0
+    assert journeys_of(res.table) == journeys_of(t)

@@ -263,7 +263,7 @@ def _episode_rows(table: pa.Table, mp: Mapping) -> dict[str, np.ndarray] | None:
     dec_2005 = int(days_from_civil(np.array([2005]), np.array([12]), np.array([1]))[0])
     ls = np.where((ls == "E1") & (c_start < dec_2005), "D1", ls)
     cin = _str(table, "category_of_need", n).take(ra)
-    rec = _rec_codes(_str(table, "reason_ceased", n).take(ra), nb, sel, mp)
+    rec = _rec_codes(_str(table, "reason_ceased", n), nb, sel, mp)
     rec = np.where(nb["next_care"][sel], "X1", rec)
     rec = np.where(c_end == NULL_DAY, "", rec)
     la = pc.fill_null(_str(table, "la", n), "unknown")
@@ -332,32 +332,59 @@ def _place_codes(placement: pa.Array, state_c: np.ndarray, mp: Mapping) -> np.nd
     )
 
 
+#: REC codes that record a fact a journey's exit state does not say (the child died, an age
+#: assessment found the child 18 or over): DfE rule 437 allows no later episode after them,
+#: so the writer uses them only where the table gives them, never as a state's default.
+_FACT_RECS = frozenset({"E2", "E15"})
+
+
+def _rec_defaults(mp: Mapping) -> dict[str, str]:
+    """The REC written for an exit state when the table gives no code that maps to it:
+    E8 ('ceased for any other reason') for the state E8 maps to, else the first code
+    listed for the state that is not in ``_FACT_RECS``."""
+    out: dict[str, str] = {}
+    for c, s in mp.rec.items():
+        if s and c not in _FACT_RECS:
+            out.setdefault(s, c)
+    if mp.rec.get("E8"):
+        out[mp.rec["E8"]] = "E8"
+    return {**mp.rec_default, **out}
+
+
 def _rec_codes(
     reason: pa.Array, nb: dict[str, np.ndarray], sel: np.ndarray, mp: Mapping
 ) -> np.ndarray:
-    """REC per care row: its own code where it maps to the exit that follows (or 'Other
-    exit' without one), else the exit state's default code."""
+    """REC per care row (``reason``: the table's reason_ceased, every row): the care row's
+    own code where it maps to the exit that follows (or 'Other exit' without one), else the
+    exit spell's code where it maps to that exit (the synthetic England records the reason
+    on the exit), else the exit state's default code (see :func:`_rec_defaults`)."""
     labels = state_labels()
-    rec_np = np.asarray(reason.to_numpy(zero_copy_only=False), dtype=object)
     o_state = nb["state"]
-    exit_label_idx = np.where(
-        nb["next_exit"][sel], o_state[np.minimum(sel + 1, len(o_state) - 1)], -1
-    )
+    nxt = np.minimum(sel + 1, len(o_state) - 1)
+    exit_label_idx = np.where(nb["next_exit"][sel], o_state[nxt], -1)
+    defaults = _rec_defaults(mp)
     rec_default = np.array(
-        [mp.rec_default.get(labels[s], "E8") for s in range(len(labels))] + ["E8"], dtype=object
+        [defaults.get(labels[s], "E8") for s in range(len(labels))] + ["E8"], dtype=object
     )
     rec_of_exit = rec_default[np.where(exit_label_idx >= 0, exit_label_idx, len(labels))]
     rec_codes = [c for c, v in mp.rec.items() if v]
     rec_state = np.array([labels.index(mp.rec[c]) for c in rec_codes] + [-2], dtype=np.int64)
-    ri = np.asarray(
-        pc.index_in(reason, value_set=pa.array(rec_codes, pa.string()))
-        .fill_null(len(rec_codes))
-        .to_numpy(zero_copy_only=False),
-        dtype=np.int64,
-    )
     want = np.where(exit_label_idx >= 0, exit_label_idx, labels.index("Other exit"))
-    rec_valid = rec_state[ri] == want
-    return np.where(rec_valid, rec_np, rec_of_exit)
+
+    def mapped(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        codes = reason.take(pa.array(nb["order"][rows]))
+        ri = np.asarray(
+            pc.index_in(codes, value_set=pa.array(rec_codes, pa.string()))
+            .fill_null(len(rec_codes))
+            .to_numpy(zero_copy_only=False),
+            dtype=np.int64,
+        )
+        return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=object), rec_state[ri]
+
+    own, own_state = mapped(sel)
+    at_exit, exit_state = mapped(nxt)
+    from_exit = (exit_label_idx >= 0) & (exit_state == want)
+    return np.where(own_state == want, own, np.where(from_exit, at_exit, rec_of_exit))
 
 
 def _rne_codes(first: np.ndarray, place: np.ndarray, ls: np.ndarray) -> np.ndarray:
