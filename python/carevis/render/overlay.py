@@ -8,27 +8,20 @@ module's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from .. import _check as check
 from .._check import show
 from ..errors import ConfigError
-from ..scene import Legend, Scene
+from ..scene import Scene
 from ..scene.congestion import CongestionSettings
-from ..scene.labels import (
-    Labels,
-    LegendEntries,
-    check_suppression,
-    full_caption,
-    labels,
-    legend_entries,
-)
+from ..scene.labels import Labels, LegendEntries, check_suppression, full_caption, labels
 from ..scene.labels import format_count as _format_count
 from ..viewport import Viewport
+from .fonts import font
+from .text_plan import Placed, TextPlan, legend_size, plan
 
 __all__ = [
     "OverlayStyle",
@@ -39,16 +32,9 @@ __all__ = [
     "full_caption",
     "legend_size",
     "overlay_labels",
+    "overlay_plan",
     "paint_labels",
 ]
-
-
-@lru_cache(maxsize=64)
-def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    path = resources.files("carevis").joinpath(f"fonts/{name}")
-    with resources.as_file(path) as p:
-        return ImageFont.truetype(str(p), size=max(6, int(size)))
 
 
 @dataclass
@@ -113,16 +99,7 @@ def _text_colour(
     return style.text if luma > 128 else (235, 235, 240)
 
 
-def legend_size(legend: Legend | LegendEntries, unit: float) -> tuple[int, int]:
-    """Width and height of the legend block in pixels."""
-    entries = legend if isinstance(legend, LegendEntries) else legend_entries(legend)
-    title = font(round(1.5 * unit), bold=True).getlength(entries.title)
-    if entries.kind == "continuous":
-        return round(max(22 * unit, title)), round(5.2 * unit)
-    small = font(round(1.25 * unit))
-    widest = max((small.getlength(c) for c in entries.categories), default=0.0)
-    rows = len(entries.categories) + (entries.more > 0)
-    return round(max(title, widest + 2 * unit)), round((2.3 + 1.7 * rows) * unit)
+Ink = tuple[int, int, int]
 
 
 def _legend(
@@ -131,7 +108,7 @@ def _legend(
     x: int,
     y: int,
     unit: float,
-    ink: tuple[int, int, int],
+    ink: Ink,
 ) -> None:
     f_title = font(round(1.5 * unit), bold=True)
     f_small = font(round(1.25 * unit))
@@ -158,60 +135,51 @@ def _legend(
         draw.text((x, cy), f"and {legend.more} more", font=f_small, fill=ink, anchor="lm")
 
 
-def _clusters(
+def _text(
     draw: ImageDraw.ImageDraw,
-    model: Labels,
-    vp: Viewport,
-    unit: float,
+    placed: Placed | None,
     offset: tuple[int, int],
-    ink: tuple[int, int, int],
-    muted: tuple[int, int, int],
+    fills: tuple[Ink, ...],
+    halo: tuple[int, Ink],
 ) -> None:
-    """Each cluster's name and count below it; the group headings above the clusters."""
-    ox, oy = offset
-    f_label = font(round(1.2 * unit))
-    f_count = font(round(1.45 * unit), True)
-    at: list[tuple[float, float]] = []
-    for c in model.clusters:
-        cx, cy = vp.to_pixels(c.centre[0], c.centre[1])
-        at.append((cx, cy))
-        ty = cy + c.radius * vp.sx + 0.5 * unit
-        draw.text((ox + cx, oy + ty), c.state, font=f_label, fill=muted, anchor="ma")
-        if c.count_text is not None:
-            where = (ox + cx, oy + ty + 1.35 * unit)
-            draw.text(where, c.count_text, font=f_count, fill=ink, anchor="ma")
-    if not model.groups:
+    """Draws a placed block (nothing where it was left out), each line in its fill
+    (the last fill for lines beyond), over a halo in the background colour."""
+    if placed is None or placed.box is None:
         return
-    f_group = font(round(1.3 * unit), True)
-    top = min(at[k][1] for g in model.groups for k in g.members) - 4.2 * unit
-    for g in model.groups:
-        gx = sum(at[k][0] for k in g.members) / len(g.members)
-        draw.text((ox + gx, oy + top), g.text, font=f_group, fill=muted, anchor="ma")
+    b = placed.block
+    ax, ay = b.anchor_in(placed.box)
+    for i, ln in enumerate(b.lines):
+        where = (offset[0] + ax, offset[1] + ay + ln.dy)
+        fill = fills[min(i, len(fills) - 1)]
+        f = font(ln.size, ln.bold)
+        draw.text(
+            where,
+            ln.text,
+            font=f,
+            fill=fill,
+            anchor=b.anchor,
+            stroke_width=halo[0],
+            stroke_fill=halo[1],
+        )
 
 
-def _congestion(
+def _rings(
     draw: ImageDraw.ImageDraw,
     model: Labels,
     vp: Viewport,
     settings: CongestionSettings,
     unit: float,
     offset: tuple[int, int],
-) -> list[str]:
-    """A halo around each congested state's cluster and its figure above it ("+18% in 6
-    months", "median wait 210 days"). Returns the labels drawn."""
+) -> None:
+    """A ring around each congested state's cluster (its figure is placed as a text)."""
     ox, oy = offset
-    colour = settings.halo
-    f = font(round(1.25 * unit), True)
     for c in model.congested:
         k = model.clusters[c.index]
         cx, cy = vp.to_pixels(k.centre[0], k.centre[1])
         r = max(k.radius * vp.sx, unit) + 0.6 * unit
         width = max(2, round(0.35 * unit))
         box = [ox + cx - r, oy + cy - r, ox + cx + r, oy + cy + r]
-        draw.ellipse(box, outline=colour, width=width)
-        at = (ox + cx, oy + cy - r - 0.4 * unit)
-        draw.text(at, c.label, font=f, fill=colour[:3], anchor="md")
-    return [c.label for c in model.congested]
+        draw.ellipse(box, outline=settings.halo, width=width)
 
 
 def paint_labels(
@@ -223,10 +191,10 @@ def paint_labels(
     region: tuple[int, int] = (0, 0),
 ) -> np.ndarray:
     """Paints the label ``model`` onto ``image`` (H x W x 4 uint8, modified in place and
-    returned); ``style`` says which parts and in what colours. ``region`` is the image's
+    returned), placed by :func:`carevis.render.text_plan.plan` so that no text overlaps
+    another; ``style`` says which parts and in what colours. ``region`` is the image's
     top-left within the full ``vp`` picture (tiled renders)."""
     h, w = image.shape[:2]
-    unit = min(vp.width, vp.height * 16 / 9) / 110  # one text unit: ~17 px at 1080p
     ink = _text_colour(background, style)
     muted = style.muted if ink == style.text else (170, 170, 180)
     if image.flags["C_CONTIGUOUS"] and image.flags["WRITEABLE"]:
@@ -238,27 +206,38 @@ def paint_labels(
         pil = Image.fromarray(image, "RGBA")
         shared = False
     draw = ImageDraw.Draw(pil)
-    ox, oy = -region[0], -region[1]
-    if model.title:
-        where = (ox + round(2 * unit), oy + round(1.6 * unit))
-        draw.text(where, model.title, font=font(round(2.2 * unit), True), fill=ink)
-    if style.date:
-        where = (ox + vp.width - round(2 * unit), oy + round(1.2 * unit))
-        draw.text(where, model.date, font=font(round(3.0 * unit), True), fill=ink, anchor="ra")
-    if style.labels:
-        _clusters(draw, model, vp, unit, (ox, oy), ink, muted)
+    off = (-region[0], -region[1])
+    p = overlay_plan(model, vp, style)
+    halo = (p.halo, (int(background[0]), int(background[1]), int(background[2])))
     if style.congestion is not None:
-        _congestion(draw, model, vp, style.congestion, unit, (ox, oy))
-    if style.legend:
-        lw, lh = legend_size(model.legend, unit)
-        x, y = ox + vp.width - round(2 * unit) - lw, oy + vp.height - round(3.2 * unit) - lh
-        _legend(draw, model.legend, x, y, unit, ink)
-    if model.caption:
-        where = (ox + vp.width - round(2 * unit), oy + vp.height - round(1.5 * unit))
-        draw.text(where, model.caption, font=font(round(1.1 * unit)), fill=muted, anchor="rd")
+        _rings(draw, model, vp, style.congestion, p.unit, off)
+    _text(draw, p.title, off, (ink,), halo)
+    _text(draw, p.date, off, (ink,), halo)
+    for g in p.groups:
+        _text(draw, g, off, (muted,), halo)
+    for c in p.clusters:
+        _text(draw, c, off, (muted, ink), halo)
+    if style.congestion is not None:
+        for k in p.congestion:
+            _text(draw, k, off, (style.congestion.halo[:3],), halo)
+    if p.legend_at is not None:
+        _legend(draw, model.legend, off[0] + p.legend_at[0], off[1] + p.legend_at[1], p.unit, ink)
+    _text(draw, p.caption, off, (muted,), halo)
     if not shared:
         image[...] = np.asarray(pil)
     return image
+
+
+def overlay_plan(model: Labels, vp: Viewport, style: OverlayStyle) -> TextPlan:
+    """Where :func:`paint_labels` puts each text of ``model`` with ``style``."""
+    return plan(
+        model,
+        vp,
+        labels=style.labels,
+        date=style.date,
+        legend=style.legend,
+        congestion=style.congestion is not None,
+    )
 
 
 def draw_overlay(

@@ -1,0 +1,190 @@
+"""Where the texts of a picture go: the one placement both painters use (the PIL overlay
+of exported pictures and the window), so that no label overlaps another label, a group
+heading, the legend, the title, the date or the caption, and all stay inside the picture.
+
+The fixed texts (title, date, legend, caption) are placed first; then the group
+headings; then each cluster's label (and its congestion figure), the most populous
+cluster first, greedily: below its cluster's rim, above, right, left, then pushed
+further out, the first position that overlaps nothing already placed and stays inside
+the picture. Positions that also keep off other clusters' dots are preferred. A text
+that fits nowhere is left out (None) rather than drawn over another.
+
+Boxes are ``(x0, y0, x1, y1)`` in pixels of the full picture, measured from the text's
+ink (PIL ``font.getbbox``) grown by the halo's width and a small gap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scene.labels import Labels
+from ..viewport import Viewport
+
+Box = tuple[float, float, float, float]
+#: A text block's width and height in pixels.
+Size = tuple[float, float]
+
+#: How far out (in text units) a label is pushed, step by step, when no nearer place is free.
+PUSH_STEPS = (0.0, 1.0, 2.0, 3.5, 5.0, 7.0, 9.5, 12.5)
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    """Whether two boxes share any area (touching edges do not count)."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def inside(a: Box, width: float, height: float) -> bool:
+    return a[0] >= 0 and a[1] >= 0 and a[2] <= width and a[3] <= height
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """Where each text of one picture goes (None: not drawn). Cluster and congestion
+    boxes are per state, in state order; ``fixed`` names the title, date, legend and
+    caption boxes."""
+
+    width: int
+    height: int
+    fixed: dict[str, Box]
+    groups: tuple[Box | None, ...]
+    clusters: tuple[Box | None, ...]
+    congestion: tuple[Box | None, ...]
+
+    def boxes(self) -> list[tuple[str, Box]]:
+        """Every placed box with a name saying what it is ("title", "group 0", ...)."""
+        out = list(self.fixed.items())
+        for kind, seq in (("group", self.groups), ("label", self.clusters)):
+            out += [(f"{kind} {i}", b) for i, b in enumerate(seq) if b is not None]
+        out += [(f"congestion {i}", b) for i, b in enumerate(self.congestion) if b is not None]
+        return out
+
+    def overlapping(self) -> list[tuple[str, str]]:
+        """Pairs of boxes that overlap (empty for a good layout)."""
+        named = self.boxes()
+        return [
+            (n1, n2)
+            for i, (n1, b1) in enumerate(named)
+            for n2, b2 in named[i + 1 :]
+            if overlaps(b1, b2)
+        ]
+
+    def outside(self) -> list[str]:
+        """Names of boxes not wholly inside the picture (empty for a good layout)."""
+        return [n for n, b in self.boxes() if not inside(b, self.width, self.height)]
+
+
+class _Free:
+    """The boxes placed so far, and the clusters' discs, to test candidates against."""
+
+    def __init__(self, width: int, height: int, discs: np.ndarray) -> None:
+        self.width, self.height = width, height
+        self.placed = np.zeros((0, 4))
+        self.discs = discs  # (n, 3): x, y, r in pixels
+
+    def add(self, box: Box) -> None:
+        self.placed = np.vstack([self.placed, np.asarray(box)[None]])
+
+    def free(self, box: Box) -> bool:
+        if not inside(box, self.width, self.height):
+            return False
+        p = self.placed
+        hit = (p[:, 0] < box[2]) & (box[0] < p[:, 2]) & (p[:, 1] < box[3]) & (box[1] < p[:, 3])
+        return not bool(hit.any())
+
+    def off_dots(self, box: Box, own: int) -> bool:
+        d = self.discs
+        nx = np.clip(d[:, 0], box[0], box[2])
+        ny = np.clip(d[:, 1], box[1], box[3])
+        hit = (nx - d[:, 0]) ** 2 + (ny - d[:, 1]) ** 2 < d[:, 2] ** 2
+        hit[own] = False
+        return not bool(hit.any())
+
+
+def _candidates(cx: float, cy: float, r: float, size: Size, unit: float, first: str) -> list[Box]:
+    """Boxes of ``size`` around a disc (centre, radius in pixels): below its rim, above,
+    right, left (``first`` = "above" swaps the first two), each pushed further out."""
+    w, h = size
+    gap = 0.3 * unit
+    out: list[Box] = []
+    for step in PUSH_STEPS:
+        d = r + gap + step * unit
+        below = (cx - w / 2, cy + d, cx + w / 2, cy + d + h)
+        above = (cx - w / 2, cy - d - h, cx + w / 2, cy - d)
+        right = (cx + d, cy - h / 2, cx + d + w, cy + h / 2)
+        left = (cx - d - w, cy - h / 2, cx - d, cy + h / 2)
+        ring = [above, below] if first == "above" else [below, above]
+        out += [*ring, right, left]
+        if step:  # diagonals once pushed out
+            k = d * 0.7071
+            out += [
+                (cx + k, cy + k, cx + k + w, cy + k + h),
+                (cx - k - w, cy + k, cx - k, cy + k + h),
+                (cx + k, cy - k - h, cx + k + w, cy - k),
+                (cx - k - w, cy - k - h, cx - k, cy - k),
+            ]
+    return out
+
+
+def _choose(free: _Free, options: Sequence[Box], own: int) -> Box | None:
+    clear = [b for b in options if free.free(b)]
+    best = next((b for b in clear if free.off_dots(b, own)), clear[0] if clear else None)
+    if best is not None:
+        free.add(best)
+    return best
+
+
+def _group_options(x: float, y: float, size: Size, unit: float) -> list[Box]:
+    w, h = size
+    out = []
+    for dy in (0.0, -1.2, 1.2, -2.4, 2.4, -3.6):
+        for dx in (0.0, -3.0, 3.0, -6.0, 6.0, -10.0, 10.0):
+            x0, y0 = x + dx * unit - w / 2, y + dy * unit
+            out.append((x0, y0, x0 + w, y0 + h))
+    return out
+
+
+def place(
+    model: Labels,
+    vp: Viewport,
+    unit: float,
+    fixed: dict[str, Box],
+    group_sizes: Sequence[Size],
+    cluster_sizes: Sequence[Size | None],
+    congestion_sizes: Sequence[Size | None] = (),
+    group_top: Callable[[list[tuple[float, float]]], float] | None = None,
+) -> TextLayout:
+    """Places the texts of ``model`` over a ``vp`` picture: ``fixed`` boxes are kept as
+    given; group headings (``group_sizes``, in ``model.groups`` order) go centred over
+    their members at ``group_top`` (default 4.2 units above the highest member); cluster
+    labels (``cluster_sizes`` per state, None: nothing to draw) and congestion figures
+    (``congestion_sizes`` per state) go where they fit, most populous cluster first."""
+    n = len(model.clusters)
+    at = [vp.to_pixels(c.centre[0], c.centre[1]) for c in model.clusters]
+    radii = [c.radius * vp.sx for c in model.clusters]
+    discs = np.array([(x, y, r) for (x, y), r in zip(at, radii, strict=True)]).reshape(-1, 3)
+    free = _Free(vp.width, vp.height, discs)
+    for box in fixed.values():
+        free.add(box)
+    groups: list[Box | None] = []
+    if model.groups:
+        tops = [at[k] for g in model.groups for k in g.members]
+        top = group_top(tops) if group_top else min(y for _, y in tops) - 4.2 * unit
+        for g, size in zip(model.groups, group_sizes, strict=True):
+            gx = sum(at[k][0] for k in g.members) / len(g.members)
+            groups.append(_choose(free, _group_options(gx, top, size, unit), -1))
+    clusters: list[Box | None] = [None] * n
+    congestion: list[Box | None] = [None] * n
+    cong = list(congestion_sizes) or [None] * n
+    order = sorted(range(n), key=lambda i: (-model.clusters[i].count, i))
+    for i in order:
+        (cx, cy), r = at[i], radii[i]
+        size = cluster_sizes[i]
+        if size is not None:
+            clusters[i] = _choose(free, _candidates(cx, cy, r, size, unit, "below"), i)
+        csize = cong[i]
+        if csize is not None:
+            ring = max(r, unit) + 1.0 * unit  # outside the congestion ring
+            congestion[i] = _choose(free, _candidates(cx, cy, ring, csize, unit, "above"), i)
+    return TextLayout(vp.width, vp.height, fixed, tuple(groups), tuple(clusters), tuple(congestion))

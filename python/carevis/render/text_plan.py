@@ -1,0 +1,146 @@
+"""The texts of an exported picture measured in its fonts and placed
+(:func:`carevis.render.layout_text.place`): what the PIL overlay paints, and what the
+layout tests check for overlaps at any size without drawing a pixel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..scene import Legend
+from ..scene.labels import Labels, LegendEntries, legend_entries
+from ..viewport import Viewport
+from .fonts import Block, Line, block, font, halo_width
+from .layout_text import Box, TextLayout, overlaps, place
+
+
+def text_unit(vp: Viewport) -> float:
+    """One text unit in pixels: ~17 px at 1080p; every size of text is a multiple."""
+    return min(vp.width, vp.height * 16 / 9) / 110
+
+
+def legend_size(legend: Legend | LegendEntries, unit: float) -> tuple[int, int]:
+    """Width and height of the legend block in pixels."""
+    entries = legend if isinstance(legend, LegendEntries) else legend_entries(legend)
+    title = font(round(1.5 * unit), bold=True).getlength(entries.title)
+    if entries.kind == "continuous":
+        return round(max(22 * unit, title)), round(5.2 * unit)
+    small = font(round(1.25 * unit))
+    widest = max((small.getlength(c) for c in entries.categories), default=0.0)
+    rows = len(entries.categories) + (entries.more > 0)
+    return round(max(title, widest + 2 * unit)), round((2.3 + 1.7 * rows) * unit)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A measured block of text and the box it was given (None: left out)."""
+
+    block: Block
+    box: Box | None
+
+
+@dataclass(frozen=True)
+class TextPlan:
+    """Every text of one picture, measured and placed."""
+
+    unit: float
+    halo: int
+    layout: TextLayout
+    title: Placed | None
+    date: Placed | None
+    caption: Placed | None
+    legend_at: tuple[int, int] | None
+    groups: tuple[Placed, ...]
+    clusters: tuple[Placed | None, ...]
+    congestion: tuple[Placed | None, ...]
+
+
+def _fixed(
+    model: Labels, vp: Viewport, unit: float, pad: float, date: bool, legend: bool
+) -> tuple[dict[str, Placed], dict[str, Box], tuple[int, int] | None]:
+    """The title (top left), date (top right; under the title where they would meet),
+    legend and caption (bottom right)."""
+    placed: dict[str, Placed] = {}
+    w, h = vp.width, vp.height
+    if model.title:
+        b = block((Line(model.title, round(2.2 * unit), True),), "la", pad)
+        placed["title"] = Placed(b, b.box_at(round(2 * unit), round(1.6 * unit)))
+    if date:
+        b = block((Line(model.date, round(3.0 * unit), True),), "ra", pad)
+        box = b.box_at(w - round(2 * unit), round(1.2 * unit))
+        title = placed.get("title")
+        if title is not None and title.box is not None and overlaps(box, title.box):
+            box = (box[0], title.box[3], box[2], title.box[3] + b.height)
+        placed["date"] = Placed(b, box)
+    if model.caption:
+        b = block((Line(model.caption, round(1.1 * unit)),), "rd", pad)
+        placed["caption"] = Placed(b, b.box_at(w - round(2 * unit), h - round(1.5 * unit)))
+    boxes = {k: p.box for k, p in placed.items() if p.box is not None}
+    at = None
+    if legend:
+        lw, lh = legend_size(model.legend, unit)
+        at = (w - round(2 * unit) - lw, h - round(3.2 * unit) - lh)
+        m = 0.3 * unit
+        boxes["legend"] = (at[0] - m, at[1] - m, at[0] + lw + m, at[1] + lh + m)
+    return placed, boxes, at
+
+
+def plan(
+    model: Labels,
+    vp: Viewport,
+    *,
+    labels: bool = True,
+    date: bool = True,
+    legend: bool = True,
+    congestion: bool = False,
+) -> TextPlan:
+    """Measures and places the texts of ``model`` over a ``vp`` picture: the parts asked
+    for (cluster labels and group headings with ``labels``, the date, the legend,
+    congestion figures), the title and caption where the model has them."""
+    unit = text_unit(vp)
+    halo = halo_width(unit)
+    pad = halo + 0.1 * unit
+    placed, fixed, legend_at = _fixed(model, vp, unit, pad, date, legend)
+    groups = [
+        block((Line(g.text, round(1.3 * unit), True),), "ma", pad)
+        for g in (model.groups if labels else ())
+    ]
+    clusters: list[Block | None] = []
+    for c in model.clusters:
+        lines = [Line(c.state, round(1.2 * unit))]
+        if c.count_text is not None:
+            lines.append(Line(c.count_text, round(1.45 * unit), True, 1.35 * unit))
+        clusters.append(block(tuple(lines), "ma", pad) if labels else None)
+    marks = {c.index: c.label for c in model.congested} if congestion else {}
+    cong = [
+        block((Line(marks[i], round(1.25 * unit), True),), "ma", pad) if i in marks else None
+        for i in range(len(model.clusters))
+    ]
+    layout = place(
+        model if labels else _no_groups(model),
+        vp,
+        unit,
+        fixed,
+        [(b.width, b.height) for b in groups],
+        [None if b is None else (b.width, b.height) for b in clusters],
+        [None if b is None else (b.width, b.height) for b in cong],
+    )
+    return TextPlan(
+        unit=unit,
+        halo=halo,
+        layout=layout,
+        title=placed.get("title"),
+        date=placed.get("date"),
+        caption=placed.get("caption"),
+        legend_at=legend_at,
+        groups=tuple(Placed(b, x) for b, x in zip(groups, layout.groups, strict=True)),
+        clusters=tuple(_pair(b, x) for b, x in zip(clusters, layout.clusters, strict=True)),
+        congestion=tuple(_pair(b, x) for b, x in zip(cong, layout.congestion, strict=True)),
+    )
+
+
+def _pair(b: Block | None, box: Box | None) -> Placed | None:
+    return None if b is None else Placed(b, box)
+
+
+def _no_groups(model: Labels) -> Labels:
+    return replace(model, groups=())
