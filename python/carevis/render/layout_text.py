@@ -176,13 +176,13 @@ def place(
             groups.append(_choose(free, _group_options(gx, top, size, unit), -1))
     clusters: list[Box | None] = [None] * n
     congestion: list[Box | None] = [None] * n
-    cong = list(congestion_sizes) or [None] * n
+    cong: list[Size | None] = list(congestion_sizes) or [None] * n
     order = sorted(range(n), key=lambda i: (-model.clusters[i].count, i))
     for i in order:
         (cx, cy), r = at[i], radii[i]
-        size = cluster_sizes[i]
-        if size is not None:
-            clusters[i] = _choose(free, _candidates(cx, cy, r, size, unit, "below"), i)
+        label = cluster_sizes[i]
+        if label is not None:
+            clusters[i] = _choose(free, _candidates(cx, cy, r, label, unit, "below"), i)
         csize = cong[i]
         if csize is not None:
             ring = max(r, unit) + 1.0 * unit  # outside the congestion ring

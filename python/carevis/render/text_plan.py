@@ -78,8 +78,11 @@ def _fixed(
     at = None
     if legend:
         lw, lh = legend_size(model.legend, unit)
-        at = (w - round(2 * unit) - lw, h - round(3.2 * unit) - lh)
         m = 0.3 * unit
+        bottom = h - round(3.2 * unit)
+        if "caption" in boxes:  # small pictures: fonts have a least size, keep above it
+            bottom = min(bottom, int(boxes["caption"][1] - m))
+        at = (w - round(2 * unit) - lw, bottom - lh)
         boxes["legend"] = (at[0] - m, at[1] - m, at[0] + lw + m, at[1] + lh + m)
     return placed, boxes, at
 

@@ -1,0 +1,120 @@
+"""The placement of a picture's texts (issue 17, item 1): no label box overlaps another,
+a group heading, the legend, the title, the date or the caption, and every box lies
+inside the picture, from 640x360 to 16K, in the pathway and circle layouts, for the
+synthetic England and the small test tables. Boxes only: nothing is rasterised."""
+
+from __future__ import annotations
+
+import carevis
+import numpy as np
+import pytest
+from carevis._time import to_minutes
+from carevis.render.layout_text import TextLayout, overlaps
+from carevis.render.overlay import OverlayStyle, overlay_labels, overlay_plan
+from carevis.render.text_plan import TextPlan
+from carevis.scene.congestion import CongestionSettings
+from carevis.viewport import Viewport
+
+from tests.journey_tables import make_table
+
+T = "2018-06-30"
+SIZES = [(640, 360), (1280, 720), (1920, 1080), (3840, 2160), (15360, 8640)]
+DATA = ["england", "tables"]
+
+
+@pytest.fixture(scope="module")
+def journeys() -> dict[str, carevis.Journeys]:
+    return {
+        "england": carevis.synthetic.england(scale=0.01, seed=3),
+        "tables": carevis.Journeys.from_arrow(make_table(800, seed=11)),
+    }
+
+
+def plan_of(
+    j: carevis.Journeys, layout: str, size: tuple[int, int], style: OverlayStyle
+) -> TextPlan:
+    scene = carevis.Scene(j, layout=layout)
+    minutes = to_minutes(T)
+    model = overlay_labels(scene, minutes, scene.counts(T), scene.radii_at_minutes(minutes), style)
+    return overlay_plan(model, Viewport.fit(*size), style)
+
+
+def assert_clean(layout: TextLayout) -> None:
+    assert layout.overlapping() == []
+    assert layout.outside() == []
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("layout", ["pathway", "circle"])
+@pytest.mark.parametrize("data", DATA)
+def test_no_text_overlaps_another_and_all_lie_inside(
+    journeys: dict[str, carevis.Journeys], data: str, layout: str, size: tuple[int, int]
+) -> None:
+    p = plan_of(journeys[data], layout, size, OverlayStyle(caption="A caption"))
+    assert_clean(p.layout)
+    names = {n.split()[0] for n, _ in p.layout.boxes()}
+    assert {"title", "date", "legend", "caption", "label"} <= names
+    if layout == "pathway":
+        assert "group" in names
+    placed = [c for c in p.clusters if c is not None and c.box is not None]
+    # Every cluster is labelled from 1280x720 up; at 640x360 at most a few are left out.
+    assert len(placed) >= len(p.clusters) - (3 if size[0] < 1280 else 0)
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1920, 1080)], ids=str)
+def test_congestion_figures_and_a_long_title_find_room_too(
+    journeys: dict[str, carevis.Journeys], size: tuple[int, int]
+) -> None:
+    style = OverlayStyle(
+        title="A very long title that would run into the date on a small picture, surely",
+        congestion=CongestionSettings(),
+    )
+    p = plan_of(journeys["england"], "pathway", size, style)
+    assert_clean(p.layout)
+    assert p.date is not None and p.title is not None
+    assert p.date.box is not None and p.title.box is not None
+    assert not overlaps(p.date.box, p.title.box)
+
+
+def test_labels_sit_outside_their_cluster(journeys: dict[str, carevis.Journeys]) -> None:
+    scene = carevis.Scene(journeys["england"], layout="pathway")
+    vp = Viewport.fit(1920, 1080)
+    p = plan_of(journeys["england"], "pathway", (1920, 1080), OverlayStyle())
+    minutes = to_minutes(T)
+    radii = scene.radii_at_minutes(minutes)
+    for i, c in enumerate(p.clusters):
+        assert c is not None and c.box is not None
+        cx, cy = vp.to_pixels(*scene.centres[i])
+        nx, ny = np.clip(cx, c.box[0], c.box[2]), np.clip(cy, c.box[1], c.box[3])
+        assert np.hypot(nx - cx, ny - cy) >= radii[i] * vp.sx, scene.states[i]
+
+
+def old_placement(p: TextPlan, scene: carevis.Scene, vp: Viewport) -> TextLayout:
+    """Where the overlay put the same texts before issue 17: each label under its
+    cluster's rim and each heading over its group, whatever was there."""
+    minutes = to_minutes(T)
+    radii = scene.radii_at_minutes(minutes)
+    at = [vp.to_pixels(*c) for c in scene.centres]
+    labels = []
+    for i, c in enumerate(p.clusters):
+        assert c is not None
+        labels.append(c.block.box_at(at[i][0], at[i][1] + radii[i] * vp.sx + 0.5 * p.unit))
+    groups = []
+    if p.groups:
+        model = overlay_labels(scene, minutes, scene.counts(T), radii, OverlayStyle())
+        top = min(at[k][1] for g in model.groups for k in g.members) - 4.2 * p.unit
+        for g, placed in zip(model.groups, p.groups, strict=True):
+            gx = sum(at[k][0] for k in g.members) / len(g.members)
+            groups.append(placed.block.box_at(gx, top))
+    return TextLayout(vp.width, vp.height, p.layout.fixed, tuple(groups), tuple(labels), ())
+
+
+@pytest.mark.parametrize("layout", ["pathway", "circle"])
+def test_the_check_fails_on_the_old_placement(
+    journeys: dict[str, carevis.Journeys], layout: str
+) -> None:
+    """The check catches what issue 17 saw: the old placement's labels overlap."""
+    size = (640, 360)
+    scene = carevis.Scene(journeys["england"], layout=layout)
+    p = plan_of(journeys["england"], layout, size, OverlayStyle())
+    assert old_placement(p, scene, Viewport.fit(*size)).overlapping() != []
