@@ -148,6 +148,14 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.labels = visuals.TextVisual(
             "", font_size=9, color="#222222", anchor_x="center", anchor_y="bottom"
         )
+        #: The labels' halo: the same texts in the background colour at small offsets.
+        self.label_halo = visuals.TextVisual(
+            "",
+            font_size=9,
+            color=tuple(c / 255 for c in self.background[:3]),
+            anchor_x="center",
+            anchor_y="bottom",
+        )
         self.hud = visuals.TextVisual(
             "", font_size=12, color="#111111", anchor_x="left", anchor_y="center", bold=True
         )
@@ -160,7 +168,14 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.menu_text = visuals.TextVisual(
             "", font_size=9, color="#111111", anchor_x="left", anchor_y="center"
         )
-        self._texts = [self.labels, self.hud, self.legend_text, self.panel_text, self.menu_text]
+        self._texts = [
+            self.label_halo,
+            self.labels,
+            self.hud,
+            self.legend_text,
+            self.panel_text,
+            self.menu_text,
+        ]
         self._configure_texts()
 
     @property

@@ -7,12 +7,15 @@ menu."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from vispy import gloo
 
 from ..gl import premultiplied
+from ..render.fonts import Line, block
+from ..render.layout_text import Box, place
 from ..scene.labels import Labels
 from ..viewport import Viewport
 from .shapes import Shapes, rgba01
@@ -25,6 +28,8 @@ class Drawing(CanvasState):
     overlay: Shapes
     menu_overlay: Shapes
     labels: Any
+    label_halo: Any
+    label_boxes: list[Box]
     hud: Any
     legend_text: Any
     panel_text: Any
@@ -63,6 +68,7 @@ class Drawing(CanvasState):
         else:
             self.dots.draw(vp, radius_px=radius, target=(w, h))
         if self.show_overlay:
+            self.label_halo.draw()
             self.labels.draw()
             self.overlay.draw((w, h))
             for v in (self.hud, self.legend_text, self.panel_text):
@@ -108,11 +114,13 @@ class Drawing(CanvasState):
             for c in model.congested:
                 k = c.index
                 ov.ring(cx[k], cy[k], r[k] + 7 * s, rgba01(self.congestion.halo))
-        texts = model.texts()
+        texts, pos = self._place_labels(model, vp)
         if texts != self._counts_text:
             self._counts_text = texts
             self.labels.text = texts
-        self.labels.pos = np.stack([cx / s, (cy - r) / s - 3], axis=1)
+            self.label_halo.text = [t for t in texts for _ in HALO]
+        self.labels.pos = pos
+        self.label_halo.pos = [(x + dx, y + dy) for x, y in pos for dx, dy in HALO]
         if self.highlight is not None:
             k = self.highlight
             ov.ring(cx[k], cy[k], r[k] + 4 * s, (0.1, 0.1, 0.1, 0.8))
@@ -200,3 +208,61 @@ class Drawing(CanvasState):
             panel_pos += [(14, by + 8 + 16 * i) for i in range(len(lines))]
         self.panel_text.text = panel or [""]
         self.panel_text.pos = panel_pos or [(0, 0)]
+
+    def _place_labels(
+        self, model: Labels, vp: Viewport
+    ) -> tuple[list[str], list[tuple[float, float]]]:
+        """The clusters' texts and where (logical pixels: bottom centre), placed by the
+        pictures' placement (:func:`carevis.render.layout_text.place`) off the HUD, the
+        legend, the timeline and each other; a label that fits nowhere stays over its
+        cluster (the window has no way to leave a state unnamed)."""
+        s = self.pixel_scale
+        lw, lh = self.size
+        logical = Viewport(int(lw), int(lh), vp.sx / s, vp.sy / s, vp.tx / s, vp.ty / s)
+        pad = 2.0
+        blocks = [block((Line(t, LABEL_PX),), "mb", pad) for t in model.texts()]
+        x0, y0, x1, y1 = self._timeline_box()
+        fixed: dict[str, Box] = {
+            "hud": (
+                0.0,
+                0.0,
+                260.0,
+                HUD_TOP + 20.0 * (2 + bool(model.caption) + bool(self.message)),
+            ),
+            "legend": (lw - 240.0, 0.0, float(lw), _legend_bottom(model)),
+            "timeline": (x0 - 6, y0 - 8, x1 + 6, y1 + 8),
+        }
+        fixed = {k: _clip(b, lw, lh) for k, b in fixed.items()}
+        sizes = [(b.width, b.height) for b in blocks]
+        at = place(replace(model, groups=()), logical, 8.0, fixed, [], sizes)
+        pos, boxes = [], []
+        for b, box, c in zip(blocks, at.clusters, model.clusters, strict=True):
+            if box is None:  # no free place: on the cluster's top, as before
+                x, y = logical.to_pixels(*c.centre)
+                x0, y0 = x - b.width / 2, y - c.radius * logical.sx - 3
+                box = (x0, y0, x0 + b.width, y0 + b.height)
+            # VisPy hangs "bottom"-anchored text below its position in the window's
+            # y-down pixels: the position is the box's top centre.
+            pos.append(((box[0] + box[2]) / 2, box[1] + pad))
+            boxes.append(box)
+        #: Where the labels (and their halo) cover the dots, in physical pixels.
+        self.label_boxes = [(s * b[0], s * b[1], s * b[2], s * b[3]) for b in boxes]
+        return model.texts(), pos
+
+
+#: The window's label size in pixels (vispy's 9 pt text) for measuring.
+LABEL_PX = 12
+#: Offsets (logical pixels) at which the halo repeats each label.
+HALO = ((-1.0, 0.0), (1.0, 0.0), (0.0, -1.0), (0.0, 1.0))
+
+
+def _clip(b: Box, w: float, h: float) -> Box:
+    return max(b[0], 0.0), max(b[1], 0.0), min(b[2], w), min(b[3], h)
+
+
+def _legend_bottom(model: Labels) -> float:
+    """The bottom of the window's legend (logical pixels), as :meth:`_paint_legend` draws it."""
+    lg = model.legend
+    if lg.kind == "continuous":
+        return 14.0 + 38 + 12
+    return 14.0 + 18 + 14 * (len(lg.categories) + (lg.more > 0)) + 8
