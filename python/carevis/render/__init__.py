@@ -3,7 +3,8 @@
 (:mod:`carevis.scene.labels`). :func:`image` is the picture of a scene at a moment; the
 exporters call :func:`render`.
 
-Inside the package, modules import downward: overlay -> settings -> raster -> picture."""
+Inside the package, modules import downward: fonts -> layout_text (the one placement of
+every text, also the window's) -> text_plan -> overlay -> settings -> raster -> picture."""
 
 from __future__ import annotations
 
