@@ -240,8 +240,11 @@ def test_file_size_cap_is_adjustable(tmp_path: Path, monkeypatch: pytest.MonkeyP
     ):
         read_ssda903(tmp_path, hash_key=HASH_KEY)
     monkeypatch.setenv("CAREVIS_MAX_FILE_MB", "4")
-    res = read_ssda903(tmp_path, hash_key=HASH_KEY)  # read, and its NUL line reported
+    with pytest.raises(DataError, match="no row of the input made a journey") as ei:
+        read_ssda903(tmp_path, hash_key=HASH_KEY)  # read, its NUL line reported, set aside
+    res = ei.value.result  # type: ignore[attr-defined]
     assert res.rows_in == res.rows_used + res.rows_rejected and res.rows_in >= len(p.ids)
+    assert "SSDA903_201_2020_episodes.csv (set aside)" in str(ei.value)
     for bad in ("lots", "0", "-1"):
         monkeypatch.setenv("CAREVIS_MAX_FILE_MB", bad)
         with pytest.raises(ConfigError, match="CAREVIS_MAX_FILE_MB"):

@@ -184,7 +184,10 @@ def test_xml_unknown_elements_are_reported(tmp_path):
 def test_invented_layout_and_empty_result_fail_loudly(tmp_path, capsys):
     p = tmp_path / "SSDA903_301_2021.xml"
     p.write_text("<RETURN><CHILD><PLACE><CHILD>1</CHILD></PLACE></CHILD></RETURN>")
-    res = read_ssda903(p)
+    with pytest.raises(DataError, match="no row of the input made a journey") as ei:
+        read_ssda903(p)
+    assert "SSDA903_301_2021.xml (set aside)" in str(ei.value)
+    res = ei.value.result
     assert res.table.num_rows == 0 and res.files_failed == 1
     out = tmp_path / "o.parquet"
     assert main_ingest(["ssda903", str(p), "-o", str(out)]) == 1
@@ -274,3 +277,29 @@ def test_cin_census_year_from_its_dates(tmp_path):
         assert bool([r for r in rep if r["rule"] == "year_mismatch"]) == (sub == "a")
         assert res.table.num_rows == ref.table.num_rows
     assert "read as 2020-21 by its dates" in read_cin_census(tmp_path / "b").report.file_years[0][1]
+
+
+def test_empty_result_is_a_data_error_in_every_entry(tmp_path, capsys):
+    """An empty result raises DataError naming the files (read_ssda903, read_cin_census,
+    read_journeys); the CLI still prints the summary and writes the report."""
+    from carevis.ingest import read_journeys
+
+    ep = tmp_path / "SSDA903_301_2021_episodes.csv"
+    ep.write_text("CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC\n")
+    cin = tmp_path / "cin"
+    cin.mkdir()
+    (cin / "census.xml").write_text("<Foo><Bar/></Foo>")
+    for call in (
+        lambda: read_ssda903(ep),
+        lambda: read_cin_census(cin),
+        lambda: read_journeys(ssda903=ep, cin=cin),
+    ):
+        with pytest.raises(DataError, match="no row of the input made a journey") as ei:
+            call()
+        assert "SSDA903_301_2021_episodes.csv" in str(ei.value) or "census.xml" in str(ei.value)
+        assert ei.value.result.table.num_rows == 0
+    rep = tmp_path / "report.csv"
+    assert main_validate([str(ep), "--report", str(rep)]) == 1
+    out = capsys.readouterr()
+    assert "rows in 0" in out.out and "SSDA903_301_2021_episodes.csv" in out.err
+    assert rep.exists()

@@ -495,7 +495,9 @@ def test_journey_from_referral_into_care(tmp_path):
 def test_cin_malformed(tmp_path):
     (tmp_path / "bad.xml").write_text("<Message><Children><Child>")
     (tmp_path / "other.xml").write_text("<Foo><Bar/></Foo>")
-    res = read_cin_census(tmp_path)
+    with pytest.raises(DataError, match=r"no row .* \(CIN census\): .*bad\.xml") as ei:
+        read_cin_census(tmp_path)
+    res = ei.value.result
     assert {r["rule"] for r in rules(res)} == {"unreadable_file", "unknown_table"}
     assert res.files_failed == 2 and res.table.num_rows == 0
 

@@ -52,6 +52,18 @@ def _add_year(ap: argparse.ArgumentParser) -> None:
     )
 
 
+def _said(e: CarevisError, report: str | None, tail: str = "") -> None:
+    """An error in the CLI's words; an empty result (a DataError carrying the result)
+    also prints its summary and writes its report when asked."""
+    res = getattr(e, "result", None)
+    if res is not None:
+        print(res.summary())
+        if report:
+            res.report.to_csv(report)
+            print(f"report: {report}")
+    print(f"carevis: error: {e}{tail}", file=sys.stderr)
+
+
 def main_validate(argv: Sequence[str] | None = None) -> int:
     """carevis validate PATHS [--strict] [--report out.csv] [--cin PATHS]"""
     ap = Parser(prog="carevis validate", description="Check SSDA903 (and CIN census) files.")
@@ -77,15 +89,12 @@ def main_validate(argv: Sequence[str] | None = None) -> int:
             year=year,
         )
     except CarevisError as e:
-        print(f"carevis: error: {e}", file=sys.stderr)
+        _said(e, args.report)
         return 1
     print(res.summary())
     if args.report:
         res.report.to_csv(args.report)
         print(f"report: {args.report}")
-    if res.table.num_rows == 0:
-        print("error: no row of the input made a journey", file=sys.stderr)
-        return 1
     errors = res.report.errors
     if errors:
         print(f"{errors} errors (rules of severity 'error'); see the report", file=sys.stderr)
@@ -144,13 +153,7 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
                 args.paths, hash_key=key, strict=args.strict, la=args.la, year=year
             )
     except CarevisError as e:
-        print(f"carevis: error: {e}", file=sys.stderr)
-        return 1
-    if res.table.num_rows == 0:
-        print(res.summary())
-        if args.report:
-            res.report.to_csv(args.report)
-        print("error: no row of the input made a journey; nothing written", file=sys.stderr)
+        _said(e, args.report, " nothing written.")
         return 1
     import pyarrow.parquet as pq
 

@@ -15,7 +15,7 @@ from ._dates import NULL_DAY, arrow_to_days, days_to_arrow
 from ._paths import PathsArg, expand_paths
 from ._years import YearOverride
 from .cin.spells import cin_spells, front_door_table
-from .report import IngestResult, ValidationReport
+from .report import IngestResult, ValidationReport, require_rows
 from .schema import load_mapping
 from .ssda903.files import read_903_files
 from .ssda903.journeys import build_journeys
@@ -75,7 +75,10 @@ def read_journeys(
     report.check_strict()
     if care is None or fd is None or fd.num_rows == 0 or care.num_rows == 0:
         t = care if fd is None else fd if care is None else pa.concat_tables([care, fd])
-        return IngestResult(t, report, files=report.files, files_failed=len(report.failed_files))
+        if t is None:
+            t = pa.table({})
+        res = IngestResult(t, report, files=report.files, files_failed=len(report.failed_files))
+        return require_rows(res, "SSDA903 and CIN census")
     assert sp is not None
     fd = _clip_front_door(fd, care, sp, report)
     # children known to 903: take their attributes from the header

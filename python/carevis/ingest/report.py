@@ -337,3 +337,29 @@ class IngestResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def require_rows(res: IngestResult, what: str) -> IngestResult:
+    """``res`` when it holds a journey row; else a DataError naming the files read (and
+    which were set aside), with the result (its report) as the error's ``result``."""
+    if res.table.num_rows:
+        return res
+    rep = res.report
+    if rep.files:
+        shown = [
+            f"{f} ({'set aside' if i in rep.failed_files else 'no usable row'})"
+            for i, f in enumerate(rep.files[:_NAMED])
+        ]
+        more = len(rep.files) - len(shown)
+        names = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    else:
+        names = "no files"
+    err = DataError(
+        f"no row of the input made a journey ({what}): {names}; the result's report "
+        "(this error's .result.report) says why"
+    )
+    err.result = res  # type: ignore[attr-defined]
+    raise err
+
+
+_NAMED = 10

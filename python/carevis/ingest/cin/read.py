@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...privacy import warn_raw_ids
 from .._paths import PathsArg, expand_paths
 from .._years import YearOverride
-from ..report import IngestResult, ValidationReport
+from ..report import IngestResult, ValidationReport, require_rows
 from .spells import cin_spells, front_door_table
 
 __all__ = ["read_cin_census"]
@@ -37,4 +37,5 @@ def read_cin_census(
     )
     table = front_door_table(sp, keep_birth_date)
     report.check_strict()
-    return IngestResult(table, report, files=report.files, files_failed=len(report.failed_files))
+    res = IngestResult(table, report, files=report.files, files_failed=len(report.failed_files))
+    return require_rows(res, "CIN census")

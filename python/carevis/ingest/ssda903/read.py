@@ -12,7 +12,7 @@ from ...privacy import REDACTED, is_identifying, warn_raw_ids
 from .._paths import PathsArg, expand_paths
 from .._rows import Rows
 from .._years import YearOverride
-from ..report import IngestResult, ValidationReport, write_csv_atomic
+from ..report import IngestResult, ValidationReport, require_rows, write_csv_atomic
 from ..schema import load_mapping
 from .files import read_903_files
 from .journeys import build_journeys
@@ -69,9 +69,11 @@ def read_ssda903(
         exit_dwell_days=exit_dwell_days,
     )
     report.check_strict()
+    res = IngestResult(table, report, files=report.files, files_failed=len(report.failed_files))
+    require_rows(res, "SSDA903")  # an empty result is an error, and nothing is written
     if rejects is not None:
         write_rejects(rows, report, rejects, keep_ids)
-    return IngestResult(table, report, files=report.files, files_failed=len(report.failed_files))
+    return res
 
 
 def write_rejects(
