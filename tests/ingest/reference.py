@@ -25,6 +25,7 @@ __all__ = [
     "KERNELS",
     "argsort_stable",
     "child_keys",
+    "dfe_sequence_rules",
     "latest_in_groups",
     "parse_csv_bodies",
     "use_references",
@@ -150,12 +151,87 @@ def parse_csv_bodies(
     return (out, all_lines, counts), None
 
 
+# bits of ``dfe_sequence_rules``' flags (rust/src/ingest/dfe.rs)
+RNE_S, RNE_CONT, REC_LEFT, REC_E2_E15, REC_X1, REC_KNOWN, CHILD_BLANK = (1, 2, 4, 8, 16, 32, 64)
+
+
+def dfe_sequence_rules(
+    grp: np.ndarray,
+    decom: np.ndarray,
+    dec: np.ndarray,
+    flags: np.ndarray,
+    null: int,
+    header_grp: np.ndarray,
+    header_dob: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """``_native.dfe_sequence_rules``: 142, 501, 431, 432, 437 (pairs sorted by start,
+    missing last), 433 (by start then end), 388 (missing start first, as the day before
+    the earliest) and 302, in numpy sorts over all rows (the ingest's code before the
+    rules moved to Rust)."""
+    n = len(grp)
+    f = np.asarray(flags, dtype=np.uint8)
+
+    def bit(b: int) -> np.ndarray:
+        return (f & b) != 0
+
+    has_decom = decom != null
+    lo = int(decom[has_decom].min()) if has_decom.any() else 0
+    hi = int(decom[has_decom].max()) if has_decom.any() else 0
+    s_last = np.where(has_decom, decom, hi + 1)
+    order = argsort_stable(pack(grp, s_last)) if n else np.zeros(0, np.int64)
+    g = grp[order]
+    sp = g[1:] == g[:-1]
+    od, oe, of = decom[order], dec[order], f[order]
+    rne_s = (of & RNE_S) != 0
+    pe_ok, ns_ok = oe[:-1] != null, od[1:] != null
+    first, second = order[:-1], order[1:]
+    known = (of & REC_KNOWN) != 0
+    out = {
+        "142": first[
+            sp & ((oe[:-1] == null) | ~known[:-1]) & ~bit(CHILD_BLANK)[first] & (od[:-1] != null)
+        ],
+        "501": second[sp & pe_ok & (od[1:] < oe[:-1])],
+        "431": second[sp & rne_s[1:] & pe_ok & ns_ok & (od[1:] <= oe[:-1])],
+        "432": second[sp & ((of[:-1] & REC_LEFT) != 0) & ~rne_s[1:]],
+        "437": first[sp & (od[:-1] != null) & ((of[:-1] & REC_E2_E15) != 0)],
+    }
+    # 433: sorted by start, then end (missing last)
+    s_dec = np.where(dec != null, dec, dec[dec != null].max(initial=0) + 1)
+    o2 = argsort_stable(pack(grp, s_last, s_dec)) if n else np.zeros(0, np.int64)
+    g2 = grp[o2]
+    sp2, od2, oe2 = g2[1:] == g2[:-1], decom[o2], dec[o2]
+    cont = bit(RNE_CONT)[o2][1:]
+    mism = (oe2[:-1] != od2[1:]) | (oe2[:-1] == null) | (od2[1:] == null)
+    out["433"] = o2[1:][sp2 & cont & mism]
+    # 388: a missing start first, read as the day before the earliest start
+    s_first = np.where(has_decom, decom, lo - 1)
+    o3 = argsort_stable(pack(grp, s_first)) if n else np.zeros(0, np.int64)
+    g3 = grp[o3]
+    sp3, od3, oe3 = g3[1:] == g3[:-1], s_first[o3], dec[o3]
+    x1, known3, hd3 = bit(REC_X1)[o3], bit(REC_KNOWN)[o3], oe3 != null
+    nx3 = np.r_[sp3, False]
+    nd3 = np.r_[od3[1:], null]
+    bad3 = (nx3 & x1 & hd3 & (oe3 != nd3)) | (nx3 & ~x1 & known3 & hd3 & (oe3 == nd3))
+    out["388"] = o3[bad3 | (~nx3 & hd3 & x1)]
+    # 302: each header row's first episode (earliest start) starts before the birth
+    pos = np.searchsorted(g, header_grp)
+    pc_ = np.minimum(pos, max(n - 1, 0))
+    found = (pos < n) & (header_dob != null)
+    if n:
+        found &= (g[pc_] == header_grp) & (od[pc_] != null)
+    bad = found & (header_dob > (od[pc_] if n else 0))
+    out["302_header"] = np.flatnonzero(bad)
+    out["302"] = order[pc_[bad]] if n else np.zeros(0, np.int64)
+    return {k: np.unique(np.asarray(v, dtype=np.int64)) for k, v in out.items()}
+
+
 #: the Rust kernels of the ingest and their references here
 KERNELS = {
     "argsort_stable": argsort_stable,
     "latest_in_groups": latest_in_groups,
     "child_keys": child_keys,
     "parse_csv_bodies": parse_csv_bodies,
+    "dfe_sequence_rules": dfe_sequence_rules,
 }
 
 

@@ -12,7 +12,7 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3_arrow::PyArray as ArrowArray;
 
 use super::errors::config_err;
-use crate::ingest::{csv, keys};
+use crate::ingest::{csv, dfe, keys};
 
 /// (kept columns, source lines, rows per body)
 type Parsed<'py> = (
@@ -208,7 +208,71 @@ pub fn latest_in_groups<'py>(
     ))
 }
 
+/// The DfE rules on consecutive episodes of a child in a return and 302 (see
+/// `ingest::dfe`): a dict rule -> flagged episode rows ("142", "501", "431", "432",
+/// "437", "433", "388", "302"), plus "302_header" (header rows).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn dfe_sequence_rules<'py>(
+    py: Python<'py>,
+    grp: PyReadonlyArray1<'py, i64>,
+    decom: PyReadonlyArray1<'py, i64>,
+    dec: PyReadonlyArray1<'py, i64>,
+    flags: PyReadonlyArray1<'py, u8>,
+    null: i64,
+    header_grp: PyReadonlyArray1<'py, i64>,
+    header_dob: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let (grp, decom, dec, flags) = (
+        grp.as_slice()?,
+        decom.as_slice()?,
+        dec.as_slice()?,
+        flags.as_slice()?,
+    );
+    let (hg, hd) = (header_grp.as_slice()?, header_dob.as_slice()?);
+    let n = grp.len();
+    if decom.len() != n || dec.len() != n || flags.len() != n || n > u32::MAX as usize {
+        return Err(config_err(
+            "columns",
+            "one entry per row, at most 2^32 rows",
+        ));
+    }
+    if hg.len() != hd.len() || hg.len() > u32::MAX as usize {
+        return Err(config_err(
+            "header",
+            "one key and one birth date per header row",
+        ));
+    }
+    let ep = dfe::Episodes {
+        grp,
+        decom,
+        dec,
+        flags,
+        null,
+    };
+    let f = super::run(py, || Ok(dfe::sequence_rules(&ep, hg, hd)))?;
+    let out = pyo3::types::PyDict::new(py);
+    for (k, v) in [
+        ("142", f.r142),
+        ("501", f.r501),
+        ("431", f.r431),
+        ("432", f.r432),
+        ("437", f.r437),
+        ("433", f.r433),
+        ("388", f.r388),
+        ("302", f.e302),
+        ("302_header", f.h302),
+    ] {
+        out.set_item(
+            k,
+            PyArray1::from_vec(py, v.into_iter().map(i64::from).collect()),
+        )?;
+    }
+    Ok(out)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(dfe_sequence_rules, m)?)?;
     m.add_function(wrap_pyfunction!(parse_csv_bodies, m)?)?;
     m.add_function(wrap_pyfunction!(child_keys, m)?)?;
     m.add_function(wrap_pyfunction!(argsort_stable, m)?)?;

@@ -14,15 +14,15 @@ own year.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 
+from carevis import _native
+
 from .._dates import NULL_DAY, days_from_civil, parse_dates
 from .._rows import Codes, Rows
-from .._sort import argsort_stable, pack
 from ..rules import DFE_RULES
 from ..schema import DATA_DIR
 
@@ -151,23 +151,85 @@ def check_dfe(
     """Flag every DfE rule breach; returns rule -> flagged episode rows.
 
     `decom`, `dec`: day numbers (NULL_DAY = blank or not a date); `codes`: the episodes'
-    RNE, LS, PLACE and REC as read (before any repair)."""
+    RNE, LS, PLACE and REC as read (before any repair). The rules on consecutive
+    episodes (and 302) run in the Rust core (``rust/src/ingest/dfe.rs``)."""
     out = _row_rules(ep, year, year_end, decom, dec, codes)
+    use_header = header is not None and header_key is not None and header.t.num_rows > 0
     hy = (
         np.asarray(header.t.column("_year").to_numpy(), dtype=np.int64)
-        if header is not None and header_key is not None
+        if use_header and header is not None
         else np.zeros(0, np.int64)
     )
-    hk = header_key if header_key is not None and len(hy) else np.zeros(0, np.int64)
-    pairs = _Pairs.of(key, year, hy, hk, decom, dec)
-    out.update(_pair_rules(pairs, codes, child_blank))
-    out["433"] = _rule_433(pairs, codes["RNE"])
-    out["388"] = _rule_388(pairs, codes["REC"])
-    if header is not None and len(hy):
-        out["302"] = _header_rules(header, pairs, hy, hk)
+    hk = header_key if use_header and header_key is not None else np.zeros(0, np.int64)
+    n = len(key)
+    ymin = int(min(year.min() if n else 0, hy.min() if len(hy) else 0))
+    kspan = int(max(key.max() if n else 0, hk.max() if len(hk) else 0)) + 1
+    dob = np.zeros(0, np.int64)
+    if use_header and header is not None:
+        dob, _ = _days(header.t.column("DOB"))
+        _flag(header, np.flatnonzero((dob != NULL_DAY) & (dob > _march_31(hy))), "301")
+    got = _native.dfe_sequence_rules(
+        _i64((year - ymin) * kspan + key),
+        _i64(decom),
+        _i64(dec),
+        _flags(codes, child_blank),
+        NULL_DAY,
+        _i64((hy - ymin) * kspan + hk),
+        _i64(dob),
+    )
+    if use_header and header is not None:
+        _flag(header, np.asarray(got.pop("302_header")), "302")
+    else:
+        got.pop("302")
+    got.pop("302_header", None)
+    out.update({k: np.asarray(v) for k, v in got.items()})
     for code in sorted(out):
         _flag(ep, out[code], code)
     return out
+
+
+def _i64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _march_31(years: np.ndarray) -> np.ndarray:
+    """31 March of each collection year (NULL_DAY for an unknown year), per distinct year."""
+    if not len(years):
+        return np.zeros(0, np.int64)
+    y0 = int(years.min())
+    yrs = np.arange(y0, int(years.max()) + 1)
+    tab = np.where(
+        yrs > 0, days_from_civil(yrs, np.full_like(yrs, 3), np.full_like(yrs, 31)), NULL_DAY
+    )
+    return np.asarray(tab[years - y0], dtype=np.int64)
+
+
+# bits of each row's flags for the Rust rules (rust/src/ingest/dfe.rs)
+_RNE_S, _RNE_CONT, _REC_LEFT, _REC_E2_E15, _REC_X1, _REC_KNOWN, _CHILD_BLANK = (
+    1,
+    2,
+    4,
+    8,
+    16,
+    32,
+    64,
+)
+
+
+def _flags(codes: dict[str, Codes], child_blank: np.ndarray) -> np.ndarray:
+    """Per row: RNE S / continuing, REC left care / E2 or E15 / X1 / not blank, CHILD
+    blank, as bits; worked out per dictionary value, then gathered."""
+    rne, rec = codes["RNE"], codes["REC"]
+    rne_bits = _lut(rne, ["S"]) * _RNE_S | _lut(rne, _CONTINUING) * _RNE_CONT
+    known = np.r_[np.ones(len(rec.values), bool), False]
+    rec_bits = (
+        _lut(rec, _LEFT_CARE) * _REC_LEFT
+        | _lut(rec, ["E2", "E15"]) * _REC_E2_E15
+        | _lut(rec, ["X1"]) * _REC_X1
+        | known * _REC_KNOWN
+    )
+    f = rne_bits.astype(np.uint8)[rne.idx] | rec_bits.astype(np.uint8)[rec.idx]
+    return np.ascontiguousarray(f | (np.asarray(child_blank, bool) * np.uint8(_CHILD_BLANK)))
 
 
 def _row_rules(
@@ -204,141 +266,3 @@ def _row_rules(
         d = decom[rows]
         out[code] = rows[(d != nul) & ((d > _DEC_2005_END) if cmp > 0 else (d < _DEC_2005_START))]
     return out
-
-
-@dataclass
-class _Pairs:
-    """Episodes sorted by child in a return, then start (missing last), as pandas sorts
-    them: a child in a return is (year, key) as one integer, packed the same way for the
-    header; `sp` marks each pair (i - 1, i) of sorted rows of the same child."""
-
-    n: int
-    grp: np.ndarray
-    ymin: int
-    kspan: int
-    lo: int
-    decom: np.ndarray
-    dec: np.ndarray
-    s_last: np.ndarray
-    order: np.ndarray
-    g: np.ndarray
-    sp: np.ndarray
-
-    @classmethod
-    def of(
-        cls,
-        key: np.ndarray,
-        year: np.ndarray,
-        hy: np.ndarray,
-        hk: np.ndarray,
-        decom: np.ndarray,
-        dec: np.ndarray,
-    ) -> _Pairs:
-        n = len(key)
-        has_decom = decom != NULL_DAY
-        ymin = int(min(year.min() if n else 0, hy.min() if len(hy) else 0))
-        kspan = int(max(key.max() if n else 0, hk.max() if len(hk) else 0)) + 1
-        grp = (year - ymin) * kspan + key
-        lo = int(decom[has_decom].min()) if has_decom.any() else 0
-        hi = int(decom[has_decom].max()) if has_decom.any() else 0
-        s_last = np.where(has_decom, decom, hi + 1)  # pandas sorts missing dates last
-        order = argsort_stable(grp * (hi - lo + 2) + (s_last - lo)) if n else np.zeros(0, np.int64)
-        g = grp[order]
-        sp = g[1:] == g[:-1]
-        return cls(n, grp, ymin, kspan, lo, decom, dec, s_last, order, g, sp)
-
-
-def _pair_rules(
-    p: _Pairs, codes: dict[str, Codes], child_blank: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Rules on consecutive episodes of a child in one return: 142, 501, 431, 432, 437."""
-    nul = NULL_DAY
-    rne, rec = codes["RNE"], codes["REC"]
-    order, sp = p.order, p.sp
-    od, oe = p.decom[order], p.dec[order]
-    r_rec = rec.idx[order]  # -1 = blank: the luts' last entry
-    rne_s = _lut(rne, ["S"])[rne.idx[order]]
-    left = _lut(rec, _LEFT_CARE)[r_rec]
-    prev_end = oe[:-1]
-    nxt_start = od[1:]
-    pe_ok = prev_end != nul
-    ns_ok = nxt_start != nul
-    first = order[:-1]  # the earlier row of each pair
-    second = order[1:]
-    return {
-        "142": first[
-            sp & ((prev_end == nul) | (r_rec[:-1] < 0)) & ~child_blank[first] & (od[:-1] != nul)
-        ],
-        "501": second[sp & pe_ok & (nxt_start < prev_end)],
-        "431": second[sp & rne_s[1:] & pe_ok & ns_ok & (nxt_start <= prev_end)],
-        "432": second[sp & left[:-1] & ~rne_s[1:]],
-        "437": first[sp & (od[:-1] != nul) & _lut(rec, ["E2", "E15"])[r_rec[:-1]]],
-    }
-
-
-def _rule_433(p: _Pairs, rne: Codes) -> np.ndarray:
-    """433 sorts by DEC too (missing last) and compares with the previous row's DEC."""
-    nul = NULL_DAY
-    od = p.decom[p.order]
-    ties = p.sp & (od[1:] == od[:-1])
-    if ties.any():
-        has_dec = p.dec != nul
-        dhi = int(p.dec[has_dec].max()) if has_dec.any() else 0
-        s_dec = np.where(has_dec, np.minimum(p.dec, dhi), dhi + 1)
-        order2 = argsort_stable(pack(p.grp, p.s_last, s_dec))
-        g2 = p.grp[order2]
-        sp2, od2, oe2 = g2[1:] == g2[:-1], p.decom[order2], p.dec[order2]
-    else:  # no child with two episodes starting the same day: the same order
-        order2, sp2, od2, oe2 = p.order, p.sp, od, p.dec[p.order]
-    cont = _lut(rne, _CONTINUING)[rne.idx[order2][1:]]
-    mism = (oe2[:-1] != od2[1:]) | (oe2[:-1] == nul) | (od2[1:] == nul)
-    return np.asarray(order2[1:][sp2 & cont & mism])
-
-
-def _rule_388(p: _Pairs, rec: Codes) -> np.ndarray:
-    """388 fills a missing DECOM with 1901 (sorted first) and looks at the next DECOM."""
-    nul = NULL_DAY
-    has_decom = p.decom != nul
-    if has_decom.all():
-        order3, sp3, od3 = p.order, p.sp, p.decom[p.order]
-    else:
-        s_first = np.where(has_decom, p.decom, p.lo - 1)
-        order3 = argsort_stable(pack(p.grp, s_first))
-        g3 = p.grp[order3]
-        sp3, od3 = g3[1:] == g3[:-1], s_first[order3]
-    oe3 = p.dec[order3]
-    r_rec3 = rec.idx[order3]
-    x1 = _lut(rec, ["X1"])[r_rec3]
-    known = r_rec3 >= 0
-    hd3 = oe3 != nul
-    nx3 = np.r_[sp3, False]  # this row has a next one
-    nd3 = np.r_[od3[1:], nul]
-    case1 = nx3 & x1 & hd3 & (oe3 != nd3)
-    case2 = nx3 & ~x1 & known & hd3 & (oe3 == nd3)
-    case3 = ~nx3 & hd3 & x1
-    return np.asarray(order3[case1 | case2 | case3])
-
-
-def _header_rules(header: Rows, p: _Pairs, hy: np.ndarray, hk: np.ndarray) -> np.ndarray:
-    """301 and 302 (flagged on the header); returns the episode rows 302 points at."""
-    nul = NULL_DAY
-    n = p.n
-    yrs = np.arange(int(hy.min()), int(hy.max()) + 1)  # 31 March per distinct year
-    tab = np.where(
-        yrs > 0, days_from_civil(yrs, np.full_like(yrs, 3), np.full_like(yrs, 31)), NULL_DAY
-    )
-    hye = tab[hy - int(hy.min())]
-    dob, _ = _days(header.t.column("DOB"))
-    h_dob = dob != NULL_DAY
-    _flag(header, np.flatnonzero(h_dob & (dob > hye)), "301")
-    # 302: the child's first episode in the return (earliest start) starts before the
-    # birth; `g` is sorted, so a search finds each header row's first episode
-    od = p.decom[p.order]
-    cand = np.flatnonzero(h_dob & (dob > p.lo)) if n else np.zeros(0, np.int64)
-    hgrp = (hy[cand] - p.ymin) * p.kspan + hk[cand]
-    pos = np.searchsorted(p.g, hgrp)
-    pc_ = np.minimum(pos, max(n - 1, 0))
-    found = (pos < n) & (p.g[pc_] == hgrp) & (od[pc_] != nul)
-    bad = found & (dob[cand] > od[pc_])
-    _flag(header, cand[bad], "302")
-    return np.unique(p.order[pc_[bad]])

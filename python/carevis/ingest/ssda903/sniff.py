@@ -18,6 +18,7 @@ __all__ = ["XML_START", "SourceFile", "fail", "line_numbers", "sniff_csv"]
 
 _BLANK = re.compile(rb"\s*")
 XML_START = re.compile(rb"\s*<\?xml")
+_EMPTY_LINES = re.compile(rb"(?:\r?\n)*\r?")  # only empty lines (count_data_lines == 0)
 
 
 @dataclass
@@ -193,7 +194,7 @@ def _classified(f: SourceFile, head: str, report: ValidationReport) -> bool:
     if missing:
         _missing(f, spec, missing, report, nrows_())
         return False
-    if nrows_() == 0:
+    if _EMPTY_LINES.fullmatch(body):  # no data line (a scan that stops at the first byte)
         report.add("no_rows", "rejected", file_idx=f.idx, line=1, rows=0, detail=spec.name)
     return True
 
