@@ -56,40 +56,95 @@ pub struct Flagged {
     pub e302: Vec<u32>,
 }
 
-/// Rows grouped by `grp` (ascending; input order within a group) and the groups'
-/// bounds in that order (first position of each group, then the length).
-fn grouped(grp: &[i64]) -> (Vec<u32>, Vec<usize>) {
+/// Rows grouped by `grp`: `order` (ascending key; input order within a group), the
+/// groups' bounds in that order (first position of each group, then the length), and
+/// a way to find a key's group.
+struct Groups {
+    order: Vec<u32>,
+    bounds: Vec<usize>,
+    find: Find,
+}
+
+enum Find {
+    /// Dense keys: group of key `lo + v` is `order[first[v]..first[v + 1]]`.
+    Dense { lo: i64, first: Vec<u32> },
+    /// Sparse keys: each group's key, ascending (searched).
+    Sparse { keys: Vec<i64> },
+}
+
+impl Groups {
+    /// The rows of the group with key `k` (positions in `order`), if any.
+    fn of(&self, k: i64) -> Option<(usize, usize)> {
+        match &self.find {
+            Find::Dense { lo, first } => {
+                let v = usize::try_from(k.checked_sub(*lo)?).ok()?;
+                let (a, b) = (*first.get(v)? as usize, *first.get(v + 1)? as usize);
+                (b > a).then_some((a, b))
+            }
+            Find::Sparse { keys } => {
+                let g = keys.binary_search(&k).ok()?;
+                Some((self.bounds[g], self.bounds[g + 1]))
+            }
+        }
+    }
+}
+
+fn grouped(grp: &[i64]) -> Groups {
     let n = grp.len();
     let (Some(&lo), Some(&hi)) = (grp.iter().min(), grp.iter().max()) else {
-        return (Vec::new(), vec![0]);
+        let find = Find::Sparse { keys: Vec::new() };
+        return Groups {
+            order: Vec::new(),
+            bounds: vec![0],
+            find,
+        };
     };
     let span = (hi as i128 - lo as i128 + 1) as u128;
-    let order = if span <= (4 * n + 1024) as u128 {
-        let mut counts = vec![0u32; span as usize + 1];
+    if span <= (4 * n + 1024) as u128 {
+        // a counting sort: one pass to count, one to place
+        let mut first = vec![0u32; span as usize + 1];
         for &g in grp {
-            counts[(g - lo) as usize + 1] += 1;
+            first[(g - lo) as usize + 1] += 1;
         }
-        for i in 1..counts.len() {
-            counts[i] += counts[i - 1];
+        for i in 1..first.len() {
+            first[i] += first[i - 1];
         }
+        let mut at = first.clone();
         let mut order = vec![0u32; n];
         for (i, &g) in grp.iter().enumerate() {
-            let c = &mut counts[(g - lo) as usize];
+            let c = &mut at[(g - lo) as usize];
             order[*c as usize] = i as u32;
             *c += 1;
         }
-        order
-    } else {
-        argsort_stable(grp)
-    };
+        let mut bounds: Vec<usize> = first
+            .windows(2)
+            .filter(|w| w[1] > w[0])
+            .map(|w| w[0] as usize)
+            .collect();
+        bounds.push(n);
+        let find = Find::Dense { lo, first };
+        return Groups {
+            order,
+            bounds,
+            find,
+        };
+    }
+    let order = argsort_stable(grp);
     let mut bounds = Vec::with_capacity(n / 2 + 2);
+    let mut keys = Vec::with_capacity(n / 2 + 2);
     for k in 0..n {
-        if k == 0 || grp[order[k] as usize] != grp[order[k - 1] as usize] {
+        let g = grp[order[k] as usize];
+        if k == 0 || g != grp[order[k - 1] as usize] {
             bounds.push(k);
+            keys.push(g);
         }
     }
     bounds.push(n);
-    (order, bounds)
+    Groups {
+        order,
+        bounds,
+        find: Find::Sparse { keys },
+    }
 }
 
 /// Every rule over the episodes; `header_grp`/`header_dob` (same key, birth day number
@@ -97,7 +152,8 @@ fn grouped(grp: &[i64]) -> (Vec<u32>, Vec<usize>) {
 pub fn sequence_rules(ep: &Episodes, header_grp: &[i64], header_dob: &[i64]) -> Flagged {
     let mut out = Flagged::default();
     let nul = ep.null;
-    let (mut order, bounds) = grouped(ep.grp);
+    let mut gs = grouped(ep.grp);
+    let bounds = std::mem::take(&mut gs.bounds);
     let lo = ep
         .decom
         .iter()
@@ -107,28 +163,41 @@ pub fn sequence_rules(ep: &Episodes, header_grp: &[i64], header_dob: &[i64]) -> 
         .unwrap_or(0);
     let mut buf: Vec<u32> = Vec::new();
     for w in bounds.windows(2) {
-        let g = &mut order[w[0]..w[1]];
+        let g = &mut gs.order[w[0]..w[1]];
         if g.len() > 1 {
             // by start, a missing start (null, the largest) last, then row
-            g.sort_by_key(|&i| ep.decom[i as usize]);
+            let start = |i: &u32| ep.decom[*i as usize];
+            if !g.is_sorted_by_key(start) {
+                g.sort_by_key(start);
+            }
             pairs(ep, g, &mut out);
-            buf.clear();
-            buf.extend_from_slice(g);
-            buf.sort_by_key(|&i| (ep.decom[i as usize], ep.dec[i as usize]));
-            rule_433(ep, &buf, &mut out);
-            buf.clear();
-            buf.extend_from_slice(g);
-            let first = |i: u32| match ep.decom[i as usize] {
-                d if d == nul => lo - 1,
-                d => d,
-            };
-            buf.sort_by_key(|&i| first(i));
-            rule_388(ep, &buf, lo, &mut out);
+            // 433 breaks ties of start by end: another order only where starts tie
+            if g.windows(2).any(|w| start(&w[0]) == start(&w[1])) {
+                buf.clear();
+                buf.extend_from_slice(g);
+                buf.sort_by_key(|&i| (ep.decom[i as usize], ep.dec[i as usize]));
+                rule_433(ep, &buf, &mut out);
+            } else {
+                rule_433(ep, g, &mut out);
+            }
+            // 388 puts a missing start first: another order only where one is missing
+            if start(&g[g.len() - 1]) == nul {
+                buf.clear();
+                buf.extend_from_slice(g);
+                buf.sort_by_key(|&i| match ep.decom[i as usize] {
+                    d if d == nul => lo - 1,
+                    d => d,
+                });
+                rule_388(ep, &buf, lo, &mut out);
+            } else {
+                rule_388(ep, g, lo, &mut out);
+            }
         } else {
             rule_388(ep, g, lo, &mut out);
         }
     }
-    rule_302(ep, &order, &bounds, header_grp, header_dob, &mut out);
+    gs.bounds = bounds;
+    rule_302(ep, &gs, header_grp, header_dob, &mut out);
     for v in [
         &mut out.r142,
         &mut out.r501,
@@ -213,24 +282,16 @@ fn rule_388(ep: &Episodes, g: &[u32], lo: i64, out: &mut Flagged) {
 }
 
 /// 302: the birth date is after the start of the child's first episode in the return.
-fn rule_302(
-    ep: &Episodes,
-    order: &[u32],
-    bounds: &[usize],
-    header_grp: &[i64],
-    header_dob: &[i64],
-    out: &mut Flagged,
-) {
+fn rule_302(ep: &Episodes, gs: &Groups, header_grp: &[i64], header_dob: &[i64], out: &mut Flagged) {
     let nul = ep.null;
-    let starts = &bounds[..bounds.len() - 1];
     for (h, (&hg, &dob)) in header_grp.iter().zip(header_dob).enumerate() {
         if dob == nul {
             continue;
         }
-        let Ok(k) = starts.binary_search_by_key(&hg, |&s| ep.grp[order[s] as usize]) else {
+        let Some((a, _)) = gs.of(hg) else {
             continue;
         };
-        let first = order[starts[k]] as usize;
+        let first = gs.order[a] as usize;
         let s = ep.decom[first];
         if s != nul && dob > s {
             out.h302.push(h as u32);
@@ -248,13 +309,18 @@ mod tests {
     #[test]
     fn grouped_by_counting_and_by_radix_agree() {
         let dense = [3i64, 1, 3, 2, 1];
-        let (o, b) = grouped(&dense);
-        assert_eq!(o, vec![1, 4, 3, 0, 2]);
-        assert_eq!(b, vec![0, 2, 3, 5]);
+        let d = grouped(&dense);
+        assert_eq!(d.order, vec![1, 4, 3, 0, 2]);
+        assert_eq!(d.bounds, vec![0, 2, 3, 5]);
         let sparse = [3i64 << 40, 1, 3 << 40, 2, 1];
-        let (o2, b2) = grouped(&sparse);
-        assert_eq!(o2, vec![1, 4, 3, 0, 2]);
-        assert_eq!(b2, b);
+        let s = grouped(&sparse);
+        assert_eq!(s.order, d.order);
+        assert_eq!(s.bounds, d.bounds);
+        for (k, want) in [(1, Some((0, 2))), (2, Some((2, 3))), (0, None), (4, None)] {
+            assert_eq!(d.of(k), want);
+        }
+        assert_eq!(s.of(3 << 40), Some((3, 5)));
+        assert_eq!(s.of(3), None);
     }
 
     #[test]
