@@ -306,3 +306,45 @@ def test_calibration_table_has_a_source_for_every_figure() -> None:
     assert all(src.strip() and 2015 <= y <= 2025 and v > 0 for _, y, v, src in rows)
     cla = {y for m, y, _, _ in rows if m == "children looked after at 31 March"}
     assert cla == set(range(2015, 2026))
+
+
+# The national figures of ../shared/reference/england-figures.md (the DfE's "Children
+# looked after in England" and "Characteristics of children in need"), by the year the
+# DfE publishes them under: the year ending 31 March (a stock at 31 March of that year,
+# a flow over the twelve months to it). Transcribed here so the check needs no file
+# outside the package.
+REFERENCE = {
+    ("children looked after at 31 March", 2021): 80780,
+    ("children looked after at 31 March", 2022): 82090,
+    ("children looked after at 31 March", 2023): 83750,
+    ("children looked after at 31 March", 2024): 83530,
+    ("children looked after at 31 March", 2025): 81770,
+    ("started to be looked after", 2024): 33050,
+    ("ceased to be looked after", 2024): 33620,
+    ("ceased to be looked after", 2025): 34450,
+    ("adopted", 2024): 2980,
+    ("adopted", 2025): 3040,
+    ("unaccompanied asylum-seeking children at 31 March", 2024): 7380,
+    ("unaccompanied asylum-seeking children at 31 March", 2025): 6540,
+    ("placement changes", 2024): 66070,
+    ("referrals", 2024): 621880,
+    ("referrals", 2020): 642980,
+    ("children in need at 31 March", 2020): 389260,
+    ("children in need at 31 March", 2022): 404310,
+    ("children in need at 31 March", 2024): 399460,
+    ("child protection plans at 31 March", 2018): 53790,
+    ("child protection plans at 31 March", 2020): 51510,
+}
+
+
+def test_calibration_table_agrees_with_the_reference_it_cites() -> None:
+    """Every row citing reference/england-figures.md holds the figure the reference gives
+    for that measure and year (the year ending 31 March), and every reference figure is
+    in the table under that year (a figure a year off fails both)."""
+    rows = {(m, y): (v, src) for m, y, v, src in calibration()}
+    citing = {k: v for k, (v, src) in rows.items() if "england-figures.md" in src}
+    assert len(citing) >= 15
+    wrong = {k: (v, REFERENCE.get(k)) for k, v in citing.items() if REFERENCE.get(k) != v}
+    assert not wrong, wrong
+    missing = {k: v for k, v in REFERENCE.items() if rows.get(k, (None,))[0] != v}
+    assert not missing, missing
