@@ -179,7 +179,9 @@ impl<'a> Journey<'a> {
         let mut st = state::REFERRAL;
         let mut t = t0;
         for _ in 0..24 {
-            let cm = p::CARE_BY_AGE[band(t - self.birth)] * self.care_mult;
+            let cm = p::CARE_BY_AGE[band(t - self.birth)]
+                * self.care_mult
+                * Trends::at(&self.trends.care, t);
             let r = &mut self.rng;
             let (dur, next) = match st {
                 state::REFERRAL => {

@@ -226,6 +226,8 @@ pub struct Trends {
     pub adoption: [f64; TREND_YEARS],
     /// Length of periods of care entered in the year that end before adulthood.
     pub stay: [f64; TREND_YEARS],
+    /// Entries to care from the front door, relative to the base rates by age.
+    pub care: [f64; TREND_YEARS],
 }
 
 impl Trends {
@@ -242,8 +244,9 @@ pub const TRENDS: Trends = Trends {
     //        2011  2012  2013  2014  2015  2016  2017  2018  2019  2020  2021  2022  2023  2024  2025  2026
     referral: [0.95, 0.95, 0.95, 0.91, 0.90, 0.93, 0.96, 0.97, 0.95, 0.92, 0.89, 0.94, 0.94, 0.93, 0.93, 0.93],
     s47:      [0.82, 0.82, 0.82, 0.82, 0.82, 0.88, 0.95, 1.01, 1.03, 1.03, 1.05, 1.13, 1.12, 1.15, 1.15, 1.15],
-    adoption: [1.80, 1.80, 1.79, 1.54, 1.47, 1.33, 1.13, 1.13, 0.94, 1.00, 1.08, 0.99, 1.03, 1.00, 1.00, 1.00],
+    adoption: [1.80, 1.80, 1.79, 1.54, 1.47, 1.33, 1.13, 1.13, 0.84, 0.92, 1.00, 0.95, 1.00, 0.98, 0.96, 0.96],
     stay:     [0.72, 0.72, 0.74, 0.75, 0.78, 0.88, 1.12, 1.38, 1.52, 1.55, 1.52, 1.35, 1.00, 0.95, 0.95, 0.95],
+    care:     [1.00, 1.00, 1.00, 1.00, 0.98, 0.98, 1.01, 1.03, 1.04, 1.05, 1.05, 1.04, 1.04, 1.04, 1.04, 1.04],
 };
 
 /// The youngest age band at entry (0 under 1, 1 aged 1-4, 2 aged 5-9, ...) whose periods of

@@ -275,6 +275,7 @@ fn tune_trends() {
             "s47" => &mut c.trends.s47,
             "adoption" => &mut c.trends.adoption,
             "stay" => &mut c.trends.stay,
+            "care" => &mut c.trends.care,
             other => panic!("unknown trend {other}"),
         };
         for (k, v) in values.split(',').enumerate().take(TREND_YEARS) {
