@@ -74,36 +74,59 @@ def years_covered(journeys: Journeys) -> tuple[list[int], list[int]]:
     return snaps, flows
 
 
-def _age_bands(table: pa.Table, rows: pa.Array, at: np.ndarray) -> np.ndarray | None:
+#: per row a category number, and the categories (labels) the numbers index
+Coded = tuple[np.ndarray, list[str]]
+
+
+def _age_bands(table: pa.Table, rows: pa.Array, at: np.ndarray) -> Coded | None:
     """The DfE age band of each row's child on day ``at``; None without a birth column."""
     col = rules.birth_column(table.column_names)
     if col is None:
         return None
     births = rules.birth_days(table.column(col).take(rows), col)
-    return rules.band_labels(rules.age_band(births, at), dfe=True)
+    codes = np.asarray(rules.age_band(births, at), dtype=np.int64)
+    k = int(codes.max()) + 1 if len(codes) else 0
+    return codes, [str(x) for x in rules.band_labels(np.arange(k), dfe=True)]
 
 
-def _labels(table: pa.Table, name: str, rows: pa.Array) -> np.ndarray:
+def _labels(table: pa.Table, name: str, rows: pa.Array) -> Coded:
     v = pc.fill_null(pc.cast(table.column(name).take(rows), pa.string()), "Unknown")
-    return np.asarray(v.to_numpy(zero_copy_only=False), dtype=object)
+    d = pc.dictionary_encode(v)
+    d = d.combine_chunks() if isinstance(d, pa.ChunkedArray) else d
+    idx = np.asarray(d.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return idx, [str(x) for x in d.dictionary.to_pylist()]
 
 
-def _long(
-    years: Sequence[int], which: np.ndarray, breakdowns: dict[str, np.ndarray | None]
-) -> pa.Table:
+def _named(codes: np.ndarray, names: Sequence[str]) -> Coded:
+    return np.asarray(codes, dtype=np.int64), [str(x) for x in names]
+
+
+def _counts(years: int, which: np.ndarray, coded: Coded) -> tuple[list[str], np.ndarray]:
+    """(categories in the tables' order, counts per year and category): counted per
+    category number, then merged per label; sorted, "Unknown" last."""
+    codes, cats = coded
+    m = np.bincount(which * len(cats) + codes, minlength=years * len(cats))
+    m = m.reshape(years, len(cats)) if len(cats) else np.zeros((years, 0), np.int64)
+    labels = sorted(set(cats), key=lambda c: (c == "Unknown", c))
+    col = {c: i for i, c in enumerate(labels)}
+    merged = np.zeros((years, len(labels)), dtype=np.int64)
+    for i, c in enumerate(cats):
+        merged[:, col[c]] += m[:, i]
+    return labels, merged
+
+
+def _long(years: Sequence[int], which: np.ndarray, breakdowns: dict[str, Coded | None]) -> pa.Table:
     """Counts per (year, breakdown, category), with the share of the year's total. The
     total row comes first; categories follow in sorted order ("Unknown" last)."""
+    ny = len(years)
+    per = [(name, *_counts(ny, which, c)) for name, c in breakdowns.items() if c is not None]
+    totals = np.bincount(which, minlength=ny)
     rows: list[tuple[int, str, str, int, float | None]] = []
     for k, year in enumerate(years):
-        sel = which == k
-        total = int(sel.sum())
+        total = int(totals[k])
         found = [(TOTAL, TOTAL, total)]
-        for name, values in breakdowns.items():
-            if values is None:
-                continue
-            cats, counts = np.unique(values[sel].astype(str), return_counts=True)
-            order = sorted(range(len(cats)), key=lambda i: (cats[i] == "Unknown", cats[i]))
-            found += [(name, str(cats[i]), int(counts[i])) for i in order]
+        for name, labels, m in per:
+            found += [(name, lab, int(m[k, i])) for i, lab in enumerate(labels) if m[k, i]]
         rows += [(year, b, c, n, 100.0 * n / total if total else None) for b, c, n in found]
     return pa.table(
         {
@@ -131,9 +154,8 @@ def cla_at_31_march(journeys: Journeys, years: Sequence[int], roles: Roles) -> p
     table = journeys.to_arrow()
     rows = hits.column("row").combine_chunks() if hits.num_rows else pa.array([], pa.uint32())
     which = np.asarray(hits.column("which").to_numpy(), dtype=np.int64)
-    names = np.array(journeys.states, dtype=object)
-    breakdowns: dict[str, np.ndarray | None] = {
-        "placement_group": names[np.asarray(hits.column("state").to_numpy(), dtype=np.int64)]
+    breakdowns: dict[str, Coded | None] = {
+        "placement_group": _named(hits.column("state").to_numpy(), journeys.states)
     }
     at = (
         np.array([_day(dt.date(y, 3, 31)) for y in years], dtype=np.int64)[which]
@@ -153,10 +175,9 @@ def _flow_table(
     table = journeys.to_arrow()
     rows = hits.column("row").combine_chunks() if hits.num_rows else pa.array([], pa.uint32())
     which = np.asarray(hits.column("which").to_numpy(), dtype=np.int64)
-    breakdowns: dict[str, np.ndarray | None] = {}
+    breakdowns: dict[str, Coded | None] = {}
     if reason:
-        names = np.array([*journeys.states, LEFT], dtype=object)
-        breakdowns["reason"] = names[np.asarray(hits.column("state").to_numpy(), dtype=np.int64)]
+        breakdowns["reason"] = _named(hits.column("state").to_numpy(), [*journeys.states, LEFT])
     when = pc.cast(
         pc.cast(table.column("end" if reason else "start").take(rows), pa.date32()), pa.int32()
     )

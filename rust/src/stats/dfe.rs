@@ -45,6 +45,10 @@ pub fn stock(index: &Index, states: &[bool], ends: &[Minute]) -> Vec<Hit> {
     let wanted = |s: u16| states.get(s as usize).copied().unwrap_or(false);
     per_child(index, |c, out| {
         let r = index.spells(c);
+        // most children are never in these states: one pass over their spells, not one per end
+        if !r.clone().any(|i| wanted(index.state[i])) {
+            return;
+        }
         for (k, &t) in ends.iter().enumerate() {
             if let Some(i) = r
                 .clone()
