@@ -232,6 +232,15 @@ def child_keys(
     parts: list[tuple[Any, Any]], unknown_la: str
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], Any]: ...
 def argsort_stable(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]: ...
+def dfe_sequence_rules(
+    grp: npt.NDArray[np.int64],
+    decom: npt.NDArray[np.int64],
+    dec: npt.NDArray[np.int64],
+    flags: npt.NDArray[np.uint8],
+    null: int,
+    header_grp: npt.NDArray[np.int64],
+    header_dob: npt.NDArray[np.int64],
+) -> dict[str, npt.NDArray[np.int64]]: ...
 def latest_in_groups(
     rows: npt.NDArray[np.int64],
     group: list[npt.NDArray[np.int64]],
