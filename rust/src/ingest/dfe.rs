@@ -167,7 +167,7 @@ pub fn sequence_rules(ep: &Episodes, header_grp: &[i64], header_dob: &[i64]) -> 
         if g.len() > 1 {
             // by start, a missing start (null, the largest) last, then row
             let start = |i: &u32| ep.decom[*i as usize];
-            if !g.is_sorted_by_key(start) {
+            if g.windows(2).any(|w| start(&w[0]) > start(&w[1])) {
                 g.sort_by_key(start);
             }
             pairs(ep, g, &mut out);
