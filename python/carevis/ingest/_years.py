@@ -248,12 +248,11 @@ def _group_evidence(
     above = np.cumsum(m_l[:, ::-1], axis=1)[:, ::-1]  # rows in this year or later
     has = above > allowed[:, None]
     top = ny - 1 - np.argmax(has[:, ::-1], axis=1)
-    for i in range(ng):
-        if n_l[i]:
-            lower[i] = y0 + int(top[i])
-        nz = np.flatnonzero(m_e[i])
-        if len(nz):
-            votes[i] = {y0 + int(j): int(m_e[i, j]) for j in nz}
+    for i, t in zip(np.flatnonzero(n_l).tolist(), top[n_l > 0].tolist(), strict=True):
+        lower[i] = y0 + t
+    gi, yi = np.nonzero(m_e)  # row-major: each group's years in order
+    for i, j, v in zip(gi.tolist(), yi.tolist(), m_e[gi, yi].tolist(), strict=True):
+        votes[i][y0 + j] = v
 
 
 def resolve_903(
