@@ -13,6 +13,7 @@ children are not counted)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,13 +57,15 @@ def format_count(n: int, suppress_below: int = 0, suppress_style: str = "<N") ->
 
 def format_percent(n: int, base: int) -> str:
     """``n`` as a share of ``base``: whole percent from 10%, one decimal below ("2.5%"),
-    "<0.1%" for a share above 0 that would round to 0."""
+    "<0.1%" for a share above 0 that would round to 0. Halves round up, by the same
+    float steps as the HTML page's ``percentText``, so both read the same."""
     if base <= 0 or n <= 0:
         return "0%"
     p = 100.0 * n / base
-    if p >= 9.95:
-        return f"{p:.0f}%"
-    return f"{p:.1f}%" if p >= 0.05 else "<0.1%"
+    tenths = math.floor(p * 10 + 0.5)
+    if tenths >= 100:
+        return f"{math.floor(p + 0.5)}%"
+    return f"{tenths / 10:.1f}%" if tenths >= 1 else "<0.1%"
 
 
 def percent_base(counts: np.ndarray, suppress_below: int = 0) -> int:
