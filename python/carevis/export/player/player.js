@@ -111,7 +111,7 @@ class Player {
     const k = this.meta.suppress_below, values = this.meta.label_values;
     if (k && n > 0 && n < k) return `<${k}`;
     const count = n.toLocaleString("en-GB");
-    if (values === "count" || base === undefined) return count;
+    if ((values !== "percent" && values !== "both") || base === undefined) return count;
     const share = percentText(n, base);
     return values === "percent" ? share : `${count} (${share})`;
   }
