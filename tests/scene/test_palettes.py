@@ -174,3 +174,11 @@ def test_other_columns_are_sorted_with_unknown_last() -> None:
     assert got.labels == ["a", "b", "Unknown"]
     p = palettes.glasbey()
     assert colour_of(got, "a") == tuple(int(v) for v in p[0])
+
+
+def test_sex_has_fixed_colours_whichever_codes_the_return_used() -> None:
+    old = palettes.assign("sex", ["2", "1", "Unknown"])
+    new = palettes.assign("sex", ["F", "M", "U"])
+    assert colour_of(old, "1") == colour_of(new, "M") != colour_of(new, "F") == colour_of(old, "2")
+    assert colour_of(new, "U")[:3] == palettes.UNKNOWN_COLOUR and old.labels[-1] == "Unknown"
+    assert colour_of(palettes.assign("sex", ["F"]), "F") == colour_of(new, "F")

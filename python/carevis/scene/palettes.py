@@ -15,6 +15,7 @@ holds or where they sort, for the columns whose codes are known:
   code's colour. Other values (invented or DfE three-digit codes) take, in sorted order,
   the palette's colours that no council present has (so they depend on what is present).
 - ``age_band``: the bands in age order, sampled from viridis (an ordered quantity).
+- ``sex``: fixed colours for the returns' codes (M / 1 / Male, F / 2 / Female), sorted.
 - any other column: its values in sorted order take the palette's colours in turn (so a
   value's colour there can change with the values present), "Unknown" last in grey.
 
@@ -80,6 +81,17 @@ ETHNIC_GROUPS: dict[str, str] = {
     "Black": "BCRB",
     "Chinese": "CHNE",
     "Other": "OOTH",
+}
+#: Fixed colours of sex as the returns code it (Okabe and Ito's colour-blind-safe blue
+#: and vermilion); "U" (unknown / not recorded) is grey as any unknown.
+SEX_COLOURS: dict[str, Rgb] = {
+    "M": (0, 114, 178),
+    "1": (0, 114, 178),
+    "MALE": (0, 114, 178),
+    "F": (213, 94, 0),
+    "2": (213, 94, 0),
+    "FEMALE": (213, 94, 0),
+    "U": UNKNOWN_COLOUR,
 }
 #: Column names coloured as ethnicity and as councils.
 ETHNICITY_COLUMNS = frozenset({"ethnicity", "ethnic"})
@@ -238,10 +250,13 @@ def age_bands(labels: Sequence[str]) -> Assigned:
     return _finish(keyed)
 
 
-def other(labels: Sequence[str]) -> Assigned:
-    """Sorted values take the palette's colours in turn; "Unknown" last, grey."""
+def other(labels: Sequence[str], fixed: dict[str, Rgb] | None = None) -> Assigned:
+    """Sorted values take the palette's colours in turn (those in ``fixed``, by upper
+    case, their own); "Unknown" last, grey."""
+    fixed = fixed or {}
     values = [v for v in labels if v != UNKNOWN]
-    rest = _rest(values)
+    rest = _rest([v for v in values if v.strip().upper() not in fixed])
+    rest.update({v: fixed[v.strip().upper()] for v in values if v.strip().upper() in fixed})
     keyed: list[tuple[tuple[object, ...], str, Sequence[int]]] = [
         ((0, v), v, rest[v]) for v in values
     ]
@@ -259,4 +274,4 @@ def assign(column: str, labels: Sequence[str]) -> Assigned:
         return ethnicity(labels)
     if name in COUNCIL_COLUMNS:
         return councils(labels)
-    return other(labels)
+    return other(labels, SEX_COLOURS if name == "sex" else None)
