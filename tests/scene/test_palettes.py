@@ -119,7 +119,7 @@ def test_every_dfe_ethnicity_code_has_a_colour_off_both_backgrounds() -> None:
     assert codes[0] == "WBRI" and codes[-2:] == ["REFU", "NOBT"] and len(codes) == 20
     assert set(codes) == set(palettes.ETHNICITY_COLOURS)
     colours = np.array([palettes.ETHNICITY_COLOURS[c] for c in codes] + [palettes.UNKNOWN_COLOUR])
-    assert from_background(colours, LIGHT) >= 15 and from_background(colours, DARK) >= 15
+    assert from_background(colours, LIGHT) >= 15 and from_background(colours, DARK) >= 25
     assert closest_pair(colours) >= 10
     white_british = lab(np.array(palettes.ETHNICITY_COLOURS["WBRI"]))
     assert 35 < white_british[0] < 65  # a mid blue: neither black nor white
