@@ -49,6 +49,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         title=args.title,
         caption=args.caption,
         suppress_below=args.suppress_below,
+        label_values=args.label_values,
     )
     clip: dict[str, Any] = dict(
         start=args.from_, end=args.to, fps=args.fps, days_per_second=args.days_per_second
@@ -142,6 +143,13 @@ def add_render(sub: Any) -> None:
     r.add_argument("--caption", help="caption drawn bottom right")
     r.add_argument(
         "--suppress-below", type=int, default=0, metavar="N", help="show counts below N as <N"
+    )
+    r.add_argument(
+        "--label-values",
+        choices=("count", "percent", "both"),  # carevis.scene.labels.LABEL_VALUES
+        default="count",
+        help="what each state's label shows: count (children), percent (of the children in "
+        "the picture; a suppressed count shows none) or both (default count)",
     )
     _cluster_options(r)
     r.set_defaults(func=cmd_render)

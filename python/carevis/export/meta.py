@@ -41,7 +41,7 @@ def metadata(
         meta["overlay"] = {
             k: v
             for k, v in asdict(s.overlay).items()
-            if k in ("title", "caption", "suppress_below")
+            if k in ("title", "caption", "suppress_below", "label_values")
         }
         meta["overlay"]["caption"] = full_caption(scene, s.overlay.caption)
     if scene.journeys.synthetic:

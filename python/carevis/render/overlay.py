@@ -48,6 +48,9 @@ class OverlayStyle:
     suppress_below: int = 0
     #: "<N" shows e.g. "<5"; "hide" leaves the count out.
     suppress_style: str = "<N"
+    #: What a cluster's label says: "count", "percent" (of the children in the picture)
+    #: or "both" (a suppressed count shows no percentage).
+    label_values: str = "count"
     text: tuple[int, int, int] = (40, 40, 48)
     muted: tuple[int, int, int] = (110, 110, 120)
     #: Mark congested states with a halo and a short label (None: off).
@@ -62,7 +65,7 @@ def check_style(style: OverlayStyle) -> None:
     check.text("caption", style.caption)
     for name in ("labels", "date", "legend"):
         check.flag(name, getattr(style, name))
-    check_suppression(style.suppress_below, style.suppress_style)
+    check_suppression(style.suppress_below, style.suppress_style, style.label_values)
     check.rgb("text colour", style.text, (3,))
     check.rgb("muted colour", style.muted, (3,))
     if style.congestion is not None and not isinstance(style.congestion, CongestionSettings):
@@ -89,6 +92,7 @@ def overlay_labels(
         suppress_below=style.suppress_below,
         suppress_style=style.suppress_style,
         congestion=style.congestion,
+        label_values=style.label_values,
     )
 
 

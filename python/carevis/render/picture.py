@@ -59,11 +59,18 @@ def image(
     caption: str | None = None,
     suppress_below: int = 0,
     background: tuple[int, int, int, int] = BACKGROUND,
+    label_values: str = "count",
 ) -> np.ndarray:
     """The picture of ``scene`` at ``t`` as an H x W x 4 uint8 array (dots, labels with
-    counts, the date, the title and the legend)."""
+    counts, the date, the title and the legend). ``label_values``: "count", "percent"
+    (of the children in the picture) or "both"."""
     style = (
-        OverlayStyle(title=title, caption=caption, suppress_below=suppress_below)
+        OverlayStyle(
+            title=title,
+            caption=caption,
+            suppress_below=suppress_below,
+            label_values=label_values,
+        )
         if overlay
         else None
     )

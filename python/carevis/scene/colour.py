@@ -15,6 +15,7 @@ from .._time import MINUTES_PER_DAY
 from ..errors import ConfigError
 from ..journeys import Journeys
 from ..privacy import check_group
+from . import palettes
 
 DAYS_PER_YEAR = 365.25
 
@@ -117,15 +118,22 @@ def resolve(
     lut = (
         colour_table(colourmap)
         if isinstance(colourmap, np.ndarray)
-        else np.asarray(_native.palette(len(labels)))
+        else palettes.assign(colour, labels).colours
     )
-    title = "Age at entry" if colour == "age_band" else colour.replace("_", " ").capitalize()
-    legend = Legend(title, "categorical", lut[: len(labels)], categories=labels)
+    lut = lut if len(lut) else np.array([[*palettes.UNKNOWN_COLOUR, 255]], np.uint8)
+    legend = Legend(title_of(colour), "categorical", lut[: len(labels)], categories=labels)
     return Colouring("category", 0.0, 0.0, lut, codes, legend)
 
 
+def title_of(colour: str) -> str:
+    """The legend's title of a categorical colouring."""
+    titles = {"age_band": "Age at entry", "la": "Council"}
+    return titles.get(colour, colour.replace("_", " ").capitalize())
+
+
 def categories(journeys: Journeys, name: str) -> tuple[list[str], np.ndarray]:
-    """Category labels and a uint16 code per dot for a categorical colouring."""
+    """Category labels (in the legend's order: :mod:`.palettes`) and a uint16 code per dot
+    (the label's index) for a categorical colouring."""
     check_group(name, None, "colour by")  # by name first: nothing read
     if name == "age_band":
         values = age_bands(journeys)
@@ -141,16 +149,14 @@ def categories(journeys: Journeys, name: str) -> tuple[list[str], np.ndarray]:
     values = pc.cast(values, pa.string()) if not pa.types.is_dictionary(values.type) else values
     values = pc.fill_null(pc.cast(values, pa.string()), "Unknown")
     encoded = pc.dictionary_encode(values)
-    labels = [str(v) for v in encoded.dictionary.to_pylist()]
-    order = sorted(range(len(labels)), key=lambda i: (labels[i] == "Unknown", labels[i]))
-    if name == "age_band":
-        order = sorted(range(len(labels)), key=lambda i: ([*AGE_BANDS, "Unknown"]).index(labels[i]))
-    remap = np.empty(len(labels), np.uint16)
-    remap[order] = np.arange(len(labels), dtype=np.uint16)
-    if len(labels) > 65535:
-        raise ConfigError(f"{name!r} has {len(labels)} categories; at most 65535")
+    found = [str(v) for v in encoded.dictionary.to_pylist()]
+    if len(found) > 65535:
+        raise ConfigError(f"{name!r} has {len(found)} categories; at most 65535")
+    labels = palettes.assign(name, found).labels
+    place = {label: i for i, label in enumerate(labels)}
+    remap = np.array([place[v] for v in found], np.uint16)
     codes = remap[np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
-    return [labels[i] for i in order], np.ascontiguousarray(codes, dtype=np.uint16)
+    return labels, np.ascontiguousarray(codes, dtype=np.uint16)
 
 
 def age_bands(journeys: Journeys) -> pa.Array:

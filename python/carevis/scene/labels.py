@@ -3,8 +3,9 @@
 Both painters read this and decide nothing themselves: the PIL overlay of exported
 pictures (:mod:`carevis.render.overlay`) and the GL window (:mod:`carevis.window`). Per
 cluster: the state's name, its count as shown (small counts suppressed as ``"<N"`` or
-left out), its anchor (centre and radius in world units at the moment), its group (the
-pathway layout's headings) and any congestion mark; and for the picture: the date, the
+left out; or its share of the children in the picture, or both: ``label_values``), its
+anchor (centre and radius in world units at the moment), its group (the pathway layout's
+headings) and any congestion mark; and for the picture: the date, the
 title, the caption (with the synthetic-data note, which cannot be left off) and the
 legend's entries. Counts are of the children the picture shows (a filter's hidden
 children are not counted)."""
@@ -12,6 +13,7 @@ children are not counted)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,14 +30,21 @@ from .frame import Frame
 
 #: How a suppressed count reads: ``"<N"`` (e.g. "<5") or ``"hide"`` (left out).
 SUPPRESS_STYLES = ("<N", "hide")
+#: What a cluster's label says: the number of children, their share of the children in
+#: the picture ("12%"), or both ("1,234 (12%)").
+LABEL_VALUES = ("count", "percent", "both")
 #: Legend categories listed before "and N more".
 LEGEND_ROWS = 12
 
 
-def check_suppression(suppress_below: int, suppress_style: str) -> None:
-    """The one check of the suppression settings (a ConfigError naming the bad one)."""
+def check_suppression(
+    suppress_below: int, suppress_style: str, label_values: str = "count"
+) -> None:
+    """The one check of the suppression settings and what labels say (a ConfigError
+    naming the bad one)."""
     whole("suppress_below", suppress_below, 0, 1_000_000_000)
     choice("suppress_style", suppress_style, SUPPRESS_STYLES)
+    choice("label_values", label_values, LABEL_VALUES)
 
 
 def format_count(n: int, suppress_below: int = 0, suppress_style: str = "<N") -> str | None:
@@ -44,6 +53,46 @@ def format_count(n: int, suppress_below: int = 0, suppress_style: str = "<N") ->
     if suppress_below and 0 < n < suppress_below:
         return None if suppress_style == "hide" else f"<{suppress_below}"
     return f"{n:,}"
+
+
+def format_percent(n: int, base: int) -> str:
+    """``n`` as a share of ``base``: whole percent from 10%, one decimal below ("2.5%"),
+    "<0.1%" for a share above 0 that would round to 0. Halves round up, by the same
+    float steps as the HTML page's ``percentText``, so both read the same."""
+    if base <= 0 or n <= 0:
+        return "0%"
+    p = 100.0 * n / base
+    tenths = math.floor(p * 10 + 0.5)
+    if tenths >= 100:
+        return f"{math.floor(p + 0.5)}%"
+    return f"{tenths / 10:.1f}%" if tenths >= 1 else "<0.1%"
+
+
+def percent_base(counts: np.ndarray, suppress_below: int = 0) -> int:
+    """What percentages are of: the children in the picture, less those in states whose
+    count is suppressed (so a percentage and the counts shown never give a suppressed
+    count away: every share is of a total the shown counts add up to)."""
+    c = np.asarray(counts, np.int64)
+    if suppress_below:
+        c = c[(c == 0) | (c >= suppress_below)]
+    return int(c.sum())
+
+
+def format_value(
+    n: int,
+    base: int,
+    suppress_below: int = 0,
+    suppress_style: str = "<N",
+    label_values: str = "count",
+) -> str | None:
+    """A cluster's figure as ``label_values`` asks: ``"1,234"``, ``"12%"`` (of ``base``:
+    :func:`percent_base`) or ``"1,234 (12%)"``. A suppressed count shows as
+    :func:`format_count` says, with no percentage."""
+    count = format_count(n, suppress_below, suppress_style)
+    if label_values == "count" or (suppress_below and 0 < n < suppress_below):
+        return count
+    share = format_percent(n, base)
+    return share if label_values == "percent" else f"{count} ({share})"
 
 
 def shown_counts(scene: Scene, frame: Frame) -> np.ndarray:
@@ -165,17 +214,20 @@ def labels(
     suppress_style: str = "<N",
     congestion: CongestionSettings | None = None,
     congested: list[Congested] | None = None,
+    label_values: str = "count",
 ) -> Labels:
     """The label model of ``scene`` at ``minutes`` given its ``counts`` per state (those
     shown: :func:`shown_counts`) and clusters' ``radii`` (world units; default: the
     scene's at ``minutes``). Congestion marks come from ``congestion`` settings (or the
-    ``congested`` states already found)."""
+    ``congested`` states already found). ``label_values``: what each label's figure is
+    (:data:`LABEL_VALUES`, :func:`format_value`)."""
     if radii is None:
         radii = scene.radii_at_minutes(minutes)
     if congested is None and congestion is not None:
         congested = scene_congestion(scene, minutes, congestion)
     marks = {c.index: c.label for c in congested or ()}
     std = _groups()
+    base = percent_base(counts, suppress_below)
     clusters = []
     members: dict[str, list[int]] = {}
     for i, state in enumerate(scene.states):
@@ -185,7 +237,9 @@ def labels(
                 index=i,
                 state=state,
                 count=int(counts[i]),
-                count_text=format_count(int(counts[i]), suppress_below, suppress_style),
+                count_text=format_value(
+                    int(counts[i]), base, suppress_below, suppress_style, label_values
+                ),
                 centre=(float(scene.centres[i, 0]), float(scene.centres[i, 1])),
                 radius=float(radii[i]),
                 group=group,

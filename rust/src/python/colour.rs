@@ -1,4 +1,5 @@
-//! Bindings of the colour tables: named continuous maps and qualitative palettes.
+//! Bindings of the colour tables: the named continuous maps. (Categories' colours are
+//! chosen in Python: carevis.scene.palettes.)
 
 use numpy::PyArray2;
 use pyo3::prelude::*;
@@ -20,16 +21,8 @@ fn colour_map<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyArray2<
     PyArray2::from_vec2(py, &rows).map_err(|e| config_err("colourmap", e.to_string()))
 }
 
-/// A qualitative palette of `n` colours as an (n, 4) uint8 table.
-#[pyfunction]
-fn palette<'py>(py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyArray2<u8>>> {
-    let rows: Vec<Vec<u8>> = colour::palette(n).iter().map(|c| c.to_vec()).collect();
-    PyArray2::from_vec2(py, &rows).map_err(|e| config_err("palette", e.to_string()))
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(colour_map, m)?)?;
-    m.add_function(wrap_pyfunction!(palette, m)?)?;
     m.add("COLOUR_MAPS", PyList::new(m.py(), colour::MAPS)?)?;
     Ok(())
 }

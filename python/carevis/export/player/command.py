@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from ..._usage import Parser, UsageError
 from ...journeys import read
 from ...scene import CONTINUOUS, CongestionSettings, Scene
+from ...scene.labels import LABEL_VALUES
 from ...synthetic import england
 from .page import export_html
 
@@ -41,6 +42,13 @@ def parser() -> Parser:
         "--suppress-below", type=int, default=0, metavar="N", help="show counts below N as <N"
     )
     h.add_argument(
+        "--label-values",
+        choices=LABEL_VALUES,
+        default="count",
+        help="what each state's label shows: count, percent (of the children in the picture; "
+        "a suppressed count shows none) or both (default count)",
+    )
+    h.add_argument(
         "--congestion", action="store_true", help="flag congested states (growth, long waits)"
     )
     return p
@@ -66,6 +74,7 @@ def main_export(argv: Sequence[str]) -> int:
         caption=args.caption,
         suppress_below=args.suppress_below,
         congestion=CongestionSettings() if args.congestion else None,
+        label_values=args.label_values,
     )
     size = out.stat().st_size
     print(

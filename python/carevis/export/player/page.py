@@ -73,6 +73,7 @@ def build(
     suppress_below: int,
     congestion: CongestionSettings | None,
     dot_radius: float | None,
+    label_values: str = "count",
 ) -> str:
     """The page's text."""
     meta = dict(packed.meta)
@@ -85,6 +86,7 @@ def build(
         title=title,
         caption=full_caption(scene, caption),
         suppress_below=int(suppress_below),
+        label_values=label_values,
         congestion=cong,
         dot_radius=dot_radius,
         range=[lo, hi],
@@ -131,12 +133,15 @@ def export_html(
     congestion: CongestionSettings | None = None,
     dot_radius: float | None = None,
     level: int = 1,
+    label_values: str = "count",
 ) -> Path:
     """Writes the scene as one self-contained HTML page (atomically): the journeys packed
     and compressed, drawn by WebGL2 with the GPU frame's shader, with play/pause, speed, a
     date slider, labels with live counts, the legend, hover, colour modes, filters by the
     ``attributes`` given and congestion flags. Counts below ``suppress_below`` read
-    ``<N``. Opens offline from ``file://``; makes no network request. Returns the path.
+    ``<N``; ``label_values`` "percent" or "both" shows shares of the children in the
+    picture as the exported pictures do. Opens offline from ``file://``; makes no network
+    request. Returns the path.
     """
     target = Path(path)
     if target.suffix.lower() not in (".html", ".htm"):
@@ -147,7 +152,7 @@ def export_html(
     check_text("caption", caption)
     if isinstance(attributes, str):
         attributes = [attributes]
-    check_suppression(suppress_below, "<N")
+    check_suppression(suppress_below, "<N", label_values)
     if congestion is not None and not isinstance(congestion, CongestionSettings):
         raise ConfigError(f"congestion must be CongestionSettings or None, not {congestion!r}")
     if dot_radius is not None and not 0.3 <= float(dot_radius) <= 512:
@@ -161,6 +166,7 @@ def export_html(
         suppress_below=suppress_below,
         congestion=congestion,
         dot_radius=None if dot_radius is None else float(dot_radius),
+        label_values=label_values,
     )
     with atomic(target) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -104,10 +104,23 @@ class Player {
     return this.census;
   }
 
-  countText(n) {
-    const k = this.meta.suppress_below;
+  // A label's figure (carevis.scene.labels.format_value): the count, its share of the
+  // children in states whose counts are shown (percentBase), or both; a suppressed count
+  // shows no percentage.
+  countText(n, base) {
+    const k = this.meta.suppress_below, values = this.meta.label_values;
     if (k && n > 0 && n < k) return `<${k}`;
-    return n.toLocaleString("en-GB");
+    const count = n.toLocaleString("en-GB");
+    if ((values !== "percent" && values !== "both") || base === undefined) return count;
+    const share = percentText(n, base);
+    return values === "percent" ? share : `${count} (${share})`;
+  }
+
+  percentBase(counts) {  // carevis.scene.labels.percent_base
+    const k = this.meta.suppress_below;
+    let base = 0;
+    for (const c of counts) if (!k || c === 0 || c >= k) base += c;
+    return base;
   }
 
   setColour(index) {
@@ -147,13 +160,14 @@ class Player {
     $("slider").value = Math.floor(this.t / DAY);
     const counts = this.counts(this.t);
     this.shown = counts;
+    const base = this.percentBase(counts);
     const boxes = [];
     for (let s = 0; s < this.ns; s++) {
       const el = this.labels[s];
       const cx = (m.centres[2 * s] * vp.sx + vp.tx) / dpr;
       const cy = (m.centres[2 * s + 1] * vp.sy + vp.ty) / dpr;
       let top = cy + (radii[s] * vp.sx) / dpr + 0.5 * unit;
-      el.querySelector(".count").textContent = this.countText(counts[s]);
+      el.querySelector(".count").textContent = this.countText(counts[s], base);
       const wl = el.offsetWidth, hl = el.offsetHeight;
       // never over another label: move down past any it would overlap
       for (let moved = true; moved;) {
@@ -219,17 +233,17 @@ class Player {
     const tip = $("tip");
     if (best < 0) { tip.hidden = true; return null; }
     const c = this.censusAt(this.t, true);
-    const n = this.counts(this.t)[best];
+    const all = this.counts(this.t), n = all[best], base = this.percentBase(all);
     const k = this.meta.suppress_below;
     const med = c.median[best];
     const wait = k && c.count[best] < k ? "not shown for so few children"
       : Number.isNaN(med) ? "no one there" : `${Math.round(med / DAY).toLocaleString("en-GB")} days`;
     tip.hidden = false;
     tip.querySelector(".state").textContent = this.meta.states[best];
-    tip.querySelector(".n").textContent = this.countText(n);
+    tip.querySelector(".n").textContent = this.countText(n, base);
     tip.querySelector(".median").textContent = wait;
     tip.style.transform = `translate(${px + 14}px, ${py + 14}px)`;
-    return { state: this.meta.states[best], count: this.countText(n), median: wait };
+    return { state: this.meta.states[best], count: this.countText(n, base), median: wait };
   }
 }
 
@@ -266,6 +280,14 @@ function congested(p, now) {
   }
   out.sort((a, b) => (a.kind !== b.kind ? (a.kind === "growth" ? -1 : 1) : b.value - a.value));
   return out;
+}
+
+function percentText(n, base) {  // carevis.scene.labels.format_percent
+  if (base <= 0 || n <= 0) return "0%";
+  const p = (100.0 * n) / base;
+  const tenths = Math.floor(p * 10 + 0.5);
+  if (tenths >= 100) return `${Math.floor(p + 0.5)}%`;
+  return tenths >= 1 ? `${(tenths / 10).toFixed(1)}%` : "<0.1%";
 }
 
 function months(days) {
