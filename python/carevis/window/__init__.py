@@ -33,7 +33,7 @@ if os.environ.get("DISPLAY") is None and os.environ.get("WAYLAND_DISPLAY") is No
 
 from .canvas import CarevisCanvas
 from .emphasis import COLOURS
-from .launch import main_view, view
+from .launch import NoDisplayError, check_display, main_view, view
 from .state import (
     FILTERS,
     HUD_TOP,
@@ -60,9 +60,11 @@ __all__ = [
     "MENU_BUTTON",
     "MENU_ITEM_H",
     "MENU_ITEM_W",
+    "NoDisplayError",
     "STEP_DAYS",
     "TIMELINE_H",
     "CarevisCanvas",
+    "check_display",
     "main_view",
     "view",
 ]
