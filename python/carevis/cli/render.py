@@ -13,8 +13,10 @@ from .._usage import alias
 from ..errors import ConfigError
 from ..rules import opening_minutes
 from .common import (
+    FILTER_HELP,
     SYNTHETIC_HELP,
     build_scene,
+    filter_spec,
     load_journeys,
     qp,
     say,
@@ -129,6 +131,13 @@ def add_render(sub: Any) -> None:
         default="auto",
         choices=["auto", "pathway", "circle"],
         help="where the states sit (default auto)",
+    )
+    r.add_argument(
+        "--filter",
+        type=filter_spec,
+        action="append",
+        metavar="COLUMN=VALUES",
+        help=FILTER_HELP,
     )
     r.add_argument(
         "--renderer", choices=["cpu", "gl"], default="cpu", help="rasteriser (default cpu)"
