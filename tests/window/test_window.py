@@ -370,6 +370,7 @@ def test_main_view_reads_a_file(monkeypatch: Any, tmp_path: Any, table: pa.Table
     path = tmp_path / "j.parquet"
     pq.write_table(table, path)
     seen: dict[str, Any] = {}
+    monkeypatch.setenv("DISPLAY", ":99")  # `view` is replaced: no window opens
     monkeypatch.setattr(launch, "view", lambda scene, **kw: seen.update(scene=scene, **kw))
     argv = [str(path), "--size", "640x360", "--colour", "entries", "--suppress-below", "5"]
     assert window.main_view(argv) == 0
