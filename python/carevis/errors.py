@@ -23,7 +23,7 @@ from __future__ import annotations
 from ._native import CarevisError, ConfigError, DataError, ExportError, SchemaError
 
 
-class UnknownColumnError(ConfigError, SchemaError):  # type: ignore[misc]
+class UnknownColumnError(ConfigError, SchemaError):
     """A column named by the caller that the data does not hold (a typo, most often)."""
 
 
