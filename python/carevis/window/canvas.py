@@ -24,7 +24,7 @@ from ..rules import opening_minutes
 from ..scene import Scene
 from ..scene.labels import check_suppression
 from ..viewport import Viewport
-from .drawing import Drawing
+from .drawing import YEAR_PT, Drawing
 from .emphasis import Filters
 from .input import Input
 from .menu import Menu
@@ -168,7 +168,13 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.menu_text = visuals.TextVisual(
             "", font_size=9, color="#111111", anchor_x="left", anchor_y="center"
         )
+        #: The timeline's year labels, inside its track beside each labelled tick.
+        self.year_text = visuals.TextVisual(
+            "", font_size=YEAR_PT, color="#333333", anchor_x="left", anchor_y="center"
+        )
+        self.year_labels = []
         self._texts = [
+            self.year_text,
             self.label_halo,
             self.labels,
             self.hud,

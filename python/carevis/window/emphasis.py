@@ -20,6 +20,8 @@ from ..scene.congestion import scene_congestion
 from ..scene.labels import Labels, labels, shown_counts
 from .state import FILTERS, CanvasState
 
+#: How the window starts saying that a filter shows no child.
+NO_MATCH = "no child matches"
 #: Colourings that ``C`` cycles through (those the data cannot give are skipped).
 COLOURS = ["time_in_care", "time_in_state", "entries", "la", "sex", "age_band"]
 
@@ -110,7 +112,9 @@ class Filters(CanvasState):
                 warnings.warn(w.message, w.category, stacklevel=2)
         if any(issubclass(w.category, EmptyFilterWarning) for w in said):
             shown = ", ".join(f"{k}={v}" for k, v in on.items())
-            self._say(f"no child matches {shown}: nothing to show (R resets)")
+            self._say(f"{NO_MATCH} {shown}: nothing to show (R resets)")
+        elif self.message.startswith(NO_MATCH):
+            self._say("")
         if self.gpu is not None:
             self.set_current()
             if self.gpu.scene._native is not self.scene._native:  # recoloured: a new engine
