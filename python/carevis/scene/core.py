@@ -202,11 +202,13 @@ class Scene:
             values = [wanted] if isinstance(wanted, str) else list(wanted)
             col = age_bands(self.journeys) if name == "age_band" else self.journeys.attribute(name)
             col = pc.cast(col, pa.string())
-            mask &= np.asarray(
+            hits = np.asarray(
                 pc.is_in(col, pa.array(values, pa.string())).to_numpy(zero_copy_only=False),
                 dtype=bool,
             )
-            _warn_absent(name, values, col)
+            mask &= hits
+            if len(values) > 1 or not hits.any():  # else the one value asked for is there
+                _warn_absent(name, values, col)
         return mask
 
     # --- settings, for old callers ---------------------------------------------------------
