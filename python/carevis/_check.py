@@ -5,6 +5,7 @@ value given (shortened), before any work starts."""
 
 from __future__ import annotations
 
+import difflib
 import math
 import unicodedata
 from collections.abc import Sequence
@@ -115,3 +116,38 @@ def flag(name: str, value: Any, *, optional: bool = False) -> bool | None:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise _bad(name, "True or False" + (" or None" if optional else ""), value)
+
+
+def suggest(value: Any, valid: Sequence[str]) -> str:
+    """``"did you mean 'x'?"`` for the valid name closest to a mistyped one (difflib,
+    case ignored), or ``""`` when none is close."""
+    if not isinstance(value, str) or len(value) > 200:
+        return ""
+    lower = {v.lower(): v for v in valid}
+    close = difflib.get_close_matches(value.lower(), list(lower), n=1, cutoff=0.6)
+    return f"did you mean {lower[close[0]]!r}?" if close else ""
+
+
+def name(what: str, value: Any, valid: Sequence[str], *, more: str = "") -> str:
+    """``value`` if it is one of the ``valid`` names; else a :class:`ConfigError` naming
+    the ``what``, the closest valid name and all of them (``more``: other forms allowed)."""
+    if isinstance(value, str) and value in valid:
+        return value
+    raise unknown(what, value, valid, more=more)
+
+
+def unknown(
+    what: str,
+    value: Any,
+    valid: Sequence[str],
+    *,
+    more: str = "",
+    error: type[ConfigError] = ConfigError,
+) -> ConfigError:
+    """The error of a mistyped name: ``unknown colour 'sx'; did you mean 'sex'? (valid:
+    ...)`` (``error``: a subclass of ConfigError to raise instead)."""
+    listed = ", ".join(repr(v) for v in valid) or "none"
+    hint = suggest(value, valid)
+    return error(
+        f"unknown {what} {show(value)}{'; ' + hint if hint else ''} (valid: {listed}{more})"
+    )

@@ -13,11 +13,19 @@ is ``carevis.errors``, so they pickle by name:
 - ``DataError(CarevisError)``: a value in the data breaks a rule.
 - ``ExportError(CarevisError)``: an export cannot be written.
 - ``ConfigError(CarevisError, ValueError)``: an option, layout or colour setting is invalid.
+- ``UnknownColumnError(ConfigError, SchemaError)``: a per-child column asked for by name
+  (a colour, a filter, an attribute) is not in the data; the message lists those that are
+  and the closest. Defined here in Python: both a mistyped name and a missing column.
 """
 
 from __future__ import annotations
 
 from ._native import CarevisError, ConfigError, DataError, ExportError, SchemaError
+
+
+class UnknownColumnError(ConfigError, SchemaError):
+    """A column named by the caller that the data does not hold (a typo, most often)."""
+
 
 __all__ = [
     "CarevisError",
@@ -25,4 +33,5 @@ __all__ = [
     "DataError",
     "ExportError",
     "SchemaError",
+    "UnknownColumnError",
 ]

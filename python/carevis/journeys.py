@@ -19,10 +19,10 @@ import numpy as np
 import pyarrow as pa
 
 from . import _native
-from ._check import show
+from ._check import show, suggest
 from ._time import to_datetime
 from .atomic import atomic
-from .errors import ConfigError, SchemaError
+from .errors import ConfigError, SchemaError, UnknownColumnError
 from .io import read_table
 from .layout import standard_labels
 
@@ -211,8 +211,20 @@ class Journeys:
     def attribute(self, name: str) -> pa.Array:
         """A per-child column (from each child's first spell), in dot order."""
         if name not in self._attrs:
-            self._attrs[name] = self._native.attribute(name)
+            try:
+                self._attrs[name] = self._native.attribute(name)
+            except SchemaError as e:
+                if isinstance(name, str) and name in self.column_names:
+                    raise
+                hint = suggest(name, self.column_names)
+                raise UnknownColumnError(f"{e}{'; ' + hint if hint else ''}") from None
         return self._attrs[name]
+
+    @property
+    def column_names(self) -> list[str]:
+        """The table's columns (``child_id``, ``state``, ``start``, ``end`` and the
+        per-child attributes)."""
+        return list(self._native.to_arrow().schema.names)
 
     def spells(self) -> dict[str, np.ndarray]:
         """The index's spells in dot order: ``offsets`` (CSR), ``row``, ``state``,

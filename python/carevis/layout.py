@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ._check import show
+from ._check import show, unknown
 from .errors import ConfigError
 from .rules import StandardState as StandardState
 from .rules import standard_labels as standard_labels
@@ -65,6 +65,10 @@ def circle(labels: Sequence[str]) -> np.ndarray:
     return out
 
 
+#: The layouts by name (beside a mapping of state to centre).
+LAYOUTS = ("auto", "pathway", "circle")
+
+
 def centres(labels: Sequence[str], layout: LayoutSpec = "auto") -> np.ndarray:
     """An ``(n_states, 2)`` float32 array of cluster centres for ``labels``."""
     if isinstance(layout, str):
@@ -75,9 +79,7 @@ def centres(labels: Sequence[str], layout: LayoutSpec = "auto") -> np.ndarray:
             return pathway(labels)
         if layout == "circle":
             return circle(labels)
-        raise ConfigError(
-            f"unknown layout {show(layout)}: use 'auto', 'pathway', 'circle' or a mapping"
-        )
+        raise unknown("layout", layout, LAYOUTS, more=", or a mapping of state to (x, y)")
     if not isinstance(layout, Mapping):
         raise ConfigError(
             f"layout must be a name or a mapping of state to (x, y), not {type(layout)}"

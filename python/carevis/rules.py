@@ -9,6 +9,7 @@ Times are minutes since 1970 (the engine's clock); dates are whole days since 19
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -18,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._time import MINUTES_PER_DAY, OPEN
+from ._time import MINUTES_PER_DAY, OPEN, to_date
 from ._time import UNKNOWN as UNKNOWN_TIME
 from .errors import ConfigError, SchemaError
 
@@ -195,6 +196,31 @@ def period_bounds(lo: float, hi: float, freq: Freq, year_start_month: int = 4) -
     return period_start(np.arange(first, last + 2), freq, year_start_month).astype(np.int32)
 
 
+# --- the moment a picture opens at ------------------------------------------------------------
+
+
+def opening_minutes(minute_range: tuple[float, float] | None) -> float:
+    """The moment a picture of data spanning ``minute_range`` (minutes since 1970) opens
+    at when no moment is given: the latest 31 March whose whole statistical year (1 April
+    to the end of 31 March) lies within the range, else the range's last moment (0 with
+    no data). The window, ``carevis render`` and the page open there, not at the data's
+    warm-up edge, where children only begin to appear."""
+    if minute_range is None:
+        return 0.0
+    lo, hi = float(minute_range[0]), float(minute_range[1])
+    year = to_date(hi).year
+    if _april_1(year) * MINUTES_PER_DAY > hi:  # this year's 31 March has not ended by hi
+        year -= 1
+    if year > 1 and lo <= _april_1(year - 1) * MINUTES_PER_DAY:
+        return float((_april_1(year) - 1) * MINUTES_PER_DAY)  # 31 March, as J jumps to it
+    return hi
+
+
+def _april_1(year: int) -> int:
+    """1 April of ``year``, days since 1970."""
+    return (dt.date(year, 4, 1) - dt.date(1970, 1, 1)).days
+
+
 __all__ = [
     "AGE_BANDS",
     "AGE_BAND_FROM",
@@ -212,6 +238,7 @@ __all__ = [
     "birth_days",
     "birth_minutes",
     "check_freq",
+    "opening_minutes",
     "period_bounds",
     "period_index",
     "period_start",

@@ -40,6 +40,7 @@ RANKS: dict[str, int] = {
     "project": 10,
     "distributed": 11,
     "window": 11,
+    "notebook": 11,
     "cli": 12,
     "__init__": 13,
     "__main__": 13,

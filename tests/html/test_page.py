@@ -251,3 +251,15 @@ def test_labels_never_overlap(browser: Browser, page: Path, size: tuple[int, int
         for b in boxes[i + 1 :]:
             apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
             assert apart, (a, b)
+
+
+def test_page_opens_at_the_latest_whole_year_end(
+    browser: Browser, scene: carevis.Scene, page: Path
+) -> None:
+    # issue 17, item 6: with no #t= the page opens where the window does
+    from carevis.rules import opening_minutes
+
+    browser.open(page)
+    want = opening_minutes(scene.journeys.minute_range)
+    assert browser.evaluate("window.carevis.player.t") == want
+    assert browser.evaluate("document.getElementById('date').textContent").startswith("31 March")

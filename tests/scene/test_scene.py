@@ -294,5 +294,5 @@ def test_emphasis_is_frozen_and_checked(small: pa.Table) -> None:
     assert s.with_filter(None).emphasis is None
     with pytest.raises(ConfigError, match="one flag per dot"):
         s.with_filter(np.ones(s.n_dots + 1, bool))
-    with pytest.raises(ConfigError, match="no state"):
+    with pytest.raises(ConfigError, match="unknown state to highlight 'Nowhere'"):
         s.with_filter(highlight="Nowhere")

@@ -370,6 +370,7 @@ def test_main_view_reads_a_file(monkeypatch: Any, tmp_path: Any, table: pa.Table
     path = tmp_path / "j.parquet"
     pq.write_table(table, path)
     seen: dict[str, Any] = {}
+    monkeypatch.setenv("DISPLAY", ":99")  # `view` is replaced: no window opens
     monkeypatch.setattr(launch, "view", lambda scene, **kw: seen.update(scene=scene, **kw))
     argv = [str(path), "--size", "640x360", "--colour", "entries", "--suppress-below", "5"]
     assert window.main_view(argv) == 0
@@ -483,9 +484,11 @@ def test_high_dpi_screen_doubles_pixels_and_keeps_text_crisp(table: pa.Table) ->
             c.close()
 
 
-def test_window_starts_where_the_data_begins_in_earnest(table: pa.Table) -> None:
-    # One child in care since long before everyone else must not make the window open on
-    # years of emptiness: without a time given it opens at the first percentile of starts.
+def test_window_opens_at_the_latest_whole_year_end(table: pa.Table) -> None:
+    # Without a time given the window opens at the latest 31 March whose whole year is in
+    # the data (issue 17, item 6), not at the warm-up edge; one child in care since long
+    # before everyone else changes nothing but the timeline's reach.
+    from carevis.rules import opening_minutes
     from carevis.window import CarevisCanvas
 
     old = pa.table(
@@ -502,8 +505,9 @@ def test_window_starts_where_the_data_begins_in_earnest(table: pa.Table) -> None
     try:
         starts = scene.journeys.spells()["start"]
         assert c.t_range[0] == starts.min()  # the timeline still reaches back to 1990
-        assert c.minutes == pytest.approx(np.percentile(starts, 1))
-        assert c.t.year > 2000
+        assert c.t.date() == dt.date(2023, 3, 31)  # the data run to January 2024
+        assert c.minutes == opening_minutes(scene.journeys.minute_range)
+        assert c.counts().sum() > 100  # a full picture, not the warm-up's few dots
     finally:
         c.close()
 

@@ -8,11 +8,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._time import to_datetime
 from .._usage import alias
 from ..errors import ConfigError
+from ..rules import opening_minutes
 from .common import (
+    FILTER_HELP,
     SYNTHETIC_HELP,
     build_scene,
+    filter_spec,
     load_journeys,
     qp,
     say,
@@ -56,7 +60,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     )
     t0 = time.perf_counter()
     if suffix == ".png" and args.to is None:
-        export.png(scene, args.at or args.from_ or "2025-03-31", out, **common)
+        at = args.at or args.from_ or to_datetime(opening_minutes(scene.journeys.minute_range))
+        export.png(scene, at, out, **common)
     elif out.suffix == "" or out.is_dir():
         export.frames(scene, out, **clip, **common)
     else:
@@ -100,7 +105,10 @@ def add_render(sub: Any) -> None:
     r.add_argument("--from", dest="from_", metavar="DATE", help="first date (YYYY-MM-DD)")
     r.add_argument("--to", metavar="DATE", help="last date (YYYY-MM-DD)")
     r.add_argument(
-        "--at", metavar="DATE", help="date of a single PNG (default 2025-03-31 or --from)"
+        "--at",
+        metavar="DATE",
+        help="date of a single PNG (default --from, else the latest 31 March whose whole "
+        "year is in the data, else its last day)",
     )
     r.add_argument("--fps", type=float, default=25.0, help="frames per second (default 25)")
     r.add_argument(
@@ -124,6 +132,13 @@ def add_render(sub: Any) -> None:
         default="auto",
         choices=["auto", "pathway", "circle"],
         help="where the states sit (default auto)",
+    )
+    r.add_argument(
+        "--filter",
+        type=filter_spec,
+        action="append",
+        metavar="COLUMN=VALUES",
+        help=FILTER_HELP,
     )
     r.add_argument(
         "--renderer", choices=["cpu", "gl"], default="cpu", help="rasteriser (default cpu)"

@@ -7,23 +7,20 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import say
-
 
 def cmd_view(args: argparse.Namespace) -> int:
+    """``carevis view``: the window. Without a display it says so (one line, exit status
+    1, as for any error carevis finds; 2 is for a command line it cannot act on) and
+    points to ``carevis render``, before Qt could abort the process."""
     from ..window import main_view
+    from ..window.launch import no_display
 
     try:
         return int(main_view(args.rest) or 0)
-    except (OSError, RuntimeError) as e:
+    except (OSError, RuntimeError) as e:  # the toolkit failed to reach a display
         if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
             raise
-        say(
-            "carevis view: no display to open a window on "
-            f"({str(e).splitlines()[0]}). Run it on a desktop, or under xvfb-run; "
-            "for pictures without a display use `carevis render`."
-        )
-        return 1
+        raise no_display(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
 
 
 def cmd_passthrough(args: argparse.Namespace) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from .colour import AGE_BANDS, CONTINUOUS, DAYS_PER_YEAR, Legend
 from .congestion import Congested, CongestionSettings, congestion, occupancy_at, scene_congestion
-from .core import Scene
+from .core import Scene, colour_names, filter_names
 from .frame import Frame
-from .settings import MAX_DAYS, Emphasis, Settings, check_options
+from .settings import MAX_DAYS, Emphasis, EmptyFilterWarning, Settings, check_options
 
 __all__ = [
     "AGE_BANDS",
@@ -21,12 +21,15 @@ __all__ = [
     "Congested",
     "CongestionSettings",
     "Emphasis",
+    "EmptyFilterWarning",
     "Frame",
     "Legend",
     "Scene",
     "Settings",
     "check_options",
+    "colour_names",
     "congestion",
+    "filter_names",
     "occupancy_at",
     "scene_congestion",
 ]

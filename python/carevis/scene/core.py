@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,13 +15,46 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import _native
+from .._check import suggest, unknown
 from .._time import TimeLike, from_days, to_minutes
-from ..errors import ConfigError
+from ..errors import ConfigError, UnknownColumnError
 from ..journeys import Journeys
 from ..layout import LayoutSpec, centres
-from .colour import Legend, age_bands, resolve
+from ..privacy import is_identifying
+from .colour import CONTINUOUS, Legend, age_bands, resolve
 from .frame import Frame
-from .settings import Emphasis, Settings, make_emphasis
+from .settings import Emphasis, EmptyFilterWarning, Settings, make_emphasis
+
+#: The table's own columns, never an attribute to colour or filter by.
+_CORE = ("child_id", "state", "start", "end")
+
+
+def filter_names(journeys: Journeys) -> list[str]:
+    """The names a scene can filter or colour by category: ``age_band`` (from a birth
+    column) and the per-child columns that do not identify children."""
+    cols = [c for c in journeys.column_names if c not in _CORE and not is_identifying(c)]
+    return ["age_band", *cols]
+
+
+def colour_names(journeys: Journeys) -> list[str]:
+    """The colourings a scene of ``journeys`` can have by name: the engine's continuous
+    ones, then :func:`filter_names`."""
+    return [*CONTINUOUS, *filter_names(journeys)]
+
+
+def _warn_absent(name: str, values: list[str], col: pa.Array) -> None:
+    """Warns (:class:`EmptyFilterWarning`) of each value asked for that no child has,
+    with the closest one a child has (not for a column that identifies children)."""
+    have = [v for v in pc.unique(col).to_pylist() if v is not None]
+    for v in values:
+        if v not in have:
+            hint = "" if is_identifying(name) else suggest(v, have)
+            warnings.warn(
+                f"no child has {name} {v!r}{': ' + hint if hint else ''}",
+                EmptyFilterWarning,
+                stacklevel=3,
+            )
+
 
 _ENGINE = ("layout", "colour", "colourmap", "colour_range", "transit_days", "fade_days",
            "base_radius", "dot_spacing", "alpha", "seed", "label_gap")  # fmt: skip
@@ -96,6 +130,8 @@ class Scene:
 
     def _build(self, journeys: Journeys, s: Settings, emphasis: Emphasis | None) -> None:
         points = centres(journeys.states, s.layout)
+        if s.colour not in colour_names(journeys) and s.colour not in journeys.column_names:
+            raise unknown("colour", s.colour, colour_names(journeys))
         c = resolve(journeys, s.colour, s.colourmap, s.colour_range)
         native = _native.Scene(
             journeys._native,
@@ -133,9 +169,9 @@ class Scene:
     def replace(self, **changes: Any) -> Scene:
         """A new scene with ``changes`` to the settings and every other setting (and the
         emphasis) kept."""
-        unknown = sorted(set(changes) - set(_ENGINE))
-        if unknown:
-            raise ConfigError(f"unknown scene setting(s) {unknown}: known are {list(_ENGINE)}")
+        wrong = sorted(set(changes) - set(_ENGINE))
+        if wrong:
+            raise unknown("scene setting", wrong[0], _ENGINE)
         settings = dataclasses.replace(self.settings, **changes)
         return Scene.from_settings(self.journeys, settings, self.emphasis)
 
@@ -159,13 +195,20 @@ class Scene:
         """A per-dot mask where each named attribute is one of the given values."""
         mask = np.ones(self.n_dots, dtype=bool)
         for name, wanted in equals.items():
+            if name != "age_band" and name not in self.journeys.column_names:
+                raise unknown(
+                    "filter column", name, filter_names(self.journeys), error=UnknownColumnError
+                )
             values = [wanted] if isinstance(wanted, str) else list(wanted)
             col = age_bands(self.journeys) if name == "age_band" else self.journeys.attribute(name)
             col = pc.cast(col, pa.string())
-            mask &= np.asarray(
+            hits = np.asarray(
                 pc.is_in(col, pa.array(values, pa.string())).to_numpy(zero_copy_only=False),
                 dtype=bool,
             )
+            mask &= hits
+            if len(values) > 1 or not hits.any():  # else the one value asked for is there
+                _warn_absent(name, values, col)
         return mask
 
     # --- settings, for old callers ---------------------------------------------------------

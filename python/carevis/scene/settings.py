@@ -3,6 +3,7 @@ shows and which state stands out)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import _check as check
+from .. import _native
 from ..errors import ConfigError
 from ..layout import LayoutSpec
 
@@ -34,7 +36,9 @@ def check_options(
     """The one check of a Scene's options (the layout is checked where centres are made):
     a ConfigError naming the first bad one, before any work."""
     check.text("colour", colour, optional=False, longest=200)
-    if colourmap is not None and not isinstance(colourmap, (str, np.ndarray)):
+    if isinstance(colourmap, str):
+        check.name("colourmap", colourmap, list(_native.COLOUR_MAPS))
+    elif colourmap is not None and not isinstance(colourmap, np.ndarray):
         raise ConfigError(
             f"colourmap must be a map name or an (n, 4) uint8 array, not {check.show(colourmap)}"
         )
@@ -149,6 +153,10 @@ class Emphasis:
         return {"visible": self.visible, "highlight": self.highlight, "dim": float(self.dim)}
 
 
+class EmptyFilterWarning(UserWarning):
+    """A filter that shows no child: the picture would be empty of dots."""
+
+
 def make_emphasis(
     n_dots: int,
     states: list[str],
@@ -160,9 +168,7 @@ def make_emphasis(
     would change nothing)."""
     h: int | None
     if isinstance(highlight, str):
-        if highlight not in states:
-            raise ConfigError(f"no state {check.show(highlight)} to highlight")
-        h = states.index(highlight)
+        h = states.index(check.name("state to highlight", highlight, states))
     elif highlight is None:
         h = None
     else:
@@ -179,6 +185,12 @@ def make_emphasis(
                 f"visible must hold one flag per dot ({n_dots:,}), not shape {vis.shape}"
             )
         vis.flags.writeable = False
+        if n_dots and not vis.any():
+            warnings.warn(
+                f"the filter matches none of the {n_dots:,} children: the picture shows no dots",
+                EmptyFilterWarning,
+                stacklevel=3,
+            )
     if vis is None and h is None:
         return None
     return Emphasis(vis, h, float(dim))

@@ -33,7 +33,7 @@ if os.environ.get("DISPLAY") is None and os.environ.get("WAYLAND_DISPLAY") is No
 
 from .canvas import CarevisCanvas
 from .emphasis import COLOURS
-from .launch import main_view, view
+from .launch import NoDisplayError, check_display, main_view, view
 from .state import (
     FILTERS,
     HUD_TOP,
@@ -63,6 +63,8 @@ __all__ = [
     "STEP_DAYS",
     "TIMELINE_H",
     "CarevisCanvas",
+    "NoDisplayError",
+    "check_display",
     "main_view",
     "view",
 ]

@@ -7,7 +7,6 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import numpy as np
 from vispy import app, visuals
 
 from .._time import MINUTES_PER_DAY, TimeLike, to_minutes
@@ -21,10 +20,11 @@ from ..gl import (
     measured_draws,
     path_without_measuring,
 )
+from ..rules import opening_minutes
 from ..scene import Scene
 from ..scene.labels import check_suppression
 from ..viewport import Viewport
-from .drawing import Drawing
+from .drawing import YEAR_PT, Drawing
 from .emphasis import Filters
 from .input import Input
 from .menu import Menu
@@ -40,7 +40,8 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
     Parameters
     ----------
     scene: what to show.
-    t: the first moment shown (default: the start of the data).
+    t: the first moment shown (default: :func:`carevis.rules.opening_minutes`, the latest
+        31 March whose whole year is in the data, else its last day).
     speed: days of data per second of playback.
     dot_radius_px: dot radius in logical pixels at zoom 1 (dots grow as the square root of
         the zoom).
@@ -119,12 +120,11 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         lo, hi = scene.journeys.minute_range or (0, MINUTES_PER_DAY)
         self.t_range = (float(lo), float(hi))
         self._spells = scene.journeys.spells()
-        # Unless told, start where the data has begun in earnest (the first percentile of
-        # spell starts), not at the oldest spell of a child long in care: merged returns
-        # hold a few spells years older than the rest.
-        starts = self._spells["start"]
-        first = float(np.percentile(starts, 1)) if len(starts) else self.t_range[0]
-        self.minutes = self._clamp(to_minutes(t) if t is not None else first)
+        # Unless told, open at a meaningful moment (the latest 31 March whose whole year
+        # is in the data, else its last day), not at the warm-up edge where children only
+        # begin to appear.
+        opening = opening_minutes(scene.journeys.minute_range)
+        self.minutes = self._clamp(to_minutes(t) if t is not None else opening)
         self._press = None
         self._press_centre = None
         self._press_modifiers = ()
@@ -168,7 +168,13 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.menu_text = visuals.TextVisual(
             "", font_size=9, color="#111111", anchor_x="left", anchor_y="center"
         )
+        #: The timeline's year labels, inside its track beside each labelled tick.
+        self.year_text = visuals.TextVisual(
+            "", font_size=YEAR_PT, color="#333333", anchor_x="left", anchor_y="center"
+        )
+        self.year_labels = []
         self._texts = [
+            self.year_text,
             self.label_halo,
             self.labels,
             self.hud,

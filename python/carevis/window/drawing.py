@@ -6,6 +6,7 @@ menu."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import replace
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 from vispy import gloo
 
+from .._time import MINUTES_PER_DAY, to_date
 from ..gl import premultiplied
 from ..render.fonts import Line, block
 from ..render.layout_text import Box, place
@@ -34,6 +36,8 @@ class Drawing(CanvasState):
     legend_text: Any
     panel_text: Any
     menu_text: Any
+    year_text: Any
+    year_labels: list[tuple[float, float]]
     show_overlay: bool
     background: tuple[int, int, int, int]
     dot_radius_px: float
@@ -71,7 +75,7 @@ class Drawing(CanvasState):
             self.label_halo.draw()
             self.labels.draw()
             self.overlay.draw((w, h))
-            for v in (self.hud, self.legend_text, self.panel_text):
+            for v in (self.year_text, self.hud, self.legend_text, self.panel_text):
                 v.draw()
             self.menu_overlay.draw((w, h))
             self.menu_text.draw()
@@ -126,14 +130,30 @@ class Drawing(CanvasState):
             ov.ring(cx[k], cy[k], r[k] + 4 * s, (0.1, 0.1, 0.1, 0.8))
 
     def _paint_timeline(self) -> None:
-        """The timeline: track, progress, knob (and a red mark while recording)."""
+        """The timeline: track, progress, year ticks and labels, knob (and a red mark
+        while recording)."""
         ov, s = self.overlay, self.pixel_scale
         x0, y0, x1, y1 = self._timeline_box()
         lo, hi = self.t_range
         frac = (self.frame.minutes - lo) / (hi - lo) if hi > lo else 0.0
-        ov.rect(x0 * s, y0 * s, x1 * s, y1 * s, (0.82, 0.82, 0.80, 1.0))
+        ov.rect(x0 * s, y0 * s, x1 * s, y1 * s, TRACK)
         xk = x0 + frac * (x1 - x0)
-        ov.rect(x0 * s, y0 * s, xk * s, y1 * s, (0.35, 0.35, 0.38, 1.0))
+        ov.rect(x0 * s, y0 * s, xk * s, y1 * s, PROGRESS)
+        texts, pos, colours = [], [], []
+        for x, year, labelled in year_ticks(lo, hi, x0, x1):
+            # ink that reads on either side of the knob: dark on the track, light on
+            # the progress bar
+            ink = TICK_ON_PROGRESS if x < xk else TICK_ON_TRACK
+            top = y0 if labelled else (y0 + y1) / 2
+            ov.rect((x - 0.5) * s, top * s, (x + 0.5) * s, y1 * s, ink)
+            if labelled:
+                texts.append(str(year))
+                pos.append((x + YEAR_PAD, (y0 + y1) / 2))
+                colours.append(ink)
+        self.year_text.text = texts or [""]
+        self.year_text.pos = pos or [(0.0, 0.0)]
+        self.year_text.color = colours or [TICK_ON_TRACK]
+        self.year_labels = [(p[0], year_width(t)) for t, p in zip(texts, pos, strict=True)]
         ov.rect((xk - 3) * s, (y0 - 4) * s, (xk + 3) * s, (y1 + 4) * s, (0.1, 0.1, 0.1, 1.0))
         if self.recording is not None:
             ov.rect(12 * s, (y0 - 2) * s, 24 * s, (y1 + 2) * s, (0.85, 0.1, 0.1, 1.0))
@@ -250,8 +270,49 @@ class Drawing(CanvasState):
         return model.texts(), pos
 
 
+EPOCH_DAY = dt.date(1970, 1, 1)
 #: The window's label size in pixels (vispy's 9 pt text) for measuring.
 LABEL_PX = 12
+#: The timeline's colours: track, progress, and year ticks on each.
+TRACK = (0.82, 0.82, 0.80, 1.0)
+PROGRESS = (0.35, 0.35, 0.38, 1.0)
+TICK_ON_TRACK = (0.25, 0.25, 0.27, 1.0)
+TICK_ON_PROGRESS = (0.95, 0.95, 0.93, 1.0)
+#: Year labels' size (points, as vispy takes it) and pixels (for measuring); the gap
+#: from a tick to its label and the least gap between labels (logical pixels).
+YEAR_PT, YEAR_PX, YEAR_PAD, YEAR_GAP = 7, 9.5, 3.0, 8.0
+#: Years between labelled ticks, the fewest that keep labels apart.
+YEAR_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def year_width(text: str) -> float:
+    """The width (logical pixels) of a year label: DejaVu's digits are 0.636 em wide."""
+    return len(text) * 0.636 * YEAR_PX
+
+
+def year_ticks(lo: float, hi: float, x0: float, x1: float) -> list[tuple[float, int, bool]]:
+    """(x, year, labelled) of each 1 January between minutes ``lo`` and ``hi`` on a
+    timeline from ``x0`` to ``x1`` (logical pixels): a tick each year, a label every
+    1, 2, 5, 10... years, the fewest that keep labels from meeting (none past ``x1``)."""
+    if not hi > lo or not x1 > x0:
+        return []
+    first, last = to_date(lo).year + 1, to_date(hi).year
+    years = np.arange(first, last + 1)
+    if not len(years):
+        return []
+    days = np.array([(dt.date(int(y), 1, 1) - EPOCH_DAY).days for y in years], np.float64)
+    xs = x0 + (days * MINUTES_PER_DAY - lo) / (hi - lo) * (x1 - x0)
+    per_year = (x1 - x0) * 365.25 * MINUTES_PER_DAY / (hi - lo)
+    room = year_width("0000") + YEAR_PAD + YEAR_GAP
+    step = next((k for k in YEAR_STEPS if k * per_year >= room), 0)
+    out = []
+    for x, y in zip(xs.tolist(), years.tolist(), strict=True):
+        labelled = bool(step) and y % step == 0
+        labelled = labelled and x + YEAR_PAD + year_width(str(y)) <= x1
+        out.append((float(x), int(y), labelled))
+    return out
+
+
 #: Offsets (logical pixels) at which the halo repeats each label.
 HALO = ((-1.0, 0.0), (1.0, 0.0), (0.0, -1.0), (0.0, 1.0))
 

@@ -5,19 +5,23 @@ what the filter shows is what the labels count; the child followed and its journ
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .. import _check as check
 from .._time import from_days, is_open, to_date, to_days
 from ..errors import CarevisError
 from ..gl import GpuFrame
-from ..scene import AGE_BANDS
+from ..scene import AGE_BANDS, EmptyFilterWarning
 from ..scene.congestion import scene_congestion
 from ..scene.labels import Labels, labels, shown_counts
 from .state import FILTERS, CanvasState
 
+#: How the window starts saying that a filter shows no child.
+NO_MATCH = "no child matches"
 #: Colourings that ``C`` cycles through (those the data cannot give are skipped).
 COLOURS = ["time_in_care", "time_in_state", "entries", "la", "sex", "age_band"]
 
@@ -28,16 +32,16 @@ class Filters(CanvasState):
     def set_filter(self, **filters: str | Sequence[str] | None) -> None:
         """Shows only children whose ``la``, ``sex`` and ``age_band`` are among the values
         given (None: any); keeps the highlight."""
+        for k in filters:
+            check.name("filter", k, FILTERS)
         for k, v in filters.items():
-            if k not in FILTERS:
-                raise CarevisError(f"cannot filter by {k!r}: use {', '.join(FILTERS)}")
             self.filters[k] = v  # type: ignore[assignment]
         self._apply_emphasis()
 
     def set_highlight(self, state: str | int | None) -> None:
         """Highlights one state (others dimmed); None clears it."""
         if isinstance(state, str):
-            state = self.scene.states.index(state)
+            state = self.scene.states.index(check.name("state", state, self.scene.states))
         self.highlight = state
         self._apply_emphasis()
 
@@ -96,9 +100,21 @@ class Filters(CanvasState):
         self._apply_emphasis()
 
     def _apply_emphasis(self) -> None:
-        masks = [self.scene.filter_mask(**{k: v}) for k, v in self.filters.items() if v is not None]
-        mask = np.logical_and.reduce(masks) if masks else None
-        self.scene = self.scene.with_filter(mask, highlight=self.highlight, dim=0.2)
+        with warnings.catch_warnings(record=True) as said:
+            # a filter that shows no child is said in the window, not as a warning
+            warnings.simplefilter("always", EmptyFilterWarning)
+            on = {k: v for k, v in self.filters.items() if v is not None}
+            masks = [self.scene.filter_mask(**{k: v}) for k, v in on.items()]
+            mask = np.logical_and.reduce(masks) if masks else None
+            self.scene = self.scene.with_filter(mask, highlight=self.highlight, dim=0.2)
+        for w in said:
+            if not issubclass(w.category, EmptyFilterWarning):
+                warnings.warn(w.message, w.category, stacklevel=2)
+        if any(issubclass(w.category, EmptyFilterWarning) for w in said):
+            shown = ", ".join(f"{k}={v}" for k, v in on.items())
+            self._say(f"{NO_MATCH} {shown}: nothing to show (R resets)")
+        elif self.message.startswith(NO_MATCH):
+            self._say("")
         if self.gpu is not None:
             self.set_current()
             if self.gpu.scene._native is not self.scene._native:  # recoloured: a new engine

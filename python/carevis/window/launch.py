@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,33 @@ import numpy as np
 from vispy import app
 
 from ..atomic import atomic
-from ..errors import ConfigError
+from ..errors import CarevisError, ConfigError
 from ..journeys import Journeys
 from ..scene import Scene
 from .canvas import CarevisCanvas
+
+
+class NoDisplayError(CarevisError):
+    """No display to open a window on (``carevis view`` says so, exit status 1)."""
+
+
+def no_display(reason: str) -> NoDisplayError:
+    """The one-line error of a window that cannot open, naming what to use instead."""
+    return NoDisplayError(
+        f"no display found ({reason}): `carevis view` opens a window; for pictures and "
+        "videos without one use `carevis render` (or run the window under xvfb-run)"
+    )
+
+
+def check_display(environ: Mapping[str, str] | None = None) -> None:
+    """Refuses, before any GUI toolkit is started, to open a window where there is no
+    display: on Linux and the BSDs, neither ``DISPLAY`` nor ``WAYLAND_DISPLAY`` set (Qt
+    would abort the process, GLFW fail). Elsewhere the system always has one."""
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        raise no_display("DISPLAY and WAYLAND_DISPLAY are not set")
 
 
 def view(
@@ -29,11 +53,15 @@ def view(
     """Opens a window on ``scene`` and (with ``run``) runs the event loop until it closes.
 
     With ``seconds`` the window closes itself after that long (a kiosk, a scripted
-    check), first saving what it shows as a PNG to ``screenshot`` if given."""
+    check), first saving what it shows as a PNG to ``screenshot`` if given. Without a
+    display (and no ``app`` named, such as ``"egl"``) it raises :class:`NoDisplayError`
+    before any toolkit starts."""
     if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
         raise ConfigError(f"seconds must be a positive number, not {seconds}")
     if screenshot is not None and seconds is None:
         raise ConfigError("screenshot is taken when the window closes itself: give seconds too")
+    if kwargs.get("app") is None:  # the desktop's toolkit: a display is needed
+        check_display()
     kwargs.setdefault("show", True)
     canvas = CarevisCanvas(scene, **kwargs)
     if seconds is not None:
@@ -98,6 +126,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, help="close the window after this long")
     p.add_argument("--screenshot", help="with --seconds: save the window as this PNG first")
     a = p.parse_args(argv)
+    check_display()  # before reading the data, and before Qt could abort the process
     if a.synthetic is not None:
         from .. import synthetic
 

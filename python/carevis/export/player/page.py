@@ -19,6 +19,7 @@ from ..._version import __version__
 from ...atomic import atomic
 from ...errors import ConfigError, ExportError
 from ...layout import standard_states
+from ...rules import opening_minutes
 from ...scene import CongestionSettings, Scene
 from ...scene.labels import check_suppression, full_caption
 from .pack import Packed, pack
@@ -90,6 +91,7 @@ def build(
         congestion=cong,
         dot_radius=dot_radius,
         range=[lo, hi],
+        opening=opening_minutes(scene.journeys.minute_range),
         groups=groups_of(scene),
         background=list(BACKGROUND),
     )

@@ -59,7 +59,7 @@ class Player {
     this.codes = {};
     for (const a of meta.attributes) this.codes[a.name] = section(raw, meta, "attr:" + a.name);
     this.ns = meta.states.length;
-    this.t = meta.range[0];
+    this.t = meta.opening ?? meta.range[0];  // rules.opening_minutes: a year-end
     this.playing = false;
     this.speed = 30;  // days per second
     this.filters = {};
