@@ -58,7 +58,7 @@ class Scene:
         colour_range: tuple[float, float] | None = None,
         transit_days: float = 7.0,
         fade_days: float = 14.0,
-        base_radius: float = 0.012,
+        base_radius: float = 0.005,
         dot_spacing: float = 0.004,
         alpha: float = 0.85,
         seed: int = 0xC0FFEE,

@@ -69,10 +69,10 @@ class Player {
     this.showOverlay = true;
   }
 
-  radii(t) {  // Scene::radii
+  radii(t) {  // Scene::radii: area proportional to the children, at least base_radius
     const m = this.meta, out = new Float32Array(this.ns);
     for (let s = 0; s < this.ns; s++) {
-      out[s] = Math.fround(m.base_radius + Math.fround(m.spacing * Math.fround(Math.sqrt(this.occ.at(s, t)))));
+      out[s] = Math.max(m.base_radius, Math.fround(m.spacing * Math.fround(Math.sqrt(this.occ.at(s, t)))));
     }
     return out;
   }
