@@ -8,7 +8,15 @@ congestion."""
 from __future__ import annotations
 
 from .colour import AGE_BANDS, CONTINUOUS, DAYS_PER_YEAR, Legend
-from .congestion import Congested, CongestionSettings, congestion, occupancy_at, scene_congestion
+from .congestion import (
+    Congested,
+    CongestionSettings,
+    congestion,
+    congestion_figures,
+    congestion_series,
+    occupancy_at,
+    scene_congestion,
+)
 from .core import Scene
 from .frame import Frame
 from .settings import MAX_DAYS, Emphasis, Settings, check_options
@@ -27,6 +35,8 @@ __all__ = [
     "Settings",
     "check_options",
     "congestion",
+    "congestion_figures",
+    "congestion_series",
     "occupancy_at",
     "scene_congestion",
 ]
