@@ -8,7 +8,7 @@ import numpy as np
 
 from .._time import TimeLike, to_minutes
 from ..errors import ExportError
-from ..scene import Frame, Scene
+from ..scene import CongestionSettings, Frame, Scene
 from ..scene.labels import shown_counts
 from .overlay import OverlayStyle, draw_overlay
 from .raster import rasterise
@@ -59,11 +59,15 @@ def image(
     caption: str | None = None,
     suppress_below: int = 0,
     background: tuple[int, int, int, int] = BACKGROUND,
+    congestion: CongestionSettings | None = None,
 ) -> np.ndarray:
     """The picture of ``scene`` at ``t`` as an H x W x 4 uint8 array (dots, labels with
-    counts, the date, the title and the legend)."""
+    counts, the date, the title and the legend; with ``congestion``, the congested
+    states ringed with their figures)."""
     style = (
-        OverlayStyle(title=title, caption=caption, suppress_below=suppress_below)
+        OverlayStyle(
+            title=title, caption=caption, suppress_below=suppress_below, congestion=congestion
+        )
         if overlay
         else None
     )

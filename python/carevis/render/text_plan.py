@@ -22,12 +22,19 @@ def legend_size(legend: Legend | LegendEntries, unit: float) -> tuple[int, int]:
     """Width and height of the legend block in pixels."""
     entries = legend if isinstance(legend, LegendEntries) else legend_entries(legend)
     title = font(round(1.5 * unit), bold=True).getlength(entries.title)
-    if entries.kind == "continuous":
-        return round(max(22 * unit, title)), round(5.2 * unit)
     small = font(round(1.25 * unit))
+    note_w = max((small.getlength(t) for t in entries.note), default=0.0)
+    note_h = NOTE_GAP + NOTE_ROW * len(entries.note) if entries.note else 0.0
+    if entries.kind == "continuous":
+        return round(max(22 * unit, title, note_w)), round((5.2 + note_h) * unit)
     widest = max((small.getlength(c) for c in entries.categories), default=0.0)
     rows = len(entries.categories) + (entries.more > 0)
-    return round(max(title, widest + 2 * unit)), round((2.3 + 1.7 * rows) * unit)
+    return round(max(title, widest + 2 * unit, note_w)), round((2.3 + 1.7 * rows + note_h) * unit)
+
+
+#: The legend's note (what a dot and a cluster's size mean): the gap above it and the
+#: height of each line, in text units.
+NOTE_GAP, NOTE_ROW = 0.5, 1.6
 
 
 @dataclass(frozen=True)

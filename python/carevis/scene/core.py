@@ -206,6 +206,12 @@ class Scene:
     def n_dots(self) -> int:
         return self.journeys.n_children
 
+    @property
+    def min_cluster_children(self) -> int:
+        """Cluster area is proportional to the children in it, down to a visible minimum
+        (``base_radius``): clusters of fewer children than this are drawn at its size."""
+        return int(self._native.min_cluster_children)
+
     def buffers(self) -> Frame:
         """Preallocated frame buffers for :meth:`frame_into`."""
         return Frame.empty(self.n_dots)

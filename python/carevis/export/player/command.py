@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 from ..._usage import Parser, UsageError
 from ...journeys import read
-from ...scene import CONTINUOUS, CongestionSettings, Scene
+from ...scene import CONTINUOUS, Scene
+from ...scene.congestion import add_arguments as add_congestion_arguments
+from ...scene.congestion import from_arguments as congestion_from
 from ...synthetic import england
 from .page import export_html
 
@@ -40,9 +42,7 @@ def parser() -> Parser:
     h.add_argument(
         "--suppress-below", type=int, default=0, metavar="N", help="show counts below N as <N"
     )
-    h.add_argument(
-        "--congestion", action="store_true", help="flag congested states (growth, long waits)"
-    )
+    add_congestion_arguments(h)
     return p
 
 
@@ -65,7 +65,7 @@ def main_export(argv: Sequence[str]) -> int:
         title=args.title or None,
         caption=args.caption,
         suppress_below=args.suppress_below,
-        congestion=CongestionSettings() if args.congestion else None,
+        congestion=congestion_from(args),
     )
     size = out.stat().st_size
     print(

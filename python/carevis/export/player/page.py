@@ -20,7 +20,7 @@ from ...errors import ConfigError, ExportError
 from ...layout import standard_states
 from ...scene import CongestionSettings, Scene
 from ...scene.congestion import flag_table
-from ...scene.labels import check_suppression, full_caption
+from ...scene.labels import check_suppression, full_caption, size_note
 from .pack import Packed, pack
 
 #: The scripts, in the order the page runs them.
@@ -86,6 +86,7 @@ def build(
         caption=full_caption(scene, caption),
         suppress_below=int(suppress_below),
         congestion=cong,
+        legend_note=list(size_note(scene.min_cluster_children)),
         dot_radius=dot_radius,
         range=[lo, hi],
         groups=groups_of(scene),
