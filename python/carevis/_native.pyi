@@ -194,6 +194,11 @@ def stats_waits(
     n_groups: int = 1,
     births: npt.NDArray[np.int32] | None = None,
 ) -> Any: ...
+def stats_waits_at(
+    journeys: Journeys,
+    times: npt.NDArray[np.int64],
+    states: npt.NDArray[np.bool_],
+) -> Any: ...
 def stats_care_periods(
     journeys: Journeys,
     care: list[bool],

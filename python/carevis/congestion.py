@@ -164,18 +164,35 @@ def _flows(journeys: Journeys, points: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return occ, np.cumsum(ent, axis=1), np.cumsum(ex, axis=1)
 
 
-def _median_waits(journeys: Journeys, t: int) -> dict[int, float]:
-    waits = _native.stats_waits(journeys._native, t)
-    days = waits.column("median").to_numpy() / MINUTES_PER_DAY
-    return dict(zip(waits.column("state").to_pylist(), days.tolist(), strict=True))
+#: Moments whose waits the core counts in one pass (bounds the memory of a long series).
+WAITS_BATCH = 64
+
+
+def _median_waits(journeys: Journeys, points: np.ndarray, watched: list[int]) -> np.ndarray:
+    """The median time so far (days; NaN: nobody there) of the children in each watched
+    state at each of ``points`` (ascending minutes): (n_states, len(points))."""
+    mask = np.zeros(len(journeys.states), bool)
+    mask[watched] = True
+    out = np.full((len(journeys.states), len(points)), np.nan)
+    for k in range(0, len(points), WAITS_BATCH):
+        part = np.ascontiguousarray(points[k : k + WAITS_BATCH], np.int64)
+        w = _native.stats_waits_at(journeys._native, part, mask)
+        t = w.column("time").to_numpy().astype(np.int64) + k
+        s = w.column("state").to_numpy().astype(np.int64)
+        out[s, t] = w.column("median").to_numpy() / MINUTES_PER_DAY
+    return out
+
+
+def _days(v: float) -> float | None:
+    return None if np.isnan(v) else float(v)
 
 
 def congestion_series(
     journeys: Journeys, minutes: Sequence[float], settings: CongestionSettings | None = None
 ) -> list[list[Congested]]:
     """Every watched state's figures at each of ``minutes``, ``flagged`` where congested:
-    one pass of the core's flows for all moments, and one of its current waits per moment
-    and per window start."""
+    one pass of the core's flows for all moments, and one of its current waits for every
+    :data:`WAITS_BATCH` moments (and window starts)."""
     s = settings or CongestionSettings()
     watched = s.watched(journeys.states)
     now = np.asarray([int(m) for m in minutes], np.int64)
@@ -184,7 +201,7 @@ def congestion_series(
     window = round(s.window_days * MINUTES_PER_DAY)
     points = np.unique(np.concatenate([now - window, now]))
     occ, ent, ex = _flows(journeys, points)
-    waits = {int(p): _median_waits(journeys, int(p)) for p in points}
+    waits = _median_waits(journeys, points, watched)
     out = []
     for t in now.tolist():
         a, b = int(np.searchsorted(points, t - window)), int(np.searchsorted(points, t))
@@ -197,8 +214,8 @@ def congestion_series(
                 before=int(occ[i, a]),
                 entries=int(ent[i, b] - ent[i, a]),
                 exits=int(ex[i, b] - ex[i, a]),
-                wait_days=waits[t].get(i),
-                wait_before_days=waits[t - window].get(i),
+                wait_days=_days(waits[i, b]),
+                wait_before_days=_days(waits[i, a]),
                 window_days=s.window_days,
             )
             row.append(replace(c, flagged=is_congested(c, s)))

@@ -64,3 +64,26 @@ def test_cli_prints_and_writes_the_table(
     # without -o it prints only
     assert main(["stats", str(src), "--congestion", "--at", str(day(NOW))]) == 0
     assert "median_wait_days" in capsys.readouterr().out
+
+
+def test_waits_are_the_statistics_waits() -> None:
+    """The figures' median waits (counted for many moments in one pass) are those of
+    ``carevis.stats.waits`` at each moment, on the synthetic England."""
+    from carevis import synthetic
+    from carevis.congestion import congestion_series
+    from carevis.stats import waits
+
+    j = synthetic.england(scale=0.003, seed=5)
+    dates = ["2019-03-31", "2021-06-30", "2024-11-15"]
+    s = CongestionSettings(window_days=91)
+    series = congestion_series(j, [carevis._time.to_minutes(d) for d in dates], s)
+    for d, rows in zip(dates, series, strict=True):
+        w = {r["state"]: r["median_days"] for r in waits(j, d).to_pylist()}
+        assert rows and all(c.wait_days == w.get(c.state) for c in rows), d
+        before = carevis._time.to_minutes(d) - 91 * 1440
+        wb = {r["state"]: r["median_days"] for r in waits(j, _date(before)).to_pylist()}
+        assert all(c.wait_before_days == wb.get(c.state) for c in rows), d
+
+
+def _date(minutes: float) -> str:
+    return str(carevis._time.to_date(minutes))
