@@ -230,7 +230,8 @@ def congestion_figures(
     return congestion_series(journeys, [to_minutes(t)], settings)[0]
 
 
-def _flagged(rows: list[Congested]) -> list[Congested]:
+def flagged(rows: list[Congested]) -> list[Congested]:
+    """The congested states among ``rows``, the steepest rise first."""
     return sorted((c for c in rows if c.flagged), key=lambda c: -(c.change_pct or 0.0))
 
 
@@ -238,14 +239,39 @@ def congestion(
     journeys: Journeys, t: TimeLike, settings: CongestionSettings | None = None
 ) -> list[Congested]:
     """The congested states at ``t``, the steepest rise first."""
-    return _flagged(congestion_figures(journeys, t, settings))
+    return flagged(congestion_figures(journeys, t, settings))
 
 
 def congestion_at_minutes(
     journeys: Journeys, now: float, settings: CongestionSettings | None = None
 ) -> list[Congested]:
     """:func:`congestion` at ``now`` minutes since 1970 (the engine's clock)."""
-    return _flagged(congestion_series(journeys, [now], settings)[0])
+    return flagged(congestion_series(journeys, [now], settings)[0])
+
+
+class Ahead:
+    """The congested states at each of many ascending moments (a video's frames), found
+    :data:`AHEAD` moments at a time by :func:`congestion_series`: ``ahead[k]`` is
+    :func:`congestion_at_minutes` at ``minutes[k]``, for a fraction of its cost."""
+
+    def __init__(
+        self, journeys: Journeys, minutes: Sequence[float], settings: CongestionSettings
+    ) -> None:
+        self._journeys, self._minutes, self._settings = journeys, list(minutes), settings
+        self._chunk = -1
+        self._rows: list[list[Congested]] = []
+
+    def __getitem__(self, k: int) -> list[Congested]:
+        c = k // AHEAD
+        if c != self._chunk:
+            part = self._minutes[c * AHEAD : (c + 1) * AHEAD]
+            series = congestion_series(self._journeys, part, self._settings)
+            self._rows, self._chunk = [flagged(r) for r in series], c
+        return self._rows[k - c * AHEAD]
+
+
+#: Moments an :class:`Ahead` finds at a time.
+AHEAD = 256
 
 
 def shown(flags: Sequence[Congested], suppress_below: int = 0) -> list[Congested]:
@@ -272,7 +298,7 @@ def flag_table(
     t0 = (int(lo) // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY  # the end of the first day
     times = list(range(t0, int(hi) + step, step))
     flags = [
-        [[c.index, c.label] for c in shown(_flagged(row), suppress_below)]
+        [[c.index, c.label] for c in shown(flagged(row), suppress_below)]
         for row in congestion_series(journeys, times, settings)
     ]
     return {"t0": t0, "step": step, "flags": flags}

@@ -50,3 +50,23 @@ def test_bad_threshold_is_a_usage_error(tmp_path: Path) -> None:
     out = tmp_path / "x.png"
     assert main(["render", str(src), "-o", str(out), "--congestion", "--congestion-min", "0"]) != 0
     assert not out.exists()
+
+
+def test_frames_find_congestion_ahead_and_match_stills(tmp_path: Path) -> None:
+    """A sequence finds congestion for many frames at once (congestion.Ahead): each frame
+    is the still picture of its moment, figures and rings included."""
+    import carevis
+    from carevis import export
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table(_rows())))
+    s = CongestionSettings(window_days=182, halo=(255, 0, 0, 255))
+    kw = dict(width=640, height=360, congestion=s)
+    folder = tmp_path / "frames"
+    export.frames(scene, folder, start=day(NOW - 2), end=day(NOW), fps=1, days_per_second=1, **kw)
+    got = sorted(folder.glob("*.png"))
+    assert len(got) == 3
+    for k, path in enumerate(got):
+        still = export.png(scene, day(NOW - 2 + k), tmp_path / f"s{k}.png", **kw)
+        a, b = np.asarray(Image.open(path)), np.asarray(Image.open(still))
+        assert np.array_equal(a, b), path.name
+        assert _red(path) > 100
