@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from carevis import synthetic
 from carevis._time import to_minutes
+from carevis.render.layout_text import overlaps
 from carevis.scene.labels import labels, shown_counts
 
 DATES = ("2016-03-31", "2021-09-30", "2025-03-31")
@@ -77,6 +78,18 @@ def test_the_legend_states_one_dot_one_child_and_the_minimum(scene: carevis.Scen
     n = scene.min_cluster_children
     assert model.legend.note == ("One dot, one child", f"Area shows how many (min. {n:,})")
     assert model.legend.texts[-2:] == list(model.legend.note)
+    # pictures draw it as the legend's size key, bottom left, clear of every other text
+    from carevis.render.overlay import OverlayStyle, overlay_plan
+    from carevis.render.settings import RenderSettings
+
+    for w, h in ((640, 360), (1920, 1080), (7680, 4320)):
+        plan = overlay_plan(model, RenderSettings(w, h).viewport(), OverlayStyle())
+        assert plan.note is not None and plan.note.box is not None
+        assert [ln.text for ln in plan.note.block.lines] == list(model.legend.note)
+        x0, y0, x1, y1 = plan.note.box
+        assert 0 <= x0 < x1 < w / 2 and h / 2 < y0 < y1 <= h
+        others = [b for name, b in plan.layout.boxes() if name != "note"]
+        assert not any(overlaps(plan.note.box, b) for b in others)
     # the minimum is where the area rule takes over: one child fewer is at the minimum
     k = scene._native.spacing
     base = np.float32(scene.settings.base_radius)

@@ -21,7 +21,7 @@ from ..scene.labels import Labels, LegendEntries, check_suppression, full_captio
 from ..scene.labels import format_count as _format_count
 from ..viewport import Viewport
 from .fonts import font
-from .text_plan import NOTE_GAP, NOTE_ROW, Placed, TextPlan, legend_size, plan
+from .text_plan import Placed, TextPlan, legend_size, plan
 
 __all__ = [
     "OverlayStyle",
@@ -120,7 +120,6 @@ def _legend(
     f_title = font(round(1.5 * unit), bold=True)
     f_small = font(round(1.25 * unit))
     draw.text((x, y), legend.title, font=f_title, fill=ink)
-    top = y
     y += round(2.3 * unit)
     if legend.kind == "continuous":
         w, h = round(20 * unit), round(1.1 * unit)
@@ -132,7 +131,6 @@ def _legend(
             px = x + round(pos * (w - 1))
             draw.line([(px, y + h), (px, y + h + round(0.4 * unit))], fill=ink)
             draw.text((px, y + h + round(0.5 * unit)), label, font=f_small, fill=ink, anchor="ma")
-        _note(draw, legend, x, top + 5.2 * unit, unit, ink)
         return
     r = round(0.55 * unit)
     for i, (label, c) in enumerate(zip(legend.categories, legend.colours, strict=False)):
@@ -142,18 +140,6 @@ def _legend(
     if legend.more:
         cy = y + len(legend.categories) * round(1.7 * unit) + r
         draw.text((x, cy), f"and {legend.more} more", font=f_small, fill=ink, anchor="lm")
-    rows = len(legend.categories) + (legend.more > 0)
-    _note(draw, legend, x, top + (2.3 + 1.7 * rows) * unit, unit, ink)
-
-
-def _note(
-    draw: ImageDraw.ImageDraw, legend: LegendEntries, x: int, y: float, unit: float, ink: Ink
-) -> None:
-    """The legend's note under its colours (what a dot and a cluster's size mean)."""
-    f_small = font(round(1.25 * unit))
-    for i, line in enumerate(legend.note):
-        at = (x, round(y + (NOTE_GAP + NOTE_ROW * i) * unit))
-        draw.text(at, line, font=f_small, fill=ink)
 
 
 def _text(
@@ -244,6 +230,7 @@ def paint_labels(
     if p.legend_at is not None:
         _legend(draw, model.legend, off[0] + p.legend_at[0], off[1] + p.legend_at[1], p.unit, ink)
     _text(draw, p.caption, off, (muted,), halo)
+    _text(draw, p.note, off, (muted,), halo)
     if not shared:
         image[...] = np.asarray(pil)
     return image

@@ -107,6 +107,12 @@ async function boot() {
   });
   $("title").textContent = meta.title || "";
   $("caption").textContent = meta.caption || "";
+  // the legend's size key (scene/labels.size_note), one line under the other
+  $("note").replaceChildren(...(meta.legend_note || []).map((t) => {
+    const line = document.createElement("div");
+    line.textContent = t;
+    return line;
+  }));
   controls(p);
   p.setColour(0);
   fromHash(p);

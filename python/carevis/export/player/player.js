@@ -114,7 +114,7 @@ class Player {
     const mode = this.meta.colours[index];
     this.colour = mode;
     this.gpu.setColour(mode, mode.attribute ? this.codes[mode.attribute] : null);
-    drawLegend(mode.legend, $("legend"), this.meta.legend_note || []);
+    drawLegend(mode.legend, $("legend"));
   }
 
   setFilter(name, value) {
@@ -241,7 +241,7 @@ function congested(p, now) {
   return c.flags[Math.min(k, c.flags.length - 1)].map(([index, label]) => ({ index, label }));
 }
 
-function drawLegend(legend, el, note) {
+function drawLegend(legend, el) {
   el.replaceChildren();
   const title = document.createElement("div");
   title.className = "title";
@@ -280,10 +280,4 @@ function drawLegend(legend, el, note) {
       el.append(more);
     }
   }
-  note.forEach((line, i) => {  // what a dot and a cluster's size mean (labels.size_note)
-    const row = document.createElement("div");
-    row.className = i ? "note" : "note first";
-    row.textContent = line;
-    el.append(row);
-  });
 }
