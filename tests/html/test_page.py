@@ -226,6 +226,9 @@ def test_synthetic_caption_and_legend(browser: Browser, page: Path) -> None:
     assert caption.startswith("Synthetic data, not real children")
     legend = browser.evaluate("document.getElementById('legend').innerText")
     assert legend.startswith("Sex")
+    note = browser.evaluate("document.getElementById('note').innerText")
+    n = browser.evaluate("window.carevis.player.meta.legend_note")[1]
+    assert note.split("\n") == ["One dot, one child", n] and n.startswith("Area shows how many")
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (640, 360)])
