@@ -70,3 +70,18 @@ def test_frames_find_congestion_ahead_and_match_stills(tmp_path: Path) -> None:
         a, b = np.asarray(Image.open(path)), np.asarray(Image.open(still))
         assert np.array_equal(a, b), path.name
         assert _red(path) > 100
+
+
+def test_render_image_takes_congestion() -> None:
+    import carevis
+    from carevis.render import image
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table(_rows())))
+    s = CongestionSettings(window_days=182, halo=(255, 0, 0, 255))
+
+    def red(a: np.ndarray) -> int:
+        return int(((a[..., 0] > 200) & (a[..., 1] < 60) & (a[..., 2] < 60)).sum())
+
+    plain = image(scene, day(NOW), 640, 360)
+    marked = image(scene, day(NOW), 640, 360, congestion=s)
+    assert red(marked) > red(plain) + 100
