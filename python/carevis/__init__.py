@@ -37,10 +37,8 @@ def __getattr__(name: str) -> Any:
     # Heavy or optional parts load on first use: `import carevis` never imports VisPy.
     import importlib
 
-    if name in ("synthetic", "export", "stats", "ingest", "render", "notebook"):
+    if name in ("synthetic", "export", "stats", "ingest", "render", "notebook", "congestion"):
         return importlib.import_module(f".{name}", __name__)
-    if name == "congestion":
-        return importlib.import_module(".scene.congestion", __name__)
     if name == "view":
         from .window import view
 

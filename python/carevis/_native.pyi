@@ -101,6 +101,8 @@ class Scene:
     def n_dots(self) -> int: ...
     @property
     def spacing(self) -> float: ...
+    @property
+    def min_cluster_children(self) -> float: ...
     def frame_into(
         self,
         t: float,
@@ -189,6 +191,11 @@ def stats_waits(
     groups: npt.NDArray[np.uint16] | None = None,
     n_groups: int = 1,
     births: npt.NDArray[np.int32] | None = None,
+) -> Any: ...
+def stats_waits_at(
+    journeys: Journeys,
+    times: npt.NDArray[np.int64],
+    states: npt.NDArray[np.bool_],
 ) -> Any: ...
 def stats_care_periods(
     journeys: Journeys,

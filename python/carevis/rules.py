@@ -26,21 +26,40 @@ from .errors import ConfigError, SchemaError
 # --- the standard states --------------------------------------------------------------------
 
 
+#: What a standard state is for the child in it (``kind`` in ``data/states.csv``):
+#: ``wait`` a step the child waits in for a decision or an order (referral, assessment,
+#: section 47, a conference, placed for adoption awaiting the order): where a crowd means
+#: delay, the only states congestion is looked for in; ``service`` a plan or support that
+#: lasts by design (child in need, protection plan); ``placement`` where a looked-after
+#: child lives (foster care...: a long stay is stability, never a wait); ``outcome`` an end.
+STATE_KINDS = ("wait", "service", "placement", "outcome")
+
+
 @dataclass(frozen=True)
 class StandardState:
     label: str
     group: str
     column: int
     row: int
+    kind: str = "outcome"
 
 
 def standard_states() -> list[StandardState]:
     """The standard journey states, in engine order, from ``data/states.csv``."""
     text = resources.files("carevis").joinpath("data/states.csv").read_text(encoding="utf-8")
-    return [
-        StandardState(r["state"], r["group"], int(r["column"]), int(r["row"]))
+    out = [
+        StandardState(r["state"], r["group"], int(r["column"]), int(r["row"]), r["kind"])
         for r in csv.DictReader(text.splitlines())
     ]
+    bad = [s for s in out if s.kind not in STATE_KINDS]
+    if bad:
+        raise ConfigError(f"data/states.csv: {bad[0].label!r} has kind {bad[0].kind!r}")
+    return out
+
+
+def waiting_states() -> frozenset[str]:
+    """The standard states children wait in (kind ``wait``): where congestion is looked for."""
+    return frozenset(s.label for s in standard_states() if s.kind == "wait")
 
 
 def standard_labels() -> list[str]:

@@ -32,6 +32,7 @@ RANKS: dict[str, int] = {
     "journeys": 4,
     "ingest": 5,
     "synthetic": 5,
+    "congestion": 5,
     "scene": 6,
     "stats": 7,
     "gl": 8,

@@ -202,13 +202,22 @@ def test_no_network_request(browser: Browser, page: Path) -> None:
 
 
 def test_congestion_flags_are_the_rule(browser: Browser, scene: carevis.Scene, page: Path) -> None:
-    from carevis.scene.congestion import scene_congestion
+    from carevis.scene.congestion import flag_table, scene_congestion, shown
 
-    browser.open(page, "t=2021-03-31")
+    settings = CongestionSettings(min_count=5)
+    table = flag_table(scene.journeys, settings)
+    flags = table["flags"]
+    assert isinstance(flags, list)
+    k = next(i for i, f in enumerate(flags) if f)  # the first step with congestion to show
+    at = int(table["t0"]) + k * int(table["step"])  # type: ignore[call-overload]
+    # the page's flags are the package's rule at that step, for every day until the next
+    want = shown(scene_congestion(scene, at, settings))
+    assert [[c.index, c.label] for c in want] == flags[k]
+    date = str(np.datetime64(at + 3 * 1440, "m").astype("datetime64[D]"))
+    browser.open(page, f"t={date}")
     got = browser.evaluate("window.carevis.flags()")
-    want = scene_congestion(scene, _minutes("2021-03-31"), CongestionSettings(min_count=5))
-    assert [(f["state"], f["kind"]) for f in got] == [(c.state, c.kind) for c in want]
-    assert want  # the date has congestion to show
+    assert [(f["state"], f["label"]) for f in got] == [(c.state, c.label) for c in want]
+    assert all("median wait" in f["label"] for f in got)
 
 
 def test_synthetic_caption_and_legend(browser: Browser, page: Path) -> None:
@@ -217,6 +226,9 @@ def test_synthetic_caption_and_legend(browser: Browser, page: Path) -> None:
     assert caption.startswith("Synthetic data, not real children")
     legend = browser.evaluate("document.getElementById('legend').innerText")
     assert legend.startswith("Sex")
+    note = browser.evaluate("document.getElementById('note').innerText")
+    n = browser.evaluate("window.carevis.player.meta.legend_note")[1]
+    assert note.split("\n") == ["One dot, one child", n] and n.startswith("Area shows how many")
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (640, 360)])

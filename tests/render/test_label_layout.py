@@ -91,9 +91,11 @@ def test_labels_sit_outside_their_cluster(journeys: dict[str, carevis.Journeys])
 
 def old_placement(p: TextPlan, scene: carevis.Scene, vp: Viewport) -> TextLayout:
     """Where the overlay put the same texts before issue 17: each label under its
-    cluster's rim and each heading over its group, whatever was there."""
+    cluster's rim and each heading over its group, whatever was there; the rims where
+    they were then too (radius 0.012 + spacing * sqrt(n), before item 2 made the area
+    proportional to the children)."""
     minutes = to_minutes(T)
-    radii = scene.radii_at_minutes(minutes)
+    radii = 0.012 + scene._native.spacing * np.sqrt(scene.counts(T).astype(np.float64))
     at = [vp.to_pixels(*c) for c in scene.centres]
     labels = []
     for i, c in enumerate(p.clusters):

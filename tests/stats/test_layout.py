@@ -14,7 +14,7 @@ ALLOWED = {
     "rules": {"errors", "_native", "_time"},
     "stats": {
         "errors", "_native", "_time", "_check", "_progress", "_usage", "atomic", "privacy",
-        "rules", "io", "layout", "viewport", "journeys", "synthetic",
+        "rules", "io", "layout", "viewport", "journeys", "synthetic", "congestion",
     },
 }  # fmt: skip
 

@@ -311,7 +311,8 @@ def test_colour_cycle_updates_legend(canvas: Any) -> None:
     assert canvas.scene.legend.kind == "categorical"
     canvas.render()
     assert canvas.legend_text.text[0] == canvas.scene.legend.title
-    assert list(canvas.legend_text.text[1:]) == canvas.scene.legend.categories
+    assert list(canvas.legend_text.text[1:-2]) == canvas.scene.legend.categories
+    assert list(canvas.legend_text.text[-2:]) == list(canvas.label_model.legend.note)
     # the dots carry the new colours: a Kent dot's pixel has Kent's legend colour
     la = np.array(canvas.scene.journeys.attribute("la").to_pylist())
     f = canvas.frame

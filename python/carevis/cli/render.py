@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 def cmd_render(args: argparse.Namespace) -> int:
     """carevis render: a PNG, PNG frames (OUTPUT a folder), or a video."""
     from .. import export
+    from ..scene.congestion import from_arguments
 
     out = Path(args.output)
     suffix = out.suffix.lower()
@@ -54,6 +55,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         caption=args.caption,
         suppress_below=args.suppress_below,
         label_values=args.label_values,
+        congestion=from_arguments(args),
     )
     clip: dict[str, Any] = dict(
         start=args.from_, end=args.to, fps=args.fps, days_per_second=args.days_per_second
@@ -90,6 +92,7 @@ def _cluster_video(args: argparse.Namespace, scene: Scene, out: Path, options: A
 def add_render(sub: Any) -> None:
     """The ``render`` command's options."""
     from ..scene import CONTINUOUS
+    from ..scene.congestion import add_arguments
 
     r = sub.add_parser("render", help="render a PNG, PNG frames, or a video")
     r.add_argument(
@@ -166,6 +169,7 @@ def add_render(sub: Any) -> None:
         help="what each state's label shows: count (children), percent (of the children in "
         "the picture; a suppressed count shows none) or both (default count)",
     )
+    add_arguments(r)
     _cluster_options(r)
     r.set_defaults(func=cmd_render)
 

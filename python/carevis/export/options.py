@@ -13,7 +13,14 @@ from ..render import OverlayStyle, RenderSettings, check_settings
 from ..scene import Scene
 
 #: Options of the overlay an export accepts beside those of :class:`RenderSettings`.
-STYLE_OPTIONS = ("title", "caption", "suppress_below", "suppress_style", "label_values")
+STYLE_OPTIONS = (
+    "title",
+    "caption",
+    "suppress_below",
+    "suppress_style",
+    "label_values",
+    "congestion",
+)
 
 
 def render_settings(**kw: Any) -> RenderSettings:

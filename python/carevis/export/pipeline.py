@@ -7,6 +7,7 @@ frames, videos, GIFs and the ranges a Dask cluster renders."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..congestion import Ahead, Congested
 from ..render import RenderSettings, draw_overlay, rasterise
 from ..scene import Scene
 from ..scene.labels import shown_counts
@@ -39,10 +41,15 @@ def finish(
     img: np.ndarray,
     counts: np.ndarray,
     radii: np.ndarray,
+    congested: list[Congested] | None = None,
 ) -> np.ndarray:
-    """Paints the overlay (if any) on a rasterised picture."""
+    """Paints the overlay (if any) on a rasterised picture (``congested``: the congested
+    states at ``minutes`` where already found)."""
     if s.overlay is not None:
-        draw_overlay(img, scene, minutes, counts, radii, s.viewport(), s.overlay, s.background)
+        vp = s.viewport()
+        draw_overlay(
+            img, scene, minutes, counts, radii, vp, s.overlay, s.background, congested=congested
+        )
     return img
 
 
@@ -62,6 +69,9 @@ def pictures(
     stop = threading.Event()
     images = [np.empty((s.height, s.width, 4), np.uint8) for _ in range(depth + 2)]
     frames = [scene.buffers() for _ in range(2)]
+    cong = s.overlay.congestion if s.overlay is not None else None
+    # congestion found for many frames at once (one pass of the core per AHEAD frames)
+    ahead = None if cong is None else Ahead(scene.journeys, [float(m) for m in times], cong)
 
     def produce() -> None:
         try:
@@ -76,14 +86,14 @@ def pictures(
     worker = threading.Thread(target=produce, name="carevis-render", daemon=True)
     worker.start()
     try:
-        while True:
+        for k in itertools.count():
             item = q.get()
             if item is None:
                 return
             if isinstance(item, BaseException):
                 raise item
             m, img, counts, radii = item
-            yield m, finish(scene, m, s, img, counts, radii)
+            yield m, finish(scene, m, s, img, counts, radii, None if ahead is None else ahead[k])
     finally:
         stop.set()
         while worker.is_alive():

@@ -135,6 +135,27 @@ def _choose(free: _Free, options: Sequence[Box], own: int) -> Box | None:
     return best
 
 
+def _beside(label: Box | None, size: Size, cy: float) -> list[Box]:
+    """A box of ``size`` touching a label's box on its side away from its cluster (whose
+    centre is at height ``cy``): under a label below its cluster, else over it."""
+    if label is None:
+        return []
+    w, h = size
+    mid = (label[0] + label[2]) / 2
+    if (label[1] + label[3]) / 2 >= cy:
+        return [(mid - w / 2, label[3], mid + w / 2, label[3] + h)]
+    return [(mid - w / 2, label[1] - h, mid + w / 2, label[1])]
+
+
+def _choose_near(free: _Free, options: Sequence[Box], own: int) -> Box | None:
+    """The first clear box (a congestion figure is drawn with a halo: being near its
+    cluster matters more than keeping off other dots)."""
+    best = next((b for b in options if free.free(b)), None)
+    if best is not None:
+        free.add(best)
+    return best
+
+
 def _group_options(x: float, y: float, size: Size, unit: float) -> list[Box]:
     w, h = size
     out = []
@@ -186,5 +207,8 @@ def place(
         csize = cong[i]
         if csize is not None:
             ring = max(r, unit) + 1.0 * unit  # outside the congestion ring
-            congestion[i] = _choose(free, _candidates(cx, cy, ring, csize, unit, "above"), i)
+            # next to its own label first (it reads as part of it), then around the ring
+            near = _beside(clusters[i], csize, cy)
+            options = near + _candidates(cx, cy, ring, csize, unit, "above")
+            congestion[i] = _choose_near(free, options, i)
     return TextLayout(vp.width, vp.height, fixed, tuple(groups), tuple(clusters), tuple(congestion))

@@ -16,7 +16,7 @@ from .. import _check as check
 from .._check import show
 from ..errors import ConfigError
 from ..scene import Scene
-from ..scene.congestion import CongestionSettings
+from ..scene.congestion import Congested, CongestionSettings
 from ..scene.labels import Labels, LegendEntries, check_suppression, full_caption, labels
 from ..scene.labels import format_count as _format_count
 from ..viewport import Viewport
@@ -78,10 +78,16 @@ def format_count(n: int, style: OverlayStyle) -> str | None:
 
 
 def overlay_labels(
-    scene: Scene, minutes: float, counts: np.ndarray, radii: np.ndarray, style: OverlayStyle
+    scene: Scene,
+    minutes: float,
+    counts: np.ndarray,
+    radii: np.ndarray,
+    style: OverlayStyle,
+    congested: list[Congested] | None = None,
 ) -> Labels:
     """The label model that ``style`` asks for (its title, caption, suppression and
-    congestion) of ``scene`` at ``minutes``."""
+    congestion) of ``scene`` at ``minutes``; ``congested``: the congested states at that
+    moment where already found (a video finds them for many frames at once)."""
     return labels(
         scene,
         minutes,
@@ -93,6 +99,7 @@ def overlay_labels(
         suppress_style=style.suppress_style,
         congestion=style.congestion,
         label_values=style.label_values,
+        congested=congested if style.congestion is not None else None,
     )
 
 
@@ -227,6 +234,7 @@ def paint_labels(
     if p.legend_at is not None:
         _legend(draw, model.legend, off[0] + p.legend_at[0], off[1] + p.legend_at[1], p.unit, ink)
     _text(draw, p.caption, off, (muted,), halo)
+    _text(draw, p.note, off, (muted,), halo)
     if not shared:
         image[...] = np.asarray(pil)
     return image
@@ -254,9 +262,10 @@ def draw_overlay(
     style: OverlayStyle,
     background: tuple[int, int, int, int],
     region: tuple[int, int] = (0, 0),
+    congested: list[Congested] | None = None,
 ) -> np.ndarray:
     """Draws the overlay of ``scene`` at ``minutes`` onto ``image``: the label model
-    (:func:`overlay_labels`, from ``counts`` of the children shown and the clusters'
-    ``radii``) painted by :func:`paint_labels`."""
-    model = overlay_labels(scene, minutes, counts, radii, style)
+    (:func:`overlay_labels`, from ``counts`` of the children shown, the clusters' ``radii``
+    and any ``congested`` states already found) painted by :func:`paint_labels`."""
+    model = overlay_labels(scene, minutes, counts, radii, style, congested)
     return paint_labels(image, model, vp, style, background, region)

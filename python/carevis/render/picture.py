@@ -8,7 +8,7 @@ import numpy as np
 
 from .._time import TimeLike, to_minutes
 from ..errors import ExportError
-from ..scene import Frame, Scene
+from ..scene import CongestionSettings, Frame, Scene
 from ..scene.labels import shown_counts
 from .overlay import OverlayStyle, draw_overlay
 from .raster import rasterise
@@ -60,16 +60,19 @@ def image(
     suppress_below: int = 0,
     background: tuple[int, int, int, int] = BACKGROUND,
     label_values: str = "count",
+    congestion: CongestionSettings | None = None,
 ) -> np.ndarray:
     """The picture of ``scene`` at ``t`` as an H x W x 4 uint8 array (dots, labels with
     counts, the date, the title and the legend). ``label_values``: "count", "percent"
-    (of the children in the picture) or "both"."""
+    (of the children in the picture) or "both". With ``congestion``, the congested states are ringed with their
+    figures."""
     style = (
         OverlayStyle(
             title=title,
             caption=caption,
             suppress_below=suppress_below,
             label_values=label_values,
+            congestion=congestion,
         )
         if overlay
         else None

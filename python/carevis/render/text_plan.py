@@ -48,6 +48,8 @@ class TextPlan:
     title: Placed | None
     date: Placed | None
     caption: Placed | None
+    #: The legend's size key ("One dot, one child", the minimum), bottom left.
+    note: Placed | None
     legend_at: tuple[int, int] | None
     groups: tuple[Placed, ...]
     clusters: tuple[Placed | None, ...]
@@ -74,6 +76,8 @@ def _fixed(
     if model.caption:
         b = block((Line(model.caption, round(1.1 * unit)),), "rd", pad)
         placed["caption"] = Placed(b, b.box_at(w - round(2 * unit), h - round(1.5 * unit)))
+    if legend and model.legend.note:
+        placed["note"] = _note(model, w, h, unit, pad, placed.get("caption"))
     boxes = {k: p.box for k, p in placed.items() if p.box is not None}
     at = None
     if legend:
@@ -85,6 +89,19 @@ def _fixed(
         at = (w - round(2 * unit) - lw, bottom - lh)
         boxes["legend"] = (at[0] - m, at[1] - m, at[0] + lw + m, at[1] + lh + m)
     return placed, boxes, at
+
+
+def _note(model: Labels, w: int, h: int, unit: float, pad: float, caption: Placed | None) -> Placed:
+    """The legend's size key, one line under the other at the bottom left (above the
+    caption where a long caption reaches it)."""
+    size = round(1.1 * unit)
+    lines = tuple(Line(t, size, False, 1.45 * size * i) for i, t in enumerate(model.legend.note))
+    b = block(lines, "la", pad)
+    bottom = h - round(1.2 * unit)
+    box = b.box_at(round(2 * unit), bottom - b.height + b.origin[1])
+    if caption is not None and caption.box is not None and overlaps(box, caption.box):
+        box = b.box_at(round(2 * unit), caption.box[1] - b.height + b.origin[1])
+    return Placed(b, box)
 
 
 def plan(
@@ -134,6 +151,7 @@ def plan(
         title=placed.get("title"),
         date=placed.get("date"),
         caption=placed.get("caption"),
+        note=placed.get("note"),
         legend_at=legend_at,
         groups=tuple(Placed(b, x) for b, x in zip(groups, layout.groups, strict=True)),
         clusters=tuple(_pair(b, x) for b, x in zip(clusters, layout.clusters, strict=True)),

@@ -8,7 +8,15 @@ congestion."""
 from __future__ import annotations
 
 from .colour import AGE_BANDS, CONTINUOUS, DAYS_PER_YEAR, Legend
-from .congestion import Congested, CongestionSettings, congestion, occupancy_at, scene_congestion
+from .congestion import (
+    Congested,
+    CongestionSettings,
+    congestion,
+    congestion_figures,
+    congestion_series,
+    occupancy_at,
+    scene_congestion,
+)
 from .core import Scene, colour_names, filter_names
 from .frame import Frame
 from .settings import MAX_DAYS, Emphasis, EmptyFilterWarning, Settings, check_options
@@ -29,6 +37,8 @@ __all__ = [
     "check_options",
     "colour_names",
     "congestion",
+    "congestion_figures",
+    "congestion_series",
     "filter_names",
     "occupancy_at",
     "scene_congestion",

@@ -92,7 +92,7 @@ class Scene:
         colour_range: tuple[float, float] | None = None,
         transit_days: float = 7.0,
         fade_days: float = 14.0,
-        base_radius: float = 0.012,
+        base_radius: float = 0.005,
         dot_spacing: float = 0.004,
         alpha: float = 0.85,
         seed: int = 0xC0FFEE,
@@ -248,6 +248,12 @@ class Scene:
     @property
     def n_dots(self) -> int:
         return self.journeys.n_children
+
+    @property
+    def min_cluster_children(self) -> int:
+        """Cluster area is proportional to the children in it, down to a visible minimum
+        (``base_radius``): clusters of fewer children than this are drawn at its size."""
+        return int(self._native.min_cluster_children)
 
     def buffers(self) -> Frame:
         """Preallocated frame buffers for :meth:`frame_into`."""

@@ -24,7 +24,7 @@ from .._time import to_datetime
 from ..journeys import SYNTHETIC_NOTE
 from ..layout import standard_states
 from .colour import Legend
-from .congestion import Congested, CongestionSettings, scene_congestion
+from .congestion import Congested, CongestionSettings, scene_congestion, shown
 from .core import Scene
 from .frame import Frame
 
@@ -162,17 +162,28 @@ class LegendEntries:
     categories: tuple[str, ...]
     colours: np.ndarray
     more: int
+    #: Lines under the colours saying what a dot and a cluster's size mean.
+    note: tuple[str, ...] = ()
 
     @property
     def texts(self) -> list[str]:
-        """Every text of the legend, in order (title, ticks or categories, "and N more")."""
+        """Every text of the legend, in order (title, ticks or categories, "and N more",
+        the note)."""
         rest = [t for _, t in self.ticks] if self.kind == "continuous" else list(self.categories)
-        return [self.title, *rest, *([f"and {self.more} more"] if self.more else [])]
+        return [self.title, *rest, *([f"and {self.more} more"] if self.more else []), *self.note]
 
 
-def legend_entries(legend: Legend) -> LegendEntries:
+def size_note(min_children: int) -> tuple[str, ...]:
+    """What size means, as the legend says it: one dot is one child; a cluster's area is
+    in proportion to its children, clusters smaller than ``min_children`` drawn at that
+    size (the visible minimum)."""
+    return ("One dot, one child", f"Area shows how many (min. {min_children:,})")
+
+
+def legend_entries(legend: Legend, note: tuple[str, ...] = ()) -> LegendEntries:
     shown = legend.categories[:LEGEND_ROWS]
     return LegendEntries(
+        note=note,
         title=legend.title,
         kind=legend.kind,
         ticks=tuple((float(p), str(t)) for p, t in legend.ticks),
@@ -219,12 +230,14 @@ def labels(
     """The label model of ``scene`` at ``minutes`` given its ``counts`` per state (those
     shown: :func:`shown_counts`) and clusters' ``radii`` (world units; default: the
     scene's at ``minutes``). Congestion marks come from ``congestion`` settings (or the
-    ``congested`` states already found). ``label_values``: what each label's figure is
+    ``congested`` states already found); none is built on fewer children than
+    ``suppress_below``. ``label_values``: what each label's figure is
     (:data:`LABEL_VALUES`, :func:`format_value`)."""
     if radii is None:
         radii = scene.radii_at_minutes(minutes)
     if congested is None and congestion is not None:
         congested = scene_congestion(scene, minutes, congestion)
+    congested = shown(congested or (), suppress_below)
     marks = {c.index: c.label for c in congested or ()}
     std = _groups()
     base = percent_base(counts, suppress_below)
@@ -257,6 +270,6 @@ def labels(
         date=date_text(minutes),
         title=title,
         caption=full_caption(scene, caption),
-        legend=legend_entries(scene.legend),
+        legend=legend_entries(scene.legend, size_note(scene.min_cluster_children)),
         scene_legend=scene.legend,
     )

@@ -87,7 +87,10 @@ class Settings:
     colourmap: a map name (``"viridis"``, ``"cividis"``, ``"reds"``) or an (n, 4) uint8 table.
     colour_range: (lo, hi) of the continuous value (days, or entries).
     transit_days, fade_days: travel between clusters, fade in and out (data time, days).
-    base_radius, dot_spacing, label_gap: cluster geometry (world units).
+    base_radius, dot_spacing, label_gap: cluster geometry (world units). A cluster of ``n``
+        children has radius ``dot_spacing * sqrt(n)`` (its area proportional to ``n``; the
+        spacing shrunk so that clusters never overlap), never less than ``base_radius``, the
+        visible minimum (also of an empty cluster).
     alpha: opacity of a settled dot; seed: where each dot sits in its crowd.
     """
 
@@ -97,7 +100,7 @@ class Settings:
     colour_range: tuple[float, float] | None = None
     transit_days: float = 7.0
     fade_days: float = 14.0
-    base_radius: float = 0.012
+    base_radius: float = 0.005
     dot_spacing: float = 0.004
     alpha: float = 0.85
     seed: int = 0xC0FFEE

@@ -32,6 +32,7 @@ from .care import (
     time_to_exit,
 )
 from .command import main_stats
+from .congestion import congestion_table
 from .dfe import DFE_AGE_BANDS, cla_at_31_march, cla_flows, dfe_tables, years_covered
 from .flows import occupancy, time_in_state, transitions, waits
 from .parts import (
@@ -62,6 +63,7 @@ __all__ = [
     "cla_at_31_march",
     "cla_flows",
     "compare",
+    "congestion_table",
     "dfe_tables",
     "group_codes",
     "headline_figures",

@@ -17,9 +17,12 @@ import pyarrow.parquet as pq
 
 from .. import synthetic
 from .._usage import Parser, alias
+from ..congestion import add_arguments as add_congestion_arguments
+from ..congestion import from_arguments as congestion_from
 from ..errors import ConfigError
 from ..journeys import Journeys, read
 from ..rules import FREQS
+from .congestion import congestion_table
 from .dfe import dfe_tables
 from .plots import plot_occupancy, plot_time_in_state, plot_transitions
 from .report import all_tables, compare, format_compare, format_table, suppress, write_table
@@ -72,7 +75,22 @@ def _parser() -> Parser:
     p.add_argument(
         "--compare", action="store_true", help="print measures beside the published England figures"
     )
+    add_congestion_arguments(p)
+    p.add_argument(
+        "--at", metavar="DATE", help="with --congestion: the date (default the data's last)"
+    )
     return p
+
+
+def _congestion(args: argparse.Namespace, journeys: Journeys) -> None:
+    """``--congestion``: the waiting states' figures, printed (and written to ``-o``)."""
+    settings = congestion_from(args)
+    table = congestion_table(journeys, args.at, settings, suppress_below=args.suppress_below)
+    print(format_table("congestion", table.drop_columns(["date", "window_days"])))
+    if args.out is not None:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_table(table, out, "congestion", args.suppress_below)
 
 
 def _dfe(args: argparse.Namespace, tables: dict[str, pa.Table], t0: float) -> int:
@@ -119,8 +137,8 @@ def main_stats(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(list(argv) if argv is not None else None)
     if args.input is None and args.synthetic is None:
         p.error("give INPUT or --synthetic SCALE")
-    if args.out is None and not (args.compare or args.dfe):
-        p.error("give -o DIR (or --compare, or --dfe to print the DfE tables)")
+    if args.out is None and not (args.compare or args.dfe or args.congestion):
+        p.error("give -o DIR (or --compare, --congestion, or --dfe to print the DfE tables)")
     if args.suppress_below < 0:
         raise ConfigError(f"--suppress-below must be >= 0, not {args.suppress_below}")
     t0 = time.perf_counter()
@@ -129,6 +147,10 @@ def main_stats(argv: Sequence[str] | None = None) -> int:
     else:
         journeys = read(args.input)
     print(f"{journeys.summary()} [{time.perf_counter() - t0:.1f} s]", file=sys.stderr)
+    if args.congestion:
+        _congestion(args, journeys)
+        if not (args.dfe or args.compare):
+            return 0
     dfe = dfe_tables(journeys) if (args.dfe or args.compare) else None
     if args.compare:
         if args.synthetic is not None:

@@ -27,6 +27,7 @@ from .flows import occupancy, time_in_state, transitions
 #: Count columns suppressed below the threshold, and the columns derived from each.
 COUNTS = (
     "occupancy",
+    "occupancy_before",
     "entries",
     "exits",
     "count",
@@ -43,6 +44,8 @@ COUNTS = (
     "number",
 )
 DERIVED = {
+    "occupancy": ("change_pct", "median_wait_days", "figure"),
+    "occupancy_before": ("change_pct", "median_wait_before_days", "figure"),
     "count": ("probability",),
     "n": ("p25", "median", "p75", "p90", "mean_days", "median_days"),
     "adopted": ("a1_mean_days", "a3_share_within_426_days"),

@@ -185,6 +185,10 @@ class Drawing(CanvasState):
             if lg.more:
                 items.append(f"and {lg.more} more")
                 pos.append((lx0, ly0 + 18 + len(lg.categories) * 14 + 5))
+        below = _legend_bottom(model) - NOTE_LINE * len(lg.note)
+        for i, line in enumerate(lg.note):  # what a dot and a cluster's size mean
+            items.append(line)
+            pos.append((lx0, below + NOTE_LINE * i + NOTE_LINE / 2))
         self.legend_text.text = items
         self.legend_text.pos = pos
 
@@ -321,9 +325,14 @@ def _clip(b: Box, w: float, h: float) -> Box:
     return max(b[0], 0.0), max(b[1], 0.0), min(b[2], w), min(b[3], h)
 
 
+#: Height of a line of the legend's note in the window (logical pixels).
+NOTE_LINE = 14.0
+
+
 def _legend_bottom(model: Labels) -> float:
     """The bottom of the window's legend (logical pixels), as :meth:`_paint_legend` draws it."""
     lg = model.legend
+    note = NOTE_LINE * len(lg.note)
     if lg.kind == "continuous":
-        return 14.0 + 38 + 12
-    return 14.0 + 18 + 14 * (len(lg.categories) + (lg.more > 0)) + 8
+        return 14.0 + 38 + 12 + note
+    return 14.0 + 18 + 14 * (len(lg.categories) + (lg.more > 0)) + 8 + note

@@ -15,7 +15,8 @@ from vispy import app
 from ..atomic import atomic
 from ..errors import CarevisError, ConfigError
 from ..journeys import Journeys
-from ..scene import Scene
+from ..scene import CongestionSettings, Scene
+from ..scene.congestion import add_arguments, from_arguments
 from .canvas import CarevisCanvas
 
 
@@ -48,9 +49,13 @@ def view(
     run: bool = True,
     seconds: float | None = None,
     screenshot: str | os.PathLike[str] | None = None,
+    congestion: CongestionSettings | None = None,
     **kwargs: Any,
 ) -> CarevisCanvas:
     """Opens a window on ``scene`` and (with ``run``) runs the event loop until it closes.
+
+    With ``congestion`` the congested waiting states are ringed, their figures beside
+    their labels (:mod:`carevis.scene.congestion`).
 
     With ``seconds`` the window closes itself after that long (a kiosk, a scripted
     check), first saving what it shows as a PNG to ``screenshot`` if given. Without a
@@ -62,8 +67,11 @@ def view(
         raise ConfigError("screenshot is taken when the window closes itself: give seconds too")
     if kwargs.get("app") is None:  # the desktop's toolkit: a display is needed
         check_display()
+    if congestion is not None and not isinstance(congestion, CongestionSettings):
+        raise ConfigError(f"congestion must be CongestionSettings or None, not {congestion!r}")
     kwargs.setdefault("show", True)
     canvas = CarevisCanvas(scene, **kwargs)
+    canvas.congestion = congestion
     if seconds is not None:
 
         def finish(event: Any) -> None:
@@ -122,6 +130,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         choices=["<N", "hide"],
         help="how a suppressed count reads: <N, or hide to leave it out (default <N)",
     )
+    add_arguments(p)
     p.add_argument("--size", default="1280x720", help="window size, WIDTHxHEIGHT (1280x720)")
     p.add_argument("--seconds", type=float, help="close the window after this long")
     p.add_argument("--screenshot", help="with --seconds: save the window as this PNG first")
@@ -148,5 +157,6 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         screenshot=a.screenshot,
         suppress_below=a.suppress_below,
         suppress_style=a.suppress_style,
+        congestion=from_arguments(a),
     )
     return 0

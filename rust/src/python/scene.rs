@@ -125,6 +125,13 @@ impl PyScene {
         self.inner.spacing()
     }
 
+    /// The fewest children whose cluster is drawn above the minimum radius (smaller
+    /// clusters are drawn at this many children's size).
+    #[getter]
+    fn min_cluster_children(&self) -> f64 {
+        self.inner.min_cluster_children()
+    }
+
     /// Writes the frame at `t` (minutes since 1970) into the four arrays, showing only the
     /// dots flagged in `visible` (None: all) and dimming by `dim` every dot not in the
     /// `highlight` state (None: none).

@@ -32,10 +32,12 @@ pub const FRAME_CHUNK: usize = 16_384;
 pub struct SceneConfig {
     /// Cluster centre of each state, in world units (x right, y down).
     pub centres: Vec<[f32; 2]>,
-    /// Radius of an empty cluster.
+    /// The smallest radius a cluster is drawn at (its visible minimum, also when empty).
     pub base_radius: f32,
-    /// Spacing of dots in a crowd: a cluster of `n` dots has radius about `base + spacing * sqrt(n)`,
-    /// shrunk as needed so that no two clusters ever overlap.
+    /// Spacing of dots in a crowd: a cluster of `n` dots has radius
+    /// `max(base_radius, spacing * sqrt(n))`, so that its area is proportional to `n` (the same
+    /// packing of dots in every cluster above the minimum). The spacing is shrunk as needed
+    /// so that no two clusters ever overlap.
     pub dot_spacing: f32,
     /// Time a dot takes to travel between clusters, minutes of data time.
     pub transit_minutes: f64,
@@ -314,11 +316,19 @@ impl Scene {
         Ok(())
     }
 
-    /// Each cluster's radius at time `t` (minutes).
+    /// Each cluster's radius at time `t` (minutes): area proportional to its children,
+    /// never below `base_radius` (see [`cluster_radius`]).
     pub fn radii(&self, t: f64) -> Vec<f32> {
         (0..self.index.labels.len())
-            .map(|s| self.cfg.base_radius + self.spacing * self.occupancy.at(s, t).sqrt())
+            .map(|s| cluster_radius(self.cfg.base_radius, self.spacing, self.occupancy.at(s, t)))
             .collect()
+    }
+
+    /// The fewest children whose cluster is drawn above the minimum radius: smaller
+    /// clusters are drawn at this many children's size.
+    pub fn min_cluster_children(&self) -> f64 {
+        let k = self.cfg.base_radius as f64 / self.spacing as f64;
+        (k * k).ceil()
     }
 
     /// The resting place of `dot` in `state`'s cluster at the given radii.

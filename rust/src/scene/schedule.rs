@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// A cluster of `n` children: radius `spacing * sqrt(n)` (area proportional to `n`), at
+/// least `min` (the visible minimum). The player (export/player/player.js) repeats this.
+#[inline]
+pub fn cluster_radius(min: f32, spacing: f32, n: f32) -> f32 {
+    min.max(spacing * n.sqrt())
+}
+
 /// The crowd spacing, shrunk so that at their fullest no two clusters overlap.
 pub(super) fn crowd_spacing(cfg: &SceneConfig, max: &[u32]) -> f32 {
     let mut k = cfg.dot_spacing;
@@ -10,14 +17,30 @@ pub(super) fn crowd_spacing(cfg: &SceneConfig, max: &[u32]) -> f32 {
     for i in 0..c.len() {
         for j in i + 1..c.len() {
             let d = ((c[i][0] - c[j][0]).powi(2) + (c[i][1] - c[j][1]).powi(2)).sqrt();
-            let room = 0.95 * d - 2.0 * cfg.base_radius - cfg.gap;
-            let need = (max[i] as f32).sqrt() + (max[j] as f32).sqrt();
-            if need > 0.0 {
-                k = k.min((room / need).max(0.0));
-            }
+            let room = 0.95 * d - cfg.gap;
+            let (a, b) = ((max[i] as f32).sqrt(), (max[j] as f32).sqrt());
+            k = k.min(pair_spacing(a, b, cfg.base_radius, room));
         }
     }
     k.max(1e-9)
+}
+
+/// The largest spacing at which clusters of `a`² and `b`² children (radii
+/// [`cluster_radius`]) fit side by side in `room`.
+pub(super) fn pair_spacing(a: f32, b: f32, min: f32, room: f32) -> f32 {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    if hi <= 0.0 {
+        return f32::INFINITY; // two empty clusters: the spacing does not matter
+    }
+    if room < 2.0 * min {
+        return min / hi; // even the minimum does not fit: keep both at the minimum
+    }
+    let both = room / (lo + hi);
+    if both * lo >= min {
+        both // both above the minimum
+    } else {
+        (room - min) / hi // the smaller one at the minimum
+    }
 }
 
 /// The travel schedule, replayed once per scene: when each dot arrives in each cluster.

@@ -305,3 +305,61 @@ fn frame_matches_the_general_walk_for_every_dot() {
         }
     }
 }
+
+#[test]
+fn cluster_area_is_proportional_to_children_above_the_minimum() {
+    // 400 children in A, 100 in B, 1 in C: areas 400 : 100 once above the minimum.
+    let n = 501u64;
+    let state: Vec<u16> = (0..n)
+        .map(|i| {
+            if i < 400 {
+                0
+            } else if i < 500 {
+                1
+            } else {
+                2
+            }
+        })
+        .collect();
+    let s = scene(
+        (0..n).collect(),
+        state,
+        vec![0; n as usize],
+        vec![OPEN; n as usize],
+    );
+    let r = s.radii(100.0 * D as f64);
+    let k = s.spacing();
+    assert!(
+        (r[0] - k * 20.0).abs() < 1e-6 && (r[1] - k * 10.0).abs() < 1e-6,
+        "{r:?} {k}"
+    );
+    let ratio = (r[0] * r[0]) / (r[1] * r[1]);
+    assert!((ratio - 4.0).abs() < 1e-4, "area ratio {ratio}");
+    // the lone child's cluster is drawn at the minimum, and the minimum is stated in children
+    assert_eq!(r[2], s.config().base_radius);
+    let m = s.min_cluster_children();
+    assert!(cluster_radius(s.config().base_radius, k, m as f32) >= s.config().base_radius);
+    assert!(k * ((m - 1.0) as f32).sqrt() < s.config().base_radius);
+}
+
+#[test]
+fn spacing_keeps_clusters_apart_with_the_minimum() {
+    for (a, b, min, room) in [
+        (10.0f32, 30.0, 0.01, 0.3),
+        (1.0, 30.0, 0.05, 0.3),
+        (0.0, 30.0, 0.05, 0.3),
+        (3.0, 3.0, 0.2, 0.3),
+    ] {
+        let k = pair_spacing(a, b, min, room);
+        let used = cluster_radius(min, k, a * a) + cluster_radius(min, k, b * b);
+        if room >= 2.0 * min {
+            assert!(used <= room * 1.0001, "{a} {b} {min} {room}: {used}");
+            assert!(used >= room * 0.999, "the room is used: {used} of {room}");
+        } else {
+            assert!(
+                (used - 2.0 * min).abs() < 1e-5,
+                "both at the minimum: {used}"
+            );
+        }
+    }
+}

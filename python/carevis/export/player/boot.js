@@ -107,6 +107,12 @@ async function boot() {
   });
   $("title").textContent = meta.title || "";
   $("caption").textContent = meta.caption || "";
+  // the legend's size key (scene/labels.size_note), one line under the other
+  $("note").replaceChildren(...(meta.legend_note || []).map((t) => {
+    const line = document.createElement("div");
+    line.textContent = t;
+    return line;
+  }));
   controls(p);
   p.setColour(0);
   fromHash(p);
@@ -122,7 +128,7 @@ async function boot() {
     setTime(text) { p.t = typeof text === "number" ? text : parseDate(text); p.frame(); p.gpu.gl.finish(); },
     labels: () => p.labels.map((el, s) => ({ state: meta.states[s], count: el.querySelector(".count").textContent })),
     census: (text) => { const c = census(sp, p.ns, parseDate(text), p.shownFn()); return { count: Array.from(c.count), median: Array.from(c.median) }; },
-    flags: () => (p.flags || []).map((f) => ({ state: meta.states[f.index], kind: f.kind, label: f.label })),
+    flags: () => (p.flags || []).map((f) => ({ state: meta.states[f.index], label: f.label })),
     tables: () => ({
       shift: tables.shift,
       dots: b64(tables.dots), spells: b64(tables.spells), places: b64(tables.places),

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 from ..._usage import Parser, UsageError
 from ...journeys import read
-from ...scene import CONTINUOUS, CongestionSettings, Scene
+from ...scene import CONTINUOUS, Scene
+from ...scene.congestion import add_arguments as add_congestion_arguments
+from ...scene.congestion import from_arguments as congestion_from
 from ...scene.labels import LABEL_VALUES
 from ...synthetic import england
 from .page import export_html
@@ -48,9 +50,7 @@ def parser() -> Parser:
         help="what each state's label shows: count, percent (of the children in the picture; "
         "a suppressed count shows none) or both (default count)",
     )
-    h.add_argument(
-        "--congestion", action="store_true", help="flag congested states (growth, long waits)"
-    )
+    add_congestion_arguments(h)
     return p
 
 
@@ -73,7 +73,7 @@ def main_export(argv: Sequence[str]) -> int:
         title=args.title or None,
         caption=args.caption,
         suppress_below=args.suppress_below,
-        congestion=CongestionSettings() if args.congestion else None,
+        congestion=congestion_from(args),
         label_values=args.label_values,
     )
     size = out.stat().st_size

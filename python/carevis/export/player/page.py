@@ -9,7 +9,6 @@ import html
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,8 @@ from ...errors import ConfigError, ExportError
 from ...layout import standard_states
 from ...rules import opening_minutes
 from ...scene import CongestionSettings, Scene
-from ...scene.labels import check_suppression, full_caption
+from ...scene.congestion import flag_table
+from ...scene.labels import check_suppression, full_caption, size_note
 from .pack import Packed, pack
 
 #: The scripts, in the order the page runs them.
@@ -79,16 +79,17 @@ def build(
     """The page's text."""
     meta = dict(packed.meta)
     lo, hi = scene.journeys.minute_range or (0, 0)
-    cong = None
-    if congestion is not None:
-        cong = asdict(congestion)
-        cong["states"] = sorted(congestion.states) if congestion.states is not None else None
+    cong: dict[str, Any] | None = None
+    if congestion is not None:  # the one rule, evaluated here: the page looks flags up
+        cong = flag_table(scene.journeys, congestion, suppress_below)
+        cong["halo"] = list(congestion.halo)
     meta.update(
         title=title,
         caption=full_caption(scene, caption),
         suppress_below=int(suppress_below),
         label_values=label_values,
         congestion=cong,
+        legend_note=list(size_note(scene.min_cluster_children)),
         dot_radius=dot_radius,
         range=[lo, hi],
         opening=opening_minutes(scene.journeys.minute_range),

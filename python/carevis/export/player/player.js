@@ -69,10 +69,10 @@ class Player {
     this.showOverlay = true;
   }
 
-  radii(t) {  // Scene::radii
+  radii(t) {  // Scene::radii: area proportional to the children, at least base_radius
     const m = this.meta, out = new Float32Array(this.ns);
     for (let s = 0; s < this.ns; s++) {
-      out[s] = Math.fround(m.base_radius + Math.fround(m.spacing * Math.fround(Math.sqrt(this.occ.at(s, t)))));
+      out[s] = Math.max(m.base_radius, Math.fround(m.spacing * Math.fround(Math.sqrt(this.occ.at(s, t)))));
     }
     return out;
   }
@@ -247,39 +247,12 @@ class Player {
   }
 }
 
-// scene/congestion.py's rule, from the occupancy and the census's medians
+// scene/congestion.py's flags, computed by the package every `step` minutes from `t0`
+// (the one rule): those of the latest step at or before `now`
 function congested(p, now) {
-  const s = p.meta.congestion, occ = p.occ, out = [];
-  const xs = Array.from({ length: s.samples }, (_, i) => -1 + (2 * i) / (s.samples - 1));
-  const times = xs.map((_, i) => now - (s.window_days - (s.window_days * i) / (s.samples - 1)) * DAY);
-  let medians = null;
-  for (let k = 0; k < p.ns; k++) {
-    if (s.states && !s.states.includes(p.meta.states[k])) continue;
-    const series = times.map((t) => {
-      const i = Math.min(Math.max(Math.round((t - occ.t0) / occ.step), 0), occ.steps - 1);
-      return occ.counts[k * occ.steps + i];
-    });
-    const last = series[series.length - 1], before = series[0];
-    // never a flag on fewer children than the labels would show
-    if (last < Math.max(s.min_count, 1, p.meta.suppress_below)) continue;
-    const ym = series.reduce((a, b) => a + b, 0) / series.length;
-    const sxy = series.reduce((a, y, i) => a + xs[i] * (y - ym), 0);
-    const slope = series.some((y) => y !== ym) ? sxy : 0;
-    if (before > 0) {
-      const pct = ((last - before) / before) * 100;
-      if (pct >= s.growth_pct && slope > 0) {
-        out.push({ index: k, kind: "growth", value: pct, label: `+${pct.toFixed(0)}% in ${months(s.window_days)}` });
-        continue;
-      }
-    }
-    if (s.wait_days !== null) {
-      medians = medians || p.censusAt(now, false).median;
-      const w = medians[k] / DAY;
-      if (w >= s.wait_days) out.push({ index: k, kind: "wait", value: w, label: `median wait ${w.toFixed(0)} days` });
-    }
-  }
-  out.sort((a, b) => (a.kind !== b.kind ? (a.kind === "growth" ? -1 : 1) : b.value - a.value));
-  return out;
+  const c = p.meta.congestion, k = Math.floor((now - c.t0) / c.step);
+  if (k < 0) return [];
+  return c.flags[Math.min(k, c.flags.length - 1)].map(([index, label]) => ({ index, label }));
 }
 
 function percentText(n, base) {  // carevis.scene.labels.format_percent
@@ -288,11 +261,6 @@ function percentText(n, base) {  // carevis.scene.labels.format_percent
   const tenths = Math.floor(p * 10 + 0.5);
   if (tenths >= 100) return `${Math.floor(p + 0.5)}%`;
   return tenths >= 1 ? `${(tenths / 10).toFixed(1)}%` : "<0.1%";
-}
-
-function months(days) {
-  const m = days / 30.44;
-  return Math.abs(m - Math.round(m)) < 0.15 ? `${m.toFixed(0)} months` : `${days.toFixed(0)} days`;
 }
 
 function drawLegend(legend, el) {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::types::{Float64Type, Int64Type, UInt16Type, UInt64Type};
+use arrow_array::types::{Float64Type, Int64Type, UInt16Type, UInt32Type, UInt64Type};
 use arrow_array::{
     ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch, UInt16Array, UInt32Array,
     UInt64Array,
@@ -286,12 +286,41 @@ pub fn stats_waits<'py>(
     table(py, cols)
 }
 
+/// The waits of [`stats_waits`] at many ascending moments `times` (minutes), for the
+/// states flagged in `states` only: time index, state, n, median (minutes).
+#[pyfunction]
+pub fn stats_waits_at<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    times: PyReadonlyArray1<'_, i64>,
+    states: PyReadonlyArray1<'_, bool>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let times: Vec<Minute> = times
+        .as_array()
+        .iter()
+        .map(|&t| t.clamp(Minute::MIN as i64, (OPEN - 1) as i64) as Minute)
+        .collect();
+    let states = states.as_array().to_vec();
+    let index = journeys.index.clone();
+    let w = run(py, || survival::waits_at_times(&index, &states, &times))?;
+    table(
+        py,
+        vec![
+            ("time", field::<_, UInt32Type>(&w, |r| r.0)),
+            ("state", field::<_, UInt16Type>(&w, |r| r.1)),
+            ("n", field::<_, UInt64Type>(&w, |r| r.2)),
+            ("median", field::<_, Int64Type>(&w, |r| r.3)),
+        ],
+    )
+}
+
 /// Adds the statistics functions to the `_native` module.
 pub fn register(m: &Bound<PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats_flows, m)?)?;
     m.add_function(wrap_pyfunction!(stats_transitions, m)?)?;
     m.add_function(wrap_pyfunction!(stats_time_in_state, m)?)?;
     m.add_function(wrap_pyfunction!(stats_waits, m)?)?;
+    m.add_function(wrap_pyfunction!(stats_waits_at, m)?)?;
     m.add_function(wrap_pyfunction!(stats_care_periods, m)?)?;
     m.add_function(wrap_pyfunction!(stats_stability, m)?)?;
     m.add_function(wrap_pyfunction!(stats_repeats, m)?)?;
