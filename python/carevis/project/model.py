@@ -122,7 +122,11 @@ class ProjectionModel:
             Path(tmp).write_bytes(data)
 
     def __repr__(self) -> str:
-        by = ["state"] + (["age band"] if self.by_age else []) + (["council"] if self.council else [])
+        by = (
+            ["state"]
+            + (["age band"] if self.by_age else [])
+            + (["council"] if self.council else [])
+        )
         return (
             f"<carevis.project.ProjectionModel at {self.as_of}: by {' x '.join(by)}, "
             f"{self.n_open:,} children open, {self.arrivals_per_year:,.0f} arrivals a year>"

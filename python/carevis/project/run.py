@@ -35,7 +35,8 @@ def stock_dates(as_of: dt.date, horizon: dt.date) -> list[dt.date]:
     """The date itself, every 31 March after it up to the horizon, and the horizon."""
     out = {as_of, horizon}
     out.update(
-        dt.date(y, 3, 31) for y in range(as_of.year, horizon.year + 1)
+        dt.date(y, 3, 31)
+        for y in range(as_of.year, horizon.year + 1)
         if as_of <= dt.date(y, 3, 31) <= horizon
     )
     return sorted(out)

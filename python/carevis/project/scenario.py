@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 from .. import rules
 from ..errors import ConfigError
@@ -110,7 +109,9 @@ class Scenario:
         text = "; ".join(p.text for p in parts if p.text != "baseline") or "baseline"
         return cls(tuple(entries), tuple(time), tuple(shift), text)
 
-    def native(self, states: Sequence[str]) -> tuple[list[float], list[float], list[tuple[int, int, float]]]:
+    def native(
+        self, states: Sequence[str]
+    ) -> tuple[list[float], list[float], list[tuple[int, int, float]]]:
         """The core's form: entry multipliers, a time multiplier per state, coded shifts."""
         code = {s: i for i, s in enumerate(states)}
         folded = {s.casefold(): i for i, s in enumerate(states)}
@@ -131,7 +132,7 @@ class Scenario:
         return list(self.entries), time, shift
 
 
-ScenarioLike = Union[None, str, Scenario, Sequence[Union[str, Scenario]]]
+ScenarioLike = None | str | Scenario | Sequence[str | Scenario]
 
 
 def scenario_of(spec: ScenarioLike) -> Scenario:

@@ -237,7 +237,7 @@ fn child(
         }
         let e = (index.end[i] != OPEN).then(|| day(index.end[i]));
         let s = index.state[i] as usize;
-        let arrived = prev_end.is_none_or(|p| a - p > GAP_DAYS);
+        let arrived = prev_end.map_or(true, |p| a - p > GAP_DAYS);
         prev_end = e;
         if arrived {
             if a > as_of - 365 {
@@ -379,7 +379,7 @@ fn cell(keys: &[u64], base: u64, ns: usize) -> Cell {
 /// The exponential tail past the last event: events and exposure over the later half of
 /// the durations seen.
 fn tail(out: &mut Cell, steps: &[(u32, f64)], events: &[(u32, u32, f64)]) {
-    if out.surv.last().is_none_or(|&s| s <= 0.0) {
+    if out.surv.last().map_or(true, |&s| s <= 0.0) {
         return;
     }
     let last = steps.last().map_or(0, |s| s.0);

@@ -75,6 +75,9 @@ impl Scenario {
     }
 }
 
+/// The fitted journeys with their per-child births (minutes) and groups, if known.
+pub type History<'a> = (&'a Index, Option<&'a [Minute]>, Option<&'a [u16]>);
+
 /// How to simulate.
 pub struct SimConfig<'a> {
     pub seed: u64,
@@ -86,7 +89,7 @@ pub struct SimConfig<'a> {
     /// Whether to keep the first run's spells.
     pub emit: bool,
     /// The fitted journeys (and their per-child births and groups), for the real history.
-    pub history: Option<(&'a Index, Option<&'a [Minute]>, Option<&'a [u16]>)>,
+    pub history: Option<History<'a>>,
 }
 
 /// The first run's journeys (days; an end of [`OPEN_DAY`] is still open at the horizon).

@@ -102,7 +102,7 @@ pub fn project_fit(
 #[pyfunction]
 #[pyo3(signature = (model, horizon_day, dates, seed=0, runs=1, emit=false, journeys=None,
     births=None, groups=None, entries=vec![1.0; 6], time=vec![], shift=vec![], threads=None))]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn project_run<'py>(
     py: Python<'py>,
     model: &PyModel,
