@@ -97,6 +97,8 @@ class Scene:
         alpha: int = 255,
         seed: int = 12648430,
         gap: float = 0.0,
+        projected_from: int | None = None,
+        projected_alpha: float = 1.0,
     ) -> Scene: ...
     @property
     def n_dots(self) -> int: ...

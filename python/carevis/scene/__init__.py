@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .colour import AGE_BANDS, CONTINUOUS, DAYS_PER_YEAR, Legend
 from .congestion import Congested, CongestionSettings, congestion, occupancy_at, scene_congestion
-from .core import Scene
+from .core import PROJECTED_ALPHA, Scene, projected_from
 from .frame import Frame
 from .settings import MAX_DAYS, Emphasis, Settings, check_options
 
@@ -18,6 +18,7 @@ __all__ = [
     "CONTINUOUS",
     "DAYS_PER_YEAR",
     "MAX_DAYS",
+    "PROJECTED_ALPHA",
     "Congested",
     "CongestionSettings",
     "Emphasis",
@@ -28,5 +29,6 @@ __all__ = [
     "check_options",
     "congestion",
     "occupancy_at",
+    "projected_from",
     "scene_congestion",
 ]
