@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-import numpy as np
-import pytest
-
 import carevis
 import carevis.project as P
+import numpy as np
+import pytest
 from carevis.scene import PROJECTED_ALPHA, projected_from
 from carevis.scene.labels import labels, shown_counts
 
