@@ -97,13 +97,40 @@ impl Model {
     /// The cell of a spell in `state` begun at `day` by a child born `birth_day` in `group`.
     #[inline]
     pub fn cell_of(&self, state: u16, group: u16, birth_day: i32, day: i32) -> &Cell {
-        let band = if self.by_age {
-            band_at(birth_day, day) as usize
-        } else {
-            0
-        };
+        self.cell_in(state, group, &BandEdges::new(birth_day), day)
+    }
+
+    /// [`Model::cell_of`] with the child's band edges worked out once.
+    #[inline]
+    pub fn cell_in(&self, state: u16, group: u16, edges: &BandEdges, day: i32) -> &Cell {
+        let band = if self.by_age { edges.band(day) } else { 0 };
         let k = (state as usize * self.n_groups() + group as usize) * self.n_bands() + band;
         &self.cells[self.choice[k] as usize]
+    }
+}
+
+/// The days a child turns 1, 5, 10 and 16 (the age bands' edges), or unknown.
+#[derive(Debug, Clone, Copy)]
+pub struct BandEdges(Option<[i32; 4]>);
+
+impl BandEdges {
+    pub fn new(birth_day: i32) -> Self {
+        if birth_day == NO_BIRTH_DAY {
+            return BandEdges(None);
+        }
+        let (y, m, d) = crate::time::civil_from_days(i64::from(birth_day));
+        // A 29 February birthday falls on 1 March in other years (as `stats::age_years`).
+        let at = |k: i64| crate::time::days_from_civil(y + k, m, d) as i32;
+        BandEdges(Some([at(1), at(5), at(10), at(16)]))
+    }
+
+    /// The age band at `day` (as [`band_at`]).
+    #[inline]
+    pub fn band(&self, day: i32) -> usize {
+        match self.0 {
+            None => 5,
+            Some(e) => e.iter().filter(|&&x| x <= day).count(),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::{band_at, band_of_age, Cell, Model, Open, LEFT, NO_BIRTH_DAY};
+use super::{band_at, band_of_age, BandEdges, Cell, Model, Open, LEFT, NO_BIRTH_DAY};
 use crate::error::{CoreError, Result};
 use crate::index::Index;
 use crate::synth::rng::Rng;
@@ -214,8 +214,9 @@ fn walk(
     out: &mut Vec<(u16, i32, i32)>,
 ) {
     let horizon = ctx.cfg.horizon_day;
+    let edges = BandEdges::new(birth);
     for _ in 0..MAX_STEPS {
-        let cell = ctx.model.cell_of(state, group, birth, start);
+        let cell = ctx.model.cell_in(state, group, &edges, start);
         let drawn = draw(cell, rng, spent, ctx.sc.time_of(state));
         let Some((d, mut next)) = drawn.filter(|(d, _)| start.saturating_add(*d) <= horizon) else {
             out.push((state, start, OPEN_DAY));

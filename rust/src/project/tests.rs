@@ -149,3 +149,14 @@ fn save_and_load_round_trip_and_refuse_garbage() {
     wrong[last + 1] = 0xFF;
     assert!(from_bytes(&wrong).is_err());
 }
+
+#[test]
+fn band_edges_agree_with_the_age_bands() {
+    for birth in [-400, 0, 59, 789, 790, 10_000] {
+        let e = BandEdges::new(birth);
+        for day in (birth - 3..birth + 17 * 366).step_by(13) {
+            assert_eq!(e.band(day), band_at(birth, day) as usize, "{birth} {day}");
+        }
+    }
+    assert_eq!(BandEdges::new(NO_BIRTH_DAY).band(5), 5);
+}
