@@ -30,6 +30,28 @@ def _print_intervals(result: Any) -> None:
         )
 
 
+def _side_by_side(args: argparse.Namespace, model: Any, result: Any) -> None:
+    """The baseline beside the scenario: a PNG at the horizon, or a video from a year
+    before the date to the horizon."""
+    import datetime as dt
+
+    from .. import project
+    from ..export.compare import side_by_side_png, side_by_side_video
+    from ..scene import Scene
+
+    if not args.scenario:
+        raise UsageError("project: --side-by-side needs a --scenario to set beside the baseline")
+    base = project.project(model, years=args.years, runs=1, seed=args.seed)
+    left, right = Scene(base.journeys), Scene(result.journeys)
+    target = Path(args.side_by_side)
+    if target.suffix.lower() == ".png":
+        side_by_side_png(left, right, result.horizon, target)
+    else:
+        start = result.as_of - dt.timedelta(days=365)
+        side_by_side_video(left, right, target, start=start, end=result.horizon, days_per_second=60)
+    say(f"wrote {target} (baseline left, scenario right)")
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     """carevis project: fit, project, write."""
     import pyarrow.csv as pacsv
@@ -38,8 +60,10 @@ def cmd_project(args: argparse.Namespace) -> int:
     from .. import project
     from ..atomic import atomic
 
-    if args.output is None and args.intervals is None and args.save_model is None:
-        raise UsageError("project: give -o OUT.parquet, --intervals OUT.csv or --save-model")
+    if not (args.output or args.intervals or args.save_model or args.side_by_side):
+        raise UsageError(
+            "project: give -o OUT.parquet, --intervals OUT.csv, --save-model or --side-by-side"
+        )
     t0 = time.perf_counter()
     if args.model:
         if args.input is not None or args.synthetic is not None:
@@ -67,6 +91,8 @@ def cmd_project(args: argparse.Namespace) -> int:
         with atomic(Path(args.intervals)) as tmp:
             pacsv.write_csv(result.intervals(), tmp)
         say(f"wrote {args.intervals}")
+    if args.side_by_side:
+        _side_by_side(args, model, result)
     if args.output:
         table = result.table()
         with atomic(Path(args.output)) as tmp:
@@ -100,4 +126,10 @@ def add_project(sub: Any) -> None:
     p.add_argument("-o", "--output", help="write the projected journeys here (.parquet)")
     p.add_argument("--intervals", metavar="CSV", help="write the stock intervals here")
     p.add_argument("--save-model", metavar="PATH", help="write the fitted model here")
+    p.add_argument(
+        "--side-by-side",
+        metavar="PATH",
+        help="the baseline beside the scenario with the difference per state: a .png at the "
+        "horizon, or a video (.mp4, .mov, .mkv) from a year before the date",
+    )
     p.set_defaults(func=cmd_project)
