@@ -21,7 +21,7 @@ from ..privacy import check_group
 EPOCH = dt.date(1970, 1, 1)
 #: Years before the date whose spells the times in state are fitted from (spells begun
 #: earlier enter the fit late: Kaplan-Meier with delayed entry).
-WINDOW_YEARS = 3.0
+WINDOW_YEARS = 1.5
 
 
 def day_of(when: TimeLike) -> int:

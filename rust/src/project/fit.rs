@@ -6,7 +6,9 @@
 
 use rayon::prelude::*;
 
-use super::{band_at, Arrival, Cell, Model, Open, AGE_YEARS, LEFT, MIN_EVENTS, NO_BIRTH_DAY};
+use super::{
+    band_at, Arrival, Cell, Model, Open, AGE_YEARS, LEFT, MIN_EVENTS, NO_AGE_OUT, NO_BIRTH_DAY,
+};
 use crate::error::{CoreError, Result};
 use crate::index::Index;
 use crate::time::{civil_from_days, Minute, MINUTES_PER_DAY, OPEN};
@@ -78,6 +80,10 @@ struct Acc {
     arrivals: Vec<u64>,
     season: Vec<u64>,
     open: Vec<Open>,
+    /// Per state: spells still running a month past the 18th birthday (in the window).
+    past18: Vec<u64>,
+    /// Per state and next state (`ns` = left): spells ending within 3 days of it.
+    at18: Vec<u64>,
 }
 
 /// Fits the model.
@@ -139,11 +145,41 @@ pub fn fit(input: &FitInput) -> Result<Model> {
     }
     let as_of = day(input.as_of);
     let w0 = as_of - input.window_days;
+    // Ageing out is learnt for up to 256 states (its table is states squared).
+    let ns18 = if by_age && ns <= 256 { ns } else { 0 };
     let birth_day = |c: usize| match input.births {
         Some(b) if b[c] != crate::stats::NO_BIRTH => day(b[c]),
         _ => NO_BIRTH_DAY,
     };
     let group = |c: usize| group_codes.map_or(0, |g| g[c] as usize);
+    // Pass 1 (with births): which states children leave on turning 18.
+    let ages = if ns18 > 0 {
+        let (past18, at18) = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|k| {
+                let mut acc = Acc {
+                    past18: vec![0; ns18],
+                    at18: vec![0; ns18 * (ns18 + 1)],
+                    ..Acc::default()
+                };
+                for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
+                    let (b, g) = (birth_day(c), group(c));
+                    child(index, c, (as_of, w0), b, g, &shape, None, &mut acc);
+                }
+                (acc.past18, acc.at18)
+            })
+            .reduce(
+                || (vec![0; ns18], vec![0; ns18 * (ns18 + 1)]),
+                |mut a, b| {
+                    add(&mut a.0, &b.0);
+                    add(&mut a.1, &b.1);
+                    a
+                },
+            );
+        age_out(&past18, &at18, ns, ns18)
+    } else {
+        vec![NO_AGE_OUT; ns]
+    };
     let parts: Vec<Acc> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|k| {
@@ -154,16 +190,8 @@ pub fn fit(input: &FitInput) -> Result<Model> {
                 ..Acc::default()
             };
             for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
-                child(
-                    index,
-                    c,
-                    as_of,
-                    w0,
-                    birth_day(c),
-                    group(c),
-                    &shape,
-                    &mut acc,
-                );
+                let (b, g) = (birth_day(c), group(c));
+                child(index, c, (as_of, w0), b, g, &shape, Some(&ages), &mut acc);
             }
             acc
         })
@@ -209,6 +237,7 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         arrivals,
         season,
         open: acc.open,
+        age_out: ages,
     })
 }
 
@@ -216,16 +245,18 @@ fn add(a: &mut [u64], b: &[u64]) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
 }
 
-/// Records one child's spells.
+/// Records one child's spells: with `ages` None (pass 1) only where spells stand at the 18th
+/// birthday; then (pass 2, `ages` the states children leave at 18) everything else, an end
+/// on turning 18 in such a state censored (the simulation ends those stays itself).
 #[allow(clippy::too_many_arguments)]
 fn child(
     index: &Index,
     c: usize,
-    as_of: i32,
-    w0: i32,
+    (as_of, w0): (i32, i32),
     birth: i32,
     g: usize,
     shape: &Shape,
+    ages: Option<&[u32]>,
     acc: &mut Acc,
 ) {
     let spells = index.spells(c);
@@ -239,7 +270,7 @@ fn child(
         let s = index.state[i] as usize;
         let arrived = prev_end.map_or(true, |p| a - p > GAP_DAYS);
         prev_end = e;
-        if arrived {
+        if arrived && ages.is_some() {
             if a > as_of - 365 {
                 let age = if birth == NO_BIRTH_DAY {
                     19
@@ -258,7 +289,7 @@ fn child(
             }
         }
         let closed = e.is_some_and(|e| e <= as_of);
-        if !closed {
+        if !closed && ages.is_some() {
             acc.open.push(Open {
                 dot: c as u32,
                 state: s as u16,
@@ -271,7 +302,7 @@ fn child(
             continue;
         }
         // At risk in the window: its next state, if it ended by the date.
-        let tag = if closed {
+        let mut tag = if closed {
             let e = e.unwrap_or(as_of);
             let next = spells
                 .clone()
@@ -288,6 +319,23 @@ fn child(
         let stop = if closed { e.unwrap_or(as_of) } else { as_of };
         let d = ((stop - a).max(0) as u64).min((1 << 20) - 1);
         let band = band_at(birth, a) as usize;
+        let b18 = (birth != NO_BIRTH_DAY).then(|| super::birthday(birth, 18));
+        let Some(ages) = ages else {
+            if let Some(b18) = b18 {
+                // A month and a half past: the birth may be known to the month only.
+                let p = b18 + 45;
+                if a <= p && p < stop && p > w0 && p <= as_of {
+                    acc.past18[s] += 1;
+                }
+                if closed && a < b18 - 3 && (-3..=40).contains(&(stop - b18)) {
+                    acc.at18[s * (shape.ns + 1) + tag as usize - 1] += 1;
+                }
+            }
+            continue;
+        };
+        if closed && ages[s] != NO_AGE_OUT && b18.is_some_and(|b| stop >= b - 3) {
+            tag = TAG_CENSOR;
+        }
         let entry = (a < w0).then(|| ((w0 - a + 1) as u64).min(d));
         for l in 0..shape.levels.len() {
             let cell = shape.cell(l, s, g, band);
@@ -455,6 +503,35 @@ fn seasons(counts: &[u64], ns: usize, from: i32, to: i32) -> Vec<[f64; 12]> {
                 rate.map(|r| r / sum)
             } else {
                 [1.0 / 12.0; 12]
+            }
+        })
+        .collect()
+}
+
+/// Per state: where children go on turning 18 when the data never shows one still there a
+/// month and a half later and shows at least 5 leaving around it (the most common next
+/// state then), else [`NO_AGE_OUT`].
+fn age_out(past18: &[u64], at18: &[u64], ns: usize, ns18: usize) -> Vec<u32> {
+    (0..ns)
+        .map(|s| {
+            if s >= ns18 || past18[s] > 0 {
+                return NO_AGE_OUT;
+            }
+            let row = &at18[s * (ns18 + 1)..(s + 1) * (ns18 + 1)];
+            let total: u64 = row.iter().sum();
+            match row
+                .iter()
+                .enumerate()
+                .max_by_key(|&(i, &n)| (n, std::cmp::Reverse(i)))
+            {
+                Some((to, _)) if total >= 5 => {
+                    if to == ns18 {
+                        LEFT
+                    } else {
+                        to as u32
+                    }
+                }
+                _ => NO_AGE_OUT,
             }
         })
         .collect()

@@ -21,6 +21,8 @@ pub const LEFT: u32 = u32::MAX;
 pub const NO_BIRTH_DAY: i32 = i32::MIN;
 /// Age years recorded for arrivals: 0..=17, 18 (18 or over), 19 (unknown).
 pub const AGE_YEARS: usize = 20;
+/// No ageing out of a state (see [`Model::age_out`]).
+pub const NO_AGE_OUT: u32 = u32::MAX - 1;
 /// Fewest events a cell needs before it is used rather than its coarser fallback.
 pub const MIN_EVENTS: u64 = 20;
 
@@ -79,6 +81,9 @@ pub struct Model {
     /// Per entry state: the share of a year's arrivals in each month (January first).
     pub season: Vec<[f64; 12]>,
     pub open: Vec<Open>,
+    /// Per state: the next state of a child turning 18 there ([`LEFT`]: out), or
+    /// [`NO_AGE_OUT`] where the data shows children staying past 18.
+    pub age_out: Vec<u32>,
 }
 
 impl Model {
@@ -107,6 +112,12 @@ impl Model {
         let k = (state as usize * self.n_groups() + group as usize) * self.n_bands() + band;
         &self.cells[self.choice[k] as usize]
     }
+}
+
+/// The day a child born `birth_day` turns `years` (29 February: 1 March in other years).
+pub fn birthday(birth_day: i32, years: i64) -> i32 {
+    let (y, m, d) = crate::time::civil_from_days(i64::from(birth_day));
+    crate::time::days_from_civil(y + years, m, d) as i32
 }
 
 /// The days a child turns 1, 5, 10 and 16 (the age bands' edges), or unknown.

@@ -3,7 +3,7 @@
 use super::{Arrival, Cell, Model, Open};
 use crate::error::{CoreError, Result};
 
-const MAGIC: &[u8; 8] = b"CVPROJ01";
+const MAGIC: &[u8; 8] = b"CVPROJ02";
 
 struct W(Vec<u8>);
 
@@ -120,6 +120,7 @@ pub fn to_bytes(m: &Model) -> Vec<u8> {
     m.season
         .iter()
         .for_each(|s| s.iter().for_each(|&x| w.f64(x)));
+    w.u32s(&m.age_out);
     w.u32(m.open.len() as u32);
     for o in &m.open {
         w.u32(o.dot);
@@ -179,6 +180,7 @@ pub fn from_bytes(b: &[u8]) -> Result<Model> {
         }
         m.season.push(s);
     }
+    m.age_out = r.u32s()?;
     let n = r.len(16)?;
     for _ in 0..n {
         let (dot, sg, start_day, birth_day) = (r.u32()?, r.u32()?, r.i32()?, r.i32()?);
@@ -224,6 +226,10 @@ fn check(m: &Model) -> Result<()> {
     if m.choice.len() != ns * ng * m.n_bands()
         || m.choice.iter().any(|&c| c as usize >= m.cells.len())
         || m.season.len() != ns
+        || m.age_out.len() != ns
+        || m.age_out
+            .iter()
+            .any(|&t| t != super::NO_AGE_OUT && !state_ok(t))
         || m.arrivals
             .iter()
             .any(|a| a.state as usize >= ns || a.group as usize >= ng || a.age >= 20)

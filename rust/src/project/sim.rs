@@ -5,7 +5,9 @@
 
 use rayon::prelude::*;
 
-use super::{band_at, band_of_age, BandEdges, Cell, Model, Open, LEFT, NO_BIRTH_DAY};
+use super::{
+    band_at, band_of_age, birthday, BandEdges, Cell, Model, Open, LEFT, NO_AGE_OUT, NO_BIRTH_DAY,
+};
 use crate::error::{CoreError, Result};
 use crate::index::Index;
 use crate::synth::rng::Rng;
@@ -215,9 +217,18 @@ fn walk(
 ) {
     let horizon = ctx.cfg.horizon_day;
     let edges = BandEdges::new(birth);
+    let b18 = (birth != NO_BIRTH_DAY).then(|| birthday(birth, 18));
     for _ in 0..MAX_STEPS {
         let cell = ctx.model.cell_in(state, group, &edges, start);
-        let drawn = draw(cell, rng, spent, ctx.sc.time_of(state));
+        let mut drawn = draw(cell, rng, spent, ctx.sc.time_of(state));
+        let out18 = ctx.model.age_out[state as usize];
+        if let Some(b18) = b18.filter(|_| out18 != NO_AGE_OUT) {
+            // Turning 18 here ends the stay (the data shows nobody staying on).
+            let cap = (b18 - start).max(if spent >= 0 { spent + 1 } else { 0 });
+            if drawn.map_or(true, |(d, _)| d > cap) {
+                drawn = Some((cap, out18));
+            }
+        }
         let Some((d, mut next)) = drawn.filter(|(d, _)| start.saturating_add(*d) <= horizon) else {
             out.push((state, start, OPEN_DAY));
             return;

@@ -160,3 +160,69 @@ fn band_edges_agree_with_the_age_bands() {
     }
     assert_eq!(BandEdges::new(NO_BIRTH_DAY).band(5), 5);
 }
+
+#[test]
+fn children_age_out_at_18_as_the_data_shows() {
+    // Children enter S0 at 16 and leave on their 18th birthday to S1 (30 days, then out).
+    let mut rows = Vec::new();
+    for k in 0..3000u64 {
+        let birth = k as i32 - 16 * 365 - 4;
+        let a = birthday(birth, 16);
+        let b = birthday(birth, 18);
+        rows.push((k + 1, 0u16, a, Some(b)));
+        rows.push((k + 1, 1u16, b, Some(b + 30)));
+    }
+    let idx = index(&rows, 2);
+    // The index orders children its own way: births by dot from each child's first spell.
+    let by_dot: Vec<i32> = (0..idx.n_children())
+        .map(|c| {
+            let i = idx.spells(c).start;
+            let a = idx.start[i] / D;
+            (a - 16 * 366..=a - 16 * 365)
+                .find(|&b| birthday(b, 16) == a)
+                .unwrap()
+                * D
+        })
+        .collect();
+    let m = fit(&FitInput {
+        index: &idx,
+        as_of: 2500 * D,
+        groups: None,
+        births: Some(&by_dot),
+        window_days: 1000,
+    })
+    .unwrap();
+    assert_eq!(m.age_out, vec![1, NO_AGE_OUT]);
+    let cfg = SimConfig {
+        seed: 1,
+        runs: 1,
+        horizon_day: 2500 + 1500,
+        dates: vec![],
+        emit: true,
+        history: None,
+    };
+    // Three times the stay: cut on the 18th birthday all the same.
+    let longer = Scenario {
+        time: vec![3.0, 1.0],
+        ..Scenario::default()
+    };
+    let p = simulate(&m, &longer, &cfg).unwrap();
+    let s = &p.spells;
+    let cut = (0..s.state.len())
+        .filter(|&i| s.state[i] == 0 && s.end[i] == birthday(s.birth[s.child[i] as usize], 18))
+        .count();
+    assert!(cut > 1000, "{cut}");
+    for i in 0..s.state.len() {
+        let b = s.birth[s.child[i] as usize];
+        if s.state[i] == 0 {
+            // Nobody stays past 18 (the stays drawn are the data's two years, give or take
+            // a leap day; a longer one is cut on the birthday).
+            let end = if s.end[i] == sim::OPEN_DAY {
+                cfg.horizon_day
+            } else {
+                s.end[i]
+            };
+            assert!(end <= birthday(b, 18), "spell {i}");
+        }
+    }
+}
