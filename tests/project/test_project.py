@@ -99,3 +99,36 @@ def test_bad_options(journeys: carevis.Journeys) -> None:
         P.fit(journeys, "31/03/2018")
     with pytest.raises(ConfigError, match="no stock counted"):
         P.project(model).intervals(["2018-06-01"])
+
+
+def test_edges_give_errors_or_empty_results_not_crashes() -> None:
+    import pyarrow as pa
+
+    empty = pa.table(
+        {
+            "child_id": pa.array([], pa.int64()),
+            "state": pa.array([], pa.string()),
+            "start": pa.array([], pa.date32()),
+            "end": pa.array([], pa.date32()),
+        }
+    )
+    with pytest.raises(ConfigError, match="no spells"):
+        P.project(carevis.Journeys.from_arrow(empty), 1)
+    assert P.project(carevis.Journeys.from_arrow(empty), 1, as_of="2020-03-31").stock.sum() == 0
+    england = carevis.synthetic.england(scale=0.002)
+    assert P.project(england, 1, as_of="1990-03-31").journeys.n_spells == 0
+    with pytest.raises(ConfigError, match="'la' column"):
+        P.fit(carevis.Journeys.from_arrow(empty), "2020-03-31", by_council=True)
+    # Times within days: whole days in the projection.
+    t = pa.table(
+        {
+            "child_id": [1, 1],
+            "state": ["A", "B"],
+            "start": pa.array([0, 90 * 60_000], pa.timestamp("ms")),
+            "end": pa.array([90 * 60_000, None], pa.timestamp("ms")),
+        }
+    )
+    rows = P.project(carevis.Journeys.from_arrow(t), 1, as_of="1970-01-05").table().to_pylist()
+    mine = [r for r in rows if r["child_id"] == 1]
+    assert [(r["state"], r["projected"]) for r in mine] == [("A", False), ("B", True)]
+    assert mine[0]["start"] == mine[0]["end"] == dt.date(1970, 1, 1)
