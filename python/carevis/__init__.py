@@ -37,7 +37,7 @@ def __getattr__(name: str) -> Any:
     # Heavy or optional parts load on first use: `import carevis` never imports VisPy.
     import importlib
 
-    if name in ("synthetic", "export", "stats", "ingest", "render"):
+    if name in ("synthetic", "export", "stats", "ingest", "render", "project"):
         return importlib.import_module(f".{name}", __name__)
     if name == "congestion":
         return importlib.import_module(".scene.congestion", __name__)
