@@ -515,8 +515,3 @@ fn arrivals(ctx: &Ctx, (lo, hi, m): (i32, i32, usize), month: usize, chunk: usiz
     }
     part
 }
-
-#[cfg(test)]
-pub(crate) fn draw_for_test(cell: &Cell, rng: &mut Rng, spent: i32, f: f64) -> Option<(i32, u32)> {
-    draw(cell, rng, spent, f)
-}
