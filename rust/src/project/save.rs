@@ -218,7 +218,9 @@ fn check(m: &Model) -> Result<()> {
             && c.n
                 .iter()
                 .chain(&c.tail_n)
-                .all(|&x| x.is_finite() && x > 0.0);
+                .all(|&x| x.is_finite() && x > 0.0)
+            && c.surv.iter().all(|&x| (0.0..=1.0).contains(&x))
+            && c.tail_rate.is_finite();
         if !ok {
             return Err(bad("an inconsistent cell"));
         }
@@ -230,9 +232,16 @@ fn check(m: &Model) -> Result<()> {
         || m.age_out
             .iter()
             .any(|&t| t != super::NO_AGE_OUT && !state_ok(t))
-        || m.arrivals
+        || m.arrivals.iter().any(|a| {
+            a.state as usize >= ns
+                || a.group as usize >= ng
+                || a.age >= 20
+                || !(a.per_year.is_finite() && (0.0..=1e9).contains(&a.per_year))
+        })
+        || m.season
             .iter()
-            .any(|a| a.state as usize >= ns || a.group as usize >= ng || a.age >= 20)
+            .flatten()
+            .any(|x| !(x.is_finite() && *x >= 0.0))
         || m.open
             .iter()
             .any(|o| o.state as usize >= ns || o.group as usize >= ng)
