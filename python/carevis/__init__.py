@@ -37,7 +37,16 @@ def __getattr__(name: str) -> Any:
     # Heavy or optional parts load on first use: `import carevis` never imports VisPy.
     import importlib
 
-    if name in ("synthetic", "export", "stats", "ingest", "render", "notebook", "congestion"):
+    if name in (
+        "synthetic",
+        "export",
+        "stats",
+        "ingest",
+        "render",
+        "notebook",
+        "congestion",
+        "project",
+    ):
         return importlib.import_module(f".{name}", __name__)
     if name == "view":
         from .window import view

@@ -96,6 +96,8 @@ class Scene:
         alpha: int = 255,
         seed: int = 12648430,
         gap: float = 0.0,
+        projected_from: int | None = None,
+        projected_alpha: float = 1.0,
     ) -> Scene: ...
     @property
     def n_dots(self) -> int: ...
@@ -258,3 +260,49 @@ def latest_in_groups(
     npt.NDArray[np.bool_],
     npt.NDArray[np.bool_],
 ]: ...
+
+# --- projections (rust/src/python/project.rs) ---------------------------------------------
+@final
+class ProjectionModel:
+    @property
+    def states(self) -> list[str]: ...
+    @property
+    def groups(self) -> list[str]: ...
+    @property
+    def by_age(self) -> bool: ...
+    @property
+    def as_of_day(self) -> int: ...
+    @property
+    def window_days(self) -> int: ...
+    @property
+    def n_open(self) -> int: ...
+    @property
+    def arrivals_per_year(self) -> float: ...
+    def cells_used(self) -> int: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> ProjectionModel: ...
+
+def project_fit(
+    journeys: Journeys,
+    as_of: int,
+    window_days: int,
+    groups: npt.NDArray[np.uint16] | None = None,
+    group_labels: list[str] = ...,
+    births: npt.NDArray[np.int32] | None = None,
+) -> ProjectionModel: ...
+def project_run(
+    model: ProjectionModel,
+    horizon_day: int,
+    dates: list[int],
+    seed: int = 0,
+    runs: int = 1,
+    emit: bool = False,
+    journeys: Journeys | None = None,
+    births: npt.NDArray[np.int32] | None = None,
+    groups: npt.NDArray[np.uint16] | None = None,
+    entries: list[float] = ...,
+    time: list[float] = ...,
+    shift: list[tuple[int, int, float]] = ...,
+    threads: int | None = None,
+) -> tuple[npt.NDArray[np.uint64], dict[str, Any] | None]: ...

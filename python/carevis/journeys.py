@@ -9,6 +9,7 @@ per-child attributes (``la``, ``sex``, ...) are read from each child's first spe
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -69,6 +70,26 @@ def mark_synthetic(table: pa.Table) -> pa.Table:
     return table.replace_schema_metadata(meta)
 
 
+#: Schema metadata key of a projected journey table (``carevis.project``): JSON with the date
+#: the projection runs from (``from``), its scenario and, when many runs were made, the stock
+#: intervals. Pictures of such a table say "projection from <date>" and draw the dots after
+#: that date as projected.
+PROJECTION_KEY = b"carevis.projection"
+
+
+def projection_info(data: Any) -> dict[str, Any] | None:
+    """The projection metadata of an Arrow table (or None when it is not a projection)."""
+    meta = getattr(getattr(data, "schema", None), "metadata", None) or {}
+    if PROJECTION_KEY not in meta:
+        return None
+    try:
+        info = json.loads(meta[PROJECTION_KEY])
+        dt.date.fromisoformat(info["from"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
 class Journeys:
     """Children's journeys, indexed per child (one dot per child).
 
@@ -83,7 +104,7 @@ class Journeys:
     (dot order) does not let time decide which colour covers which in a crowded cluster.
     """
 
-    __slots__ = ("_attrs", "_native", "options", "source", "synthetic")
+    __slots__ = ("_attrs", "_native", "options", "projection", "source", "synthetic")
 
     def __init__(
         self,
@@ -100,6 +121,8 @@ class Journeys:
         #: Invented children (the table's schema metadata says so): every picture, frame
         #: and video made from them says :data:`SYNTHETIC_NOTE`.
         self.synthetic = False
+        #: For a projected table (:func:`projection_info`): the date it runs from.
+        self.projection: dt.date | None = None
 
     @classmethod
     def from_arrow(
@@ -159,6 +182,8 @@ class Journeys:
         }
         journeys = cls(native, source=source, options=options)
         journeys.synthetic = is_synthetic(data)
+        info = projection_info(data)
+        journeys.projection = dt.date.fromisoformat(info["from"]) if info else None
         return journeys
 
     # --- what it holds ---------------------------------------------------------------

@@ -12,6 +12,7 @@ pub mod index;
 pub mod ingest;
 pub mod mem;
 pub mod occupancy;
+pub mod project;
 pub mod raster;
 pub mod scene;
 pub mod stats;

@@ -51,7 +51,16 @@ def _all_parsers(monkeypatch: pytest.MonkeyPatch) -> dict[str, argparse.Argument
 
 def test_every_option_has_help_and_its_allowed_values(monkeypatch: pytest.MonkeyPatch) -> None:
     parsers = _all_parsers(monkeypatch)
-    assert set(parsers) == {"demo", "synth", "render", "view", "ingest", "validate", "stats"}
+    assert set(parsers) == {
+        "demo",
+        "synth",
+        "render",
+        "project",
+        "view",
+        "ingest",
+        "validate",
+        "stats",
+    }
     for name, p in parsers.items():
         assert isinstance(p, Parser), name  # one-line errors everywhere
         for a in p._actions:

@@ -38,7 +38,7 @@ RANKS: dict[str, int] = {
     "gl": 8,
     "render": 9,
     "export": 10,
-    "project": 10,
+    "project": 5,
     "distributed": 11,
     "window": 11,
     "notebook": 11,

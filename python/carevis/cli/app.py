@@ -12,6 +12,7 @@ from .._usage import Parser, UsageError
 from ..errors import CarevisError
 from .common import say
 from .demo import add_demo
+from .project import add_project
 from .render import add_render
 from .shells import cmd_export, cmd_passthrough, cmd_stats, cmd_view
 from .synth import add_synth
@@ -45,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     add_demo(sub)
     add_synth(sub)
     add_render(sub)
+    add_project(sub)
     for name, func in PASSTHROUGH.items():
         text = _PASSTHROUGH_HELP[name]
         q = sub.add_parser(name, help=f"{text} (see carevis {name} --help)", add_help=False)

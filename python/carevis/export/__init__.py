@@ -23,6 +23,7 @@ encoder here; this package never imports it).
 from __future__ import annotations
 
 from ..atomic import atomic
+from .compare import side_by_side, side_by_side_png, side_by_side_video
 from .encoder import (
     CODECS,
     DEFAULT_CODEC,
@@ -79,6 +80,9 @@ __all__ = [
     "read_metadata",
     "render_one",
     "render_settings",
+    "side_by_side",
+    "side_by_side_png",
+    "side_by_side_video",
     "still",
     "video",
     "write_png",

@@ -29,7 +29,7 @@ import os
 import numpy as np
 
 from ..errors import ConfigError
-from ..scene import Emphasis, Frame, Scene
+from ..scene import PROJECTED_ALPHA, Emphasis, Frame, Scene, projected_from
 from ..viewport import Viewport
 from .api import (
     BLEND,
@@ -235,6 +235,10 @@ class GpuFrame:
         states[: len(radii), 2] = radii
         gl.Uniform4fv(self._loc(prog, "u_states"), MAX_STATES, states.ctypes.data)
         mode, lo, scale, top, alpha, inv_fade, highlight, dim = self.uniforms
+        since = projected_from(self.scene.journeys)
+        if since is not None and minutes >= since:
+            # As the CPU frame: the opacity factor times PROJECTED_ALPHA, in f32.
+            alpha = float(np.float32(alpha) * np.float32(PROJECTED_ALPHA))
         gl.Uniform1i(self._loc(prog, "u_mode"), int(mode))
         gl.Uniform1f(self._loc(prog, "u_lo"), lo)
         gl.Uniform1f(self._loc(prog, "u_scale"), scale)

@@ -17,7 +17,7 @@ from .congestion import (
     occupancy_at,
     scene_congestion,
 )
-from .core import Scene, colour_names, filter_names
+from .core import PROJECTED_ALPHA, Scene, colour_names, filter_names, projected_from
 from .frame import Frame
 from .settings import MAX_DAYS, Emphasis, EmptyFilterWarning, Settings, check_options
 
@@ -26,6 +26,7 @@ __all__ = [
     "CONTINUOUS",
     "DAYS_PER_YEAR",
     "MAX_DAYS",
+    "PROJECTED_ALPHA",
     "Congested",
     "CongestionSettings",
     "Emphasis",
@@ -41,5 +42,6 @@ __all__ = [
     "congestion_series",
     "filter_names",
     "occupancy_at",
+    "projected_from",
     "scene_congestion",
 ]

@@ -56,6 +56,19 @@ def _warn_absent(name: str, values: list[str], col: pa.Array) -> None:
             )
 
 
+#: Opacity factor of projected dots (a `carevis.project` table, after its date): lighter
+#: than the data's, in every frame (CPU, GL, window).
+PROJECTED_ALPHA = 0.45
+
+
+def projected_from(journeys: Journeys) -> int | None:
+    """The minute from which a projected table's dots are projections (the start of the
+    day after its date), or None for data."""
+    if journeys.projection is None:
+        return None
+    return int(to_minutes(journeys.projection + dt.timedelta(days=1)))
+
+
 _ENGINE = ("layout", "colour", "colourmap", "colour_range", "transit_days", "fade_days",
            "base_radius", "dot_spacing", "alpha", "seed", "label_gap")  # fmt: skip
 
@@ -148,6 +161,8 @@ class Scene:
             alpha=round(s.alpha * 255),
             seed=int(s.seed),
             gap=float(s.label_gap),
+            projected_from=projected_from(journeys),
+            projected_alpha=PROJECTED_ALPHA if journeys.projection else 1.0,
         )
         points.flags.writeable = False
         for name, value in (

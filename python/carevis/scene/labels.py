@@ -25,7 +25,7 @@ from ..journeys import SYNTHETIC_NOTE
 from ..layout import standard_states
 from .colour import Legend
 from .congestion import Congested, CongestionSettings, scene_congestion, shown
-from .core import Scene
+from .core import Scene, projected_from
 from .frame import Frame
 
 #: How a suppressed count reads: ``"<N"`` (e.g. "<5") or ``"hide"`` (left out).
@@ -102,12 +102,29 @@ def shown_counts(scene: Scene, frame: Frame) -> np.ndarray:
     return frame.counts(len(scene.states), visible=visible)
 
 
+def projection_note(scene: Scene) -> str | None:
+    """ "Projection from 31 March 2019" for a projected table (`carevis.project`)."""
+    when = scene.journeys.projection
+    return None if when is None else f"Projection from {when.day} {when:%B %Y}"
+
+
 def full_caption(scene: Scene, caption: str | None) -> str | None:
     """The caption drawn: the one given, led by "Synthetic data, not real children" when
-    the scene's children are invented (that cannot be left off)."""
+    the scene's children are invented, and by "Projection from <date>" for a projection
+    (neither can be left off)."""
+    note = projection_note(scene)
+    if note is not None and not (caption and note.lower() in caption.lower()):
+        caption = f"{note}. {caption}" if caption else note
     if not scene.journeys.synthetic or (caption and SYNTHETIC_NOTE.lower() in caption.lower()):
         return caption
     return f"{SYNTHETIC_NOTE}. {caption}" if caption else SYNTHETIC_NOTE
+
+
+def shown_date(scene: Scene, minutes: float) -> str:
+    """The date line: the date, and "(projected)" past a projection's date."""
+    text = date_text(minutes)
+    since = projected_from(scene.journeys)
+    return text if since is None or minutes < since else f"{text} (projected)"
 
 
 def date_text(minutes: float) -> str:
@@ -267,7 +284,7 @@ def labels(
         clusters=tuple(clusters),
         groups=groups,
         congested=tuple(congested or ()),
-        date=date_text(minutes),
+        date=shown_date(scene, minutes),
         title=title,
         caption=full_caption(scene, caption),
         legend=legend_entries(scene.legend, size_note(scene.min_cluster_children)),

@@ -20,7 +20,7 @@ from .._usage import Parser, alias
 from ..congestion import add_arguments as add_congestion_arguments
 from ..congestion import from_arguments as congestion_from
 from ..errors import ConfigError
-from ..journeys import Journeys, read
+from ..journeys import Journeys, projection_info, read
 from ..rules import FREQS
 from .congestion import congestion_table
 from .dfe import dfe_tables
@@ -44,6 +44,45 @@ def _file_scale(path: str | None, journeys: Journeys) -> tuple[float, str]:
     if scale is None:
         return 1.0, "no synthetic scale in the file's metadata: published figures unscaled"
     return scale, f"synthetic England at scale {scale:g} (from the file's metadata)"
+
+
+def projection_intervals(journeys: Journeys) -> pa.Table | None:
+    """The stock intervals (date, state, p10, p50, p90) a projected table's metadata keeps
+    (``carevis project --runs N``), or None for other tables."""
+    info = projection_info(journeys.to_arrow())
+    iv = info.get("intervals") if info else None
+    if not isinstance(iv, dict):
+        return None
+    try:
+        return pa.table(
+            {
+                "date": pa.array(iv["date"], pa.string()).cast(pa.date32()),
+                "state": pa.array(iv["state"], pa.string()),
+                **{k: pa.array(iv[k], pa.float64()) for k in ("p10", "p50", "p90")},
+            }
+        )
+    except (KeyError, TypeError, pa.ArrowException):
+        return None
+
+
+def _report_projection(journeys: Journeys, out: str | None) -> None:
+    """Says that the table is a projection and reports its intervals (printed; and written
+    as ``projection_intervals`` to ``out``)."""
+    info = projection_info(journeys.to_arrow())
+    if info is None:
+        return
+    print(
+        f"projection from {info['from']} (scenario {info.get('scenario', 'baseline')!r}, "
+        f"{info.get('runs', 1)} run(s)): the spells after that date are projected",
+        file=sys.stderr,
+    )
+    iv = projection_intervals(journeys)
+    if iv is None:
+        return
+    print(format_table("projection_intervals", iv))
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        write_table(iv, Path(out), "projection_intervals", 0)
 
 
 def _parser() -> Parser:
@@ -147,6 +186,7 @@ def main_stats(argv: Sequence[str] | None = None) -> int:
     else:
         journeys = read(args.input)
     print(f"{journeys.summary()} [{time.perf_counter() - t0:.1f} s]", file=sys.stderr)
+    _report_projection(journeys, args.out)
     if args.congestion:
         _congestion(args, journeys)
         if not (args.dfe or args.compare):

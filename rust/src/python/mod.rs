@@ -3,7 +3,7 @@
 //! panic into `carevis.errors` exceptions (created in [`errors`]).
 //!
 //! One file per thing bound: [`errors`], [`journeys`], [`scene`], [`colour`], [`raster`],
-//! [`stats`], [`ingest`], [`synth`]; this file holds `run` and the module itself.
+//! [`stats`], [`ingest`], [`synth`], [`project`]; this file holds `run` and the module itself.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -16,6 +16,7 @@ mod colour;
 mod errors;
 mod ingest;
 mod journeys;
+mod project;
 mod raster;
 mod scene;
 mod stats;
@@ -132,6 +133,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_validate_arrow, m)?)?;
     stats::register(m)?;
     ingest::register(m)?;
+    project::register(m)?;
     colour::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -42,7 +42,7 @@ fn emphasis<'a>(
 #[pymethods]
 impl PyScene {
     #[new]
-    #[pyo3(signature = (journeys, centres, *, base_radius, dot_spacing, transit_minutes, fade_minutes, colour, lo, hi, lut, categories=None, alpha=255, seed=12648430, gap=0.0))]
+    #[pyo3(signature = (journeys, centres, *, base_radius, dot_spacing, transit_minutes, fade_minutes, colour, lo, hi, lut, categories=None, alpha=255, seed=12648430, gap=0.0, projected_from=None, projected_alpha=1.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -60,7 +60,12 @@ impl PyScene {
         alpha: u8,
         seed: u64,
         gap: f32,
+        projected_from: Option<i64>,
+        projected_alpha: f32,
     ) -> PyResult<Self> {
+        if !(0.0..=1.0).contains(&projected_alpha) {
+            return Err(config_err("projected_alpha", "must be within 0..1"));
+        }
         let c = centres.as_array();
         if c.ncols() != 2 {
             return Err(config_err(
@@ -108,6 +113,10 @@ impl PyScene {
             alpha,
             seed,
             gap: gap.max(0.0),
+            projected_from: projected_from.map_or(crate::time::OPEN, |m| {
+                m.clamp(i32::MIN as i64, crate::time::OPEN as i64) as crate::time::Minute
+            }),
+            projected_alpha,
         };
         let index = journeys.index.clone();
         let scene = run(py, || Scene::new(index, cfg))?;

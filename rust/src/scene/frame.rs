@@ -28,8 +28,8 @@ impl Scene {
         let ti = t.floor().clamp(i32::MIN as f64, i32::MAX as f64) as i32;
         // Whole minutes after which a spell's dot has surely faded in.
         let fade_settled = self.cfg.fade_minutes.ceil() as i64;
-        let paint = self.paint(em);
-        let plain = paint.visible.is_none() && paint.highlight == i32::MIN;
+        let paint = self.paint_at(em, t);
+        let plain = paint.visible.is_none() && paint.highlight == i32::MIN && !paint.projected;
         let f = Frame {
             t,
             ti,

@@ -54,6 +54,10 @@ pub struct SceneConfig {
     pub seed: u64,
     /// Room kept free between neighbouring clusters at their fullest (for labels).
     pub gap: f32,
+    /// From this time on every dot is projected (a `carevis.project` table): drawn at
+    /// `projected_alpha` of its opacity. `OPEN`: never.
+    pub projected_from: Minute,
+    pub projected_alpha: f32,
 }
 
 impl Default for SceneConfig {
@@ -73,6 +77,8 @@ impl Default for SceneConfig {
             alpha: 255,
             seed: 0x00C0_FFEE,
             gap: 0.0,
+            projected_from: OPEN,
+            projected_alpha: 1.0,
         }
     }
 }

@@ -4,6 +4,16 @@
 use super::*;
 
 impl Scene {
+    /// [`Scene::paint`] at `t`: projected dots (at or after `projected_from`) lighter.
+    pub(super) fn paint_at<'a>(&'a self, em: &Emphasis<'a>, t: f64) -> Paint<'a> {
+        let mut p = self.paint(em);
+        if t >= self.cfg.projected_from as f64 {
+            p.alpha *= self.cfg.projected_alpha;
+            p.projected = true;
+        }
+        p
+    }
+
     /// What colours dots in this scene, resolved once per frame.
     pub(super) fn paint<'a>(&'a self, em: &Emphasis<'a>) -> Paint<'a> {
         let lut = &self.cfg.lut[..];
@@ -25,6 +35,7 @@ impl Scene {
             visible: em.visible,
             highlight: em.highlight.map_or(i32::MIN, |h| h as i32),
             dim: em.dim,
+            projected: false,
         }
     }
 
@@ -36,7 +47,7 @@ impl Scene {
         radii: &[f32],
         em: &Emphasis<'_>,
     ) -> (f32, f32, [u8; 4], i32) {
-        self.dot_with(c, t, radii, &self.paint(em))
+        self.dot_with(c, t, radii, &self.paint_at(em, t))
     }
 
     /// The general walk for one dot (see [`Scene::dot`]), with the frame's paint.
@@ -157,6 +168,8 @@ pub(super) struct Paint<'a> {
     /// The highlighted state, or `i32::MIN` for none.
     pub(super) highlight: i32,
     pub(super) dim: f32,
+    /// The frame is past the projection's date (its opacity already scaled).
+    pub(super) projected: bool,
 }
 
 impl Paint<'_> {

@@ -277,6 +277,9 @@ fn frame_matches_the_general_walk_for_every_dot() {
             categories: (0..n).map(|c| (c % 5) as u16).collect(),
             fade_minutes: [14.0, 0.0, 2.5, 14.0][m] * D as f64,
             transit_minutes: [7.0, 1.0, 0.0, 3.5][m] * D as f64,
+            // Mode 1 is a projection from day 200: its dots lighter from then on.
+            projected_from: if m == 1 { 200 * D } else { OPEN },
+            projected_alpha: if m == 1 { 0.45 } else { 1.0 },
             ..base.config().clone()
         };
         let s = Scene::new(base.index().clone(), cfg).unwrap();
@@ -294,6 +297,12 @@ fn frame_matches_the_general_walk_for_every_dot() {
             let t = -2.0 * D as f64 + step as f64 * 2.37 * D as f64 + (step % 7) as f64 * 97.3;
             let (x, y, c, st) = frame_with(&s, t, &em);
             let radii = s.radii(t);
+            if m == 1 && t >= 200.0 * D as f64 {
+                assert!(
+                    c.chunks(4).all(|p| p[3] <= 115),
+                    "projected dots are lighter"
+                );
+            }
             for d in 0..n {
                 let (wx, wy, wc, ws) = s.dot(d, t, &radii, &em);
                 assert_eq!(

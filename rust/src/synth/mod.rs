@@ -19,7 +19,7 @@ mod codes;
 mod councils;
 mod journey;
 mod params;
-mod rng;
+pub(crate) mod rng;
 
 pub use check::{check, published, CheckKind, CheckRow, Published};
 pub use codes::{LS_CODES, NO_CODE, PLACE_CODES, REC_CODES};

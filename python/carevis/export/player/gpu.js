@@ -130,7 +130,11 @@ class GpuFrame {
     gl.uniform1f(this.u("u_scale"), mode.scale);
     gl.uniform1f(this.u("u_top"), mode.top);
     gl.uniform1i(this.u("u_lut_n"), mode.lut.length / 4);
-    gl.uniform1f(this.u("u_alpha"), Math.fround(m.alpha8 * Math.fround(1 / 255)));
+    let alpha = Math.fround(m.alpha8 * Math.fround(1 / 255));
+    if (m.projected_from != null && minutes >= m.projected_from) {
+      alpha = Math.fround(alpha * Math.fround(m.projected_alpha)); // as the core's frame
+    }
+    gl.uniform1f(this.u("u_alpha"), alpha);
     gl.uniform1f(this.u("u_inv_fade"), m.fade > 0 ? Math.fround(1 / m.fade) : 0);
     gl.uniform1i(this.u("u_highlight"), highlight);
     gl.uniform1f(this.u("u_dim"), dim);

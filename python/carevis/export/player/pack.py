@@ -21,7 +21,7 @@ import numpy as np
 from ..._time import MINUTES_PER_DAY, OPEN
 from ...errors import ConfigError
 from ...privacy import check_group
-from ...scene import CONTINUOUS, Scene
+from ...scene import CONTINUOUS, PROJECTED_ALPHA, Scene, projected_from
 from ...scene.colour import categories, colour_table, resolve
 
 #: The colour modes every page offers (the engine's continuous values).
@@ -211,6 +211,9 @@ def pack(
         "base_radius": float(np.float32(s.base_radius)),
         "spacing": float(np.float32(scene._native.spacing)),
         "alpha8": round(s.alpha * 255),
+        # A projection (carevis.project): from this minute its dots are drawn lighter.
+        "projected_from": projected_from(scene.journeys),
+        "projected_alpha": PROJECTED_ALPHA,
         "seed": str(int(s.seed)),
     }
     blob = planes.blob(level)

@@ -156,7 +156,9 @@ class Player {
     const m = this.meta;
     const unit = Math.min(vp.width, (vp.height * 16) / 9) / 110 / dpr;
     document.documentElement.style.setProperty("--unit", unit + "px");
-    $("date").textContent = dateText(this.t);
+    // Past a projection's date the date line says so (as the label model's shown_date).
+    const projected = m.projected_from != null && this.t >= m.projected_from;
+    $("date").textContent = dateText(this.t) + (projected ? " (projected)" : "");
     $("slider").value = Math.floor(this.t / DAY);
     const counts = this.counts(this.t);
     this.shown = counts;

@@ -1,0 +1,179 @@
+"""Fitting a projection model from journeys, and saving and loading it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import _native, rules
+from .._time import MINUTES_PER_DAY, TimeLike, to_minutes
+from ..atomic import atomic
+from ..errors import ConfigError
+from ..journeys import Journeys
+from ..privacy import check_group
+
+EPOCH = dt.date(1970, 1, 1)
+#: Years before the date whose spells the times in state are fitted from (spells begun
+#: earlier enter the fit late: Kaplan-Meier with delayed entry).
+WINDOW_YEARS = 1.5
+
+
+def day_of(when: TimeLike) -> int:
+    """Whole days since 1970 of a date (text ``YYYY-MM-DD``, date, datetime)."""
+    if isinstance(when, str):
+        try:
+            when = dt.date.fromisoformat(when)
+        except ValueError:
+            raise ConfigError(f"date {when!r} is not YYYY-MM-DD") from None
+    return int(to_minutes(when) // MINUTES_PER_DAY)
+
+
+def date_of(day: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))
+
+
+def _births(journeys: Journeys) -> np.ndarray | None:
+    col = rules.birth_column(journeys.to_arrow().column_names)
+    if col is None:
+        return None
+    return rules.birth_minutes(rules.birth_days(journeys.attribute(col), col))
+
+
+def _groups(journeys: Journeys, name: str) -> tuple[list[str], np.ndarray]:
+    if name not in journeys.to_arrow().column_names:
+        raise ConfigError(f"by_council needs a {name!r} column (the council of each child)")
+    check_group(name, None, "project by")
+    values = pc.fill_null(pc.cast(journeys.attribute(name), pa.string()), rules.UNKNOWN)
+    encoded = pc.dictionary_encode(values)
+    labels = [str(v) for v in encoded.dictionary.to_pylist()]
+    if len(labels) > 65535:
+        raise ConfigError(f"{name!r} has {len(labels):,} values; at most 65,535 councils")
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.uint16)
+    return labels, np.ascontiguousarray(codes)
+
+
+class ProjectionModel:
+    """A journey model fitted at a date: time in each state (by age band at the spell's
+    start, and council if asked) by Kaplan-Meier, next states by Aalen-Johansen, arrivals by
+    month, entry state, age and council; and the children in a state at the date.
+
+    Keeps the journeys it was fitted from (not saved): a projection from a loaded model
+    has, as history, only the spells open at the date."""
+
+    def __init__(
+        self,
+        native: Any,
+        journeys: Journeys | None = None,
+        births: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
+        council: str | None = None,
+    ) -> None:
+        self._native = native
+        self.journeys = journeys
+        self._births = births
+        self._groups = groups
+        #: The per-child column the model is split by (None: not by council).
+        self.council = council if native.groups else None
+
+    @property
+    def as_of(self) -> dt.date:
+        return date_of(self._native.as_of_day)
+
+    @property
+    def as_of_day(self) -> int:
+        return int(self._native.as_of_day)
+
+    @property
+    def states(self) -> list[str]:
+        return list(self._native.states)
+
+    @property
+    def councils(self) -> list[str]:
+        return list(self._native.groups)
+
+    @property
+    def by_age(self) -> bool:
+        return bool(self._native.by_age)
+
+    @property
+    def n_open(self) -> int:
+        """Children in a state at the date (they continue in a projection)."""
+        return int(self._native.n_open)
+
+    @property
+    def arrivals_per_year(self) -> float:
+        return float(self._native.arrivals_per_year)
+
+    def history(self) -> tuple[Any, np.ndarray | None, np.ndarray | None]:
+        """The fitted journeys' native index with its births and councils (or Nones)."""
+        native = self.journeys._native if self.journeys is not None else None
+        return native, self._births, self._groups
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes the model (not the journeys) to ``path``, atomically."""
+        data = self._native.to_bytes()
+        with atomic(Path(path)) as tmp:
+            Path(tmp).write_bytes(data)
+
+    def __repr__(self) -> str:
+        by = (
+            ["state"]
+            + (["age band"] if self.by_age else [])
+            + (["council"] if self.council else [])
+        )
+        return (
+            f"<carevis.project.ProjectionModel at {self.as_of}: by {' x '.join(by)}, "
+            f"{self.n_open:,} children open, {self.arrivals_per_year:,.0f} arrivals a year>"
+        )
+
+
+def fit(
+    journeys: Journeys,
+    as_of: TimeLike = "2019-03-31",
+    *,
+    by_age: bool = True,
+    by_council: bool = False,
+    council: str = "la",
+    window_years: float = WINDOW_YEARS,
+) -> ProjectionModel:
+    """Fits a projection model from ``journeys`` as known at the end of ``as_of``.
+
+    ``by_age``: times in state by age band at the spell's start (when the journeys have a
+    birth column; otherwise not). ``by_council``: and by the ``council`` column (cells with
+    fewer than 20 ended spells fall back to England's). ``window_years``: the years before
+    ``as_of`` the times in state are fitted from."""
+    if not isinstance(journeys, Journeys):
+        raise ConfigError(f"fit needs carevis Journeys, not {type(journeys).__name__}")
+    if not (isinstance(window_years, (int, float)) and 0 < window_years <= 100):
+        raise ConfigError(f"window_years must be in (0, 100], not {window_years!r}")
+    day = day_of(as_of)
+    births = _births(journeys) if by_age else None
+    labels, groups = _groups(journeys, council) if by_council else ([], None)
+    native = _native.project_fit(
+        journeys._native,
+        day * MINUTES_PER_DAY,
+        round(window_years * 365.2425),
+        groups=groups,
+        group_labels=labels,
+        births=births,
+    )
+    return ProjectionModel(native, journeys, births, groups, council if by_council else None)
+
+
+def load(path: str | os.PathLike[str]) -> ProjectionModel:
+    """A model written by :meth:`ProjectionModel.save`."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read the model {os.fspath(path)!r}: {e}") from None
+    try:
+        native = _native.ProjectionModel.from_bytes(data)
+    except ConfigError as e:
+        raise ConfigError(f"{os.fspath(path)}: {e}") from None
+    return ProjectionModel(native, council="la" if native.groups else None)

@@ -1,0 +1,538 @@
+//! Fitting the journey model: per cell (state x group x age band, with coarser fallbacks) a
+//! Kaplan-Meier curve of time in state over a window before the date (spells begun before the
+//! window enter late, spells open at the date are censored), split at each event time by next
+//! state (Aalen-Johansen); arrivals over the last year by entry state, group and age, with
+//! the months' shares over the window; and the children open at the date.
+
+use rayon::prelude::*;
+
+use super::{
+    band_at, Arrival, Cell, Model, Open, AGE_YEARS, LEFT, MIN_EVENTS, NO_AGE_OUT, NO_BIRTH_DAY,
+};
+use crate::error::{CoreError, Result};
+use crate::index::Index;
+use crate::time::{civil_from_days, Minute, MINUTES_PER_DAY, OPEN};
+
+/// Children per fitting chunk (fixed: sums do not depend on the thread count).
+const CHUNK: usize = 65_536;
+/// Largest gap (days) between a spell's end and the next spell's start that still counts as
+/// a move from one to the other (a longer gap: the child left, and later arrived again).
+pub const GAP_DAYS: i32 = 1;
+const TAG_CENSOR: u64 = 0xFFFF;
+
+/// What the model is fitted from.
+pub struct FitInput<'a> {
+    pub index: &'a Index,
+    pub as_of: Minute,
+    /// Per-child group code and the group labels (councils), if fitted by group.
+    pub groups: Option<(&'a [u16], Vec<String>)>,
+    /// Per-child birth time (minutes; `stats::NO_BIRTH` unknown), if fitted by age.
+    pub births: Option<&'a [Minute]>,
+    /// Days before the date whose spells the durations are fitted from.
+    pub window_days: i32,
+}
+
+fn day(m: Minute) -> i32 {
+    m.div_euclid(MINUTES_PER_DAY)
+}
+
+/// The levels of cells: (groups?, bands?) from the most specific to the state alone.
+fn levels(groups: bool, age: bool) -> Vec<(bool, bool)> {
+    let mut out = vec![(groups, age)];
+    if groups && age {
+        out.push((false, true));
+    }
+    if groups || age {
+        out.push((false, false));
+    }
+    out
+}
+
+struct Shape {
+    ns: usize,
+    ng: usize,
+    nb: usize,
+    levels: Vec<(bool, bool)>,
+    offsets: Vec<usize>,
+}
+
+impl Shape {
+    fn per_state(&self, l: usize) -> usize {
+        let (g, b) = self.levels[l];
+        (if g { self.ng } else { 1 }) * (if b { self.nb } else { 1 })
+    }
+
+    fn cell(&self, l: usize, state: usize, g: usize, b: usize) -> usize {
+        let (lg, lb) = self.levels[l];
+        let k = if lg { g } else { 0 } * if lb { self.nb } else { 1 } + if lb { b } else { 0 };
+        self.offsets[l] + state * self.per_state(l) + k
+    }
+
+    fn n_cells(&self) -> usize {
+        *self.offsets.last().unwrap_or(&0)
+    }
+}
+
+#[derive(Default)]
+struct Acc {
+    keys: Vec<u64>,
+    base: Vec<u64>,
+    arrivals: Vec<u64>,
+    season: Vec<u64>,
+    open: Vec<Open>,
+    /// Per state: spells still running a month past the 18th birthday (in the window).
+    past18: Vec<u64>,
+    /// Per state and next state (`ns` = left): spells ending within 3 days of it.
+    at18: Vec<u64>,
+}
+
+/// Fits the model.
+pub fn fit(input: &FitInput) -> Result<Model> {
+    let index = input.index;
+    let ns = index.labels.len();
+    if ns + 2 >= TAG_CENSOR as usize {
+        return Err(CoreError::config("states", "too many states to project"));
+    }
+    if input.window_days < 1 {
+        return Err(CoreError::config(
+            "window",
+            "the fitting window must be at least a day",
+        ));
+    }
+    let n = index.n_children();
+    let (group_codes, group_labels) = match &input.groups {
+        Some((g, labels)) => (Some(*g), labels.clone()),
+        None => (None, vec![]),
+    };
+    if group_codes.is_some_and(|g| g.len() != n) || input.births.is_some_and(|b| b.len() != n) {
+        return Err(CoreError::config(
+            "by",
+            "per-child columns do not match the children",
+        ));
+    }
+    let ng = group_labels.len().max(1);
+    if let Some(bad) = group_codes.and_then(|g| g.iter().find(|&&c| c as usize >= ng)) {
+        return Err(CoreError::config(
+            "by",
+            format!("group code {bad} has no label"),
+        ));
+    }
+    let by_age = input.births.is_some();
+    let nb = if by_age {
+        crate::stats::AGE_BANDS.len()
+    } else {
+        1
+    };
+    let lv = levels(group_codes.is_some(), by_age);
+    let mut offsets = vec![0];
+    let mut shape = Shape {
+        ns,
+        ng,
+        nb,
+        levels: lv,
+        offsets: vec![],
+    };
+    for l in 0..shape.levels.len() {
+        shape.offsets = offsets.clone();
+        offsets.push(offsets[l] + ns * shape.per_state(l));
+    }
+    shape.offsets = offsets;
+    if shape.n_cells() >= 1 << 28 {
+        return Err(CoreError::config(
+            "by",
+            "too many cells (states x groups x age bands)",
+        ));
+    }
+    let as_of = day(input.as_of);
+    let w0 = as_of - input.window_days;
+    // Ageing out is learnt for up to 256 states (its table is states squared).
+    let ns18 = if by_age && ns <= 256 { ns } else { 0 };
+    let birth_day = |c: usize| match input.births {
+        Some(b) if b[c] != crate::stats::NO_BIRTH => day(b[c]),
+        _ => NO_BIRTH_DAY,
+    };
+    let group = |c: usize| group_codes.map_or(0, |g| g[c] as usize);
+    // Pass 1 (with births): which states children leave on turning 18.
+    let ages = if ns18 > 0 {
+        let (past18, at18) = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|k| {
+                let mut acc = Acc {
+                    past18: vec![0; ns18],
+                    at18: vec![0; ns18 * (ns18 + 1)],
+                    ..Acc::default()
+                };
+                for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
+                    let (b, g) = (birth_day(c), group(c));
+                    child(index, c, (as_of, w0), b, g, &shape, None, &mut acc);
+                }
+                (acc.past18, acc.at18)
+            })
+            .reduce(
+                || (vec![0; ns18], vec![0; ns18 * (ns18 + 1)]),
+                |mut a, b| {
+                    add(&mut a.0, &b.0);
+                    add(&mut a.1, &b.1);
+                    a
+                },
+            );
+        age_out(&past18, &at18, ns, ns18)
+    } else {
+        vec![NO_AGE_OUT; ns]
+    };
+    let parts: Vec<Acc> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|k| {
+            let mut acc = Acc {
+                base: vec![0; shape.n_cells()],
+                arrivals: vec![0; ns * ng * AGE_YEARS],
+                season: vec![0; ns * 12],
+                ..Acc::default()
+            };
+            for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
+                let (b, g) = (birth_day(c), group(c));
+                child(index, c, (as_of, w0), b, g, &shape, Some(&ages), &mut acc);
+            }
+            acc
+        })
+        .collect();
+    let mut acc = Acc {
+        base: vec![0; shape.n_cells()],
+        arrivals: vec![0; ns * ng * AGE_YEARS],
+        season: vec![0; ns * 12],
+        ..Acc::default()
+    };
+    for p in parts {
+        acc.keys.extend(p.keys);
+        add(&mut acc.base, &p.base);
+        add(&mut acc.arrivals, &p.arrivals);
+        add(&mut acc.season, &p.season);
+        acc.open.extend(p.open);
+    }
+    acc.keys.par_sort_unstable();
+    let cells = cells(&acc.keys, &acc.base, ns);
+    let choice = choose(&shape, &cells);
+    let first_day = index.time_range().map_or(as_of, |(lo, _)| day(lo));
+    let year_span = (as_of - first_day.max(as_of - 365)).max(1) as f64;
+    let mut arrivals = Vec::new();
+    for (i, &count) in acc.arrivals.iter().enumerate() {
+        if count > 0 {
+            arrivals.push(Arrival {
+                state: (i / (ng * AGE_YEARS)) as u16,
+                group: (i / AGE_YEARS % ng) as u16,
+                age: (i % AGE_YEARS) as u8,
+                per_year: count as f64 * 365.0 / year_span,
+            });
+        }
+    }
+    let season = seasons(&acc.season, ns, w0.max(first_day), as_of);
+    Ok(Model {
+        states: index.labels.clone(),
+        groups: group_labels,
+        by_age,
+        as_of_day: as_of,
+        window_days: input.window_days,
+        cells,
+        choice,
+        arrivals,
+        season,
+        open: acc.open,
+        age_out: ages,
+    })
+}
+
+fn add(a: &mut [u64], b: &[u64]) {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+}
+
+/// Records one child's spells: with `ages` None (pass 1) only where spells stand at the 18th
+/// birthday; then (pass 2, `ages` the states children leave at 18) everything else, an end
+/// on turning 18 in such a state censored (the simulation ends those stays itself).
+#[allow(clippy::too_many_arguments)]
+fn child(
+    index: &Index,
+    c: usize,
+    (as_of, w0): (i32, i32),
+    birth: i32,
+    g: usize,
+    shape: &Shape,
+    ages: Option<&[u32]>,
+    acc: &mut Acc,
+) {
+    let spells = index.spells(c);
+    let mut prev_end: Option<i32> = None;
+    for i in spells.clone() {
+        let a = day(index.start[i]);
+        if a > as_of {
+            break;
+        }
+        let e = (index.end[i] != OPEN).then(|| day(index.end[i]));
+        let s = index.state[i] as usize;
+        let arrived = prev_end.map_or(true, |p| a - p > GAP_DAYS);
+        prev_end = e;
+        if arrived && ages.is_some() {
+            if a > as_of - 365 {
+                let age = if birth == NO_BIRTH_DAY {
+                    19
+                } else {
+                    (crate::stats::age_years(
+                        birth.saturating_mul(MINUTES_PER_DAY),
+                        a * MINUTES_PER_DAY,
+                    ))
+                    .clamp(0, 18) as usize
+                };
+                acc.arrivals[(s * shape.ng + g) * AGE_YEARS + age] += 1;
+            }
+            if a > w0 {
+                let (_, m, _) = civil_from_days(a as i64);
+                acc.season[s * 12 + m as usize - 1] += 1;
+            }
+        }
+        let closed = e.is_some_and(|e| e <= as_of);
+        if !closed && ages.is_some() {
+            acc.open.push(Open {
+                dot: c as u32,
+                state: s as u16,
+                start_day: a,
+                birth_day: birth,
+                group: g as u16,
+            });
+        }
+        if e.is_some_and(|e| e <= w0) {
+            continue;
+        }
+        // At risk in the window: its next state, if it ended by the date.
+        let mut tag = if closed {
+            let e = e.unwrap_or(as_of);
+            let next = spells
+                .clone()
+                .find(|&j| j > i)
+                .filter(|&j| {
+                    let b = day(index.start[j]);
+                    b <= as_of && b - e <= GAP_DAYS
+                })
+                .map_or(shape.ns, |j| index.state[j] as usize);
+            1 + next as u64
+        } else {
+            TAG_CENSOR
+        };
+        let stop = if closed { e.unwrap_or(as_of) } else { as_of };
+        let d = ((stop - a).max(0) as u64).min((1 << 20) - 1);
+        let band = band_at(birth, a) as usize;
+        let b18 = (birth != NO_BIRTH_DAY).then(|| super::birthday(birth, 18));
+        let Some(ages) = ages else {
+            if let Some(b18) = b18 {
+                // A month and a half past: the birth may be known to the month only.
+                let p = b18 + 45;
+                if a <= p && p < stop && p > w0 && p <= as_of {
+                    acc.past18[s] += 1;
+                }
+                if closed && a < b18 - 3 && (-3..=40).contains(&(stop - b18)) {
+                    acc.at18[s * (shape.ns + 1) + tag as usize - 1] += 1;
+                }
+            }
+            continue;
+        };
+        if closed && ages[s] != NO_AGE_OUT && b18.is_some_and(|b| stop >= b - 3) {
+            tag = TAG_CENSOR;
+        }
+        let entry = (a < w0).then(|| ((w0 - a + 1) as u64).min(d));
+        for l in 0..shape.levels.len() {
+            let cell = shape.cell(l, s, g, band);
+            acc.keys.push((cell as u64) << 36 | d << 16 | tag);
+            match entry {
+                Some(t) => acc.keys.push((cell as u64) << 36 | t << 16),
+                None => acc.base[cell] += 1,
+            }
+        }
+    }
+}
+
+/// The cells from the sorted records (cell | day | tag) and each cell's entries at time 0.
+fn cells(keys: &[u64], base: &[u64], ns: usize) -> Vec<Cell> {
+    let mut runs = vec![(0usize, 0usize); base.len()];
+    let mut a = 0;
+    for i in 1..=keys.len() {
+        if i == keys.len() || keys[i] >> 36 != keys[a] >> 36 {
+            runs[(keys[a] >> 36) as usize] = (a, i);
+            a = i;
+        }
+    }
+    runs.into_par_iter()
+        .enumerate()
+        .map(|(c, (a, b))| cell(&keys[a..b], base[c], ns))
+        .collect()
+}
+
+/// One cell's curve: Kaplan-Meier with delayed entry, events split by next state.
+fn cell(keys: &[u64], base: u64, ns: usize) -> Cell {
+    let mut out = Cell {
+        off: vec![0],
+        ..Cell::default()
+    };
+    let mut at_risk = base as f64;
+    let mut s = 1.0;
+    // Per record day: (day, at risk after it) for the tail's exposure.
+    let mut steps: Vec<(u32, f64)> = Vec::new();
+    let mut events_at: Vec<(u32, u32, f64)> = Vec::new();
+    let mut i = 0;
+    while i < keys.len() {
+        let t = ((keys[i] >> 16) & 0xF_FFFF) as u32;
+        let mut j = i;
+        let mut gone = 0.0;
+        let mut d = 0.0;
+        let mut causes: Vec<(u32, f64)> = Vec::new();
+        while j < keys.len() && ((keys[j] >> 16) & 0xF_FFFF) as u32 == t {
+            let tag = keys[j] & 0xFFFF;
+            if tag == 0 {
+                at_risk += 1.0;
+            } else {
+                out.spells += 1;
+                gone += 1.0;
+                if tag != TAG_CENSOR {
+                    d += 1.0;
+                    let to = if tag as usize - 1 == ns {
+                        LEFT
+                    } else {
+                        tag as u32 - 1
+                    };
+                    match causes.last_mut() {
+                        Some(last) if last.0 == to => last.1 += 1.0,
+                        _ => causes.push((to, 1.0)),
+                    }
+                }
+            }
+            j += 1;
+        }
+        if d > 0.0 && at_risk > 0.0 {
+            s *= 1.0 - d / at_risk;
+            out.events += d as u64;
+            out.times.push(t);
+            out.surv.push(s.max(0.0));
+            for (to, k) in causes {
+                out.to.push(to);
+                out.n.push(k);
+                events_at.push((t, to, k));
+            }
+            out.off.push(out.to.len() as u32);
+        }
+        at_risk -= gone;
+        steps.push((t, at_risk.max(0.0)));
+        i = j;
+    }
+    tail(&mut out, &steps, &events_at);
+    out
+}
+
+/// The exponential tail past the last event: events and exposure over the later half of
+/// the durations seen.
+fn tail(out: &mut Cell, steps: &[(u32, f64)], events: &[(u32, u32, f64)]) {
+    if out.surv.last().map_or(true, |&s| s <= 0.0) {
+        return;
+    }
+    let last = steps.last().map_or(0, |s| s.0);
+    let h = last / 2;
+    let exposure: f64 = steps
+        .windows(2)
+        .filter(|w| w[0].0 >= h)
+        .map(|w| w[0].1 * f64::from(w[1].0 - w[0].0))
+        .sum();
+    let mut to: Vec<(u32, f64)> = Vec::new();
+    for &(t, s, k) in events.iter().filter(|e| e.0 >= h) {
+        let _ = t;
+        match to.iter_mut().find(|x| x.0 == s) {
+            Some(x) => x.1 += k,
+            None => to.push((s, k)),
+        }
+    }
+    let total: f64 = to.iter().map(|x| x.1).sum();
+    if exposure > 0.0 && total > 0.0 {
+        out.tail_rate = total / exposure;
+        out.tail_to = to.iter().map(|x| x.0).collect();
+        out.tail_n = to.iter().map(|x| x.1).collect();
+    }
+}
+
+/// For every (state, group, band), the most specific cell with enough events.
+fn choose(shape: &Shape, cells: &[Cell]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(shape.ns * shape.ng * shape.nb);
+    for s in 0..shape.ns {
+        for g in 0..shape.ng {
+            for b in 0..shape.nb {
+                let last = shape.levels.len() - 1;
+                let l = (0..last)
+                    .find(|&l| cells[shape.cell(l, s, g, b)].events >= MIN_EVENTS)
+                    .unwrap_or(last);
+                out.push(shape.cell(l, s, g, b) as u32);
+            }
+        }
+    }
+    out
+}
+
+/// Each entry state's share of a year's arrivals by month: arrivals per day of each month in
+/// the window (flat where the window has no day of a month, or a state no arrivals).
+fn seasons(counts: &[u64], ns: usize, from: i32, to: i32) -> Vec<[f64; 12]> {
+    let mut days = [0u32; 12];
+    for d in from + 1..=to {
+        days[civil_from_days(d as i64).1 as usize - 1] += 1;
+    }
+    const LEN: [f64; 12] = [
+        31.0, 28.25, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
+    ];
+    (0..ns)
+        .map(|s| {
+            let row = &counts[s * 12..s * 12 + 12];
+            let total: u64 = row.iter().sum();
+            let mean = if total == 0 {
+                0.0
+            } else {
+                total as f64 / f64::from(days.iter().sum::<u32>().max(1))
+            };
+            let mut rate = [0.0; 12];
+            for m in 0..12 {
+                let r = if days[m] > 0 && total > 0 {
+                    row[m] as f64 / f64::from(days[m])
+                } else {
+                    mean
+                };
+                rate[m] = r * LEN[m];
+            }
+            let sum: f64 = rate.iter().sum();
+            if sum > 0.0 {
+                rate.map(|r| r / sum)
+            } else {
+                [1.0 / 12.0; 12]
+            }
+        })
+        .collect()
+}
+
+/// Per state: where children go on turning 18 when the data never shows one still there a
+/// month and a half later and shows at least 5 leaving around it (the most common next
+/// state then), else [`NO_AGE_OUT`].
+fn age_out(past18: &[u64], at18: &[u64], ns: usize, ns18: usize) -> Vec<u32> {
+    (0..ns)
+        .map(|s| {
+            if s >= ns18 || past18[s] > 0 {
+                return NO_AGE_OUT;
+            }
+            let row = &at18[s * (ns18 + 1)..(s + 1) * (ns18 + 1)];
+            let total: u64 = row.iter().sum();
+            match row
+                .iter()
+                .enumerate()
+                .max_by_key(|&(i, &n)| (n, std::cmp::Reverse(i)))
+            {
+                Some((to, _)) if total >= 5 => {
+                    if to == ns18 {
+                        LEFT
+                    } else {
+                        to as u32
+                    }
+                }
+                _ => NO_AGE_OUT,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,170 @@
+//! Projections: a journey model fitted from the data (time in each state by Kaplan-Meier with
+//! censoring and delayed entry, where children go next as competing risks by Aalen-Johansen,
+//! arrivals by month, age and entry state) and its simulation forward from a date.
+//!
+//! [`fit`] builds a [`Model`]; [`simulate`] continues every child open at the model's date
+//! (conditional on the time already spent in their state) and adds new arrivals, for any number
+//! of runs. Every child draws from its own random stream keyed by (seed, run, child), and work
+//! runs over fixed chunks, so results are identical for any thread count.
+
+mod fit;
+mod save;
+mod sim;
+
+pub use fit::{fit, FitInput};
+pub use save::{from_bytes, to_bytes};
+pub use sim::{simulate, Projected, Scenario, SimConfig};
+
+/// The next state of a spell after which the child has no further spell ("left").
+pub const LEFT: u32 = u32::MAX;
+/// Birth day unknown.
+pub const NO_BIRTH_DAY: i32 = i32::MIN;
+/// Age years recorded for arrivals: 0..=17, 18 (18 or over), 19 (unknown).
+pub const AGE_YEARS: usize = 20;
+/// No ageing out of a state (see [`Model::age_out`]).
+pub const NO_AGE_OUT: u32 = u32::MAX - 1;
+/// Fewest events a cell needs before it is used rather than its coarser fallback.
+pub const MIN_EVENTS: u64 = 20;
+
+/// One cell's time in state: at each distinct event day (duration in days), the survival
+/// after it and the counts of the next states then; beyond the last, a constant-hazard tail.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cell {
+    pub times: Vec<u32>,
+    pub surv: Vec<f64>,
+    /// Next states of the events at `times[i]` are `to[off[i]..off[i + 1]]` with counts `n`.
+    pub off: Vec<u32>,
+    pub to: Vec<u32>,
+    pub n: Vec<f64>,
+    /// Durations past the last event time draw from an exponential tail with this rate
+    /// (per day; 0: the child stays) and these next-state weights.
+    pub tail_rate: f64,
+    pub tail_to: Vec<u32>,
+    pub tail_n: Vec<f64>,
+    pub spells: u64,
+    pub events: u64,
+}
+
+/// Arrivals of one entry state, group and age year: per year, at the fitted level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arrival {
+    pub state: u16,
+    pub group: u16,
+    pub age: u8,
+    pub per_year: f64,
+}
+
+/// A child in a state at the model's date: where it continues from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Open {
+    /// Dot index in the fitted journeys.
+    pub dot: u32,
+    pub state: u16,
+    pub start_day: i32,
+    pub birth_day: i32,
+    pub group: u16,
+}
+
+/// The fitted journey model.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Model {
+    pub states: Vec<String>,
+    /// Labels of the groups (councils); empty when not fitted by group.
+    pub groups: Vec<String>,
+    pub by_age: bool,
+    pub as_of_day: i32,
+    pub window_days: i32,
+    pub cells: Vec<Cell>,
+    /// For each (state, group, band): the cell used (the most specific with enough events).
+    pub choice: Vec<u32>,
+    pub arrivals: Vec<Arrival>,
+    /// Per entry state: the share of a year's arrivals in each month (January first).
+    pub season: Vec<[f64; 12]>,
+    pub open: Vec<Open>,
+    /// Per state: the next state of a child turning 18 there ([`LEFT`]: out), or
+    /// [`NO_AGE_OUT`] where the data shows children staying past 18.
+    pub age_out: Vec<u32>,
+}
+
+impl Model {
+    pub fn n_groups(&self) -> usize {
+        self.groups.len().max(1)
+    }
+
+    pub fn n_bands(&self) -> usize {
+        if self.by_age {
+            crate::stats::AGE_BANDS.len()
+        } else {
+            1
+        }
+    }
+
+    /// The cell of a spell in `state` begun at `day` by a child born `birth_day` in `group`.
+    #[inline]
+    pub fn cell_of(&self, state: u16, group: u16, birth_day: i32, day: i32) -> &Cell {
+        self.cell_in(state, group, &BandEdges::new(birth_day), day)
+    }
+
+    /// [`Model::cell_of`] with the child's band edges worked out once.
+    #[inline]
+    pub fn cell_in(&self, state: u16, group: u16, edges: &BandEdges, day: i32) -> &Cell {
+        let band = if self.by_age { edges.band(day) } else { 0 };
+        let k = (state as usize * self.n_groups() + group as usize) * self.n_bands() + band;
+        &self.cells[self.choice[k] as usize]
+    }
+}
+
+/// The day a child born `birth_day` turns `years` (29 February: 1 March in other years).
+pub fn birthday(birth_day: i32, years: i64) -> i32 {
+    let (y, m, d) = crate::time::civil_from_days(i64::from(birth_day));
+    crate::time::days_from_civil(y + years, m, d) as i32
+}
+
+/// The days a child turns 1, 5, 10 and 16 (the age bands' edges), or unknown.
+#[derive(Debug, Clone, Copy)]
+pub struct BandEdges(Option<[i32; 4]>);
+
+impl BandEdges {
+    pub fn new(birth_day: i32) -> Self {
+        if birth_day == NO_BIRTH_DAY {
+            return BandEdges(None);
+        }
+        let (y, m, d) = crate::time::civil_from_days(i64::from(birth_day));
+        // A 29 February birthday falls on 1 March in other years (as `stats::age_years`).
+        let at = |k: i64| crate::time::days_from_civil(y + k, m, d) as i32;
+        BandEdges(Some([at(1), at(5), at(10), at(16)]))
+    }
+
+    /// The age band at `day` (as [`band_at`]).
+    #[inline]
+    pub fn band(&self, day: i32) -> usize {
+        match self.0 {
+            None => 5,
+            Some(e) => e.iter().filter(|&&x| x <= day).count(),
+        }
+    }
+}
+
+/// Age band (index into `stats::AGE_BANDS`) at `day` of a child born `birth_day`.
+pub fn band_at(birth_day: i32, day: i32) -> u16 {
+    if birth_day == NO_BIRTH_DAY {
+        return 5;
+    }
+    let d = crate::time::MINUTES_PER_DAY;
+    crate::stats::age_band(birth_day.saturating_mul(d), day.saturating_mul(d))
+}
+
+/// Age band of an age in whole years (19: unknown).
+pub fn band_of_age(age: u8) -> usize {
+    match age {
+        0 => 0,
+        1..=4 => 1,
+        5..=9 => 2,
+        10..=15 => 3,
+        16..=18 => 4,
+        _ => 5,
+    }
+}
+
+#[cfg(test)]
+mod tests;

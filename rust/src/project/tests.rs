@@ -1,0 +1,228 @@
+use super::*;
+use crate::stats::testdata::{index, D};
+
+fn fit_plain(idx: &crate::index::Index, as_of: i32, window: i32) -> Model {
+    fit(&FitInput {
+        index: idx,
+        as_of: as_of * D,
+        groups: None,
+        births: None,
+        window_days: window,
+    })
+    .unwrap()
+}
+
+#[test]
+fn km_and_next_states_by_hand() {
+    // S0 spells of 2 (-> S1), 4 (-> left), 4 (-> S1), open 5 days at the date (censored).
+    let idx = index(
+        &[
+            (1, 0, 0, Some(2)),
+            (1, 1, 2, Some(3)),
+            (2, 0, 0, Some(4)),
+            (3, 0, 1, Some(5)),
+            (3, 1, 5, Some(6)),
+            (4, 0, 5, None),
+        ],
+        2,
+    );
+    let m = fit_plain(&idx, 10, 100);
+    let c = &m.cells[m.choice[0] as usize];
+    assert_eq!(c.times, vec![2, 4]);
+    // 4 at risk at 2: S = 3/4; at 4: 3 at risk (censored at 5 still at risk), 2 events: S = 1/4.
+    assert!((c.surv[0] - 0.75).abs() < 1e-12 && (c.surv[1] - 0.25).abs() < 1e-12);
+    assert_eq!(&c.to[c.off[1] as usize..], &[1, LEFT]);
+    assert_eq!((c.spells, c.events), (4, 3));
+    // The child open at day 10 is the S0 spell begun on day 5.
+    assert_eq!(m.open.len(), 1);
+    assert_eq!((m.open[0].state, m.open[0].start_day), (0, 5));
+}
+
+#[test]
+fn delayed_entry_counts_only_the_window() {
+    // A window of 10 days before day 100: the spell begun at 0 and ended at 95 enters at 91.
+    let idx = index(
+        &[
+            (1, 0, 0, Some(95)),
+            (2, 0, 92, Some(94)),
+            (3, 0, 20, Some(30)),
+        ],
+        1,
+    );
+    let m = fit_plain(&idx, 100, 10);
+    let c = &m.cells[m.choice[0] as usize];
+    // t=2: at risk only child 2 (child 1 enters at 91): S = 0; then t=95.
+    assert_eq!(c.times, vec![2, 95]);
+    assert_eq!(c.spells, 2);
+}
+
+fn cohort(n: u64, days: i32) -> Vec<(u64, u16, i32, Option<i32>)> {
+    cohort_per_day(n, days, 1)
+}
+
+fn cohort_per_day(n: u64, days: i32, per_day: u64) -> Vec<(u64, u16, i32, Option<i32>)> {
+    // Children arriving `per_day` a day into S0, staying `days`, then leaving through S1 (1 day).
+    let mut rows = Vec::new();
+    for k in 0..n {
+        let a = (k / per_day) as i32;
+        rows.push((k + 1, 0, a, Some(a + days)));
+        rows.push((k + 1, 1, a + days, Some(a + days + 1)));
+    }
+    rows
+}
+
+#[test]
+fn steady_state_projects_the_same_stock_and_is_deterministic() {
+    let idx = index(&cohort(2000, 30), 2);
+    let m = fit_plain(&idx, 1500, 1000);
+    // One arrival a day, 30 days each: 30 in S0 at any date.
+    let cfg = SimConfig {
+        seed: 3,
+        runs: 4,
+        horizon_day: 1500 + 365,
+        dates: vec![1500, 1600, 1800],
+        emit: true,
+        history: Some((&idx, None, None)),
+    };
+    let p = simulate(&m, &Scenario::default(), &cfg).unwrap();
+    for run in 0..4 {
+        for d in 0..3 {
+            let s0 = p.stock[(run * 3 + d) * 2];
+            assert!((20..=40).contains(&s0), "run {run} date {d}: {s0}");
+        }
+    }
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let three = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let a = one.install(|| simulate(&m, &Scenario::default(), &cfg).unwrap());
+    let b = three.install(|| simulate(&m, &Scenario::default(), &cfg).unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a, p);
+    // History: every real spell ended by the date is kept, unprojected.
+    assert!(p.spells.projected.iter().filter(|&&x| !x).count() > 2 * 1400);
+}
+
+#[test]
+fn scenarios_move_the_stock_as_expected() {
+    let idx = index(&cohort_per_day(40_000, 60, 20), 2);
+    let m = fit_plain(&idx, 1500, 1000);
+    let cfg = SimConfig {
+        seed: 1,
+        runs: 1,
+        horizon_day: 1500 + 730,
+        dates: vec![1500 + 700],
+        emit: false,
+        history: None,
+    };
+    let base = simulate(&m, &Scenario::default(), &cfg).unwrap().stock[0] as f64;
+    assert!((base / 1200.0 - 1.0).abs() < 0.1, "{base}");
+    let half = Scenario {
+        time: vec![0.5, 1.0],
+        ..Scenario::default()
+    };
+    let t = simulate(&m, &half, &cfg).unwrap().stock[0] as f64;
+    assert!((t / base - 0.5).abs() < 0.05, "{t} vs {base}");
+    let fewer = Scenario {
+        entries: [0.8; 6],
+        ..Scenario::default()
+    };
+    let e = simulate(&m, &fewer, &cfg).unwrap().stock[0] as f64;
+    assert!((e / base - 0.8).abs() < 0.05, "{e} vs {base}");
+}
+
+#[test]
+fn save_and_load_round_trip_and_refuse_garbage() {
+    let idx = index(&cohort(300, 10), 2);
+    let m = fit_plain(&idx, 250, 200);
+    let b = to_bytes(&m);
+    assert_eq!(from_bytes(&b).unwrap(), m);
+    assert!(from_bytes(&b[..b.len() - 3]).is_err());
+    assert!(from_bytes(b"nonsense").is_err());
+    let mut wrong = b.clone();
+    let last = wrong.len() - 12;
+    wrong[last] = 0xFF; // an open child's state past the states
+    wrong[last + 1] = 0xFF;
+    assert!(from_bytes(&wrong).is_err());
+}
+
+#[test]
+fn band_edges_agree_with_the_age_bands() {
+    for birth in [-400, 0, 59, 789, 790, 10_000] {
+        let e = BandEdges::new(birth);
+        for day in (birth - 3..birth + 17 * 366).step_by(13) {
+            assert_eq!(e.band(day), band_at(birth, day) as usize, "{birth} {day}");
+        }
+    }
+    assert_eq!(BandEdges::new(NO_BIRTH_DAY).band(5), 5);
+}
+
+#[test]
+fn children_age_out_at_18_as_the_data_shows() {
+    // Children enter S0 at 16 and leave on their 18th birthday to S1 (30 days, then out).
+    let mut rows = Vec::new();
+    for k in 0..3000u64 {
+        let birth = k as i32 - 16 * 365 - 4;
+        let a = birthday(birth, 16);
+        let b = birthday(birth, 18);
+        rows.push((k + 1, 0u16, a, Some(b)));
+        rows.push((k + 1, 1u16, b, Some(b + 30)));
+    }
+    let idx = index(&rows, 2);
+    // The index orders children its own way: births by dot from each child's first spell.
+    let by_dot: Vec<i32> = (0..idx.n_children())
+        .map(|c| {
+            let i = idx.spells(c).start;
+            let a = idx.start[i] / D;
+            (a - 16 * 366..=a - 16 * 365)
+                .find(|&b| birthday(b, 16) == a)
+                .unwrap()
+                * D
+        })
+        .collect();
+    let m = fit(&FitInput {
+        index: &idx,
+        as_of: 2500 * D,
+        groups: None,
+        births: Some(&by_dot),
+        window_days: 1000,
+    })
+    .unwrap();
+    assert_eq!(m.age_out, vec![1, NO_AGE_OUT]);
+    let cfg = SimConfig {
+        seed: 1,
+        runs: 1,
+        horizon_day: 2500 + 1500,
+        dates: vec![],
+        emit: true,
+        history: None,
+    };
+    // Three times the stay: cut on the 18th birthday all the same.
+    let longer = Scenario {
+        time: vec![3.0, 1.0],
+        ..Scenario::default()
+    };
+    let p = simulate(&m, &longer, &cfg).unwrap();
+    let s = &p.spells;
+    let cut = (0..s.state.len())
+        .filter(|&i| s.state[i] == 0 && s.end[i] == birthday(s.birth[s.child[i] as usize], 18))
+        .count();
+    assert!(cut > 1000, "{cut}");
+    for i in 0..s.state.len() {
+        let b = s.birth[s.child[i] as usize];
+        if s.state[i] == 0 {
+            // Nobody stays past 18 (the stays drawn are the data's two years, give or take
+            // a leap day; a longer one is cut on the birthday).
+            let end = if s.end[i] == sim::OPEN_DAY {
+                cfg.horizon_day
+            } else {
+                s.end[i]
+            };
+            assert!(end <= birthday(b, 18), "spell {i}");
+        }
+    }
+}

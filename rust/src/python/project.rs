@@ -1,0 +1,176 @@
+//! Bindings of projections: fitting a journey model, saving and loading it, and running it.
+
+use std::sync::Arc;
+
+use numpy::{PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use super::journeys::PyJourneys;
+use super::run;
+use crate::project::{self, FitInput, Model, Scenario, SimConfig};
+use crate::time::Minute;
+
+/// A fitted journey model (immutable).
+#[pyclass(name = "ProjectionModel", module = "carevis._native", frozen)]
+pub struct PyModel {
+    pub(super) model: Arc<Model>,
+}
+
+#[pymethods]
+impl PyModel {
+    #[getter]
+    fn states(&self) -> Vec<String> {
+        self.model.states.clone()
+    }
+    #[getter]
+    fn groups(&self) -> Vec<String> {
+        self.model.groups.clone()
+    }
+    #[getter]
+    fn by_age(&self) -> bool {
+        self.model.by_age
+    }
+    #[getter]
+    fn as_of_day(&self) -> i32 {
+        self.model.as_of_day
+    }
+    #[getter]
+    fn window_days(&self) -> i32 {
+        self.model.window_days
+    }
+    #[getter]
+    fn n_open(&self) -> usize {
+        self.model.open.len()
+    }
+    /// Arrivals a year (at the fitted level).
+    #[getter]
+    fn arrivals_per_year(&self) -> f64 {
+        self.model.arrivals.iter().map(|a| a.per_year).sum()
+    }
+    /// Per cell: (spells, events) of the cells in use.
+    fn cells_used(&self) -> usize {
+        let mut c = self.model.choice.clone();
+        c.sort_unstable();
+        c.dedup();
+        c.len()
+    }
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &project::to_bytes(&self.model))
+    }
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: Vec<u8>) -> PyResult<Self> {
+        let model = run(py, || project::from_bytes(&data))?;
+        Ok(PyModel {
+            model: Arc::new(model),
+        })
+    }
+}
+
+/// Fits a model: per-child group codes (with their labels) and births (minutes) optional.
+#[pyfunction]
+#[pyo3(signature = (journeys, as_of, window_days, groups=None, group_labels=vec![], births=None))]
+pub fn project_fit(
+    py: Python<'_>,
+    journeys: &PyJourneys,
+    as_of: i64,
+    window_days: i32,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+    group_labels: Vec<String>,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+) -> PyResult<PyModel> {
+    let groups = groups.map(|g| g.as_array().to_vec());
+    let births = births.map(|b| b.as_array().to_vec());
+    let index = journeys.index.clone();
+    let as_of = as_of.clamp(Minute::MIN as i64, (crate::time::OPEN - 1) as i64) as Minute;
+    let model = run(py, || {
+        project::fit(&FitInput {
+            index: &index,
+            as_of,
+            groups: groups.as_deref().map(|g| (g, group_labels)),
+            births: births.as_deref(),
+            window_days,
+        })
+    })?;
+    Ok(PyModel {
+        model: Arc::new(model),
+    })
+}
+
+/// Runs a model: (stock per run x date x state as a flat uint64 array, the first run's spells
+/// as a dict of arrays or None).
+#[pyfunction]
+#[pyo3(signature = (model, horizon_day, dates, seed=0, runs=1, emit=false, journeys=None,
+    births=None, groups=None, entries=vec![1.0; 6], time=vec![], shift=vec![], threads=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn project_run<'py>(
+    py: Python<'py>,
+    model: &PyModel,
+    horizon_day: i32,
+    dates: Vec<i32>,
+    seed: u64,
+    runs: u32,
+    emit: bool,
+    journeys: Option<&PyJourneys>,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+    entries: Vec<f64>,
+    time: Vec<f64>,
+    shift: Vec<(u16, u16, f64)>,
+    threads: Option<usize>,
+) -> PyResult<(Bound<'py, PyArray1<u64>>, Option<Bound<'py, PyDict>>)> {
+    let entries: [f64; 6] = entries
+        .try_into()
+        .map_err(|_| super::errors::config_err("scenario", "entries needs 6 multipliers"))?;
+    let sc = Scenario {
+        entries,
+        time,
+        shift,
+    };
+    let births = births.map(|b| b.as_array().to_vec());
+    let groups = groups.map(|g| g.as_array().to_vec());
+    let index = journeys.map(|j| j.index.clone());
+    let m = model.model.clone();
+    let out = run(py, || {
+        let cfg = SimConfig {
+            seed,
+            runs,
+            horizon_day,
+            dates,
+            emit,
+            history: index
+                .as_deref()
+                .map(|i| (i, births.as_deref(), groups.as_deref())),
+        };
+        match threads {
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .map_err(|e| crate::CoreError::config("threads", e.to_string()))?
+                .install(|| project::simulate(&m, &sc, &cfg)),
+            None => project::simulate(&m, &sc, &cfg),
+        }
+    })?;
+    let stock = PyArray1::from_vec(py, out.stock);
+    if !emit {
+        return Ok((stock, None));
+    }
+    let s = out.spells;
+    let d = PyDict::new(py);
+    d.set_item("child", PyArray1::from_vec(py, s.child))?;
+    d.set_item("state", PyArray1::from_vec(py, s.state))?;
+    d.set_item("start", PyArray1::from_vec(py, s.start))?;
+    d.set_item("end", PyArray1::from_vec(py, s.end))?;
+    d.set_item("projected", PyArray1::from_vec(py, s.projected))?;
+    d.set_item("birth", PyArray1::from_vec(py, s.birth))?;
+    d.set_item("group", PyArray1::from_vec(py, s.group))?;
+    Ok((stock, Some(d)))
+}
+
+/// Adds the projection classes and functions to the `_native` module.
+pub fn register(m: &Bound<PyModule>) -> PyResult<()> {
+    m.add_class::<PyModel>()?;
+    m.add_function(wrap_pyfunction!(project_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(project_run, m)?)?;
+    Ok(())
+}

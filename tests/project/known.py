@@ -1,0 +1,52 @@
+"""Journeys built so that a projection's answer is known."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import carevis
+import numpy as np
+import pyarrow as pa
+
+EPOCH = dt.date(1970, 1, 1)
+START = dt.date(2015, 4, 1)
+
+
+def day(d: dt.date) -> int:
+    return (d - EPOCH).days
+
+
+def steady(
+    per_day: int = 20, days: int = 1500, stay: int = 60, to_b: float = 0.25
+) -> carevis.Journeys:
+    """``per_day`` children arrive each day in "A" (half aged 3, half 12), stay ``stay`` days,
+    then a share ``to_b`` move to "B" and the rest to "C" (each for 30 days, then out)."""
+    rng = np.random.default_rng(7)
+    n = per_day * days
+    k = np.arange(n)
+    a = day(START) + k // per_day
+    age = np.where(k % 2 == 0, 3, 12)
+    birth = a - age * 365 - 100
+    b_next = rng.random(n) < to_b
+    ids = np.repeat(k + 1, 2)
+    state = np.empty(2 * n, dtype=object)
+    state[0::2] = "A"
+    state[1::2] = np.where(b_next, "B", "C")
+    start = np.empty(2 * n, np.int64)
+    end = np.empty(2 * n, np.int64)
+    start[0::2] = a
+    end[0::2] = a + stay
+    start[1::2] = a + stay
+    end[1::2] = a + stay + 30
+    births = np.repeat(birth, 2)
+    table = pa.table(
+        {
+            "child_id": pa.array(ids, pa.int64()),
+            "state": pa.array(state.tolist(), pa.string()),
+            "start": pa.array(start.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "end": pa.array(end.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "birth_month": pa.array(births.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "la": pa.array(np.where(np.repeat(k, 2) % 3 == 0, "E1", "E2").tolist()),
+        }
+    )
+    return carevis.Journeys.from_arrow(table, states=["A", "B", "C"])
