@@ -21,7 +21,8 @@ def _day(d: dt.date) -> int:
 
 
 def _bins(ep: Episodes, category: np.ndarray) -> np.ndarray:
-    return ep.age_bin * (ep.not_in_care + 1) + category
+    out: np.ndarray = ep.age_bin * (ep.not_in_care + 1) + category
+    return out
 
 
 def n_bins(ep: Episodes) -> int:
