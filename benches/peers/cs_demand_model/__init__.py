@@ -42,6 +42,7 @@ age bracket (birth unknown, aged 30+) are dropped and counted (theirs fails on t
 
 from __future__ import annotations
 
+from . import regional
 from .episodes import (
     AGE_BRACKETS,
     NOT_IN_CARE,
@@ -63,4 +64,5 @@ __all__ = [
     "episodes_from_journeys",
     "fit",
     "project_figures",
+    "regional",
 ]

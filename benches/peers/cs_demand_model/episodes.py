@@ -50,8 +50,9 @@ class Episodes:
     """The model's input, one row per episode (a looked-after spell): days since 1970
     DECOM and DEC (:data:`OPEN_DAY` when open), ``placement_type`` and the contiguous
     neighbours' ``placement_type_before`` / ``placement_type_after`` (codes into
-    ``categories``; ``len(categories)`` is NOT_IN_CARE) and ``age_bin`` (index into
-    ``brackets``). ``child`` is the dot index (internal: never printed)."""
+    ``categories``; ``len(categories)`` is NOT_IN_CARE), ``age_bin`` at DECOM and
+    ``end_age_bin`` at DEC (indices into ``brackets``; version 0.5.1 keeps ``age_bin``
+    for both). ``child`` (the dot index) and ``DOB`` (days) stay internal: never printed."""
 
     child: np.ndarray
     DECOM: np.ndarray
@@ -60,6 +61,8 @@ class Episodes:
     placement_type_before: np.ndarray
     placement_type_after: np.ndarray
     age_bin: np.ndarray
+    end_age_bin: np.ndarray
+    DOB: np.ndarray
     categories: tuple[str, ...]
     brackets: tuple[AgeBracket, ...]
     dropped: int
@@ -136,6 +139,8 @@ def episodes_from_journeys(
         before[ok],
         after[ok],
         age_bin[ok],
+        age_bin[ok],
+        births[ok],
         tuple(categories),
         tuple(brackets),
         int((~ok).sum()),

@@ -20,8 +20,9 @@ def _day(d: dt.date) -> int:
     return (d - EPOCH).days
 
 
-def _bins(ep: Episodes, category: np.ndarray) -> np.ndarray:
-    out: np.ndarray = ep.age_bin * (ep.not_in_care + 1) + category
+def _bins(ep: Episodes, category: np.ndarray, age_bin: np.ndarray | None = None) -> np.ndarray:
+    age = ep.age_bin if age_bin is None else age_bin
+    out: np.ndarray = age * (ep.not_in_care + 1) + category
     return out
 
 
@@ -53,7 +54,7 @@ def raw_transition_rates(
     dec = ep.DEC
     ends = (dec >= d0) & (dec <= d1)
     frm = _bins(ep, ep.placement_type)[ends]
-    to = _bins(ep, ep.placement_type_after)[ends]
+    to = _bins(ep, ep.placement_type_after, ep.end_age_bin)[ends]
     held = before[dec[ends] - d0, frm]
     weight = np.where(held > 0, 1.0 / np.where(held > 0, held, 1.0), 0.0)
     rates = np.zeros((n_bins(ep), n_bins(ep)))
@@ -62,14 +63,17 @@ def raw_transition_rates(
     return out
 
 
-def daily_entrants(ep: Episodes, reference_start: dt.date, reference_end: dt.date) -> np.ndarray:
+def daily_entrants(
+    ep: Episodes, reference_start: dt.date, reference_end: dt.date, inclusive: bool = False
+) -> np.ndarray:
     """Entrants per day (bins): episodes starting a period of care (placement_type_before
-    NOT_IN_CARE) in the reference period, over its length in days."""
+    NOT_IN_CARE) in the reference period, over its length in days (end - start; with
+    ``inclusive``, as the regional version counts it, end - start + 1)."""
     d0, d1 = _day(reference_start), _day(reference_end)
     decom = ep.DECOM
     new = (decom >= d0) & (decom <= d1) & (ep.placement_type_before == ep.not_in_care)
     out = np.bincount(_bins(ep, ep.placement_type)[new], minlength=n_bins(ep)).astype(np.float64)
-    result: np.ndarray = out / (d1 - d0)
+    result: np.ndarray = out / (d1 - d0 + int(inclusive))
     return result
 
 
@@ -104,6 +108,19 @@ def transition_population(
     return population - transfer_out + transfer_in, flows
 
 
+def linear_step(
+    population: np.ndarray, transition_rates: np.ndarray, daily_entrants: np.ndarray, days: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The regional version's ``MultinomialPredictor.next``: ``days`` times, population'
+    = M population + entrants (M's diagonal is 1 less the other rates); the flows summed."""
+    flows = np.zeros_like(transition_rates)
+    for _ in range(days):
+        moved = transition_rates * population[:, None]
+        flows += moved
+        population = population - moved.sum(axis=1) + moved[:, :-1].sum(axis=0) + daily_entrants
+    return population, flows
+
+
 @dataclass(frozen=True)
 class Prediction:
     """A forecast: for each day (``days``, days since 1970) the population per bin, and
@@ -132,6 +149,8 @@ class Model:
     daily_entrants: np.ndarray
     prediction_start: dt.date
     n_categories: int
+    #: The regional version's step (:func:`linear_step`) instead of version 0.5.1's.
+    linear: bool = False
 
     def predict(self, steps: int, step_days: int = 1) -> Prediction:
         nic = self.n_categories
@@ -140,9 +159,12 @@ class Model:
         pops, started, ceased = [self.population], [0.0], [0.0]
         pop = self.population
         for _ in range(steps):
-            pop, flows = transition_population(
-                pop, self.transition_rates, self.daily_entrants, step_days
-            )
+            if self.linear:
+                pop, flows = linear_step(pop, self.transition_rates, self.daily_entrants, step_days)
+            else:
+                pop, flows = transition_population(
+                    pop, self.transition_rates, self.daily_entrants, step_days
+                )
             pops.append(pop)
             started.append(float(self.daily_entrants.sum()) * step_days)
             ceased.append(float(flows[in_care][:, leaving].sum()))
@@ -188,11 +210,19 @@ def months_before(d: dt.date, months: int) -> dt.date:
 def project_figures(
     history: Journeys, as_of: dt.date, years: int, reference_months: int = 6
 ) -> Figures:
-    """The peer as a backtest projection: fitted on the ``reference_months`` to
+    """Version 0.5.1 as a backtest projection: fitted on the ``reference_months`` to
     ``as_of`` (their default: six), stepped a day at a time to the ``years``-th 31 March
-    after; the stock at each 31 March and the starts and exits of each year to it."""
+    after."""
     ep = episodes_from_journeys(history)
     model = fit(ep, months_before(as_of, reference_months), as_of)
+    return yearly_figures(model, as_of, years, ep.categories)
+
+
+def yearly_figures(
+    model: Model, as_of: dt.date, years: int, categories: tuple[str, ...]
+) -> Figures:
+    """A day-by-day forecast from ``as_of`` read as the backtest's figures: the stock at
+    each of the ``years`` 31 Marches after, the starts and exits of each year to it."""
     span = [as_of.year + k for k in range(1, years + 1)]
     last = _day(dt.date(span[-1], 3, 31))
     pred = model.predict(last - _day(as_of))
@@ -205,5 +235,5 @@ def project_figures(
         started.append(pred.started[step].sum())
         ceased.append(pred.ceased[step].sum())
     return Figures(
-        tuple(span), ep.categories, np.array(stock_rows), np.array(started), np.array(ceased)
+        tuple(span), categories, np.array(stock_rows), np.array(started), np.array(ceased)
     )
