@@ -9,7 +9,11 @@ entrants are the episodes that start a period of care in the reference period, p
 ageing moves 1/length_in_days of each bracket to the next every day (out of care from
 the last). The forecast steps the stock forward day by day from the prediction start.
 
-Taken from data-to-insight/cs-demand-model at commit
+Two versions: version 0.5.1 (2023, the published Python package; :func:`fit`,
+:func:`project_figures`, below) and the method Social Finance runs today in its regional
+tool (:mod:`.regional`, which says what changed). The backtest reports both.
+
+Version 0.5.1 is taken from data-to-insight/cs-demand-model at commit
 3169b610e876596fdab6899dd40e9feabbcc08e4 (version 0.5.1, MIT, (c) Social Finance Ltd):
 
 - ``cs_demand_model/datacontainer.py`` (``enriched_view``): age at the episode start
