@@ -135,3 +135,21 @@ def test_figures_given_by_a_model_are_compared_as_given(england: carevis.Journey
 def test_the_data_must_reach_the_last_year(england: carevis.Journeys) -> None:
     with pytest.raises(ConfigError, match="31 March 2031"):
         bt.backtest(england, {"frozen": lambda h, d, y: h}, as_of="2019-03-31", years=12)
+
+
+@pytest.mark.parametrize("typ", [pa.timestamp("us"), pa.timestamp("s", tz="UTC"), pa.date64()])
+def test_censor_takes_timestamps_and_other_date_types(typ: pa.DataType) -> None:
+    table = pa.table(
+        {
+            "child_id": [1, 1, 2],
+            "state": ["Foster care (other)", "Returned home", "Foster care (other)"],
+            "start": pa.array(
+                [dt.datetime(2019, 1, 1), dt.datetime(2019, 5, 1), dt.datetime(2019, 3, 31, 23)]
+            ).cast(typ),
+            "end": pa.array([dt.datetime(2019, 5, 1), None, dt.datetime(2019, 4, 1)]).cast(typ),
+        }
+    )
+    cut = bt.censor(carevis.Journeys.from_arrow(table), "2019-03-31").to_arrow()
+    # the later spell is gone; both spells going at midnight are left open
+    assert cut.column("child_id").to_pylist() == [1, 2]
+    assert cut.column("end").to_pylist() == [None, None]
