@@ -36,15 +36,20 @@ GOAL_PCT = 5.0
 PEER, PEER_NOW = "csdm 0.5.1", "csdm 2026"
 
 
-def carevis_projection(runs: int, seed: int) -> Callable[[Any, dt.date, int], Any] | None:
-    """carevis's projection as a backtest model; None while the package has none."""
+def carevis_projection(
+    runs: int, seed: int, window_years: float | None = None
+) -> Callable[[Any, dt.date, int], Any] | None:
+    """carevis's projection as a backtest model; None while the package has none.
+    ``window_years``: the years before as_of its times in state are fitted from (its
+    own default when None)."""
     try:
         project = importlib.import_module("carevis.project")
     except ImportError:
         return None
 
     def run(history: carevis.Journeys, as_of: dt.date, years: int) -> Any:
-        model = project.fit(history, as_of=as_of.isoformat())
+        options = {} if window_years is None else {"window_years": window_years}
+        model = project.fit(history, as_of=as_of.isoformat(), **options)
         result = project.project(model, years=years, runs=runs, seed=seed)
         if runs == 1:
             return result.journeys
@@ -123,6 +128,9 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=3)
     ap.add_argument("--runs", type=int, default=1, help="carevis runs (the median stock when > 1)")
     ap.add_argument(
+        "--window-years", type=float, default=None, help="carevis's fitting window (its default)"
+    )
+    ap.add_argument(
         "--reference-months", type=int, default=6, help="version 0.5.1's reference period"
     )
     ap.add_argument(
@@ -138,7 +146,7 @@ def main() -> None:
     what = args.returns or f"synthetic England, scale {args.scale}, seed {args.seed}"
     print(f"data: {what}: {journeys.n_children:,} children ({time.perf_counter() - t0:.1f} s)")
     models: dict[str, Any] = {}
-    ours = carevis_projection(args.runs, args.seed)
+    ours = carevis_projection(args.runs, args.seed, args.window_years)
     if ours is not None:
         models["carevis"] = ours
     models[PEER] = partial(peer.project_figures, reference_months=args.reference_months)
