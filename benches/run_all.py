@@ -15,6 +15,7 @@ BENCHES = [
     ["bench_ingest.py"],
     ["bench_window.py"],
     ["bench_html.py"],
+    ["bench_backtest.py"],
 ]
 for extra in ("bench_stats.py", "bench_dask.py", "bench_dask_stats.py"):
     if (HERE / extra).exists():
