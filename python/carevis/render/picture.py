@@ -64,8 +64,8 @@ def image(
 ) -> np.ndarray:
     """The picture of ``scene`` at ``t`` as an H x W x 4 uint8 array (dots, labels with
     counts, the date, the title and the legend). ``label_values``: "count", "percent"
-    (of the children in the picture) or "both". With ``congestion``, the congested states are ringed with their
-    figures."""
+    (of the children in the picture) or "both". With ``congestion``, the congested
+    states are ringed with their figures."""
     style = (
         OverlayStyle(
             title=title,
