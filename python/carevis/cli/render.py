@@ -152,23 +152,7 @@ def add_render(sub: Any) -> None:
         help="video codec (default: h264 for .mp4, prores for .mov, ffv1 for .mkv)",
     )
     video_options(r)
-    r.add_argument("--dot-radius", type=float, help="dot radius in pixels (default: by size)")
-    r.add_argument(
-        "--title",
-        default="Children's journeys through social care",
-        help="title drawn top left ('' for none)",
-    )
-    r.add_argument("--caption", help="caption drawn bottom right")
-    r.add_argument(
-        "--suppress-below", type=int, default=0, metavar="N", help="show counts below N as <N"
-    )
-    r.add_argument(
-        "--label-values",
-        choices=("count", "percent", "both"),  # carevis.scene.labels.LABEL_VALUES
-        default="count",
-        help="what each state's label shows: count (children), percent (of the children in "
-        "the picture; a suppressed count shows none) or both (default count)",
-    )
+    _text_options(r)
     add_arguments(r)
     _cluster_options(r)
     r.set_defaults(func=cmd_render)
@@ -190,3 +174,24 @@ def _cluster_options(r: argparse.ArgumentParser) -> None:
         help="give up on a Dask scheduler that does not answer for this long (default 10)",
     )
     r.add_argument("--seed", type=int, default=0, help="random seed of the synthetic England")
+
+
+def _text_options(r: Any) -> None:
+    """What the picture says: dot size, title, caption, suppression, label figures."""
+    r.add_argument("--dot-radius", type=float, help="dot radius in pixels (default: by size)")
+    r.add_argument(
+        "--title",
+        default="Children's journeys through social care",
+        help="title drawn top left ('' for none)",
+    )
+    r.add_argument("--caption", help="caption drawn bottom right")
+    r.add_argument(
+        "--suppress-below", type=int, default=0, metavar="N", help="show counts below N as <N"
+    )
+    r.add_argument(
+        "--label-values",
+        choices=("count", "percent", "both"),  # carevis.scene.labels.LABEL_VALUES
+        default="count",
+        help="what each state's label shows: count (children), percent (of the children in "
+        "the picture; a suppressed count shows none) or both (default count)",
+    )
