@@ -7,20 +7,21 @@ label Scene.counts, play, and fetch nothing."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from pathlib import Path
 
 import carevis
-import numpy as np
 import pytest
 from carevis import synthetic
 from carevis.export.player import export_html
-from PIL import Image
 
 from .conftest import BAR, HEIGHT, WIDTH
 from .engines import Engine, Gecko, WebKit, xvfb
-from .test_page import BAD, MEAN, TOL, _minutes
+from .test_page import (
+    _minutes,
+    assert_picture_is_the_cpu_exporters,
+    assert_tables_are_the_engines,
+)
 
 ENGINES = ("firefox", "webkit")
 
@@ -52,18 +53,7 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 
 def test_tables_are_the_engines(engine: Engine, scene: carevis.Scene, page: Path) -> None:
     engine.open(page)
-    got = engine.evaluate("window.carevis.tables()")
-    n, m = scene.n_dots, int(scene._native.n_spells)
-    dots = np.zeros((n + 1, 4), np.uint32)
-    spells = np.zeros((m, 4), np.uint32)
-    places = np.zeros((m, 2), np.float32)
-    scene._native.gpu_tables(dots, spells, places)
-    page_dots = np.frombuffer(base64.b64decode(got["dots"]), np.uint32).reshape(-1, 4)
-    page_spells = np.frombuffer(base64.b64decode(got["spells"]), np.uint32).reshape(-1, 4)
-    page_places = np.frombuffer(base64.b64decode(got["places"]), np.float32).reshape(-1, 2)
-    np.testing.assert_array_equal(page_dots[: n + 1], dots)
-    np.testing.assert_array_equal(page_spells[:m], spells)
-    np.testing.assert_array_equal(page_places[:m].view(np.uint32), places.view(np.uint32))
+    assert_tables_are_the_engines(engine.evaluate("window.carevis.tables()"), scene)
 
 
 def test_picture_is_the_cpu_exporters(
@@ -72,17 +62,7 @@ def test_picture_is_the_cpu_exporters(
     assert engine.viewport() == (WIDTH, HEIGHT + BAR)
     engine.open(page, "t=2021-03-31&overlay=0")
     shot = engine.screenshot((0, 0, WIDTH, HEIGHT))
-    png = carevis.export.png(
-        scene, "2021-03-31", tmp_path / "cpu.png", width=WIDTH, height=HEIGHT, overlay=False
-    )
-    cpu = np.asarray(Image.open(png).convert("RGBA"))
-    assert shot.shape == cpu.shape
-    drawn = np.any(cpu[..., :3] != cpu[0, 0, :3], axis=2)
-    assert drawn.sum() > 2000
-    diff = np.abs(shot.astype(np.int16) - cpu.astype(np.int16))[..., :3]
-    bad = np.any(diff > TOL, axis=2).mean()
-    assert bad <= BAD, f"{engine.name}: {bad:.4%} of pixels differ by more than {TOL} levels"
-    assert diff.mean() <= MEAN
+    assert_picture_is_the_cpu_exporters(shot, scene, "2021-03-31", tmp_path)
 
 
 def test_label_counts_are_scene_counts(engine: Engine, scene: carevis.Scene, page: Path) -> None:

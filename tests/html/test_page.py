@@ -44,29 +44,27 @@ def _minutes(date: str) -> int:
     return int(np.datetime64(date, "m").astype(np.int64))
 
 
-def test_page_tables_are_the_engines(browser: Browser, scene: carevis.Scene, page: Path) -> None:
-    browser.open(page)
-    got = browser.evaluate("window.carevis.tables()")
+def assert_tables_are_the_engines(tables: dict[str, str], scene: carevis.Scene) -> None:
+    """The page's GPU tables (``window.carevis.tables()``) equal Scene.gpu_tables, bit for
+    bit (the places are the engine's float32 values, not merely close)."""
     n, m = scene.n_dots, int(scene._native.n_spells)
     dots = np.zeros((n + 1, 4), np.uint32)
     spells = np.zeros((m, 4), np.uint32)
     places = np.zeros((m, 2), np.float32)
     scene._native.gpu_tables(dots, spells, places)
-    page_dots = np.frombuffer(base64.b64decode(got["dots"]), np.uint32).reshape(-1, 4)
-    page_spells = np.frombuffer(base64.b64decode(got["spells"]), np.uint32).reshape(-1, 4)
-    page_places = np.frombuffer(base64.b64decode(got["places"]), np.float32).reshape(-1, 2)
+    page_dots = np.frombuffer(base64.b64decode(tables["dots"]), np.uint32).reshape(-1, 4)
+    page_spells = np.frombuffer(base64.b64decode(tables["spells"]), np.uint32).reshape(-1, 4)
+    page_places = np.frombuffer(base64.b64decode(tables["places"]), np.float32).reshape(-1, 2)
     np.testing.assert_array_equal(page_dots[: n + 1], dots)
     np.testing.assert_array_equal(page_spells[:m], spells)
-    # bit for bit: the places are the engine's float32 values, not merely close
     np.testing.assert_array_equal(page_places[:m].view(np.uint32), places.view(np.uint32))
 
 
-@pytest.mark.parametrize("date", DATES)
-def test_picture_is_the_cpu_exporters(
-    browser: Browser, scene: carevis.Scene, page: Path, tmp_path: Path, date: str
+def assert_picture_is_the_cpu_exporters(
+    shot: np.ndarray, scene: carevis.Scene, date: str, tmp_path: Path
 ) -> None:
-    browser.open(page, f"t={date}&overlay=0")
-    shot = browser.screenshot((0, 0, WIDTH, HEIGHT))
+    """A screenshot of the page's picture (overlay off) is the CPU exporter's within the
+    stated tolerance, and the comparison is about real dots."""
     png = carevis.export.png(
         scene, date, tmp_path / "cpu.png", width=WIDTH, height=HEIGHT, overlay=False
     )
@@ -78,6 +76,20 @@ def test_picture_is_the_cpu_exporters(
     bad = np.any(diff > TOL, axis=2).mean()
     assert bad <= BAD, f"{bad:.4%} of pixels differ by more than {TOL} levels"
     assert diff.mean() <= MEAN
+
+
+def test_page_tables_are_the_engines(browser: Browser, scene: carevis.Scene, page: Path) -> None:
+    browser.open(page)
+    assert_tables_are_the_engines(browser.evaluate("window.carevis.tables()"), scene)
+
+
+@pytest.mark.parametrize("date", DATES)
+def test_picture_is_the_cpu_exporters(
+    browser: Browser, scene: carevis.Scene, page: Path, tmp_path: Path, date: str
+) -> None:
+    browser.open(page, f"t={date}&overlay=0")
+    shot = browser.screenshot((0, 0, WIDTH, HEIGHT))
+    assert_picture_is_the_cpu_exporters(shot, scene, date, tmp_path)
 
 
 @pytest.mark.parametrize("date", DATES)
