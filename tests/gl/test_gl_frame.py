@@ -218,10 +218,15 @@ def test_gpu_memory_fits_the_budget(context: Any) -> None:
         # rows are padded to the texture's width (at most one row per table) and the
         # colour table is 1 KiB
         width = 1 << gpu.shift
+        padding = 12 * width + 24 * width + 1024
         extra = gpu.compaction.gpu_bytes if gpu.compaction is not None else 0
-        assert gpu.gpu_bytes - extra <= 24 * m + 16 * n + 16 * width + 24 * width + 1024
-        # the compaction's list: 4 bytes a dot at most (as many as are ever on screen)
+        # the tables: 12 bytes a dot and 24 a spell
+        assert gpu.gpu_bytes - extra <= 24 * m + 12 * n + padding
+        # the compaction's list holds the most dots ever on screen at once (fewer than all
+        # here), plus a count per 1024 dots and the draw's command
         assert extra <= 4 * n + 4 * (n // 1024 + 1) + 20
+        # together: within the budget of 24 bytes a spell and 16 a dot
+        assert gpu.gpu_bytes <= 24 * m + 16 * n + padding
     finally:
         gpu.close()
 

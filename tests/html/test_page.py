@@ -48,11 +48,11 @@ def assert_tables_are_the_engines(tables: dict[str, str], scene: carevis.Scene) 
     """The page's GPU tables (``window.carevis.tables()``) equal Scene.gpu_tables, bit for
     bit (the places are the engine's float32 values, not merely close)."""
     n, m = scene.n_dots, int(scene._native.n_spells)
-    dots = np.zeros((n + 1, 4), np.uint32)
+    dots = np.zeros((n + 1, 3), np.uint32)
     spells = np.zeros((m, 4), np.uint32)
     places = np.zeros((m, 2), np.float32)
     scene._native.gpu_tables(dots, spells, places)
-    page_dots = np.frombuffer(base64.b64decode(tables["dots"]), np.uint32).reshape(-1, 4)
+    page_dots = np.frombuffer(base64.b64decode(tables["dots"]), np.uint32).reshape(-1, 3)
     page_spells = np.frombuffer(base64.b64decode(tables["spells"]), np.uint32).reshape(-1, 4)
     page_places = np.frombuffer(base64.b64decode(tables["places"]), np.float32).reshape(-1, 2)
     np.testing.assert_array_equal(page_dots[: n + 1], dots)

@@ -24,13 +24,18 @@ from .api import (
 )
 
 
-def most_on_screen(dots: np.ndarray, n: int) -> int:
+def appears(dots: np.ndarray, spells: np.ndarray, n: int) -> np.ndarray:
+    """Per dot of the GPU frame's tables, the minute it appears: its first spell's start."""
+    return spells[dots[:n, 0], 0].view(np.int32)
+
+
+def most_on_screen(dots: np.ndarray, spells: np.ndarray, n: int) -> int:
     """The most dots ever not waiting off screen at once (first spell begun, not gone):
     what the compaction's index list must hold."""
     if n == 0:
         return 0
-    start = np.sort(dots[:n, 1].view(np.int32))
-    gone = np.sort(dots[:n, 2].view(np.int32))
+    start = np.sort(appears(dots, spells, n))
+    gone = np.sort(dots[:n, 1].view(np.int32))
     live = np.arange(1, n + 1) - np.searchsorted(gone, start, "right")
     return int(live.max())
 
@@ -58,13 +63,15 @@ class Compaction:
         gl.BindBuffer(SHADER_STORAGE_BUFFER, 0)
 
     def run(self, frame: Any, ti: int) -> None:
-        """Lists the dots to draw at minute ``ti`` (the frame's dot table bound on unit 0)."""
+        """Lists the dots to draw at minute ``ti`` (the frame's dot table bound on unit 0,
+        its spells on unit 1)."""
         gl = self.gl
         for k in range(3):
             gl.BindBufferBase(SHADER_STORAGE_BUFFER, k, self.buffers[k])
         for prog, groups in zip(self.programs, (self.groups, 1, self.groups), strict=True):
             gl.UseProgram(prog)
             gl.Uniform1i(frame._loc(prog, "u_dots"), 0)
+            gl.Uniform1i(frame._loc(prog, "u_spells"), 1)
             gl.Uniform1i(frame._loc(prog, "u_shift"), frame.shift)
             gl.Uniform1i(frame._loc(prog, "u_ti"), ti)
             gl.Uniform1i(frame._loc(prog, "u_n"), self.n)

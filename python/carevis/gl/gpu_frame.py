@@ -1,10 +1,11 @@
 """The GPU frame: a scene's journeys kept on the GPU, and a shader that computes every dot.
 
 A :class:`GpuFrame` uploads, once per scene, what the engine's frame reads (per dot: its
-first spell, when it appears and is gone, its waiting states and category, 16 bytes; per
-spell: start, end, arrival, state and flags, and the dot's place in that state's cluster,
-24 bytes), and then draws any moment with nothing uploaded but uniforms (the time, the
-clusters' centres and radii, the viewport, emphasis). The shader
+first spell, when it is gone, its waiting states and category, 12 bytes (it appears when
+its first spell starts); per spell: start, end, arrival, state and flags, and the dot's
+place in that state's cluster, 24 bytes), and then draws any moment with nothing
+uploaded but uniforms (the time, the clusters' centres and radii, the viewport,
+emphasis). The shader
 (``shaders/frame.vert.glsl``, GLSL ES 3.00, so that WebGL2 can run it as is) computes
 exactly what :meth:`carevis.Scene.frame_into` computes; dots waiting off screen are
 culled in the vertex stage. A second pass writes every dot's record (place, colour,
@@ -48,6 +49,8 @@ from .api import (
     PROGRAM_POINT_SIZE,
     RG,
     RG32F,
+    RGB32UI,
+    RGB_INTEGER,
     RGBA,
     RGBA8UI,
     RGBA32UI,
@@ -64,7 +67,7 @@ from .api import (
     gl_api,
     program,
 )
-from .compaction import Compaction, most_on_screen
+from .compaction import Compaction, appears, most_on_screen
 from .dots import MAX_RADIUS_PX
 
 #: States the shader takes (its uniform array of cluster centres and radii).
@@ -105,7 +108,7 @@ class GpuFrame:
             raise ConfigError(f"{need:,} records do not fit the GL's {max_size}-texel textures")
         self.shift = shift
         width = 1 << shift
-        dots = np.zeros((-(-(n + 1) // width) * width, 4), np.uint32)
+        dots = np.zeros((-(-(n + 1) // width) * width, 3), np.uint32)
         rows_s = max(-(-m // width), 1)
         spells = np.zeros((rows_s * width, 4), np.uint32)
         places = np.zeros((rows_s * width, 2), np.float32)
@@ -118,10 +121,10 @@ class GpuFrame:
         # so not many chunks in between).
         k = -(-n // CHUNK)
         pad = np.full(k * CHUNK, np.iinfo(np.int32).max, np.int32)
-        pad[:n] = dots[:n, 1].view(np.int32)
+        pad[:n] = appears(dots, spells, n)
         self.chunk_from = pad.reshape(k, CHUNK).min(axis=1)
         pad[:] = np.iinfo(np.int32).min
-        pad[:n] = dots[:n, 2].view(np.int32)
+        pad[:n] = dots[:n, 1].view(np.int32)
         self.chunk_until = pad.reshape(k, CHUNK).max(axis=1)
         self._hidden: np.ndarray | None = None
         saved = Saved(gl)
@@ -130,7 +133,7 @@ class GpuFrame:
         gl.PixelStorei(UNPACK_ALIGNMENT, 4)
         gl.ActiveTexture(TEXTURE0)
         self.bytes_uploaded = 0
-        self._texture(0, dots, width, RGBA32UI, RGBA_INTEGER, UNSIGNED_INT)
+        self._texture(0, dots, width, RGB32UI, RGB_INTEGER, UNSIGNED_INT)
         self._texture(1, spells, width, RGBA32UI, RGBA_INTEGER, UNSIGNED_INT)
         self._texture(2, places, width, RG32F, RG, FLOAT)
         uniforms, lut = native.gpu_uniforms()
@@ -153,7 +156,7 @@ class GpuFrame:
         self.compacting = True
         if os.environ.get("CAREVIS_GL_COMPACT", "1") != "0":
             try:
-                self.compaction = Compaction(gl, n, most_on_screen(dots, n))
+                self.compaction = Compaction(gl, n, most_on_screen(dots, spells, n))
                 self.gpu_bytes += self.compaction.gpu_bytes
             except ConfigError:
                 self.compaction = None
@@ -188,7 +191,7 @@ class GpuFrame:
         if hidden is not None and self._hidden is not None and np.array_equal(hidden, self._hidden):
             return
         self._hidden = hidden
-        w = self.dots[: self.n, 3]
+        w = self.dots[: self.n, 2]
         w &= np.uint32(~HIDDEN & 0xFFFFFFFF)
         if hidden is not None:
             w |= hidden.astype(np.uint32) << np.uint32(14)
@@ -203,7 +206,7 @@ class GpuFrame:
             0,
             width,
             len(self.dots) // width,
-            RGBA_INTEGER,
+            RGB_INTEGER,
             UNSIGNED_INT,
             self.dots.ctypes.data,
         )

@@ -7,6 +7,7 @@
 // The host prepends "#version 430" and one of COUNT, SCAN, WRITE.
 layout(local_size_x = 1024) in;
 uniform highp usampler2D u_dots;
+uniform highp usampler2D u_spells;
 uniform int u_shift;
 uniform int u_ti;
 uniform int u_n;
@@ -17,9 +18,12 @@ layout(std430, binding = 1) buffer Indices { uint indices[]; };
 layout(std430, binding = 2) buffer Command { uint command[5]; };
 shared uint scan[1024];
 
+ivec2 at(int i) { return ivec2(i & ((1 << u_shift) - 1), i >> u_shift); }
+
+// Before its first spell starts, or gone (see frame.vert.glsl's tables).
 bool waiting(int c) {
-    uvec4 d = texelFetch(u_dots, ivec2(c & ((1 << u_shift) - 1), c >> u_shift), 0);
-    return u_ti < int(d.y) || u_ti >= int(d.z);
+    uvec4 d = texelFetch(u_dots, at(c), 0);
+    return u_ti >= int(d.y) || u_ti < int(texelFetch(u_spells, at(int(d.x)), 0).x);
 }
 
 // Inclusive scan of scan[] over the group (Hillis-Steele).

@@ -5,9 +5,10 @@
 // writes every dot's record into a texture (read back by tests), "#define STATE_PASS".
 //
 // Tables (integer textures, row-major, (1 << u_shift) texels a row):
-//   u_dots   RGBA32UI, one texel per dot and one more: first spell, appears (minute),
-//            gone (minute, 2147483647 if never), rest0 | rest1 << 7 | hidden << 14 | category << 16
-//            (the last texel's first word: the spell count).
+//   u_dots   RGB32UI, one texel per dot and one more: first spell, gone (minute,
+//            2147483647 if never), rest0 | rest1 << 7 | hidden << 14 | category << 16
+//            (the last texel's first word: the spell count). A dot appears when its first
+//            spell starts.
 //   u_spells RGBA32UI, one texel per spell: start, end (2147483647 open), arrival,
 //            state | flags << 16 (flags: 0x8000 appearance, low bits entries so far).
 //   u_places RG32F, one texel per spell: the dot's place in that state's cluster, a point
@@ -72,21 +73,21 @@ int depart(int k, uvec4 r) {
 // The dot's place, colour (0..255) and state (-1 for none) at t; false if it waits off
 // screen (then only the place, its waiting cluster's centre, is set).
 bool frame(int c, out vec2 p, out uvec4 rgba, out int cur) {
-    uvec4 d = texelFetch(u_dots, at(c), 0);
+    uvec3 d = texelFetch(u_dots, at(c), 0).xyz;
     rgba = uvec4(0u);
     cur = -1;
+    int a = int(d.x);
+    uvec4 ri = spell(a);
+    uint first = ri.x;
     // Waiting before its first spell or gone after its last: t < from <=> floor(t) < from.
-    if (u_ti < int(d.y) || u_ti >= int(d.z)) {
-        int w = int(u_ti < int(d.y) ? d.w & 127u : d.w >> 7 & 127u);
+    if (u_ti < int(first) || u_ti >= int(d.y)) {
+        int w = int(u_ti < int(first) ? d.z & 127u : d.z >> 7 & 127u);
         p = u_states[w].xy;
         return false;
     }
-    int a = int(d.x);
     int b = int(texelFetch(u_dots, at(c + 1), 0).x);
     // The last spell begun by t: the only one that can hold t.
     int i = a;
-    uvec4 ri = spell(a);
-    uint first = ri.x;
     while (i + 1 < b) {
         uvec4 r = spell(i + 1);
         if (int(r.x) > u_ti) break;
@@ -134,7 +135,7 @@ bool frame(int c, out vec2 p, out uvec4 rgba, out int cur) {
     // Colour: an entry of the table by the colour mode, opacity by fade and emphasis.
     uint e;
     if (u_mode == 3) {
-        e = (d.w >> 16) % uint(u_lut_n);
+        e = (d.z >> 16) % uint(u_lut_n);
     } else {
         float v = u_mode == 0 ? since(int(first)) * (1.0 / 1440.0)
                 : u_mode == 1 ? since(int(ri.x)) * (1.0 / 1440.0)
@@ -143,7 +144,7 @@ bool frame(int c, out vec2 p, out uvec4 rgba, out int cur) {
     }
     rgba = texelFetch(u_lut, ivec2(int(e), 0), 0);
     float k_alpha = fade * u_alpha;
-    if (u_filtered && (d.w & 0x4000u) != 0u) k_alpha = 0.0;
+    if (u_filtered && (d.z & 0x4000u) != 0u) k_alpha = 0.0;
     if (u_highlight >= 0 && cur != u_highlight) k_alpha *= u_dim;
     rgba.a = uint(min(max(float(rgba.a) * k_alpha + 0.5, 0.0), 255.0));
     return true;

@@ -170,7 +170,7 @@ impl PyScene {
         })
     }
 
-    /// Fills the GPU frame's tables (see `Scene::gpu_tables`): `dots` (n_dots + 1, 4) and
+    /// Fills the GPU frame's tables (see `Scene::gpu_tables`): `dots` (n_dots + 1, 3) and
     /// `spells` (n_spells, 4) uint32, `places` (n_spells, 2) float32.
     fn gpu_tables(
         &self,

@@ -36,13 +36,15 @@ impl Scene {
     }
 
     /// The tables the GPU frame (`carevis.gl_frame`) keeps on the GPU, written into
-    /// `dots` (`4 * (n_dots + 1)` words), `spells` (`4 * n_spells` words) and `places`
-    /// (`2 * n_spells` floats). Per dot: its first spell, the time it appears, the time it
-    /// is gone (`OPEN` if never), and `rest[0] | rest[1] << 7 | category << 16` (its
-    /// waiting states, 7 bits each; bit 14 is left clear for a filter); a last record holds
-    /// the spell count. Per spell: start, end, arrival and `state | flags << 16`, and the
-    /// dot's place in that state's cluster as a point of the unit disk (what
-    /// [`Scene::place`] scales by the radius). 16 bytes per dot, 24 per spell.
+    /// `dots` (`3 * (n_dots + 1)` words), `spells` (`4 * n_spells` words) and `places`
+    /// (`2 * n_spells` floats). Per dot: its first spell, the time it is gone (`OPEN` if
+    /// never), and `rest[0] | rest[1] << 7 | category << 16` (its waiting states, 7 bits
+    /// each; bit 14 is left clear for a filter); a last record holds the spell count. The
+    /// time a dot appears is its first spell's start, so it is not stored. Per spell:
+    /// start, end, arrival and `state | flags << 16`, and the dot's place in that state's
+    /// cluster as a point of the unit disk (what [`Scene::place`] scales by the radius).
+    /// 12 bytes per dot, 24 per spell (the 4 bytes a dot left of a 16-byte budget hold the
+    /// compaction pass's list of the dots on screen).
     pub fn gpu_tables(
         &self,
         dots: &mut [u32],
@@ -51,12 +53,12 @@ impl Scene {
     ) -> Result<()> {
         let n = self.n_dots();
         let m = self.spells.len();
-        if dots.len() != 4 * (n + 1) || spells.len() != 4 * m || places.len() != 2 * m {
+        if dots.len() != 3 * (n + 1) || spells.len() != 4 * m || places.len() != 2 * m {
             return Err(CoreError::config(
                 "buffers",
                 format!(
                     "need {} dot words, {} spell words and {} places",
-                    4 * (n + 1),
+                    3 * (n + 1),
                     4 * m,
                     2 * m
                 ),
@@ -73,20 +75,20 @@ impl Scene {
         }
         let cats = &self.cfg.categories;
         let offsets = &self.index.offsets;
-        dots.par_chunks_mut(4 * FRAME_CHUNK)
+        dots.par_chunks_mut(3 * FRAME_CHUNK)
             .enumerate()
             .for_each(|(k, out)| {
-                for (j, d) in out.chunks_exact_mut(4).enumerate() {
+                for (j, d) in out.chunks_exact_mut(3).enumerate() {
                     let c = k * FRAME_CHUNK + j;
                     if c == n {
-                        d.copy_from_slice(&[offsets[n], 0, 0, 0]);
+                        d.copy_from_slice(&[offsets[n], 0, 0]);
                         continue;
                     }
                     let cat = cats.get(c).copied().unwrap_or(0) as u32;
                     let [r0, r1] = self.rest[c];
+                    debug_assert_eq!(self.from[c], self.spells[offsets[c] as usize].start);
                     d.copy_from_slice(&[
                         offsets[c],
-                        self.from[c] as u32,
                         self.until[c] as u32,
                         r0 as u32 | (r1 as u32) << 7 | cat << 16,
                     ]);

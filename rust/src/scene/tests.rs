@@ -195,29 +195,25 @@ fn gpu_tables_hold_what_a_frame_reads() {
     let s = scene(key, st, start, end);
     let (n, m) = (s.n_dots(), s.index().n_spells());
     let (mut d, mut sp, mut pl) = (
-        vec![0u32; 4 * (n + 1)],
+        vec![0u32; 3 * (n + 1)],
         vec![0u32; 4 * m],
         vec![0f32; 2 * m],
     );
     s.gpu_tables(&mut d, &mut sp, &mut pl).unwrap();
-    assert_eq!(d[4 * n], m as u32);
+    assert_eq!(d[3 * n], m as u32);
     let unit = vec![1.0f32; 3];
     for c in 0..n {
         let rest = s.rest[c];
         assert_eq!(
-            (
-                d[4 * c],
-                d[4 * c + 1] as i32,
-                d[4 * c + 2] as i32,
-                d[4 * c + 3]
-            ),
+            (d[3 * c], d[3 * c + 1] as i32, d[3 * c + 2]),
             (
                 s.index().offsets[c],
-                s.from[c],
                 s.until[c],
                 rest[0] as u32 | (rest[1] as u32) << 7
             )
         );
+        // the dot appears when its first spell starts (what the frame reads instead)
+        assert_eq!(s.from[c], s.spells[d[3 * c] as usize].start);
         for i in s.index().spells(c) {
             let r = s.spells[i];
             assert_eq!(
@@ -235,7 +231,7 @@ fn gpu_tables_hold_what_a_frame_reads() {
             assert_eq!((centre[0] + pl[2 * i], centre[1] + pl[2 * i + 1]), (x, y));
         }
     }
-    let err = s.gpu_tables(&mut d[..4], &mut sp, &mut pl).unwrap_err();
+    let err = s.gpu_tables(&mut d[..3], &mut sp, &mut pl).unwrap_err();
     assert!(err.to_string().contains("dot words"), "{err}");
 }
 

@@ -100,7 +100,7 @@ function gpuTables(sp, meta, maxSize) {
     throw new Error(`${need} records do not fit this GPU's ${maxSize}-texel textures`);
   }
   const width = 1 << shift;
-  const dots = new Uint32Array(rows(n + 1) * width * 4);
+  const dots = new Uint32Array(rows(n + 1) * width * 3);
   const spells = new Uint32Array(Math.max(rows(m), 1) * width * 4);
   const places = new Float32Array(Math.max(rows(m), 1) * width * 2);
   const di = new Int32Array(dots.buffer), si = new Int32Array(spells.buffer);
@@ -133,10 +133,10 @@ function gpuTables(sp, meta, maxSize) {
       spells[4 * i + 3] = (state[i] | ((entries | (teleport ? APPEAR : 0)) << 16)) >>> 0;
       prevEnd = endF(end[i]);
     }
-    di[4 * c] = a;
-    di[4 * c + 1] = start[a];
-    di[4 * c + 2] = prevEnd === Infinity ? OPEN : toMinute(Math.max(prevEnd, arrive) + fade + 1);
-    dots[4 * c + 3] = state[a] | (state[b - 1] << 7);
+    // (a dot appears when its first spell starts: not stored)
+    di[3 * c] = a;
+    di[3 * c + 1] = prevEnd === Infinity ? OPEN : toMinute(Math.max(prevEnd, arrive) + fade + 1);
+    dots[3 * c + 2] = state[a] | (state[b - 1] << 7);
     // each spell's place in its cluster: disk(c, state, seed)
     mul64(0, c, 0x9e3779b9, 0x7f4a7c15);
     const kh = H, kl = L;
@@ -148,7 +148,7 @@ function gpuTables(sp, meta, maxSize) {
       places[2 * i + 1] = Math.fround(r * circle[2 * k + 1]);
     }
   }
-  dots[4 * n] = offsets[n];
+  dots[3 * n] = offsets[n];
   return { shift, dots, spells, places };
 }
 

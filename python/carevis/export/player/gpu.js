@@ -16,7 +16,7 @@ class GpuFrame {
     this.loc = {};
     const width = 1 << tables.shift;
     this.textures = [
-      this.texture(0, tables.dots, width, gl.RGBA32UI, gl.RGBA_INTEGER, gl.UNSIGNED_INT),
+      this.texture(0, tables.dots, width, gl.RGB32UI, gl.RGB_INTEGER, gl.UNSIGNED_INT),
       this.texture(1, tables.spells, width, gl.RGBA32UI, gl.RGBA_INTEGER, gl.UNSIGNED_INT),
       this.texture(2, tables.places, width, gl.RG32F, gl.RG, gl.FLOAT),
       null,
@@ -27,7 +27,14 @@ class GpuFrame {
     // vertex costs even so, most of a frame where GL runs on the CPU.
     this.elements = gl.createBuffer();
     this.list = new Uint32Array(this.n);
-    this.times = new Int32Array(tables.dots.buffer);
+    // per dot the minute it appears (its first spell's start) and is gone
+    const d = new Int32Array(tables.dots.buffer), s = new Int32Array(tables.spells.buffer);
+    this.appears = new Int32Array(this.n);
+    this.gone = new Int32Array(this.n);
+    for (let c = 0; c < this.n; c++) {
+      this.appears[c] = s[4 * d[3 * c]];
+      this.gone[c] = d[3 * c + 1];
+    }
     this.filtered = false;
     this.codes = null;
     this.states = new Float32Array(64 * 4);
@@ -62,7 +69,7 @@ class GpuFrame {
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
-    const per = internal === this.gl.RG32F ? 2 : 4;
+    const per = internal === gl.RG32F ? 2 : internal === gl.RGB32UI ? 3 : 4;
     gl.texImage2D(gl.TEXTURE_2D, 0, internal, width, data.length / per / width, 0, format, type, data);
     return tex;
   }
@@ -80,7 +87,7 @@ class GpuFrame {
     this.rewriteDots((w, c) => (w & 0xffff) | ((codes ? codes[c] : 0) << 16));
   }
 
-  // Filter: `shown(c)` false hides dot c (bit 14 of its fourth word).
+  // Filter: `shown(c)` false hides dot c (bit 14 of its third word).
   setFilter(shown) {
     this.filtered = !!shown;
     this.rewriteDots((w, c) => (shown && !shown(c) ? w | 0x4000 : w & ~0x4000));
@@ -88,11 +95,11 @@ class GpuFrame {
 
   rewriteDots(fn) {
     const d = this.tables.dots, gl = this.gl;
-    for (let c = 0; c < this.n; c++) d[4 * c + 3] = fn(d[4 * c + 3], c) >>> 0;
+    for (let c = 0; c < this.n; c++) d[3 * c + 2] = fn(d[3 * c + 2], c) >>> 0;
     const width = 1 << this.tables.shift;
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, this.textures[0]);
-    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, width, d.length / 4 / width, gl.RGBA_INTEGER, gl.UNSIGNED_INT, d);
+    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, width, d.length / 3 / width, gl.RGB_INTEGER, gl.UNSIGNED_INT, d);
   }
 
   u(name) {
@@ -152,12 +159,12 @@ class GpuFrame {
   }
 
   // Lists the dots whose first spell has begun and who are not yet gone at minute ti
-  // (the shader's own test: d.y <= ti < d.z); returns how many.
+  // (the shader's own test); returns how many.
   onScreen(ti) {
-    const d = this.times, list = this.list;
+    const from = this.appears, gone = this.gone, list = this.list;
     let k = 0;
     for (let c = 0; c < this.n; c++) {
-      if (ti >= d[4 * c + 1] && ti < d[4 * c + 2]) list[k++] = c;
+      if (ti >= from[c] && ti < gone[c]) list[k++] = c;
     }
     return k;
   }
