@@ -26,7 +26,8 @@ from .api import (
 
 def appears(dots: np.ndarray, spells: np.ndarray, n: int) -> np.ndarray:
     """Per dot of the GPU frame's tables, the minute it appears: its first spell's start."""
-    return spells[dots[:n, 0], 0].view(np.int32)
+    first: np.ndarray = spells[dots[:n, 0], 0]
+    return first.view(np.int32)
 
 
 def most_on_screen(dots: np.ndarray, spells: np.ndarray, n: int) -> int:
