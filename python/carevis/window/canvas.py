@@ -110,6 +110,9 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.centre = None
         self.highlight = None
         self.filters = dict.fromkeys(FILTERS)
+        #: The children the scene given shows (its filter, such as ``carevis view
+        #: --filter``): the window's own filters narrow it, R resets to it.
+        self.base_visible = None if scene.emphasis is None else scene.emphasis.visible
         self.followed = None
         self.trail = []
         self.recording = None  # minutes, as export.video takes

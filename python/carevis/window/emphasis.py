@@ -105,6 +105,8 @@ class Filters(CanvasState):
             warnings.simplefilter("always", EmptyFilterWarning)
             on = {k: v for k, v in self.filters.items() if v is not None}
             masks = [self.scene.filter_mask(**{k: v}) for k, v in on.items()]
+            if self.base_visible is not None:
+                masks.append(self.base_visible)
             mask = np.logical_and.reduce(masks) if masks else None
             self.scene = self.scene.with_filter(mask, highlight=self.highlight, dim=0.2)
         for w in said:

@@ -17,6 +17,7 @@ from ..errors import CarevisError, ConfigError
 from ..journeys import Journeys
 from ..scene import CongestionSettings, Scene
 from ..scene.congestion import add_arguments, from_arguments
+from ..scene.filters import add_filter_argument, with_filters
 from .canvas import CarevisCanvas
 
 
@@ -130,6 +131,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         choices=["<N", "hide"],
         help="how a suppressed count reads: <N, or hide to leave it out (default <N)",
     )
+    add_filter_argument(p)
     add_arguments(p)
     p.add_argument("--size", default="1280x720", help="window size, WIDTHxHEIGHT (1280x720)")
     p.add_argument("--seconds", type=float, help="close the window after this long")
@@ -148,7 +150,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
     else:
         p.error("give INPUT or --synthetic")
     w, h = (int(v) for v in a.size.lower().split("x"))
-    scene = Scene(journeys, layout=a.layout, colour=a.colour)
+    scene = with_filters(Scene(journeys, layout=a.layout, colour=a.colour), a.filter)
     view(
         scene,
         speed=a.days_per_second,

@@ -40,6 +40,7 @@ class CanvasState:
     centre: tuple[float, float] | None
     highlight: int | None
     filters: dict[str, str | None]
+    base_visible: np.ndarray | None
     followed: int | None
     trail: list[tuple[float, float]]
     recording: list[float] | None
