@@ -152,6 +152,7 @@ class Filters(CanvasState):
             self.scene.radii_at_minutes(self.frame.minutes),
             suppress_below=self.suppress_below,
             suppress_style=self.suppress_style,
+            label_values=self.label_values,
             congested=self._congested if self.congestion is not None else None,
         )
 

@@ -18,6 +18,7 @@ from ..journeys import Journeys
 from ..scene import CongestionSettings, Scene
 from ..scene.congestion import add_arguments, from_arguments
 from ..scene.filters import add_filter_argument, with_filters
+from ..scene.labels import LABEL_VALUES
 from .canvas import CarevisCanvas
 
 
@@ -131,6 +132,13 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         choices=["<N", "hide"],
         help="how a suppressed count reads: <N, or hide to leave it out (default <N)",
     )
+    p.add_argument(
+        "--label-values",
+        choices=LABEL_VALUES,
+        default="count",
+        help="what each state's label shows: count (children), percent (of the children "
+        "shown; a suppressed count shows none) or both (default count)",
+    )
     add_filter_argument(p)
     add_arguments(p)
     p.add_argument("--size", default="1280x720", help="window size, WIDTHxHEIGHT (1280x720)")
@@ -159,6 +167,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         screenshot=a.screenshot,
         suppress_below=a.suppress_below,
         suppress_style=a.suppress_style,
+        label_values=a.label_values,
         congestion=from_arguments(a),
     )
     return 0

@@ -49,6 +49,7 @@ class CanvasState:
     menu_open: bool
     suppress_below: int
     suppress_style: str
+    label_values: str
     congestion: CongestionSettings | None
     timings: dict[str, list[float]]
     pair: FramePair
