@@ -226,22 +226,28 @@ def test_no_network_request(browser: Browser, page: Path) -> None:
 
 
 def test_congestion_flags_are_the_rule(browser: Browser, scene: carevis.Scene, page: Path) -> None:
-    from carevis.scene.congestion import flag_table, scene_congestion, shown
+    """The page's flags are the package's rule on the very day shown (issue 17: daily,
+    not every 14 days): checked on days where they change between two fortnightly steps
+    (where a table every 14 days would still show the old ones)."""
+    from carevis.scene.congestion import flag_table, flags_at, scene_congestion, shown
 
     settings = CongestionSettings(min_count=5)
     table = flag_table(scene.journeys, settings)
-    flags = table["flags"]
-    assert isinstance(flags, list)
-    k = next(i for i, f in enumerate(flags) if f)  # the first step with congestion to show
-    at = int(table["t0"]) + k * int(table["step"])  # type: ignore[call-overload]
-    # the page's flags are the package's rule at that step, for every day until the next
-    want = shown(scene_congestion(scene, at, settings))
-    assert [[c.index, c.label] for c in want] == flags[k]
-    date = str(np.datetime64(at + 3 * 1440, "m").astype("datetime64[D]"))
-    browser.open(page, f"t={date}")
-    got = browser.evaluate("window.carevis.flags()")
-    assert [(f["state"], f["label"]) for f in got] == [(c.state, c.label) for c in want]
-    assert all("median wait" in f["label"] for f in got)
+    assert table["step"] == 1440
+    changes = table["changes"]
+    assert isinstance(changes, list)
+    days = [k for k, row in changes if k % 14 and row][:3]
+    assert days, "no change of flags between fortnightly steps in the test data"
+    for k in days:
+        at = int(table["t0"]) + k * 1440  # type: ignore[call-overload]
+        want = shown(scene_congestion(scene, at, settings))
+        assert [[c.index, c.label] for c in want] == flags_at(table, at)
+        assert [[c.index, c.label] for c in want] != flags_at(table, at - 1440 * (k % 14))
+        date = str(np.datetime64(at, "m").astype("datetime64[D]"))
+        browser.open(page, f"t={date}")
+        got = browser.evaluate("window.carevis.flags()")
+        assert [(f["state"], f["label"]) for f in got] == [(c.state, c.label) for c in want]
+        assert all("median wait" in f["label"] for f in got)
 
 
 def test_synthetic_caption_and_legend(browser: Browser, page: Path) -> None:
@@ -324,3 +330,29 @@ def test_the_network_checks_catch_an_exported_page_that_fetches(
     browser.evaluate("new Promise((ok) => setTimeout(ok, 1000))")
     devtools, timing = fetched(browser, open_page)
     assert sorted(devtools) == sorted(timing) == sorted(urls), (devtools, timing)
+
+
+_BOXES = """(() => {
+  const r = (el) => {
+    const b = el.getBoundingClientRect();
+    return [b.left, b.top, b.right, b.bottom];
+  };
+  return { labels: window.carevis.player.labels.map(r), note: r(document.getElementById("note")),
+           legend: r(document.getElementById("legend")) };
+})()"""
+
+
+@pytest.mark.parametrize("fragment", ["t=2021-03-31", "t=2016-03-31&colour=la", "t=2024-03-31"])
+def test_labels_avoid_the_size_key_and_the_legend(
+    browser: Browser, page: Path, fragment: str
+) -> None:
+    """No label runs into the bottom-left key ("One dot, one child", "Area shows how
+    many") or the legend, as the pictures' label layout keeps them apart."""
+    from carevis.render.layout_text import overlaps
+
+    browser.open(page, fragment)
+    boxes = browser.evaluate(_BOXES)
+    assert boxes["note"][2] > boxes["note"][0] and len(boxes["labels"]) > 10
+    for i, a in enumerate(boxes["labels"]):
+        assert not overlaps(tuple(a), tuple(boxes["note"])), (i, a, boxes["note"])
+        assert not overlaps(tuple(a), tuple(boxes["legend"])), (i, a, boxes["legend"])
