@@ -356,3 +356,26 @@ def test_labels_avoid_the_size_key_and_the_legend(
     for i, a in enumerate(boxes["labels"]):
         assert not overlaps(tuple(a), tuple(boxes["note"])), (i, a, boxes["note"])
         assert not overlaps(tuple(a), tuple(boxes["legend"])), (i, a, boxes["legend"])
+
+
+def test_page_legend_lists_twenty_ethnic_groups(browser: Browser, tmp_path: Path) -> None:
+    """Coloured by the DfE's 20 ethnicity codes the page's legend lists every one, in two
+    columns, with no "and N more"; no label runs into it."""
+    from carevis.render.layout_text import overlaps
+
+    from tests.journey_tables import make_table, with_ethnicity
+
+    j = carevis.Journeys.from_arrow(with_ethnicity(make_table(600, seed=11)))
+    scene = carevis.Scene(j, colour="ethnicity")
+    page = export_html(scene, tmp_path / "ethnicity.html")
+    browser.open(page, "t=2018-06-30")
+    rows = browser.evaluate(
+        "[...document.querySelectorAll('#legend .categories > div')].map((d) => {"
+        " const b = d.getBoundingClientRect(); return [d.textContent, b.left, b.top]; })"
+    )
+    assert [r[0] for r in rows] == list(scene.legend.categories) and len(rows) == 20
+    assert len({round(r[1]) for r in rows}) == 2  # two columns
+    assert "more" not in browser.evaluate("document.getElementById('legend').innerText")
+    boxes = browser.evaluate(_BOXES)
+    for a in boxes["labels"]:
+        assert not overlaps(tuple(a), tuple(boxes["legend"]))

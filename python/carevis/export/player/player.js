@@ -312,17 +312,26 @@ function drawLegend(legend, el) {
     }
     el.append(ramp, ticks);
   } else {
-    legend.categories.slice(0, 12).forEach((label, i) => {
+    // scene/labels.py's LEGEND_ROWS x LEGEND_COLUMNS: down each column of 12 in turn
+    const ROWS = 12, MOST = 2 * ROWS, shown = legend.categories.slice(0, MOST);
+    const grid = document.createElement("div");
+    grid.className = "categories";
+    grid.style.display = "grid";
+    grid.style.gridAutoFlow = "column";
+    grid.style.gridTemplateRows = `repeat(${Math.min(shown.length, ROWS)}, auto)`;
+    grid.style.columnGap = "calc(1.5 * var(--unit))";
+    shown.forEach((label, i) => {
       const row = document.createElement("div");
       const c = legend.colours[i];
       row.innerHTML = '<i class="swatch"></i><span></span>';
       row.querySelector("i").style.background = `rgb(${c[0]},${c[1]},${c[2]})`;
       row.querySelector("span").textContent = label;
-      el.append(row);
+      grid.append(row);
     });
-    if (legend.categories.length > 12) {
+    el.append(grid);
+    if (legend.categories.length > MOST) {
       const more = document.createElement("div");
-      more.textContent = `and ${legend.categories.length - 12} more`;
+      more.textContent = `and ${legend.categories.length - MOST} more`;
       el.append(more);
     }
   }
