@@ -39,3 +39,13 @@ def make_table(n_children: int = 400, seed: int = 3) -> pa.Table:
             "sex": pa.array(np.array(["F", "M"])[child % 2]),
         }
     )
+
+
+def with_ethnicity(t: pa.Table) -> pa.Table:
+    """``t`` with an ``ethnicity`` column: the DfE's 20 codes, one per child in turn."""
+    from carevis.scene import palettes
+
+    codes = [c for c, _ in palettes.ethnicity_codes()]
+    ids = t["child_id"].to_pylist()
+    order = {c: k for k, c in enumerate(dict.fromkeys(ids))}
+    return t.append_column("ethnicity", pa.array([codes[order[c] % len(codes)] for c in ids]))

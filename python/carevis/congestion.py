@@ -280,9 +280,9 @@ def shown(flags: Sequence[Congested], suppress_below: int = 0) -> list[Congested
     return [c for c in flags if min(c.count, c.before) >= max(suppress_below, 1)]
 
 
-#: Step of the HTML page's precomputed flags (days): the page shows the figures of the
-#: latest step at or before its date.
-PAGE_STEP_DAYS = 14
+#: Step of the HTML page's precomputed flags (days): every day, held as the days they
+#: change on (:func:`flag_table`); the page shows those of its date.
+PAGE_STEP_DAYS = 1
 
 
 def flag_table(
@@ -291,8 +291,10 @@ def flag_table(
     suppress_below: int = 0,
     step_days: int = PAGE_STEP_DAYS,
 ) -> dict[str, object]:
-    """The flags every ``step_days`` over the data's range, for the HTML page: ``t0`` and
-    ``step`` (minutes), and per step the flagged states as ``[state number, label]``."""
+    """The flags every ``step_days`` (a day) over the data's range, for the HTML page:
+    ``t0`` and ``step`` (minutes), ``steps``, and ``changes``: ``[step, flags]`` at each
+    step whose flagged states (``[state number, label]``) differ from the step before
+    (from the first step on), so the page holds a day's flags without one row a day."""
     lo, hi = journeys.minute_range or (0, 0)
     step = step_days * MINUTES_PER_DAY
     t0 = (int(lo) // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY  # the end of the first day
@@ -301,7 +303,19 @@ def flag_table(
         [[c.index, c.label] for c in shown(flagged(row), suppress_below)]
         for row in congestion_series(journeys, times, settings)
     ]
-    return {"t0": t0, "step": step, "flags": flags}
+    changes = [[k, row] for k, row in enumerate(flags) if k == 0 or row != flags[k - 1]]
+    return {"t0": t0, "step": step, "steps": len(flags), "changes": changes}
+
+
+def flags_at(table: dict[str, object], minutes: float) -> list[list[object]]:
+    """The flags a :func:`flag_table` gives at ``minutes`` (as the page looks them up)."""
+    k = int((minutes - int(table["t0"])) // int(table["step"]))  # type: ignore[call-overload]
+    out: list[list[object]] = []
+    for step, row in table["changes"]:  # type: ignore[attr-defined]
+        if step > k:
+            break
+        out = row
+    return out
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

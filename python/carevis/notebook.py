@@ -26,7 +26,7 @@ from .errors import CarevisError, ConfigError
 from .render import image
 from .rules import opening_minutes
 from .scene import Scene
-from .scene.labels import date_text
+from .scene.labels import LABEL_VALUES, date_text
 
 try:
     import ipywidgets as widgets
@@ -133,16 +133,21 @@ def player(
     width: int = 960,
     height: int = 540,
     renderer: str = "auto",
+    label_values: str = "count",
     **picture: Any,
 ) -> Player:
     """A widget playing ``scene`` from ``start`` to ``end`` (default: the data's range)
     a step of ``step_days`` every ``interval_ms`` while playing; it opens at ``t``
     (default: :func:`carevis.rules.opening_minutes`, the latest 31 March whose whole year
     is in the data). ``renderer``: "auto" (OpenGL offscreen where it works, else the CPU),
-    "gl" or "cpu". Other keyword arguments go to :func:`carevis.render.image` (title,
-    caption, suppress_below, dot_radius, overlay, background)."""
+    "gl" or "cpu". ``label_values``: what each cluster's label shows, "count"
+    (children), "percent" (of the children in the picture) or "both", as the exported
+    pictures and the window do. Other keyword arguments go to
+    :func:`carevis.render.image` (title, caption, suppress_below, dot_radius, overlay,
+    background, congestion)."""
     if not isinstance(scene, Scene):
         raise ConfigError(f"player needs a carevis.Scene, not {type(scene).__name__}")
+    picture["label_values"] = name("label_values", label_values, LABEL_VALUES)
     return Player(
         scene,
         t=t,

@@ -85,3 +85,33 @@ def test_render_image_takes_congestion() -> None:
     plain = image(scene, day(NOW), 640, 360)
     marked = image(scene, day(NOW), 640, 360, congestion=s)
     assert red(marked) > red(plain) + 100
+
+
+def test_demo_takes_congestion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``carevis demo --congestion`` (and its thresholds) reach the poster, the video and
+    the window, as render's do; without it, none of them flags anything."""
+    import carevis.window
+    from carevis import export
+
+    seen: list[tuple[str, object]] = []
+    monkeypatch.setattr(
+        export, "png", lambda scene, at, path, **kw: seen.append(("png", kw["congestion"]))
+    )
+    monkeypatch.setattr(
+        export, "video", lambda scene, path, **kw: seen.append(("video", kw["congestion"]))
+    )
+    monkeypatch.setattr(export, "count_frames", lambda path: 1)
+    out = str(tmp_path / "demo")
+    argv = ["demo", "--synthetic", "0.001", "--no-window", "-o", out]
+    assert main([*argv, "--congestion", "--congestion-window", "91"]) == 0
+    want = CongestionSettings(window_days=91)
+    assert seen == [("png", want), ("video", want)]
+    seen.clear()
+    assert main(argv) == 0 and seen == [("png", None), ("video", None)]
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(
+        carevis.window, "view", lambda scene, **kw: seen.append(("view", kw["congestion"]))
+    )
+    seen.clear()
+    assert main(["demo", "--synthetic", "0.001", "-o", out, "--congestion"]) == 0
+    assert seen == [("view", CongestionSettings())]

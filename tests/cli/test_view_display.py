@@ -57,8 +57,8 @@ def test_check_display_reads_the_environment() -> None:
 
     if not sys.platform.startswith("linux"):
         pytest.fail("this check is of Linux's rule")
-    check_display({"DISPLAY": ":0"})
-    check_display({"WAYLAND_DISPLAY": "wayland-0"})
+    check_display({"DISPLAY": ":0"}, probe=False)
+    check_display({"WAYLAND_DISPLAY": "wayland-0"}, probe=False)
     with pytest.raises(NoDisplayError, match="DISPLAY and WAYLAND_DISPLAY are not set"):
         check_display({})
     with pytest.raises(NoDisplayError):
@@ -78,3 +78,42 @@ def test_view_call_without_a_display_raises_before_any_toolkit(
     scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(50, seed=1)))
     with pytest.raises(NoDisplayError, match="carevis render"):
         view(scene, run=False)
+
+
+def _free_display() -> str:
+    """An X display number nothing serves here (no socket in /tmp/.X11-unix)."""
+    n = next(n for n in range(99, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    return f":{n}"
+
+
+def test_view_with_an_unreachable_display_says_so() -> None:
+    """DISPLAY set to a display nothing serves (and no Wayland socket): the same one line
+    and exit status 1, not Qt's abort."""
+    display = _free_display()
+    env = _env_without_display()
+    env["DISPLAY"] = display
+    r = subprocess.run(
+        [sys.executable, "-m", "carevis", "view", "--synthetic", "0.001"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("carevis: error: no display found")
+    assert f"cannot open the X display {display!r}" in lines[0] and "carevis render" in lines[0]
+
+
+def test_check_display_probes_the_display(tmp_path: Path) -> None:
+    from carevis.window import NoDisplayError, check_display
+
+    display = _free_display()
+    with pytest.raises(NoDisplayError, match="cannot open the X display"):
+        check_display({"DISPLAY": display})
+    with pytest.raises(NoDisplayError, match="no Wayland socket"):
+        check_display({"WAYLAND_DISPLAY": "wayland-9", "XDG_RUNTIME_DIR": str(tmp_path)})
+    (tmp_path / "wayland-9").touch()  # a socket there: the toolkit may try it
+    check_display({"WAYLAND_DISPLAY": "wayland-9", "XDG_RUNTIME_DIR": str(tmp_path)})
+    check_display({"DISPLAY": display}, probe=False)

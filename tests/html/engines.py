@@ -89,7 +89,7 @@ _READY = (
 )
 # Every resource the page fetched after the document (Resource Timing sees fetch, XHR,
 # images, fonts, scripts and styles, whatever started them).
-_RESOURCES = "return performance.getEntriesByType('resource').map((e) => e.name);"
+RESOURCES = "return performance.getEntriesByType('resource').map((e) => e.name);"
 
 
 class Engine:
@@ -145,7 +145,7 @@ class Engine:
         return int(w), int(h)
 
     def resources(self) -> list[str]:
-        found: list[str] = self._script(_RESOURCES, [])
+        found: list[str] = self._script(RESOURCES, [])
         return found
 
     def screenshot(self, clip: tuple[int, int, int, int] | None = None) -> np.ndarray:

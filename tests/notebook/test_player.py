@@ -90,3 +90,20 @@ def test_bad_arguments_are_config_errors(scene: carevis.Scene) -> None:
         player(scene, step_days=0)
     with pytest.raises(ConfigError, match="empty"):
         player(scene, start="2020-01-01", end="2019-01-01")
+
+
+def test_player_labels_show_percent_when_asked(scene: carevis.Scene) -> None:
+    from carevis.errors import ConfigError
+    from carevis.notebook import player
+
+    kw: dict[str, object] = dict(width=640, height=360, title=None, renderer="cpu")
+    count = player(scene, **kw)
+    share = player(scene, label_values="percent", **kw)
+    assert share.picture["label_values"] == "percent"
+    assert count.picture["label_values"] == "count"
+    at = dt.datetime.fromtimestamp(share.minutes * 60, dt.timezone.utc).replace(tzinfo=None)
+    want = image(scene, at, 640, 360, renderer="cpu", title=None, label_values="percent")
+    assert np.array_equal(_pixels(share.image.value)[..., :3], want[..., :3])
+    assert not np.array_equal(_pixels(share.image.value), _pixels(count.image.value))
+    with pytest.raises(ConfigError, match="label_values"):
+        player(scene, label_values="share", **kw)

@@ -15,7 +15,7 @@ from carevis.render.text_plan import TextPlan
 from carevis.scene.congestion import CongestionSettings
 from carevis.viewport import Viewport
 
-from tests.journey_tables import make_table
+from tests.journey_tables import make_table, with_ethnicity
 
 T = "2018-06-30"
 SIZES = [(640, 360), (1280, 720), (1920, 1080), (3840, 2160), (15360, 8640)]
@@ -120,3 +120,18 @@ def test_the_check_fails_on_the_old_placement(
     scene = carevis.Scene(journeys["england"], layout=layout)
     p = plan_of(journeys["england"], layout, size, OverlayStyle())
     assert old_placement(p, scene, Viewport.fit(*size)).overlapping() != []
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_legend_of_twenty_ethnic_groups_shows_every_one(size: tuple[int, int]) -> None:
+    """Coloured by the DfE's 20 ethnicity codes the legend lists every one (in columns),
+    with no "and N more", and still overlaps nothing."""
+    t = with_ethnicity(make_table(800, seed=11))
+    scene = carevis.Scene(carevis.Journeys.from_arrow(t), layout="pathway", colour="ethnicity")
+    minutes = to_minutes(T)
+    style = OverlayStyle(caption="A caption")
+    model = overlay_labels(scene, minutes, scene.counts(T), scene.radii_at_minutes(minutes), style)
+    assert len(model.legend.categories) == 20 and model.legend.more == 0
+    p = overlay_plan(model, Viewport.fit(*size), style)
+    assert_clean(p.layout)
+    assert p.legend_at is not None

@@ -81,13 +81,24 @@ def test_synthetic_note_cannot_be_left_off() -> None:
     assert model.caption == f"{SYNTHETIC_NOTE}. Made up"
 
 
-def test_legend_lists_twelve_categories_then_how_many_more(scene: carevis.Scene) -> None:
+def test_legend_lists_24_categories_in_two_columns_then_how_many_more(
+    scene: carevis.Scene,
+) -> None:
     from carevis.scene.labels import legend_entries
 
     legend = scene.legend
-    many = type(legend)(
-        "Council", "categorical", np.zeros((20, 4), np.uint8), [], [f"LA {i}" for i in range(20)]
-    )
-    entries = legend_entries(many)
-    assert entries.categories == tuple(f"LA {i}" for i in range(12)) and entries.more == 8
-    assert entries.texts[-1] == "and 8 more" and len(entries.colours) == 12
+
+    def council(n: int) -> object:
+        names = [f"LA {i}" for i in range(n)]
+        return type(legend)("Council", "categorical", np.zeros((n, 4), np.uint8), [], names)
+
+    entries = legend_entries(council(20))  # the DfE's ethnicity codes: every one shown
+    assert entries.categories == tuple(f"LA {i}" for i in range(20)) and entries.more == 0
+    assert (entries.columns, entries.rows) == (2, 12) and len(entries.colours) == 20
+    assert entries.cell(11) == (0, 11) and entries.cell(12) == (1, 0)
+    assert "and" not in entries.texts[-1]
+    entries = legend_entries(council(30))
+    assert len(entries.categories) == 24 and entries.more == 6
+    assert entries.texts[-1] == "and 6 more" and len(entries.colours) == 24
+    few = legend_entries(council(5))
+    assert (few.columns, few.rows, few.more) == (1, 5, 0)

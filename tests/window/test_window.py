@@ -372,6 +372,7 @@ def test_main_view_reads_a_file(monkeypatch: Any, tmp_path: Any, table: pa.Table
     pq.write_table(table, path)
     seen: dict[str, Any] = {}
     monkeypatch.setenv("DISPLAY", ":99")  # `view` is replaced: no window opens
+    monkeypatch.setattr(launch, "check_display", lambda: None)  # nor is :99 probed
     monkeypatch.setattr(launch, "view", lambda scene, **kw: seen.update(scene=scene, **kw))
     argv = [str(path), "--size", "640x360", "--colour", "entries", "--suppress-below", "5"]
     assert window.main_view(argv) == 0

@@ -50,6 +50,7 @@ def test_main_view_takes_congestion(monkeypatch: Any, tmp_path: Path) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(launch, "view", lambda scene, **kw: seen.update(kw))
     monkeypatch.setenv("DISPLAY", ":0")  # main_view refuses to start without a display
+    monkeypatch.setattr(launch, "check_display", lambda: None)  # nor is :0 probed
     assert window.main_view([str(path), "--congestion", "--congestion-window", "91"]) == 0
     assert seen["congestion"] == CongestionSettings(window_days=91)
     assert window.main_view([str(path)]) == 0 and seen["congestion"] is None

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from typing import TYPE_CHECKING
 
 from .._usage import UsageError, alias
+from ..scene.filters import FILTER_HELP as FILTER_HELP  # the shared --filter
+from ..scene.filters import filter_spec as filter_spec
+from ..scene.filters import with_filters
 
 if TYPE_CHECKING:
     from ..journeys import Journeys
@@ -101,43 +103,7 @@ def build_scene(journeys: Journeys, args: argparse.Namespace) -> Scene:
         layout=getattr(args, "layout", "auto"),
         colour=getattr(args, "colour", "time_in_care"),
     )
-    filters = getattr(args, "filter", None)
-    return with_filters(scene, filters) if filters else scene
-
-
-def with_filters(scene: Scene, filters: list[tuple[str, list[str]]]) -> Scene:
-    """The scene showing only children with each COLUMN among its VALUES; a filter that
-    matches nothing is said in one line on standard error (the picture is drawn)."""
-    import numpy as np
-
-    from ..scene import EmptyFilterWarning
-
-    with warnings.catch_warnings(record=True) as said:
-        warnings.simplefilter("always", EmptyFilterWarning)
-        masks = [scene.filter_mask(**{column: values}) for column, values in filters]
-        scene = scene.with_filter(np.logical_and.reduce(masks))
-    for w in said:
-        if issubclass(w.category, EmptyFilterWarning):
-            say(f"carevis: note: {w.message}")
-        else:
-            warnings.warn(w.message, w.category, stacklevel=2)
-    return scene
-
-
-def filter_spec(text: str) -> tuple[str, list[str]]:
-    """COLUMN=VALUE[,VALUE...] (an argparse type)."""
-    column, eq, values = text.partition("=")
-    if not (eq and column.strip() and values.strip()):
-        raise argparse.ArgumentTypeError(
-            f"must be COLUMN=VALUE[,VALUE...], e.g. la=Kent or sex=F,M, not {text!r}"
-        )
-    return column.strip(), [v.strip() for v in values.split(",")]
-
-
-FILTER_HELP = (
-    "show only children whose COLUMN (a per-child column, or age_band) is one of the "
-    "VALUES; repeat for more (all must hold), e.g. --filter la=Kent --filter sex=F"
-)
+    return with_filters(scene, getattr(args, "filter", None))
 
 
 def scale(text: str) -> float:

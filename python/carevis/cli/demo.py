@@ -17,6 +17,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """carevis demo: the synthetic England in the window, or as a poster and a video."""
     from .. import export, synthetic
     from ..scene import Scene
+    from ..scene.congestion import from_arguments
+
+    congestion = from_arguments(args)
 
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     t0 = time.perf_counter()
@@ -29,7 +32,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             from ..window import view
 
             say("opening the window (close it to finish)")
-            view(scene, t=args.start, seconds=args.seconds, screenshot=args.screenshot)
+            view(
+                scene,
+                t=args.start,
+                seconds=args.seconds,
+                screenshot=args.screenshot,
+                congestion=congestion,
+            )
             return 0
         except Exception as e:
             say(f"  no window ({e}); rendering offscreen instead")
@@ -45,6 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         height=2160,
         title="Children's journeys through social care, England (synthetic)",
         caption=caption,
+        congestion=congestion,
     )
     say(f"  poster: {poster} [{time.perf_counter() - t1:.1f} s]")
     t2 = time.perf_counter()
@@ -61,6 +71,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         preset=args.preset,
         title="Children's journeys through social care, England (synthetic)",
         caption=caption,
+        congestion=congestion,
     )
     n = export.count_frames(movie)
     dt = time.perf_counter() - t2
@@ -71,6 +82,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def add_demo(sub: Any) -> None:
     """The ``demo`` command's options."""
+    from ..scene.congestion import add_arguments
+
     d = sub.add_parser(
         "demo", help="render the synthetic England to ./carevis-demo/ (or open the window)"
     )
@@ -93,4 +106,5 @@ def add_demo(sub: Any) -> None:
     d.add_argument("--seconds", type=float, help="close the window after this many seconds")
     d.add_argument("--screenshot", help="with --seconds: save the window as this PNG first")
     video_options(d)
+    add_arguments(d)
     d.set_defaults(func=cmd_demo)

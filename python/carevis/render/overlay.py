@@ -21,7 +21,7 @@ from ..scene.labels import Labels, LegendEntries, check_suppression, full_captio
 from ..scene.labels import format_count as _format_count
 from ..viewport import Viewport
 from .fonts import font
-from .text_plan import Placed, TextPlan, legend_size, plan
+from .text_plan import Placed, TextPlan, legend_column, legend_size, plan
 
 __all__ = [
     "OverlayStyle",
@@ -137,12 +137,14 @@ def _legend(
             draw.text((px, y + h + round(0.5 * unit)), label, font=f_small, fill=ink, anchor="ma")
         return
     r = round(0.55 * unit)
+    step = legend_column(legend, unit)
     for i, (label, c) in enumerate(zip(legend.categories, legend.colours, strict=False)):
-        cy = y + i * round(1.7 * unit) + r
-        draw.ellipse([x, cy - r, x + 2 * r, cy + r], fill=tuple(int(v) for v in c[:3]))
-        draw.text((x + 3 * r, cy), label, font=f_small, fill=ink, anchor="lm")
+        col, row = legend.cell(i)
+        cx, cy = x + col * step, y + row * round(1.7 * unit) + r
+        draw.ellipse([cx, cy - r, cx + 2 * r, cy + r], fill=tuple(int(v) for v in c[:3]))
+        draw.text((cx + 3 * r, cy), label, font=f_small, fill=ink, anchor="lm")
     if legend.more:
-        cy = y + len(legend.categories) * round(1.7 * unit) + r
+        cy = y + legend.rows * round(1.7 * unit) + r
         draw.text((x, cy), f"and {legend.more} more", font=f_small, fill=ink, anchor="lm")
 
 

@@ -24,10 +24,17 @@ def legend_size(legend: Legend | LegendEntries, unit: float) -> tuple[int, int]:
     title = font(round(1.5 * unit), bold=True).getlength(entries.title)
     if entries.kind == "continuous":
         return round(max(22 * unit, title)), round(5.2 * unit)
+    column = legend_column(entries, unit)
+    rows = entries.rows + (entries.more > 0)
+    width = entries.columns * column - round(1.5 * unit)
+    return round(max(title, width)), round((2.3 + 1.7 * rows) * unit)
+
+
+def legend_column(entries: LegendEntries, unit: float) -> int:
+    """The step from one column of legend categories to the next, in pixels."""
     small = font(round(1.25 * unit))
     widest = max((small.getlength(c) for c in entries.categories), default=0.0)
-    rows = len(entries.categories) + (entries.more > 0)
-    return round(max(title, widest + 2 * unit)), round((2.3 + 1.7 * rows) * unit)
+    return round(widest + 2 * unit) + round(1.5 * unit)
 
 
 @dataclass(frozen=True)

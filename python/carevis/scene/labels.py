@@ -33,8 +33,11 @@ SUPPRESS_STYLES = ("<N", "hide")
 #: What a cluster's label says: the number of children, their share of the children in
 #: the picture ("12%"), or both ("1,234 (12%)").
 LABEL_VALUES = ("count", "percent", "both")
-#: Legend categories listed before "and N more".
+#: Legend categories in one column; more go in further columns, up to
+#: :data:`LEGEND_COLUMNS`, then "and N more".
 LEGEND_ROWS = 12
+#: Columns of legend categories: every category of a colouring with up to 24 is shown.
+LEGEND_COLUMNS = 2
 
 
 def check_suppression(
@@ -171,7 +174,8 @@ class GroupHeading:
 @dataclass(frozen=True)
 class LegendEntries:
     """The legend's text: its title, then either ticks (position 0..1, text) under a
-    ramp, or up to :data:`LEGEND_ROWS` categories with their colours and how many more."""
+    ramp, or up to :data:`LEGEND_ROWS` x :data:`LEGEND_COLUMNS` categories with their
+    colours (down each column in turn: :meth:`cell`) and how many more."""
 
     title: str
     kind: str
@@ -181,6 +185,21 @@ class LegendEntries:
     more: int
     #: Lines under the colours saying what a dot and a cluster's size mean.
     note: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> int:
+        """Columns of categories (1 for a ramp)."""
+        return max(1, -(-len(self.categories) // LEGEND_ROWS))
+
+    @property
+    def rows(self) -> int:
+        """Rows of categories in the tallest column (0 for a ramp)."""
+        return min(len(self.categories), LEGEND_ROWS)
+
+    @staticmethod
+    def cell(i: int) -> tuple[int, int]:
+        """Column and row of category ``i``."""
+        return divmod(i, LEGEND_ROWS)
 
     @property
     def texts(self) -> list[str]:
@@ -198,15 +217,16 @@ def size_note(min_children: int) -> tuple[str, ...]:
 
 
 def legend_entries(legend: Legend, note: tuple[str, ...] = ()) -> LegendEntries:
-    shown = legend.categories[:LEGEND_ROWS]
+    most = LEGEND_ROWS * LEGEND_COLUMNS
+    shown = legend.categories[:most]
     return LegendEntries(
         note=note,
         title=legend.title,
         kind=legend.kind,
         ticks=tuple((float(p), str(t)) for p, t in legend.ticks),
         categories=tuple(shown),
-        colours=legend.colours if legend.kind == "continuous" else legend.colours[:LEGEND_ROWS],
-        more=max(len(legend.categories) - LEGEND_ROWS, 0) if legend.kind != "continuous" else 0,
+        colours=legend.colours if legend.kind == "continuous" else legend.colours[:most],
+        more=max(len(legend.categories) - most, 0) if legend.kind != "continuous" else 0,
     )
 
 

@@ -48,6 +48,8 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
     suppress_below, suppress_style: counts below ``suppress_below`` (0: none) are shown as
         ``"<N"`` or (``"hide"``) left out, as in exported pictures
         (:mod:`carevis.scene.labels`); pictures the window saves use the same.
+    label_values: what each cluster's label shows: ``"count"`` (children), ``"percent"``
+        (of the children shown) or ``"both"``, as ``carevis render --label-values``.
     threaded: compute frames on a worker thread (default); False computes them in the
         calling thread (deterministic, for tests and scripts).
     gl_frame: ``"gpu"`` draws every moment with the GPU frame (the journeys kept on the
@@ -68,6 +70,7 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         background: tuple[int, int, int, int] = DEFAULT_BACKGROUND,
         suppress_below: int = 0,
         suppress_style: str = "<N",
+        label_values: str = "count",
         threaded: bool = True,
         gl_frame: str | None = None,
         size: tuple[int, int] = (1280, 720),
@@ -75,7 +78,7 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         show: bool = False,
         **kwargs: Any,
     ) -> None:
-        check_suppression(suppress_below, suppress_style)
+        check_suppression(suppress_below, suppress_style, label_values)
         if kwargs.get("app") == "egl":
             os.environ.setdefault("EGL_PLATFORM", "surfaceless")
         super().__init__(size=size, title=title, show=False, keys=None, **kwargs)
@@ -84,6 +87,7 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.dot_radius_px = float(dot_radius_px)
         self.suppress_below = int(suppress_below)
         self.suppress_style = suppress_style
+        self.label_values = label_values
         #: Draw labels, legend, timeline and panels over the dots (off: dots alone).
         self.show_overlay = True
         self.speed = float(speed)
@@ -110,6 +114,9 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.centre = None
         self.highlight = None
         self.filters = dict.fromkeys(FILTERS)
+        #: The children the scene given shows (its filter, such as ``carevis view
+        #: --filter``): the window's own filters narrow it, R resets to it.
+        self.base_visible = None if scene.emphasis is None else scene.emphasis.visible
         self.followed = None
         self.trail = []
         self.recording = None  # minutes, as export.video takes

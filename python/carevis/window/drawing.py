@@ -162,7 +162,7 @@ class Drawing(CanvasState):
         """The legend (top right): the model's entries, with a ramp or swatches."""
         ov, s = self.overlay, self.pixel_scale
         lg = model.legend
-        lx0, ly0 = self.size[0] - 230.0, 14.0
+        lx0, ly0 = self.size[0] - 230.0 - LEGEND_COLUMN * (lg.columns - 1), 14.0
         items: list[str] = [lg.title]
         pos: list[tuple[float, float]] = [(lx0, ly0 + 6)]
         if lg.kind == "continuous":
@@ -178,13 +178,14 @@ class Drawing(CanvasState):
                 pos.append((lx0 + at * 200.0 - 6, ly0 + 38))
         else:
             for i, (cat, col) in enumerate(zip(lg.categories, lg.colours, strict=False)):
-                yy = ly0 + 18 + i * 14
-                ov.rect((lx0) * s, yy * s, (lx0 + 10) * s, (yy + 10) * s, rgba01(col))
+                column, row = lg.cell(i)
+                xx, yy = lx0 + column * LEGEND_COLUMN, ly0 + 18 + row * 14
+                ov.rect(xx * s, yy * s, (xx + 10) * s, (yy + 10) * s, rgba01(col))
                 items.append(cat)
-                pos.append((lx0 + 16, yy + 5))
+                pos.append((xx + 16, yy + 5))
             if lg.more:
                 items.append(f"and {lg.more} more")
-                pos.append((lx0, ly0 + 18 + len(lg.categories) * 14 + 5))
+                pos.append((lx0, ly0 + 18 + lg.rows * 14 + 5))
         below = _legend_bottom(model) - NOTE_LINE * len(lg.note)
         for i, line in enumerate(lg.note):  # what a dot and a cluster's size mean
             items.append(line)
@@ -253,7 +254,12 @@ class Drawing(CanvasState):
                 260.0,
                 HUD_TOP + 20.0 * (2 + bool(model.caption) + bool(self.message)),
             ),
-            "legend": (lw - 240.0, 0.0, float(lw), _legend_bottom(model)),
+            "legend": (
+                lw - 240.0 - LEGEND_COLUMN * (model.legend.columns - 1),
+                0.0,
+                float(lw),
+                _legend_bottom(model),
+            ),
             "timeline": (x0 - 6, y0 - 8, x1 + 6, y1 + 8),
         }
         fixed = {k: _clip(b, lw, lh) for k, b in fixed.items()}
@@ -325,6 +331,8 @@ def _clip(b: Box, w: float, h: float) -> Box:
     return max(b[0], 0.0), max(b[1], 0.0), min(b[2], w), min(b[3], h)
 
 
+#: The step from one column of legend categories to the next (logical pixels).
+LEGEND_COLUMN = 190.0
 #: Height of a line of the legend's note in the window (logical pixels).
 NOTE_LINE = 14.0
 
@@ -335,4 +343,4 @@ def _legend_bottom(model: Labels) -> float:
     note = NOTE_LINE * len(lg.note)
     if lg.kind == "continuous":
         return 14.0 + 38 + 12 + note
-    return 14.0 + 18 + 14 * (len(lg.categories) + (lg.more > 0)) + 8 + note
+    return 14.0 + 18 + 14 * (lg.rows + (lg.more > 0)) + 8 + note

@@ -105,6 +105,8 @@ class Filters(CanvasState):
             warnings.simplefilter("always", EmptyFilterWarning)
             on = {k: v for k, v in self.filters.items() if v is not None}
             masks = [self.scene.filter_mask(**{k: v}) for k, v in on.items()]
+            if self.base_visible is not None:
+                masks.append(self.base_visible)
             mask = np.logical_and.reduce(masks) if masks else None
             self.scene = self.scene.with_filter(mask, highlight=self.highlight, dim=0.2)
         for w in said:
@@ -150,6 +152,7 @@ class Filters(CanvasState):
             self.scene.radii_at_minutes(self.frame.minutes),
             suppress_below=self.suppress_below,
             suppress_style=self.suppress_style,
+            label_values=self.label_values,
             congested=self._congested if self.congestion is not None else None,
         )
 

@@ -17,6 +17,8 @@ from ..errors import CarevisError, ConfigError
 from ..journeys import Journeys
 from ..scene import CongestionSettings, Scene
 from ..scene.congestion import add_arguments, from_arguments
+from ..scene.filters import add_filter_argument, with_filters
+from ..scene.labels import LABEL_VALUES
 from .canvas import CarevisCanvas
 
 
@@ -32,15 +34,61 @@ def no_display(reason: str) -> NoDisplayError:
     )
 
 
-def check_display(environ: Mapping[str, str] | None = None) -> None:
+def check_display(environ: Mapping[str, str] | None = None, *, probe: bool = True) -> None:
     """Refuses, before any GUI toolkit is started, to open a window where there is no
-    display: on Linux and the BSDs, neither ``DISPLAY`` nor ``WAYLAND_DISPLAY`` set (Qt
-    would abort the process, GLFW fail). Elsewhere the system always has one."""
+    display: on Linux and the BSDs, neither ``DISPLAY`` nor ``WAYLAND_DISPLAY`` set, or
+    (with ``probe``) neither reachable: no Wayland socket, and the X display does not
+    open (Qt would abort the process, GLFW fail). Elsewhere the system always has one."""
     env = os.environ if environ is None else environ
     if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return
-    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+    x, wayland = env.get("DISPLAY"), env.get("WAYLAND_DISPLAY")
+    if not x and not wayland:
         raise no_display("DISPLAY and WAYLAND_DISPLAY are not set")
+    if not probe:
+        return
+    why = []
+    if wayland:
+        socket = Path(env.get("XDG_RUNTIME_DIR", "/run/user/0"), wayland)
+        if socket.exists():
+            return
+        why.append(f"no Wayland socket {str(socket)!r}")
+    if x:
+        failed = x_display_fails(x)
+        if failed is None:
+            return
+        why.append(failed)
+    raise no_display("; ".join(why))
+
+
+#: Opens the X display named (argv 2) with Xlib (argv 1): exit status 0 if it opens.
+_OPEN_X = (
+    "import ctypes, sys; x = ctypes.CDLL(sys.argv[1]); "
+    "x.XOpenDisplay.restype = ctypes.c_void_p; x.XOpenDisplay.argtypes = [ctypes.c_char_p]; "
+    "sys.exit(0 if x.XOpenDisplay(sys.argv[2].encode()) else 3)"
+)
+
+
+def x_display_fails(name: str, timeout: float = 5.0) -> str | None:
+    """Why the X display ``name`` does not open (None: it opens, or Xlib is not here to
+    tell), tried with Xlib's XOpenDisplay in a short child process, so that a display that
+    hangs cannot hang this one."""
+    import ctypes.util
+    import subprocess
+
+    lib = ctypes.util.find_library("X11")
+    if lib is None:
+        return None  # cannot tell: the toolkit will try
+    try:
+        r = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _OPEN_X, lib, name],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"the X display {name!r} did not answer in {timeout:g} s"
+    return None if r.returncode == 0 else f"cannot open the X display {name!r}"
 
 
 def view(
@@ -130,6 +178,14 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         choices=["<N", "hide"],
         help="how a suppressed count reads: <N, or hide to leave it out (default <N)",
     )
+    p.add_argument(
+        "--label-values",
+        choices=LABEL_VALUES,
+        default="count",
+        help="what each state's label shows: count (children), percent (of the children "
+        "shown; a suppressed count shows none) or both (default count)",
+    )
+    add_filter_argument(p)
     add_arguments(p)
     p.add_argument("--size", default="1280x720", help="window size, WIDTHxHEIGHT (1280x720)")
     p.add_argument("--seconds", type=float, help="close the window after this long")
@@ -148,7 +204,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
     else:
         p.error("give INPUT or --synthetic")
     w, h = (int(v) for v in a.size.lower().split("x"))
-    scene = Scene(journeys, layout=a.layout, colour=a.colour)
+    scene = with_filters(Scene(journeys, layout=a.layout, colour=a.colour), a.filter)
     view(
         scene,
         speed=a.days_per_second,
@@ -157,6 +213,7 @@ def main_view(argv: Sequence[str] | None = None) -> int:
         screenshot=a.screenshot,
         suppress_below=a.suppress_below,
         suppress_style=a.suppress_style,
+        label_values=a.label_values,
         congestion=from_arguments(a),
     )
     return 0

@@ -33,6 +33,7 @@ class Recording(CanvasState):
             centre=(float(centre[0]), float(centre[1])),
             suppress_below=self.suppress_below,
             suppress_style=self.suppress_style,
+            label_values=self.label_values,
         )
         self._say(f"saved {path}")
         return path
@@ -54,6 +55,7 @@ class Recording(CanvasState):
                 times=times,
                 suppress_below=self.suppress_below,
                 suppress_style=self.suppress_style,
+                label_values=self.label_values,
             )
         except (ImportError, AttributeError) as e:
             self._say(f"cannot record: {e}")

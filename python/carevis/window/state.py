@@ -40,6 +40,7 @@ class CanvasState:
     centre: tuple[float, float] | None
     highlight: int | None
     filters: dict[str, str | None]
+    base_visible: np.ndarray | None
     followed: int | None
     trail: list[tuple[float, float]]
     recording: list[float] | None
@@ -48,6 +49,7 @@ class CanvasState:
     menu_open: bool
     suppress_below: int
     suppress_style: str
+    label_values: str
     congestion: CongestionSettings | None
     timings: dict[str, list[float]]
     pair: FramePair

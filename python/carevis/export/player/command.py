@@ -12,6 +12,7 @@ from ...journeys import read
 from ...scene import CONTINUOUS, Scene
 from ...scene.congestion import add_arguments as add_congestion_arguments
 from ...scene.congestion import from_arguments as congestion_from
+from ...scene.filters import add_filter_argument, filtered_journeys
 from ...scene.labels import LABEL_VALUES
 from ...synthetic import england
 from .page import export_html
@@ -50,6 +51,12 @@ def parser() -> Parser:
         help="what each state's label shows: count, percent (of the children in the picture; "
         "a suppressed count shows none) or both (default count)",
     )
+    add_filter_argument(
+        h,
+        "put only children whose COLUMN (a per-child column, or age_band) is one of the "
+        "VALUES in the page (no other child is in the file); repeat for more (all must "
+        "hold), e.g. --filter la=Kent --filter sex=F",
+    )
     add_congestion_arguments(h)
     return p
 
@@ -66,6 +73,9 @@ def main_export(argv: Sequence[str]) -> int:
         journeys = read(args.input)
     t0 = time.perf_counter()
     scene = Scene(journeys, layout=args.layout, colour=args.colour)
+    if args.filter:  # the page holds only the children kept
+        kept = filtered_journeys(scene, args.filter)
+        scene = Scene(kept, layout=args.layout, colour=args.colour)
     out = export_html(
         scene,
         args.output,

@@ -164,6 +164,9 @@ class Player {
     this.shown = counts;
     const base = this.percentBase(counts);
     const boxes = [];
+    // the fixed texts at the bottom (the size key, bottom left, and the legend): a label
+    // that would run into one goes up above it, as the pictures' label layout does
+    const fixed = this.fixedBoxes();
     for (let s = 0; s < this.ns; s++) {
       const el = this.labels[s];
       const cx = (m.centres[2 * s] * vp.sx + vp.tx) / dpr;
@@ -171,13 +174,15 @@ class Player {
       let top = cy + (radii[s] * vp.sx) / dpr + 0.5 * unit;
       el.querySelector(".count").textContent = this.countText(counts[s], base);
       const wl = el.offsetWidth, hl = el.offsetHeight;
-      // never over another label: move down past any it would overlap
-      for (let moved = true; moved;) {
+      // never over another label: move down past any it would overlap; once a fixed
+      // text is in the way, move up instead (above it and past any label there)
+      const hits = (b) => cx - wl / 2 < b[2] && b[0] < cx + wl / 2 && top < b[3] && b[1] < top + hl;
+      let up = false;
+      for (let moved = true, n = 0; moved && n < 200; n++) {
         moved = false;
+        for (const b of fixed) if (hits(b)) { top = b[1] - hl - 1; up = moved = true; }
         for (const b of boxes) {
-          if (cx - wl / 2 < b[2] && b[0] < cx + wl / 2 && top < b[3] && b[1] < top + hl) {
-            top = b[3] + 1; moved = true;
-          }
+          if (hits(b)) { top = up ? b[1] - hl - 1 : b[3] + 1; moved = true; }
         }
       }
       boxes.push([cx - wl / 2, top, cx + wl / 2, top + hl]);
@@ -194,6 +199,16 @@ class Player {
       });
     }
     this.drawCongestion(vp, radii, dpr, unit);
+  }
+
+  // The boxes (x0, y0, x1, y1 in the labels' CSS pixels) of the size key and the legend.
+  fixedBoxes() {
+    const origin = this.labels.length && this.labels[0].offsetParent;
+    if (!origin) return [];
+    const o = origin.getBoundingClientRect();
+    return ["note", "legend"].map((id) => $(id).getBoundingClientRect())
+      .filter((r) => r.width > 0 && r.height > 0)
+      .map((r) => [r.left - o.left, r.top - o.top, r.right - o.left, r.bottom - o.top]);
   }
 
   drawCongestion(vp, radii, dpr, unit) {
@@ -249,12 +264,19 @@ class Player {
   }
 }
 
-// scene/congestion.py's flags, computed by the package every `step` minutes from `t0`
-// (the one rule): those of the latest step at or before `now`
+// scene/congestion.py's flags, computed by the package every `step` minutes (a day) from
+// `t0` (the one rule), held as the steps where they change: those of the latest change
+// at or before the step of `now`
 function congested(p, now) {
   const c = p.meta.congestion, k = Math.floor((now - c.t0) / c.step);
-  if (k < 0) return [];
-  return c.flags[Math.min(k, c.flags.length - 1)].map(([index, label]) => ({ index, label }));
+  const ch = c.changes;
+  if (k < 0 || !ch.length || ch[0][0] > k) return [];
+  let lo = 0, hi = ch.length - 1;  // the last change at or before step k
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ch[mid][0] <= k) lo = mid; else hi = mid - 1;
+  }
+  return ch[lo][1].map(([index, label]) => ({ index, label }));
 }
 
 function percentText(n, base) {  // carevis.scene.labels.format_percent
@@ -290,17 +312,26 @@ function drawLegend(legend, el) {
     }
     el.append(ramp, ticks);
   } else {
-    legend.categories.slice(0, 12).forEach((label, i) => {
+    // scene/labels.py's LEGEND_ROWS x LEGEND_COLUMNS: down each column of 12 in turn
+    const ROWS = 12, MOST = 2 * ROWS, shown = legend.categories.slice(0, MOST);
+    const grid = document.createElement("div");
+    grid.className = "categories";
+    grid.style.display = "grid";
+    grid.style.gridAutoFlow = "column";
+    grid.style.gridTemplateRows = `repeat(${Math.min(shown.length, ROWS)}, auto)`;
+    grid.style.columnGap = "calc(1.5 * var(--unit))";
+    shown.forEach((label, i) => {
       const row = document.createElement("div");
       const c = legend.colours[i];
       row.innerHTML = '<i class="swatch"></i><span></span>';
       row.querySelector("i").style.background = `rgb(${c[0]},${c[1]},${c[2]})`;
       row.querySelector("span").textContent = label;
-      el.append(row);
+      grid.append(row);
     });
-    if (legend.categories.length > 12) {
+    el.append(grid);
+    if (legend.categories.length > MOST) {
       const more = document.createElement("div");
-      more.textContent = `and ${legend.categories.length - 12} more`;
+      more.textContent = `and ${legend.categories.length - MOST} more`;
       el.append(more);
     }
   }
