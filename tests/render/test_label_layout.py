@@ -135,3 +135,51 @@ def test_a_legend_of_twenty_ethnic_groups_shows_every_one(size: tuple[int, int])
     p = overlay_plan(model, Viewport.fit(*size), style)
     assert_clean(p.layout)
     assert p.legend_at is not None
+
+
+def fixed_gap(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float]:
+    """(space between two boxes side by side, space one under the other); negative
+    where they share that extent."""
+    side = max(a[0] - b[2], b[0] - a[2])
+    under = max(a[1] - b[3], b[1] - a[3])
+    return side, under
+
+
+LONG_DATES = ["Wednesday 30 September 2024 (projected)", "30 September 2024", "1 May 2021"]
+TITLES = [
+    "Children's journeys through social care",
+    "Children's journeys through social care in England, synthetic data",
+]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_title_and_the_date_keep_apart(
+    journeys: dict[str, carevis.Journeys], size: tuple[int, int]
+) -> None:
+    """Issue 17: the title ran into a long date. Side by side they keep 1.5 text units
+    apart (the title shrinks or wraps), else the date goes under the title with space
+    between; every other text still finds room."""
+    from dataclasses import replace
+
+    from carevis.render.text_plan import TITLE_GAP, TITLE_UNDER
+
+    scene = carevis.Scene(journeys["england"], layout="pathway")
+    minutes = to_minutes(T)
+    for title in TITLES:
+        style = OverlayStyle(title=title, caption="Synthetic data, not real children")
+        model = overlay_labels(
+            scene, minutes, scene.counts(T), scene.radii_at_minutes(minutes), style
+        )
+        for date in LONG_DATES:
+            p = overlay_plan(replace(model, date=date), Viewport.fit(*size), style)
+            assert_clean(p.layout)
+            assert p.title is not None and p.date is not None
+            assert p.title.box is not None and p.date.box is not None
+            side, under = fixed_gap(p.title.box, p.date.box)
+            assert side >= TITLE_GAP * p.unit - 1e-9 or under >= TITLE_UNDER * p.unit - 1e-9, (
+                title,
+                date,
+                side,
+                under,
+            )
+            assert " ".join(ln.text for ln in p.title.block.lines) == title

@@ -52,10 +52,12 @@ DEFAULT_PRESET = "veryfast"
 #: Named H.264 qualities: x264's constant quantiser (0-51, lower is better and larger).
 #: A constant quantiser (not a rate factor, whose rate control carries over from frame to
 #: frame) so that a video encoded in ranges on a cluster decodes to the same frames as one
-#: encoded whole. Measured on the demo's content (1080p, 25 frames/s, veryfast): "email"
-#: 8.9 Mbit/s (a 30 s clip is about 33 MB), "publication" 21 Mbit/s; quantiser 36 would
-#: give 4.9 Mbit/s but loses single travelling dots.
-QUALITIES = {"email": 30, "publication": 18}
+#: encoded whole. Measured on the bench's content (1M dots, 1080p, 25 frames/s, veryfast,
+#: 150 frames; issue 17 asks about 5 Mbit/s): "email" 5.5 Mbit/s (a 30 s clip about
+#: 20 MB), "publication" 18.6 Mbit/s. Quantisers 30 / 32 / 33 gave 7.8 / 6.5 / 5.9 Mbit/s;
+#: single travelling dots lose most of their colour at 30 already (4:2:0 chroma; use
+#: codec "h264-444" to keep it), and look the same at 34.
+QUALITIES = {"email": 34, "publication": 18}
 DEFAULT_QUALITY = "email"
 #: Frames between H.264 keyframes (4 s at 25 frames/s); cluster ranges start on them.
 DEFAULT_KEYINT = 100

@@ -76,7 +76,8 @@ class TextLayout:
 
 
 class _Free:
-    """The boxes placed so far, and the clusters' discs, to test candidates against."""
+    """The boxes placed so far, and the clusters' discs, to test candidates against
+    (all candidates of a text at once)."""
 
     def __init__(self, width: int, height: int, discs: np.ndarray) -> None:
         self.width, self.height = width, height
@@ -86,20 +87,29 @@ class _Free:
     def add(self, box: Box) -> None:
         self.placed = np.vstack([self.placed, np.asarray(box)[None]])
 
-    def free(self, box: Box) -> bool:
-        if not inside(box, self.width, self.height):
-            return False
-        p = self.placed
-        hit = (p[:, 0] < box[2]) & (box[0] < p[:, 2]) & (p[:, 1] < box[3]) & (box[1] < p[:, 3])
-        return not bool(hit.any())
+    def clear(self, options: Sequence[Box]) -> np.ndarray:
+        """Indices of the ``options`` inside the picture that overlap nothing placed."""
+        b = np.asarray(options, dtype=np.float64).reshape(-1, 4)
+        ok = (b[:, 0] >= 0) & (b[:, 1] >= 0) & (b[:, 2] <= self.width)
+        ok &= b[:, 3] <= self.height
+        p = self.placed[None]
+        x0, y0, x1, y1 = (b[:, k, None] for k in range(4))
+        hit = (p[..., 0] < x1) & (x0 < p[..., 2]) & (p[..., 1] < y1) & (y0 < p[..., 3])
+        ok &= ~hit.any(axis=1)
+        return np.flatnonzero(ok)
 
-    def off_dots(self, box: Box, own: int) -> bool:
-        d = self.discs
-        nx = np.clip(d[:, 0], box[0], box[2])
-        ny = np.clip(d[:, 1], box[1], box[3])
-        hit = (nx - d[:, 0]) ** 2 + (ny - d[:, 1]) ** 2 < d[:, 2] ** 2
-        hit[own] = False
-        return not bool(hit.any())
+    def off_dots(self, boxes: np.ndarray, own: int) -> np.ndarray:
+        """For each box (rows of x0, y0, x1, y1), whether it keeps off every other
+        cluster's disc."""
+        d = self.discs[None]
+        nx = np.clip(d[..., 0], boxes[:, 0, None], boxes[:, 2, None])
+        ny = np.clip(d[..., 1], boxes[:, 1, None], boxes[:, 3, None])
+        hit: np.ndarray = (nx - d[..., 0]) ** 2 + (ny - d[..., 1]) ** 2 < d[..., 2] ** 2
+        if hit.shape[1]:
+            # own = -1 (a group heading) leaves out the last cluster, as it always has
+            hit[:, own] = False
+        off: np.ndarray = np.logical_not(hit.any(axis=1))
+        return off
 
 
 def _candidates(cx: float, cy: float, r: float, size: Size, unit: float, first: str) -> list[Box]:
@@ -128,10 +138,15 @@ def _candidates(cx: float, cy: float, r: float, size: Size, unit: float, first: 
 
 
 def _choose(free: _Free, options: Sequence[Box], own: int) -> Box | None:
-    clear = [b for b in options if free.free(b)]
-    best = next((b for b in clear if free.off_dots(b, own)), clear[0] if clear else None)
-    if best is not None:
-        free.add(best)
+    """The first clear option that keeps off other clusters' dots, else the first clear
+    one (None: none is clear)."""
+    clear = free.clear(options)
+    if not len(clear):
+        return None
+    boxes = np.asarray(options, dtype=np.float64)[clear]
+    off = np.flatnonzero(free.off_dots(boxes, own))
+    best = options[int(clear[off[0] if len(off) else 0])]
+    free.add(best)
     return best
 
 
@@ -150,9 +165,11 @@ def _beside(label: Box | None, size: Size, cy: float) -> list[Box]:
 def _choose_near(free: _Free, options: Sequence[Box], own: int) -> Box | None:
     """The first clear box (a congestion figure is drawn with a halo: being near its
     cluster matters more than keeping off other dots)."""
-    best = next((b for b in options if free.free(b)), None)
-    if best is not None:
-        free.add(best)
+    clear = free.clear(options)
+    if not len(clear):
+        return None
+    best = options[int(clear[0])]
+    free.add(best)
     return best
 
 

@@ -8,6 +8,7 @@ module's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -21,6 +22,7 @@ from ..scene.labels import Labels, LegendEntries, check_suppression, full_captio
 from ..scene.labels import format_count as _format_count
 from ..viewport import Viewport
 from .fonts import font
+from .text_masks import draw_text
 from .text_plan import Placed, TextPlan, legend_column, legend_size, plan
 
 __all__ = [
@@ -113,7 +115,20 @@ def _text_colour(
 Ink = tuple[int, int, int]
 
 
+@lru_cache(maxsize=16)
+def _ramp(rgb: bytes, w: int, h: int) -> Image.Image:
+    """The continuous legend's colour ramp, ``w`` columns of ``h + 1`` pixels, each the
+    ramp colour (``rgb``: n x 3 bytes) nearest its position, opaque."""
+    colours = np.frombuffer(rgb, np.uint8).reshape(-1, 3)
+    n = len(colours)
+    pick = [min(n - 1, round(i / max(w - 1, 1) * (n - 1))) for i in range(w)]
+    out = np.full((h + 1, w, 4), 255, np.uint8)
+    out[:, :, :3] = colours[pick][None]
+    return Image.fromarray(out, "RGBA")
+
+
 def _legend(
+    picture: Image.Image,
     draw: ImageDraw.ImageDraw,
     legend: LegendEntries,
     x: int,
@@ -121,20 +136,17 @@ def _legend(
     unit: float,
     ink: Ink,
 ) -> None:
-    f_title = font(round(1.5 * unit), bold=True)
-    f_small = font(round(1.25 * unit))
-    draw.text((x, y), legend.title, font=f_title, fill=ink)
+    title, small = round(1.5 * unit), round(1.25 * unit)
+    draw_text(draw, (x, y), legend.title, title, True, "la", ink)
     y += round(2.3 * unit)
     if legend.kind == "continuous":
         w, h = round(20 * unit), round(1.1 * unit)
-        ramp = legend.colours
-        for i in range(w):
-            c = ramp[min(len(ramp) - 1, round(i / max(w - 1, 1) * (len(ramp) - 1)))]
-            draw.line([(x + i, y), (x + i, y + h)], fill=tuple(int(v) for v in c[:3]))
+        rgb = np.ascontiguousarray(np.asarray(legend.colours)[:, :3], dtype=np.uint8)
+        picture.paste(_ramp(rgb.tobytes(), w, h), (x, y))
         for pos, label in legend.ticks:
             px = x + round(pos * (w - 1))
             draw.line([(px, y + h), (px, y + h + round(0.4 * unit))], fill=ink)
-            draw.text((px, y + h + round(0.5 * unit)), label, font=f_small, fill=ink, anchor="ma")
+            draw_text(draw, (px, y + h + round(0.5 * unit)), label, small, False, "ma", ink)
         return
     r = round(0.55 * unit)
     step = legend_column(legend, unit)
@@ -142,10 +154,10 @@ def _legend(
         col, row = legend.cell(i)
         cx, cy = x + col * step, y + row * round(1.7 * unit) + r
         draw.ellipse([cx, cy - r, cx + 2 * r, cy + r], fill=tuple(int(v) for v in c[:3]))
-        draw.text((cx + 3 * r, cy), label, font=f_small, fill=ink, anchor="lm")
+        draw_text(draw, (cx + 3 * r, cy), label, small, False, "lm", ink)
     if legend.more:
         cy = y + legend.rows * round(1.7 * unit) + r
-        draw.text((x, cy), f"and {legend.more} more", font=f_small, fill=ink, anchor="lm")
+        draw_text(draw, (x, cy), f"and {legend.more} more", small, False, "lm", ink)
 
 
 def _text(
@@ -164,16 +176,7 @@ def _text(
     for i, ln in enumerate(b.lines):
         where = (offset[0] + ax, offset[1] + ay + ln.dy)
         fill = fills[min(i, len(fills) - 1)]
-        f = font(ln.size, ln.bold)
-        draw.text(
-            where,
-            ln.text,
-            font=f,
-            fill=fill,
-            anchor=b.anchor,
-            stroke_width=halo[0],
-            stroke_fill=halo[1],
-        )
+        draw_text(draw, where, ln.text, ln.size, ln.bold, b.anchor, fill, halo)
 
 
 def _rings(
@@ -234,7 +237,9 @@ def paint_labels(
         for k in p.congestion:
             _text(draw, k, off, (style.congestion.halo[:3],), halo)
     if p.legend_at is not None:
-        _legend(draw, model.legend, off[0] + p.legend_at[0], off[1] + p.legend_at[1], p.unit, ink)
+        _legend(
+            pil, draw, model.legend, off[0] + p.legend_at[0], off[1] + p.legend_at[1], p.unit, ink
+        )
     _text(draw, p.caption, off, (muted,), halo)
     _text(draw, p.note, off, (muted,), halo)
     if not shared:

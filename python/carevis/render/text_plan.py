@@ -70,16 +70,11 @@ def _fixed(
     legend and caption (bottom right)."""
     placed: dict[str, Placed] = {}
     w, h = vp.width, vp.height
-    if model.title:
-        b = block((Line(model.title, round(2.2 * unit), True),), "la", pad)
-        placed["title"] = Placed(b, b.box_at(round(2 * unit), round(1.6 * unit)))
     if date:
         b = block((Line(model.date, round(3.0 * unit), True),), "ra", pad)
-        box = b.box_at(w - round(2 * unit), round(1.2 * unit))
-        title = placed.get("title")
-        if title is not None and title.box is not None and overlaps(box, title.box):
-            box = (box[0], title.box[3], box[2], title.box[3] + b.height)
-        placed["date"] = Placed(b, box)
+        placed["date"] = Placed(b, b.box_at(w - round(2 * unit), round(1.2 * unit)))
+    if model.title:
+        placed.update(_title_and_date(model.title, placed.get("date"), unit, pad))
     if model.caption:
         b = block((Line(model.caption, round(1.1 * unit)),), "rd", pad)
         placed["caption"] = Placed(b, b.box_at(w - round(2 * unit), h - round(1.5 * unit)))
@@ -96,6 +91,55 @@ def _fixed(
         at = (w - round(2 * unit) - lw, bottom - lh)
         boxes["legend"] = (at[0] - m, at[1] - m, at[0] + lw + m, at[1] + lh + m)
     return placed, boxes, at
+
+
+#: Least space between the title and the date: side by side (text units) and one under
+#: the other (as a fraction of a unit).
+TITLE_GAP = 1.5
+TITLE_UNDER = 0.4
+#: Title sizes tried, largest first (text units), on one line and then on two.
+TITLE_SIZES = (2.2, 2.0, 1.8)
+
+
+def _title_lines(title: str, size: int) -> list[tuple[Line, ...]]:
+    """The title on one line, then split in two at each space, the most even first."""
+    one = (Line(title, size, True),)
+    words = title.split(" ")
+    cuts = sorted(
+        range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) * 2 - len(title))
+    )
+    two = [
+        (Line(" ".join(words[:k]), size, True), Line(" ".join(words[k:]), size, True, 1.2 * size))
+        for k in cuts
+    ]
+    return [one, *two]
+
+
+def _title_and_date(title: str, date: Placed | None, unit: float, pad: float) -> dict[str, Placed]:
+    """The title at the top left, with at least :data:`TITLE_GAP` units before the date
+    (top right): at its full size if it fits, else smaller, else on two lines; where none
+    fits, at full size with the date moved under it (:data:`TITLE_UNDER` units apart)."""
+    x, y = round(2 * unit), round(1.6 * unit)
+    first = block((Line(title, round(TITLE_SIZES[0] * unit), True),), "la", pad)
+    if date is None or date.box is None:
+        return {"title": Placed(first, first.box_at(x, y))}
+    room = date.box[0] - TITLE_GAP * unit
+    for lines in (ln for k in TITLE_SIZES for ln in _title_lines(title, round(k * unit))[:1]):
+        b = block(lines, "la", pad)
+        if b.box_at(x, y)[2] <= room:
+            return {"title": Placed(b, b.box_at(x, y))}
+    for lines in _title_lines(title, round(TITLE_SIZES[-1] * unit))[1:]:
+        b = block(lines, "la", pad)
+        if b.box_at(x, y)[2] <= room:
+            return {"title": Placed(b, b.box_at(x, y))}
+    box = first.box_at(x, y)
+    d, top = date.box, box[3] + TITLE_UNDER * unit
+    if d[1] >= top or box[2] + TITLE_GAP * unit <= d[0]:
+        return {"title": Placed(first, box)}
+    return {
+        "title": Placed(first, box),
+        "date": Placed(date.block, (d[0], top, d[2], top + date.block.height)),
+    }
 
 
 def _note(model: Labels, w: int, h: int, unit: float, pad: float, caption: Placed | None) -> Placed:
