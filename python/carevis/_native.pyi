@@ -260,6 +260,23 @@ def latest_in_groups(
     npt.NDArray[np.bool_],
     npt.NDArray[np.bool_],
 ]: ...
+def year_counts(
+    file: npt.NDArray[np.int32],
+    year: npt.NDArray[np.int32],
+    group_of: npt.NDArray[np.int64],
+    n_groups: int,
+    start: Any,
+    start_fy: npt.NDArray[np.int64],
+    end: Any,
+    end_fy: npt.NDArray[np.int64],
+) -> tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def fill_years(
+    file: npt.NDArray[np.int32],
+    year: npt.NDArray[np.int32],
+    year_of: npt.NDArray[np.int64],
+    overridden: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.int32]: ...
+def read_files(paths: list[str], cap: int) -> list[bytes | None]: ...
 
 # --- projections (rust/src/python/project.rs) ---------------------------------------------
 @final

@@ -34,8 +34,10 @@ def _episodes(seed: int, n: int, sparse: bool) -> tuple[np.ndarray, ...]:
     return grp, decom, dec, flags, hgrp.astype(np.int64), dob
 
 
-@pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("seed,n", [(1, 0), (2, 1), (3, 2), (4, 40), (5, 400), (6, 5000)])
+@pytest.mark.parametrize("sparse", [False, True])  # 60_000 rows: many parallel pieces
+@pytest.mark.parametrize(
+    "seed,n", [(1, 0), (2, 1), (3, 2), (4, 40), (5, 400), (6, 5000), (7, 60_000)]
+)
 def test_each_moved_rule_flags_what_the_reference_flags(seed: int, n: int, sparse: bool) -> None:
     grp, decom, dec, flags, hgrp, dob = _episodes(seed, n, sparse)
     got = native.dfe_sequence_rules(grp, decom, dec, flags, NULL_DAY, hgrp, dob)

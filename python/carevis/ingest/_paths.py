@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from .. import _native
 from ..errors import ConfigError, DataError
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "la_from_path",
     "max_file_bytes",
     "read_return",
+    "read_returns",
 ]
 
 #: Files and/or folders, as the readers take them.
@@ -117,6 +119,18 @@ def read_return(path: Path) -> bytes:
     if len(data) > cap:
         raise DataError(f"{path}: above the {cap / (1 << 20):,.0f} MiB limit on one return file")
     return data
+
+
+def read_returns(paths: list[Path]) -> list[bytes | None]:
+    """Every file's bytes, read in parallel in the Rust core: None for a file that
+    cannot be read or is above the size cap (``read_return`` then says why)."""
+    try:
+        cap = max_file_bytes()
+    except ConfigError:
+        return [None] * len(paths)  # read_return raises it at the first file, as ever
+    if not paths:
+        return []
+    return _native.read_files([os.fspath(p) for p in paths], cap)
 
 
 _BINARY = (

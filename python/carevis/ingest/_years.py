@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from .. import _native
 from ._dates import (
     NULL_DAY,
     collection_year,
@@ -243,6 +244,17 @@ def _group_evidence(
     y0, ny = int(both.min()), int(both.max() - both.min()) + 1
     m_e = np.bincount(g[ok_e] * ny + (fy_e[ok_e] - y0), minlength=ng * ny).reshape(ng, ny)
     m_l = np.bincount(g[ok_l] * ny + (fy_l[ok_l] - y0), minlength=ng * ny).reshape(ng, ny)
+    _evidence(y0, m_e, m_l, lower, votes)
+
+
+def _evidence(
+    y0: int, m_e: np.ndarray, m_l: np.ndarray, lower: list[int | None], votes: list[dict[int, int]]
+) -> None:
+    """``lower`` and ``votes`` per group from the (group, year from y0) counts of end
+    dates (m_e) and latest dates (m_l)."""
+    ny = m_l.shape[1]
+    if not ny:
+        return
     n_l = m_l.sum(axis=1)
     allowed = (0.005 * n_l).astype(np.int64)
     above = np.cumsum(m_l[:, ::-1], axis=1)[:, ::-1]  # rows in this year or later
@@ -253,6 +265,43 @@ def _group_evidence(
     gi, yi = np.nonzero(m_e)  # row-major: each group's years in order
     for i, j, v in zip(gi.tolist(), yi.tolist(), m_e[gi, yi].tolist(), strict=True):
         votes[i][y0 + j] = v
+
+
+def _dict_column(col: pa.ChunkedArray) -> pa.DictionaryArray | None:
+    """The column as one dictionary<int32, string> array, or None if it is not one."""
+    a = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    t = a.type
+    ok = pa.types.is_dictionary(t) and pa.types.is_int32(t.index_type)
+    return a if ok and pa.types.is_string(t.value_type) else None
+
+
+def _i32(col: pa.ChunkedArray) -> np.ndarray:
+    return np.ascontiguousarray(col.to_numpy(), dtype=np.int32)
+
+
+def _episode_evidence(
+    ep: pa.Table, gmap: np.ndarray, ng: int, lower: list[int | None], votes: list[dict[int, int]]
+) -> None:
+    """The year evidence of the episodes without a year, counted per group of files in
+    one parallel pass of the Rust core (dictionary-coded dates, as read), else here."""
+    fi = _i32(ep.column("_file"))
+    yr = _i32(ep.column("_year"))
+    dec, decom = _dict_column(ep.column("DEC")), _dict_column(ep.column("DECOM"))
+    if dec is not None and decom is not None:
+        fy_s, fy_e = fy_column(decom.dictionary), fy_column(dec.dictionary)
+        y0, m_e, m_l = _native.year_counts(
+            fi, yr, np.ascontiguousarray(gmap, np.int64), ng, decom, fy_s, dec, fy_e
+        )
+        ny = len(m_e) // ng if ng else 0
+        _evidence(y0, m_e.reshape(ng, ny), m_l.reshape(ng, ny), lower, votes)
+        return
+    fy_decom = fy_column(ep.column("DECOM"))
+    fy_dec = fy_column(ep.column("DEC"))
+    fy_latest = np.maximum(fy_decom, fy_dec)  # the year of the later date
+    g_row = gmap[np.minimum(fi.astype(np.int64), len(gmap) - 1)]
+    todo = (yr <= 0) & (g_row >= 0)
+    if todo.any():
+        _group_evidence(g_row[todo], fy_dec[todo], fy_latest[todo], ng, lower, votes)
 
 
 def resolve_903(
@@ -267,18 +316,10 @@ def resolve_903(
     lower: list[int | None] = [None] * ng
     votes: list[dict[int, int]] = [{} for _ in range(ng)]
     if ep is not None and ep.num_rows:
-        fi = np.asarray(ep.column("_file").to_numpy(), dtype=np.int64)
-        yr = np.asarray(ep.column("_year").to_numpy(), dtype=np.int64)
-        fy_decom = fy_column(ep.column("DECOM"))
-        fy_dec = fy_column(ep.column("DEC"))
-        fy_latest = np.maximum(fy_decom, fy_dec)  # the year of the later date
         gmap = np.full(max(hints, default=-1) + 2, -1, dtype=np.int64)
         for f, g in fgroup.items():
             gmap[f] = g
-        g_row = gmap[np.minimum(fi, len(gmap) - 1)]
-        todo = (yr <= 0) & (g_row >= 0)
-        if todo.any():
-            _group_evidence(g_row[todo], fy_dec[todo], fy_latest[todo], ng, lower, votes)
+        _episode_evidence(ep, gmap, ng, lower, votes)
     nf = max(hints, default=-1) + 2
     col_max = np.full(nf, -1, dtype=np.int64)  # files whose rows carry a YEAR column
     for t in tables.values():
@@ -323,12 +364,8 @@ def resolve_903(
         overridden[f] = h.override is not None
     out = {}
     for name, t in tables.items():
-        fa = np.asarray(t.column("_file").to_numpy(), dtype=np.int64)
-        ya = np.asarray(t.column("_year").to_numpy(), dtype=np.int64)
-        fill = np.where(fa < len(year_of), year_of[np.minimum(fa, len(year_of) - 1)], -1)
-        use = (ya <= 0) | overridden[np.minimum(fa, len(overridden) - 1)]
-        y2 = np.where(use & (fill > 0), fill, ya)
-        out[name] = t.set_column(
-            t.column_names.index("_year"), "_year", pa.array(y2.astype(np.int32), pa.int32())
+        y2 = _native.fill_years(
+            _i32(t.column("_file")), _i32(t.column("_year")), year_of, overridden
         )
+        out[name] = t.set_column(t.column_names.index("_year"), "_year", pa.array(y2, pa.int32()))
     return out

@@ -11,6 +11,7 @@
 //! date is needed.
 
 use super::keys::argsort_stable;
+use rayon::prelude::*;
 
 /// RNE is S (a new period of care).
 pub const RNE_S: u8 = 1;
@@ -161,40 +162,43 @@ pub fn sequence_rules(ep: &Episodes, header_grp: &[i64], header_dob: &[i64]) -> 
         .filter(|&d| d != nul)
         .min()
         .unwrap_or(0);
-    let mut buf: Vec<u32> = Vec::new();
-    for w in bounds.windows(2) {
-        let g = &mut gs.order[w[0]..w[1]];
-        if g.len() > 1 {
-            // by start, a missing start (null, the largest) last, then row
-            let start = |i: &u32| ep.decom[*i as usize];
-            if g.windows(2).any(|w| start(&w[0]) > start(&w[1])) {
-                g.sort_by_key(start);
-            }
-            pairs(ep, g, &mut out);
-            // 433 breaks ties of start by end: another order only where starts tie
-            if g.windows(2).any(|w| start(&w[0]) == start(&w[1])) {
-                buf.clear();
-                buf.extend_from_slice(g);
-                buf.sort_by_key(|&i| (ep.decom[i as usize], ep.dec[i as usize]));
-                rule_433(ep, &buf, &mut out);
-            } else {
-                rule_433(ep, g, &mut out);
-            }
-            // 388 puts a missing start first: another order only where one is missing
-            if start(&g[g.len() - 1]) == nul {
-                buf.clear();
-                buf.extend_from_slice(g);
-                buf.sort_by_key(|&i| match ep.decom[i as usize] {
-                    d if d == nul => lo - 1,
-                    d => d,
-                });
-                rule_388(ep, &buf, lo, &mut out);
-            } else {
-                rule_388(ep, g, lo, &mut out);
-            }
-        } else {
-            rule_388(ep, g, lo, &mut out);
+    // Children in pieces of about equal rows, each piece's rules on its own thread (the
+    // flagged rows are sorted below, so the pieces' order does not matter).
+    let want = (rayon::current_num_threads() * 8).max(1);
+    let per = (ep.grp.len() / want).max(1024);
+    let mut pieces = Vec::new();
+    let mut rest = &mut gs.order[..];
+    let mut b0 = 0;
+    while b0 + 1 < bounds.len() {
+        let mut b1 = b0 + 1;
+        while b1 + 1 < bounds.len() && bounds[b1] - bounds[b0] < per {
+            b1 += 1;
         }
+        let (piece, r) = std::mem::take(&mut rest).split_at_mut(bounds[b1] - bounds[b0]);
+        pieces.push((&bounds[b0..=b1], piece));
+        rest = r;
+        b0 = b1;
+    }
+    let found: Vec<Flagged> = pieces
+        .into_par_iter()
+        .map(|(bs, piece)| {
+            let mut out = Flagged::default();
+            let mut buf: Vec<u32> = Vec::new();
+            for w in bs.windows(2) {
+                let g = &mut piece[w[0] - bs[0]..w[1] - bs[0]];
+                group_rules(ep, g, lo, &mut buf, &mut out);
+            }
+            out
+        })
+        .collect();
+    for f in found {
+        out.r142.extend(f.r142);
+        out.r501.extend(f.r501);
+        out.r431.extend(f.r431);
+        out.r432.extend(f.r432);
+        out.r437.extend(f.r437);
+        out.r433.extend(f.r433);
+        out.r388.extend(f.r388);
     }
     gs.bounds = bounds;
     rule_302(ep, &gs, header_grp, header_dob, &mut out);
@@ -213,6 +217,43 @@ pub fn sequence_rules(ep: &Episodes, header_grp: &[i64], header_dob: &[i64]) -> 
         v.dedup();
     }
     out
+}
+
+/// 142, 501, 431, 432, 437, 433 and 388 on one child-in-return's rows `g` (ordered in
+/// place by start); `buf` is scratch.
+fn group_rules(ep: &Episodes, g: &mut [u32], lo: i64, buf: &mut Vec<u32>, out: &mut Flagged) {
+    let nul = ep.null;
+    if g.len() > 1 {
+        // by start, a missing start (null, the largest) last, then row
+        let start = |i: &u32| ep.decom[*i as usize];
+        if g.windows(2).any(|w| start(&w[0]) > start(&w[1])) {
+            g.sort_by_key(start);
+        }
+        pairs(ep, g, out);
+        // 433 breaks ties of start by end: another order only where starts tie
+        if g.windows(2).any(|w| start(&w[0]) == start(&w[1])) {
+            buf.clear();
+            buf.extend_from_slice(g);
+            buf.sort_by_key(|&i| (ep.decom[i as usize], ep.dec[i as usize]));
+            rule_433(ep, buf, out);
+        } else {
+            rule_433(ep, g, out);
+        }
+        // 388 puts a missing start first: another order only where one is missing
+        if start(&g[g.len() - 1]) == nul {
+            buf.clear();
+            buf.extend_from_slice(g);
+            buf.sort_by_key(|&i| match ep.decom[i as usize] {
+                d if d == nul => lo - 1,
+                d => d,
+            });
+            rule_388(ep, buf, lo, out);
+        } else {
+            rule_388(ep, g, lo, out);
+        }
+    } else {
+        rule_388(ep, g, lo, out);
+    }
 }
 
 /// 142, 501, 431, 432, 437 on each pair of a child's rows sorted by start.

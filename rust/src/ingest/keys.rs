@@ -3,7 +3,11 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
+
+/// Rows per piece of the parallel passes of [`latest_in_groups`].
+const PIECE: usize = 1 << 14;
 
 /// One table's council and child columns, dictionary-coded: per row a code into the
 /// values (-1 = null).
@@ -243,12 +247,28 @@ pub fn latest_in_groups(
         // Keys 0..k (child keys): a counting sort by key, then each child's few rows
         // sorted by the other columns.
         Some((starts, mut o)) => {
-            for w in starts.windows(2) {
-                let b = &mut o[w[0]..w[1]];
-                if b.len() > 1 {
-                    b.sort_by(by_cols); // stable: ties keep row order
+            // Children in pieces of about `PIECE` rows, sorted in parallel.
+            let mut pieces = Vec::new();
+            let mut rest = &mut o[..];
+            let mut b0 = 0;
+            while b0 + 1 < starts.len() {
+                let mut b1 = b0 + 1;
+                while b1 + 1 < starts.len() && starts[b1] - starts[b0] < PIECE {
+                    b1 += 1;
                 }
+                let (piece, r) = std::mem::take(&mut rest).split_at_mut(starts[b1] - starts[b0]);
+                pieces.push((&starts[b0..=b1], piece));
+                rest = r;
+                b0 = b1;
             }
+            pieces.into_par_iter().for_each(|(bs, piece)| {
+                for w in bs.windows(2) {
+                    let b = &mut piece[w[0] - bs[0]..w[1] - bs[0]];
+                    if b.len() > 1 {
+                        b.sort_by(by_cols); // stable: ties keep row order
+                    }
+                }
+            });
             o
         }
         None => match pack(rows, &cols) {
@@ -267,27 +287,62 @@ pub fn latest_in_groups(
         },
     };
     let same_group = |a: u32, b: u32| group.iter().all(|c| c[a as usize] == c[b as usize]);
-    let mut last = vec![false; order.len()];
-    let (mut dup, mut sup, mut conf) = (vec![false; n], vec![false; n], vec![false; n]);
-    let mut s = 0;
-    while s < order.len() {
-        let mut e = s + 1;
-        while e < order.len() && same_group(order[s], order[e]) {
-            e += 1;
+    // Pieces of `order` that start at a group's first row, classified in parallel:
+    // per position LEADER, DUP, SUP or CONF.
+    const LEADER: u8 = 0;
+    const DUP: u8 = 1;
+    const SUP: u8 = 2;
+    const CONF: u8 = 3;
+    let m = order.len();
+    let mut cuts = vec![0usize];
+    let mut p = PIECE;
+    while p < m {
+        while p < m && same_group(order[p - 1], order[p]) {
+            p += 1;
         }
-        let leader = order[e - 1] as usize;
-        last[e - 1] = true;
-        for &r in &order[s..e - 1] {
-            let r = r as usize;
-            if content.iter().all(|c| c[r] == c[leader]) {
-                dup[r] = true;
-            } else if minor[r] != minor[leader] {
-                sup[r] = true;
-            } else {
-                conf[r] = true;
+        if p < m {
+            cuts.push(p);
+        }
+        p += PIECE;
+    }
+    cuts.push(m);
+    let kinds: Vec<Vec<u8>> = cuts
+        .par_windows(2)
+        .map(|w| {
+            let part = &order[w[0]..w[1]];
+            let mut kind = vec![LEADER; part.len()];
+            let mut s = 0;
+            while s < part.len() {
+                let mut e = s + 1;
+                while e < part.len() && same_group(part[s], part[e]) {
+                    e += 1;
+                }
+                let leader = part[e - 1] as usize;
+                for (k, &r) in kind[s..e - 1].iter_mut().zip(&part[s..e - 1]) {
+                    let r = r as usize;
+                    *k = if content.iter().all(|c| c[r] == c[leader]) {
+                        DUP
+                    } else if minor[r] != minor[leader] {
+                        SUP
+                    } else {
+                        CONF
+                    };
+                }
+                s = e;
             }
+            kind
+        })
+        .collect();
+    let mut last = Vec::with_capacity(m);
+    let (mut dup, mut sup, mut conf) = (vec![false; n], vec![false; n], vec![false; n]);
+    for (&r, k) in order.iter().zip(kinds.into_iter().flatten()) {
+        last.push(k == LEADER);
+        match k {
+            DUP => dup[r as usize] = true,
+            SUP => sup[r as usize] = true,
+            CONF => conf[r as usize] = true,
+            _ => {}
         }
-        s = e;
     }
     Latest {
         order,

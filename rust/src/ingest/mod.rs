@@ -3,3 +3,4 @@
 pub mod csv;
 pub mod dfe;
 pub mod keys;
+pub mod years;

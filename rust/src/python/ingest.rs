@@ -12,7 +12,7 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3_arrow::PyArray as ArrowArray;
 
 use super::errors::config_err;
-use crate::ingest::{csv, dfe, keys};
+use crate::ingest::{csv, dfe, keys, years};
 
 /// (kept columns, source lines, rows per body)
 type Parsed<'py> = (
@@ -271,11 +271,127 @@ pub fn dfe_sequence_rules<'py>(
     Ok(out)
 }
 
+/// Dictionary codes (-1 for null rows) of a `dictionary<int32, ...>` column.
+fn dict_codes(a: &ArrowArray, what: &str) -> PyResult<Vec<i32>> {
+    let d = a
+        .as_ref()
+        .as_any()
+        .downcast_ref::<DictionaryArray<Int32Type>>()
+        .ok_or_else(|| config_err(what, "must be dictionary<int32, string>"))?;
+    let keys = d.keys();
+    Ok(keys
+        .values()
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| if keys.is_null(i) { -1 } else { c })
+        .collect())
+}
+
+/// Collection-year evidence per group of files (see `ingest::years::year_counts`):
+/// `(y0, ends, latest)`, the counts as flat int64 arrays of `n_groups` rows of years
+/// from `y0`. `start`/`end` are `dictionary<int32, string>` date columns, `start_fy`/
+/// `end_fy` the collection year of each of their dictionary values.
+#[pyfunction]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn year_counts<'py>(
+    py: Python<'py>,
+    file: PyReadonlyArray1<'py, i32>,
+    year: PyReadonlyArray1<'py, i32>,
+    group_of: PyReadonlyArray1<'py, i64>,
+    n_groups: usize,
+    start: ArrowArray,
+    start_fy: PyReadonlyArray1<'py, i64>,
+    end: ArrowArray,
+    end_fy: PyReadonlyArray1<'py, i64>,
+) -> PyResult<(i64, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>)> {
+    let (file, year, group_of) = (file.as_slice()?, year.as_slice()?, group_of.as_slice()?);
+    let (start_fy, end_fy) = (start_fy.as_slice()?, end_fy.as_slice()?);
+    let (sc, ec) = (dict_codes(&start, "start")?, dict_codes(&end, "end")?);
+    let n = file.len();
+    if year.len() != n || sc.len() != n || ec.len() != n {
+        return Err(config_err("columns", "one entry per row"));
+    }
+    let c = super::run(py, || {
+        let s = years::YearCodes {
+            codes: &sc,
+            fy: start_fy,
+        };
+        let e = years::YearCodes {
+            codes: &ec,
+            fy: end_fy,
+        };
+        Ok(years::year_counts(file, year, group_of, n_groups, &s, &e))
+    })?;
+    Ok((
+        c.y0,
+        PyArray1::from_vec(py, c.ends),
+        PyArray1::from_vec(py, c.latest),
+    ))
+}
+
+/// Every row's collection year from its file's (see `ingest::years::fill_years`).
+#[pyfunction]
+pub fn fill_years<'py>(
+    py: Python<'py>,
+    file: PyReadonlyArray1<'py, i32>,
+    year: PyReadonlyArray1<'py, i32>,
+    year_of: PyReadonlyArray1<'py, i64>,
+    overridden: PyReadonlyArray1<'py, bool>,
+) -> PyResult<Bound<'py, PyArray1<i32>>> {
+    let (file, year) = (file.as_slice()?, year.as_slice()?);
+    let (year_of, overridden) = (year_of.as_slice()?, overridden.as_slice()?);
+    if year.len() != file.len() {
+        return Err(config_err("year", "one entry per row"));
+    }
+    let out = super::run(py, || {
+        Ok(years::fill_years(file, year, year_of, overridden))
+    })?;
+    Ok(PyArray1::from_vec(py, out))
+}
+
+/// The bytes of every file, read in parallel: None for a file that cannot be read or
+/// holds more than `cap` bytes (the caller reads those itself, to say why).
+#[pyfunction]
+pub fn read_files<'py>(
+    py: Python<'py>,
+    paths: Vec<std::path::PathBuf>,
+    cap: u64,
+) -> PyResult<Vec<Option<Bound<'py, pyo3::types::PyBytes>>>> {
+    use rayon::prelude::*;
+    use std::io::Read;
+    fn one(p: &std::path::Path, cap: u64) -> Option<Vec<u8>> {
+        let f = std::fs::File::open(p).ok()?;
+        let size = f.metadata().ok()?.len();
+        if size > cap {
+            return None;
+        }
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(usize::try_from(size).ok()?.saturating_add(1))
+            .ok()?;
+        f.take(cap.saturating_add(1)).read_to_end(&mut buf).ok()?;
+        (buf.len() as u64 <= cap).then_some(buf)
+    }
+    let data = super::run(py, || {
+        Ok(paths
+            .par_iter()
+            .with_max_len(1)
+            .map(|p| one(p, cap))
+            .collect::<Vec<_>>())
+    })?;
+    Ok(data
+        .into_iter()
+        .map(|d| d.map(|b| pyo3::types::PyBytes::new(py, &b)))
+        .collect())
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dfe_sequence_rules, m)?)?;
     m.add_function(wrap_pyfunction!(parse_csv_bodies, m)?)?;
     m.add_function(wrap_pyfunction!(child_keys, m)?)?;
     m.add_function(wrap_pyfunction!(argsort_stable, m)?)?;
     m.add_function(wrap_pyfunction!(latest_in_groups, m)?)?;
+    m.add_function(wrap_pyfunction!(year_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(fill_years, m)?)?;
+    m.add_function(wrap_pyfunction!(read_files, m)?)?;
     Ok(())
 }

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._paths import la_from_path, read_return
+from .._paths import la_from_path, read_return, read_returns
 from .._years import FileHint, YearOverride, name_year, override_for, resolve_903
 from ..report import ValidationReport
 from .parse_csv import parse_group
@@ -45,12 +45,13 @@ def read_903_files(
     hints: dict[int, FileHint] = {}
     groups: dict[tuple[str, tuple[str, ...]], list[SourceFile]] = {}
     xml_parts: list[tuple[str, pa.Table]] = []
-    for p in paths:
+    pre = read_returns(paths)
+    for p, data in zip(paths, pre, strict=True):
         given = override_for(p, year)
         f = SourceFile(p, report.file_index(p), la if la is not None else la_from_path(p), given)
         hints[f.idx] = FileHint(p, name_year(p), given)
         try:
-            f.data = read_return(p)
+            f.data = data if data is not None else read_return(p)
         except OSError as e:
             fail(report, f, "unreadable_file", f"{type(e).__name__}: {e.strerror or e}")
             continue
