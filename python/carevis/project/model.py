@@ -107,6 +107,20 @@ class ProjectionModel:
         return bool(self._native.by_age)
 
     @property
+    def trends(self) -> dict[tuple[str, str], float]:
+        """The fitted trend of each move's rate (from state, next state or "left"), as its
+        change per year (-0.1: 10% fewer a year, before damping); moves without one left
+        out."""
+        states = self.states
+        to = [*states, "left"]
+        slopes = list(self._native.trend)
+        return {
+            (states[k // len(to)], to[k % len(to)]): float(np.expm1(b))
+            for k, b in enumerate(slopes)
+            if b != 0.0
+        }
+
+    @property
     def n_open(self) -> int:
         """Children in a state at the date (they continue in a projection)."""
         return int(self._native.n_open)
