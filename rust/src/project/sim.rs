@@ -177,13 +177,12 @@ struct Tilt<'a> {
 }
 
 impl Tilt<'_> {
-    /// The multiplier of a move to `to` after `d` (unscaled) days in the state.
-    fn at(&self, to: u32, d: i64) -> f64 {
+    /// Where the multipliers of the moves after `d` (unscaled) days in the state begin.
+    fn base(&self, d: i64) -> usize {
         let day = i64::from(self.start) + (d as f64 * self.f) as i64;
         let months = self.table.len() / self.stride - 1;
         let k = (((day - i64::from(self.as_of)).max(0) as f64 / 30.436_875) as usize).min(months);
-        let t = if to == LEFT { self.ns } else { to as usize };
-        self.table[k * self.stride + self.row + t]
+        k * self.stride + self.row
     }
 
     /// At an event after `d` days with next states `to` weighted `n`: None if the trend
@@ -193,8 +192,10 @@ impl Tilt<'_> {
     fn pick(&self, rng: &mut Rng, to: &[u32], n: &[f64], d: i64) -> Option<u32> {
         let mut w = [0.0f64; 24];
         let (mut total, mut tilted) = (0.0, 0.0);
+        let base = self.base(d);
         for (j, (&t, &k)) in to.iter().zip(n).enumerate() {
-            let x = k * self.at(t, d);
+            let t = if t == LEFT { self.ns } else { t as usize };
+            let x = k * self.table[base + t];
             if j < w.len() {
                 w[j] = x;
             }
