@@ -300,7 +300,11 @@ fn walk(
         let cell = ctx.model.cell_in(state, group, &edges, start);
         let f = ctx.sc.time_of(state);
         let ns = ctx.model.states.len();
-        let tilt = (!ctx.trend.is_empty()).then(|| Tilt {
+        let tilted = !ctx.trend.is_empty()
+            && ctx.model.trend[state as usize * (ns + 1)..(state as usize + 1) * (ns + 1)]
+                .iter()
+                .any(|&b| b != 0.0);
+        let tilt = tilted.then(|| Tilt {
             table: ctx.trend,
             row: state as usize * (ns + 1),
             stride: ns * (ns + 1),
