@@ -60,3 +60,10 @@ def test_saved_model_keeps_its_trend(tmp_path: Path) -> None:
 def test_bad_trend_options(bad: dict[str, float]) -> None:
     with pytest.raises(ConfigError, match="trend"):
         P.fit(steady(days=400), AS_OF, **bad)  # type: ignore[arg-type]
+
+
+def test_trended_projection_is_the_same_at_any_thread_count() -> None:
+    model = P.fit(steady(to_b=0.4, trend=-0.2), AS_OF)
+    runs = [P.project(model, years=1, runs=2, seed=3, threads=n) for n in (1, 2, 1, 3)]
+    first = runs[0].intervals([END])
+    assert all(r.intervals([END]).equals(first) for r in runs[1:])
