@@ -37,7 +37,11 @@ PEER, PEER_NOW = "csdm 0.5.1", "csdm 2026"
 
 
 def carevis_projection(
-    runs: int, seed: int, window_years: float | None = None
+    runs: int,
+    seed: int,
+    window_years: float | None = None,
+    trend_years: int | None = None,
+    trend_damping: float | None = None,
 ) -> Callable[[Any, dt.date, int], Any] | None:
     """carevis's projection as a backtest model; None while the package has none.
     ``window_years``: the years before as_of its times in state are fitted from (its
@@ -48,7 +52,11 @@ def carevis_projection(
         return None
 
     def run(history: carevis.Journeys, as_of: dt.date, years: int) -> Any:
-        options = {} if window_years is None else {"window_years": window_years}
+        options: dict[str, Any] = {} if window_years is None else {"window_years": window_years}
+        if trend_years is not None:
+            options["trend_years"] = trend_years
+        if trend_damping is not None:
+            options["trend_damping"] = trend_damping
         model = project.fit(history, as_of=as_of.isoformat(), **options)
         result = project.project(model, years=years, runs=runs, seed=seed)
         if runs == 1:
@@ -139,6 +147,12 @@ def main() -> None:
         default=None,
         help="the regional version's reference period (default: the whole history)",
     )
+    ap.add_argument(
+        "--trend-years", type=int, default=None, help="carevis's trend years (0: no trends)"
+    )
+    ap.add_argument(
+        "--trend-damping", type=float, default=None, help="carevis's trend damping (its default)"
+    )
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -146,7 +160,9 @@ def main() -> None:
     what = args.returns or f"synthetic England, scale {args.scale}, seed {args.seed}"
     print(f"data: {what}: {journeys.n_children:,} children ({time.perf_counter() - t0:.1f} s)")
     models: dict[str, Any] = {}
-    ours = carevis_projection(args.runs, args.seed, args.window_years)
+    ours = carevis_projection(
+        args.runs, args.seed, args.window_years, args.trend_years, args.trend_damping
+    )
     if ours is not None:
         models["carevis"] = ours
     models[PEER] = partial(peer.project_figures, reference_months=args.reference_months)

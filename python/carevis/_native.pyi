@@ -292,6 +292,10 @@ class ProjectionModel:
     @property
     def window_days(self) -> int: ...
     @property
+    def trend(self) -> list[float]: ...
+    @property
+    def trend_damping(self) -> float: ...
+    @property
     def n_open(self) -> int: ...
     @property
     def arrivals_per_year(self) -> float: ...
@@ -307,6 +311,8 @@ def project_fit(
     groups: npt.NDArray[np.uint16] | None = None,
     group_labels: list[str] = ...,
     births: npt.NDArray[np.int32] | None = None,
+    trend_years: int = 0,
+    trend_damping: float = 1.0,
 ) -> ProjectionModel: ...
 def project_run(
     model: ProjectionModel,

@@ -17,17 +17,20 @@ def day(d: dt.date) -> int:
 
 
 def steady(
-    per_day: int = 20, days: int = 1500, stay: int = 60, to_b: float = 0.25
+    per_day: int = 20, days: int = 1500, stay: int = 60, to_b: float = 0.25, trend: float = 0.0
 ) -> carevis.Journeys:
     """``per_day`` children arrive each day in "A" (half aged 3, half 12), stay ``stay`` days,
-    then a share ``to_b`` move to "B" and the rest to "C" (each for 30 days, then out)."""
+    then a share ``to_b`` move to "B" and the rest to "C" (each for 30 days, then out).
+    ``trend``: the share to B changes by this much a year (-0.2: x exp(-0.2) a year)
+    from ``to_b`` at the start."""
     rng = np.random.default_rng(7)
     n = per_day * days
     k = np.arange(n)
     a = day(START) + k // per_day
     age = np.where(k % 2 == 0, 3, 12)
     birth = a - age * 365 - 100
-    b_next = rng.random(n) < to_b
+    share = to_b * np.exp(trend * (k // per_day) / 365.25)
+    b_next = rng.random(n) < share
     ids = np.repeat(k + 1, 2)
     state = np.empty(2 * n, dtype=object)
     state[0::2] = "A"

@@ -22,6 +22,11 @@ EPOCH = dt.date(1970, 1, 1)
 #: Years before the date whose spells the times in state are fitted from (spells begun
 #: earlier enter the fit late: Kaplan-Meier with delayed entry).
 WINDOW_YEARS = 1.5
+#: Most statistical years before the date over which each move's trend is fitted (fewer
+#: where the data begin later; under 3, no trend); 0 turns trends off.
+TREND_YEARS = 5
+#: Each year after the date a trend keeps this share of the year before's change.
+TREND_DAMPING = 0.9
 
 
 def day_of(when: TimeLike) -> int:
@@ -102,6 +107,20 @@ class ProjectionModel:
         return bool(self._native.by_age)
 
     @property
+    def trends(self) -> dict[tuple[str, str], float]:
+        """The fitted trend of each move's rate (from state, next state or "left"), as its
+        change per year (-0.1: 10% fewer a year, before damping); moves without one left
+        out."""
+        states = self.states
+        to = [*states, "left"]
+        slopes = list(self._native.trend)
+        return {
+            (states[k // len(to)], to[k % len(to)]): float(np.expm1(b))
+            for k, b in enumerate(slopes)
+            if b != 0.0
+        }
+
+    @property
     def n_open(self) -> int:
         """Children in a state at the date (they continue in a projection)."""
         return int(self._native.n_open)
@@ -141,17 +160,31 @@ def fit(
     by_council: bool = False,
     council: str = "la",
     window_years: float = WINDOW_YEARS,
+    trend_years: int = TREND_YEARS,
+    trend_damping: float = TREND_DAMPING,
 ) -> ProjectionModel:
     """Fits a projection model from ``journeys`` as known at the end of ``as_of``.
 
     ``by_age``: times in state by age band at the spell's start (when the journeys have a
     birth column; otherwise not). ``by_council``: and by the ``council`` column (cells with
     fewer than 20 ended spells fall back to England's). ``window_years``: the years before
-    ``as_of`` the times in state are fitted from."""
+    ``as_of`` the times in state are fitted from. ``trend_years``: the most yearly
+    sub-windows before ``as_of`` over which each move's rate (from a state to the next) is
+    fitted a log-linear trend, shrunk toward none by its noise (0: no trends);
+    ``trend_damping``: the share of a year's trend that the next year keeps (1: straight
+    on, 0: held at the date's level)."""
     if not isinstance(journeys, Journeys):
         raise ConfigError(f"fit needs carevis Journeys, not {type(journeys).__name__}")
     if not (isinstance(window_years, (int, float)) and 0 < window_years <= 100):
         raise ConfigError(f"window_years must be in (0, 100], not {window_years!r}")
+    if (
+        isinstance(trend_years, bool)
+        or not isinstance(trend_years, int)
+        or not 0 <= trend_years <= 50
+    ):
+        raise ConfigError(f"trend_years must be a whole number in [0, 50], not {trend_years!r}")
+    if not (isinstance(trend_damping, (int, float)) and 0 <= trend_damping <= 1):
+        raise ConfigError(f"trend_damping must be in [0, 1], not {trend_damping!r}")
     day = day_of(as_of)
     births = _births(journeys) if by_age else None
     labels, groups = _groups(journeys, council) if by_council else ([], None)
@@ -162,6 +195,8 @@ def fit(
         groups=groups,
         group_labels=labels,
         births=births,
+        trend_years=trend_years,
+        trend_damping=float(trend_damping),
     )
     return ProjectionModel(native, journeys, births, groups, council if by_council else None)
 

@@ -30,7 +30,15 @@ pub struct FitInput<'a> {
     pub births: Option<&'a [Minute]>,
     /// Days before the date whose spells the durations are fitted from.
     pub window_days: i32,
+    /// Most yearly sub-windows before the date the moves' trends are fitted over (fewer
+    /// where the data begin later; under 3: no trend).
+    pub trend_years: u32,
+    /// The trend's damping per year after the date (1: straight on, 0: none).
+    pub damping: f64,
 }
+
+/// Fewest events of a move over the trend's years before its trend is fitted.
+const TREND_MIN_EVENTS: u64 = 20;
 
 fn day(m: Minute) -> i32 {
     m.div_euclid(MINUTES_PER_DAY)
@@ -84,6 +92,27 @@ struct Acc {
     past18: Vec<u64>,
     /// Per state and next state (`ns` = left): spells ending within 3 days of it.
     at18: Vec<u64>,
+    /// Per trend year (0: the year to the date), state and next state: moves.
+    tr_ev: Vec<u64>,
+    /// Per trend year and state: days spent there.
+    tr_exp: Vec<u64>,
+    /// Per trend year: spells begun (to find where the data begin).
+    tr_starts: Vec<u64>,
+}
+
+impl Acc {
+    fn main(shape: &Shape, ng: usize, years: usize) -> Self {
+        let ns = shape.ns;
+        Acc {
+            base: vec![0; shape.n_cells()],
+            arrivals: vec![0; ns * ng * AGE_YEARS],
+            season: vec![0; ns * 12],
+            tr_ev: vec![0; years * ns * (ns + 1)],
+            tr_exp: vec![0; years * ns],
+            tr_starts: vec![0; years],
+            ..Acc::default()
+        }
+    }
 }
 
 /// Fits the model.
@@ -92,6 +121,12 @@ pub fn fit(input: &FitInput) -> Result<Model> {
     let ns = index.labels.len();
     if ns + 2 >= TAG_CENSOR as usize {
         return Err(CoreError::config("states", "too many states to project"));
+    }
+    if !(0.0..=1.0).contains(&input.damping) {
+        return Err(CoreError::config(
+            "trend_damping",
+            "the trend's damping must be in [0, 1]",
+        ));
     }
     if input.window_days < 1 {
         return Err(CoreError::config(
@@ -180,15 +215,11 @@ pub fn fit(input: &FitInput) -> Result<Model> {
     } else {
         vec![NO_AGE_OUT; ns]
     };
+    let years = input.trend_years.min(100) as usize;
     let parts: Vec<Acc> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|k| {
-            let mut acc = Acc {
-                base: vec![0; shape.n_cells()],
-                arrivals: vec![0; ns * ng * AGE_YEARS],
-                season: vec![0; ns * 12],
-                ..Acc::default()
-            };
+            let mut acc = Acc::main(&shape, ng, years);
             for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
                 let (b, g) = (birth_day(c), group(c));
                 child(index, c, (as_of, w0), b, g, &shape, Some(&ages), &mut acc);
@@ -196,13 +227,11 @@ pub fn fit(input: &FitInput) -> Result<Model> {
             acc
         })
         .collect();
-    let mut acc = Acc {
-        base: vec![0; shape.n_cells()],
-        arrivals: vec![0; ns * ng * AGE_YEARS],
-        season: vec![0; ns * 12],
-        ..Acc::default()
-    };
+    let mut acc = Acc::main(&shape, ng, years);
     for p in parts {
+        add(&mut acc.tr_ev, &p.tr_ev);
+        add(&mut acc.tr_exp, &p.tr_exp);
+        add(&mut acc.tr_starts, &p.tr_starts);
         acc.keys.extend(p.keys);
         add(&mut acc.base, &p.base);
         add(&mut acc.arrivals, &p.arrivals);
@@ -238,6 +267,9 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         season,
         open: acc.open,
         age_out: ages,
+        trend: trends(&acc.tr_ev, &acc.tr_exp, &acc.tr_starts, ns),
+        trend_lead: f64::from(input.window_days) / 2.0 / 365.25,
+        damping: input.damping,
     })
 }
 
@@ -298,28 +330,35 @@ fn child(
                 group: g as u16,
             });
         }
+        let stop = if closed { e.unwrap_or(as_of) } else { as_of };
+        let next = || {
+            spells
+                .clone()
+                .find(|&j| j > i)
+                .filter(|&j| {
+                    let b = day(index.start[j]);
+                    b <= as_of && b - stop <= GAP_DAYS
+                })
+                .map_or(shape.ns, |j| index.state[j] as usize)
+        };
+        let b18 = (birth != NO_BIRTH_DAY).then(|| super::birthday(birth, 18));
+        if let Some(ages) = ages.filter(|_| !acc.tr_starts.is_empty()) {
+            // Turning 18 where the simulation ends the stay itself is no move to trend.
+            let moved = closed && !(ages[s] != NO_AGE_OUT && b18.is_some_and(|b| stop >= b - 3));
+            let to = if moved { Some(next()) } else { None };
+            trend_spell(acc, shape.ns, s, (a, stop), to, as_of);
+        }
         if e.is_some_and(|e| e <= w0) {
             continue;
         }
         // At risk in the window: its next state, if it ended by the date.
         let mut tag = if closed {
-            let e = e.unwrap_or(as_of);
-            let next = spells
-                .clone()
-                .find(|&j| j > i)
-                .filter(|&j| {
-                    let b = day(index.start[j]);
-                    b <= as_of && b - e <= GAP_DAYS
-                })
-                .map_or(shape.ns, |j| index.state[j] as usize);
-            1 + next as u64
+            1 + next() as u64
         } else {
             TAG_CENSOR
         };
-        let stop = if closed { e.unwrap_or(as_of) } else { as_of };
         let d = ((stop - a).max(0) as u64).min((1 << 20) - 1);
         let band = band_at(birth, a) as usize;
-        let b18 = (birth != NO_BIRTH_DAY).then(|| super::birthday(birth, 18));
         let Some(ages) = ages else {
             if let Some(b18) = b18 {
                 // A month and a half past: the birth may be known to the month only.
@@ -346,6 +385,95 @@ fn child(
             }
         }
     }
+}
+
+/// Adds one spell (days `a` to `stop`, ending in a move to `to` if any) to the trend's
+/// yearly exposure and moves.
+fn trend_spell(
+    acc: &mut Acc,
+    ns: usize,
+    s: usize,
+    (a, stop): (i32, i32),
+    to: Option<usize>,
+    as_of: i32,
+) {
+    for k in 0..acc.tr_starts.len() {
+        let hi = as_of - 365 * k as i32;
+        let lo = hi - 365;
+        if stop <= lo {
+            continue;
+        }
+        if a > hi {
+            break;
+        }
+        if a > lo {
+            acc.tr_starts[k] += 1;
+        }
+        acc.tr_exp[k * ns + s] += (stop.min(hi) - a.max(lo)).max(0) as u64;
+        if let Some(t) = to.filter(|_| stop > lo && stop <= hi) {
+            acc.tr_ev[(k * ns + s) * (ns + 1) + t] += 1;
+        }
+    }
+}
+
+/// Per (state, next state): the yearly change of the move's rate (events over days spent) on
+/// the log scale, by weighted least squares over the trend's years that the data cover (a
+/// year with under half the spells begun of the year after it is before the data begin),
+/// with its variance from the counts (or their scatter about the line, if larger), shrunk
+/// toward 0 by `1 - var / slope^2` (0 where the slope is within a standard error of 0).
+/// Empty under 3 years.
+fn trends(ev: &[u64], exp: &[u64], starts: &[u64], ns: usize) -> Vec<f64> {
+    let mut years = starts.len().min(1);
+    while years < starts.len() && starts[years] * 2 >= starts[years - 1] && starts[years] > 0 {
+        years += 1;
+    }
+    if years < 3 {
+        return vec![];
+    }
+    let mut out = vec![0.0; ns * (ns + 1)];
+    for s in 0..ns {
+        for t in 0..=ns {
+            let pts: Vec<(f64, f64, f64)> = (0..years)
+                .filter(|&k| exp[k * ns + s] > 0)
+                .map(|k| {
+                    let n = ev[(k * ns + s) * (ns + 1) + t] as f64 + 0.5;
+                    (-(k as f64 + 0.5), (n / exp[k * ns + s] as f64).ln(), n)
+                })
+                .collect();
+            let total: f64 = pts.iter().map(|p| p.2 - 0.5).sum();
+            if pts.len() < 3 || total < TREND_MIN_EVENTS as f64 {
+                continue;
+            }
+            out[s * (ns + 1) + t] = shrunk_slope(&pts);
+        }
+    }
+    out
+}
+
+/// The weighted least-squares slope of (x, y, weight) points, shrunk by its noise.
+fn shrunk_slope(pts: &[(f64, f64, f64)]) -> f64 {
+    let w: f64 = pts.iter().map(|p| p.2).sum();
+    let xm = pts.iter().map(|p| p.0 * p.2).sum::<f64>() / w;
+    let ym = pts.iter().map(|p| p.1 * p.2).sum::<f64>() / w;
+    let sxx: f64 = pts.iter().map(|p| p.2 * (p.0 - xm).powi(2)).sum();
+    if sxx <= 0.0 {
+        return 0.0;
+    }
+    let b = pts
+        .iter()
+        .map(|p| p.2 * (p.0 - xm) * (p.1 - ym))
+        .sum::<f64>()
+        / sxx;
+    let chi2: f64 = pts
+        .iter()
+        .map(|p| p.2 * (p.1 - ym - b * (p.0 - xm)).powi(2))
+        .sum();
+    let dispersion = (chi2 / (pts.len() - 2) as f64).max(1.0);
+    let var = dispersion / sxx;
+    if b == 0.0 {
+        return 0.0;
+    }
+    b * (1.0 - var / (b * b)).max(0.0)
 }
 
 /// The cells from the sorted records (cell | day | tag) and each cell's entries at time 0.

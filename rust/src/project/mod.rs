@@ -84,6 +84,14 @@ pub struct Model {
     /// Per state: the next state of a child turning 18 there ([`LEFT`]: out), or
     /// [`NO_AGE_OUT`] where the data shows children staying past 18.
     pub age_out: Vec<u32>,
+    /// Trends in the moves: per (from state, next state or `states.len()` for left), the
+    /// change of its rate per year on the log scale (fitted over yearly sub-windows before
+    /// the date, shrunk toward 0 by its noise); empty: none fitted.
+    pub trend: Vec<f64>,
+    /// Years from the middle of the durations' window to the date (the trend's lead).
+    pub trend_lead: f64,
+    /// Each year after the date the trend keeps this share of the year before's (damped).
+    pub damping: f64,
 }
 
 impl Model {
@@ -111,6 +119,32 @@ impl Model {
         let band = if self.by_age { edges.band(day) } else { 0 };
         let k = (state as usize * self.n_groups() + group as usize) * self.n_bands() + band;
         &self.cells[self.choice[k] as usize]
+    }
+}
+
+impl Model {
+    /// Multipliers of each move's rate by month after the date (`months + 1` rows of
+    /// states x (states + 1)); empty where the model has no trend.
+    pub fn trend_table(&self, months: usize) -> Vec<f64> {
+        if self.trend.iter().all(|&b| b == 0.0) {
+            return vec![];
+        }
+        let phi = self.damping.clamp(0.0, 1.0);
+        let mut out = Vec::with_capacity((months + 1) * self.trend.len());
+        for k in 0..=months {
+            // Mid-month, in years after the date.
+            let tau = (k as f64 + 0.5) / 12.0;
+            let damped = if phi >= 1.0 {
+                tau
+            } else if phi <= 0.0 {
+                0.0
+            } else {
+                (1.0 - phi.powf(tau)) / -phi.ln()
+            };
+            let x = self.trend_lead + damped;
+            out.extend(self.trend.iter().map(|&b| (b * x).exp().clamp(0.25, 4.0)));
+        }
+        out
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{Arrival, Cell, Model, Open};
 use crate::error::{CoreError, Result};
 
-const MAGIC: &[u8; 8] = b"CVPROJ02";
+const MAGIC: &[u8; 8] = b"CVPROJ03";
 
 struct W(Vec<u8>);
 
@@ -121,6 +121,9 @@ pub fn to_bytes(m: &Model) -> Vec<u8> {
         .iter()
         .for_each(|s| s.iter().for_each(|&x| w.f64(x)));
     w.u32s(&m.age_out);
+    w.f64s(&m.trend);
+    w.f64(m.trend_lead);
+    w.f64(m.damping);
     w.u32(m.open.len() as u32);
     for o in &m.open {
         w.u32(o.dot);
@@ -181,6 +184,9 @@ pub fn from_bytes(b: &[u8]) -> Result<Model> {
         m.season.push(s);
     }
     m.age_out = r.u32s()?;
+    m.trend = r.f64s()?;
+    m.trend_lead = r.f64()?;
+    m.damping = r.f64()?;
     let n = r.len(16)?;
     for _ in 0..n {
         let (dot, sg, start_day, birth_day) = (r.u32()?, r.u32()?, r.i32()?, r.i32()?);
@@ -246,6 +252,10 @@ fn check(m: &Model) -> Result<()> {
             .iter()
             .any(|o| o.state as usize >= ns || o.group as usize >= ng)
         || m.open.windows(2).any(|w| w[0].dot >= w[1].dot)
+        || !(m.trend.is_empty() || m.trend.len() == ns * (ns + 1))
+        || m.trend.iter().any(|b| !b.is_finite())
+        || !m.trend_lead.is_finite()
+        || !(0.0..=1.0).contains(&m.damping)
     {
         return Err(bad("indices out of range"));
     }

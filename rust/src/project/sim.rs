@@ -18,6 +18,8 @@ const CHUNK: usize = 8192;
 const ARRIVAL_CHUNK: usize = 512;
 /// Most spells one child is simulated through (a guard against same-day cycles).
 const MAX_STEPS: usize = 400;
+/// Most events one draw thins away (a guard: the trend's multipliers are at least 0.25).
+const MAX_THIN: usize = 1000;
 const STREAM_OPEN: u64 = 11;
 const STREAM_COUNT: u64 = 12;
 const STREAM_ARRIVAL: u64 = 13;
@@ -127,6 +129,8 @@ struct Ctx<'a> {
     cfg: &'a SimConfig<'a>,
     run: u64,
     emit: bool,
+    /// The moves' trend multipliers by month after the date (empty: none).
+    trend: &'a [f64],
 }
 
 impl Part {
@@ -159,37 +163,111 @@ impl Part {
     }
 }
 
+/// The trend's multipliers of the moves out of one state, by month after the date.
+struct Tilt<'a> {
+    /// Multipliers by month: `table[k * stride + row + to]` (`to` = states for left).
+    table: &'a [f64],
+    row: usize,
+    stride: usize,
+    ns: usize,
+    /// The spell's start and the model's date (days), and the time multiplier.
+    start: i32,
+    as_of: i32,
+    f: f64,
+}
+
+impl Tilt<'_> {
+    /// Where the multipliers of the moves after `d` (unscaled) days in the state begin.
+    fn base(&self, d: i64) -> usize {
+        let day = i64::from(self.start) + (d as f64 * self.f) as i64;
+        let months = self.table.len() / self.stride - 1;
+        let k = (((day - i64::from(self.as_of)).max(0) as f64 / 30.436_875) as usize).min(months);
+        k * self.stride + self.row
+    }
+
+    /// At an event after `d` days with next states `to` weighted `n`: None if the trend
+    /// thins it away (the stay goes on), else the next state drawn by `n` x multiplier. A
+    /// falling rate thins its moves (exact for a multiplier under 1); a rising one only
+    /// gains share among the moves that happen then.
+    fn pick(&self, rng: &mut Rng, to: &[u32], n: &[f64], d: i64) -> Option<u32> {
+        let mut w = [0.0f64; 24];
+        let (mut total, mut tilted) = (0.0, 0.0);
+        let base = self.base(d);
+        for (j, (&t, &k)) in to.iter().zip(n).enumerate() {
+            let t = if t == LEFT { self.ns } else { t as usize };
+            let x = k * self.table[base + t];
+            if j < w.len() {
+                w[j] = x;
+            }
+            total += k;
+            tilted += x;
+        }
+        if to.len() > w.len() {
+            // Many next states at one time: no tilt (rare; keeps the weights on the stack).
+            return Some(to[rng.pick(n)]);
+        }
+        if tilted < total && rng.uniform() * total >= tilted {
+            return None;
+        }
+        Some(to[rng.pick(&w[..to.len()])])
+    }
+}
+
 /// Draws a spell's length (days) and next state, given `spent` days already (-1: new).
-fn draw(cell: &Cell, rng: &mut Rng, spent: i32, f: f64) -> Option<(i32, u32)> {
-    let u = if spent < 0 {
+fn draw(cell: &Cell, rng: &mut Rng, spent: i32, f: f64, tilt: Option<&Tilt>) -> Option<(i32, u32)> {
+    let mut u = if spent < 0 {
         -1
     } else {
         (f64::from(spent) / f).floor() as i64
     };
-    let lo = cell.times.partition_point(|&t| i64::from(t) <= u);
-    let s_u = if lo == 0 { 1.0 } else { cell.surv[lo - 1] };
-    let target = rng.uniform() * s_u;
-    let i = lo + cell.surv[lo..].partition_point(|&s| s > target);
-    let (d, next) = if s_u <= 0.0 && !cell.times.is_empty() {
-        // Already past every duration seen (a shortened time): leaves at once, as the
-        // longest stays did.
-        let k = cell.times.len() - 1;
-        let (a, b) = (cell.off[k] as usize, cell.off[k + 1] as usize);
-        (u.max(0), cell.to[a + rng.pick(&cell.n[a..b])])
-    } else if i < cell.times.len() {
-        let (a, b) = (cell.off[i] as usize, cell.off[i + 1] as usize);
-        (
-            i64::from(cell.times[i]),
-            cell.to[a + rng.pick(&cell.n[a..b])],
-        )
-    } else if cell.tail_rate > 0.0 {
-        let from = u.max(cell.times.last().map_or(0, |&t| i64::from(t)));
-        let x = -(1.0 - rng.uniform()).ln() / cell.tail_rate;
-        let d = from + (x.ceil() as i64).max(1);
-        (d, cell.tail_to[rng.pick(&cell.tail_n)])
-    } else {
-        return None;
-    };
+    let mut found = None;
+    for _ in 0..MAX_THIN {
+        let lo = cell.times.partition_point(|&t| i64::from(t) <= u);
+        let s_u = if lo == 0 { 1.0 } else { cell.surv[lo - 1] };
+        let target = rng.uniform() * s_u;
+        let i = lo + cell.surv[lo..].partition_point(|&s| s > target);
+        if s_u <= 0.0 && !cell.times.is_empty() {
+            // Already past every duration seen (a shortened time): leaves at once, as the
+            // longest stays did.
+            let k = cell.times.len() - 1;
+            let (a, b) = (cell.off[k] as usize, cell.off[k + 1] as usize);
+            found = Some((u.max(0), cell.to[a + rng.pick(&cell.n[a..b])]));
+            break;
+        } else if i < cell.times.len() {
+            let (a, b) = (cell.off[i] as usize, cell.off[i + 1] as usize);
+            let t = i64::from(cell.times[i]);
+            let next = match tilt {
+                None => Some(cell.to[a + rng.pick(&cell.n[a..b])]),
+                Some(tl) => tl.pick(rng, &cell.to[a..b], &cell.n[a..b], t),
+            };
+            match next {
+                Some(next) => {
+                    found = Some((t, next));
+                    break;
+                }
+                None => u = t,
+            }
+        } else if cell.tail_rate > 0.0 {
+            let from = u.max(cell.times.last().map_or(0, |&t| i64::from(t)));
+            let x = -(1.0 - rng.uniform()).ln() / cell.tail_rate;
+            let d = from + (x.ceil() as i64).max(1);
+            let next = match tilt {
+                None => Some(cell.tail_to[rng.pick(&cell.tail_n)]),
+                Some(tl) => tl.pick(rng, &cell.tail_to, &cell.tail_n, d),
+            };
+            match next {
+                Some(next) => {
+                    found = Some((d, next));
+                    break;
+                }
+                None => u = d,
+            }
+        } else {
+            return None;
+        }
+    }
+    // Thinned past the guard: the stay goes on past the horizon.
+    let (d, next) = found?;
     let scaled = if f == 1.0 {
         d
     } else {
@@ -220,7 +298,22 @@ fn walk(
     let b18 = (birth != NO_BIRTH_DAY).then(|| birthday(birth, 18));
     for _ in 0..MAX_STEPS {
         let cell = ctx.model.cell_in(state, group, &edges, start);
-        let mut drawn = draw(cell, rng, spent, ctx.sc.time_of(state));
+        let f = ctx.sc.time_of(state);
+        let ns = ctx.model.states.len();
+        let tilted = !ctx.trend.is_empty()
+            && ctx.model.trend[state as usize * (ns + 1)..(state as usize + 1) * (ns + 1)]
+                .iter()
+                .any(|&b| b != 0.0);
+        let tilt = tilted.then(|| Tilt {
+            table: ctx.trend,
+            row: state as usize * (ns + 1),
+            stride: ns * (ns + 1),
+            ns,
+            start,
+            as_of: ctx.model.as_of_day,
+            f,
+        });
+        let mut drawn = draw(cell, rng, spent, f, tilt.as_ref());
         let out18 = ctx.model.age_out[state as usize];
         if let Some(b18) = b18.filter(|_| out18 != NO_AGE_OUT) {
             // Turning 18 here ends the stay (the data shows nobody staying on).
@@ -278,6 +371,8 @@ pub fn simulate(model: &Model, sc: &Scenario, cfg: &SimConfig) -> Result<Project
         }
     }
     let mut out = Projected::default();
+    let horizon_months = (cfg.horizon_day - model.as_of_day) as usize / 28 + 1;
+    let trend = model.trend_table(horizon_months);
     for run in 0..cfg.runs {
         let ctx = Ctx {
             model,
@@ -285,6 +380,7 @@ pub fn simulate(model: &Model, sc: &Scenario, cfg: &SimConfig) -> Result<Project
             cfg,
             run: u64::from(run),
             emit: cfg.emit && run == 0,
+            trend: &trend,
         };
         let (stock, spells) = one_run(&ctx);
         out.stock.extend(stock);

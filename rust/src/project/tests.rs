@@ -8,6 +8,8 @@ fn fit_plain(idx: &crate::index::Index, as_of: i32, window: i32) -> Model {
         groups: None,
         births: None,
         window_days: window,
+        trend_years: 0,
+        damping: 0.9,
     })
     .unwrap()
 }
@@ -190,6 +192,8 @@ fn children_age_out_at_18_as_the_data_shows() {
         groups: None,
         births: Some(&by_dot),
         window_days: 1000,
+        trend_years: 0,
+        damping: 0.9,
     })
     .unwrap();
     assert_eq!(m.age_out, vec![1, NO_AGE_OUT]);

@@ -1,6 +1,6 @@
 //! Bindings of projections: fitting a journey model, saving and loading it, and running it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -39,6 +39,15 @@ impl PyModel {
     fn window_days(&self) -> i32 {
         self.model.window_days
     }
+    /// Per (state, next state or left): the fitted trend of the move's rate, log per year.
+    #[getter]
+    fn trend(&self) -> Vec<f64> {
+        self.model.trend.clone()
+    }
+    #[getter]
+    fn trend_damping(&self) -> f64 {
+        self.model.damping
+    }
     #[getter]
     fn n_open(&self) -> usize {
         self.model.open.len()
@@ -69,7 +78,9 @@ impl PyModel {
 
 /// Fits a model: per-child group codes (with their labels) and births (minutes) optional.
 #[pyfunction]
-#[pyo3(signature = (journeys, as_of, window_days, groups=None, group_labels=vec![], births=None))]
+#[pyo3(signature = (journeys, as_of, window_days, groups=None, group_labels=vec![], births=None,
+    trend_years=0, trend_damping=1.0))]
+#[allow(clippy::too_many_arguments)]
 pub fn project_fit(
     py: Python<'_>,
     journeys: &PyJourneys,
@@ -78,6 +89,8 @@ pub fn project_fit(
     groups: Option<PyReadonlyArray1<'_, u16>>,
     group_labels: Vec<String>,
     births: Option<PyReadonlyArray1<'_, i32>>,
+    trend_years: u32,
+    trend_damping: f64,
 ) -> PyResult<PyModel> {
     let groups = groups.map(|g| g.as_array().to_vec());
     let births = births.map(|b| b.as_array().to_vec());
@@ -90,6 +103,8 @@ pub fn project_fit(
             groups: groups.as_deref().map(|g| (g, group_labels)),
             births: births.as_deref(),
             window_days,
+            trend_years,
+            damping: trend_damping,
         })
     })?;
     Ok(PyModel {
@@ -143,11 +158,7 @@ pub fn project_run<'py>(
                 .map(|i| (i, births.as_deref(), groups.as_deref())),
         };
         match threads {
-            Some(n) => rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
-                .build()
-                .map_err(|e| crate::CoreError::config("threads", e.to_string()))?
-                .install(|| project::simulate(&m, &sc, &cfg)),
+            Some(n) => pool(n)?.install(|| project::simulate(&m, &sc, &cfg)),
             None => project::simulate(&m, &sc, &cfg),
         }
     })?;
@@ -165,6 +176,24 @@ pub fn project_run<'py>(
     d.set_item("birth", PyArray1::from_vec(py, s.birth))?;
     d.set_item("group", PyArray1::from_vec(py, s.group))?;
     Ok((stock, Some(d)))
+}
+
+/// A rayon pool of `n` threads (at least 1), built once per size and kept.
+fn pool(n: usize) -> crate::error::Result<Arc<rayon::ThreadPool>> {
+    static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+    let n = n.max(1);
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = pools.iter().find(|(k, _)| *k == n) {
+        return Ok(p.clone());
+    }
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| crate::CoreError::config("threads", e.to_string()))?,
+    );
+    pools.push((n, p.clone()));
+    Ok(p)
 }
 
 /// Adds the projection classes and functions to the `_native` module.
