@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import carevis
 import numpy as np
@@ -184,3 +185,16 @@ def test_layer_uploads_colours_only_when_asked() -> None:
 def test_import_carevis_does_not_import_vispy() -> None:
     code = "import sys, carevis; s = carevis.Scene; assert 'vispy' not in sys.modules, 'vispy'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_gl_export_leaves_the_context_free_for_this_thread(tmp_path: Path) -> None:
+    """The pipeline draws in its own thread; afterwards this one draws again (EGL lets a
+    context be current in one thread at a time)."""
+    from carevis import export
+    from carevis.gl import render_gl
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(200)))
+    lo, hi = scene.journeys.minute_range or (0, 0)
+    export.frames(scene, tmp_path, times=[(lo + hi) / 2], width=160, height=90, renderer="gl")
+    img = render_gl(scene, (lo + hi) / 2 / 1440, 160, 90, path="cpu")
+    assert img.shape == (90, 160, 4) and (img[..., 3] > 0).all()

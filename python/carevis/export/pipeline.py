@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..congestion import Ahead, Congested
+from ..gl import release_context
 from ..render import RenderSettings, draw_overlay, rasterise
 from ..scene import Scene
 from ..scene.labels import shown_counts
@@ -82,7 +83,12 @@ def pictures(
             q.put(None)
         except BaseException as e:
             q.put(e)
+        finally:
+            if s.renderer == "gl":
+                release_context()  # so that this thread's caller may draw offscreen next
 
+    if s.renderer == "gl":
+        release_context()  # the producer draws offscreen: not this thread
     worker = threading.Thread(target=produce, name="carevis-render", daemon=True)
     worker.start()
     try:

@@ -25,7 +25,7 @@ from .dots import (
     unpremultiply,
 )
 from .gpu_frame import HIDDEN, MAX_STATES, GpuFrame
-from .offscreen import max_tile_size, render_frame_gl, render_gl
+from .offscreen import max_tile_size, release_context, render_frame_gl, render_gl
 
 __all__ = [
     "DEFAULT_BACKGROUND",
@@ -43,6 +43,7 @@ __all__ = [
     "measured_draws",
     "path_without_measuring",
     "premultiplied",
+    "release_context",
     "render_frame_gl",
     "render_gl",
     "unpremultiply",

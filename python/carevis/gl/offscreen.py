@@ -103,6 +103,19 @@ def _offscreen() -> _Offscreen:
     return _OFFSCREEN
 
 
+def release_context() -> None:
+    """Leaves the offscreen context current in no thread (EGL lets a context be current in
+    one thread at a time: a thread that drew offscreen calls this when done, so that
+    another may draw next)."""
+    if _OFFSCREEN is None:
+        return
+    from vispy.app.backends import _egl
+    from vispy.ext import egl
+
+    none = egl.EGL_NO_SURFACE
+    egl.eglMakeCurrent(_egl._EGL_DISPLAY, none, none, egl.EGL_NO_CONTEXT)
+
+
 def max_tile_size() -> int:
     """The GL implementation's largest renderbuffer side (pixels)."""
     return _offscreen().max_size
