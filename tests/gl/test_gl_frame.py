@@ -198,7 +198,7 @@ def test_gpu_pictures_match_the_engine_path(
     # a frame uploads uniforms only: the tables went up once
     from carevis.gl.offscreen import _offscreen
 
-    g = _offscreen().gpu_frame(scene)
+    g = _offscreen().frame_path(scene).gpu_frame()
     assert isinstance(g, GpuFrame)
     assert (g.compaction is not None) == (compact == "1")
     sent = g.bytes_uploaded
@@ -231,46 +231,6 @@ def test_gpu_memory_fits_the_budget(context: Any) -> None:
         gpu.close()
 
 
-def test_the_choice_is_measured_and_can_be_forced(
-    context: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from carevis.gl import choose_path
-
-    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(50)))
-    calls: list[str] = []
-
-    def slow(m: float) -> None:
-        calls.append("slow")
-        import time
-
-        time.sleep(0.01)
-
-    def fast(m: float) -> None:
-        calls.append("fast")
-
-    monkeypatch.delenv("CAREVIS_GL_FRAME", raising=False)
-    assert choose_path(scene, fast, slow, software=False) == "gpu"
-    assert choose_path(scene, slow, fast, software=False) == "cpu"
-    assert "slow" in calls and "fast" in calls
-    calls.clear()
-    # a software GL keeps the engine's path without measuring (CI's llvmpipe is one)
-    assert choose_path(scene, fast, slow, software=True) == "cpu"
-    assert calls == []
-    from carevis.gl import is_software_gl
-
-    assert choose_path(scene, fast, slow) == ("cpu" if is_software_gl() else "gpu")
-    assert calls == [] or not is_software_gl()
-    calls.clear()
-    monkeypatch.setenv("CAREVIS_GL_FRAME", "gpu")
-    assert choose_path(scene, slow, fast) == "gpu"
-    monkeypatch.setenv("CAREVIS_GL_FRAME", "cpu")
-    assert choose_path(scene, fast, slow) == "cpu"
-    assert calls == []
-    monkeypatch.setenv("CAREVIS_GL_FRAME", "fastest")
-    with pytest.raises(carevis.CarevisError):
-        choose_path(scene, fast, slow)
-
-
 def test_draws_skip_chunks_waiting_off_screen(context: Any) -> None:
     """A draw submits only runs of chunks with a dot on screen; every dot shown lies in
     them, and the picture is the engine's."""
@@ -298,37 +258,6 @@ def test_draws_skip_chunks_waiting_off_screen(context: Any) -> None:
     want = render_frame_gl(frame, vp)
     got = render_frame_gl(frame, vp, scene=scene, path="gpu")
     assert_images_close(got, want, tol=2, max_bad_fraction=0.001)
-
-
-def test_the_choice_keeps_compaction_only_where_faster(
-    context: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import time
-
-    from carevis.gl import GpuFrame, choose_path
-
-    monkeypatch.delenv("CAREVIS_GL_FRAME", raising=False)
-    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(50)))
-    gpu = GpuFrame(scene)
-    try:
-        if gpu.compaction is None:
-            pytest.skip("this GL has no compute shaders")  # llvmpipe has them
-
-        def draw(m: float) -> None:
-            time.sleep(0.01 if gpu.compacting else 0.0)
-
-        slower = lambda m: time.sleep(0.005)  # noqa: E731
-        assert choose_path(scene, draw, slower, gpu=gpu, software=False) == "gpu"
-        assert not gpu.compacting
-        gpu.compacting = True
-
-        def draw_slow_plain(m: float) -> None:
-            time.sleep(0.0 if gpu.compacting else 0.01)
-
-        choose_path(scene, draw_slow_plain, lambda m: None, gpu=gpu, software=False)
-        assert gpu.compacting
-    finally:
-        gpu.close()
 
 
 def test_the_window_draws_with_the_gpu_frame(context: Any) -> None:

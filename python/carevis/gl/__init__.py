@@ -6,7 +6,8 @@
   sprites, the CPU rasteriser's coverage rule) and :class:`FramePair` (double buffers).
 - :mod:`.compaction`, :mod:`.gpu_frame`: :class:`GpuFrame`, a scene's journeys kept on
   the GPU and a shader computing every dot.
-- :mod:`.choose`: which of the two paths draws a scene here.
+- :mod:`.choose`: which of the two paths draws a scene here (:class:`FramePath`: timed
+  over the first frames drawn).
 - :mod:`.offscreen`: :func:`render_frame_gl` and :func:`render_gl`, headless on EGL.
 
 Inside the package, modules import downward: api -> dots -> compaction -> gpu_frame ->
@@ -15,7 +16,7 @@ choose -> offscreen. VisPy is imported lazily, never by ``import carevis``."""
 from __future__ import annotations
 
 from .api import SOFTWARE_GL, gl_api, is_software_gl
-from .choose import choose_path, measured_draws, path_without_measuring
+from .choose import FramePath, FrameTrial, forced_path
 from .dots import (
     DEFAULT_BACKGROUND,
     MAX_RADIUS_PX,
@@ -35,13 +36,13 @@ __all__ = [
     "SOFTWARE_GL",
     "DotLayer",
     "FramePair",
+    "FramePath",
+    "FrameTrial",
     "GpuFrame",
-    "choose_path",
+    "forced_path",
     "gl_api",
     "is_software_gl",
     "max_tile_size",
-    "measured_draws",
-    "path_without_measuring",
     "premultiplied",
     "release_context",
     "render_frame_gl",

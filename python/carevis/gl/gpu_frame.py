@@ -12,8 +12,9 @@ culled in the vertex stage. A second pass writes every dot's record (place, colo
 state) into a texture, so that the GPU's frame can be read back and checked against the
 engine's.
 
-On a machine whose GL is a software rasteriser (Mesa's llvmpipe) the engine's frame is
-faster: :func:`carevis.gl.choose.choose_path` measures both once and picks;
+Which is faster depends on the machine (on a software rasteriser such as Mesa's llvmpipe
+the compaction pass's compute shaders run on the CPU): :class:`carevis.gl.choose.FramePath`
+times the first frames drawn by each path in turn and keeps the fastest;
 ``CAREVIS_GL_FRAME=gpu|cpu`` overrides it.
 
 GL is called directly (ctypes): gloo cannot make integer textures or draw without

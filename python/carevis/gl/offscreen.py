@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from typing import Any
 
 import numpy as np
 
 from .._time import TimeLike, to_minutes
-from ..errors import ConfigError
 from ..scene import Frame, Scene
 from ..viewport import Viewport
-from .choose import choose_path, measured_draws, path_without_measuring
+from .choose import FramePath
 from .dots import (
     DEFAULT_BACKGROUND,
     MAX_RADIUS_PX,
@@ -24,12 +24,11 @@ from .dots import (
     premultiplied,
     unpremultiply,
 )
-from .gpu_frame import GpuFrame
 
 
 class _Offscreen:
-    """A hidden EGL canvas, its dot program and a framebuffer, kept between calls; and the
-    GPU frame of the last scene drawn, with the path chosen for it."""
+    """A hidden EGL canvas, its dot program and a framebuffer, kept between calls; and how
+    the last scene drawn is drawn (its GPU frame, the path chosen for it)."""
 
     def __init__(self) -> None:
         os.environ.setdefault("EGL_PLATFORM", "surfaceless")
@@ -44,7 +43,7 @@ class _Offscreen:
         self.fbo_shape = (0, 0)
         self.fbo: Any = None
         self.buffers: FramePair | None = None
-        self._gpu: tuple[Any, Any, str] | None = None  # (scene's engine, GpuFrame, path)
+        self._path: FramePath | None = None
 
     def framebuffer(self, w: int, h: int) -> Any:
         from vispy import gloo
@@ -58,38 +57,30 @@ class _Offscreen:
             self.fbo_shape = shape
         return self.fbo
 
-    def gpu_frame(self, scene: Scene, path: str | None = None) -> Any:
-        """The scene's GPU frame (built on first use, emphasis kept in step), or None
-        where the engine's path is the one to take (``path``, else measured once per
-        scene: :func:`carevis.gl.choose.choose_path`)."""
-        if self._gpu is None or self._gpu[0] is not scene._native:
-            if self._gpu is not None:
-                if self._gpu[1] is not None:
-                    self._gpu[1].close()
-                self._gpu = None
-            if (path or path_without_measuring()) == "cpu":
-                # no tables on the GPU for a scene drawn from the engine's frames
-                self._gpu = (scene._native, None, "cpu")
-                return None
-            try:
-                gpu = GpuFrame(scene)
-            except ConfigError:
-                if path == "gpu":
-                    raise
-                return None
-            fbo = self.framebuffer(1920, 1080)
-            chosen = path or choose_path(
-                scene, *measured_draws(scene, gpu, self.layer, self.canvas, fbo), gpu=gpu
-            )
-            self._gpu = (scene._native, gpu, chosen)
-        gpu = self._gpu[1]
-        if (path or self._gpu[2]) != "gpu":
-            return None
-        if gpu is None:  # told "cpu" before, so no tables yet: build them now
-            self._gpu = None
-            return self.gpu_frame(scene, "gpu")
-        gpu.sync_emphasis(scene.emphasis)
-        return gpu
+    def frame_path(self, scene: Scene) -> FramePath:
+        """How ``scene``'s frames are drawn here (:class:`~carevis.gl.choose.FramePath`:
+        timed over the first frames of each scene; its emphasis kept in step)."""
+        if self._path is None or self._path.scene._native is not scene._native:
+            if self._path is not None:
+                self._path.close()
+            self._path = FramePath(scene)
+        else:
+            self._path.sync(scene)
+        return self._path
+
+    def pick(self, scene: Scene | None, path: str | None) -> tuple[str | None, Any]:
+        """The path the trial times for this picture (None: not timed) and the GPU frame
+        to draw it with (None: the engine's frame), ``path`` deciding where given."""
+        if scene is None or path == "cpu":
+            return None, None
+        fp = self.frame_path(scene)
+        if path == "gpu":
+            return None, fp.gpu_frame(need=True)
+        return fp.pick()
+
+    def record(self, picked: str | None, seconds: float) -> None:
+        if picked is not None and self._path is not None:
+            self._path.record(picked, seconds)
 
 
 _OFFSCREEN: _Offscreen | None = None
@@ -135,13 +126,32 @@ def render_frame_gl(
     image of ``viewport``'s size. Images larger than ``max_tile`` (default: the GL
     maximum renderbuffer size, at most 8192) are drawn in tiles.
 
-    Given the ``scene`` the frame came from, the moment (``frame.minutes``) is drawn by
-    the scene's GPU frame instead, where that is the faster path here (``path``:
-    ``"gpu"`` or ``"cpu"`` decides; see :mod:`carevis.gl.gpu_frame`): the same picture,
-    without uploading the frame."""
+    Given the ``scene`` the frame came from, the moment (``frame.minutes``) may be drawn
+    by the scene's GPU frame instead, without uploading the frame: the same picture (within
+    GL's rounding). Which path draws is timed over the scene's first pictures, each path
+    in turn, and the fastest kept (:class:`carevis.gl.choose.FramePath`); ``path``
+    (``"gpu"`` or ``"cpu"``) decides instead."""
+    off = _offscreen()
+    picked, gpu = off.pick(scene, path)
+    a = time.perf_counter()
+    out = _draw(off, frame, viewport, dot_radius_px, background, max_tile, gpu)
+    off.record(picked, time.perf_counter() - a)
+    return out
+
+
+def _draw(
+    off: _Offscreen,
+    frame: Frame,
+    viewport: Viewport,
+    dot_radius_px: float,
+    background: tuple[int, int, int, int] | tuple[int, int, int],
+    max_tile: int | None,
+    gpu: Any,
+) -> np.ndarray:
+    """:func:`render_frame_gl`'s picture, drawn by ``gpu`` (a GPU frame) or, where None,
+    from ``frame``."""
     from vispy import gloo
 
-    off = _offscreen()
     width, height = viewport.width, viewport.height
     if width <= 0 or height <= 0:
         raise ValueError(f"image size must be positive, not {width} x {height}")
@@ -153,7 +163,6 @@ def render_frame_gl(
     step = limit - 2 * margin
     if step < 1:
         raise ValueError(f"tile size {limit} is too small for dots of radius {radius}")
-    gpu = None if scene is None or path == "cpu" else off.gpu_frame(scene, path)
     if gpu is None:
         off.layer.upload(frame)
     out = np.empty((height, width, 4), np.uint8)
@@ -208,7 +217,9 @@ def render_gl(
 
     ``viewport`` (default: the world fitted to the image) maps world units to pixels, as
     for the CPU renderer; its size must be ``width x height``. ``path`` (``"gpu"``,
-    ``"cpu"``, default: measured) chooses between the GPU frame and the engine's.
+    ``"cpu"``; default: timed over the scene's first pictures, as for
+    :func:`render_frame_gl`) chooses between the GPU frame and the engine's frame (the
+    engine's computed here, and timed with the drawing).
     """
     if viewport is None:
         viewport = Viewport.fit(int(width), int(height))
@@ -218,22 +229,16 @@ def render_gl(
         )
     off = _offscreen()
     minutes = to_minutes(t)
-    if path != "cpu" and off.gpu_frame(scene, path) is not None:
+    picked, gpu = off.pick(scene, path)
+    a = time.perf_counter()
+    if gpu is not None:
         # the GPU computes the frame: nothing to compute or upload here
         frame = Frame.empty(0)
         frame.minutes = minutes
-        path = "gpu"
     else:
         if off.buffers is None or off.buffers.n != scene.n_dots:
             off.buffers = FramePair(scene.n_dots)
         frame = scene.frame_at_minutes(minutes, off.buffers.swap())
-        path = "cpu"
-    return render_frame_gl(
-        frame,
-        viewport,
-        dot_radius_px=dot_radius_px,
-        background=background,
-        max_tile=max_tile,
-        scene=scene,
-        path=path,
-    )
+    out = _draw(off, frame, viewport, dot_radius_px, background, max_tile, gpu)
+    off.record(picked, time.perf_counter() - a)
+    return out

@@ -10,16 +10,7 @@ from typing import Any
 from vispy import app, visuals
 
 from .._time import MINUTES_PER_DAY, TimeLike, to_minutes
-from ..errors import ConfigError
-from ..gl import (
-    DEFAULT_BACKGROUND,
-    DotLayer,
-    FramePair,
-    GpuFrame,
-    choose_path,
-    measured_draws,
-    path_without_measuring,
-)
+from ..gl import DEFAULT_BACKGROUND, DotLayer, FramePair, FramePath
 from ..rules import opening_minutes
 from ..scene import Scene
 from ..scene.labels import check_suppression
@@ -54,8 +45,9 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         calling thread (deterministic, for tests and scripts).
     gl_frame: ``"gpu"`` draws every moment with the GPU frame (the journeys kept on the
         GPU, a shader computing each dot: :mod:`carevis.gl.gpu_frame`), ``"cpu"`` uploads
-        the engine's frames; default: whichever a quick measurement at start finds faster
-        (``CAREVIS_GL_FRAME`` overrides it). The engine's frame is still computed, off the
+        the engine's frames; default: whichever draws faster here, timed over the first
+        frames, drawn by each path in turn (:class:`carevis.gl.FramePath`; no wait at
+        start; ``CAREVIS_GL_FRAME`` overrides it). The engine's frame is still computed, off the
         drawing thread, for the labels' counts, hovering and the child followed.
     app, size, show, title, keys...: as for ``vispy.app.Canvas``.
     """
@@ -97,10 +89,9 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.set_current()
         self.pair = FramePair(scene.n_dots)
         self.dots = DotLayer()
-        self._gl_frame = gl_frame
-        #: The GPU frame drawing the dots, or None where the engine's frames are uploaded.
-        self.gpu: Any = None
-        self._choose_frame_path()
+        #: Which path draws the dots: timed over the first frames, each path in turn.
+        self.frame_path = FramePath(scene, gl_frame)
+        self._upload_due = False
         self._init_visuals()
         self.timer = app.Timer(1 / 60, connect=self._on_timer, start=False, app=self.app)
         self._compute(self.minutes, sync=True)
@@ -196,25 +187,6 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         """World -> physical pixels of the canvas (zoom and pan included)."""
         w, h = self.physical_size
         return Viewport.fit(w, h, zoom=self.zoom, centre=self.centre, margin=MARGIN)
-
-    def _choose_frame_path(self) -> None:
-        """Draws with the GPU frame where asked or where it measures faster."""
-        path = self._gl_frame or path_without_measuring()
-        if path == "cpu":
-            return
-        try:
-            gpu = GpuFrame(self.scene)
-        except ConfigError:
-            if path == "gpu":
-                raise
-            return
-        chosen = path or choose_path(
-            self.scene, *measured_draws(self.scene, gpu, self.dots, self), gpu=gpu
-        )
-        if chosen == "gpu":
-            self.gpu = gpu
-        else:
-            gpu.close()
 
     def _say(self, text: str) -> None:
         self.message = text

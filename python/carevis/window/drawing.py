@@ -66,11 +66,7 @@ class Drawing(CanvasState):
         a = time.perf_counter()
         radius = self.dot_radius_px * self.pixel_scale * self.zoom**0.5
         self._build_overlay(vp)
-        if self.gpu is not None:
-            self.context.flush_commands()  # the clear, before the GPU frame's own calls
-            self.gpu.draw(self.minutes, vp, radius_px=radius, target=(w, h))
-        else:
-            self.dots.draw(vp, radius_px=radius, target=(w, h))
+        self._draw_dots(vp, radius, (w, h))
         if self.show_overlay:
             self.label_halo.draw()
             self.labels.draw()

@@ -14,7 +14,6 @@ import numpy as np
 from .. import _check as check
 from .._time import from_days, is_open, to_date, to_days
 from ..errors import CarevisError
-from ..gl import GpuFrame
 from ..scene import AGE_BANDS, EmptyFilterWarning
 from ..scene.congestion import scene_congestion
 from ..scene.labels import Labels, labels, shown_counts
@@ -117,12 +116,8 @@ class Filters(CanvasState):
             self._say(f"{NO_MATCH} {shown}: nothing to show (R resets)")
         elif self.message.startswith(NO_MATCH):
             self._say("")
-        if self.gpu is not None:
-            self.set_current()
-            if self.gpu.scene._native is not self.scene._native:  # recoloured: a new engine
-                self.gpu.close()
-                self.gpu = GpuFrame(self.scene)
-            self.gpu.sync_emphasis(self.scene.emphasis)
+        self.set_current()
+        self.frame_path.sync(self.scene)  # recoloured: a new GPU frame
         self._compute(self.minutes, sync=True)
 
     @property

@@ -1,6 +1,7 @@
 """Playback: the moment shown (minutes since 1970), its speed (days of data per second, the
 one unit users give), stepping and jumping, and frames computed on a worker thread into
-the back one of two buffer sets while the front one is drawn."""
+the back one of two buffer sets while the front one is drawn; the dots drawn by the path
+the window's :class:`~carevis.gl.FramePath` picks."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import time
 from typing import Any
 
 import numpy as np
+from vispy import gloo
 
 from .._time import TimeLike, from_days, to_date, to_minutes
 from ..scene import Frame
+from ..viewport import Viewport
 from .state import STEP_DAYS, CanvasState
 
 
@@ -54,7 +57,7 @@ class Playback(CanvasState):
         if self.minutes >= self.t_range[1]:
             self.pause()
         self._compute(self.minutes, sync=not self._threaded)
-        if self.gpu is not None:
+        if self.frame_path.path != "cpu":
             self.update()  # the GPU draws this moment now, whatever the engine is doing
 
     def wait(self) -> None:
@@ -124,8 +127,10 @@ class Playback(CanvasState):
     def _show_back(self) -> None:
         self.pair.swap()
         a = time.perf_counter()
-        if self.gpu is None:
+        if self.frame_path.path == "cpu":
             self.dots.upload(self.frame)
+        else:  # uploaded when drawn by the engine's path
+            self._upload_due = True
         self.timings["upload"].append(time.perf_counter() - a)
         self._drawn = False
         if self.recording is not None:
@@ -142,3 +147,26 @@ class Playback(CanvasState):
         self._last_tick = now
         self._collect()
         self.tick(dt_s)
+
+    def _draw_dots(self, vp: Viewport, radius: float, size: tuple[int, int]) -> None:
+        """Draws the dots by the path chosen or, while it is being chosen, by the path whose
+        turn it is, timed (waiting for the GL, the work before it first)."""
+        fp = self.frame_path
+        timing = fp.timing
+        if timing:
+            self.context.flush_commands()
+            gloo.gl.glFinish()
+        a = time.perf_counter()
+        picked, gpu = fp.pick()
+        if gpu is not None:
+            self.context.flush_commands()  # the clear, before the GPU frame's own calls
+            gpu.draw(self.minutes, vp, radius_px=radius, target=size)
+        else:
+            if self._upload_due:
+                self.dots.upload(self.frame)
+                self._upload_due = False
+            self.dots.draw(vp, radius_px=radius, target=size)
+        if timing:
+            self.context.flush_commands()
+            gloo.gl.glFinish()
+            fp.record(picked, time.perf_counter() - a)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..gl import DotLayer, FramePair
+from ..gl import DotLayer, FramePair, FramePath, GpuFrame
 from ..scene import Frame, Scene
 from ..scene.congestion import Congested, CongestionSettings
 from ..scene.labels import Labels
@@ -54,7 +54,8 @@ class CanvasState:
     timings: dict[str, list[float]]
     pair: FramePair
     dots: DotLayer
-    gpu: Any
+    frame_path: FramePath
+    _upload_due: bool
     label_model: Labels | None
     _congested: list[Congested]
     _congestion_week: int | None
@@ -75,6 +76,12 @@ class CanvasState:
     def frame(self) -> Frame:
         """The frame on screen."""
         return self.pair.front
+
+    @property
+    def gpu(self) -> GpuFrame | None:
+        """The GPU frame drawing the dots (while the path is being timed, or once chosen),
+        or None where the engine's frames are uploaded."""
+        return self.frame_path.gpu
 
     if TYPE_CHECKING:  # given by the other parts and by vispy's Canvas
 
@@ -109,6 +116,7 @@ class CanvasState:
         def _next_march_31(self) -> Any: ...
         def _menu_item_at(self, x: float, y: float) -> int | None: ...
         def _submit(self) -> None: ...
+        def _draw_dots(self, vp: Viewport, radius: float, size: tuple[int, int]) -> None: ...
         def _timeline_box(self) -> tuple[float, float, float, float]: ...
         def current_labels(self) -> Labels: ...
         def _build_menu(
