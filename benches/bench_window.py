@@ -3,9 +3,13 @@ each frame spent in the engine (``frame_into``), the upload (positions + colours
 buffers) and the draw (through ``glFinish``); and, in the same run, the GPU frame
 (``carevis.gl.gpu_frame``: the journeys on the GPU, a shader computing every dot, only
 uniforms uploaded per frame) at the same moments, with its ratio to that path, the GPU
-memory its tables take against the budget (24 bytes a spell + 16 a dot) and the path the
-start-up measurement chooses. ``--export WxH`` also times the GL exporter's dots
-(``render_gl`` to PNG-ready pixels) both ways at ``--export-at`` dots.
+memory its tables take against the budget (24 bytes a spell + 16 a dot); and, by turns
+in one loop (the machine's load weighing on all alike), today's path, the GPU frame
+compacting and with every dot submitted, and the path chosen as the window chooses it
+(``carevis.gl.FramePath``: the first frames drawn by each path in turn, timed), with the
+auto choice's ratio to the fastest. ``--export WxH``
+also times the GL exporter's dots (``render_gl`` to PNG-ready pixels) both ways at
+``--export-at`` dots.
 
 Dots come from a real Scene over generated journeys (``_common.big_table``, ~3 spells per
 child); ``--random`` uses random arrays instead (for sizes too big to index quickly).
@@ -24,6 +28,7 @@ Usage: python benches/bench_window.py [--sizes 100000,1000000,10000000] [--frame
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -146,8 +151,8 @@ def bench(n: int, frames: int, use_random: bool, canvas: object, fbo: object) ->
 
 def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
     """The GPU frame at the moments :func:`bench` drew: per frame the uniforms and one
-    draw, waiting for the GL; and what the path choice measures."""
-    from carevis.gl import DotLayer, GpuFrame, choose_path, measured_draws
+    draw, waiting for the GL."""
+    from carevis.gl import GpuFrame
     from vispy import gloo
 
     a = time.perf_counter()
@@ -206,15 +211,6 @@ def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
                 ts.append(time.perf_counter() - t0)
     plain.close()
     parts["uncompacted"] = statistics.median(ts)
-    os.environ.pop("CAREVIS_GL_FRAME", None)
-    a = time.perf_counter()
-    try:
-        chosen = choose_path(scene, *measured_draws(scene, gpu, DotLayer(), canvas, fbo), gpu=gpu)
-        if chosen == "gpu" and gpu.compaction is not None:
-            chosen += " (compacting)" if gpu.compacting else " (every dot submitted)"
-    except Exception as e:  # reported, so that the other figures still come
-        chosen = f"failed: {e}"
-    choice_s = time.perf_counter() - a
     n, m = scene.n_dots, scene.journeys.n_spells
     out = {
         "total": statistics.median(times),
@@ -222,11 +218,69 @@ def bench_gpu(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
         "per_frame_upload": gpu.bytes_uploaded - sent,
         "gpu_bytes": gpu.gpu_bytes,
         "budget": 24 * m + 16 * n,
-        "chosen": chosen,
-        "choice_s": choice_s,
         **parts,
     }
     gpu.close()
+    return out
+
+
+def bench_auto(scene: Any, frames: int, canvas: Any, fbo: Any) -> dict[str, Any]:
+    """The path chosen as the window chooses it (:class:`carevis.gl.FramePath`: its first
+    frames by each path in turn, timed), against each path fixed, by turns in one loop so
+    that the machine's load weighs on all alike: per round one frame by today's path (the
+    engine's frame computed, uploaded and drawn, as :func:`bench` draws it), by the GPU
+    frame compacting and with every dot submitted (as :func:`bench_gpu`), and by the auto
+    choice; rounds until the auto choice has drawn ``frames`` frames after choosing.
+    Medians: the fixed paths' over every round but the first, the auto choice's over its
+    frames after choosing (the trial's frames, the GPU frame's tables built in one, are
+    counted apart)."""
+    from carevis.gl import FramePath, GpuFrame
+    from carevis.gl.choose import COMPACTING, CPU, PLAIN
+    from vispy import gloo
+
+    os.environ.pop("CAREVIS_GL_FRAME", None)
+    auto, fixed = FramePath(scene), GpuFrame(scene)
+    layer, pair = DotLayer(), FramePair(scene.n_dots)
+    vp = Viewport.fit(W, H, margin=0.04)
+    lo, hi = scene.journeys.minute_range
+    mid = (lo + hi) / 2
+    times: dict[str, list[float]] = {CPU: [], COMPACTING: [], PLAIN: [], "auto": []}
+    trial = []
+
+    def draw(i: int, gpu: Any) -> float:
+        t0 = time.perf_counter()
+        gloo.set_clear_color(premultiplied((247, 247, 244, 255)))
+        gloo.clear(color=True)
+        canvas.context.flush_commands()
+        if gpu is None:
+            scene.frame_into(mid / 1440 + i, pair.back)
+            layer.upload(pair.swap())
+            layer.draw(vp, radius_px=1.5, target=(W, H))
+            canvas.context.flush_commands()
+            gloo.gl.glFinish()
+        else:
+            gpu.draw(mid + i * 1440.0, vp, radius_px=1.5, target=(W, H))
+            gpu.finish()
+        return time.perf_counter() - t0
+
+    with fbo:
+        gloo.set_viewport(0, 0, W, H)
+        for i in itertools.count():
+            times[CPU].append(draw(i, None))
+            for path in (COMPACTING, PLAIN):
+                fixed.compacting = path == COMPACTING
+                times[path].append(draw(i, fixed))
+            timing = auto.timing
+            picked, gpu = auto.pick()
+            took = draw(i, gpu)
+            auto.record(picked, took)
+            (trial if timing else times["auto"]).append(took)
+            if len(times["auto"]) == frames:
+                break
+    out = {p: statistics.median(t[1:] if p != "auto" else t) for p, t in times.items()}
+    out.update(chosen=auto.trial.chosen, trial_frames=len(trial), trial_s=sum(trial))
+    auto.close()
+    fixed.close()
     return out
 
 
@@ -327,9 +381,20 @@ def main(argv: list[str] | None = None) -> None:
                 f"({ratio(tot, g['total'])} today's path); {g['per_frame_upload']} bytes "
                 f"uploaded by the frames; tables {g['gpu_bytes'] / 2**20:,.0f} MiB "
                 f"(budget {g['budget'] / 2**20:,.0f} MiB); built in {g['build']:.2f} s; "
-                f"start-up choice: {g['chosen']} ({g['choice_s']:.2f} s); vertex stage alone "
+                f"vertex stage alone "
                 f"{g['vertex'] * 1e3:.2f} ms, unblended {g['unblended'] * 1e3:.2f} ms, every dot "
                 f"submitted (no compaction) {g['uncompacted'] * 1e3:.2f} ms",
+                flush=True,
+            )
+        if r["scene"] is not None and not a.no_gpu:
+            au = bench_auto(r["scene"], a.frames, canvas, fbo)
+            fastest = min(au["cpu"], au["gpu-compacting"], au["gpu-plain"])
+            print(
+                f"{'':>10} by turns, ms/frame: today's path {au['cpu'] * 1e3:.1f}, GPU frame "
+                f"compacting {au['gpu-compacting'] * 1e3:.1f}, every dot submitted "
+                f"{au['gpu-plain'] * 1e3:.1f}, auto {au['auto'] * 1e3:.1f} (chose "
+                f"{au['chosen']} after {au['trial_frames']} frames, {au['trial_s']:.2f} s): "
+                f"auto {au['auto'] / fastest:.2f}x the fastest",
                 flush=True,
             )
         if a.export and n == a.export_at and r["scene"] is not None:
