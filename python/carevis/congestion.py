@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -121,17 +121,28 @@ def duration(days: float) -> str:
 
 def is_congested(c: Congested, s: CongestionSettings) -> bool:
     """The rule: occupancy, and time in state, rise while exits fall behind entries."""
-    pct = c.change_pct
-    return (
-        c.count >= s.min_count
-        and c.before >= s.min_count
-        and pct is not None
-        and pct >= s.growth_pct
-        and c.exits < c.entries
-        and c.wait_days is not None
-        and c.wait_before_days is not None
-        and c.wait_days > c.wait_before_days
+    nan = float("nan")
+    wait = nan if c.wait_days is None else c.wait_days
+    wait_before = nan if c.wait_before_days is None else c.wait_before_days
+    return bool(_rule((c.count, c.before, c.entries, c.exits, wait, wait_before), s))
+
+
+def _rule(figures: Sequence[object], s: CongestionSettings) -> np.ndarray:
+    """:func:`is_congested` over arrays of the figures count, before, entries, exits, wait
+    and wait before (waits NaN where nobody was there)."""
+    count, before, entries, exits = (np.asarray(v, np.int64) for v in figures[:4])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = (count - before) / before * 100.0  # as Congested.change_pct, where before > 0
+        waits = np.asarray(figures[4], np.float64) > np.asarray(figures[5], np.float64)
+    rule: np.ndarray = (
+        (count >= s.min_count)
+        & (before >= s.min_count)
+        & (before != 0)
+        & (pct >= s.growth_pct)
+        & (exits < entries)
+        & waits
     )
+    return rule
 
 
 def occupancy_at(journeys: Journeys, times: np.ndarray) -> np.ndarray:
@@ -164,22 +175,17 @@ def _flows(journeys: Journeys, points: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return occ, np.cumsum(ent, axis=1), np.cumsum(ex, axis=1)
 
 
-#: Moments whose waits the core counts in one pass (bounds the memory of a long series).
-WAITS_BATCH = 64
-
-
 def _median_waits(journeys: Journeys, points: np.ndarray, watched: list[int]) -> np.ndarray:
     """The median time so far (days; NaN: nobody there) of the children in each watched
-    state at each of ``points`` (ascending minutes): (n_states, len(points))."""
+    state at each of ``points`` (ascending minutes): (n_states, len(points)). One sweep of
+    the core over all the moments (its cost grows with the spells plus the moments)."""
     mask = np.zeros(len(journeys.states), bool)
     mask[watched] = True
     out = np.full((len(journeys.states), len(points)), np.nan)
-    for k in range(0, len(points), WAITS_BATCH):
-        part = np.ascontiguousarray(points[k : k + WAITS_BATCH], np.int64)
-        w = _native.stats_waits_at(journeys._native, part, mask)
-        t = w.column("time").to_numpy().astype(np.int64) + k
-        s = w.column("state").to_numpy().astype(np.int64)
-        out[s, t] = w.column("median").to_numpy() / MINUTES_PER_DAY
+    w = _native.stats_waits_at(journeys._native, np.ascontiguousarray(points, np.int64), mask)
+    t = w.column("time").to_numpy().astype(np.int64)
+    s = w.column("state").to_numpy().astype(np.int64)
+    out[s, t] = w.column("median").to_numpy() / MINUTES_PER_DAY
     return out
 
 
@@ -187,40 +193,66 @@ def _days(v: float) -> float | None:
     return None if np.isnan(v) else float(v)
 
 
-def congestion_series(
-    journeys: Journeys, minutes: Sequence[float], settings: CongestionSettings | None = None
-) -> list[list[Congested]]:
-    """Every watched state's figures at each of ``minutes``, ``flagged`` where congested:
-    one pass of the core's flows for all moments, and one of its current waits for every
-    :data:`WAITS_BATCH` moments (and window starts)."""
-    s = settings or CongestionSettings()
+@dataclass(frozen=True)
+class _Figures:
+    """The watched states' figures at many moments, as arrays (watched state, moment)."""
+
+    watched: list[int]
+    count: np.ndarray
+    before: np.ndarray
+    entries: np.ndarray
+    exits: np.ndarray
+    wait: np.ndarray
+    wait_before: np.ndarray
+    flagged: np.ndarray
+
+    def at(self, journeys: Journeys, w: int, k: int, window_days: float) -> Congested:
+        """The figures of watched state ``w`` at moment ``k``."""
+        return Congested(
+            state=journeys.states[self.watched[w]],
+            index=self.watched[w],
+            count=int(self.count[w, k]),
+            before=int(self.before[w, k]),
+            entries=int(self.entries[w, k]),
+            exits=int(self.exits[w, k]),
+            wait_days=_days(self.wait[w, k]),
+            wait_before_days=_days(self.wait_before[w, k]),
+            window_days=window_days,
+            flagged=bool(self.flagged[w, k]),
+        )
+
+
+def _figures(journeys: Journeys, now: np.ndarray, s: CongestionSettings) -> _Figures:
+    """The figures of :func:`congestion_series` at ``now`` (minutes), as arrays: one pass
+    of the core's flows and one sweep of its current waits for all moments (and window
+    starts), and the rule over all of them at once."""
     watched = s.watched(journeys.states)
-    now = np.asarray([int(m) for m in minutes], np.int64)
-    if not watched or not len(now):
-        return [[] for _ in now]
     window = round(s.window_days * MINUTES_PER_DAY)
     points = np.unique(np.concatenate([now - window, now]))
     occ, ent, ex = _flows(journeys, points)
     waits = _median_waits(journeys, points, watched)
-    out = []
-    for t in now.tolist():
-        a, b = int(np.searchsorted(points, t - window)), int(np.searchsorted(points, t))
-        row = []
-        for i in watched:
-            c = Congested(
-                state=journeys.states[i],
-                index=i,
-                count=int(occ[i, b]),
-                before=int(occ[i, a]),
-                entries=int(ent[i, b] - ent[i, a]),
-                exits=int(ex[i, b] - ex[i, a]),
-                wait_days=_days(waits[i, b]),
-                wait_before_days=_days(waits[i, a]),
-                window_days=s.window_days,
-            )
-            row.append(replace(c, flagged=is_congested(c, s)))
-        out.append(row)
-    return out
+    a, b = np.searchsorted(points, now - window), np.searchsorted(points, now)
+    rows = np.asarray(watched, np.int64)[:, None]
+    f = [occ[rows, b], occ[rows, a], ent[rows, b] - ent[rows, a], ex[rows, b] - ex[rows, a]]
+    f += [waits[rows, b], waits[rows, a]]
+    return _Figures(watched, f[0], f[1], f[2], f[3], f[4], f[5], _rule(f, s))
+
+
+def congestion_series(
+    journeys: Journeys, minutes: Sequence[float], settings: CongestionSettings | None = None
+) -> list[list[Congested]]:
+    """Every watched state's figures at each of ``minutes``, ``flagged`` where congested:
+    one pass of the core's flows and one sweep of its current waits for all moments (and
+    window starts)."""
+    s = settings or CongestionSettings()
+    now = np.asarray([int(m) for m in minutes], np.int64)
+    if not s.watched(journeys.states) or not len(now):
+        return [[] for _ in now]
+    f = _figures(journeys, now, s)
+    return [
+        [f.at(journeys, w, k, s.window_days) for w in range(len(f.watched))]
+        for k in range(len(now))
+    ]
 
 
 def congestion_figures(
@@ -298,11 +330,17 @@ def flag_table(
     lo, hi = journeys.minute_range or (0, 0)
     step = step_days * MINUTES_PER_DAY
     t0 = (int(lo) // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY  # the end of the first day
-    times = list(range(t0, int(hi) + step, step))
-    flags = [
-        [[c.index, c.label] for c in shown(flagged(row), suppress_below)]
-        for row in congestion_series(journeys, times, settings)
-    ]
+    times = np.arange(t0, int(hi) + step, step, dtype=np.int64)
+    flags: list[list[list[object]]] = [[] for _ in times]
+    if settings.watched(journeys.states):
+        # the figures as arrays; objects (and labels) only where a state is flagged
+        f = _figures(journeys, times, settings)
+        for k in np.flatnonzero(f.flagged.any(axis=0)).tolist():
+            rows = [
+                f.at(journeys, w, k, settings.window_days)
+                for w in np.flatnonzero(f.flagged[:, k]).tolist()
+            ]
+            flags[k] = [[c.index, c.label] for c in shown(flagged(rows), suppress_below)]
     changes = [[k, row] for k, row in enumerate(flags) if k == 0 or row != flags[k - 1]]
     return {"t0": t0, "step": step, "steps": len(flags), "changes": changes}
 

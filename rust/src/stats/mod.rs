@@ -6,6 +6,7 @@ pub mod care;
 pub mod dfe;
 pub mod flow;
 pub mod survival;
+pub mod waits;
 
 use rayon::prelude::*;
 

@@ -304,97 +304,10 @@ pub fn current_waits(index: &Index, strata: &Strata, t: Minute) -> Vec<(u16, u32
     out
 }
 
-/// [`current_waits`] at many moments at once, for the states flagged in `states` (all
-/// strata together): per (moment, state) with anyone in it, the number of spells in it
-/// and their lower median time so far (minutes), in (moment, state) order. `times` must
-/// be ascending. One pass over the index; memory grows with the spells counted.
-pub fn waits_at_times(
-    index: &Index,
-    states: &[bool],
-    times: &[Minute],
-) -> Result<Vec<(u32, u16, u64, i64)>> {
-    let ns = index.labels.len().max(1) as u64;
-    if times.windows(2).any(|w| w[0] > w[1]) {
-        return Err(CoreError::config(
-            "times",
-            "moments must be in ascending order",
-        ));
-    }
-    if (times.len() as u64).saturating_mul(ns) >= 1 << 32 {
-        return Err(CoreError::config(
-            "times",
-            "too many moments for the states",
-        ));
-    }
-    let n = index.n_children();
-    let mut keys: Vec<u64> = (0..n.div_ceil(super::CHUNK))
-        .into_par_iter()
-        .flat_map_iter(|k| {
-            let mut out = Vec::new();
-            for c in k * super::CHUNK..((k + 1) * super::CHUNK).min(n) {
-                for i in index.spells(c) {
-                    let s = index.state[i];
-                    if !states.get(s as usize).copied().unwrap_or(false) {
-                        continue;
-                    }
-                    let (a, e) = (index.start[i], index.end[i]);
-                    let mut j = times.partition_point(|&t| t < a);
-                    while j < times.len() && times[j] < e {
-                        let wait = (times[j] as i64 - a as i64).min(u32::MAX as i64) as u64;
-                        out.push((j as u64 * ns + s as u64) << 32 | wait);
-                        j += 1;
-                    }
-                }
-            }
-            out
-        })
-        .collect();
-    keys.par_sort_unstable();
-    let mut out = Vec::new();
-    let mut a = 0;
-    for i in 1..=keys.len() {
-        if i == keys.len() || keys[i] >> 32 != keys[a] >> 32 {
-            let cell = keys[a] >> 32;
-            let m = i - a;
-            let median = (keys[a + (m - 1) / 2] & 0xFFFF_FFFF) as i64;
-            out.push(((cell / ns) as u32, (cell % ns) as u16, m as u64, median));
-            a = i;
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::stats::testdata::{index, D};
-
-    #[test]
-    fn waits_at_times_equal_current_waits_one_by_one() {
-        let idx = index(
-            &[
-                (0, 0, 0, Some(5)),
-                (0, 1, 5, None),
-                (1, 0, 2, Some(9)),
-                (2, 0, 3, Some(4)),
-                (3, 1, 1, Some(30)),
-            ],
-            2,
-        );
-        let times: Vec<Minute> = (0..12).map(|d| d * D).collect();
-        let got = waits_at_times(&idx, &[true, true], &times).unwrap();
-        let one = Strata::none();
-        let mut want = Vec::new();
-        for (k, &t) in times.iter().enumerate() {
-            for (s, _, n, m) in current_waits(&idx, &one, t) {
-                want.push((k as u32, s, n, m));
-            }
-        }
-        assert_eq!(got, want);
-        let only = waits_at_times(&idx, &[false, true], &times).unwrap();
-        assert!(only.iter().all(|r| r.1 == 1) && !only.is_empty());
-        assert!(waits_at_times(&idx, &[true, true], &[D, 0]).is_err());
-    }
 
     #[test]
     fn km_by_hand() {

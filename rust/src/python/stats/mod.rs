@@ -16,7 +16,7 @@ use pyo3_arrow::PyTable;
 use super::errors::config_err;
 use super::journeys::PyJourneys;
 use super::run;
-use crate::stats::{flow, survival, Periods, Strata};
+use crate::stats::{flow, survival, waits, Periods, Strata};
 use crate::time::{Minute, OPEN};
 
 mod periods;
@@ -302,7 +302,7 @@ pub fn stats_waits_at<'py>(
         .collect();
     let states = states.as_array().to_vec();
     let index = journeys.index.clone();
-    let w = run(py, || survival::waits_at_times(&index, &states, &times))?;
+    let w = run(py, || waits::waits_at_times(&index, &states, &times))?;
     table(
         py,
         vec![
