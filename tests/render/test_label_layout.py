@@ -1,7 +1,8 @@
 """The placement of a picture's texts (issue 17, item 1): no label box overlaps another,
 a group heading, the legend, the title, the date or the caption, and every box lies
-inside the picture, from 640x360 to 16K, in the pathway and circle layouts, for the
-synthetic England and the small test tables. Boxes only: nothing is rasterised."""
+inside the picture, from 320x180 (what does not fit is left out) to 16K, in the pathway
+and circle layouts, for the synthetic England and the small test tables. Boxes only:
+nothing is rasterised."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from tests.journey_tables import make_table, with_ethnicity
 
 T = "2018-06-30"
 SIZES = [(640, 360), (1280, 720), (1920, 1080), (3840, 2160), (15360, 8640)]
+#: Smaller than the smallest picture the issue named: texts that do not fit are left out.
+SMALL = [(320, 180), (400, 225), (480, 270), (560, 315)]
 DATA = ["england", "tables"]
 
 
@@ -44,7 +47,7 @@ def assert_clean(layout: TextLayout) -> None:
     assert layout.outside() == []
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SMALL + SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("layout", ["pathway", "circle"])
 @pytest.mark.parametrize("data", DATA)
 def test_no_text_overlaps_another_and_all_lie_inside(
@@ -122,7 +125,7 @@ def test_the_check_fails_on_the_old_placement(
     assert old_placement(p, scene, Viewport.fit(*size)).overlapping() != []
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SMALL + SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_a_legend_of_twenty_ethnic_groups_shows_every_one(size: tuple[int, int]) -> None:
     """Coloured by the DfE's 20 ethnicity codes the legend lists every one (in columns),
     with no "and N more", and still overlaps nothing."""
@@ -152,7 +155,7 @@ TITLES = [
 ]
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SMALL + SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_title_and_the_date_keep_apart(
     journeys: dict[str, carevis.Journeys], size: tuple[int, int]
 ) -> None:
@@ -183,3 +186,19 @@ def test_the_title_and_the_date_keep_apart(
                 under,
             )
             assert " ".join(ln.text for ln in p.title.block.lines) == title
+
+
+@pytest.mark.parametrize("size", [(160, 90), (200, 112), (240, 135)], ids=str)
+@pytest.mark.parametrize("layout", ["pathway", "circle"])
+def test_texts_that_do_not_fit_a_tiny_picture_are_left_out(
+    journeys: dict[str, carevis.Journeys], layout: str, size: tuple[int, int]
+) -> None:
+    """Below 320x180 not every text fits: those that would overlap a higher-ranked one
+    are left out (the legend's note met the legend at 160x90), never drawn over it; the
+    caption (the synthetic-data note) always stays."""
+    p = plan_of(journeys["england"], layout, size, OverlayStyle(caption="A caption"))
+    assert p.layout.overlapping() == []
+    assert p.caption is not None and "caption" in p.layout.fixed
+    assert p.date is not None
+    if size == (160, 90):
+        assert p.note is None or p.legend_at is None  # one of the two gave way

@@ -161,6 +161,18 @@ def test_scrub_the_timeline(canvas: Any) -> None:
     assert img[int(yc), int(x0) + 3, :3].max() < 120
 
 
+def drawn(texts: Any, model: list[str]) -> bool:
+    """Whether the window's label texts say what the model says, where drawn: at this
+    small size (480x270) a label with no free place is left out (""), a third at most."""
+    texts = list(texts)
+    shown = [t for t in texts if t]
+    return (
+        len(texts) == len(model)
+        and 3 * len(shown) >= 2 * len(model)
+        and all(t in ("", m) for t, m in zip(texts, model, strict=True))
+    )
+
+
 def test_label_counts_equal_brute_force(canvas: Any, table: pa.Table) -> None:
     for day in (T0, "2019-03-31", "2020-11-02"):
         canvas.jump_to(day)
@@ -168,7 +180,7 @@ def test_label_counts_equal_brute_force(canvas: Any, table: pa.Table) -> None:
         want = brute_counts(table, canvas.scene.states, day)
         np.testing.assert_array_equal(canvas.counts(), want)
         labels = [f"{s} {n:,}" for s, n in zip(canvas.scene.states, want, strict=True)]
-        assert list(canvas.labels.text) == labels
+        assert drawn(canvas.labels.text, labels)
 
 
 def test_hover_shows_name_count_and_median(canvas: Any, table: pa.Table) -> None:
@@ -678,7 +690,7 @@ def test_window_labels_equal_the_exported_labels(
         shown, exported = c.label_model, painted[-1]
         assert shown is not None
         assert exported.clusters == shown.clusters
-        assert list(c.labels.text) == shown.texts() == exported.texts()
+        assert shown.texts() == exported.texts() and drawn(c.labels.text, shown.texts())
         assert c.hud.text[0] == shown.date == exported.date
         assert shown.legend.texts == exported.legend.texts
         # the threshold bit: some counts are suppressed, others shown

@@ -10,7 +10,7 @@ from ..scene import Legend
 from ..scene.labels import Labels, LegendEntries, legend_entries
 from ..viewport import Viewport
 from .fonts import Block, Line, block, font, halo_width
-from .layout_text import Box, TextLayout, overlaps, place
+from .layout_text import Box, TextLayout, inside, overlaps, place
 
 
 def text_unit(vp: Viewport) -> float:
@@ -90,7 +90,29 @@ def _fixed(
             bottom = min(bottom, int(boxes["caption"][1] - m))
         at = (w - round(2 * unit) - lw, bottom - lh)
         boxes["legend"] = (at[0] - m, at[1] - m, at[0] + lw + m, at[1] + lh + m)
-    return placed, boxes, at
+    kept = _clear_of_each_other(boxes, w, h)
+    placed = {k: v for k, v in placed.items() if k in kept}
+    return placed, kept, at if "legend" in kept else None
+
+
+#: The fixed texts by rank: in a picture too small for all, one that would overlap a
+#: higher-ranked one or leave the picture is left out (the caption, which carries the
+#: synthetic-data note, never is).
+FIXED_RANK = ("caption", "date", "title", "legend", "note")
+
+
+def _clear_of_each_other(boxes: dict[str, Box], w: int, h: int) -> dict[str, Box]:
+    """The fixed texts kept, by :data:`FIXED_RANK` (all of them wherever they fit, as
+    they do from 640x360 up)."""
+    kept: dict[str, Box] = {}
+    for name in FIXED_RANK:
+        b = boxes.get(name)
+        if b is None:
+            continue
+        fits = inside(b, w, h) and not any(overlaps(b, o) for o in kept.values())
+        if name == "caption" or fits:
+            kept[name] = b
+    return kept
 
 
 #: Least space between the title and the date: side by side (text units) and one under

@@ -152,9 +152,9 @@ def categories(journeys: Journeys, name: str) -> tuple[list[str], np.ndarray]:
     found = [str(v) for v in encoded.dictionary.to_pylist()]
     if len(found) > 65535:
         raise ConfigError(f"{name!r} has {len(found)} categories; at most 65535")
-    labels = palettes.assign(name, found).labels
-    place = {label: i for i, label in enumerate(labels)}
-    remap = np.array([place[v] for v in found], np.uint16)
+    assigned = palettes.assign(name, found)
+    labels = assigned.labels
+    remap = np.array([assigned.place(v) for v in found], np.uint16)
     codes = remap[np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
     return labels, np.ascontiguousarray(codes, dtype=np.uint16)
 

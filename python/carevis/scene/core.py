@@ -22,7 +22,9 @@ from ..journeys import Journeys
 from ..layout import LayoutSpec, centres
 from ..privacy import is_identifying
 from .colour import CONTINUOUS, Legend, age_bands, resolve
+from .councils import same_council
 from .frame import Frame
+from .palettes import COUNCIL_COLUMNS
 from .settings import Emphasis, EmptyFilterWarning, Settings, make_emphasis
 
 #: The table's own columns, never an attribute to colour or filter by.
@@ -217,13 +219,18 @@ class Scene:
             values = [wanted] if isinstance(wanted, str) else list(wanted)
             col = age_bands(self.journeys) if name == "age_band" else self.journeys.attribute(name)
             col = pc.cast(col, pa.string())
+            asked = values
+            if name.lower() in COUNCIL_COLUMNS:  # a council by any of its codes or its name
+                found = same_council(values, [v for v in pc.unique(col).to_pylist() if v])
+                values = [v for vs in found.values() for v in vs] or values
+                asked = [v for v, vs in found.items() if not vs]
             hits = np.asarray(
                 pc.is_in(col, pa.array(values, pa.string())).to_numpy(zero_copy_only=False),
                 dtype=bool,
             )
             mask &= hits
-            if len(values) > 1 or not hits.any():  # else the one value asked for is there
-                _warn_absent(name, values, col)
+            if asked != values or len(values) > 1 or not hits.any():  # else it is there
+                _warn_absent(name, asked, col)
         return mask
 
     # --- settings, for old callers ---------------------------------------------------------

@@ -9,10 +9,12 @@ holds or where they sort, for the columns whose codes are known:
   a group; greys for refused, not yet obtained and unknown. A code's description ("White
   British") and a broad group's name ("White", as the synthetic England and the published
   tables give it) take the colour of their code (a broad group: its first code's).
-- ``la``: England's councils with children's services (``data/england_las.csv``, ONS
-  codes) in code order take the first colours of the categorical palette, one each (a
-  former code recoded in 2023 keeps its successor's colour); a council's name takes its
-  code's colour. Other values (invented or DfE three-digit codes) take, in sorted order,
+- ``la``: England's councils with children's services (:mod:`.councils`,
+  ``data/england_las.csv``) each hold a fixed place in the categorical palette (the 153
+  of April 2023 in ONS code order first; a recoded council keeps its place, an abolished
+  one has its own after them). A council's ONS code, its DfE three-digit code (as the
+  SSDA903 and CIN returns carry it) and its name take that colour, and are one legend
+  entry showing the council's name. Other values (invented codes) take, in sorted order,
   the palette's colours that no council present has (so they depend on what is present).
 - ``age_band``: the bands in age order, sampled from viridis (an ordered quantity).
 - ``sex``: fixed colours for the returns' codes (M / 1 / Male, F / 2 / Female), sorted.
@@ -38,6 +40,7 @@ from importlib import resources
 import numpy as np
 
 from .. import _native, rules
+from .councils import council_slots, slot_names
 
 #: colorcet's name of the categorical palette.
 GLASBEY = "glasbey_bw_minc_20_maxl_70"
@@ -135,29 +138,22 @@ def ethnicity_codes() -> tuple[tuple[str, str], ...]:
 
 
 @dataclass(frozen=True)
-class Council:
-    code: str
-    name: str
-    current: bool
-    same_as: str
-
-
-@lru_cache(maxsize=1)
-def england_councils() -> tuple[Council, ...]:
-    """England's councils with children's services (current, and former codes), by code."""
-    text = resources.files("carevis").joinpath("data/england_las.csv").read_text("utf-8")
-    rows = csv.DictReader(text.splitlines())
-    return tuple(
-        Council(r["code"], r["name"], r["status"] == "current", r["same_as"]) for r in rows
-    )
-
-
-@dataclass(frozen=True)
 class Assigned:
-    """Categories in legend order with one RGBA colour each."""
+    """Categories in legend order with one RGBA colour each, and each value's category
+    (``index``: for most columns every value is its own, of the same label; a council's
+    codes and name are one)."""
 
     labels: list[str]
     colours: np.ndarray  # (n, 4) uint8
+    index: dict[str, int]
+
+    def place(self, value: str) -> int:
+        """The legend entry of ``value``."""
+        return self.index[value]
+
+    def colour(self, value: str) -> tuple[int, ...]:
+        """The RGBA colour of ``value``."""
+        return tuple(int(v) for v in self.colours[self.place(value)])
 
 
 def _rgba(rgb: Sequence[int]) -> list[int]:
@@ -167,7 +163,8 @@ def _rgba(rgb: Sequence[int]) -> list[int]:
 def _finish(keyed: list[tuple[tuple[object, ...], str, Sequence[int]]]) -> Assigned:
     keyed.sort(key=lambda k: k[0])
     colours = np.array([_rgba(c) for _, _, c in keyed], np.uint8).reshape(-1, 4)
-    return Assigned([label for _, label, _ in keyed], colours)
+    labels = [label for _, label, _ in keyed]
+    return Assigned(labels, colours, {label: i for i, label in enumerate(labels)})
 
 
 def _rest(values: list[str]) -> dict[str, Sequence[int]]:
@@ -202,39 +199,36 @@ def ethnicity(labels: Sequence[str]) -> Assigned:
     return _finish(keyed)
 
 
-def council_slots() -> dict[str, int]:
-    """Each known council code's (and current name's) place in the palette: current
-    councils in code order, a recoded one at its successor's, an abolished one after."""
-    known = england_councils()
-    slot = {c.code: i for i, c in enumerate(c for c in known if c.current)}
-    n = len(slot)
-    for c in known:
-        if not c.current:
-            slot[c.code] = slot[c.same_as] if c.same_as else n
-            n += 0 if c.same_as else 1
-    slot.update({c.name.upper(): slot[c.code] for c in known if c.current})
-    return slot
-
-
 def councils(labels: Sequence[str]) -> Assigned:
-    """Councils by code (see the module's notes): a known code or name has its fixed
-    colour; other values take, in sorted order, the colours no council present has."""
-    slot = council_slots()
+    """Councils by code (see the module's notes): the values naming one known council
+    (its ONS code, DfE code or name) are one entry, shown by the council's name, in its
+    fixed colour; other values take, in sorted order, the colours no council present has."""
+    slot, names = council_slots(), slot_names()
     table = glasbey()
     keyed: list[tuple[tuple[object, ...], str, Sequence[int]]] = []
-    others, taken = [], set()
+    of: dict[str, str] = {}  # each value's entry
+    others, taken, seen = [], set(), set()
     for label in labels:
         key = label.strip().upper()
         if label == UNKNOWN:
             keyed.append(((1, ""), label, UNKNOWN_COLOUR))
+            of[label] = label
         elif key in slot:
-            taken.add(slot[key] % len(table))
-            keyed.append(((0, label), label, table[slot[key] % len(table)]))
+            name = names[slot[key]]
+            if name not in seen:
+                seen.add(name)
+                taken.add(slot[key] % len(table))
+                keyed.append(((0, name), name, table[slot[key] % len(table)]))
+            of[label] = name
         else:
             others.append(label)
     free = [i for i in range(len(table)) if i not in taken] or list(range(len(table)))
-    keyed += [((0, v), v, table[free[i % len(free)]]) for i, v in enumerate(sorted(others))]
-    return _finish(keyed)
+    for i, v in enumerate(sorted(others)):
+        keyed.append(((0, v), v, table[free[i % len(free)]]))
+        of[v] = v
+    out = _finish(keyed)
+    entry = {label: i for i, label in enumerate(out.labels)}
+    return Assigned(out.labels, out.colours, {v: entry[e] for v, e in of.items()})
 
 
 def age_bands(labels: Sequence[str]) -> Assigned:

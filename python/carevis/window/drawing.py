@@ -17,8 +17,8 @@ from vispy import gloo
 from .._time import MINUTES_PER_DAY, to_date
 from ..gl import premultiplied
 from ..render.fonts import Line, block
-from ..render.layout_text import Box, place
-from ..scene.labels import Labels
+from ..render.layout_text import Box, overlaps, place
+from ..scene.labels import Labels, LegendEntries
 from ..viewport import Viewport
 from .shapes import Shapes, rgba01
 from .state import HUD_TOP, CanvasState
@@ -157,7 +157,10 @@ class Drawing(CanvasState):
     def _paint_legend(self, model: Labels) -> None:
         """The legend (top right): the model's entries, with a ramp or swatches."""
         ov, s = self.overlay, self.pixel_scale
-        lg = model.legend
+        lg = self._legend_shown(model)
+        if lg is None:  # no room beside the HUD or above the timeline: left out
+            self.legend_text.text, self.legend_text.pos = [""], [(0.0, 0.0)]
+            return
         lx0, ly0 = self.size[0] - 230.0 - LEGEND_COLUMN * (lg.columns - 1), 14.0
         items: list[str] = [lg.title]
         pos: list[tuple[float, float]] = [(lx0, ly0 + 6)]
@@ -182,7 +185,7 @@ class Drawing(CanvasState):
             if lg.more:
                 items.append(f"and {lg.more} more")
                 pos.append((lx0, ly0 + 18 + lg.rows * 14 + 5))
-        below = _legend_bottom(model) - NOTE_LINE * len(lg.note)
+        below = _legend_bottom(lg) - NOTE_LINE * len(lg.note)
         for i, line in enumerate(lg.note):  # what a dot and a cluster's size mean
             items.append(line)
             pos.append((lx0, below + NOTE_LINE * i + NOTE_LINE / 2))
@@ -191,13 +194,7 @@ class Drawing(CanvasState):
 
     def _paint_hud(self, model: Labels) -> None:
         """Date, speed, filters, caption and the last message (top left)."""
-        state = "playing" if self.playing else "paused"
-        flt = ", ".join(f"{k}={v}" for k, v in self.filters.items() if v is not None)
-        hud = [model.date, f"{state}, {self.speed:g} days/s" + (f"   {flt}" if flt else "")]
-        if model.caption:
-            hud.append(model.caption)
-        if self.message:
-            hud.append(self.message)
+        hud = self._hud_lines(model)
         self.hud.text = hud
         self.hud.pos = [(14, HUD_TOP + 20 * i) for i in range(len(hud))]
 
@@ -235,45 +232,66 @@ class Drawing(CanvasState):
     ) -> tuple[list[str], list[tuple[float, float]]]:
         """The clusters' texts and where (logical pixels: bottom centre), placed by the
         pictures' placement (:func:`carevis.render.layout_text.place`) off the HUD, the
-        legend, the timeline and each other; a label that fits nowhere stays over its
-        cluster (the window has no way to leave a state unnamed)."""
+        legend, the timeline and each other; a label that fits nowhere (a small window)
+        is left out ("") rather than drawn over another: hovering names its cluster."""
         s = self.pixel_scale
         lw, lh = self.size
         logical = Viewport(int(lw), int(lh), vp.sx / s, vp.sy / s, vp.tx / s, vp.ty / s)
         pad = 2.0
         blocks = [block((Line(t, LABEL_PX),), "mb", pad) for t in model.texts()]
-        x0, y0, x1, y1 = self._timeline_box()
-        fixed: dict[str, Box] = {
-            "hud": (
-                0.0,
-                0.0,
-                260.0,
-                HUD_TOP + 20.0 * (2 + bool(model.caption) + bool(self.message)),
-            ),
-            "legend": (
-                lw - 240.0 - LEGEND_COLUMN * (model.legend.columns - 1),
-                0.0,
-                float(lw),
-                _legend_bottom(model),
-            ),
-            "timeline": (x0 - 6, y0 - 8, x1 + 6, y1 + 8),
-        }
-        fixed = {k: _clip(b, lw, lh) for k, b in fixed.items()}
+        fixed = {k: _clip(b, lw, lh) for k, b in self._fixed_boxes(model).items()}
         sizes = [(b.width, b.height) for b in blocks]
         at = place(replace(model, groups=()), logical, 8.0, fixed, [], sizes)
-        pos, boxes = [], []
-        for b, box, c in zip(blocks, at.clusters, model.clusters, strict=True):
-            if box is None:  # no free place: on the cluster's top, as before
-                x, y = logical.to_pixels(*c.centre)
-                x0, y0 = x - b.width / 2, y - c.radius * logical.sx - 3
-                box = (x0, y0, x0 + b.width, y0 + b.height)
+        texts, pos, boxes = [], [], []
+        for text, box in zip(model.texts(), at.clusters, strict=True):
+            if box is None:  # no free place: left out rather than over another text
+                texts.append("")
+                pos.append((0.0, 0.0))
+                continue
+            texts.append(text)
             # VisPy hangs "bottom"-anchored text below its position in the window's
             # y-down pixels: the position is the box's top centre.
             pos.append(((box[0] + box[2]) / 2, box[1] + pad))
             boxes.append(box)
-        #: Where the labels (and their halo) cover the dots, in physical pixels.
+        #: Where the labels drawn (and their halo) cover the dots, in physical pixels.
         self.label_boxes = [(s * b[0], s * b[1], s * b[2], s * b[3]) for b in boxes]
-        return model.texts(), pos
+        return texts, pos
+
+    def _hud_lines(self, model: Labels) -> list[str]:
+        """The HUD's lines: date, playback (and filters), caption, the last message."""
+        state = "playing" if self.playing else "paused"
+        flt = ", ".join(f"{k}={v}" for k, v in self.filters.items() if v is not None)
+        hud = [model.date, f"{state}, {self.speed:g} days/s" + (f"   {flt}" if flt else "")]
+        return hud + [t for t in (model.caption, self.message) if t]
+
+    def _legend_shown(self, model: Labels) -> LegendEntries | None:
+        """The legend as drawn: whole where it fits right of the HUD's text and above
+        the timeline, else without its note, else None (left out)."""
+        lw, _ = self.size
+        lines = self._hud_lines(model)
+        hud = block(tuple(Line(t, HUD_PX, True) for t in lines), "la", 2.0)
+        hud_box = (0.0, 0.0, HUD_LEFT + hud.width, HUD_TOP + 20.0 * len(lines))
+        timeline = self._fixed_boxes(model, None)["timeline"]
+        for lg in (model.legend, replace(model.legend, note=())):
+            box = _legend_box(lg, lw)
+            if box[0] >= 0 and not overlaps(box, hud_box) and not overlaps(box, timeline):
+                return lg
+        return None
+
+    def _fixed_boxes(self, model: Labels, legend: Any = True) -> dict[str, Box]:
+        """The HUD, the legend as drawn (``legend``: True, the one shown; None: none) and
+        the timeline, logical pixels: what cluster labels keep off."""
+        lw, _ = self.size
+        x0, y0, x1, y1 = self._timeline_box()
+        lines = 2 + bool(model.caption) + bool(self.message)
+        out: dict[str, Box] = {
+            "hud": (0.0, 0.0, 260.0, HUD_TOP + 20.0 * lines),
+            "timeline": (x0 - 6, y0 - 8, x1 + 6, y1 + 8),
+        }
+        lg = self._legend_shown(model) if legend is True else legend
+        if lg is not None:
+            out["legend"] = _legend_box(lg, lw)
+        return out
 
 
 EPOCH_DAY = dt.date(1970, 1, 1)
@@ -333,9 +351,17 @@ LEGEND_COLUMN = 190.0
 NOTE_LINE = 14.0
 
 
-def _legend_bottom(model: Labels) -> float:
+#: The HUD's text size in pixels (vispy's 12 pt) for measuring, and its left margin.
+HUD_PX, HUD_LEFT = 16, 14.0
+
+
+def _legend_box(lg: LegendEntries, width: float) -> Box:
+    """The window's legend (logical pixels) as :meth:`_paint_legend` draws it."""
+    return (width - 240.0 - LEGEND_COLUMN * (lg.columns - 1), 0.0, width, _legend_bottom(lg))
+
+
+def _legend_bottom(lg: LegendEntries) -> float:
     """The bottom of the window's legend (logical pixels), as :meth:`_paint_legend` draws it."""
-    lg = model.legend
     note = NOTE_LINE * len(lg.note)
     if lg.kind == "continuous":
         return 14.0 + 38 + 12 + note
