@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import abc
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -189,18 +190,29 @@ def state_array(labels_idx: np.ndarray) -> pa.DictionaryArray:
 
 
 def make_journey_table(
-    cols: dict[str, pa.Array], extra: dict[str, pa.Array] | None = None
+    cols: abc.Mapping[str, pa.Array | abc.Callable[[], pa.Array]],
+    extra: dict[str, pa.Array] | None = None,
+    *,
+    n: int | None = None,
 ) -> pa.Table:
-    """Assemble the canonical table, casting each column to the contract type."""
-    n = len(cols["child_id"])
+    """Assemble the canonical table, casting each column to the contract type.
+
+    A column may be given as a function that makes it (with ``n``, the row count): it
+    is then made in the same worker thread as its cast.
+    """
+    first = cols["child_id"]
+    rows = n if n is not None else len(first() if callable(first) else first)
 
     def conform(f: pa.Field) -> pa.Array:
         a = cols.get(f.name)
         if a is None:
-            return pa.nulls(n, f.type)
+            return pa.nulls(rows, f.type)
+        if callable(a):
+            a = a()
         return a if a.type == f.type else a.cast(f.type)
 
-    # Casts run in Arrow's C++ without the GIL: a few at once on a multi-core machine.
+    # Gathers (numpy) and casts (Arrow's C++) run without the GIL: a few at once on a
+    # multi-core machine.
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         arrays = list(pool.map(conform, JOURNEY_SCHEMA))
     t = pa.Table.from_arrays(arrays, schema=JOURNEY_SCHEMA)

@@ -11,13 +11,21 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._dates import NULL_DAY, days_from_civil, parse_dates
+from .._dates import NULL_DAY, ParsedDates, days_from_civil, parse_dates
 from .._rows import Codes, Rows
 from ..ids import UNKNOWN_LA
 from ..schema import Mapping
 from .dfe import check_dfe
 
-__all__ = ["Episodes", "check_codes", "date_col", "episode_rules", "fill_la"]
+__all__ = [
+    "EpisodeColumns",
+    "Episodes",
+    "check_codes",
+    "date_col",
+    "episode_columns",
+    "episode_rules",
+    "fill_la",
+]
 
 
 @dataclass
@@ -36,6 +44,38 @@ class Episodes:
     year_end: np.ndarray
     rec_blank: np.ndarray  # REC blank as read, DEC kept, REC not invalid
     raw_dec: pa.Array
+
+
+@dataclass
+class EpisodeColumns:
+    """The episodes' code and date columns as read, before any rule: made without
+    touching the report, so it can be made while the child keys are worked out."""
+
+    ls: Codes
+    place: Codes
+    rec: Codes
+    rne: Codes
+    cin: Codes
+    prov: Codes
+    decom: tuple[pa.Array, ParsedDates]
+    dec: tuple[pa.Array, ParsedDates]
+
+
+def episode_columns(ep: Rows) -> EpisodeColumns:
+    """The episodes' columns as read (see :class:`EpisodeColumns`)."""
+    ls, place, rec, rne, cin, prov = (
+        Codes(ep.t.column(c)) for c in ("LS", "PLACE", "REC", "RNE", "CIN", "PLACE_PROVIDER")
+    )
+    return EpisodeColumns(
+        ls, place, rec, rne, cin, prov, decom=_dates(ep, "DECOM"), dec=_dates(ep, "DEC")
+    )
+
+
+def _dates(r: Rows, name: str) -> tuple[pa.Array, ParsedDates]:
+    raw = r.t.column(name).combine_chunks()
+    if not pa.types.is_dictionary(raw.type):
+        raw = pc.dictionary_encode(raw)  # a few thousand distinct dates: parse those
+    return raw, parse_dates(raw)
 
 
 def fill_la(r: Rows) -> pa.Array:
@@ -71,12 +111,17 @@ def _year_end(year: np.ndarray) -> np.ndarray:
     return ye[y - lo].astype(np.int64)
 
 
-def date_col(r: Rows, name: str, *, required: bool, reject_invalid: bool) -> np.ndarray:
-    """Day numbers of a date column; blank (if required) and invalid dates reported."""
-    raw = r.t.column(name).combine_chunks()
-    if not pa.types.is_dictionary(raw.type):
-        raw = pc.dictionary_encode(raw)  # a few thousand distinct dates: parse those
-    p = parse_dates(raw)
+def date_col(
+    r: Rows,
+    name: str,
+    *,
+    required: bool,
+    reject_invalid: bool,
+    parsed: tuple[pa.Array, ParsedDates] | None = None,
+) -> np.ndarray:
+    """Day numbers of a date column (or `parsed`, already read from it); blank (if
+    required) and invalid dates reported."""
+    raw, p = _dates(r, name) if parsed is None else parsed
     if required:
         r.reject(p.blank, "missing_value", name)
     if reject_invalid:
@@ -108,6 +153,7 @@ def check_codes(
 def episode_rules(
     ep: Rows,
     *,
+    cols: EpisodeColumns,
     key: np.ndarray,
     child_blank: np.ndarray,
     header: Rows | None,
@@ -116,18 +162,14 @@ def episode_rules(
     code_lists: dict[str, frozenset[str]],
     include_short_breaks: bool,
 ) -> Episodes:
-    """Every row rule on the episodes, in order; the DfE's rules flagged on the rows as
-    read (before carevis repairs or sets any aside)."""
+    """Every row rule on the episodes (`cols`, from :func:`episode_columns`), in order;
+    the DfE's rules flagged on the rows as read (before carevis repairs or sets any
+    aside)."""
     ep.reject(child_blank, "missing_value", "CHILD")
-    ls = Codes(ep.t.column("LS"))
-    place = Codes(ep.t.column("PLACE"))
-    rec = Codes(ep.t.column("REC"))
+    ls, place, rec, rne, cin, prov = cols.ls, cols.place, cols.rec, cols.rne, cols.cin, cols.prov
     rec_idx0 = rec.idx.copy()  # before late DECs blank some
-    rne = Codes(ep.t.column("RNE"))
-    cin = Codes(ep.t.column("CIN"))
-    prov = Codes(ep.t.column("PLACE_PROVIDER"))
-    decom = date_col(ep, "DECOM", required=True, reject_invalid=True)
-    dec = date_col(ep, "DEC", required=False, reject_invalid=True)
+    decom = date_col(ep, "DECOM", required=True, reject_invalid=True, parsed=cols.decom)
+    dec = date_col(ep, "DEC", required=False, reject_invalid=True, parsed=cols.dec)
     raw_dec = ep.t.column("DEC").combine_chunks()
     ep.reject(
         (dec != NULL_DAY) & (decom != NULL_DAY) & (dec < decom), "end_before_start", "DEC", raw_dec

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from .._paths import la_from_path, read_return, read_returns
 from .._years import FileHint, YearOverride, name_year, override_for, resolve_903
 from ..report import ValidationReport
-from .parse_csv import parse_group
+from .parse_csv import parse_groups
 from .sniff import XML_START, SourceFile, fail, sniff_csv
 from .tables import SPEC
 from .xml_rows import xml_tables
@@ -63,8 +63,8 @@ def read_903_files(
         assert f.spec is not None
         groups.setdefault((f.spec.name, tuple(f.names)), []).append(f)
     parts: dict[str, list[pa.Table]] = {}
-    for (name, _), files in groups.items():
-        for t in parse_group(files, report):
+    for (name, _), ts in zip(groups, parse_groups(list(groups.values()), report), strict=True):
+        for t in ts:
             parts.setdefault(name, []).append(t)
     for name, t in xml_parts:
         parts.setdefault(name, []).append(t)

@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,7 +23,7 @@ from ..ids import child_keys_parts
 from ..report import ValidationReport
 from ..schema import Mapping, load_codes, make_journey_table, state_labels
 from .attributes import Attributes, child_attributes, month_start, spell_attributes
-from .episodes import Episodes, episode_rules, fill_la
+from .episodes import Episodes, episode_columns, episode_rules, fill_la
 from .spells import Spells, make_spells
 from .stitch import Stitched, stitch
 from .tables import SPEC
@@ -58,11 +61,16 @@ def build_journeys(
     ep_la = fill_la(ep)
     others_la = {k: fill_la(r) for k, r in others.items()}
     child = ep.t.column("CHILD").combine_chunks()
-    uniq_ids, keys, all_blank = child_keys_parts(
-        [(ep_la, child)]
-        + [(others_la[k], r.t.column("CHILD").combine_chunks()) for k, r in others.items()],
-        hash_key,
-    )
+    # The child keys (Rust, without the GIL) while the episodes' columns are read.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        keyed = pool.submit(
+            child_keys_parts,
+            [(ep_la, child)]
+            + [(others_la[k], r.t.column("CHILD").combine_chunks()) for k, r in others.items()],
+            hash_key,
+        )
+        ep_cols = episode_columns(ep)
+        uniq_ids, keys, all_blank = keyed.result()
     ep_key = keys[: ep.n]
     h_off = ep.n
     for k, r in others.items():
@@ -71,6 +79,7 @@ def build_journeys(
         h_off += r.n
     e = episode_rules(
         ep,
+        cols=ep_cols,
         key=ep_key,
         child_blank=all_blank[: ep.n],
         header=others.get("header"),
@@ -109,7 +118,7 @@ def build_journeys(
     if keep_ids:
         src_a = pa.array(sp.src)
         extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a).cast(pa.string()))
-    return make_journey_table(cols, extra), [ep, *others.values()]
+    return make_journey_table(cols, extra, n=len(spell_key)), [ep, *others.values()]
 
 
 def _stitch(ep: Rows, e: Episodes, ep_key: np.ndarray, ep_la: pa.Array) -> Stitched:
@@ -142,25 +151,36 @@ def _columns(
     uniq_ids: pa.Array,
     spell_key: np.ndarray,
     ep_la: pa.Array,
-) -> dict[str, pa.Array]:
-    """The journey table's columns, one row per spell."""
+) -> dict[str, Callable[[], pa.Array]]:
+    """The journey table's columns, one row per spell, each as the function that makes
+    it (``make_journey_table`` runs them in worker threads, beside their casts)."""
     labels = state_labels()
     src, is_exit = sp.src, sp.is_exit
-    open_spell = sp.end >= NULL_DAY
-    bm = month_start(at.dob)
+
+    def end() -> pa.Array:
+        return days_to_arrow(np.where(sp.end >= NULL_DAY, NULL_DAY, sp.end).astype(np.int32))
+
+    def la() -> pa.Array:
+        return _dict(ep_la.dictionary, ep_la.indices.to_numpy(zero_copy_only=False)[src])
+
+    def code(c: Codes) -> Callable[[], pa.Array]:
+        return lambda: _dict(c.values, np.where(is_exit, -1, c.idx[src]))
+
     return {
-        "child_id": _dict(uniq_ids, spell_key),
-        "state": pa.DictionaryArray.from_arrays(pa.array(sp.state, pa.int32()), pa.array(labels)),
-        "start": days_to_arrow(sp.start.astype(np.int32)),
-        "end": days_to_arrow(np.where(open_spell, NULL_DAY, sp.end).astype(np.int32)),
-        "la": _dict(ep_la.dictionary, ep_la.indices.to_numpy(zero_copy_only=False)[src]),
-        "sex": _dict(pa.array(["M", "F", "U"]), at.sex),
-        "birth_month": days_to_arrow(bm.astype(np.int32)),
-        "ethnicity": _dict(at.eth_values, at.eth),
-        "placement": _dict(e.place.values, np.where(is_exit, -1, e.place.idx[src])),
-        "legal_status": _dict(e.ls.values, np.where(is_exit, -1, e.ls.idx[src])),
-        "category_of_need": _dict(e.cin.values, np.where(is_exit, -1, e.cin.idx[src])),
-        "reason_ceased": _dict(sp.rec_values, sp.reason),
+        "child_id": lambda: _dict(uniq_ids, spell_key),
+        "state": lambda: pa.DictionaryArray.from_arrays(
+            pa.array(sp.state, pa.int32()), pa.array(labels)
+        ),
+        "start": lambda: days_to_arrow(sp.start.astype(np.int32)),
+        "end": end,
+        "la": la,
+        "sex": lambda: _dict(pa.array(["M", "F", "U"]), at.sex),
+        "birth_month": lambda: days_to_arrow(month_start(at.dob).astype(np.int32)),
+        "ethnicity": lambda: _dict(at.eth_values, at.eth),
+        "placement": code(e.place),
+        "legal_status": code(e.ls),
+        "category_of_need": code(e.cin),
+        "reason_ceased": lambda: _dict(sp.rec_values, sp.reason),
     }
 
 

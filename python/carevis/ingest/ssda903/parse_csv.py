@@ -6,6 +6,7 @@ line break, ...) on its own with pyarrow, its bad rows reported. Every table get
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +20,7 @@ from ..report import ValidationReport
 from .sniff import SourceFile, fail, line_numbers
 from .tables import TableSpec
 
-__all__ = ["add_meta", "parse_group"]
+__all__ = ["add_meta", "parse_groups"]
 
 
 def _read_options(
@@ -46,23 +47,49 @@ def _read_options(
     return ro, po, co
 
 
-def parse_group(files: list[SourceFile], report: ValidationReport) -> list[pa.Table]:
-    """Parse files that share a header in one call; file by file on trouble."""
-    t = _parse_native(files, report)
-    if t is not None:
+def parse_groups(groups: list[list[SourceFile]], report: ValidationReport) -> list[list[pa.Table]]:
+    """Parse each group of files that share a header, in one call per group (file by file
+    on trouble). The groups' Rust
+    passes run at once (the reader releases the GIL, so one group's last merge overlaps
+    the next one's parse); the report is written afterwards, in group order."""
+    if len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=min(len(groups), 4)) as pool:
+            first = list(pool.map(_parse_native, groups))
+    else:
+        first = [_parse_native(files) for files in groups]
+    return [_finish(files, got, report) for files, got in zip(groups, first, strict=True)]
+
+
+def _finish(
+    files: list[SourceFile],
+    got: tuple[pa.Table, list[int]] | None,
+    report: ValidationReport,
+) -> list[pa.Table]:
+    """The group's table, counted in the report; on trouble, file by file: only the
+    troubled files take the careful reader."""
+    spec = files[0].spec
+    assert spec is not None
+    if got is not None:
+        t, counts = got
+        for c in counts:
+            report.count(spec.name, c, c)  # provisional: used, moved to rejected by rules
         return [t]
     out = []
-    for f in files:  # one file at a time: only the troubled ones take the careful reader
-        t1 = _parse_native([f], report) if len(files) > 1 else None
-        if t1 is None:
-            t1 = _parse_one(f, report)
+    for f in files:
+        one = _parse_native([f]) if len(files) > 1 else None
+        if one is not None:
+            out.extend(_finish([f], one, report))
+            continue
+        t1 = _parse_one(f, report)
         if t1 is not None:
             out.append(t1)
     return out
 
 
-def _parse_native(files: list[SourceFile], report: ValidationReport) -> pa.Table | None:
-    """The Rust reader: all files in one parallel pass, columns dictionary-coded.
+def _parse_native(files: list[SourceFile]) -> tuple[pa.Table, list[int]] | None:
+    """The Rust reader: all files in one parallel pass, columns dictionary-coded; the
+    table and each file's row count. Writes nothing to the report (it may run in a
+    thread beside another group's).
 
     None when it hands a file back (a malformed row, a quoted line break, ...); the
     caller then reads file by file with pyarrow and reports bad rows.
@@ -87,10 +114,7 @@ def _parse_native(files: list[SourceFile], report: ValidationReport) -> pa.Table
     cols, lines, counts = parsed
     t = pa.table(dict(zip(include, cols, strict=True)))
     local = np.repeat(np.arange(len(files)), counts)
-    t = add_meta(t, local, np.asarray(lines, dtype=np.int64), files)
-    for c in counts:
-        report.count(spec.name, c, c)  # provisional: used, moved to rejected by rules
-    return t
+    return add_meta(t, local, np.asarray(lines, dtype=np.int64), files), list(counts)
 
 
 def _parse_one(f: SourceFile, report: ValidationReport) -> pa.Table | None:

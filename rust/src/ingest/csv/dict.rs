@@ -132,6 +132,14 @@ pub(super) struct LocalCol<'a> {
 }
 
 impl<'a> LocalCol<'a> {
+    /// An empty column with room for `rows` codes.
+    pub(super) fn with_rows(rows: usize) -> Self {
+        LocalCol {
+            codes: Vec::with_capacity(rows),
+            ..LocalCol::default()
+        }
+    }
+
     /// Pushes the field `body[a..b]`.
     #[inline(always)]
     pub(super) fn push_at(&mut self, body: &'a [u8], a: usize, b: usize) {

@@ -66,6 +66,20 @@ fn is_null(v: &[u8]) -> bool {
     }
 }
 
+/// About how many rows `bodies` hold (a little over, from the line length of the
+/// first 4 KiB), never more than a row of `ncols` empty fields per `ncols` bytes could
+/// give: only a capacity, so a poor guess costs time, never correctness.
+fn estimate_rows(bodies: &[&[u8]], ncols: usize) -> usize {
+    let bytes: usize = bodies.iter().map(|b| b.len()).sum();
+    let cap = bytes / ncols.max(1) + 1;
+    let Some(first) = bodies.iter().find(|b| !b.is_empty()) else {
+        return 0;
+    };
+    let head = &first[..first.len().min(4096)];
+    let lines = memchr::memchr_iter(b'\n', head).count().max(1);
+    (bytes / (head.len() / lines).max(1) + bytes / (8 * (head.len() / lines).max(1)) + 16).min(cap)
+}
+
 /// Why a group of bodies was not parsed here: the first thing the fast path does not
 /// handle, by body (file) index and 1-based line number within the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,9 +145,12 @@ pub fn parse_bodies_with(
     let chunks: Vec<Chunk<'_>> = ranges
         .par_iter()
         .map(|&(lo, hi)| {
+            // Room for every row up front: growing the code vectors row by row copies
+            // them again and again.
+            let rows = estimate_rows(&bodies[lo..hi], ncols);
             let mut ch = Chunk {
-                cols: (0..keep.len()).map(|_| LocalCol::default()).collect(),
-                lines: Vec::new(),
+                cols: (0..keep.len()).map(|_| LocalCol::with_rows(rows)).collect(),
+                lines: Vec::with_capacity(rows),
                 counts: Vec::with_capacity(hi - lo),
             };
             for (i, body) in bodies[lo..hi].iter().enumerate() {
