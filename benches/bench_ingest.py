@@ -9,6 +9,8 @@ same run:
 - pandas: read_csv per file, concat, drop_duplicates, to_datetime, sort,
   groupby per child (next start, close open episodes, clip overlaps), header merge.
 
+The two run by turns (carevis, pandas, carevis, pandas, ...), after one warm-up each.
+
 ``--source simple`` uses a small vectorised numpy generator instead (150 councils x
 ``--children``), for a quicker run.
 
@@ -180,16 +182,25 @@ def pandas_ingest(root: Path):
     return out
 
 
-def timeit(fn, repeat: int) -> tuple[float, float, object]:
-    """Median wall seconds and median CPU seconds (all threads) of fn, after a warm-up."""
-    fn()  # warm-up (page cache, imports), not timed
-    walls, cpus, res = [], [], None
+def timeit_by_turns(fns, repeat: int) -> list[tuple[float, float, object]]:
+    """Median wall and CPU seconds (all threads) of each fn, run by turns after a warm-up.
+
+    Each round runs every fn once, so a change in the machine's load during the run
+    falls on all of them alike instead of on whichever ran last.
+    """
+    results = [fn() for fn in fns]  # warm-up (page cache, imports), not timed
+    walls: list[list[float]] = [[] for _ in fns]
+    cpus: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        c0, t0 = time.process_time(), time.perf_counter()
-        res = fn()
-        walls.append(time.perf_counter() - t0)
-        cpus.append(time.process_time() - c0)
-    return statistics.median(walls), statistics.median(cpus), res
+        for i, fn in enumerate(fns):
+            c0, t0 = time.process_time(), time.perf_counter()
+            results[i] = fn()
+            walls[i].append(time.perf_counter() - t0)
+            cpus[i].append(time.process_time() - c0)
+    return [
+        (statistics.median(w), statistics.median(c), r)
+        for w, c, r in zip(walls, cpus, results, strict=True)
+    ]
 
 
 def main(argv=None) -> int:
@@ -234,8 +245,9 @@ def main(argv=None) -> int:
             r.journeys()  # stitched and indexed
             return r
 
-        t_cv, c_cv, res = timeit(ours, args.repeat)
-        t_pd, c_pd, pdres = timeit(lambda: pandas_ingest(tmp), args.repeat)
+        (t_cv, c_cv, res), (t_pd, c_pd, pdres) = timeit_by_turns(
+            [ours, lambda: pandas_ingest(tmp)], args.repeat
+        )
         print(res.summary().splitlines()[0])
         print(
             f"rows in {res.rows_in}: used {res.rows_used}, rejected {res.rows_rejected}; "
