@@ -67,31 +67,42 @@ def covers_dots(box: Box, discs: np.ndarray, own: int) -> bool:
     return bool(hit.any())
 
 
+def needless(before: TextLayout, now: TextLayout, discs: np.ndarray, unit: float) -> list[str]:
+    """Each label that moved from layout ``before`` to ``now`` though its old place
+    (re-measured for this frame: ``discs`` rows of x, y, r in pixels, the box as large
+    as its text now) was still free, inside the picture and off other clusters' dots,
+    and no place NEARER steps closer came free."""
+    bad = []
+    boxes = now.boxes()
+    for i, box in enumerate(now.clusters):
+        name = f"label {i}"
+        was, got = before.choices.get(name), now.choices.get(name)
+        if box is None or was is None or got is None or was == got:
+            continue
+        size = (box[2] - box[0], box[3] - box[1])
+        x, y, r = discs[i]
+        old = _candidates(x, y, r, size, unit, "below")[was]
+        blocked = (
+            not inside(old, now.width, now.height)
+            or any(overlaps(old, b) for n, b in boxes if n != name)
+            or covers_dots(old, discs, i)
+        )
+        if not blocked and push_step(got) > push_step(was) - NEARER:
+            bad.append(f"label {i} {was} -> {got}")
+    return bad
+
+
 def needless_moves(scene: carevis.Scene, size: tuple[int, int], ps: list[TextPlan]) -> list[str]:
-    """Each label that moved between two frames though its old place was still free,
-    inside, off other clusters' dots and no place NEARER steps closer came free."""
+    """:func:`needless` moves over a sequence of planned frames at :data:`TIMES`."""
     vp = Viewport.fit(*size)
     centres = [vp.to_pixels(*c) for c in scene.centres]
     bad = []
     for t in range(1, len(ps)):
-        before, now = ps[t - 1], ps[t]
         radii = scene.radii_at_minutes(TIMES[t]) * vp.sx
         discs = np.array([(x, y, r) for (x, y), r in zip(centres, radii, strict=True)])
-        boxes = now.layout.boxes()
-        for i, c in enumerate(now.clusters):
-            name = f"label {i}"
-            was, got = before.layout.choices.get(name), now.layout.choices.get(name)
-            if c is None or was is None or got is None or was == got:
-                continue
-            size_now = (c.block.width, c.block.height)
-            old = _candidates(*centres[i], radii[i], size_now, now.unit, "below")[was]
-            blocked = (
-                not inside(old, *size)
-                or any(overlaps(old, b) for n, b in boxes if n != name)
-                or covers_dots(old, discs, i)
-            )
-            if not blocked and push_step(got) > push_step(was) - NEARER:
-                bad.append(f"frame {t}: {scene.states[i]} {was} -> {got}")
+        bad += [
+            f"frame {t}: {m}" for m in needless(ps[t - 1].layout, ps[t].layout, discs, ps[t].unit)
+        ]
     return bad
 
 

@@ -5,8 +5,10 @@ a halo of the same text in the background colour."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import carevis
+import numpy as np
 import pytest
 from carevis.render.layout_text import overlaps
 
@@ -62,3 +64,60 @@ def test_window_labels_do_not_overlap(size: tuple[int, int]) -> None:
         assert list(c.label_halo.text) == [t for t in texts for _ in HALO]
     finally:
         c.close()
+
+
+def _discs(c: Any) -> np.ndarray:
+    """The clusters' discs in the window's logical pixels (x, y, r), as its labels keep
+    off them."""
+    s, vp = c.pixel_scale, c.viewport
+    sx, sy, tx, ty = vp.sx / s, vp.sy / s, vp.tx / s, vp.ty / s
+    return np.array(
+        [
+            (k.centre[0] * sx + tx, k.centre[1] * sy + ty, k.radius * sx)
+            for k in c.label_model.clusters
+        ]
+    )
+
+
+def _play(size: tuple[int, int], steady: bool, frames: int = 30) -> list[str]:
+    """Steps the window a day at a time (as it plays) and returns the labels that moved
+    though they need not have (:func:`tests.render.test_label_steady.needless`);
+    ``steady=False`` places every frame afresh, as the window did before."""
+    from carevis.window import CarevisCanvas
+    from carevis.window.drawing import LABEL_UNIT
+
+    from tests.render.test_label_steady import needless
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(800, seed=11)))
+    c = CarevisCanvas(scene, app="egl", size=size, threaded=False, t="2017-03-01")
+    bad: list[str] = []
+    try:
+        before = None
+        for k in range(frames):
+            if not steady:
+                c.label_layout = None
+            c.render()
+            now = c.label_layout
+            assert now is not None
+            labels = [p for p in now.overlapping() if "label" in p[0] + p[1]]
+            assert labels == [], (k, labels)
+            if before is not None:
+                bad += [f"frame {k}: {m}" for m in needless(before, now, _discs(c), LABEL_UNIT)]
+            before = now
+            c.step(1)
+    finally:
+        c.close()
+    return bad
+
+
+@pytest.mark.parametrize("size", [(640, 360), (960, 540)], ids=str)
+def test_window_labels_stay_put_while_playing(size: tuple[int, int]) -> None:
+    """Issue 17: while the window plays, a label moves only when its place is taken (or a
+    much nearer one comes free), and never onto another text."""
+    assert _play(size, steady=True) == []
+
+
+def test_the_window_check_fails_on_placing_each_frame_afresh() -> None:
+    """Placed afresh each frame, as before, the window's labels hop although their
+    places were free."""
+    assert _play((960, 540), steady=False, frames=40) != []

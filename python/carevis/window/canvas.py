@@ -137,8 +137,9 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.congestion = None
         self._congested = []
         self._congestion_week = None
-        #: The label model last painted (:mod:`carevis.scene.labels`).
+        #: The label model last painted (:mod:`carevis.scene.labels`) and its layout.
         self.label_model = None
+        self.label_layout = None
 
     def _init_visuals(self) -> None:
         self.overlay = Shapes()

@@ -17,7 +17,7 @@ from vispy import gloo
 from .._time import MINUTES_PER_DAY, to_date
 from ..gl import premultiplied
 from ..render.fonts import Line, block
-from ..render.layout_text import Box, overlaps, place
+from ..render.layout_text import Box, TextLayout, overlaps, place
 from ..scene.labels import Labels, LegendEntries
 from ..viewport import Viewport
 from .shapes import Shapes, rgba01
@@ -32,6 +32,8 @@ class Drawing(CanvasState):
     labels: Any
     label_halo: Any
     label_boxes: list[Box]
+    #: Where the last frame's labels went: the next frame keeps them there if it can.
+    label_layout: TextLayout | None
     hud: Any
     legend_text: Any
     panel_text: Any
@@ -233,7 +235,8 @@ class Drawing(CanvasState):
         """The clusters' texts and where (logical pixels: bottom centre), placed by the
         pictures' placement (:func:`carevis.render.layout_text.place`) off the HUD, the
         legend, the timeline and each other; a label that fits nowhere (a small window)
-        is left out ("") rather than drawn over another: hovering names its cluster."""
+        is left out ("") rather than drawn over another: hovering names its cluster.
+        While playing, each label keeps its place in the frame before where it can."""
         s = self.pixel_scale
         lw, lh = self.size
         logical = Viewport(int(lw), int(lh), vp.sx / s, vp.sy / s, vp.tx / s, vp.ty / s)
@@ -241,7 +244,16 @@ class Drawing(CanvasState):
         blocks = [block((Line(t, LABEL_PX),), "mb", pad) for t in model.texts()]
         fixed = {k: _clip(b, lw, lh) for k, b in self._fixed_boxes(model).items()}
         sizes = [(b.width, b.height) for b in blocks]
-        at = place(replace(model, groups=()), logical, 8.0, fixed, [], sizes)
+        at = place(
+            replace(model, groups=()),
+            logical,
+            LABEL_UNIT,
+            fixed,
+            [],
+            sizes,
+            previous=self.label_layout,
+        )
+        self.label_layout = at
         texts, pos, boxes = [], [], []
         for text, box in zip(model.texts(), at.clusters, strict=True):
             if box is None:  # no free place: left out rather than over another text
@@ -295,8 +307,9 @@ class Drawing(CanvasState):
 
 
 EPOCH_DAY = dt.date(1970, 1, 1)
-#: The window's label size in pixels (vispy's 9 pt text) for measuring.
-LABEL_PX = 12
+#: The window's label size in pixels (vispy's 9 pt text) for measuring, and the text
+#: unit its labels are placed with (logical pixels).
+LABEL_PX, LABEL_UNIT = 12, 8.0
 #: The timeline's colours: track, progress, and year ticks on each.
 TRACK = (0.82, 0.82, 0.80, 1.0)
 PROGRESS = (0.35, 0.35, 0.38, 1.0)
