@@ -29,7 +29,7 @@ def test_window_labels_do_not_overlap(size: tuple[int, int]) -> None:
     overlaps neither the HUD's text nor the timeline: at any size what does not fit is
     left out. From 960x540 every state is named."""
     from carevis.window import CarevisCanvas
-    from carevis.window.drawing import HALO, _legend_box
+    from carevis.window.placing import HALO, _legend_box
 
     scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(600, seed=11)))
     c = CarevisCanvas(scene, app="egl", size=size, threaded=False, t="2018-06-30")
@@ -84,7 +84,7 @@ def _play(size: tuple[int, int], steady: bool, frames: int = 30) -> list[str]:
     though they need not have (:func:`tests.render.test_label_steady.needless`);
     ``steady=False`` places every frame afresh, as the window did before."""
     from carevis.window import CarevisCanvas
-    from carevis.window.drawing import LABEL_UNIT
+    from carevis.window.placing import LABEL_UNIT
 
     from tests.render.test_label_steady import needless
 
@@ -121,3 +121,47 @@ def test_the_window_check_fails_on_placing_each_frame_afresh() -> None:
     """Placed afresh each frame, as before, the window's labels hop although their
     places were free."""
     assert _play((960, 540), steady=False, frames=40) != []
+
+
+@pytest.mark.parametrize("size", [(480, 270), (640, 360), (960, 540), (1280, 720)], ids=str)
+def test_window_draws_the_group_headings_of_the_pictures(size: tuple[int, int]) -> None:
+    """Issue 17: the window heads the pathway's groups as the pictures do (FRONT DOOR,
+    LOOKED AFTER, EXIT over their clusters), placed by the same rules: no heading
+    overlaps a label, another heading, the HUD, the legend or the timeline, and one that
+    fits nowhere (a small window) is left out. From 960x540 every heading is drawn."""
+    from carevis.window import CarevisCanvas
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(600, seed=11)))
+    c = CarevisCanvas(scene, app="egl", size=size, threaded=False, t="2018-06-30")
+    try:
+        c.render()
+        model, layout = c.label_model, c.label_layout
+        assert layout is not None and len(model.groups) == 3
+        placed = [(g, b) for g, b in zip(model.groups, layout.groups, strict=True) if b]
+        heads = [t for t in c.group_text.text if t]
+        assert heads == [g.text for g, _ in placed]
+        assert len(c.group_boxes) == len(heads)
+        if size[0] >= 960:
+            assert heads == ["FRONT DOOR", "LOOKED AFTER", "EXIT"]
+        fixed = set(layout.fixed)
+        assert [p for p in layout.overlapping() if not {p[0], p[1]} <= fixed] == []
+        assert layout.outside() == []
+        s = c.pixel_scale
+        for g, box in placed:  # over its group: above the highest of its clusters
+            tops = [c.viewport.to_pixels(*model.clusters[k].centre)[1] / s for k in g.members]
+            assert box[3] <= min(tops), g.text
+    finally:
+        c.close()
+
+
+def test_the_circle_layout_has_no_group_headings() -> None:
+    """As in the pictures, only the pathway layout groups its clusters under headings."""
+    from carevis.window import CarevisCanvas
+
+    j = carevis.Journeys.from_arrow(make_table(600, seed=11))
+    c = CarevisCanvas(carevis.Scene(j, layout="circle"), app="egl", size=(960, 540), threaded=False)
+    try:
+        c.render()
+        assert [t for t in c.group_text.text if t] == [] and c.group_boxes == []
+    finally:
+        c.close()

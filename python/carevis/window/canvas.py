@@ -155,6 +155,10 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
             anchor_x="center",
             anchor_y="bottom",
         )
+        #: The group headings over the clusters (the pathway's), muted as in the pictures.
+        self.group_text = visuals.TextVisual(
+            "", font_size=9, color="#6e6e78", anchor_x="center", anchor_y="bottom", bold=True
+        )
         self.hud = visuals.TextVisual(
             "", font_size=12, color="#111111", anchor_x="left", anchor_y="center", bold=True
         )
@@ -176,6 +180,7 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
             self.year_text,
             self.label_halo,
             self.labels,
+            self.group_text,
             self.hud,
             self.legend_text,
             self.panel_text,
