@@ -14,7 +14,9 @@ frame's layout, each text first tries the position it had then (the same side of
 cluster, as far out; re-measured for this frame's rim and text) and keeps it while it is
 still free, inside the picture and (for a label) off other clusters' dots; the labels
 that can stay are placed before those that must move, so that a moving label never
-takes the place of one that could stay. Only a text whose place is taken moves.
+takes the place of one that could stay. Only a text whose place is taken moves, or a
+label pushed far out when a place :data:`NEARER` push steps closer to its cluster has
+come free.
 
 Boxes are ``(x0, y0, x1, y1)`` in pixels of the full picture, measured from the text's
 ink (PIL ``font.getbbox``) grown by the halo's width and a small gap."""
