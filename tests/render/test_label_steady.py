@@ -144,7 +144,7 @@ def test_a_sequence_started_mid_way_draws_what_one_run_draws(
     s = RenderSettings(320, 180, overlay=OverlayStyle())
     times, a = TIMES[:24], 12
     whole = [img.copy() for _, img in export.pictures(scene, times, s)]
-    seed = export.layouts(scene, times[:a], s)[-1]
+    seed = list(export.layouts(scene, times[:a], s))[-1]
     rest = [img.copy() for _, img in export.pictures(scene, times[a:], s, previous=seed)]
     for x, y in zip(whole[a:], rest, strict=True):
         np.testing.assert_array_equal(x, y)

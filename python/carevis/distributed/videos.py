@@ -163,6 +163,20 @@ def _send(c: Any, scene: Scene, probe_minutes: tuple[float, ...]) -> tuple[Recip
     return r, c.scatter(scene.journeys.to_arrow(), broadcast=True, hash=False)
 
 
+def _seeds(job: VideoJob, starts: list[int]) -> list[TextLayout | None]:
+    """The layout of the frame before each of ``starts`` (frame numbers, ascending; None
+    before the first frame), as one run from the first frame places its texts."""
+    out: list[TextLayout | None] = []
+    chain = layouts(job.scene, job.times[: max(starts, default=0)], job.settings)
+    seed, done = None, 0
+    for a in starts:
+        for _ in range(a - done):
+            seed = next(chain)
+        done = a
+        out.append(seed if a > 0 else None)
+    return out
+
+
 def _render_on(c: Any, job: VideoJob, ranges: int | None, retries: int, timeout: float) -> None:
     """Renders ``job`` on the cluster of client ``c``: segments in a folder beside the
     target, joined into it atomically; the folder and the workers' scenes are removed."""
@@ -181,7 +195,7 @@ def _render_on(c: Any, job: VideoJob, ranges: int | None, retries: int, timeout:
         spans = _ranges(len(times), sum(c.nthreads().values()), ranges, job.keyint)
         # each range's labels start where one whole run has them at the frame before it
         # (one pass here, placing texts without drawing), so the joined video is the same
-        seeds = layouts(job.scene, times[: spans[-1][0]], job.settings)
+        seeds = _seeds(job, [a for a, _ in spans])
         futures = [
             c.submit(
                 render_range,
@@ -195,7 +209,7 @@ def _render_on(c: Any, job: VideoJob, ranges: int | None, retries: int, timeout:
                 job.meta,
                 str(folder),
                 target.suffix.lower(),
-                seeds[a - 1] if a > 0 else None,
+                seeds[k],
                 key=f"carevis-range-{r.token}-{k}",
                 retries=retries,
                 pure=False,

@@ -76,25 +76,23 @@ def layouts(
     times: Sequence[float] | np.ndarray,
     s: RenderSettings,
     previous: TextLayout | None = None,
-) -> list[TextLayout | None]:
+) -> Iterator[TextLayout | None]:
     """Where :func:`pictures` puts the texts of each frame at ``times`` (after the frame
-    laid out as ``previous``), found without drawing: the frames' counts and the label
-    placement only."""
-    if s.overlay is None or not len(times):
-        return [None] * len(times)
+    laid out as ``previous``), one frame after another, found without drawing: the
+    frames' counts and the label placement only."""
+    if s.overlay is None:
+        yield from (None for _ in times)
+        return
     style, vp, frame = s.overlay, s.viewport(), scene.buffers()
-    ahead = (
-        None if style.congestion is None else Ahead(scene.journeys, list(times), style.congestion)
-    )
-    out: list[TextLayout | None] = []
+    cong = style.congestion
+    ahead = None if cong is None or not len(times) else Ahead(scene.journeys, list(times), cong)
     for k, m in enumerate(times):
         frame = scene.frame_at_minutes(float(m), frame)
         counts, radii = shown_counts(scene, frame), scene.radii_at_minutes(float(m))
-        cong = None if ahead is None else ahead[k]
-        model = overlay_labels(scene, float(m), counts, radii, style, cong)
+        found = None if ahead is None else ahead[k]
+        model = overlay_labels(scene, float(m), counts, radii, style, found)
         previous = overlay_plan(model, vp, style, previous).layout
-        out.append(previous)
-    return out
+        yield previous
 
 
 def pictures(

@@ -96,7 +96,7 @@ def frames(
     # resumed: each run of missing frames starts from the layout of the frame before it
     # (found without drawing), so the labels stand where one whole run puts them
     runs = _runs(todo)
-    seeds = layouts(scene, ts[: runs[-1][0]], s) if runs and runs[-1][0] > 0 else []
+    seeds = list(layouts(scene, ts[: runs[-1][0]], s)) if runs and runs[-1][0] > 0 else []
     with Progress(len(todo), "frames", enabled=progress) as bar:
         for run in runs:
             seed = seeds[run[0] - 1] if run[0] > 0 else None

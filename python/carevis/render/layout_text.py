@@ -194,10 +194,14 @@ def _keep(free: _Free, options: Sequence[Box], own: int, keep: int | None) -> in
     :data:`NEARER`), clear and off other clusters' dots (None: it may have to move)."""
     if keep is None or not 0 <= keep < len(options) or push_step(keep) >= NEARER:
         return None
-    clear = free.clear(options)
-    if not _stays(clear, free.off_dots(np.asarray(options, np.float64)[clear], own), keep):
+    box = options[keep]
+    if not len(free.clear([box])):
         return None
-    free.add(options[keep])
+    if not free.off_dots(np.asarray([box], np.float64), own)[0]:  # rarely: all options then
+        clear = free.clear(options)
+        if not _stays(clear, free.off_dots(np.asarray(options, np.float64)[clear], own), keep):
+            return None
+    free.add(box)
     return keep
 
 
