@@ -130,6 +130,7 @@ def test_window_draws_the_group_headings_of_the_pictures(size: tuple[int, int]) 
     overlaps a label, another heading, the HUD, the legend or the timeline, and one that
     fits nowhere (a small window) is left out. From 960x540 every heading is drawn."""
     from carevis.window import CarevisCanvas
+    from carevis.window.placing import HALO
 
     scene = carevis.Scene(carevis.Journeys.from_arrow(make_table(600, seed=11)))
     c = CarevisCanvas(scene, app="egl", size=size, threaded=False, t="2018-06-30")
@@ -140,6 +141,8 @@ def test_window_draws_the_group_headings_of_the_pictures(size: tuple[int, int]) 
         placed = [(g, b) for g, b in zip(model.groups, layout.groups, strict=True) if b]
         heads = [t for t in c.group_text.text if t]
         assert heads == [g.text for g, _ in placed]
+        # over a halo of the same text in the background colour, as the labels are
+        assert list(c.group_halo.text) == [t for t in c.group_text.text for _ in HALO] or not heads
         assert len(c.group_boxes) == len(heads)
         if size[0] >= 960:
             assert heads == ["FRONT DOOR", "LOOKED AFTER", "EXIT"]

@@ -159,6 +159,14 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.group_text = visuals.TextVisual(
             "", font_size=9, color="#6e6e78", anchor_x="center", anchor_y="bottom", bold=True
         )
+        self.group_halo = visuals.TextVisual(
+            "",
+            font_size=9,
+            color=tuple(c / 255 for c in self.background[:3]),
+            anchor_x="center",
+            anchor_y="bottom",
+            bold=True,
+        )
         self.hud = visuals.TextVisual(
             "", font_size=12, color="#111111", anchor_x="left", anchor_y="center", bold=True
         )
@@ -180,6 +188,7 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
             self.year_text,
             self.label_halo,
             self.labels,
+            self.group_halo,
             self.group_text,
             self.hud,
             self.legend_text,

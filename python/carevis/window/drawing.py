@@ -31,6 +31,7 @@ class Drawing(Placing):
     labels: Any
     label_halo: Any
     group_text: Any
+    group_halo: Any
     hud: Any
     legend_text: Any
     panel_text: Any
@@ -69,6 +70,7 @@ class Drawing(Placing):
         if self.show_overlay:
             self.label_halo.draw()
             self.labels.draw()
+            self.group_halo.draw()
             self.group_text.draw()
             self.overlay.draw((w, h))
             for v in (self.year_text, self.hud, self.legend_text, self.panel_text):
@@ -124,6 +126,10 @@ class Drawing(Placing):
         self.label_halo.pos = [(x + dx, y + dy) for x, y in pos for dx, dy in HALO]
         self.group_text.text = heads.texts or [""]
         self.group_text.pos = heads.pos or [(0.0, 0.0)]
+        self.group_halo.text = [t for t in heads.texts for _ in HALO] or [""]
+        self.group_halo.pos = [(x + dx, y + dy) for x, y in heads.pos for dx, dy in HALO] or [
+            (0.0, 0.0)
+        ]
         if self.highlight is not None:
             k = self.highlight
             ov.ring(cx[k], cy[k], r[k] + 4 * s, (0.1, 0.1, 0.1, 0.8))
