@@ -24,7 +24,11 @@ from tests.journey_tables import make_table
 
 GOLDEN = Path(__file__).parent / "data" / "golden.json"
 REGEN = os.environ.get("CAREVIS_REGEN_GOLDEN") == "1"
+#: A folder to save every golden picture in as a PNG, to look at (unset: none saved).
+SAVE = os.environ.get("CAREVIS_SAVE_GOLDEN")
 T = "2018-06-30"
+#: The three sizes a poster, a video frame and a window frame are each pinned at (issue 17).
+SIZES = [(640, 360), (1280, 720), (1920, 1080)]
 
 
 def digest(img: np.ndarray) -> str:
@@ -61,6 +65,9 @@ _new: dict[str, str] = {}
 
 def check(golden: dict[str, str], name: str, img: np.ndarray) -> None:
     got = digest(img)
+    if SAVE:
+        Path(SAVE).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.ascontiguousarray(img)).save(Path(SAVE) / f"{name}.png")
     if REGEN:
         _new[name] = got
         merged = {**(json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}), **_new}
@@ -140,5 +147,59 @@ def test_window_frame(table: pa.Table, golden: dict[str, str]) -> None:
     c = CarevisCanvas(scene, app="egl", size=(480, 270), threaded=False, t=T, dot_radius_px=2.0)
     try:
         check(golden, "window-frame", c.render())
+    finally:
+        c.close()
+
+
+def size_id(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+def test_poster_at_three_sizes(
+    table: pa.Table, golden: dict[str, str], tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """A poster with every kind of text (title, date, group headings, labels, legend and
+    its note, a caption) at 640x360, 720p and 1080p."""
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table), colour="age_band")
+    w, h = size
+    out = export.png(scene, T, tmp_path / "p.png", width=w, height=h, caption="Synthetic data")
+    check(golden, f"poster-{size_id(size)}", read(out))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+def test_video_frames_at_three_sizes(
+    table: pa.Table, golden: dict[str, str], tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """Three consecutive frames of a video at 640x360, 720p and 1080p."""
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table))
+    paths = export.frames(
+        scene,
+        tmp_path / "f",
+        start="2018-01-01",
+        end="2018-01-15",
+        fps=5,
+        days_per_second=5,
+        width=size[0],
+        height=size[1],
+        progress=False,
+    )
+    assert len(paths) >= 3
+    for k, p in enumerate(paths[:3]):
+        check(golden, f"video-{size_id(size)}-frame-{k}", read(p))
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+def test_window_frame_at_three_sizes(
+    table: pa.Table, golden: dict[str, str], size: tuple[int, int]
+) -> None:
+    """The window (llvmpipe, offscreen) at 640x360, 720p and 1080p."""
+    from carevis.window import CarevisCanvas
+
+    scene = carevis.Scene(carevis.Journeys.from_arrow(table), colour="la")
+    c = CarevisCanvas(scene, app="egl", size=size, threaded=False, t=T, dot_radius_px=2.0)
+    try:
+        check(golden, f"window-{size_id(size)}", c.render())
     finally:
         c.close()

@@ -97,9 +97,14 @@ def test_frames_resume(scene: Scene, tmp_path: Path) -> None:
     paths = export.frames(scene, out, **kw)  # type: ignore[arg-type]
     assert len(paths) == 11 and all(p.exists() for p in paths)
     first = paths[3].stat().st_mtime_ns
-    paths[5].unlink()
+    was = [np.asarray(Image.open(paths[k])) for k in (5, 8, 9)]
+    for k in (5, 8, 9):
+        paths[k].unlink()
     export.frames(scene, out, **kw)  # type: ignore[arg-type]
     assert paths[5].exists() and paths[3].stat().st_mtime_ns == first
+    # the labels of resumed frames stand where the whole run put them (issue 17)
+    for k, pixels in zip((5, 8, 9), was, strict=True):
+        np.testing.assert_array_equal(np.asarray(Image.open(paths[k])), pixels)
 
 
 @pytest.mark.parametrize(

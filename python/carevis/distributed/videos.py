@@ -26,9 +26,10 @@ import pyarrow as pa
 from .._progress import Progress
 from ..atomic import atomic
 from ..errors import ConfigError, ExportError
-from ..export import VideoJob, pictures, prepare_video
+from ..export import VideoJob, layouts, pictures, prepare_video
 from ..export.encoder import concat, encode, probe
 from ..render import RenderSettings
+from ..render.layout_text import TextLayout
 from ..scene import Scene
 from .cluster import DEFAULT_TIMEOUT, _cluster, _dask, _results
 from .recipe import Recipe, _forget, _worker_scene, recipe
@@ -72,15 +73,17 @@ def render_range(
     meta: dict[str, Any],
     folder: str,
     suffix: str,
+    previous: TextLayout | None = None,
 ) -> tuple[int, str, int]:
     """Runs on a worker: renders frames ``minutes`` and encodes them to segment ``k`` in
-    ``folder``. Returns (k, segment path, frames)."""
+    ``folder``, the first frame's texts kept where ``previous`` (the layout of the frame
+    before the range) has them. Returns (k, segment path, frames)."""
     scene = _worker_scene(r, table)
     final = Path(folder) / f"seg_{k:06d}{suffix}"
     # written under a name of this process: an encoder orphaned by a lost worker writes
     # elsewhere
     with atomic(final) as tmp:
-        images = _kill_hook(k, pictures(scene, list(minutes), s), len(minutes))
+        images = _kill_hook(k, pictures(scene, list(minutes), s, previous=previous), len(minutes))
         n = encode(images, tmp, (s.width, s.height), fps, codec, meta)
     return k, str(final), n
 
@@ -160,6 +163,20 @@ def _send(c: Any, scene: Scene, probe_minutes: tuple[float, ...]) -> tuple[Recip
     return r, c.scatter(scene.journeys.to_arrow(), broadcast=True, hash=False)
 
 
+def _seeds(job: VideoJob, starts: list[int]) -> list[TextLayout | None]:
+    """The layout of the frame before each of ``starts`` (frame numbers, ascending; None
+    before the first frame), as one run from the first frame places its texts."""
+    out: list[TextLayout | None] = []
+    chain = layouts(job.scene, job.times[: max(starts, default=0)], job.settings)
+    seed, done = None, 0
+    for a in starts:
+        for _ in range(a - done):
+            seed = next(chain)
+        done = a
+        out.append(seed if a > 0 else None)
+    return out
+
+
 def _render_on(c: Any, job: VideoJob, ranges: int | None, retries: int, timeout: float) -> None:
     """Renders ``job`` on the cluster of client ``c``: segments in a folder beside the
     target, joined into it atomically; the folder and the workers' scenes are removed."""
@@ -176,6 +193,9 @@ def _render_on(c: Any, job: VideoJob, ranges: int | None, retries: int, timeout:
                 "every worker shares (the segments are written there)"
             )
         spans = _ranges(len(times), sum(c.nthreads().values()), ranges, job.keyint)
+        # each range's labels start where one whole run has them at the frame before it
+        # (one pass here, placing texts without drawing), so the joined video is the same
+        seeds = _seeds(job, [a for a, _ in spans])
         futures = [
             c.submit(
                 render_range,
@@ -189,6 +209,7 @@ def _render_on(c: Any, job: VideoJob, ranges: int | None, retries: int, timeout:
                 job.meta,
                 str(folder),
                 target.suffix.lower(),
+                seeds[k],
                 key=f"carevis-range-{r.token}-{k}",
                 retries=retries,
                 pure=False,

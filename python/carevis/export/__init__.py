@@ -41,7 +41,7 @@ from .encoder import (
 )
 from .meta import count_frames, metadata, read_metadata
 from .options import check_scene, check_target, render_settings
-from .pipeline import finish, pictures, render_one, still
+from .pipeline import finish, layouts, pictures, render_one, still
 from .player import export_html as html
 from .times import clip_times, frame_times
 from .videos import VideoJob, prepare_video, video
@@ -72,6 +72,7 @@ __all__ = [
     "frame_times",
     "frames",
     "html",
+    "layouts",
     "metadata",
     "pictures",
     "png",

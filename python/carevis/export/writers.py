@@ -18,7 +18,7 @@ from ..errors import ExportError
 from ..scene import Scene
 from .meta import metadata
 from .options import check_scene, check_target, render_settings
-from .pipeline import pictures, still
+from .pipeline import layouts, pictures, still
 from .times import clip_times
 
 
@@ -93,8 +93,26 @@ def frames(
     paths = [out / f"frame_{k:06d}.png" for k in range(len(ts))]
     todo = [k for k, p in enumerate(paths) if not p.exists()]
     meta = metadata(scene, s, {"fps": fps, "days_per_second": days_per_second, "frames": len(ts)})
+    # resumed: each run of missing frames starts from the layout of the frame before it
+    # (found without drawing), so the labels stand where one whole run puts them
+    runs = _runs(todo)
+    seeds = list(layouts(scene, ts[: runs[-1][0]], s)) if runs and runs[-1][0] > 0 else []
     with Progress(len(todo), "frames", enabled=progress) as bar:
-        for (m, img), k in zip(pictures(scene, [ts[k] for k in todo], s), todo, strict=False):
-            write_png(img, paths[k], {**meta, "frame": k, "t": to_datetime(m).isoformat()})
-            bar.update()
+        for run in runs:
+            seed = seeds[run[0] - 1] if run[0] > 0 else None
+            run_times = ts[run[0] : run[-1] + 1]
+            for (m, img), k in zip(pictures(scene, run_times, s, previous=seed), run, strict=True):
+                write_png(img, paths[k], {**meta, "frame": k, "t": to_datetime(m).isoformat()})
+                bar.update()
     return paths
+
+
+def _runs(ks: list[int]) -> list[list[int]]:
+    """Consecutive runs of the sorted integers ``ks``: [0, 1, 2, 5, 6] -> [[0, 1, 2], [5, 6]]."""
+    out: list[list[int]] = []
+    for k in ks:
+        if out and out[-1][-1] == k - 1:
+            out[-1].append(k)
+        else:
+            out.append([k])
+    return out

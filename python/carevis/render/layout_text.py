@@ -9,13 +9,22 @@ further out, the first position that overlaps nothing already placed and stays i
 the picture. Positions that also keep off other clusters' dots are preferred. A text
 that fits nowhere is left out (None) rather than drawn over another.
 
+Frame to frame (a video, the window playing) the placement is steady: given the previous
+frame's layout, each text first tries the position it had then (the same side of its
+cluster, as far out; re-measured for this frame's rim and text) and keeps it while it is
+still free, inside the picture and (for a label) off other clusters' dots; the labels
+that can stay are placed before those that must move, so that a moving label never
+takes the place of one that could stay. Only a text whose place is taken moves, or a
+label pushed far out when a place :data:`NEARER` push steps closer to its cluster has
+come free.
+
 Boxes are ``(x0, y0, x1, y1)`` in pixels of the full picture, measured from the text's
 ink (PIL ``font.getbbox``) grown by the halo's width and a small gap."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,7 +52,8 @@ def inside(a: Box, width: float, height: float) -> bool:
 class TextLayout:
     """Where each text of one picture goes (None: not drawn). Cluster and congestion
     boxes are per state, in state order; ``fixed`` names the title, date, legend and
-    caption boxes."""
+    caption boxes; ``choices`` the position each placed text took among those tried for
+    it ("label 3": 0 is below its cluster's rim), what the next frame keeps if it can."""
 
     width: int
     height: int
@@ -51,6 +61,7 @@ class TextLayout:
     groups: tuple[Box | None, ...]
     clusters: tuple[Box | None, ...]
     congestion: tuple[Box | None, ...]
+    choices: dict[str, int] = field(default_factory=dict)
 
     def boxes(self) -> list[tuple[str, Box]]:
         """Every placed box with a name saying what it is ("title", "group 0", ...)."""
@@ -137,17 +148,61 @@ def _candidates(cx: float, cy: float, r: float, size: Size, unit: float, first: 
     return out
 
 
-def _choose(free: _Free, options: Sequence[Box], own: int) -> Box | None:
-    """The first clear option that keeps off other clusters' dots, else the first clear
-    one (None: none is clear)."""
+#: A label pushed out at least this many steps further than where a free place now is
+#: moves in (a steadier label is not worth one stranded far from its cluster).
+NEARER = 2
+
+
+def push_step(option: int) -> int:
+    """How far out (an index into :data:`PUSH_STEPS`) option ``option`` of
+    :func:`_candidates` lies: four options at the rim, then eight per step."""
+    return 0 if option < 4 else 1 + (option - 4) // 8
+
+
+def _choose(
+    free: _Free, options: Sequence[Box], own: int, keep: int | None = None, steps: bool = False
+) -> int | None:
+    """The index of the option placed: the first clear option that keeps off other
+    clusters' dots, else the first clear one (None: none is clear); but ``keep`` (the
+    previous frame's) while it is clear and keeps off them (or none clear does), unless
+    (with ``steps``: options of :func:`_candidates`) the first is :data:`NEARER` push
+    steps nearer its cluster."""
     clear = free.clear(options)
     if not len(clear):
         return None
-    boxes = np.asarray(options, dtype=np.float64)[clear]
-    off = np.flatnonzero(free.off_dots(boxes, own))
-    best = options[int(clear[off[0] if len(off) else 0])]
-    free.add(best)
+    off = free.off_dots(np.asarray(options, dtype=np.float64)[clear], own)
+    first = np.flatnonzero(off)
+    best = int(clear[first[0] if len(first) else 0])
+    nearer = steps and keep is not None and push_step(best) <= push_step(keep) - NEARER
+    if keep is not None and _stays(clear, off, keep) and not nearer:
+        best = keep
+    free.add(options[best])
     return best
+
+
+def _stays(clear: np.ndarray, off: np.ndarray, keep: int) -> bool:
+    """Whether option ``keep`` may be kept: it is among the ``clear`` ones and keeps off
+    other clusters' dots (``off``, per clear option), or no clear option does."""
+    if keep not in clear:
+        return False
+    return bool(off[int(np.flatnonzero(clear == keep)[0])] or not off.any())
+
+
+def _keep(free: _Free, options: Sequence[Box], own: int, keep: int | None) -> int | None:
+    """A label's ``keep`` placed where :func:`_choose` would keep it whatever is placed
+    next: by its cluster's rim (pushed out at most one step: nothing free can be
+    :data:`NEARER`), clear and off other clusters' dots (None: it may have to move)."""
+    if keep is None or not 0 <= keep < len(options) or push_step(keep) >= NEARER:
+        return None
+    box = options[keep]
+    if not len(free.clear([box])):
+        return None
+    if not free.off_dots(np.asarray([box], np.float64), own)[0]:  # rarely: all options then
+        clear = free.clear(options)
+        if not _stays(clear, free.off_dots(np.asarray(options, np.float64)[clear], own), keep):
+            return None
+    free.add(box)
+    return keep
 
 
 def _beside(label: Box | None, size: Size, cy: float) -> list[Box]:
@@ -162,14 +217,15 @@ def _beside(label: Box | None, size: Size, cy: float) -> list[Box]:
     return [(mid - w / 2, label[1] - h, mid + w / 2, label[1])]
 
 
-def _choose_near(free: _Free, options: Sequence[Box], own: int) -> Box | None:
-    """The first clear box (a congestion figure is drawn with a halo: being near its
-    cluster matters more than keeping off other dots)."""
+def _choose_near(free: _Free, options: Sequence[Box], keep: int | None = None) -> int | None:
+    """The index of the option placed: ``keep`` while it is clear, else the first clear
+    one (a congestion figure is drawn with a halo: being near its cluster matters more
+    than keeping off other dots)."""
     clear = free.clear(options)
     if not len(clear):
         return None
-    best = options[int(clear[0])]
-    free.add(best)
+    best = keep if keep is not None and keep in clear else int(clear[0])
+    free.add(options[best])
     return best
 
 
@@ -192,12 +248,15 @@ def place(
     cluster_sizes: Sequence[Size | None],
     congestion_sizes: Sequence[Size | None] = (),
     group_top: Callable[[list[tuple[float, float]]], float] | None = None,
+    previous: TextLayout | None = None,
 ) -> TextLayout:
     """Places the texts of ``model`` over a ``vp`` picture: ``fixed`` boxes are kept as
     given; group headings (``group_sizes``, in ``model.groups`` order) go centred over
     their members at ``group_top`` (default 4.2 units above the highest member); cluster
     labels (``cluster_sizes`` per state, None: nothing to draw) and congestion figures
-    (``congestion_sizes`` per state) go where they fit, most populous cluster first."""
+    (``congestion_sizes`` per state) go where they fit, most populous cluster first.
+    With ``previous`` (the layout of the frame before) each text keeps its place there
+    where it still can."""
     n = len(model.clusters)
     at = [vp.to_pixels(c.centre[0], c.centre[1]) for c in model.clusters]
     radii = [c.radius * vp.sx for c in model.clusters]
@@ -205,27 +264,57 @@ def place(
     free = _Free(vp.width, vp.height, discs)
     for box in fixed.values():
         free.add(box)
+    before = previous.choices if previous is not None else {}
+    chosen: dict[str, int] = {}
+
+    def pick(name: str, options: Sequence[Box], k: int | None) -> Box | None:
+        if k is not None:
+            chosen[name] = k
+        return None if k is None else options[k]
+
     groups: list[Box | None] = []
     if model.groups:
         tops = [at[k] for g in model.groups for k in g.members]
         top = group_top(tops) if group_top else min(y for _, y in tops) - 4.2 * unit
-        for g, size in zip(model.groups, group_sizes, strict=True):
+        for j, (g, size) in enumerate(zip(model.groups, group_sizes, strict=True)):
             gx = sum(at[k][0] for k in g.members) / len(g.members)
-            groups.append(_choose(free, _group_options(gx, top, size, unit), -1))
+            heads = _group_options(gx, top, size, unit)
+            groups.append(
+                pick(f"group {j}", heads, _choose(free, heads, -1, before.get(f"group {j}")))
+            )
     clusters: list[Box | None] = [None] * n
     congestion: list[Box | None] = [None] * n
     cong: list[Size | None] = list(congestion_sizes) or [None] * n
     order = sorted(range(n), key=lambda i: (-model.clusters[i].count, i))
+    spots = {
+        i: _candidates(*at[i], radii[i], size, unit, "below")
+        for i, size in enumerate(cluster_sizes)
+        if size is not None
+    }
+    for i in order:  # first the labels that can stay where they were
+        if i in spots:
+            name = f"label {i}"
+            clusters[i] = pick(name, spots[i], _keep(free, spots[i], i, before.get(name)))
     for i in order:
         (cx, cy), r = at[i], radii[i]
-        label = cluster_sizes[i]
-        if label is not None:
-            clusters[i] = _choose(free, _candidates(cx, cy, r, label, unit, "below"), i)
+        name = f"label {i}"
+        if i in spots and clusters[i] is None:
+            k = _choose(free, spots[i], i, before.get(name), steps=True)
+            clusters[i] = pick(name, spots[i], k)
         csize = cong[i]
         if csize is not None:
             ring = max(r, unit) + 1.0 * unit  # outside the congestion ring
             # next to its own label first (it reads as part of it), then around the ring
             near = _beside(clusters[i], csize, cy)
-            options = near + _candidates(cx, cy, ring, csize, unit, "above")
-            congestion[i] = _choose_near(free, options, i)
-    return TextLayout(vp.width, vp.height, fixed, tuple(groups), tuple(clusters), tuple(congestion))
+            around = near + _candidates(cx, cy, ring, csize, unit, "above")
+            # choices count the place beside the label, there or not, so they keep meaning
+            shift, name = 1 - len(near), f"congestion {i}"
+            keep = before.get(name)
+            keep = None if keep is None or keep < shift else keep - shift
+            k = _choose_near(free, around, keep)
+            congestion[i] = pick(name, around, k)
+            if k is not None:
+                chosen[name] = k + shift
+    return TextLayout(
+        vp.width, vp.height, fixed, tuple(groups), tuple(clusters), tuple(congestion), chosen
+    )

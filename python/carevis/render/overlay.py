@@ -22,6 +22,7 @@ from ..scene.labels import Labels, LegendEntries, check_suppression, full_captio
 from ..scene.labels import format_count as _format_count
 from ..viewport import Viewport
 from .fonts import font
+from .layout_text import TextLayout
 from .text_masks import draw_text
 from .text_plan import Placed, TextPlan, legend_column, legend_size, plan
 
@@ -33,6 +34,7 @@ __all__ = [
     "format_count",
     "full_caption",
     "legend_size",
+    "overlay_frame",
     "overlay_labels",
     "overlay_plan",
     "paint_labels",
@@ -205,11 +207,13 @@ def paint_labels(
     style: OverlayStyle,
     background: tuple[int, int, int, int],
     region: tuple[int, int] = (0, 0),
+    plan: TextPlan | None = None,
 ) -> np.ndarray:
     """Paints the label ``model`` onto ``image`` (H x W x 4 uint8, modified in place and
     returned), placed by :func:`carevis.render.text_plan.plan` so that no text overlaps
-    another; ``style`` says which parts and in what colours. ``region`` is the image's
-    top-left within the full ``vp`` picture (tiled renders)."""
+    another (or as ``plan`` places it, where given); ``style`` says which parts and in
+    what colours. ``region`` is the image's top-left within the full ``vp`` picture
+    (tiled renders)."""
     h, w = image.shape[:2]
     ink = _text_colour(background, style)
     muted = style.muted if ink == style.text else (170, 170, 180)
@@ -223,7 +227,7 @@ def paint_labels(
         shared = False
     draw = ImageDraw.Draw(pil)
     off = (-region[0], -region[1])
-    p = overlay_plan(model, vp, style)
+    p = plan if plan is not None else overlay_plan(model, vp, style)
     halo = (p.halo, (int(background[0]), int(background[1]), int(background[2])))
     if style.congestion is not None:
         _rings(draw, model, vp, style.congestion, p.unit, off)
@@ -247,8 +251,11 @@ def paint_labels(
     return image
 
 
-def overlay_plan(model: Labels, vp: Viewport, style: OverlayStyle) -> TextPlan:
-    """Where :func:`paint_labels` puts each text of ``model`` with ``style``."""
+def overlay_plan(
+    model: Labels, vp: Viewport, style: OverlayStyle, previous: TextLayout | None = None
+) -> TextPlan:
+    """Where :func:`paint_labels` puts each text of ``model`` with ``style`` (keeping the
+    places of the ``previous`` frame's layout where it can)."""
     return plan(
         model,
         vp,
@@ -256,6 +263,7 @@ def overlay_plan(model: Labels, vp: Viewport, style: OverlayStyle) -> TextPlan:
         date=style.date,
         legend=style.legend,
         congestion=style.congestion is not None,
+        previous=previous,
     )
 
 
@@ -276,3 +284,24 @@ def draw_overlay(
     and any ``congested`` states already found) painted by :func:`paint_labels`."""
     model = overlay_labels(scene, minutes, counts, radii, style, congested)
     return paint_labels(image, model, vp, style, background, region)
+
+
+def overlay_frame(
+    image: np.ndarray,
+    scene: Scene,
+    minutes: float,
+    counts: np.ndarray,
+    radii: np.ndarray,
+    vp: Viewport,
+    style: OverlayStyle,
+    background: tuple[int, int, int, int],
+    congested: list[Congested] | None = None,
+    previous: TextLayout | None = None,
+) -> TextLayout:
+    """Draws the overlay of one frame of a sequence onto ``image`` as :func:`draw_overlay`
+    does, each text kept where it was in the ``previous`` frame's layout while it can
+    stay there; returns this frame's layout (the next frame's ``previous``)."""
+    model = overlay_labels(scene, minutes, counts, radii, style, congested)
+    p = overlay_plan(model, vp, style, previous)
+    paint_labels(image, model, vp, style, background, plan=p)
+    return p.layout

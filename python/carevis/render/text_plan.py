@@ -185,10 +185,12 @@ def plan(
     date: bool = True,
     legend: bool = True,
     congestion: bool = False,
+    previous: TextLayout | None = None,
 ) -> TextPlan:
     """Measures and places the texts of ``model`` over a ``vp`` picture: the parts asked
     for (cluster labels and group headings with ``labels``, the date, the legend,
-    congestion figures), the title and caption where the model has them."""
+    congestion figures), the title and caption where the model has them. ``previous``:
+    the layout of the frame before, whose places are kept where they still can be."""
     unit = text_unit(vp)
     halo = halo_width(unit)
     pad = halo + 0.1 * unit
@@ -216,6 +218,7 @@ def plan(
         [(b.width, b.height) for b in groups],
         [None if b is None else (b.width, b.height) for b in clusters],
         [None if b is None else (b.width, b.height) for b in cong],
+        previous=previous,
     )
     return TextPlan(
         unit=unit,

@@ -137,8 +137,9 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
         self.congestion = None
         self._congested = []
         self._congestion_week = None
-        #: The label model last painted (:mod:`carevis.scene.labels`).
+        #: The label model last painted (:mod:`carevis.scene.labels`) and its layout.
         self.label_model = None
+        self.label_layout = None
 
     def _init_visuals(self) -> None:
         self.overlay = Shapes()
@@ -153,6 +154,18 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
             color=tuple(c / 255 for c in self.background[:3]),
             anchor_x="center",
             anchor_y="bottom",
+        )
+        #: The group headings over the clusters (the pathway's), muted as in the pictures.
+        self.group_text = visuals.TextVisual(
+            "", font_size=9, color="#6e6e78", anchor_x="center", anchor_y="bottom", bold=True
+        )
+        self.group_halo = visuals.TextVisual(
+            "",
+            font_size=9,
+            color=tuple(c / 255 for c in self.background[:3]),
+            anchor_x="center",
+            anchor_y="bottom",
+            bold=True,
         )
         self.hud = visuals.TextVisual(
             "", font_size=12, color="#111111", anchor_x="left", anchor_y="center", bold=True
@@ -175,6 +188,8 @@ class CarevisCanvas(Playback, Filters, Recording, Menu, Input, Drawing, app.Canv
             self.year_text,
             self.label_halo,
             self.labels,
+            self.group_halo,
+            self.group_text,
             self.hud,
             self.legend_text,
             self.panel_text,

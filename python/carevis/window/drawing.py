@@ -1,6 +1,7 @@
 """Drawing a frame of the window: the background, the dots (the GPU frame or the engine's
 frame uploaded), then the overlay: the label model (:mod:`carevis.scene.labels`) painted
-as text visuals above the clusters, the legend, the date and caption (the HUD), the
+as text visuals above the clusters (with the group headings over them, as in the
+pictures; placed by :mod:`.placing`), the legend, the date and caption (the HUD), the
 timeline, rings, the trail of the child followed, the hover and journey panels, the
 menu."""
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,22 +16,22 @@ from vispy import gloo
 
 from .._time import MINUTES_PER_DAY, to_date
 from ..gl import premultiplied
-from ..render.fonts import Line, block
-from ..render.layout_text import Box, overlaps, place
-from ..scene.labels import Labels, LegendEntries
+from ..scene.labels import Labels
 from ..viewport import Viewport
+from .placing import HALO, LEGEND_COLUMN, NOTE_LINE, Placing, _legend_bottom
 from .shapes import Shapes, rgba01
-from .state import HUD_TOP, CanvasState
+from .state import HUD_TOP
 
 
-class Drawing(CanvasState):
+class Drawing(Placing):
     """``on_draw`` and the overlay it builds."""
 
     overlay: Shapes
     menu_overlay: Shapes
     labels: Any
     label_halo: Any
-    label_boxes: list[Box]
+    group_text: Any
+    group_halo: Any
     hud: Any
     legend_text: Any
     panel_text: Any
@@ -70,6 +70,8 @@ class Drawing(CanvasState):
         if self.show_overlay:
             self.label_halo.draw()
             self.labels.draw()
+            self.group_halo.draw()
+            self.group_text.draw()
             self.overlay.draw((w, h))
             for v in (self.year_text, self.hud, self.legend_text, self.panel_text):
                 v.draw()
@@ -114,13 +116,20 @@ class Drawing(CanvasState):
             for c in model.congested:
                 k = c.index
                 ov.ring(cx[k], cy[k], r[k] + 7 * s, rgba01(self.congestion.halo))
-        texts, pos = self._place_labels(model, vp)
+        placed, heads = self._place_labels(model, vp)
+        texts, pos = placed.texts, placed.pos
         if texts != self._counts_text:
             self._counts_text = texts
             self.labels.text = texts
             self.label_halo.text = [t for t in texts for _ in HALO]
         self.labels.pos = pos
         self.label_halo.pos = [(x + dx, y + dy) for x, y in pos for dx, dy in HALO]
+        self.group_text.text = heads.texts or [""]
+        self.group_text.pos = heads.pos or [(0.0, 0.0)]
+        self.group_halo.text = [t for t in heads.texts for _ in HALO] or [""]
+        self.group_halo.pos = [(x + dx, y + dy) for x, y in heads.pos for dx, dy in HALO] or [
+            (0.0, 0.0)
+        ]
         if self.highlight is not None:
             k = self.highlight
             ov.ring(cx[k], cy[k], r[k] + 4 * s, (0.1, 0.1, 0.1, 0.8))
@@ -227,76 +236,8 @@ class Drawing(CanvasState):
         self.panel_text.text = panel or [""]
         self.panel_text.pos = panel_pos or [(0, 0)]
 
-    def _place_labels(
-        self, model: Labels, vp: Viewport
-    ) -> tuple[list[str], list[tuple[float, float]]]:
-        """The clusters' texts and where (logical pixels: bottom centre), placed by the
-        pictures' placement (:func:`carevis.render.layout_text.place`) off the HUD, the
-        legend, the timeline and each other; a label that fits nowhere (a small window)
-        is left out ("") rather than drawn over another: hovering names its cluster."""
-        s = self.pixel_scale
-        lw, lh = self.size
-        logical = Viewport(int(lw), int(lh), vp.sx / s, vp.sy / s, vp.tx / s, vp.ty / s)
-        pad = 2.0
-        blocks = [block((Line(t, LABEL_PX),), "mb", pad) for t in model.texts()]
-        fixed = {k: _clip(b, lw, lh) for k, b in self._fixed_boxes(model).items()}
-        sizes = [(b.width, b.height) for b in blocks]
-        at = place(replace(model, groups=()), logical, 8.0, fixed, [], sizes)
-        texts, pos, boxes = [], [], []
-        for text, box in zip(model.texts(), at.clusters, strict=True):
-            if box is None:  # no free place: left out rather than over another text
-                texts.append("")
-                pos.append((0.0, 0.0))
-                continue
-            texts.append(text)
-            # VisPy hangs "bottom"-anchored text below its position in the window's
-            # y-down pixels: the position is the box's top centre.
-            pos.append(((box[0] + box[2]) / 2, box[1] + pad))
-            boxes.append(box)
-        #: Where the labels drawn (and their halo) cover the dots, in physical pixels.
-        self.label_boxes = [(s * b[0], s * b[1], s * b[2], s * b[3]) for b in boxes]
-        return texts, pos
-
-    def _hud_lines(self, model: Labels) -> list[str]:
-        """The HUD's lines: date, playback (and filters), caption, the last message."""
-        state = "playing" if self.playing else "paused"
-        flt = ", ".join(f"{k}={v}" for k, v in self.filters.items() if v is not None)
-        hud = [model.date, f"{state}, {self.speed:g} days/s" + (f"   {flt}" if flt else "")]
-        return hud + [t for t in (model.caption, self.message) if t]
-
-    def _legend_shown(self, model: Labels) -> LegendEntries | None:
-        """The legend as drawn: whole where it fits right of the HUD's text and above
-        the timeline, else without its note, else None (left out)."""
-        lw, _ = self.size
-        lines = self._hud_lines(model)
-        hud = block(tuple(Line(t, HUD_PX, True) for t in lines), "la", 2.0)
-        hud_box = (0.0, 0.0, HUD_LEFT + hud.width, HUD_TOP + 20.0 * len(lines))
-        timeline = self._fixed_boxes(model, None)["timeline"]
-        for lg in (model.legend, replace(model.legend, note=())):
-            box = _legend_box(lg, lw)
-            if box[0] >= 0 and not overlaps(box, hud_box) and not overlaps(box, timeline):
-                return lg
-        return None
-
-    def _fixed_boxes(self, model: Labels, legend: Any = True) -> dict[str, Box]:
-        """The HUD, the legend as drawn (``legend``: True, the one shown; None: none) and
-        the timeline, logical pixels: what cluster labels keep off."""
-        lw, _ = self.size
-        x0, y0, x1, y1 = self._timeline_box()
-        lines = 2 + bool(model.caption) + bool(self.message)
-        out: dict[str, Box] = {
-            "hud": (0.0, 0.0, 260.0, HUD_TOP + 20.0 * lines),
-            "timeline": (x0 - 6, y0 - 8, x1 + 6, y1 + 8),
-        }
-        lg = self._legend_shown(model) if legend is True else legend
-        if lg is not None:
-            out["legend"] = _legend_box(lg, lw)
-        return out
-
 
 EPOCH_DAY = dt.date(1970, 1, 1)
-#: The window's label size in pixels (vispy's 9 pt text) for measuring.
-LABEL_PX = 12
 #: The timeline's colours: track, progress, and year ticks on each.
 TRACK = (0.82, 0.82, 0.80, 1.0)
 PROGRESS = (0.35, 0.35, 0.38, 1.0)
@@ -335,34 +276,3 @@ def year_ticks(lo: float, hi: float, x0: float, x1: float) -> list[tuple[float, 
         labelled = labelled and x + YEAR_PAD + year_width(str(y)) <= x1
         out.append((float(x), int(y), labelled))
     return out
-
-
-#: Offsets (logical pixels) at which the halo repeats each label.
-HALO = ((-1.0, 0.0), (1.0, 0.0), (0.0, -1.0), (0.0, 1.0))
-
-
-def _clip(b: Box, w: float, h: float) -> Box:
-    return max(b[0], 0.0), max(b[1], 0.0), min(b[2], w), min(b[3], h)
-
-
-#: The step from one column of legend categories to the next (logical pixels).
-LEGEND_COLUMN = 190.0
-#: Height of a line of the legend's note in the window (logical pixels).
-NOTE_LINE = 14.0
-
-
-#: The HUD's text size in pixels (vispy's 12 pt) for measuring, and its left margin.
-HUD_PX, HUD_LEFT = 16, 14.0
-
-
-def _legend_box(lg: LegendEntries, width: float) -> Box:
-    """The window's legend (logical pixels) as :meth:`_paint_legend` draws it."""
-    return (width - 240.0 - LEGEND_COLUMN * (lg.columns - 1), 0.0, width, _legend_bottom(lg))
-
-
-def _legend_bottom(lg: LegendEntries) -> float:
-    """The bottom of the window's legend (logical pixels), as :meth:`_paint_legend` draws it."""
-    note = NOTE_LINE * len(lg.note)
-    if lg.kind == "continuous":
-        return 14.0 + 38 + 12 + note
-    return 14.0 + 18 + 14 * (lg.rows + (lg.more > 0)) + 8 + note
