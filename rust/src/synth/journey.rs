@@ -364,6 +364,10 @@ impl<'a> Journey<'a> {
             Path::Adoption => {
                 let a = r.lognormal_days(p::ADOPT_TO_PLACED.0, p::ADOPT_TO_PLACED.1, 30);
                 let b = r.lognormal_days(p::ADOPT_PLACED.0, p::ADOPT_PLACED.1, 70);
+                // The courts' pace in the year the order would fall in stretches both waits.
+                let k = Trends::at(&self.trends.adoption_time, entry + a + b);
+                let a = ((f64::from(a) * k) as i32).max(30);
+                let b = ((f64::from(b) * k) as i32).max(70);
                 (
                     entry + a + b,
                     state::ADOPTED,
