@@ -70,6 +70,8 @@ pub(crate) const ASSESS_MEDIAN: f64 = 21.0;
 pub(crate) const ASSESS_SIGMA: f64 = 0.6;
 /// Outcome weights after assessment: NFA, child in need, section 47, care.
 pub(crate) const ASSESS_OUT: [f64; 4] = [0.30, 0.42, 0.28, 0.011];
+/// Share of assessments that end in no further action (the weights above, about).
+pub(crate) const ASSESS_NFA_SHARE: f64 = 0.30;
 
 pub(crate) const S47_SAME_DAY: f64 = 0.10;
 pub(crate) const S47_MEDIAN: f64 = 12.0;
@@ -228,6 +230,9 @@ pub struct Trends {
     pub stay: [f64; TREND_YEARS],
     /// Entries to care from the front door, relative to the base rates by age.
     pub care: [f64; TREND_YEARS],
+    /// Assessments held, relative to the base rate (at most 1): the missing ones are
+    /// referrals closed without an assessment that would have found no need.
+    pub assessment: [f64; TREND_YEARS],
     /// Days from entering care to placement for adoption and from placement to the order,
     /// relative to the base lengths, in the statistical year the order would fall in.
     pub adoption_time: [f64; TREND_YEARS],
@@ -250,6 +255,9 @@ pub const TRENDS: Trends = Trends {
     adoption: [1.80, 1.80, 1.79, 1.50, 1.28, 1.066, 1.06, 1.22, 0.975, 1.36, 0.80, 1.00, 0.97, 0.98, 0.96, 0.96],
     stay:     [0.72, 0.72, 0.74, 0.68, 0.55, 0.85, 1.32, 1.60, 1.72, 1.68, 1.55, 1.40, 1.05, 0.95, 0.95, 0.95],
     care:     [1.01, 1.01, 1.01, 1.01, 1.03, 1.03, 1.09, 1.05, 1.015, 0.98, 1.07, 1.06, 1.06, 1.01, 1.03, 1.03],
+    // Assessments: 550,800 in 2015, 571,640 in 2016, 606,920 in 2017, about one per referral
+    // from 2019 (DfE, see the calibration table); 2018 interpolated.
+    assessment:    [0.86, 0.86, 0.86, 0.86, 0.86, 0.89, 0.925, 0.96, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00],
     // Entry to adoption: 2 years 3 months in 2015 and 2016, 1 year 11 months in 2018 and 2019,
     // 2 years in 2020, 2 years 3 months in 2022 (DfE, see the calibration table); 2017 and
     // 2021 are interpolated, 2023 on assumed to stay at the 2022 level.
