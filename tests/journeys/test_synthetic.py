@@ -98,10 +98,18 @@ def test_calibration_at_ci_scale() -> None:
     assert {(r["measure"], r["year"]) for r in headline} == {
         (m, y) for m, y in published if not (y == 2015 and "31 March" not in m)
     }
+    # Counts: 5% plus three Poisson standard deviations. Mean days (a few hundred adoptions
+    # or a couple of thousand starts at this scale, each wait spread by about a third):
+    # 5% plus three standard errors of about 2.5%. The strict 5% is the full-scale test's.
     off = [
         (r["measure"], r["year"], round(r["difference"], 1))
         for r in headline
-        if abs(r["generated"] - r["published"]) > 0.05 * r["published"] + 3 * r["published"] ** 0.5
+        if abs(r["generated"] - r["published"])
+        > (
+            0.125 * r["published"]
+            if "mean days" in r["measure"]
+            else 0.05 * r["published"] + 3 * r["published"] ** 0.5
+        )
     ]
     assert not off, off
     # every mix within 5 points of the published share
@@ -110,6 +118,26 @@ def test_calibration_at_ci_scale() -> None:
             assert abs(r["difference"]) <= 5, r
     text = synthetic.format_check(table)
     assert "published" in text and "generated" in text
+
+
+def test_every_published_figure_within_5_percent_at_full_scale() -> None:
+    """Issue 14: all of England (seed 1) holds every figure of the calibration table (counts,
+    days from entering care to adoption, A1, period of care), in every year the window
+    covers, within 5% of the published value."""
+    from carevis.stats.report import calibration
+
+    published = {(m, y) for m, y, _, _ in calibration()}
+    rows = [
+        r
+        for r in synthetic.check(scale=1.0, seed=1).to_pylist()
+        if (r["measure"], r["year"]) in published
+    ]
+    # the flows of the year to March 2015 lie before the window
+    assert {(r["measure"], r["year"]) for r in rows} == {
+        (m, y) for m, y in published if not (y == 2015 and "31 March" not in m)
+    }
+    off = [(r["measure"], r["year"], round(r["difference"], 2)) for r in rows]
+    assert all(abs(r["difference"]) <= 5 for r in rows), off
 
 
 def test_trends_over_the_years() -> None:
@@ -121,15 +149,16 @@ def test_trends_over_the_years() -> None:
         > 1.1 * g[("children looked after at 31 March", 2015)]
     )
     assert g[("adopted", 2016)] > 1.25 * g[("adopted", 2022)]
-    assert g[("section 47 enquiries", 2024)] > 1.2 * g[("section 47 enquiries", 2016)]
+    assert g[("section 47 enquiries", 2023)] > 1.2 * g[("section 47 enquiries", 2016)]
 
 
 def test_generated_journeys_obey_the_dfe_rules() -> None:
     """Rules real returns obey, checked over the generated table by plain pyarrow / numpy:
     no child who died comes back, an adopted child is not back under the same id (real
     returns give a new one), no young offender institution under 10, no residential school
-    under 5, no temporary placement (T0-T4, seven days or less) longer than 7 days."""
-    t = synthetic.england_table(scale=0.02, seed=5)
+    under 5, no temporary placement (T0-T4, seven days or less) longer than 7 days. Scale 0.05:
+    temporary placements are rare (a handful per 2% of England, none in some samples)."""
+    t = synthetic.england_table(scale=0.05, seed=5)
     child = t.column("child_id").to_numpy()
     state = np.asarray(t.column("state").to_pylist(), dtype=object)
     rec = np.asarray(t.column("reason_ceased").to_pylist(), dtype=object)

@@ -183,6 +183,7 @@ impl<'a> Journey<'a> {
                 * self.care_mult
                 * Trends::at(&self.trends.care, t);
             let r = &mut self.rng;
+            let mut shown = true;
             let (dur, next) = match st {
                 state::REFERRAL => {
                     let d = if r.chance(p::REFERRAL_SAME_DAY) {
@@ -212,6 +213,14 @@ impl<'a> Journey<'a> {
                         2 => Next::State(state::S47),
                         _ => Next::Care,
                     };
+                    // Fewer assessments in a year: the missing ones are referrals closed
+                    // without one (those whose assessment would have found no need), so
+                    // what follows an assessment keeps its level.
+                    let held = 1.0 - Trends::at(&self.trends.assessment, t);
+                    if matches!(n, Next::Nfa) && held > 0.0 && r.chance(held / p::ASSESS_NFA_SHARE)
+                    {
+                        shown = false;
+                    }
                     (d, n)
                 }
                 state::S47 => {
@@ -267,6 +276,11 @@ impl<'a> Journey<'a> {
                     (d, n)
                 }
             };
+            if !shown {
+                // The assessment was not held: the referral closes where it would have begun.
+                self.push(state::NFA, t, t + p::DWELL, cin);
+                return (Closed::Nfa, t + p::DWELL);
+            }
             let e = t + dur;
             if e >= self.age18 {
                 // Turning 18 closes the case.
@@ -364,6 +378,10 @@ impl<'a> Journey<'a> {
             Path::Adoption => {
                 let a = r.lognormal_days(p::ADOPT_TO_PLACED.0, p::ADOPT_TO_PLACED.1, 30);
                 let b = r.lognormal_days(p::ADOPT_PLACED.0, p::ADOPT_PLACED.1, 70);
+                // The courts' pace in the year the order would fall in stretches both waits.
+                let k = Trends::at(&self.trends.adoption_time, entry + a + b);
+                let a = ((f64::from(a) * k) as i32).max(30);
+                let b = ((f64::from(b) * k) as i32).max(70);
                 (
                     entry + a + b,
                     state::ADOPTED,

@@ -117,8 +117,17 @@ pub struct SynthOutput {
     pub ethnicity: Vec<u8>,
     /// Unaccompanied asylum-seeking child.
     pub uasc: Vec<bool>,
+    /// The true first day of the period of care a child's first kept spell belongs to (the
+    /// window drops the placements of that period that ended before `start_day`), or
+    /// [`NO_ENTRY`] when that spell is not in care. Measures such as the days from entering
+    /// care to adoption read it, so that a child who entered care before the window still
+    /// counts with the whole of their wait.
+    pub care_entry: Vec<i32>,
     pub councils: Vec<Council>,
 }
+
+/// [`SynthOutput::care_entry`] of a child whose first kept spell is not in care.
+pub const NO_ENTRY: i32 = i32::MIN;
 
 impl SynthOutput {
     /// Number of children.
@@ -146,6 +155,7 @@ impl SynthOutput {
         self.birth.extend_from_slice(&part.birth);
         self.ethnicity.extend_from_slice(&part.ethnicity);
         self.uasc.extend_from_slice(&part.uasc);
+        self.care_entry.extend_from_slice(&part.care_entry);
     }
 }
 
@@ -165,6 +175,7 @@ struct Part {
     birth: Vec<i32>,
     ethnicity: Vec<u8>,
     uasc: Vec<bool>,
+    care_entry: Vec<i32>,
 }
 
 /// A child's attributes.
@@ -181,10 +192,20 @@ impl Part {
     fn emit(&mut self, spells: &[Spell], who: Person, cfg: &SynthConfig) {
         let local = self.council.len() as u32;
         let before = self.state.len();
+        // Start of the period of care in progress, and the value kept for the first kept spell.
+        let mut entry = NO_ENTRY;
+        let mut care_entry = None;
+        let mut prev_care = false;
         for s in spells {
+            let care = params::state::is_care(s.state);
+            if care && !prev_care {
+                entry = s.start;
+            }
+            prev_care = care;
             if s.end < cfg.start_day || s.start > cfg.end_day {
                 continue;
             }
+            care_entry.get_or_insert(if care { entry } else { NO_ENTRY });
             self.child.push(local);
             self.state.push(s.state);
             self.start.push(s.start);
@@ -201,6 +222,7 @@ impl Part {
             self.birth.push(who.birth);
             self.ethnicity.push(who.ethnicity);
             self.uasc.push(who.uasc);
+            self.care_entry.push(care_entry.unwrap_or(NO_ENTRY));
         }
     }
 }

@@ -70,6 +70,8 @@ pub(crate) const ASSESS_MEDIAN: f64 = 21.0;
 pub(crate) const ASSESS_SIGMA: f64 = 0.6;
 /// Outcome weights after assessment: NFA, child in need, section 47, care.
 pub(crate) const ASSESS_OUT: [f64; 4] = [0.30, 0.42, 0.28, 0.011];
+/// Share of assessments that end in no further action (the weights above, about).
+pub(crate) const ASSESS_NFA_SHARE: f64 = 0.30;
 
 pub(crate) const S47_SAME_DAY: f64 = 0.10;
 pub(crate) const S47_MEDIAN: f64 = 12.0;
@@ -129,16 +131,16 @@ pub(crate) const PATHS: [Path; 8] = [
 pub(crate) const PATH_BY_AGE: [[f64; 8]; 5] = [
     [0.20, 0.12, 0.33, 0.16, 0.04, 0.03, 0.09, 0.0],
     [0.21, 0.18, 0.20, 0.20, 0.05, 0.04, 0.14, 0.0],
-    [0.18, 0.26, 0.02, 0.18, 0.05, 0.06, 0.25, 0.0],
+    [0.18, 0.20, 0.02, 0.18, 0.05, 0.06, 0.31, 0.0],
     [0.22, 0.22, 0.0, 0.05, 0.03, 0.09, 0.39, 0.0],
     [0.30, 0.12, 0.0, 0.01, 0.01, 0.10, 0.36, 0.10],
 ];
 
 pub(crate) const RETURN_SHORT: (f64, f64) = (10.0, 1.2);
-pub(crate) const RETURN_LONG: (f64, f64) = (460.0, 0.7);
+pub(crate) const RETURN_LONG: (f64, f64) = (330.0, 0.7);
 /// Entry to placed for adoption, and placed for adoption to the order.
-pub(crate) const ADOPT_TO_PLACED: (f64, f64) = (520.0, 0.35);
-pub(crate) const ADOPT_PLACED: (f64, f64) = (210.0, 0.4);
+pub(crate) const ADOPT_TO_PLACED: (f64, f64) = (405.0, 0.35);
+pub(crate) const ADOPT_PLACED: (f64, f64) = (250.0, 0.4);
 pub(crate) const SGO_LEN: (f64, f64) = (620.0, 0.5);
 pub(crate) const CAO_LEN: (f64, f64) = (450.0, 0.6);
 pub(crate) const OTHER_LEN: (f64, f64) = (200.0, 1.2);
@@ -228,6 +230,12 @@ pub struct Trends {
     pub stay: [f64; TREND_YEARS],
     /// Entries to care from the front door, relative to the base rates by age.
     pub care: [f64; TREND_YEARS],
+    /// Assessments held, relative to the base rate (at most 1): the missing ones are
+    /// referrals closed without an assessment that would have found no need.
+    pub assessment: [f64; TREND_YEARS],
+    /// Days from entering care to placement for adoption and from placement to the order,
+    /// relative to the base lengths, in the statistical year the order would fall in.
+    pub adoption_time: [f64; TREND_YEARS],
 }
 
 impl Trends {
@@ -242,11 +250,18 @@ impl Trends {
 #[rustfmt::skip]
 pub const TRENDS: Trends = Trends {
     //        2011  2012  2013  2014  2015  2016  2017  2018  2019  2020  2021  2022  2023  2024  2025  2026
-    referral: [0.95, 0.95, 0.95, 0.91, 0.90, 0.93, 0.96, 0.97, 0.95, 0.92, 0.89, 0.94, 0.94, 0.93, 0.93, 0.93],
-    s47:      [0.82, 0.82, 0.82, 0.82, 0.82, 0.88, 0.95, 1.01, 1.03, 1.03, 1.05, 1.13, 1.12, 1.15, 1.15, 1.15],
-    adoption: [1.80, 1.80, 1.79, 1.54, 1.47, 1.33, 1.13, 1.13, 0.84, 0.92, 1.00, 0.95, 1.00, 0.98, 0.96, 0.96],
-    stay:     [0.72, 0.72, 0.74, 0.75, 0.78, 0.88, 1.12, 1.38, 1.52, 1.55, 1.52, 1.35, 1.00, 0.95, 0.95, 0.95],
-    care:     [1.01, 1.01, 1.01, 1.01, 0.99, 1.00, 1.03, 1.05, 1.06, 1.07, 1.07, 1.06, 1.06, 1.06, 1.06, 1.06],
+    referral: [0.95, 0.95, 0.95, 0.91, 0.90, 0.93, 0.96, 0.97, 0.95, 0.925, 0.89, 0.94, 0.94, 0.93, 0.93, 0.93],
+    s47:      [0.82, 0.82, 0.82, 0.82, 0.82, 0.88, 0.95, 1.01, 1.03, 1.03, 1.05, 1.13, 1.17, 1.15, 1.15, 1.15],
+    adoption: [1.80, 1.80, 1.79, 1.50, 1.28, 1.066, 1.06, 1.22, 0.975, 1.36, 0.80, 1.00, 0.97, 0.98, 0.96, 0.96],
+    stay:     [0.72, 0.72, 0.74, 0.68, 0.55, 0.85, 1.32, 1.60, 1.72, 1.68, 1.55, 1.40, 1.05, 0.95, 0.95, 0.95],
+    care:     [1.01, 1.01, 1.01, 1.01, 1.03, 1.03, 1.09, 1.05, 1.015, 0.98, 1.07, 1.06, 1.06, 1.01, 1.03, 1.03],
+    // Assessments: 550,800 in 2015, 571,640 in 2016, 606,920 in 2017, about one per referral
+    // from 2019 (DfE, see the calibration table); 2018 interpolated.
+    assessment:    [0.86, 0.86, 0.86, 0.86, 0.86, 0.89, 0.925, 0.96, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00],
+    // Entry to adoption: 2 years 3 months in 2015 and 2016, 1 year 11 months in 2018 and 2019,
+    // 2 years in 2020, 2 years 3 months in 2022 (DfE, see the calibration table); 2017 and
+    // 2021 are interpolated, 2023 on assumed to stay at the 2022 level.
+    adoption_time: [1.17, 1.17, 1.17, 1.17, 1.17, 1.17, 1.085, 1.00, 1.00, 1.04, 1.12, 1.21, 1.21, 1.21, 1.21, 1.21],
 };
 
 /// The youngest age band at entry (0 under 1, 1 aged 1-4, 2 aged 5-9, ...) whose periods of

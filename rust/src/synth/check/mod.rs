@@ -4,7 +4,7 @@
 use super::calendar::{age_years, march31, year_to_march};
 use super::codes::{ls, rec};
 use super::params::state;
-use super::{SynthConfig, SynthOutput};
+use super::{SynthConfig, SynthOutput, NO_ENTRY};
 use rayon::prelude::*;
 
 mod rows;
@@ -125,7 +125,7 @@ pub fn check(out: &SynthOutput, cfg: &SynthConfig) -> Vec<CheckRow> {
         .map(|chunk| {
             let mut acc = empty();
             for c in chunk * 4096..((chunk + 1) * 4096).min(n) {
-                tally_child(out, cfg, &ys, c, bounds[c]..bounds[c + 1], &mut acc);
+                tally_child(out, &ys, c, bounds[c]..bounds[c + 1], &mut acc);
             }
             acc
         })

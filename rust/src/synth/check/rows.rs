@@ -64,6 +64,11 @@ impl Rows<'_> {
 /// Reads one tally from a year's flows.
 type FlowGet = fn(&Flow) -> u64;
 
+/// `total / n`, or None for no cases.
+fn mean(total: u64, n: u64) -> Option<f64> {
+    (n > 0).then(|| total as f64 / n as f64)
+}
+
 pub(super) fn rows(out: &SynthOutput, cfg: &SynthConfig, ys: &Years, acc: &Acc) -> Vec<CheckRow> {
     let mut r = Rows {
         rows: Vec::new(),
@@ -88,6 +93,28 @@ pub(super) fn rows(out: &SynthOutput, cfg: &SynthConfig, ys: &Years, acc: &Acc) 
         };
         if let Some(g) = generated {
             r.count(p.measure, Some(p.year), g, p.value);
+        }
+        // Mean days (not scaled): the measure's own year, or the three years to it for A1.
+        let days = match p.measure {
+            "entry to adoption (mean days)" => {
+                r.flow(p.year).and_then(|f| mean(f.adopt_days, f.adopt_n))
+            }
+            "A1 entry to placed for adoption (mean days over 3 years)" => {
+                let fs: Vec<&Flow> = (p.year - 2..=p.year).filter_map(|y| r.flow(y)).collect();
+                let sum = |get: FlowGet| fs.iter().map(|f| get(f)).sum::<u64>();
+                (fs.len() == 3)
+                    .then(|| mean(sum(|f| f.placed_days), sum(|f| f.placed_n)))
+                    .flatten()
+            }
+            // Little's law: the stock at 31 March over the starts of the year to it.
+            "period of care (mean days as stock / starts)" => r
+                .snap(p.year)
+                .zip(r.flow(p.year))
+                .and_then(|(s, f)| mean(s.cla * 36_525, f.starts * 100)),
+            _ => None,
+        };
+        if let Some(d) = days {
+            r.push(p.measure, Some(p.year), d, p.value, CheckKind::Count);
         }
     }
     if let Some(k) = ys.rate_year {
@@ -124,42 +151,6 @@ pub(super) fn rows(out: &SynthOutput, cfg: &SynthConfig, ys: &Years, acc: &Acc) 
             Some(2025),
             lo,
             27.0,
-            CheckKind::Count,
-        );
-    }
-    let flow_days: [(&str, i32, FlowGet, f64); 2] = [
-        (
-            "entry to adoption, mean days",
-            2019,
-            |f| f.adopt_days / f.adopt_n.max(1),
-            700.0,
-        ),
-        (
-            "entry to adoption, mean days",
-            2022,
-            |f| f.adopt_days / f.adopt_n.max(1),
-            822.0,
-        ),
-    ];
-    for (m, y, get, v) in flow_days {
-        if let Some(f) = r.flow(y) {
-            r.push(m, Some(y), get(f) as f64, v, CheckKind::Count);
-        }
-    }
-    // A1: entry to placed for adoption, children adopted 2016-2018.
-    let (mut pd, mut pn) = (0, 0);
-    for y in 2016..=2018 {
-        if let Some(f) = r.flow(y) {
-            pd += f.placed_days;
-            pn += f.placed_n;
-        }
-    }
-    if let Some(mean) = pd.checked_div(pn) {
-        r.push(
-            "entry to placed for adoption (A1), mean days",
-            Some(2018),
-            mean as f64,
-            486.0,
             CheckKind::Count,
         );
     }
@@ -281,21 +272,6 @@ pub(super) fn rows(out: &SynthOutput, cfg: &SynthConfig, ys: &Years, acc: &Acc) 
             ceased,
             v,
         );
-    }
-    // Mean period of care by Little's law (stock / starts), free of the window's truncation.
-    if let Some(y) = last {
-        if let (Some(s), Some(f)) = (r.snap(y).map(|s| s.cla), r.flow(y).map(|f| f.starts)) {
-            if f > 0 {
-                let mean = 365.25 * s as f64 / f as f64;
-                r.push(
-                    "period of care, mean days (stock / starts)",
-                    Some(y),
-                    mean,
-                    1_000.0,
-                    CheckKind::Count,
-                );
-            }
-        }
     }
     r.share(
         "leavers looked after under 2 weeks",

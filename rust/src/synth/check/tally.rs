@@ -155,7 +155,6 @@ impl Years {
 
 pub(super) fn tally_child(
     out: &SynthOutput,
-    cfg: &SynthConfig,
     ys: &Years,
     c: usize,
     r: std::ops::Range<usize>,
@@ -251,12 +250,13 @@ pub(super) fn tally_child(
                         acc.flow[f].changes += 1;
                     }
                 } else {
-                    // A period's first visible placement is its true start unless it straddles
-                    // the window's start (its predecessor may have been dropped).
-                    let known = i > r.start || s >= cfg.start_day;
-                    entry = known.then_some(s);
+                    // A period's first visible placement is its true start unless it is the
+                    // child's first kept spell: the window may have dropped earlier placements
+                    // of the period, and the generator records the true entry.
+                    let t0 = if i == r.start { out.care_entry[c] } else { s };
+                    entry = (t0 != NO_ENTRY).then_some(t0);
                     placed = None;
-                    if let (true, Some(f)) = (known, fy) {
+                    if let (true, Some(f)) = (t0 == s, fy) {
                         if started_in != Some(f) {
                             started_in = Some(f);
                             acc.flow[f].starts += 1;
