@@ -6,14 +6,18 @@ nothing is rasterised."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import carevis
 import numpy as np
+import pyarrow as pa
 import pytest
 from carevis._time import to_minutes
 from carevis.render.layout_text import TextLayout, overlaps
 from carevis.render.overlay import OverlayStyle, overlay_labels, overlay_plan
-from carevis.render.text_plan import TextPlan
+from carevis.render.text_plan import TextPlan, box_meets_disc, plan, text_unit
 from carevis.scene.congestion import CongestionSettings
+from carevis.scene.labels import Labels
 from carevis.viewport import Viewport
 
 from tests.journey_tables import make_table, with_ethnicity
@@ -30,7 +34,16 @@ def journeys() -> dict[str, carevis.Journeys]:
     return {
         "england": carevis.synthetic.england(scale=0.01, seed=3),
         "tables": carevis.Journeys.from_arrow(make_table(800, seed=11)),
+        "births": carevis.Journeys.from_arrow(with_births(make_table(500, seed=5))),
     }
+
+
+def with_births(t: pa.Table) -> pa.Table:
+    """The golden pictures' table: a birth month per child, every age band drawn."""
+    child = t["child_id"].to_numpy()
+    months = np.random.default_rng(9).integers(0, 18 * 12, child.max() + 1)[child]
+    birth = np.datetime64("2016-01", "M") - months.astype("timedelta64[M]")
+    return t.append_column("birth_month", pa.array(birth.astype("datetime64[D]"), pa.date32()))
 
 
 def plan_of(
@@ -194,11 +207,67 @@ def test_texts_that_do_not_fit_a_tiny_picture_are_left_out(
     journeys: dict[str, carevis.Journeys], layout: str, size: tuple[int, int]
 ) -> None:
     """Below 320x180 not every text fits: those that would overlap a higher-ranked one
-    are left out (the legend's note met the legend at 160x90), never drawn over it; the
+    are left out, never drawn over it (the legend moves clear of the note first); the
     caption (the synthetic-data note) always stays."""
     p = plan_of(journeys["england"], layout, size, OverlayStyle(caption="A caption"))
     assert p.layout.overlapping() == []
     assert p.caption is not None and "caption" in p.layout.fixed
     assert p.date is not None
-    if size == (160, 90):
-        assert p.note is None or p.legend_at is None  # one of the two gave way
+    if size == (160, 90) and p.note is not None and p.legend_at is not None:
+        # the legend's note met the legend bottom right: the legend went where it is clear
+        assert not overlaps(p.layout.fixed["legend"], p.layout.fixed["note"])
+
+
+def legend_plan(
+    j: carevis.Journeys, size: tuple[int, int], previous: TextLayout | None = None
+) -> tuple[TextPlan, Labels]:
+    """A pathway picture's texts, coloured by age band where the data has birth months
+    (five categories: a tall legend)."""
+    has_birth = "birth_month" in j.to_arrow().column_names
+    scene = carevis.Scene(j, colour="age_band" if has_birth else "time_in_care")
+    minutes = to_minutes(T)
+    style = OverlayStyle(caption="A caption")
+    model = overlay_labels(scene, minutes, scene.counts(T), scene.radii_at_minutes(minutes), style)
+    return plan(model, Viewport.fit(*size), previous=previous), model
+
+
+def covered_clusters(p: TextPlan, model: Labels, size: tuple[int, int]) -> list[str]:
+    """States with children whose disc the legend's box covers."""
+    vp = Viewport.fit(*size)
+    box = p.layout.fixed["legend"]
+    return [
+        c.state
+        for c in model.clusters
+        if c.count > 0 and box_meets_disc(box, (*vp.to_pixels(*c.centre), c.radius * vp.sx))
+    ]
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720), (1920, 1080)], ids=str)
+@pytest.mark.parametrize("data", [*DATA, "births"])
+def test_the_legend_covers_no_cluster_with_children(
+    journeys: dict[str, carevis.Journeys], data: str, size: tuple[int, int]
+) -> None:
+    # the pathway's bottom-right cluster (Lost to follow-up) lay under the bottom-right
+    # legend of the golden pictures' table ("births") at 640x360 and 1920x1080: its
+    # children were hidden
+    p, model = legend_plan(journeys[data], size)
+    assert covered_clusters(p, model, size) == []
+    assert_clean(p.layout)
+
+
+def test_the_legend_keeps_a_clear_place_from_the_frame_before(
+    journeys: dict[str, carevis.Journeys],
+) -> None:
+    size = (1920, 1080)
+    first, model = legend_plan(journeys["tables"], size)
+    assert first.legend_at is not None
+    box = first.layout.fixed["legend"]
+    up = round(text_unit(Viewport.fit(*size)))  # one step up the right edge: still clear
+    moved = (box[0], box[1] - up, box[2], box[3] - up)
+    before = replace(first.layout, fixed={**first.layout.fixed, "legend": moved})
+    again, _ = legend_plan(journeys["tables"], size, previous=before)
+    assert again.legend_at == (first.legend_at[0], first.legend_at[1] - up)
+    assert covered_clusters(again, model, size) == []
+    assert_clean(again.layout)
+    # without the frame before, the first clear place from the bottom, as at first
+    assert legend_plan(journeys["tables"], size)[0].legend_at == first.legend_at

@@ -64,10 +64,17 @@ class TextPlan:
 
 
 def _fixed(
-    model: Labels, vp: Viewport, unit: float, pad: float, date: bool, legend: bool
+    model: Labels,
+    vp: Viewport,
+    unit: float,
+    pad: float,
+    date: bool,
+    legend: bool,
+    previous: TextLayout | None = None,
 ) -> tuple[dict[str, Placed], dict[str, Box], tuple[int, int] | None]:
     """The title (top left), date (top right; under the title where they would meet),
-    legend and caption (bottom right)."""
+    legend (bottom right, or the nearest place clear of the clusters: :func:`_legend_at`)
+    and caption (bottom right)."""
     placed: dict[str, Placed] = {}
     w, h = vp.width, vp.height
     if date:
@@ -88,11 +95,66 @@ def _fixed(
         bottom = h - round(3.2 * unit)
         if "caption" in boxes:  # small pictures: fonts have a least size, keep above it
             bottom = min(bottom, int(boxes["caption"][1] - m))
-        at = (w - round(2 * unit) - lw, bottom - lh)
+        at = _legend_at(model, vp, unit, (lw, lh, m), bottom, boxes, previous)
         boxes["legend"] = (at[0] - m, at[1] - m, at[0] + lw + m, at[1] + lh + m)
     kept = _clear_of_each_other(boxes, w, h)
     placed = {k: v for k, v in placed.items() if k in kept}
     return placed, kept, at if "legend" in kept else None
+
+
+def _legend_at(
+    model: Labels,
+    vp: Viewport,
+    unit: float,
+    size: tuple[int, int, float],
+    bottom: int,
+    fixed: dict[str, Box],
+    previous: TextLayout | None,
+) -> tuple[int, int]:
+    """Where the legend's top left goes: bottom right, unless a cluster with children
+    would lie under it. Then the first place clear of every such cluster's disc and of
+    the other fixed texts: up the right edge, then up the left edge above the size key,
+    in steps of half a text unit. The previous frame's place is kept while it is clear,
+    so the legend does not hop in a video; where no place is clear it stays bottom right."""
+    lw, lh, m = size
+    w = vp.width
+    discs = [
+        (*vp.to_pixels(*c.centre), c.radius * vp.sx + 0.5 * unit)
+        for c in model.clusters
+        if c.count > 0
+    ]
+
+    def box(at: tuple[int, int]) -> Box:
+        return (at[0] - m, at[1] - m, at[0] + lw + m, at[1] + lh + m)
+
+    def clear(at: tuple[int, int]) -> bool:
+        b = box(at)
+        return (
+            inside(b, vp.width, vp.height)
+            and not any(overlaps(b, o) for o in fixed.values())
+            and not any(box_meets_disc(b, d) for d in discs)
+        )
+
+    default = (w - round(2 * unit) - lw, bottom - lh)
+    tried: list[tuple[int, int]] = []
+    if previous is not None and "legend" in previous.fixed:
+        b = previous.fixed["legend"]
+        tried.append((round(b[0] + m), round(b[1] + m)))
+    step = max(1, round(0.5 * unit))
+    top = round(max((b[3] for b in fixed.values() if b[1] < vp.height / 2), default=0.0) + m)
+    low_left = [b[1] for b in fixed.values() if b[0] < w / 2 and b[1] > vp.height / 2]
+    left_bottom = round(min(low_left, default=bottom) - m)
+    tried += [(default[0], y) for y in range(default[1], top - 1, -step)]
+    tried += [(round(2 * unit), y) for y in range(left_bottom - lh, top - 1, -step)]
+    return next((at for at in tried if clear(at)), default)
+
+
+def box_meets_disc(b: Box, disc: tuple[float, float, float]) -> bool:
+    """Whether box ``b`` and the disc (centre x, centre y, radius) share any area."""
+    cx, cy, r = disc
+    dx = max(b[0] - cx, 0.0, cx - b[2])
+    dy = max(b[1] - cy, 0.0, cy - b[3])
+    return dx * dx + dy * dy < r * r
 
 
 #: The fixed texts by rank: in a picture too small for all, one that would overlap a
@@ -194,7 +256,7 @@ def plan(
     unit = text_unit(vp)
     halo = halo_width(unit)
     pad = halo + 0.1 * unit
-    placed, fixed, legend_at = _fixed(model, vp, unit, pad, date, legend)
+    placed, fixed, legend_at = _fixed(model, vp, unit, pad, date, legend, previous)
     groups = [
         block((Line(g.text, round(1.3 * unit), True),), "ma", pad)
         for g in (model.groups if labels else ())
