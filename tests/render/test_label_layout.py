@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from carevis._time import to_minutes
-from carevis.render.layout_text import TextLayout, overlaps
+from carevis.render.layout_text import TextLayout, box_meets_disc, overlaps
 from carevis.render.overlay import OverlayStyle, overlay_labels, overlay_plan
-from carevis.render.text_plan import TextPlan, box_meets_disc, plan, text_unit
+from carevis.render.text_plan import TextPlan, plan, text_unit
 from carevis.scene.congestion import CongestionSettings
 from carevis.scene.labels import Labels
 from carevis.viewport import Viewport

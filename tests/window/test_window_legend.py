@@ -41,3 +41,34 @@ def test_window_legend_lists_twenty_ethnic_groups(size: tuple[int, int]) -> None
             assert not overlaps(b, legend), scene.states[i]
     finally:
         c.close()
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1280, 720)], ids=str)
+def test_window_legend_hides_no_cluster_with_children(size: tuple[int, int]) -> None:
+    """At 640x360 the whole legend (with its note) lay over the golden table's Adopted
+    cluster: the window now draws it without its note there, which hides nothing."""
+    from carevis.render.layout_text import box_meets_disc
+    from carevis.window import CarevisCanvas
+    from carevis.window.placing import _legend_box
+
+    j = carevis.Journeys.from_arrow(make_table(500, seed=5))
+    scene = carevis.Scene(j, colour="la")
+    c = CarevisCanvas(scene, app="egl", size=size, threaded=False, t="2018-06-30")
+    try:
+        c.render()
+        model = c.current_labels()
+        lg = c._legend_shown(model)
+        assert lg is not None
+        s, vp = c.pixel_scale, c.viewport
+        legend = tuple(v * s for v in _legend_box(lg, c.size[0]))
+        hidden = [
+            cl.state
+            for cl in model.clusters
+            if cl.count > 0
+            and box_meets_disc(legend, (*vp.to_pixels(*cl.centre), cl.radius * vp.sx))
+        ]
+        assert hidden == []
+        if size == (1280, 720):
+            assert lg.note == model.legend.note  # room for all of it: the note stays
+    finally:
+        c.close()

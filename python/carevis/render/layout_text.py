@@ -44,6 +44,14 @@ def overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def box_meets_disc(b: Box, disc: tuple[float, float, float]) -> bool:
+    """Whether box ``b`` and the disc (centre x, centre y, radius) share any area."""
+    cx, cy, r = disc
+    dx = max(b[0] - cx, 0.0, cx - b[2])
+    dy = max(b[1] - cy, 0.0, cy - b[3])
+    return dx * dx + dy * dy < r * r
+
+
 def inside(a: Box, width: float, height: float) -> bool:
     return a[0] >= 0 and a[1] >= 0 and a[2] <= width and a[3] <= height
 

@@ -10,7 +10,7 @@ from ..scene import Legend
 from ..scene.labels import Labels, LegendEntries, legend_entries
 from ..viewport import Viewport
 from .fonts import Block, Line, block, font, halo_width
-from .layout_text import Box, TextLayout, inside, overlaps, place
+from .layout_text import Box, TextLayout, box_meets_disc, inside, overlaps, place
 
 
 def text_unit(vp: Viewport) -> float:
@@ -147,14 +147,6 @@ def _legend_at(
     tried += [(default[0], y) for y in range(default[1], top - 1, -step)]
     tried += [(round(2 * unit), y) for y in range(left_bottom - lh, top - 1, -step)]
     return next((at for at in tried if clear(at)), default)
-
-
-def box_meets_disc(b: Box, disc: tuple[float, float, float]) -> bool:
-    """Whether box ``b`` and the disc (centre x, centre y, radius) share any area."""
-    cx, cy, r = disc
-    dx = max(b[0] - cx, 0.0, cx - b[2])
-    dy = max(b[1] - cy, 0.0, cy - b[3])
-    return dx * dx + dy * dy < r * r
 
 
 #: The fixed texts by rank: in a picture too small for all, one that would overlap a

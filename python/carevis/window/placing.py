@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..render.fonts import Line, block
-from ..render.layout_text import Box, TextLayout, overlaps, place
+from ..render.layout_text import Box, TextLayout, box_meets_disc, overlaps, place
 from ..scene.labels import Labels, LegendEntries
 from ..viewport import Viewport
 from .state import HUD_TOP, CanvasState
@@ -76,17 +76,38 @@ class Placing(CanvasState):
 
     def _legend_shown(self, model: Labels) -> LegendEntries | None:
         """The legend as drawn: whole where it fits right of the HUD's text and above
-        the timeline, else without its note, else None (left out)."""
+        the timeline, else without its note, else None (left out); without its note too
+        where the whole one would hide a cluster's children and that one would not."""
         lw, _ = self.size
         lines = self._hud_lines(model)
         hud = block(tuple(Line(t, HUD_PX, True) for t in lines), "la", 2.0)
         hud_box = (0.0, 0.0, HUD_LEFT + hud.width, HUD_TOP + 20.0 * len(lines))
         timeline = self._fixed_boxes(model, None)["timeline"]
-        for lg in (model.legend, replace(model.legend, note=())):
-            box = _legend_box(lg, lw)
-            if box[0] >= 0 and not overlaps(box, hud_box) and not overlaps(box, timeline):
-                return lg
-        return None
+        fitting = [
+            lg
+            for lg in (model.legend, replace(model.legend, note=()))
+            if (box := _legend_box(lg, lw))[0] >= 0
+            and not overlaps(box, hud_box)
+            and not overlaps(box, timeline)
+        ]
+        # the whole legend where it hides no cluster with children, else without its
+        # note where that hides none (a small window), else as it fits
+        clear = [lg for lg in fitting if not self._covers_a_cluster(model, _legend_box(lg, lw))]
+        return next(iter(clear + fitting), None)
+
+    def _covers_a_cluster(self, model: Labels, box: Box) -> bool:
+        """Whether ``box`` (logical pixels) lies over a cluster with children."""
+        vp, s = self.viewport, self.pixel_scale
+        discs = [
+            (
+                (c.centre[0] * vp.sx + vp.tx) / s,
+                (c.centre[1] * vp.sy + vp.ty) / s,
+                c.radius * vp.sx / s,
+            )
+            for c in model.clusters
+            if c.count > 0
+        ]
+        return any(box_meets_disc(box, d) for d in discs)
 
     def _fixed_boxes(self, model: Labels, legend: Any = True) -> dict[str, Box]:
         """The HUD, the legend as drawn (``legend``: True, the one shown; None: none) and
