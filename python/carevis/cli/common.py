@@ -38,7 +38,7 @@ def video_options(p: argparse.ArgumentParser) -> None:
         "--quality",
         choices=list(QUALITIES),
         default=DEFAULT_QUALITY,
-        help=f"H.264 video quality: {named}; email is about 5.5 Mbit/s at 1080p, "
+        help=f"H.264 video quality: {named}; email is about 5 Mbit/s at 1080p, "
         f"publication visually lossless (default {DEFAULT_QUALITY})",
     )
     q.add_argument(

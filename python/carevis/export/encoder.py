@@ -53,11 +53,12 @@ DEFAULT_PRESET = "veryfast"
 #: A constant quantiser (not a rate factor, whose rate control carries over from frame to
 #: frame) so that a video encoded in ranges on a cluster decodes to the same frames as one
 #: encoded whole. Measured on the bench's content (1M dots, 1080p, 25 frames/s, veryfast,
-#: 150 frames; issue 17 asks about 5 Mbit/s): "email" 5.5 Mbit/s (a 30 s clip about
-#: 20 MB), "publication" 18.6 Mbit/s. Quantisers 30 / 32 / 33 gave 7.8 / 6.5 / 5.9 Mbit/s;
-#: single travelling dots lose most of their colour at 30 already (4:2:0 chroma; use
-#: codec "h264-444" to keep it), and look the same at 34.
-QUALITIES = {"email": 34, "publication": 18}
+#: 150 frames; issue 17 asks about 5 Mbit/s for the demo's content): quantisers 30 / 32 /
+#: 33 / 34 gave 7.8 / 6.5 / 5.9 / 5.4 Mbit/s, "publication" 18.6 Mbit/s. The demo's own
+#: video (30.4 s, 1080p) is 5.9 Mbit/s at 34, 5.2 at 35 ("email": a 30 s clip about
+#: 20 MB) and 4.7 at 36. Single travelling dots lose most of their colour at 30 already
+#: (4:2:0 chroma; use codec "h264-444" to keep it), and look the same at 35.
+QUALITIES = {"email": 35, "publication": 18}
 DEFAULT_QUALITY = "email"
 #: Frames between H.264 keyframes (4 s at 25 frames/s); cluster ranges start on them.
 DEFAULT_KEYINT = 100

@@ -152,7 +152,7 @@ def video(
     at the minutes ``times``), ``width`` x ``height`` pixels; returns the path.
 
     ``quality`` is H.264's quality: a name in :data:`QUALITIES` (``"email"``, the default,
-    about 5.5 Mbit/s at 1080p; ``"publication"``, visually lossless) or x264's constant
+    about 5 Mbit/s at 1080p; ``"publication"``, visually lossless) or x264's constant
     quantiser 0-51; ``preset`` its speed/size trade-off (default ``"veryfast"``);
     ``keyint`` the frames between its keyframes; ``codec`` one of :data:`CODECS` (default
     by suffix). ``renderer``, ``dot_radius``, ``progress`` and the overlay's ``title``,
