@@ -300,6 +300,33 @@ def test_stats_dfe_reproduces_the_generators_own_check(england: carevis.Journeys
     )
 
 
+def test_compare_takes_every_published_figure_from_the_calibration_table(
+    england: carevis.Journeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days and shares (A1, the re-referral share) come from the calibration table, not
+    from figures written into the code, and are not scaled with the file."""
+    from carevis.stats import report
+
+    real = report.calibration()
+    tables = stats_dfe.dfe_tables(england)
+    before = compare(england, SCALE, tables).to_pandas().set_index(["measure", "year"])
+    a1 = (report.A1_MEASURE, 2018)
+    rr = (report.REREFERRAL_MEASURE, 2024)
+    assert before.loc[a1, "kind"] == "days" and before.loc[rr, "kind"] == "share"
+    published = {(m, y): v for m, y, v, _ in real}
+    assert before.loc[a1, "published"] == published[a1]  # not multiplied by SCALE
+    assert before.loc[rr, "published"] == published[rr]
+    # The scorecard's own figure for 2018, and the CIN table's share for 2024.
+    card = tables["adoption_scorecard"].to_pandas().set_index("time_period")
+    assert before.loc[a1, "carevis"] == pytest.approx(card.loc[2018, "a1_3yr_mean_days"])
+
+    edited = [(m, y, v * 2 if (m, y) in (a1, rr) else v, s) for m, y, v, s in real]
+    monkeypatch.setattr(report, "calibration", lambda: edited)
+    after = compare(england, SCALE, tables).to_pandas().set_index(["measure", "year"])
+    assert after.loc[a1, "published"] == 2 * published[a1]
+    assert after.loc[rr, "published"] == 2 * published[rr]
+
+
 def test_calibration_table_has_a_source_for_every_figure() -> None:
     rows = calibration()
     assert len(rows) >= 60
@@ -352,6 +379,8 @@ REFERENCE = {
     ("A1 entry to placed for adoption (mean days over 3 years)", 2018): 486,
     # Little's law on two of the figures above: 365.25 x CLA at 31 March / starts, 2024.
     ("period of care (mean days as stock / starts)", 2024): round(365.25 * 83530 / 33050),
+    # "referrals in year to March 2024 | 621,880 (22% re-referrals within 12 months)".
+    ("re-referrals within 12 months (share of referrals)", 2024): 0.22,
 }
 
 

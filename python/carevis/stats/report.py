@@ -169,6 +169,11 @@ def headline_figures(
         for r in tables.get(name, pa.table({})).to_pylist():
             if r["measure"] in names:
                 out[(names[r["measure"]], r["time_period"])] = float(r["number"] or 0)
+            elif r["measure"] == "re-referrals within 12 months" and r["percentage"] is not None:
+                out[(REREFERRAL_MEASURE, r["time_period"])] = r["percentage"] / 100
+    for r in tables.get("adoption_scorecard", pa.table({})).to_pylist():
+        if r["a1_3yr_mean_days"] is not None:
+            out[(A1_MEASURE, r["time_period"])] = float(r["a1_3yr_mean_days"])
     if journeys is not None:
         stab = stability(journeys, "year")
         for p, m in zip(
@@ -179,42 +184,35 @@ def headline_figures(
     return out
 
 
+#: Calibration measures read off the adoption scorecard and the in-year CIN table.
+A1_MEASURE = "A1 entry to placed for adoption (mean days over 3 years)"
+REREFERRAL_MEASURE = "re-referrals within 12 months (share of referrals)"
+
+
+def measure_kind(measure: str) -> str:
+    """How a calibration measure compares: a "count" (scaled with the file), or "days" or a
+    "share" (not scaled)."""
+    if "(share" in measure:
+        return "share"
+    if "days" in measure:
+        return "days"
+    return "count"
+
+
 def compare(
     journeys: Journeys, scale: float, tables: dict[str, pa.Table] | None = None
 ) -> pa.Table:
     """Headline figures of the DfE-shaped tables beside every published figure of the
-    calibration table that the data covers (published counts multiplied by ``scale``),
-    then the adoption scorecard's A1 (3-year average to 2018) and the re-referral share."""
+    calibration table that the data covers: counts multiplied by ``scale``, days and shares
+    (the adoption scorecard's A1, the re-referral share) as published."""
     tables = tables if tables is not None else dfe_tables(journeys)
     got = headline_figures(tables, journeys)
     rows: list[tuple[str, int | None, float, float, str]] = []
     for measure, year, value, _source in calibration():
         if (measure, year) in got:
-            rows.append((measure, year, got[(measure, year)], value * scale, "count"))
-    if "adoption_scorecard" in tables:
-        for r in tables["adoption_scorecard"].to_pylist():
-            if r["time_period"] == 2018 and r["a1_3yr_mean_days"] is not None:
-                rows.append(
-                    (
-                        "A1 entry to placed for adoption, mean days, 3 years to 2018",
-                        2018,
-                        float(r["a1_3yr_mean_days"]),
-                        486.0,
-                        "days",
-                    )
-                )
-    if "cin_in_year" in tables:
-        for r in tables["cin_in_year"].to_pylist():
-            if r["time_period"] == 2024 and r["measure"] == "re-referrals within 12 months":
-                rows.append(
-                    (
-                        "re-referrals within 12 months",
-                        2024,
-                        (r["percentage"] or 0) / 100,
-                        0.22,
-                        "share",
-                    )
-                )
+            kind = measure_kind(measure)
+            published = value * scale if kind == "count" else value
+            rows.append((measure, year, got[(measure, year)], published, kind))
     return pa.table(
         {
             "measure": pa.array([r[0] for r in rows], pa.string()),

@@ -234,13 +234,13 @@ pub(super) fn rows(out: &SynthOutput, cfg: &SynthConfig, ys: &Years, acc: &Acc) 
                 v,
             );
         }
-        r.share(
-            "re-referrals within 12 months",
-            Some(2024),
-            f.rereferrals,
-            f.referrals,
-            0.22,
-        );
+        let measure = "re-referrals within 12 months (share of referrals)";
+        if let Some(p) = published()
+            .into_iter()
+            .find(|p| p.measure == measure && p.year == 2024)
+        {
+            r.share(measure, Some(2024), f.rereferrals, f.referrals, p.value);
+        }
         r.share(
             "episodes of need ending lasting 3 months or less",
             Some(2024),

@@ -26,6 +26,7 @@ fn calibration_table_parses_every_row() {
         "entry to adoption (mean days)",
         "A1 entry to placed for adoption (mean days over 3 years)",
         "period of care (mean days as stock / starts)",
+        "re-referrals within 12 months (share of referrals)",
     ];
     assert!(p.iter().all(|r| known.contains(&r.measure)), "{p:#?}");
     // Every year of the default window has a count of children looked after, but 2016: no
