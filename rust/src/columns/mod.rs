@@ -75,6 +75,10 @@ pub struct Decoded {
     pub labels: Vec<String>,
     pub id_kind: Option<IdKind>,
     pub problems: Vec<Problem>,
+    /// For text ids: whether each row's id is the same text as the row before it in the same
+    /// batch (read in input order, where a child's rows usually lie together); empty for
+    /// other ids. The index then compares texts only between rows it cannot tell apart.
+    pub same_prev: Vec<bool>,
 }
 
 /// The names of the four canonical columns.
@@ -312,6 +316,11 @@ pub fn decode(
         labels: Vec::new(),
         id_kind: Some(id_kind),
         problems: Vec::new(),
+        same_prev: if id_kind == IdKind::Text {
+            vec![false; n]
+        } else {
+            Vec::new()
+        },
     };
     let mut slices = Vec::with_capacity(items.len());
     {
@@ -321,20 +330,22 @@ pub fn decode(
             &mut out.start[..],
             &mut out.end[..],
         );
+        let mut same = &mut out.same_prev[..];
         for (_, range, _) in &items {
             let len = range.len();
             let (k1, k2) = k.split_at_mut(len);
             let (st1, st2) = st.split_at_mut(len);
             let (s1, s2) = s.split_at_mut(len);
             let (e1, e2) = e.split_at_mut(len);
-            slices.push((k1, st1, s1, e1));
-            (k, st, s, e) = (k2, st2, s2, e2);
+            let (sp1, sp2) = same.split_at_mut(len.min(same.len()));
+            slices.push((k1, st1, s1, e1, sp1));
+            (k, st, s, e, same) = (k2, st2, s2, e2, sp2);
         }
     }
     let problems: Vec<Vec<Problem>> = items
         .par_iter()
         .zip(slices.into_par_iter())
-        .map(|((b, range, gbase), (keys, states, starts, ends))| {
+        .map(|((b, range, gbase), (keys, states, starts, ends, same))| {
             let batch = &batches[*b];
             let mut problems = Vec::new();
             let base = (*gbase - range.start) as u64;
@@ -363,6 +374,9 @@ pub fn decode(
                 keys,
                 &mut problems,
             );
+            if !same.is_empty() {
+                same_as_previous(id.as_ref(), range.clone(), keys, same);
+            }
             each_text(st.as_ref(), range.clone(), |i, s| {
                 match s.and_then(|s| label_index.get(s)) {
                     Some(&v) => states[i - lo] = v,

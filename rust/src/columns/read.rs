@@ -302,3 +302,42 @@ pub(super) fn decode_times(
         _ => {}
     }
 }
+
+/// Whether each row's id is the same text as the row before it (`out[0]`, the range's first
+/// row: left false). Texts are compared only where the hashes (`keys`, 0 for a missing id)
+/// agree; a dictionary's rows compare their keys. `false` where unsure: the index then
+/// compares the texts itself.
+pub(super) fn same_as_previous(
+    arr: &dyn Array,
+    range: std::ops::Range<usize>,
+    keys: &[u64],
+    out: &mut [bool],
+) {
+    let lo = range.start;
+    let hashed_alike = |k: usize| keys[k] != 0 && keys[k] == keys[k - 1];
+    macro_rules! plain {
+        ($a:expr) => {{
+            let a = $a;
+            for i in lo + 1..range.end {
+                let k = i - lo;
+                out[k] = hashed_alike(k) && a.value(i) == a.value(i - 1);
+            }
+        }};
+    }
+    match arr.data_type() {
+        DataType::Utf8 => plain!(arr.as_string::<i32>()),
+        DataType::LargeUtf8 => plain!(arr.as_string::<i64>()),
+        DataType::Utf8View => plain!(arr.as_string_view()),
+        DataType::Dictionary(_, _) => {
+            for i in lo + 1..range.end {
+                let k = i - lo;
+                out[k] = hashed_alike(k)
+                    && matches!(
+                        (dict_key(arr, i), dict_key(arr, i - 1)),
+                        (Some(a), Some(b)) if a == b
+                    );
+            }
+        }
+        _ => {}
+    }
+}

@@ -239,6 +239,40 @@ fn many_batches_and_sliced_arrays_number_rows_over_the_whole_input() {
 }
 
 #[test]
+fn text_ids_say_which_rows_repeat_the_row_before() {
+    let texts = ["c1", "c1", "c2", "c1", "c1", ""];
+    let expect = vec![false, true, false, false, true, false];
+    let plain = strings(&texts);
+    let large: ArrayRef = Arc::new(LargeStringArray::from(texts.to_vec()));
+    let view: ArrayRef = Arc::new(StringViewArray::from(texts.to_vec()));
+    let dict: ArrayRef = Arc::new(
+        texts
+            .iter()
+            .copied()
+            .collect::<DictionaryArray<Int32Type>>(),
+    );
+    for id in [plain, large, view, dict] {
+        let b = rows(id, strings(&["A"; 6]), &[0; 6], &[None; 6]);
+        assert_eq!(
+            decode_default(std::slice::from_ref(&b)).unwrap().same_prev,
+            expect
+        );
+        // A batch's first row never repeats the last row of the batch before.
+        let d = decode_default(&[b.slice(0, 1), b.slice(1, 5)]).unwrap();
+        assert_eq!(d.same_prev[..2], [false, false]);
+        assert_eq!(d.same_prev[2..], expect[2..]);
+    }
+    // Integer ids need no texts.
+    let ints = rows(
+        Arc::new(Int64Array::from(vec![1, 1])),
+        strings(&["A", "A"]),
+        &[0, 1],
+        &[None, None],
+    );
+    assert!(decode_default(&[ints]).unwrap().same_prev.is_empty());
+}
+
+#[test]
 fn chunked_decoding_does_not_depend_on_the_chunk_boundaries() {
     // more rows than one parallel chunk, in uneven batches
     let n = CHUNK + 1000;

@@ -122,6 +122,7 @@ impl Index {
             labels,
             id_kind,
             mut problems,
+            same_prev,
         } = decoded;
         let n_rows = key.len() as u64;
         if on_error == OnError::Raise {
@@ -149,10 +150,14 @@ impl Index {
         drop((key, start, end, state, bad));
         let sorted = items.par_windows(2).all(|w| w[0] <= w[1]);
         if !sorted {
-            items.par_sort_unstable();
+            match sorted_by_runs(&items) {
+                Some(by_runs) => items = by_runs,
+                None => items.par_sort_unstable(),
+            }
         }
         // Texts are compared only where two ids share a hash (vanishingly rare).
-        let collided = id_kind == Some(IdKind::Text) && separate_collisions(&mut items, ids);
+        let collided =
+            id_kind == Some(IdKind::Text) && separate_collisions(&mut items, ids, &same_prev);
         let same = |a: &Item, b: &Item| {
             a.key == b.key && (!collided || ids.text(a.row) == ids.text(b.row))
         };
@@ -334,6 +339,7 @@ impl Index {
             labels,
             id_kind: Some(IdKind::Integer),
             problems,
+            same_prev: Vec::new(),
         };
         Index::build(decoded, on_error, &NoText)
     }
@@ -428,10 +434,59 @@ fn leaving_order(items: &[Item], offsets: &[u32]) -> Vec<u32> {
     crate::ingest::keys::argsort_stable(&keys)
 }
 
+/// `items` in order, where the input holds each id's rows together and in time order (one
+/// run per child: how journey tables are usually written): the runs sorted by key, each
+/// copied whole, rather than every row sorted. The same order a full sort gives; `None`
+/// where a run is out of order or a key comes in two runs (then sort every row).
+fn sorted_by_runs(items: &[Item]) -> Option<Vec<Item>> {
+    // (key, first item, length) of each run of equal keys.
+    let mut runs: Vec<(u64, u32, u32)> = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if run.0 == it.key => {
+                if *it < items[i - 1] {
+                    return None;
+                }
+                run.2 += 1;
+            }
+            _ => runs.push((it.key, i as u32, 1)),
+        }
+    }
+    runs.par_sort_unstable_by_key(|r| r.0);
+    if runs.par_windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for &(_, a, n) in &runs {
+        out.extend_from_slice(&items[a as usize..(a + n) as usize]);
+    }
+    Some(out)
+}
+
 /// Where two different string ids share a 64-bit hash, re-sorts their rows so each id's
 /// rows are contiguous (by id text, then start). Vanishingly rare, but never silent.
 /// Returns whether any did.
-fn separate_collisions(items: &mut [Item], ids: &dyn IdText) -> bool {
+///
+/// `same_prev` (per input row, may be empty) says which rows repeat the text of the row
+/// before; rows joined by such a chain are one id without comparing their texts again, so
+/// where a child's rows lie together in the input no text is read here.
+fn separate_collisions(items: &mut [Item], ids: &dyn IdText, same_prev: &[bool]) -> bool {
+    // Each row's first row of its chain of equal texts in input order.
+    let chain: Vec<u32> = if same_prev.is_empty() {
+        Vec::new()
+    } else {
+        let mut chain = Vec::with_capacity(same_prev.len());
+        for (r, &same) in same_prev.iter().enumerate() {
+            let head = if same && r > 0 {
+                chain[r - 1]
+            } else {
+                r as u32
+            };
+            chain.push(head);
+        }
+        chain
+    };
+    let known_same = |a: u32, b: u32| !chain.is_empty() && chain[a as usize] == chain[b as usize];
     // Runs of equal keys.
     let runs: Vec<(usize, usize)> = {
         let mut runs = Vec::new();
@@ -449,8 +504,14 @@ fn separate_collisions(items: &mut [Item], ids: &dyn IdText) -> bool {
     let mixed: Vec<(usize, usize)> = runs
         .into_par_iter()
         .filter(|&(a, b)| {
-            let first = ids.text(items[a].row);
-            items[a + 1..b].iter().any(|it| ids.text(it.row) != first)
+            let head = items[a].row;
+            let rest = &items[a + 1..b];
+            if rest.iter().all(|it| known_same(head, it.row)) {
+                return false;
+            }
+            let first = ids.text(head);
+            rest.iter()
+                .any(|it| !known_same(head, it.row) && ids.text(it.row) != first)
         })
         .collect();
     let any = !mixed.is_empty();

@@ -117,6 +117,7 @@ fn ids_sharing_a_hash_stay_apart() {
         labels: labels(2),
         id_kind: Some(IdKind::Text),
         problems: Vec::new(),
+        same_prev: Vec::new(),
     };
     let idx = Index::build(decoded, OnError::Raise, &texts).unwrap();
     assert_eq!(idx.n_children(), 3);
@@ -132,6 +133,7 @@ fn ids_sharing_a_hash_stay_apart() {
         labels: labels(2),
         id_kind: Some(IdKind::Text),
         problems: Vec::new(),
+        same_prev: Vec::new(),
     };
     let idx = Index::build(decoded, OnError::Reject, &texts).unwrap();
     assert_eq!(idx.n_children(), 2);
@@ -196,4 +198,119 @@ fn end_before_start_is_reported() {
     .unwrap();
     assert_eq!(idx.n_children(), 1);
     assert_eq!(idx.rejected.len(), 1);
+}
+
+#[test]
+fn chains_of_equal_ids_in_input_order_spare_the_text_reads_but_not_the_check() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct Counted(Vec<&'static str>, AtomicUsize);
+    impl IdText for Counted {
+        fn text(&self, row: u32) -> Option<&str> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.get(row as usize).copied()
+        }
+    }
+    let decoded = |same_prev: Vec<bool>| Decoded {
+        // "a" twice then "b" twice, all sharing one hash, as two colliding texts would.
+        key: vec![7, 7, 7, 7],
+        state: vec![0, 1, 0, 1],
+        start: vec![0, 50, 0, 50],
+        end: vec![40, 90, 40, 90],
+        labels: labels(2),
+        id_kind: Some(IdKind::Text),
+        problems: Vec::new(),
+        same_prev,
+    };
+    let texts = Counted(vec!["a", "a", "b", "b"], AtomicUsize::new(0));
+    let idx = Index::build(
+        decoded(vec![false, true, false, true]),
+        OnError::Raise,
+        &texts,
+    );
+    // The chains (rows 0-1 and 2-3) differ, so their texts are compared: two children.
+    assert_eq!(idx.unwrap().n_children(), 2);
+    assert!(texts.1.load(Ordering::Relaxed) > 0);
+
+    // One id on every row, all of it one chain: no text is read, one child.
+    let same = Counted(vec!["a"; 4], AtomicUsize::new(0));
+    let one = Decoded {
+        start: vec![0, 50, 100, 150],
+        end: vec![40, 90, 140, 190],
+        ..decoded(vec![false, true, true, true])
+    };
+    let idx = Index::build(one, OnError::Raise, &same).unwrap();
+    assert_eq!(idx.n_children(), 1);
+    assert_eq!(same.1.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn rows_grouped_by_child_give_the_order_of_a_full_sort() {
+    // Children's rows together (the runs path), or not (the full sort), or a child in two
+    // runs, or a run out of time order: every input gives the index a full sort gives.
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |m: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % m
+    };
+    for case in 0..40 {
+        let children = 1 + next(60) as usize;
+        let mut rows: Vec<(u64, i32)> = Vec::new();
+        for c in 0..children {
+            let key = next(1 << 40) | 1;
+            let mut t = next(1000) as i32;
+            for _ in 0..1 + next(4) {
+                rows.push((key ^ (c as u64) << 41, t));
+                t += 1 + next(50) as i32;
+            }
+        }
+        match case % 4 {
+            1 => {
+                // shuffled: no runs
+                for i in (1..rows.len()).rev() {
+                    rows.swap(i, next(i as u64 + 1) as usize);
+                }
+            }
+            2 if rows.len() > 2 => {
+                // one child's first row moved to the end: that key comes in two runs
+                let r = rows.remove(0);
+                rows.push(r);
+            }
+            3 if rows.len() > 1 => rows.swap(0, 1), // maybe a run out of time order
+            _ => {}
+        }
+        let n = rows.len();
+        let decoded = || Decoded {
+            key: rows.iter().map(|r| r.0).collect(),
+            state: vec![0; n],
+            start: rows.iter().map(|r| r.1 * 10).collect(),
+            end: rows.iter().map(|r| r.1 * 10 + 10).collect(),
+            labels: labels(1),
+            id_kind: Some(IdKind::Integer),
+            problems: Vec::new(),
+            same_prev: Vec::new(),
+        };
+        let got = Index::build(decoded(), OnError::Raise, &NoText).unwrap();
+        // The reference: every row sorted before the build.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| (rows[i].0, rows[i].1, i));
+        let d = decoded();
+        let want_rows: Vec<u32> = order.iter().map(|&i| i as u32).collect();
+        let sorted = Decoded {
+            key: order.iter().map(|&i| d.key[i]).collect(),
+            start: order.iter().map(|&i| d.start[i]).collect(),
+            end: order.iter().map(|&i| d.end[i]).collect(),
+            ..decoded()
+        };
+        let want = Index::build(sorted, OnError::Raise, &NoText).unwrap();
+        assert_eq!(got.offsets, want.offsets, "case {case}");
+        let back: Vec<u32> = want
+            .spell_row
+            .iter()
+            .map(|&r| want_rows[r as usize])
+            .collect();
+        assert_eq!(got.spell_row, back, "case {case}");
+        assert_eq!(got.start, want.start, "case {case}");
+    }
 }

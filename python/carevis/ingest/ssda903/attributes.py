@@ -20,12 +20,13 @@ __all__ = ["Attributes", "child_attributes", "month_start", "spell_attributes"]
 @dataclass
 class Attributes:
     """Per spell: sex (0 = M, 1 = F, 2 = U), ethnicity codes into `eth_values`, birth
-    date as a day number (NULL_DAY = unknown)."""
+    date and the first of its month as day numbers (NULL_DAY = unknown)."""
 
     sex: np.ndarray
     eth_values: pa.Array
     eth: np.ndarray
     dob: np.ndarray
+    birth_month: np.ndarray
 
 
 def child_attributes(
@@ -85,21 +86,26 @@ def spell_attributes(
     eth_parts: list[tuple[pa.Array, np.ndarray]],
     dob_parts: list[np.ndarray],
 ) -> Attributes:
-    """Each spell's child's attributes (sex 'U' and the rest blank without a row)."""
+    """Each spell's child's attributes (sex 'U' and the rest blank without a row): worked
+    out once per child (``attr_row`` is per child key), then spread over its spells."""
     total = len(spell_key)
-    arow = attr_row[spell_key] if len(attr_row) else np.full(total, -1, dtype=np.int64)
-    has_attr = arow >= 0
-    arow0 = np.maximum(arow, 0)
-    if sex_parts:
-        sex_s = np.where(has_attr, np.concatenate(sex_parts)[arow0], 2)  # 2 = "U"
-        eth_vals, eth_idx = _concat_codes(eth_parts)
-        eth_s = np.where(has_attr, eth_idx[arow0], -1)
-        dob_s = np.where(has_attr, np.concatenate(dob_parts)[arow0], NULL_DAY)
-    else:
-        sex_s = np.full(total, 2, dtype=np.int64)
-        eth_vals, eth_s = pa.array([], pa.string()), np.full(total, -1, dtype=np.int64)
-        dob_s = np.full(total, NULL_DAY, dtype=np.int64)
-    return Attributes(sex_s, eth_vals, eth_s, dob_s)
+    if not sex_parts or not len(attr_row):
+        blank = np.full(total, NULL_DAY, dtype=np.int32)
+        return Attributes(
+            np.full(total, 2, dtype=np.int8),
+            pa.array([], pa.string()),
+            np.full(total, -1, dtype=np.int32),
+            blank,
+            blank,
+        )
+    has = attr_row >= 0
+    row = np.maximum(attr_row, 0)
+    sex = np.where(has, np.concatenate(sex_parts)[row], 2).astype(np.int8)  # 2 = "U"
+    eth_vals, eth_idx = _concat_codes(eth_parts)
+    eth = np.where(has, eth_idx[row], -1).astype(np.int32)
+    dob = np.where(has, np.concatenate(dob_parts)[row], NULL_DAY).astype(np.int32)
+    month = month_start(dob).astype(np.int32)
+    return Attributes(sex[spell_key], eth_vals, eth[spell_key], dob[spell_key], month[spell_key])
 
 
 def _concat_codes(parts: list[tuple[pa.Array, np.ndarray]]) -> tuple[pa.Array, np.ndarray]:

@@ -22,7 +22,7 @@ from .._rows import Codes, Rows
 from ..ids import child_keys_parts
 from ..report import ValidationReport
 from ..schema import Mapping, load_codes, make_journey_table, state_labels
-from .attributes import Attributes, child_attributes, month_start, spell_attributes
+from .attributes import Attributes, child_attributes, spell_attributes
 from .episodes import Episodes, episode_columns, episode_rules, fill_la
 from .spells import Spells, make_spells
 from .stitch import Stitched, stitch
@@ -114,7 +114,7 @@ def build_journeys(
     cols = _columns(sp, e, at, uniq_ids, spell_key, ep_la)
     extra: dict[str, pa.Array] = {}
     if keep_birth_date:
-        extra["birth_date"] = days_to_arrow(at.dob.astype(np.int32))
+        extra["birth_date"] = days_to_arrow(at.dob)
     if keep_ids:
         src_a = pa.array(sp.src)
         extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a).cast(pa.string()))
@@ -175,7 +175,7 @@ def _columns(
         "end": end,
         "la": la,
         "sex": lambda: _dict(pa.array(["M", "F", "U"]), at.sex),
-        "birth_month": lambda: days_to_arrow(month_start(at.dob).astype(np.int32)),
+        "birth_month": lambda: days_to_arrow(at.birth_month),
         "ethnicity": lambda: _dict(at.eth_values, at.eth),
         "placement": code(e.place),
         "legal_status": code(e.ls),
