@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .report import ValidationReport
 
-__all__ = ["Rows", "clean", "codes_of"]
+__all__ = ["DeferredReport", "Rows", "clean", "codes_of"]
 
 
 def clean(col: pa.ChunkedArray | pa.Array, upper: bool = True) -> pa.Array:
@@ -27,6 +29,29 @@ def codes_of(col: pa.Array) -> np.ndarray:
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
     return np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+class DeferredReport:
+    """Stands in for a :class:`ValidationReport` while a table's rules run in a worker
+    thread: the calls that write to the report are recorded, and :meth:`replay` makes them
+    on the report, in order, where the rules would have run in turn (so the report's rows
+    and their order do not depend on the threads). Anything else is read from the report."""
+
+    _RECORDED = frozenset({"add", "reject_rows", "supersede_rows", "count", "not_needed"})
+
+    def __init__(self, report: ValidationReport) -> None:
+        self._report = report
+        self._calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name in DeferredReport._RECORDED:
+            return lambda *a, **k: self._calls.append((name, a, k))
+        return getattr(self._report, name)
+
+    def replay(self) -> None:
+        for name, a, k in self._calls:
+            getattr(self._report, name)(*a, **k)
+        self._calls.clear()
 
 
 class Rows:

@@ -10,11 +10,18 @@ import numpy as np
 import pyarrow as pa
 
 from .._dates import NULL_DAY, civil_from_days
-from .._rows import Codes, Rows
+from .._rows import Codes, DeferredReport, Rows
 from .._sort import latest_in_groups
 from .episodes import check_codes, date_col
 
-__all__ = ["Attributes", "child_attributes", "month_start", "spell_attributes"]
+__all__ = [
+    "Attributes",
+    "TableAttributes",
+    "child_attributes",
+    "month_start",
+    "read_attributes",
+    "spell_attributes",
+]
 
 
 @dataclass
@@ -29,52 +36,93 @@ class Attributes:
     birth_month: np.ndarray
 
 
-def child_attributes(
+@dataclass
+class TableAttributes:
+    """One attribute table's rules that need no episodes, done (see :func:`read_attributes`):
+    each row's child key, and its sex, ethnicity and birth date (None for placed for
+    adoption), the rows kept by the header's dedup, and the report calls they made."""
+
+    rkey: np.ndarray
+    sex: np.ndarray | None = None
+    eth: tuple[pa.Array, np.ndarray] | None = None
+    dob: np.ndarray | None = None
+    lead: np.ndarray | None = None
+    calls: DeferredReport | None = None
+
+
+def read_attributes(
     others: dict[str, Rows],
     *,
     keys: np.ndarray,
     all_blank: np.ndarray,
     n_episodes: int,
-    has_ep: np.ndarray,
     code_lists: dict[str, frozenset[str]],
+) -> dict[str, TableAttributes]:
+    """The rules on the other tables' rows that do not depend on the episodes. Safe to run
+    in a worker thread beside the episodes' rules: each table's report calls are recorded
+    (:class:`DeferredReport`), and :func:`child_attributes` replays them where these rules
+    stood, so the report is the same as when everything ran in turn."""
+    out: dict[str, TableAttributes] = {}
+    start_off = n_episodes
+    for name, r in others.items():
+        rkey = keys[start_off : start_off + r.n]
+        real = r.report
+        calls = DeferredReport(real)
+        r.report = calls  # type: ignore[assignment]
+        try:
+            r.reject(all_blank[start_off : start_off + r.n], "missing_value", "CHILD")
+            start_off += r.n
+            if name == "placed_for_adoption":
+                date_col(r, "DATE_PLACED", required=True, reject_invalid=True)
+                out[name] = TableAttributes(rkey, calls=calls)
+                continue
+            sex_i = _sex(r)
+            dob = date_col(r, "DOB", required=False, reject_invalid=False)
+            if name == "header":
+                eth_c, _ = check_codes(r, "ETHNIC", code_lists.get("ETHNIC", frozenset()))
+                eth = (eth_c.values.cast(pa.string()), eth_c.idx)
+                ryear = np.asarray(r.t.column("_year").to_numpy(), dtype=np.int64)
+                lead = _dedup_header(r, rkey, ryear, [sex_i, dob, eth_c.idx])
+            else:
+                eth = (pa.array([], pa.string()), np.full(r.n, -1, dtype=np.int64))
+                lead = r.alive.copy()
+            out[name] = TableAttributes(rkey, sex_i, eth, dob, lead, calls)
+        finally:
+            r.report = real
+    return out
+
+
+def child_attributes(
+    others: dict[str, Rows],
+    read: dict[str, TableAttributes],
+    *,
+    has_ep: np.ndarray,
 ) -> tuple[np.ndarray, list[np.ndarray], list[tuple[pa.Array, np.ndarray]], list[np.ndarray]]:
-    """Rules on the other tables' rows, and the attribute row of each child key: returns
-    (row in the concatenated tables per key, -1 = none; sex, ethnicity and birth date
-    parts per table). `keys` and `all_blank` cover the episodes, then each table."""
-    nkeys = int(keys.max()) + 1 if len(keys) else 0
+    """The rest of the rules on the other tables (children without episodes), and the
+    attribute row of each child key: returns (row in the concatenated tables per key, -1 =
+    none; sex, ethnicity and birth date parts per table). ``read`` is
+    :func:`read_attributes`' result, whose report calls are replayed here first."""
+    nkeys = len(has_ep) - 1 if len(has_ep) else 0
     attr_row = np.full(nkeys, -1, dtype=np.int64)  # row in the concatenated attribute arrays
     sex_parts: list[np.ndarray] = []
     eth_parts: list[tuple[pa.Array, np.ndarray]] = []  # (values, codes) per table
     dob_parts: list[np.ndarray] = []
     base = 0
-    start_off = n_episodes
     for name, r in others.items():
-        rkey = keys[start_off : start_off + r.n]
-        r.reject(all_blank[start_off : start_off + r.n], "missing_value", "CHILD")
-        start_off += r.n
-        if name == "placed_for_adoption":
-            date_col(r, "DATE_PLACED", required=True, reject_invalid=True)
-            r.reject(~has_ep[rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
-            continue
-        sex_i = _sex(r)
-        dob = date_col(r, "DOB", required=False, reject_invalid=False)
-        if name == "header":
-            eth_c, _ = check_codes(r, "ETHNIC", code_lists.get("ETHNIC", frozenset()))
-            eth = (eth_c.values.cast(pa.string()), eth_c.idx)
-            ryear = np.asarray(r.t.column("_year").to_numpy(), dtype=np.int64)
-            lead = _dedup_header(r, rkey, ryear, [sex_i, dob, eth_c.idx])
-        else:
-            eth = (pa.array([], pa.string()), np.full(r.n, -1, dtype=np.int64))
-            lead = r.alive.copy()
-        r.reject(~has_ep[rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
-        use = np.flatnonzero(lead & r.alive)
-        use = use[attr_row[rkey[use]] < 0]  # header first, UASC only fills gaps
-        _, first = np.unique(rkey[use], return_index=True)
+        a = read[name]
+        if a.calls is not None:
+            a.calls.replay()
+        r.reject(~has_ep[a.rkey], "child_without_episodes", "CHILD", r.t.column("CHILD"))
+        if a.sex is None or a.eth is None or a.dob is None or a.lead is None:
+            continue  # placed for adoption: no attributes
+        use = np.flatnonzero(a.lead & r.alive)
+        use = use[attr_row[a.rkey[use]] < 0]  # header first, UASC only fills gaps
+        _, first = np.unique(a.rkey[use], return_index=True)
         use = use[first]
-        attr_row[rkey[use]] = base + use
-        sex_parts.append(sex_i)
-        eth_parts.append(eth)
-        dob_parts.append(dob)
+        attr_row[a.rkey[use]] = base + use
+        sex_parts.append(a.sex)
+        eth_parts.append(a.eth)
+        dob_parts.append(a.dob)
         base += r.n
     return attr_row, sex_parts, eth_parts, dob_parts
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,8 +23,14 @@ from .._rows import Codes, Rows
 from ..ids import child_keys_parts
 from ..report import ValidationReport
 from ..schema import Mapping, load_codes, make_journey_table, state_labels
-from .attributes import Attributes, child_attributes, spell_attributes
-from .episodes import Episodes, episode_columns, episode_rules, fill_la
+from .attributes import (
+    Attributes,
+    TableAttributes,
+    child_attributes,
+    read_attributes,
+    spell_attributes,
+)
+from .episodes import EpisodeColumns, Episodes, episode_columns, episode_rules, fill_la
 from .spells import Spells, make_spells
 from .stitch import Stitched, stitch
 from .tables import SPEC
@@ -72,35 +79,25 @@ def build_journeys(
         ep_cols = episode_columns(ep)
         uniq_ids, keys, all_blank = keyed.result()
     ep_key = keys[: ep.n]
-    h_off = ep.n
-    for k, r in others.items():
-        if k == "header":
-            break
-        h_off += r.n
-    e = episode_rules(
+    e, st, sp, attributes_read = _rules(
         ep,
+        others,
+        report,
+        mp,
         cols=ep_cols,
-        key=ep_key,
-        child_blank=all_blank[: ep.n],
-        header=others.get("header"),
-        header_key=keys[h_off : h_off + others["header"].n] if "header" in others else None,
-        mp=mp,
+        keys=keys,
+        all_blank=all_blank,
+        ep_la=ep_la,
         code_lists=code_lists,
         include_short_breaks=include_short_breaks,
+        exit_dwell_days=exit_dwell_days,
     )
-    st = _stitch(ep, e, ep_key, ep_la)
-    sp = make_spells(st, e, mp, ep_key, report, exit_dwell_days)
 
     nkeys = int(keys.max()) + 1 if len(keys) else 0
     has_ep = np.zeros(nkeys + 1, dtype=bool)
     has_ep[ep_key[st.idx]] = True
     attr_row, sex_parts, eth_parts, dob_parts = child_attributes(
-        others,
-        keys=keys,
-        all_blank=all_blank,
-        n_episodes=ep.n,
-        has_ep=has_ep,
-        code_lists=code_lists,
+        others, attributes_read, has_ep=has_ep
     )
     kept_children = np.flatnonzero(has_ep)
     no_hdr = kept_children[attr_row[kept_children] < 0] if nkeys else kept_children
@@ -119,6 +116,58 @@ def build_journeys(
         src_a = pa.array(sp.src)
         extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a).cast(pa.string()))
     return make_journey_table(cols, extra, n=len(spell_key)), [ep, *others.values()]
+
+
+def _rules(
+    ep: Rows,
+    others: dict[str, Rows],
+    report: ValidationReport,
+    mp: Mapping,
+    *,
+    cols: EpisodeColumns,
+    keys: np.ndarray,
+    all_blank: np.ndarray,
+    ep_la: pa.Array,
+    code_lists: dict[str, frozenset[str]],
+    include_short_breaks: bool,
+    exit_dwell_days: int,
+) -> tuple[Episodes, Stitched, Spells, dict[str, TableAttributes]]:
+    """The episodes' rules, stitching and spells, with the other tables' rules that need no
+    episodes in a worker thread beside them (their report calls replayed in order later,
+    by :func:`child_attributes`)."""
+    ep_key = keys[: ep.n]
+    h_off = ep.n
+    for k, r in others.items():
+        if k == "header":
+            break
+        h_off += r.n
+    header = others.get("header")
+    # The episodes' DfE rules flag header rows too, straight into the report: they get
+    # their own view of the header, since the worker records the header's report calls.
+    header_for_dfe = copy.copy(header) if header is not None else None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        read = pool.submit(
+            read_attributes,
+            others,
+            keys=keys,
+            all_blank=all_blank,
+            n_episodes=ep.n,
+            code_lists=code_lists,
+        )
+        e = episode_rules(
+            ep,
+            cols=cols,
+            key=ep_key,
+            child_blank=all_blank[: ep.n],
+            header=header_for_dfe,
+            header_key=keys[h_off : h_off + header.n] if header is not None else None,
+            mp=mp,
+            code_lists=code_lists,
+            include_short_breaks=include_short_breaks,
+        )
+        st = _stitch(ep, e, ep_key, ep_la)
+        sp = make_spells(st, e, mp, ep_key, report, exit_dwell_days)
+        return e, st, sp, read.result()
 
 
 def _stitch(ep: Rows, e: Episodes, ep_key: np.ndarray, ep_la: pa.Array) -> Stitched:
