@@ -118,9 +118,9 @@ struct Acc {
     past18: Vec<u64>,
     /// Per state and next state (`ns` = left): spells ending within 3 days of it.
     at18: Vec<u64>,
-    /// Per trend year (0: the year to the date), state and next state: moves.
+    /// Per trend year (0: the year to the date), state, care band and next state: moves.
     tr_ev: Vec<u64>,
-    /// Per trend year and state: days spent there.
+    /// Per trend year, state and care band: days spent there.
     tr_exp: Vec<u64>,
     /// Per trend year: spells begun (to find where the data begin).
     tr_starts: Vec<u64>,
@@ -133,8 +133,8 @@ impl Acc {
             base: vec![0; shape.n_cells()],
             arrivals: vec![0; ns * ng * AGE_YEARS],
             season: vec![0; ns * 12],
-            tr_ev: vec![0; years * ns * (ns + 1)],
-            tr_exp: vec![0; years * ns],
+            tr_ev: vec![0; years * ns * shape.nc * (ns + 1)],
+            tr_exp: vec![0; years * ns * shape.nc],
             tr_starts: vec![0; years],
             ..Acc::default()
         }
@@ -314,7 +314,7 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         season,
         open: acc.open,
         age_out: ages,
-        trend: trends(&acc.tr_ev, &acc.tr_exp, &acc.tr_starts, ns),
+        trend: trends(&acc.tr_ev, &acc.tr_exp, &acc.tr_starts, ns, shape.nc),
         trend_lead: f64::from(input.window_days) / 2.0 / 365.25,
         damping: input.damping,
     })
@@ -394,11 +394,13 @@ fn child(
                 .map_or(shape.ns, |j| index.state[j] as usize)
         };
         let b18 = (birth != NO_BIRTH_DAY).then(|| super::birthday(birth, 18));
+        let care = care_band(edges, a.saturating_sub(run_start));
         if let Some(ages) = ages.filter(|_| !acc.tr_starts.is_empty()) {
             // Turning 18 where the simulation ends the stay itself is no move to trend.
             let moved = closed && !(ages[s] != NO_AGE_OUT && b18.is_some_and(|b| stop >= b - 3));
             let to = if moved { Some(next()) } else { None };
-            trend_spell(acc, shape.ns, s, (a, stop), to, as_of);
+            let row = s * shape.nc + care;
+            trend_spell(acc, (shape.ns, shape.nc), row, (a, stop), to, as_of);
         }
         if e.is_some_and(|e| e <= w0) {
             continue;
@@ -411,7 +413,6 @@ fn child(
         };
         let d = ((stop - a).max(0) as u64).min((1 << 20) - 1);
         let band = band_at(birth, a) as usize;
-        let care = care_band(edges, a.saturating_sub(run_start));
         let Some(ages) = ages else {
             if let Some(b18) = b18 {
                 // A month and a half past: the birth may be known to the month only.
@@ -440,12 +441,12 @@ fn child(
     }
 }
 
-/// Adds one spell (days `a` to `stop`, ending in a move to `to` if any) to the trend's
-/// yearly exposure and moves.
+/// Adds one spell (days `a` to `stop`, ending in a move to `to` if any; `row`: its state
+/// and care band) to the trend's yearly exposure and moves.
 fn trend_spell(
     acc: &mut Acc,
-    ns: usize,
-    s: usize,
+    (ns, nc): (usize, usize),
+    row: usize,
     (a, stop): (i32, i32),
     to: Option<usize>,
     as_of: i32,
@@ -462,9 +463,10 @@ fn trend_spell(
         if a > lo {
             acc.tr_starts[k] += 1;
         }
-        acc.tr_exp[k * ns + s] += (stop.min(hi) - a.max(lo)).max(0) as u64;
+        let r = k * ns * nc + row;
+        acc.tr_exp[r] += (stop.min(hi) - a.max(lo)).max(0) as u64;
         if let Some(t) = to.filter(|_| stop > lo && stop <= hi) {
-            acc.tr_ev[(k * ns + s) * (ns + 1) + t] += 1;
+            acc.tr_ev[r * (ns + 1) + t] += 1;
         }
     }
 }
@@ -474,8 +476,11 @@ fn trend_spell(
 /// year with under half the spells begun of the year after it is before the data begin),
 /// with its variance from the counts (or their scatter about the line, if larger), shrunk
 /// toward 0 by `1 - var / slope^2` (0 where the slope is within a standard error of 0).
-/// Empty under 3 years.
-fn trends(ev: &[u64], exp: &[u64], starts: &[u64], ns: usize) -> Vec<f64> {
+/// With care bands (`nc` > 1) the rate is each year's moves over those expected from its
+/// days spent in each care band at the band's rate over all the years (indirect
+/// standardisation): a shift between bands, which the bands' own curves already follow, is
+/// no trend. Empty under 3 years.
+fn trends(ev: &[u64], exp: &[u64], starts: &[u64], ns: usize, nc: usize) -> Vec<f64> {
     let mut years = starts.len().min(1);
     while years < starts.len() && starts[years] * 2 >= starts[years - 1] && starts[years] > 0 {
         years += 1;
@@ -484,13 +489,34 @@ fn trends(ev: &[u64], exp: &[u64], starts: &[u64], ns: usize) -> Vec<f64> {
         return vec![];
     }
     let mut out = vec![0.0; ns * (ns + 1)];
+    let row = |k: usize, s: usize, c: usize| (k * ns + s) * nc + c;
     for s in 0..ns {
         for t in 0..=ns {
+            // Each band's rate over all the years (unused with one band).
+            let rate: Vec<f64> = (0..nc)
+                .map(|c| {
+                    let (n, e) = (0..years).fold((0, 0), |(n, e), k| {
+                        let r = row(k, s, c);
+                        (n + ev[r * (ns + 1) + t], e + exp[r])
+                    });
+                    if e > 0 {
+                        n as f64 / e as f64
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
             let pts: Vec<(f64, f64, f64)> = (0..years)
-                .filter(|&k| exp[k * ns + s] > 0)
-                .map(|k| {
-                    let n = ev[(k * ns + s) * (ns + 1) + t] as f64 + 0.5;
-                    (-(k as f64 + 0.5), (n / exp[k * ns + s] as f64).ln(), n)
+                .filter_map(|k| {
+                    let days: u64 = (0..nc).map(|c| exp[row(k, s, c)]).sum();
+                    let moves: u64 = (0..nc).map(|c| ev[row(k, s, c) * (ns + 1) + t]).sum();
+                    let base = if nc == 1 {
+                        days as f64
+                    } else {
+                        (0..nc).map(|c| exp[row(k, s, c)] as f64 * rate[c]).sum()
+                    };
+                    let n = moves as f64 + 0.5;
+                    (days > 0 && base > 0.0).then(|| (-(k as f64 + 0.5), (n / base).ln(), n))
                 })
                 .collect();
             let total: f64 = pts.iter().map(|p| p.2 - 0.5).sum();

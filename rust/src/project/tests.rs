@@ -400,3 +400,39 @@ fn version_3_models_still_load_with_one_care_band() {
     let e = from_bytes(&b4).unwrap_err().to_string();
     assert!(e.contains("refit"), "{e}");
 }
+
+#[test]
+fn a_shift_between_care_bands_is_no_trend() {
+    // Children wait in S1 10 days or 400 (a rising share of them: 20% to 80% over the years),
+    // then stay in S0 30 days after a short wait or 300 after a long one, then leave. The
+    // rate of leaving S0 falls, all of it from the shift: within each care band it is flat.
+    let n = 2600u64;
+    let mut rows = Vec::new();
+    for k in 0..n {
+        let a = k as i32;
+        let long = (k * 7919 % 100) < 20 + 60 * k / n;
+        let (wait, stay) = if long { (400, 300) } else { (10, 30) };
+        rows.push((k + 1, 1, a, Some(a + wait)));
+        rows.push((k + 1, 0, a + wait, Some(a + wait + stay)));
+    }
+    let idx = index(&rows, 2);
+    let trend_of = |care_edges: Vec<i32>| {
+        let m = fit(&FitInput {
+            index: &idx,
+            as_of: 2600 * D,
+            groups: None,
+            births: None,
+            window_days: 500,
+            trend_years: 5,
+            damping: 0.9,
+            care_edges,
+        })
+        .unwrap();
+        // S0 to left.
+        m.trend[2]
+    };
+    let pooled = trend_of(vec![]);
+    let banded = trend_of(vec![365]);
+    assert!(pooled < -0.1, "{pooled}");
+    assert!(banded.abs() < 0.03, "{banded}");
+}
