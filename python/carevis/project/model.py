@@ -190,7 +190,8 @@ def fit(
     on, 0: held at the date's level). ``care_bands``: edges (years, increasing) of the bands
     of time in care at a spell's start (from the start of the child's run of linked spells)
     that times in state and next states are also split by (cells with fewer than 20 ended
-    spells fall back to the state's pooled over care bands); () turns it off."""
+    spells fall back to the same age band over all care bands), and each move's trend
+    standardised over; () turns it off (the model without them, exactly)."""
     if not isinstance(journeys, Journeys):
         raise ConfigError(f"fit needs carevis Journeys, not {type(journeys).__name__}")
     if not (isinstance(window_years, (int, float)) and 0 < window_years <= 100):
