@@ -5,6 +5,7 @@ and the flows into the group (entries to care, moves from another care group) an
 it (exits from care, moves to another care group), with carevis's % difference.
 
     python benches/backtest_flows.py [--scale 0.25] [--seed 0] [--trend-years 5]
+        [--care-bands 1,3 | none]
 """
 
 from __future__ import annotations
@@ -75,10 +76,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--as-of", default="2019-03-31")
     ap.add_argument("--trend-years", type=int, default=project.model.TREND_YEARS)
+    ap.add_argument("--care-bands", default=None, help="edges in years, e.g. 1,3; none: off")
     args = ap.parse_args()
+    options = {}
+    if args.care_bands is not None:
+        care = args.care_bands
+        options["care_bands"] = () if care == "none" else tuple(map(float, care.split(",")))
     journeys = carevis.synthetic.england(scale=args.scale, seed=args.seed)
     as_of = dt.date.fromisoformat(args.as_of)
-    model = project.fit(bt.censor(journeys, as_of), as_of=as_of, trend_years=args.trend_years)
+    model = project.fit(
+        bt.censor(journeys, as_of), as_of=as_of, trend_years=args.trend_years, **options
+    )
     projected = project.project(model, years=3, seed=args.seed).table()
     groups = [s for s in journeys.states if s in Roles.standard().care]
     years = [as_of.year + k for k in (1, 2, 3)]

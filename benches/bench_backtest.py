@@ -42,6 +42,7 @@ def carevis_projection(
     window_years: float | None = None,
     trend_years: int | None = None,
     trend_damping: float | None = None,
+    care_bands: tuple[float, ...] | None = None,
 ) -> Callable[[Any, dt.date, int], Any] | None:
     """carevis's projection as a backtest model; None while the package has none.
     ``window_years``: the years before as_of its times in state are fitted from (its
@@ -57,6 +58,8 @@ def carevis_projection(
             options["trend_years"] = trend_years
         if trend_damping is not None:
             options["trend_damping"] = trend_damping
+        if care_bands is not None:
+            options["care_bands"] = care_bands
         model = project.fit(history, as_of=as_of.isoformat(), **options)
         result = project.project(model, years=years, runs=runs, seed=seed)
         if runs == 1:
@@ -126,6 +129,10 @@ def goal(table: pa.Table) -> str:
     )
 
 
+def _edges(text: str) -> tuple[float, ...]:
+    return () if text == "none" else tuple(float(x) for x in text.split(","))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=0.1)
@@ -153,7 +160,14 @@ def main() -> None:
     ap.add_argument(
         "--trend-damping", type=float, default=None, help="carevis's trend damping (its default)"
     )
+    ap.add_argument(
+        "--care-bands",
+        default=None,
+        help="carevis's care bands' edges in years, e.g. 1,3 ('none': off; default: its own)",
+    )
     args = ap.parse_args()
+    care = args.care_bands
+    care_bands = None if care is None else _edges(care)
 
     t0 = time.perf_counter()
     journeys = load(args)
@@ -161,7 +175,7 @@ def main() -> None:
     print(f"data: {what}: {journeys.n_children:,} children ({time.perf_counter() - t0:.1f} s)")
     models: dict[str, Any] = {}
     ours = carevis_projection(
-        args.runs, args.seed, args.window_years, args.trend_years, args.trend_damping
+        args.runs, args.seed, args.window_years, args.trend_years, args.trend_damping, care_bands
     )
     if ours is not None:
         models["carevis"] = ours

@@ -288,6 +288,8 @@ class ProjectionModel:
     @property
     def by_age(self) -> bool: ...
     @property
+    def care_edges(self) -> list[int]: ...
+    @property
     def as_of_day(self) -> int: ...
     @property
     def window_days(self) -> int: ...
@@ -313,6 +315,7 @@ def project_fit(
     births: npt.NDArray[np.int32] | None = None,
     trend_years: int = 0,
     trend_damping: float = 1.0,
+    care_edges: list[int] = ...,
 ) -> ProjectionModel: ...
 def project_run(
     model: ProjectionModel,

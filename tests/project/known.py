@@ -53,3 +53,30 @@ def steady(
         }
     )
     return carevis.Journeys.from_arrow(table, states=["A", "B", "C"])
+
+
+def long_stayers(per_day: int = 4, days: int = 1500) -> carevis.Journeys:
+    """``per_day`` children arrive each day in "A" and stay 30 days (every other child) or
+    500; then "B" for 100 days if they came into care under a year before, else 200; then
+    out. Everyone aged 8 at arrival."""
+    n = per_day * days
+    k = np.arange(n)
+    a = day(START) + k // per_day
+    first = np.where(k % 2 == 0, 30, 500)
+    then = np.where(first < 365, 100, 200)
+    ids = np.repeat(k + 1, 2)
+    start = np.empty(2 * n, np.int64)
+    end = np.empty(2 * n, np.int64)
+    start[0::2], end[0::2] = a, a + first
+    start[1::2], end[1::2] = a + first, a + first + then
+    births = np.repeat(a - 8 * 365 - 100, 2)
+    table = pa.table(
+        {
+            "child_id": pa.array(ids, pa.int64()),
+            "state": pa.array(["A", "B"] * n, pa.string()),
+            "start": pa.array(start.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "end": pa.array(end.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "birth_month": pa.array(births.astype(np.int32), pa.int32()).cast(pa.date32()),
+        }
+    )
+    return carevis.Journeys.from_arrow(table, states=["A", "B"])

@@ -8,6 +8,7 @@ import carevis
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from carevis import project
 from carevis.cli import main
 from carevis.stats.command import projection_intervals
 
@@ -41,6 +42,15 @@ def test_project_writes_a_projection_that_stats_reports(
     again = tmp_path / "again.parquet"
     assert main(["project", "--model", str(tmp_path / "model.bin"), "-o", str(again)]) == 0
     assert pq.read_table(again).num_rows > 0
+
+
+def test_project_without_care_bands(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    args = ["project", "--synthetic", "0.005", "--as-of", "2022-03-31", "--save-model"]
+    assert main([*args, str(path), "--no-care-bands"]) == 0
+    assert project.load(path).care_bands == ()
+    assert main([*args, str(path)]) == 0
+    assert project.load(path).care_bands == (1.0, 3.0)
 
 
 def test_project_usage_errors(tmp_path: Path) -> None:

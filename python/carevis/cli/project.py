@@ -74,7 +74,11 @@ def cmd_project(args: argparse.Namespace) -> int:
         if args.as_of is None:
             raise UsageError("project: give --as-of YYYY-MM-DD (the date to project from)")
         model = project.fit(
-            journeys, args.as_of, by_age=not args.no_age, by_council=args.by_council
+            journeys,
+            args.as_of,
+            by_age=not args.no_age,
+            by_council=args.by_council,
+            care_bands=() if args.no_care_bands else project.model.CARE_BANDS,
         )
     say(f"fitted {model} in {time.perf_counter() - t0:.1f} s")
     if args.save_model:
@@ -123,6 +127,11 @@ def add_project(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--by-council", action="store_true", help="fit per council (column la)")
     p.add_argument("--no-age", action="store_true", help="do not split the fit by age band")
+    p.add_argument(
+        "--no-care-bands",
+        action="store_true",
+        help="do not split the fit by time in care at the spell's start (under 1, 1-3, 3+ years)",
+    )
     p.add_argument("-o", "--output", help="write the projected journeys here (.parquet)")
     p.add_argument("--intervals", metavar="CSV", help="write the stock intervals here")
     p.add_argument("--save-model", metavar="PATH", help="write the fitted model here")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,10 @@ WINDOW_YEARS = 1.5
 TREND_YEARS = 5
 #: Each year after the date a trend keeps this share of the year before's change.
 TREND_DAMPING = 0.9
+#: Edges (years) of the care bands that times in state are split by: the time from the
+#: start of the child's run of linked spells (each begun within a day of the last one's
+#: end) to the start of the spell (docs/projections.md says why these).
+CARE_BANDS = (1.0, 3.0)
 
 
 def day_of(when: TimeLike) -> int:
@@ -64,9 +70,10 @@ def _groups(journeys: Journeys, name: str) -> tuple[list[str], np.ndarray]:
 
 
 class ProjectionModel:
-    """A journey model fitted at a date: time in each state (by age band at the spell's
-    start, and council if asked) by Kaplan-Meier, next states by Aalen-Johansen, arrivals by
-    month, entry state, age and council; and the children in a state at the date.
+    """A journey model fitted at a date: time in each state (by age band and time in care
+    at the spell's start, and council if asked) by Kaplan-Meier, next states by
+    Aalen-Johansen, arrivals by month, entry state, age and council; and the children in a
+    state at the date.
 
     Keeps the journeys it was fitted from (not saved): a projection from a loaded model
     has, as history, only the spells open at the date."""
@@ -107,6 +114,12 @@ class ProjectionModel:
         return bool(self._native.by_age)
 
     @property
+    def care_bands(self) -> tuple[float, ...]:
+        """Edges (years, to the hundredth; fitted in whole days) of the care bands (time in
+        care at a spell's start); (): none."""
+        return tuple(round(d / 365.2425, 2) for d in self._native.care_edges)
+
+    @property
     def trends(self) -> dict[tuple[str, str], float]:
         """The fitted trend of each move's rate (from state, next state or "left"), as its
         change per year (-0.1: 10% fewer a year, before damping); moves without one left
@@ -144,6 +157,7 @@ class ProjectionModel:
         by = (
             ["state"]
             + (["age band"] if self.by_age else [])
+            + (["time in care"] if self.care_bands else [])
             + (["council"] if self.council else [])
         )
         return (
@@ -162,6 +176,7 @@ def fit(
     window_years: float = WINDOW_YEARS,
     trend_years: int = TREND_YEARS,
     trend_damping: float = TREND_DAMPING,
+    care_bands: Sequence[float] = CARE_BANDS,
 ) -> ProjectionModel:
     """Fits a projection model from ``journeys`` as known at the end of ``as_of``.
 
@@ -172,7 +187,11 @@ def fit(
     sub-windows before ``as_of`` over which each move's rate (from a state to the next) is
     fitted a log-linear trend, shrunk toward none by its noise (0: no trends);
     ``trend_damping``: the share of a year's trend that the next year keeps (1: straight
-    on, 0: held at the date's level)."""
+    on, 0: held at the date's level). ``care_bands``: edges (years, increasing) of the bands
+    of time in care at a spell's start (from the start of the child's run of linked spells)
+    that times in state and next states are also split by (cells with fewer than 20 ended
+    spells fall back to the same age band over all care bands), and each move's trend
+    standardised over; () turns it off (the model without them, exactly)."""
     if not isinstance(journeys, Journeys):
         raise ConfigError(f"fit needs carevis Journeys, not {type(journeys).__name__}")
     if not (isinstance(window_years, (int, float)) and 0 < window_years <= 100):
@@ -185,6 +204,7 @@ def fit(
         raise ConfigError(f"trend_years must be a whole number in [0, 50], not {trend_years!r}")
     if not (isinstance(trend_damping, (int, float)) and 0 <= trend_damping <= 1):
         raise ConfigError(f"trend_damping must be in [0, 1], not {trend_damping!r}")
+    edges = _care_edges(care_bands)
     day = day_of(as_of)
     births = _births(journeys) if by_age else None
     labels, groups = _groups(journeys, council) if by_council else ([], None)
@@ -197,8 +217,26 @@ def fit(
         births=births,
         trend_years=trend_years,
         trend_damping=float(trend_damping),
+        care_edges=edges,
     )
     return ProjectionModel(native, journeys, births, groups, council if by_council else None)
+
+
+def _care_edges(care_bands: Sequence[float]) -> list[int]:
+    """The care bands' edges in days, checked."""
+    bad = ConfigError(
+        f"care_bands must be increasing years over 0 (at most 15), not {care_bands!r}"
+    )
+    if isinstance(care_bands, (str, bytes)) or not isinstance(care_bands, Sequence):
+        raise bad
+    if len(care_bands) > 15 or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x <= 100 for x in care_bands
+    ):
+        raise bad
+    edges = [round(float(x) * 365.2425) for x in care_bands]
+    if any(b <= a for a, b in itertools.pairwise(edges)) or any(e < 1 for e in edges):
+        raise bad
+    return edges
 
 
 def load(path: str | os.PathLike[str]) -> ProjectionModel:

@@ -1,5 +1,5 @@
-//! Fitting the journey model: per cell (state x group x age band, with coarser fallbacks) a
-//! Kaplan-Meier curve of time in state over a window before the date (spells begun before the
+//! Fitting the journey model: per cell (state x group x age band x care band, with coarser
+//! fallbacks) a Kaplan-Meier curve of time in state over a window before the date (spells begun before the
 //! window enter late, spells open at the date are censored), split at each event time by next
 //! state (Aalen-Johansen); arrivals over the last year by entry state, group and age, with
 //! the months' shares over the window; and the children open at the date.
@@ -7,7 +7,8 @@
 use rayon::prelude::*;
 
 use super::{
-    band_at, Arrival, Cell, Model, Open, AGE_YEARS, LEFT, MIN_EVENTS, NO_AGE_OUT, NO_BIRTH_DAY,
+    band_at, care_band, Arrival, Cell, Model, Open, AGE_YEARS, LEFT, MIN_EVENTS, NO_AGE_OUT,
+    NO_BIRTH_DAY,
 };
 use crate::error::{CoreError, Result};
 use crate::index::Index;
@@ -35,7 +36,13 @@ pub struct FitInput<'a> {
     pub trend_years: u32,
     /// The trend's damping per year after the date (1: straight on, 0: none).
     pub damping: f64,
+    /// Edges (days) of the care bands that times in state are split by (see
+    /// [`Model::care_edges`]); empty: not split.
+    pub care_edges: Vec<i32>,
 }
+
+/// Most care-band edges.
+pub const MAX_CARE_EDGES: usize = 15;
 
 /// Fewest events of a move over the trend's years before its trend is fitted.
 const TREND_MIN_EVENTS: u64 = 20;
@@ -44,14 +51,24 @@ fn day(m: Minute) -> i32 {
     m.div_euclid(MINUTES_PER_DAY)
 }
 
-/// The levels of cells: (groups?, bands?) from the most specific to the state alone.
-fn levels(groups: bool, age: bool) -> Vec<(bool, bool)> {
-    let mut out = vec![(groups, age)];
-    if groups && age {
-        out.push((false, true));
-    }
-    if groups || age {
-        out.push((false, false));
+/// A level of cells: split by (group?, age band?, care band?).
+type Level = (bool, bool, bool);
+
+/// The levels of cells from the most specific to the state alone: the group goes first,
+/// then the care band (the age band kept), then the age band (the care band kept).
+fn levels(groups: bool, age: bool, care: bool) -> Vec<Level> {
+    let mut out: Vec<Level> = Vec::new();
+    for (g, a, c) in [
+        (true, true, true),
+        (false, true, true),
+        (false, true, false),
+        (false, false, true),
+        (false, false, false),
+    ] {
+        let l = (g && groups, a && age, c && care);
+        if !out.contains(&l) {
+            out.push(l);
+        }
     }
     out
 }
@@ -60,20 +77,29 @@ struct Shape {
     ns: usize,
     ng: usize,
     nb: usize,
-    levels: Vec<(bool, bool)>,
+    nc: usize,
+    levels: Vec<Level>,
     offsets: Vec<usize>,
 }
 
 impl Shape {
     fn per_state(&self, l: usize) -> usize {
-        let (g, b) = self.levels[l];
-        (if g { self.ng } else { 1 }) * (if b { self.nb } else { 1 })
+        let (g, b, c) = self.levels[l];
+        (if g { self.ng } else { 1 })
+            * (if b { self.nb } else { 1 })
+            * (if c { self.nc } else { 1 })
     }
 
-    fn cell(&self, l: usize, state: usize, g: usize, b: usize) -> usize {
-        let (lg, lb) = self.levels[l];
-        let k = if lg { g } else { 0 } * if lb { self.nb } else { 1 } + if lb { b } else { 0 };
-        self.offsets[l] + state * self.per_state(l) + k
+    /// The cell of level `l` for state, group, age band and care band.
+    fn cell(&self, l: usize, state: usize, g: usize, b: usize, c: usize) -> usize {
+        let (lg, lb, lc) = self.levels[l];
+        let (g, b, c) = (
+            if lg { g } else { 0 },
+            if lb { b } else { 0 },
+            if lc { c } else { 0 },
+        );
+        let (nb, nc) = (if lb { self.nb } else { 1 }, if lc { self.nc } else { 1 });
+        self.offsets[l] + state * self.per_state(l) + (g * nb + b) * nc + c
     }
 
     fn n_cells(&self) -> usize {
@@ -92,9 +118,9 @@ struct Acc {
     past18: Vec<u64>,
     /// Per state and next state (`ns` = left): spells ending within 3 days of it.
     at18: Vec<u64>,
-    /// Per trend year (0: the year to the date), state and next state: moves.
+    /// Per trend year (0: the year to the date), state, care band and next state: moves.
     tr_ev: Vec<u64>,
-    /// Per trend year and state: days spent there.
+    /// Per trend year, state and care band: days spent there.
     tr_exp: Vec<u64>,
     /// Per trend year: spells begun (to find where the data begin).
     tr_starts: Vec<u64>,
@@ -107,8 +133,8 @@ impl Acc {
             base: vec![0; shape.n_cells()],
             arrivals: vec![0; ns * ng * AGE_YEARS],
             season: vec![0; ns * 12],
-            tr_ev: vec![0; years * ns * (ns + 1)],
-            tr_exp: vec![0; years * ns],
+            tr_ev: vec![0; years * ns * shape.nc * (ns + 1)],
+            tr_exp: vec![0; years * ns * shape.nc],
             tr_starts: vec![0; years],
             ..Acc::default()
         }
@@ -126,6 +152,16 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         return Err(CoreError::config(
             "trend_damping",
             "the trend's damping must be in [0, 1]",
+        ));
+    }
+    let edges = &input.care_edges;
+    if edges.len() > MAX_CARE_EDGES
+        || edges.first().is_some_and(|&e| e < 1)
+        || edges.windows(2).any(|w| w[0] >= w[1])
+    {
+        return Err(CoreError::config(
+            "care_bands",
+            format!("care bands need up to {MAX_CARE_EDGES} increasing edges, each over a day"),
         ));
     }
     if input.window_days < 1 {
@@ -158,12 +194,13 @@ pub fn fit(input: &FitInput) -> Result<Model> {
     } else {
         1
     };
-    let lv = levels(group_codes.is_some(), by_age);
+    let lv = levels(group_codes.is_some(), by_age, !edges.is_empty());
     let mut offsets = vec![0];
     let mut shape = Shape {
         ns,
         ng,
         nb,
+        nc: edges.len() + 1,
         levels: lv,
         offsets: vec![],
     };
@@ -175,7 +212,7 @@ pub fn fit(input: &FitInput) -> Result<Model> {
     if shape.n_cells() >= 1 << 28 {
         return Err(CoreError::config(
             "by",
-            "too many cells (states x groups x age bands)",
+            "too many cells (states x groups x age bands x care bands)",
         ));
     }
     let as_of = day(input.as_of);
@@ -199,7 +236,7 @@ pub fn fit(input: &FitInput) -> Result<Model> {
                 };
                 for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
                     let (b, g) = (birth_day(c), group(c));
-                    child(index, c, (as_of, w0), b, g, &shape, None, &mut acc);
+                    child(index, c, (as_of, w0), b, g, (&shape, edges), None, &mut acc);
                 }
                 (acc.past18, acc.at18)
             })
@@ -222,7 +259,16 @@ pub fn fit(input: &FitInput) -> Result<Model> {
             let mut acc = Acc::main(&shape, ng, years);
             for c in k * CHUNK..((k + 1) * CHUNK).min(n) {
                 let (b, g) = (birth_day(c), group(c));
-                child(index, c, (as_of, w0), b, g, &shape, Some(&ages), &mut acc);
+                child(
+                    index,
+                    c,
+                    (as_of, w0),
+                    b,
+                    g,
+                    (&shape, edges),
+                    Some(&ages),
+                    &mut acc,
+                );
             }
             acc
         })
@@ -259,6 +305,7 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         states: index.labels.clone(),
         groups: group_labels,
         by_age,
+        care_edges: edges.clone(),
         as_of_day: as_of,
         window_days: input.window_days,
         cells,
@@ -267,7 +314,7 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         season,
         open: acc.open,
         age_out: ages,
-        trend: trends(&acc.tr_ev, &acc.tr_exp, &acc.tr_starts, ns),
+        trend: trends(&acc.tr_ev, &acc.tr_exp, &acc.tr_starts, ns, shape.nc),
         trend_lead: f64::from(input.window_days) / 2.0 / 365.25,
         damping: input.damping,
     })
@@ -287,12 +334,13 @@ fn child(
     (as_of, w0): (i32, i32),
     birth: i32,
     g: usize,
-    shape: &Shape,
+    (shape, edges): (&Shape, &[i32]),
     ages: Option<&[u32]>,
     acc: &mut Acc,
 ) {
     let spells = index.spells(c);
     let mut prev_end: Option<i32> = None;
+    let mut run_start = i32::MIN;
     for i in spells.clone() {
         let a = day(index.start[i]);
         if a > as_of {
@@ -302,6 +350,9 @@ fn child(
         let s = index.state[i] as usize;
         let arrived = prev_end.map_or(true, |p| a - p > GAP_DAYS);
         prev_end = e;
+        if arrived {
+            run_start = a;
+        }
         if arrived && ages.is_some() {
             if a > as_of - 365 {
                 let age = if birth == NO_BIRTH_DAY {
@@ -328,6 +379,7 @@ fn child(
                 start_day: a,
                 birth_day: birth,
                 group: g as u16,
+                run_start,
             });
         }
         let stop = if closed { e.unwrap_or(as_of) } else { as_of };
@@ -342,11 +394,13 @@ fn child(
                 .map_or(shape.ns, |j| index.state[j] as usize)
         };
         let b18 = (birth != NO_BIRTH_DAY).then(|| super::birthday(birth, 18));
+        let care = care_band(edges, a.saturating_sub(run_start));
         if let Some(ages) = ages.filter(|_| !acc.tr_starts.is_empty()) {
             // Turning 18 where the simulation ends the stay itself is no move to trend.
             let moved = closed && !(ages[s] != NO_AGE_OUT && b18.is_some_and(|b| stop >= b - 3));
             let to = if moved { Some(next()) } else { None };
-            trend_spell(acc, shape.ns, s, (a, stop), to, as_of);
+            let row = s * shape.nc + care;
+            trend_spell(acc, (shape.ns, shape.nc), row, (a, stop), to, as_of);
         }
         if e.is_some_and(|e| e <= w0) {
             continue;
@@ -377,7 +431,7 @@ fn child(
         }
         let entry = (a < w0).then(|| ((w0 - a + 1) as u64).min(d));
         for l in 0..shape.levels.len() {
-            let cell = shape.cell(l, s, g, band);
+            let cell = shape.cell(l, s, g, band, care);
             acc.keys.push((cell as u64) << 36 | d << 16 | tag);
             match entry {
                 Some(t) => acc.keys.push((cell as u64) << 36 | t << 16),
@@ -387,12 +441,12 @@ fn child(
     }
 }
 
-/// Adds one spell (days `a` to `stop`, ending in a move to `to` if any) to the trend's
-/// yearly exposure and moves.
+/// Adds one spell (days `a` to `stop`, ending in a move to `to` if any; `row`: its state
+/// and care band) to the trend's yearly exposure and moves.
 fn trend_spell(
     acc: &mut Acc,
-    ns: usize,
-    s: usize,
+    (ns, nc): (usize, usize),
+    row: usize,
     (a, stop): (i32, i32),
     to: Option<usize>,
     as_of: i32,
@@ -409,9 +463,10 @@ fn trend_spell(
         if a > lo {
             acc.tr_starts[k] += 1;
         }
-        acc.tr_exp[k * ns + s] += (stop.min(hi) - a.max(lo)).max(0) as u64;
+        let r = k * ns * nc + row;
+        acc.tr_exp[r] += (stop.min(hi) - a.max(lo)).max(0) as u64;
         if let Some(t) = to.filter(|_| stop > lo && stop <= hi) {
-            acc.tr_ev[(k * ns + s) * (ns + 1) + t] += 1;
+            acc.tr_ev[r * (ns + 1) + t] += 1;
         }
     }
 }
@@ -421,8 +476,11 @@ fn trend_spell(
 /// year with under half the spells begun of the year after it is before the data begin),
 /// with its variance from the counts (or their scatter about the line, if larger), shrunk
 /// toward 0 by `1 - var / slope^2` (0 where the slope is within a standard error of 0).
-/// Empty under 3 years.
-fn trends(ev: &[u64], exp: &[u64], starts: &[u64], ns: usize) -> Vec<f64> {
+/// With care bands (`nc` > 1) the rate is each year's moves over those expected from its
+/// days spent in each care band at the band's rate over all the years (indirect
+/// standardisation): a shift between bands, which the bands' own curves already follow, is
+/// no trend. Empty under 3 years.
+fn trends(ev: &[u64], exp: &[u64], starts: &[u64], ns: usize, nc: usize) -> Vec<f64> {
     let mut years = starts.len().min(1);
     while years < starts.len() && starts[years] * 2 >= starts[years - 1] && starts[years] > 0 {
         years += 1;
@@ -431,13 +489,34 @@ fn trends(ev: &[u64], exp: &[u64], starts: &[u64], ns: usize) -> Vec<f64> {
         return vec![];
     }
     let mut out = vec![0.0; ns * (ns + 1)];
+    let row = |k: usize, s: usize, c: usize| (k * ns + s) * nc + c;
     for s in 0..ns {
         for t in 0..=ns {
+            // Each band's rate over all the years (unused with one band).
+            let rate: Vec<f64> = (0..nc)
+                .map(|c| {
+                    let (n, e) = (0..years).fold((0, 0), |(n, e), k| {
+                        let r = row(k, s, c);
+                        (n + ev[r * (ns + 1) + t], e + exp[r])
+                    });
+                    if e > 0 {
+                        n as f64 / e as f64
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
             let pts: Vec<(f64, f64, f64)> = (0..years)
-                .filter(|&k| exp[k * ns + s] > 0)
-                .map(|k| {
-                    let n = ev[(k * ns + s) * (ns + 1) + t] as f64 + 0.5;
-                    (-(k as f64 + 0.5), (n / exp[k * ns + s] as f64).ln(), n)
+                .filter_map(|k| {
+                    let days: u64 = (0..nc).map(|c| exp[row(k, s, c)]).sum();
+                    let moves: u64 = (0..nc).map(|c| ev[row(k, s, c) * (ns + 1) + t]).sum();
+                    let base = if nc == 1 {
+                        days as f64
+                    } else {
+                        (0..nc).map(|c| exp[row(k, s, c)] as f64 * rate[c]).sum()
+                    };
+                    let n = moves as f64 + 0.5;
+                    (days > 0 && base > 0.0).then(|| (-(k as f64 + 0.5), (n / base).ln(), n))
                 })
                 .collect();
             let total: f64 = pts.iter().map(|p| p.2 - 0.5).sum();
@@ -581,17 +660,19 @@ fn tail(out: &mut Cell, steps: &[(u32, f64)], events: &[(u32, u32, f64)]) {
     }
 }
 
-/// For every (state, group, band), the most specific cell with enough events.
+/// For every (state, group, age band, care band), the most specific cell with enough events.
 fn choose(shape: &Shape, cells: &[Cell]) -> Vec<u32> {
-    let mut out = Vec::with_capacity(shape.ns * shape.ng * shape.nb);
+    let mut out = Vec::with_capacity(shape.ns * shape.ng * shape.nb * shape.nc);
+    let last = shape.levels.len() - 1;
     for s in 0..shape.ns {
         for g in 0..shape.ng {
             for b in 0..shape.nb {
-                let last = shape.levels.len() - 1;
-                let l = (0..last)
-                    .find(|&l| cells[shape.cell(l, s, g, b)].events >= MIN_EVENTS)
-                    .unwrap_or(last);
-                out.push(shape.cell(l, s, g, b) as u32);
+                for c in 0..shape.nc {
+                    let l = (0..last)
+                        .find(|&l| cells[shape.cell(l, s, g, b, c)].events >= MIN_EVENTS)
+                        .unwrap_or(last);
+                    out.push(shape.cell(l, s, g, b, c) as u32);
+                }
             }
         }
     }

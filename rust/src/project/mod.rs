@@ -1,6 +1,7 @@
 //! Projections: a journey model fitted from the data (time in each state by Kaplan-Meier with
 //! censoring and delayed entry, where children go next as competing risks by Aalen-Johansen,
-//! arrivals by month, age and entry state) and its simulation forward from a date.
+//! both by age band and time in care at the spell's start; arrivals by month, age and entry
+//! state) and its simulation forward from a date.
 //!
 //! [`fit`] builds a [`Model`]; [`simulate`] continues every child open at the model's date
 //! (conditional on the time already spent in their state) and adds new arrivals, for any number
@@ -11,7 +12,7 @@ mod fit;
 mod save;
 mod sim;
 
-pub use fit::{fit, FitInput};
+pub use fit::{fit, FitInput, GAP_DAYS};
 pub use save::{from_bytes, to_bytes};
 pub use sim::{simulate, Projected, Scenario, SimConfig};
 
@@ -63,6 +64,9 @@ pub struct Open {
     pub start_day: i32,
     pub birth_day: i32,
     pub group: u16,
+    /// Start of the child's run of linked spells that this one belongs to (the care band's
+    /// origin; see [`Model::care_edges`]).
+    pub run_start: i32,
 }
 
 /// The fitted journey model.
@@ -72,10 +76,15 @@ pub struct Model {
     /// Labels of the groups (councils); empty when not fitted by group.
     pub groups: Vec<String>,
     pub by_age: bool,
+    /// Edges (days, increasing, > 0) of the care bands: the time from the start of the
+    /// child's run of linked spells (each begun within [`GAP_DAYS`] of the last one's end)
+    /// to the start of the spell. Empty: one band (times in state not split by it).
+    pub care_edges: Vec<i32>,
     pub as_of_day: i32,
     pub window_days: i32,
     pub cells: Vec<Cell>,
-    /// For each (state, group, band): the cell used (the most specific with enough events).
+    /// For each (state, group, age band, care band): the cell used (the most specific with
+    /// enough events).
     pub choice: Vec<u32>,
     pub arrivals: Vec<Arrival>,
     /// Per entry state: the share of a year's arrivals in each month (January first).
@@ -107,17 +116,45 @@ impl Model {
         }
     }
 
-    /// The cell of a spell in `state` begun at `day` by a child born `birth_day` in `group`.
+    pub fn n_care(&self) -> usize {
+        self.care_edges.len() + 1
+    }
+
+    /// The care band of a spell begun `days` after the start of the child's run of spells.
     #[inline]
-    pub fn cell_of(&self, state: u16, group: u16, birth_day: i32, day: i32) -> &Cell {
-        self.cell_in(state, group, &BandEdges::new(birth_day), day)
+    pub fn care_band(&self, days: i32) -> usize {
+        care_band(&self.care_edges, days)
+    }
+
+    /// The cell of a spell in `state` begun at `day` by a child born `birth_day` in `group`
+    /// whose run of linked spells began on `run_start`.
+    #[inline]
+    pub fn cell_of(
+        &self,
+        state: u16,
+        group: u16,
+        birth_day: i32,
+        run_start: i32,
+        day: i32,
+    ) -> &Cell {
+        self.cell_in(state, group, &BandEdges::new(birth_day), run_start, day)
     }
 
     /// [`Model::cell_of`] with the child's band edges worked out once.
     #[inline]
-    pub fn cell_in(&self, state: u16, group: u16, edges: &BandEdges, day: i32) -> &Cell {
+    pub fn cell_in(
+        &self,
+        state: u16,
+        group: u16,
+        edges: &BandEdges,
+        run_start: i32,
+        day: i32,
+    ) -> &Cell {
         let band = if self.by_age { edges.band(day) } else { 0 };
-        let k = (state as usize * self.n_groups() + group as usize) * self.n_bands() + band;
+        let care = self.care_band(day.saturating_sub(run_start));
+        let k = ((state as usize * self.n_groups() + group as usize) * self.n_bands() + band)
+            * self.n_care()
+            + care;
         &self.cells[self.choice[k] as usize]
     }
 }
@@ -146,6 +183,12 @@ impl Model {
         }
         out
     }
+}
+
+/// The care band (index into `edges` + 1 bands) of a spell begun `days` into a run.
+#[inline]
+pub fn care_band(edges: &[i32], days: i32) -> usize {
+    edges.iter().filter(|&&e| e <= days).count()
 }
 
 /// The day a child born `birth_day` turns `years` (29 February: 1 March in other years).

@@ -1,9 +1,13 @@
 //! A fitted model to bytes and back (little-endian, versioned; every length checked on read).
+//! Version 4 adds the care bands; version 3 files (before them) still load, with one care
+//! band.
 
 use super::{Arrival, Cell, Model, Open};
 use crate::error::{CoreError, Result};
 
-const MAGIC: &[u8; 8] = b"CVPROJ03";
+const MAGIC: &[u8; 8] = b"CVPROJ04";
+/// The format before care bands (no care edges, no run starts).
+const MAGIC_V3: &[u8; 8] = b"CVPROJ03";
 
 struct W(Vec<u8>);
 
@@ -62,6 +66,10 @@ impl R<'_> {
     fn i32(&mut self) -> Result<i32> {
         Ok(self.u32()? as i32)
     }
+    fn i32s(&mut self) -> Result<Vec<i32>> {
+        let n = self.len(4)?;
+        (0..n).map(|_| self.i32()).collect()
+    }
     fn f64(&mut self) -> Result<f64> {
         Ok(f64::from_bits(self.u64()?))
     }
@@ -94,6 +102,8 @@ pub fn to_bytes(m: &Model) -> Vec<u8> {
     w.u32(m.groups.len() as u32);
     m.groups.iter().for_each(|s| w.str(s));
     w.u32(u32::from(m.by_age));
+    w.u32(m.care_edges.len() as u32);
+    m.care_edges.iter().for_each(|&e| w.i32(e));
     w.i32(m.as_of_day);
     w.i32(m.window_days);
     w.u32(m.cells.len() as u32);
@@ -130,6 +140,7 @@ pub fn to_bytes(m: &Model) -> Vec<u8> {
         w.u32(u32::from(o.state) | u32::from(o.group) << 16);
         w.i32(o.start_day);
         w.i32(o.birth_day);
+        w.i32(o.run_start);
     }
     w.0
 }
@@ -137,15 +148,25 @@ pub fn to_bytes(m: &Model) -> Vec<u8> {
 /// A model from [`to_bytes`]' bytes, checked so that simulating it cannot index out of range.
 pub fn from_bytes(b: &[u8]) -> Result<Model> {
     let mut r = R(b);
-    if r.take(8)? != MAGIC {
-        return Err(bad("wrong header"));
-    }
+    let v3 = match r.take(8)? {
+        h if h == MAGIC => false,
+        h if h == MAGIC_V3 => true,
+        h if h.starts_with(b"CVPROJ") => {
+            return Err(bad(
+                "a format this version of carevis does not read: refit the model with it",
+            ))
+        }
+        _ => return Err(bad("wrong header")),
+    };
     let mut m = Model::default();
     let n = r.len(4)?;
     m.states = (0..n).map(|_| r.str()).collect::<Result<_>>()?;
     let n = r.len(4)?;
     m.groups = (0..n).map(|_| r.str()).collect::<Result<_>>()?;
     m.by_age = r.u32()? != 0;
+    if !v3 {
+        m.care_edges = r.i32s()?;
+    }
     m.as_of_day = r.i32()?;
     m.window_days = r.i32()?;
     let n = r.len(8)?;
@@ -187,15 +208,18 @@ pub fn from_bytes(b: &[u8]) -> Result<Model> {
     m.trend = r.f64s()?;
     m.trend_lead = r.f64()?;
     m.damping = r.f64()?;
-    let n = r.len(16)?;
+    let n = r.len(if v3 { 16 } else { 20 })?;
     for _ in 0..n {
         let (dot, sg, start_day, birth_day) = (r.u32()?, r.u32()?, r.i32()?, r.i32()?);
+        // Version 3 has one care band: the run's start does not matter.
+        let run_start = if v3 { start_day } else { r.i32()? };
         m.open.push(Open {
             dot,
             state: sg as u16,
             group: (sg >> 16) as u16,
             start_day,
             birth_day,
+            run_start,
         });
     }
     if !r.0.is_empty() {
@@ -231,7 +255,10 @@ fn check(m: &Model) -> Result<()> {
             return Err(bad("an inconsistent cell"));
         }
     }
-    if m.choice.len() != ns * ng * m.n_bands()
+    if m.choice.len() != ns * ng * m.n_bands() * m.n_care()
+        || m.care_edges.len() > super::fit::MAX_CARE_EDGES
+        || m.care_edges.first().is_some_and(|&e| e < 1)
+        || m.care_edges.windows(2).any(|w| w[0] >= w[1])
         || m.choice.iter().any(|&c| c as usize >= m.cells.len())
         || m.season.len() != ns
         || m.age_out.len() != ns

@@ -281,23 +281,33 @@ fn draw(cell: &Cell, rng: &mut Rng, spent: i32, f: f64, tilt: Option<&Tilt>) -> 
     Some((d.min(200_000) as i32, next))
 }
 
-/// One child's journey from `state` begun on `start` with `spent` days already (-1: new).
-#[allow(clippy::too_many_arguments)]
+/// A child as the simulation sees it: birth day, group and the start of its run of spells.
+#[derive(Debug, Clone, Copy)]
+struct Who {
+    birth: i32,
+    group: u16,
+    run_start: i32,
+}
+
+/// One child's journey from `state` begun on `start` with `spent` days already (-1: new);
+/// every spell it goes on to belongs to the same run of spells.
 fn walk(
     ctx: &Ctx,
     rng: &mut Rng,
-    mut state: u16,
-    mut start: i32,
-    mut spent: i32,
-    birth: i32,
-    group: u16,
+    (mut state, mut start, mut spent): (u16, i32, i32),
+    who: Who,
     out: &mut Vec<(u16, i32, i32)>,
 ) {
+    let Who {
+        birth,
+        group,
+        run_start,
+    } = who;
     let horizon = ctx.cfg.horizon_day;
     let edges = BandEdges::new(birth);
     let b18 = (birth != NO_BIRTH_DAY).then(|| birthday(birth, 18));
     for _ in 0..MAX_STEPS {
-        let cell = ctx.model.cell_in(state, group, &edges, start);
+        let cell = ctx.model.cell_in(state, group, &edges, run_start, start);
         let f = ctx.sc.time_of(state);
         let ns = ctx.model.states.len();
         let tilted = !ctx.trend.is_empty()
@@ -464,16 +474,12 @@ fn open_walk(ctx: &Ctx, o: &Open, buf: &mut Vec<(u16, i32, i32)>) {
     let mut rng = Rng::keyed(ctx.cfg.seed, STREAM_OPEN, ctx.run, u64::from(o.dot));
     buf.clear();
     let spent = ctx.model.as_of_day - o.start_day;
-    walk(
-        ctx,
-        &mut rng,
-        o.state,
-        o.start_day,
-        spent,
-        o.birth_day,
-        o.group,
-        buf,
-    );
+    let who = Who {
+        birth: o.birth_day,
+        group: o.group,
+        run_start: o.run_start,
+    };
+    walk(ctx, &mut rng, (o.state, o.start_day, spent), who, buf);
 }
 
 /// Children open at the date (no history): numbered in their order.
@@ -600,7 +606,12 @@ fn arrivals(ctx: &Ctx, (lo, hi, m): (i32, i32, usize), month: usize, chunk: usiz
                 birth
             };
             buf.clear();
-            walk(ctx, &mut rng, a.state, day, -1, birth, a.group, &mut buf);
+            let who = Who {
+                birth,
+                group: a.group,
+                run_start: day,
+            };
+            walk(ctx, &mut rng, (a.state, day, -1), who, &mut buf);
             let local = part.spells.birth.len() as u32;
             part.journey(ctx, local, &buf);
             if ctx.emit {

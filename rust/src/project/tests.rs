@@ -10,6 +10,7 @@ fn fit_plain(idx: &crate::index::Index, as_of: i32, window: i32) -> Model {
         window_days: window,
         trend_years: 0,
         damping: 0.9,
+        care_edges: vec![],
     })
     .unwrap()
 }
@@ -146,7 +147,7 @@ fn save_and_load_round_trip_and_refuse_garbage() {
     assert!(from_bytes(&b[..b.len() - 3]).is_err());
     assert!(from_bytes(b"nonsense").is_err());
     let mut wrong = b.clone();
-    let last = wrong.len() - 12;
+    let last = wrong.len() - 16;
     wrong[last] = 0xFF; // an open child's state past the states
     wrong[last + 1] = 0xFF;
     assert!(from_bytes(&wrong).is_err());
@@ -194,6 +195,7 @@ fn children_age_out_at_18_as_the_data_shows() {
         window_days: 1000,
         trend_years: 0,
         damping: 0.9,
+        care_edges: vec![],
     })
     .unwrap();
     assert_eq!(m.age_out, vec![1, NO_AGE_OUT]);
@@ -229,4 +231,208 @@ fn children_age_out_at_18_as_the_data_shows() {
             assert!(end <= birthday(b, 18), "spell {i}");
         }
     }
+}
+
+/// Children arriving one a day into S0 for 30 or 500 days (every other child), then S1 for
+/// 100 days if they came in under a year before (the 30-day ones) or 200 if longer.
+fn long_stayers(n: u64) -> Vec<(u64, u16, i32, Option<i32>)> {
+    let mut rows = Vec::new();
+    for k in 0..n {
+        let a = k as i32;
+        let (first, then) = if k % 2 == 0 { (30, 100) } else { (500, 200) };
+        rows.push((k + 1, 0, a, Some(a + first)));
+        rows.push((k + 1, 1, a + first, Some(a + first + then)));
+    }
+    rows
+}
+
+fn fit_care(idx: &crate::index::Index, care_edges: Vec<i32>) -> Model {
+    fit(&FitInput {
+        index: idx,
+        as_of: 2500 * D,
+        groups: None,
+        births: None,
+        window_days: 1000,
+        trend_years: 0,
+        damping: 0.9,
+        care_edges,
+    })
+    .unwrap()
+}
+
+/// Per child of the first run: its spells (state, start, end) in order.
+fn journeys_of(p: &Projected) -> Vec<Vec<(u16, i32, i32)>> {
+    let s = &p.spells;
+    let mut out = vec![Vec::new(); s.birth.len()];
+    for i in 0..s.child.len() {
+        out[s.child[i] as usize].push((s.state[i], s.start[i], s.end[i]));
+    }
+    out
+}
+
+#[test]
+fn time_in_state_follows_the_time_in_care() {
+    let idx = index(&long_stayers(3000), 2);
+    let m = fit_care(&idx, vec![365]);
+    assert_eq!(m.care_edges, vec![365]);
+    // The S1 cells: 100 days for a spell begun 30 days into care, 200 after 500 days.
+    let new = m.cell_of(1, 0, NO_BIRTH_DAY, 1000, 1030);
+    let old = m.cell_of(1, 0, NO_BIRTH_DAY, 1000, 1500);
+    assert_eq!(
+        (new.times.as_slice(), old.times.as_slice()),
+        (&[100][..], &[200][..])
+    );
+    // Children open at the date keep their run's start (the S1 ones came in 500 days before).
+    let o = m
+        .open
+        .iter()
+        .find(|o| o.state == 1 && o.start_day - o.run_start == 500);
+    assert!(o.is_some());
+    let cfg = SimConfig {
+        seed: 5,
+        runs: 1,
+        horizon_day: 2500 + 1500,
+        dates: vec![2500 + 150],
+        emit: true,
+        history: Some((&idx, None, None)),
+    };
+    let follow = |m: &Model| {
+        let p = simulate(m, &Scenario::default(), &cfg).unwrap();
+        // Per (came in over a year before S1, S1 stays of 100 days, of 200 days).
+        let (mut short, mut long) = ([0; 2], [0; 2]);
+        for j in journeys_of(&p) {
+            for w in j.windows(2) {
+                let ((s0, a0, e0), (s1, a1, e1)) = (w[0], w[1]);
+                if s0 != 0 || s1 != 1 || e0 != a1 || e1 == sim::OPEN_DAY || e1 <= 2500 {
+                    continue;
+                }
+                let n = if a1 - a0 >= 365 {
+                    &mut long
+                } else {
+                    &mut short
+                };
+                match e1 - a1 {
+                    100 => n[0] += 1,
+                    200 => n[1] += 1,
+                    d => panic!("an S1 stay of {d} days"),
+                }
+            }
+        }
+        (short, long, p.stock[1])
+    };
+    let (short, long, stock) = follow(&m);
+    // Everyone follows their band: the old cohort at the date and those who arrive after.
+    assert!(short[1] == 0 && long[0] == 0, "{short:?} {long:?}");
+    assert!(short[0] > 300 && long[1] > 300, "{short:?} {long:?}");
+    // 150 days on, S1 holds about 100 + 200 children (half of them in each), as the data.
+    assert!((stock as f64 / 150.0 - 1.0).abs() < 0.12, "{stock}");
+    // Without care bands both draw from the pooled stays: the test tells them apart.
+    let (short, long, _) = follow(&fit_care(&idx, vec![]));
+    assert!(short[1] > 50 && long[0] > 50, "{short:?} {long:?}");
+    // Deterministic at any thread count, and kept through saving.
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let a = one.install(|| simulate(&m, &Scenario::default(), &cfg).unwrap());
+    let back = from_bytes(&to_bytes(&m)).unwrap();
+    assert_eq!(back, m);
+    assert_eq!(simulate(&back, &Scenario::default(), &cfg).unwrap(), a);
+}
+
+#[test]
+fn care_bands_fall_back_where_too_few_events() {
+    // Only 10 children in the old band: its S1 cell takes the state's pooled curve.
+    let mut rows: Vec<_> = cohort(400, 30)
+        .into_iter()
+        .map(|(c, s, a, e)| (c, s, a + 1600, e.map(|e| e + 1600)))
+        .collect();
+    for k in 0..10u64 {
+        let a = 2000 + k as i32;
+        rows.push((1000 + k, 0, a, Some(a + 400)));
+        rows.push((1000 + k, 1, a + 400, Some(a + 401)));
+    }
+    let idx = index(&rows, 2);
+    let m = fit_care(&idx, vec![365, 1095]);
+    let new = m.cell_of(1, 0, NO_BIRTH_DAY, 0, 30);
+    let old = m.cell_of(1, 0, NO_BIRTH_DAY, 0, 400);
+    assert_eq!((new.events, old.events), (400, 410));
+    // Bad edges are refused.
+    for bad in [vec![0], vec![365, 365], vec![700, 365]] {
+        assert!(fit(&FitInput {
+            index: &idx,
+            as_of: 2500 * D,
+            groups: None,
+            births: None,
+            window_days: 1000,
+            trend_years: 0,
+            damping: 0.9,
+            care_edges: bad,
+        })
+        .is_err());
+    }
+}
+
+#[test]
+fn version_3_models_still_load_with_one_care_band() {
+    let idx = index(&cohort(300, 10), 2);
+    let m = fit_plain(&idx, 250, 200);
+    // Version 3: no care edges after by_age, no run start after each open child.
+    let b = to_bytes(&m);
+    let mut v3 = b"CVPROJ03".to_vec();
+    // states (2 strings "S0", "S1"), groups (none), by_age; then no care edges.
+    let head = 8 + 4 + 2 * (4 + 2) + 4 + 4;
+    v3.extend(&b[8..head]);
+    assert_eq!(b[head..head + 4], 0u32.to_le_bytes());
+    let n_open = m.open.len();
+    v3.extend(&b[head + 4..b.len() - 20 * n_open]);
+    for o in &m.open {
+        v3.extend(o.dot.to_le_bytes());
+        v3.extend(u32::from(o.state).to_le_bytes());
+        v3.extend(o.start_day.to_le_bytes());
+        v3.extend(o.birth_day.to_le_bytes());
+    }
+    let old = from_bytes(&v3).unwrap();
+    assert!(old.care_edges.is_empty());
+    assert_eq!(old.open.len(), n_open);
+    let mut b4 = b.clone();
+    b4[..8].copy_from_slice(b"CVPROJ09");
+    let e = from_bytes(&b4).unwrap_err().to_string();
+    assert!(e.contains("refit"), "{e}");
+}
+
+#[test]
+fn a_shift_between_care_bands_is_no_trend() {
+    // Children wait in S1 10 days or 400 (a rising share of them: 20% to 80% over the years),
+    // then stay in S0 30 days after a short wait or 300 after a long one, then leave. The
+    // rate of leaving S0 falls, all of it from the shift: within each care band it is flat.
+    let n = 2600u64;
+    let mut rows = Vec::new();
+    for k in 0..n {
+        let a = k as i32;
+        let long = (k * 7919 % 100) < 20 + 60 * k / n;
+        let (wait, stay) = if long { (400, 300) } else { (10, 30) };
+        rows.push((k + 1, 1, a, Some(a + wait)));
+        rows.push((k + 1, 0, a + wait, Some(a + wait + stay)));
+    }
+    let idx = index(&rows, 2);
+    let trend_of = |care_edges: Vec<i32>| {
+        let m = fit(&FitInput {
+            index: &idx,
+            as_of: 2600 * D,
+            groups: None,
+            births: None,
+            window_days: 500,
+            trend_years: 5,
+            damping: 0.9,
+            care_edges,
+        })
+        .unwrap();
+        // S0 to left.
+        m.trend[2]
+    };
+    let pooled = trend_of(vec![]);
+    let banded = trend_of(vec![365]);
+    assert!(pooled < -0.1, "{pooled}");
+    assert!(banded.abs() < 0.03, "{banded}");
 }

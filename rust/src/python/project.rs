@@ -31,6 +31,11 @@ impl PyModel {
     fn by_age(&self) -> bool {
         self.model.by_age
     }
+    /// Edges (days) of the care bands (time in care at a spell's start); empty: none.
+    #[getter]
+    fn care_edges(&self) -> Vec<i32> {
+        self.model.care_edges.clone()
+    }
     #[getter]
     fn as_of_day(&self) -> i32 {
         self.model.as_of_day
@@ -79,7 +84,7 @@ impl PyModel {
 /// Fits a model: per-child group codes (with their labels) and births (minutes) optional.
 #[pyfunction]
 #[pyo3(signature = (journeys, as_of, window_days, groups=None, group_labels=vec![], births=None,
-    trend_years=0, trend_damping=1.0))]
+    trend_years=0, trend_damping=1.0, care_edges=vec![]))]
 #[allow(clippy::too_many_arguments)]
 pub fn project_fit(
     py: Python<'_>,
@@ -91,6 +96,7 @@ pub fn project_fit(
     births: Option<PyReadonlyArray1<'_, i32>>,
     trend_years: u32,
     trend_damping: f64,
+    care_edges: Vec<i32>,
 ) -> PyResult<PyModel> {
     let groups = groups.map(|g| g.as_array().to_vec());
     let births = births.map(|b| b.as_array().to_vec());
@@ -105,6 +111,7 @@ pub fn project_fit(
             window_days,
             trend_years,
             damping: trend_damping,
+            care_edges,
         })
     })?;
     Ok(PyModel {
