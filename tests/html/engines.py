@@ -149,7 +149,12 @@ class Engine:
         return found
 
     def screenshot(self, clip: tuple[int, int, int, int] | None = None) -> np.ndarray:
-        """The viewport (or a clip x, y, w, h of it) as an H x W x 4 uint8 array."""
+        """The viewport (or a clip x, y, w, h of it) as an H x W x 4 uint8 array, after two
+        animation frames: the page's last drawing reaches the window's compositor (under
+        load, WebKitGTK's capture could otherwise hold the frame before)."""
+        self.evaluate(
+            "new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(() => ok(1))))"
+        )
         return _png(self._screenshot(), clip)
 
     def close(self) -> None:
