@@ -58,7 +58,7 @@ def steady(
 def long_stayers(per_day: int = 4, days: int = 1500) -> carevis.Journeys:
     """``per_day`` children arrive each day in "A" and stay 30 days (every other child) or
     500; then "B" for 100 days if they came into care under a year before, else 200; then
-    out. Everyone aged 8 at arrival."""
+    out. Everyone aged 5 at arrival (and under 10 to the end: one age band)."""
     n = per_day * days
     k = np.arange(n)
     a = day(START) + k // per_day
@@ -69,7 +69,7 @@ def long_stayers(per_day: int = 4, days: int = 1500) -> carevis.Journeys:
     end = np.empty(2 * n, np.int64)
     start[0::2], end[0::2] = a, a + first
     start[1::2], end[1::2] = a + first, a + first + then
-    births = np.repeat(a - 8 * 365 - 100, 2)
+    births = np.repeat(a - 5 * 365 - 100, 2)
     table = pa.table(
         {
             "child_id": pa.array(ids, pa.int64()),
@@ -80,3 +80,42 @@ def long_stayers(per_day: int = 4, days: int = 1500) -> carevis.Journeys:
         }
     )
     return carevis.Journeys.from_arrow(table, states=["A", "B"])
+
+
+def moves_by_age(per_day: int = 4, days: int = 1500) -> carevis.Journeys:
+    """``per_day`` children arrive each day in "A" aged 15 (born on the 1st of a month, so
+    the month of birth is exact), stay 100 days (every other child) or 500, then "B" if 16
+    or over on leaving, "C" if not (30 days there, then out). Half the 100-day stays and all
+    the 500-day ones end at 16 or over."""
+    rng = np.random.default_rng(11)
+    n = per_day * days
+    k = np.arange(n)
+    a = day(START) + k // per_day
+    stay = np.where(k % 2 == 0, 100, 500)
+    # Born 15 years and 0-11 months before arriving, on the 1st of the month.
+    births, b16 = [], []
+    for ak, months in zip(a.tolist(), rng.integers(0, 12, n).tolist(), strict=True):
+        d = EPOCH + dt.timedelta(days=ak)
+        m = d.year * 12 + d.month - 1 - 15 * 12 - months
+        b = dt.date(m // 12, m % 12 + 1, 1)
+        births.append(day(b))
+        b16.append(day(b.replace(year=b.year + 16)))
+    e = a + stay
+    ids = np.repeat(k + 1, 2)
+    state = np.empty(2 * n, dtype=object)
+    state[0::2] = "A"
+    state[1::2] = np.where(e >= np.array(b16), "B", "C")
+    start = np.empty(2 * n, np.int64)
+    end = np.empty(2 * n, np.int64)
+    start[0::2], end[0::2] = a, e
+    start[1::2], end[1::2] = e, e + 30
+    table = pa.table(
+        {
+            "child_id": pa.array(ids, pa.int64()),
+            "state": pa.array(state.tolist(), pa.string()),
+            "start": pa.array(start.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "end": pa.array(end.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "birth_month": pa.array(np.repeat(births, 2).astype(np.int32)).cast(pa.date32()),
+        }
+    )
+    return carevis.Journeys.from_arrow(table, states=["A", "B", "C"])

@@ -5,8 +5,9 @@
 >>> result.journeys        # real history to the date + the first run's continuation
 >>> result.intervals()     # date, state, p10, p50, p90 of the stock over the runs
 
-The model (Rust core, ``rust/src/project``): for each state, age band at the spell's start
-and (``by_council``) council, the time in state by Kaplan-Meier over the last
+The model (Rust core, ``rust/src/project``): for each state, age band the child is in (a stay
+crossing a band's edge goes on in the next band's cell from there), time in care at the
+spell's start and (``by_council``) council, the time in state by Kaplan-Meier over the last
 ``window_years`` (spells begun earlier enter late; spells still open are censored) and where
 children go next as competing risks (Aalen-Johansen: the next state is drawn from the moves
 at the time the stay ends, so it depends on the time spent); arrivals per year over the last

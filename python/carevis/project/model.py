@@ -70,8 +70,8 @@ def _groups(journeys: Journeys, name: str) -> tuple[list[str], np.ndarray]:
 
 
 class ProjectionModel:
-    """A journey model fitted at a date: time in each state (by age band and time in care
-    at the spell's start, and council if asked) by Kaplan-Meier, next states by
+    """A journey model fitted at a date: time in each state (by the age band the child is
+    in, time in care at the spell's start, and council if asked) by Kaplan-Meier, next states by
     Aalen-Johansen, arrivals by month, entry state, age and council; and the children in a
     state at the date.
 
@@ -180,8 +180,9 @@ def fit(
 ) -> ProjectionModel:
     """Fits a projection model from ``journeys`` as known at the end of ``as_of``.
 
-    ``by_age``: times in state by age band at the spell's start (when the journeys have a
-    birth column; otherwise not). ``by_council``: and by the ``council`` column (cells with
+    ``by_age``: times in state and next states by the age band the child is in (a stay
+    that crosses a band's edge counts in each band it passes through; when the journeys
+    have a birth column; otherwise not). ``by_council``: and by the ``council`` column (cells with
     fewer than 20 ended spells fall back to England's). ``window_years``: the years before
     ``as_of`` the times in state are fitted from. ``trend_years``: the most yearly
     sub-windows before ``as_of`` over which each move's rate (from a state to the next) is

@@ -1,13 +1,15 @@
 //! Fitting the journey model: per cell (state x group x age band x care band, with coarser
-//! fallbacks) a Kaplan-Meier curve of time in state over a window before the date (spells begun before the
-//! window enter late, spells open at the date are censored), split at each event time by next
-//! state (Aalen-Johansen); arrivals over the last year by entry state, group and age, with
-//! the months' shares over the window; and the children open at the date.
+//! fallbacks) a Kaplan-Meier curve of time in state over a window before the date (spells
+//! begun before the window enter late, spells open at the date are censored; a spell counts
+//! in each age band the child passes through, censored at the band's edge and entering the
+//! next band there), split at each event time by next state (Aalen-Johansen); arrivals over
+//! the last year by entry state, group and age, with the months' shares over the window; and
+//! the children open at the date.
 
 use rayon::prelude::*;
 
 use super::{
-    band_at, care_band, Arrival, Cell, Model, Open, AGE_YEARS, LEFT, MIN_EVENTS, NO_AGE_OUT,
+    care_band, Arrival, BandEdges, Cell, Model, Open, AGE_YEARS, LEFT, MIN_EVENTS, NO_AGE_OUT,
     NO_BIRTH_DAY,
 };
 use crate::error::{CoreError, Result};
@@ -305,6 +307,7 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         states: index.labels.clone(),
         groups: group_labels,
         by_age,
+        age_now: by_age,
         care_edges: edges.clone(),
         as_of_day: as_of,
         window_days: input.window_days,
@@ -411,8 +414,6 @@ fn child(
         } else {
             TAG_CENSOR
         };
-        let d = ((stop - a).max(0) as u64).min((1 << 20) - 1);
-        let band = band_at(birth, a) as usize;
         let Some(ages) = ages else {
             if let Some(b18) = b18 {
                 // A month and a half past: the birth may be known to the month only.
@@ -429,13 +430,31 @@ fn child(
         if closed && ages[s] != NO_AGE_OUT && b18.is_some_and(|b| stop >= b - 3) {
             tag = TAG_CENSOR;
         }
-        let entry = (a < w0).then(|| ((w0 - a + 1) as u64).min(d));
-        for l in 0..shape.levels.len() {
-            let cell = shape.cell(l, s, g, band, care);
-            acc.keys.push((cell as u64) << 36 | d << 16 | tag);
-            match entry {
-                Some(t) => acc.keys.push((cell as u64) << 36 | t << 16),
-                None => acc.base[cell] += 1,
+        // By age band: up to each band's edge in the stay, censored there; from it, entering
+        // the next band's cell late (at the days spent so far).
+        let bands = BandEdges::new(birth);
+        let mut lo = a;
+        loop {
+            let edge = bands.next(lo).filter(|&x| x <= stop);
+            let (hi, tag) = edge.map_or((stop, tag), |x| (x, TAG_CENSOR));
+            if hi > w0 {
+                let d = ((hi - a).max(0) as u64).min((1 << 20) - 1);
+                let window = (a < w0).then(|| (w0 - a + 1) as u64);
+                let late = (lo > a).then(|| (lo - a) as u64);
+                let entry = window.max(late).map(|t| t.min(d));
+                let band = bands.band(lo);
+                for l in 0..shape.levels.len() {
+                    let cell = shape.cell(l, s, g, band, care);
+                    acc.keys.push((cell as u64) << 36 | d << 16 | tag);
+                    match entry {
+                        Some(t) => acc.keys.push((cell as u64) << 36 | t << 16),
+                        None => acc.base[cell] += 1,
+                    }
+                }
+            }
+            match edge {
+                Some(x) => lo = x,
+                None => break,
             }
         }
     }

@@ -1,7 +1,8 @@
 //! Projections: a journey model fitted from the data (time in each state by Kaplan-Meier with
 //! censoring and delayed entry, where children go next as competing risks by Aalen-Johansen,
-//! both by age band and time in care at the spell's start; arrivals by month, age and entry
-//! state) and its simulation forward from a date.
+//! both by the age band the child is in (a stay crossing a band's edge counts in one band up
+//! to it and enters the next there) and the time in care at the spell's start; arrivals by
+//! month, age and entry state) and its simulation forward from a date.
 //!
 //! [`fit`] builds a [`Model`]; [`simulate`] continues every child open at the model's date
 //! (conditional on the time already spent in their state) and adds new arrivals, for any number
@@ -76,6 +77,11 @@ pub struct Model {
     /// Labels of the groups (councils); empty when not fitted by group.
     pub groups: Vec<String>,
     pub by_age: bool,
+    /// Whether the cells are keyed by the age band the child is in at each day of the stay
+    /// (each stay split at the bands' edges: censored in one band at the edge, entering the
+    /// next there), so that both the time left and the next state follow the age then; false
+    /// (models saved in format 4 and older): by the age band at the spell's start.
+    pub age_now: bool,
     /// Edges (days, increasing, > 0) of the care bands: the time from the start of the
     /// child's run of linked spells (each begun within [`GAP_DAYS`] of the last one's end)
     /// to the start of the spell. Empty: one band (times in state not split by it).
@@ -83,8 +89,8 @@ pub struct Model {
     pub as_of_day: i32,
     pub window_days: i32,
     pub cells: Vec<Cell>,
-    /// For each (state, group, age band, care band): the cell used (the most specific with
-    /// enough events).
+    /// For each (state, group, age band, care band at the spell's start): the cell used (the
+    /// most specific with enough events).
     pub choice: Vec<u32>,
     pub arrivals: Vec<Arrival>,
     /// Per entry state: the share of a year's arrivals in each month (January first).
@@ -127,7 +133,7 @@ impl Model {
     }
 
     /// The cell of a spell in `state` begun at `day` by a child born `birth_day` in `group`
-    /// whose run of linked spells began on `run_start`.
+    /// whose run of linked spells began on `run_start` (at its start).
     #[inline]
     pub fn cell_of(
         &self,
@@ -137,10 +143,17 @@ impl Model {
         run_start: i32,
         day: i32,
     ) -> &Cell {
-        self.cell_in(state, group, &BandEdges::new(birth_day), run_start, day)
+        self.cell_in(
+            state,
+            group,
+            &BandEdges::new(birth_day),
+            run_start,
+            (day, day),
+        )
     }
 
-    /// [`Model::cell_of`] with the child's band edges worked out once.
+    /// [`Model::cell_of`] with the child's band edges worked out once, for the spell begun on
+    /// `start` at day `at` of it (the age band then where [`Model::age_now`]).
     #[inline]
     pub fn cell_in(
         &self,
@@ -148,10 +161,14 @@ impl Model {
         group: u16,
         edges: &BandEdges,
         run_start: i32,
-        day: i32,
+        (start, at): (i32, i32),
     ) -> &Cell {
-        let band = if self.by_age { edges.band(day) } else { 0 };
-        let care = self.care_band(day.saturating_sub(run_start));
+        let band = match (self.by_age, self.age_now) {
+            (false, _) => 0,
+            (true, true) => edges.band(at),
+            (true, false) => edges.band(start),
+        };
+        let care = self.care_band(start.saturating_sub(run_start));
         let k = ((state as usize * self.n_groups() + group as usize) * self.n_bands() + band)
             * self.n_care()
             + care;
@@ -219,6 +236,12 @@ impl BandEdges {
             None => 5,
             Some(e) => e.iter().filter(|&&x| x <= day).count(),
         }
+    }
+
+    /// The first day after `day` on which the age band changes, if any.
+    #[inline]
+    pub fn next(&self, day: i32) -> Option<i32> {
+        self.0.and_then(|e| e.into_iter().find(|&x| x > day))
     }
 }
 

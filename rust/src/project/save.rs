@@ -1,11 +1,14 @@
 //! A fitted model to bytes and back (little-endian, versioned; every length checked on read).
-//! Version 4 adds the care bands; version 3 files (before them) still load, with one care
-//! band.
+//! Version 4 adds the care bands, version 5 the cells by the age band the child is in (not
+//! at the spell's start). Version 4 and 3 files still load and project as they did: by the
+//! age band at the start, and (version 3) with one care band.
 
 use super::{Arrival, Cell, Model, Open};
 use crate::error::{CoreError, Result};
 
-const MAGIC: &[u8; 8] = b"CVPROJ04";
+const MAGIC: &[u8; 8] = b"CVPROJ05";
+/// The format before the cells by the age band the child is in.
+const MAGIC_V4: &[u8; 8] = b"CVPROJ04";
 /// The format before care bands (no care edges, no run starts).
 const MAGIC_V3: &[u8; 8] = b"CVPROJ03";
 
@@ -96,12 +99,26 @@ impl R<'_> {
 
 /// The model as bytes.
 pub fn to_bytes(m: &Model) -> Vec<u8> {
-    let mut w = W(MAGIC.to_vec());
+    encode(m, true)
+}
+
+/// The model in format 4 (cells by the age band at the spell's start), as carevis wrote it
+/// before.
+#[cfg(test)]
+pub(super) fn to_bytes_v4(m: &Model) -> Vec<u8> {
+    encode(m, false)
+}
+
+fn encode(m: &Model, v5: bool) -> Vec<u8> {
+    let mut w = W(if v5 { MAGIC } else { MAGIC_V4 }.to_vec());
     w.u32(m.states.len() as u32);
     m.states.iter().for_each(|s| w.str(s));
     w.u32(m.groups.len() as u32);
     m.groups.iter().for_each(|s| w.str(s));
     w.u32(u32::from(m.by_age));
+    if v5 {
+        w.u32(u32::from(m.age_now));
+    }
     w.u32(m.care_edges.len() as u32);
     m.care_edges.iter().for_each(|&e| w.i32(e));
     w.i32(m.as_of_day);
@@ -148,9 +165,10 @@ pub fn to_bytes(m: &Model) -> Vec<u8> {
 /// A model from [`to_bytes`]' bytes, checked so that simulating it cannot index out of range.
 pub fn from_bytes(b: &[u8]) -> Result<Model> {
     let mut r = R(b);
-    let v3 = match r.take(8)? {
-        h if h == MAGIC => false,
-        h if h == MAGIC_V3 => true,
+    let (v3, v4) = match r.take(8)? {
+        h if h == MAGIC => (false, false),
+        h if h == MAGIC_V4 => (false, true),
+        h if h == MAGIC_V3 => (true, true),
         h if h.starts_with(b"CVPROJ") => {
             return Err(bad(
                 "a format this version of carevis does not read: refit the model with it",
@@ -164,6 +182,8 @@ pub fn from_bytes(b: &[u8]) -> Result<Model> {
     let n = r.len(4)?;
     m.groups = (0..n).map(|_| r.str()).collect::<Result<_>>()?;
     m.by_age = r.u32()? != 0;
+    // Version 4 and older: cells by the age band at the spell's start.
+    m.age_now = !v4 && r.u32()? != 0;
     if !v3 {
         m.care_edges = r.i32s()?;
     }

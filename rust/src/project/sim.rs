@@ -306,8 +306,8 @@ fn walk(
     let horizon = ctx.cfg.horizon_day;
     let edges = BandEdges::new(birth);
     let b18 = (birth != NO_BIRTH_DAY).then(|| birthday(birth, 18));
+    let age_now = ctx.model.by_age && ctx.model.age_now;
     for _ in 0..MAX_STEPS {
-        let cell = ctx.model.cell_in(state, group, &edges, run_start, start);
         let f = ctx.sc.time_of(state);
         let ns = ctx.model.states.len();
         let tilted = !ctx.trend.is_empty()
@@ -323,7 +323,25 @@ fn walk(
             as_of: ctx.model.as_of_day,
             f,
         });
-        let mut drawn = draw(cell, rng, spent, f, tilt.as_ref());
+        // The cell of the age band the child is in; a stay drawn past the band's edge (or
+        // past the horizon) goes on from the edge in the next band's cell, given the days
+        // spent by then.
+        let mut at = start.saturating_add(spent.max(0));
+        let mut given = spent;
+        let mut drawn = loop {
+            let cell = ctx
+                .model
+                .cell_in(state, group, &edges, run_start, (start, at));
+            let drawn = draw(cell, rng, given, f, tilt.as_ref());
+            let edge = edges.next(at).filter(|&x| age_now && x <= horizon);
+            match edge {
+                Some(x) if drawn.map_or(true, |(d, _)| start.saturating_add(d) >= x) => {
+                    at = x;
+                    given = x - start - 1;
+                }
+                _ => break drawn,
+            }
+        };
         let out18 = ctx.model.age_out[state as usize];
         if let Some(b18) = b18.filter(|_| out18 != NO_AGE_OUT) {
             // Turning 18 here ends the stay (the data shows nobody staying on).

@@ -374,11 +374,11 @@ fn care_bands_fall_back_where_too_few_events() {
 }
 
 #[test]
-fn version_3_models_still_load_with_one_care_band() {
+fn version_3_and_4_models_still_load() {
     let idx = index(&cohort(300, 10), 2);
     let m = fit_plain(&idx, 250, 200);
     // Version 3: no care edges after by_age, no run start after each open child.
-    let b = to_bytes(&m);
+    let b = save::to_bytes_v4(&m);
     let mut v3 = b"CVPROJ03".to_vec();
     // states (2 strings "S0", "S1"), groups (none), by_age; then no care edges.
     let head = 8 + 4 + 2 * (4 + 2) + 4 + 4;
@@ -394,6 +394,10 @@ fn version_3_models_still_load_with_one_care_band() {
     }
     let old = from_bytes(&v3).unwrap();
     assert!(old.care_edges.is_empty());
+    // Version 4 loads too, with the cells by the age band at the spell's start.
+    let v4 = from_bytes(&b).unwrap();
+    assert!(!v4.age_now);
+    assert_eq!(v4.cells, m.cells);
     assert_eq!(old.open.len(), n_open);
     let mut b4 = b.clone();
     b4[..8].copy_from_slice(b"CVPROJ09");
@@ -435,4 +439,119 @@ fn a_shift_between_care_bands_is_no_trend() {
     let banded = trend_of(vec![365]);
     assert!(pooled < -0.1, "{pooled}");
     assert!(banded.abs() < 0.03, "{banded}");
+}
+
+/// Children entering S0 at 15 (one a day, at 15 years and 0 to 364 days), staying 100 or
+/// 500 days (every other child), then S1 if still under 16 at the move, S2 if 16 or over
+/// (30 days there, then out); with the birth by child in index order.
+fn moves_by_age(n: u64) -> (crate::index::Index, Vec<i32>) {
+    let mut rows = Vec::new();
+    let mut births = Vec::new();
+    for k in 0..n {
+        let a = k as i32 + 6000;
+        let birth = a - 15 * 365 - 4 - (k * 7919 % 365) as i32;
+        let stay = if k % 2 == 0 { 100 } else { 500 };
+        let e = a + stay;
+        let next = if e < birthday(birth, 16) { 1 } else { 2 };
+        rows.push((k + 1, 0u16, a, Some(e)));
+        rows.push((k + 1, next, e, Some(e + 30)));
+        births.push((a, birth));
+    }
+    let idx = index(&rows, 3);
+    // The index orders children its own way: the birth by each child's first spell's start.
+    births.sort_unstable();
+    let by_dot = (0..idx.n_children())
+        .map(|c| {
+            let a = idx.start[idx.spells(c).start] / D;
+            births[births.partition_point(|&(x, _)| x < a)].1 * D
+        })
+        .collect();
+    (idx, by_dot)
+}
+
+#[test]
+fn the_next_state_follows_the_age_at_the_move() {
+    let (idx, births) = moves_by_age(4000);
+    let m = fit(&FitInput {
+        index: &idx,
+        as_of: 9500 * D,
+        groups: None,
+        births: Some(&births),
+        window_days: 2000,
+        trend_years: 0,
+        damping: 0.9,
+        care_edges: vec![],
+    })
+    .unwrap();
+    // Under 16 the moves are all to S1, from 16 all to S2 (the stays crossing 16 enter the
+    // 16-18 band's cell there).
+    assert!(m.age_now);
+    let edges = BandEdges::new(births[0] / D);
+    let b16 = birthday(births[0] / D, 16);
+    let under = m.cell_in(0, 0, &edges, 0, (b16 - 200, b16 - 100));
+    let over = m.cell_in(0, 0, &edges, 0, (b16 - 200, b16 + 100));
+    assert!(
+        under.events >= 500 && over.events >= 500,
+        "{} {}",
+        under.events,
+        over.events
+    );
+    assert!(under.to.iter().all(|&t| t == 1), "{:?}", under.to);
+    assert!(over.to.iter().all(|&t| t == 2), "{:?}", over.to);
+    let cfg = SimConfig {
+        seed: 5,
+        runs: 1,
+        horizon_day: 9500 + 1500,
+        dates: vec![],
+        emit: true,
+        history: None,
+    };
+    let p = simulate(&m, &Scenario::default(), &cfg).unwrap();
+    let s = &p.spells;
+    let (mut to1, mut to2) = (0, 0);
+    for i in 0..s.state.len() {
+        let b16 = birthday(s.birth[s.child[i] as usize], 16);
+        match s.state[i] {
+            1 => {
+                assert!(s.start[i] < b16, "S1 at 16: spell {i}");
+                to1 += 1;
+            }
+            2 => {
+                assert!(s.start[i] >= b16, "S2 before 16: spell {i}");
+                to2 += 1;
+            }
+            _ => {}
+        }
+    }
+    // The data's share to S2: all the 500-day stays, and the 100-day ones begun at 15 years
+    // and 265 days or more (about 100 / 365 of them): 0.5 + 0.5 x 0.27 = 0.64.
+    let share = f64::from(to2) / f64::from(to1 + to2);
+    assert!(to1 + to2 > 1200, "{to1} {to2}");
+    assert!((share - 0.637).abs() < 0.04, "{share}");
+    // The same at any thread count, and with the stays scaled (twice as long) the ages at
+    // the moves still decide.
+    let two = Scenario {
+        time: vec![2.0],
+        ..Scenario::default()
+    };
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let three = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let a = one.install(|| simulate(&m, &two, &cfg).unwrap());
+    assert_eq!(a, three.install(|| simulate(&m, &two, &cfg).unwrap()));
+    let s = &a.spells;
+    for i in 0..s.state.len() {
+        let b16 = birthday(s.birth[s.child[i] as usize], 16);
+        assert!(
+            s.state[i] != 2 || s.start[i] >= b16,
+            "S2 before 16: spell {i}"
+        );
+        assert!(s.state[i] != 1 || s.start[i] < b16, "S1 at 16: spell {i}");
+    }
+    assert!(s.state.iter().filter(|&&x| x == 1).count() > 300);
 }
