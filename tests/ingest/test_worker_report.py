@@ -4,7 +4,6 @@ the journeys and the rejects are the same as when every rule runs in turn."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from concurrent.futures import Future
 from pathlib import Path
@@ -111,11 +110,3 @@ def test_a_recorded_report_replays_its_calls_in_order() -> None:
     assert report.rows_rejected == 2
     rec.replay()  # replayed once only
     assert len(report) == 4
-
-
-def test_worker_keeps_its_fields() -> None:
-    """The worker's result names every attribute the second part reads."""
-    from carevis.ingest.ssda903.attributes import TableAttributes
-
-    names = {f.name for f in dataclasses.fields(TableAttributes)}
-    assert names == {"rkey", "sex", "eth", "dob", "lead", "calls"}

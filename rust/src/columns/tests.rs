@@ -42,6 +42,22 @@ fn strings(v: &[&str]) -> ArrayRef {
     Arc::new(StringArray::from(v.to_vec()))
 }
 
+/// `texts` as each string type an id column may have: Utf8, LargeUtf8, Utf8View and a
+/// dictionary.
+fn every_string_type(texts: &[&str]) -> [ArrayRef; 4] {
+    [
+        strings(texts),
+        Arc::new(LargeStringArray::from(texts.to_vec())),
+        Arc::new(StringViewArray::from(texts.to_vec())),
+        Arc::new(
+            texts
+                .iter()
+                .copied()
+                .collect::<DictionaryArray<Int32Type>>(),
+        ),
+    ]
+}
+
 fn decode_default(batches: &[RecordBatch]) -> Result<Decoded> {
     decode(batches, &ColumnNames::default(), &[])
 }
@@ -85,17 +101,8 @@ fn integer_ids_of_every_width_keep_their_order() {
 #[test]
 fn text_ids_hash_the_same_in_every_string_type() {
     let texts = ["c1", "c2", "c1"];
-    let plain = strings(&texts);
-    let large: ArrayRef = Arc::new(LargeStringArray::from(texts.to_vec()));
-    let view: ArrayRef = Arc::new(StringViewArray::from(texts.to_vec()));
-    let dict: ArrayRef = Arc::new(
-        texts
-            .iter()
-            .copied()
-            .collect::<DictionaryArray<Int32Type>>(),
-    );
     let mut keys = Vec::new();
-    for id in [plain, large, view, dict] {
+    for id in every_string_type(&texts) {
         let d = decode_default(&[rows(
             id,
             strings(&["A", "A", "A"]),
@@ -242,16 +249,7 @@ fn many_batches_and_sliced_arrays_number_rows_over_the_whole_input() {
 fn text_ids_say_which_rows_repeat_the_row_before() {
     let texts = ["c1", "c1", "c2", "c1", "c1", ""];
     let expect = vec![false, true, false, false, true, false];
-    let plain = strings(&texts);
-    let large: ArrayRef = Arc::new(LargeStringArray::from(texts.to_vec()));
-    let view: ArrayRef = Arc::new(StringViewArray::from(texts.to_vec()));
-    let dict: ArrayRef = Arc::new(
-        texts
-            .iter()
-            .copied()
-            .collect::<DictionaryArray<Int32Type>>(),
-    );
-    for id in [plain, large, view, dict] {
+    for id in every_string_type(&texts) {
         let b = rows(id, strings(&["A"; 6]), &[0; 6], &[None; 6]);
         assert_eq!(
             decode_default(std::slice::from_ref(&b)).unwrap().same_prev,

@@ -15,6 +15,15 @@ fn fit_plain(idx: &crate::index::Index, as_of: i32, window: i32) -> Model {
     .unwrap()
 }
 
+/// `simulate` on a pool of `threads` threads (results must not depend on it).
+fn simulate_on(threads: usize, m: &Model, sc: &Scenario, cfg: &SimConfig) -> Projected {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| simulate(m, sc, cfg).unwrap())
+}
+
 #[test]
 fn km_and_next_states_by_hand() {
     // S0 spells of 2 (-> S1), 4 (-> left), 4 (-> S1), open 5 days at the date (censored).
@@ -94,16 +103,8 @@ fn steady_state_projects_the_same_stock_and_is_deterministic() {
             assert!((20..=40).contains(&s0), "run {run} date {d}: {s0}");
         }
     }
-    let one = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
-    let three = rayon::ThreadPoolBuilder::new()
-        .num_threads(3)
-        .build()
-        .unwrap();
-    let a = one.install(|| simulate(&m, &Scenario::default(), &cfg).unwrap());
-    let b = three.install(|| simulate(&m, &Scenario::default(), &cfg).unwrap());
+    let a = simulate_on(1, &m, &Scenario::default(), &cfg);
+    let b = simulate_on(3, &m, &Scenario::default(), &cfg);
     assert_eq!(a, b);
     assert_eq!(a, p);
     // History: every real spell ended by the date is kept, unprojected.
@@ -330,11 +331,7 @@ fn time_in_state_follows_the_time_in_care() {
     let (short, long, _) = follow(&fit_care(&idx, vec![]));
     assert!(short[1] > 50 && long[0] > 50, "{short:?} {long:?}");
     // Deterministic at any thread count, and kept through saving.
-    let one = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
-    let a = one.install(|| simulate(&m, &Scenario::default(), &cfg).unwrap());
+    let a = simulate_on(1, &m, &Scenario::default(), &cfg);
     let back = from_bytes(&to_bytes(&m)).unwrap();
     assert_eq!(back, m);
     assert_eq!(simulate(&back, &Scenario::default(), &cfg).unwrap(), a);
@@ -534,16 +531,8 @@ fn the_next_state_follows_the_age_at_the_move() {
         time: vec![2.0],
         ..Scenario::default()
     };
-    let one = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
-    let three = rayon::ThreadPoolBuilder::new()
-        .num_threads(3)
-        .build()
-        .unwrap();
-    let a = one.install(|| simulate(&m, &two, &cfg).unwrap());
-    assert_eq!(a, three.install(|| simulate(&m, &two, &cfg).unwrap()));
+    let a = simulate_on(1, &m, &two, &cfg);
+    assert_eq!(a, simulate_on(3, &m, &two, &cfg));
     let s = &a.spells;
     for i in 0..s.state.len() {
         let b16 = birthday(s.birth[s.child[i] as usize], 16);
