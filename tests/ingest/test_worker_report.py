@@ -1,6 +1,7 @@
-"""The other tables' rules run in a worker thread beside the episodes' (issue 14's speed
-work): their report calls are recorded and replayed where the rules stood, so the report,
-the journeys and the rejects are the same as when every rule runs in turn."""
+"""The other tables' rules, and the episodes' DfE rules, run in a worker thread beside the
+episodes' own (issue 14's speed work): their report calls are recorded and replayed where
+the rules stood, so the report, the journeys and the rejects are the same as when every
+rule runs in turn."""
 
 from __future__ import annotations
 
@@ -110,3 +111,24 @@ def test_a_recorded_report_replays_its_calls_in_order() -> None:
     assert report.rows_rejected == 2
     rec.replay()  # replayed once only
     assert len(report) == 4
+
+
+def test_a_recorded_report_replays_at_the_place_it_was_marked() -> None:
+    # The episodes' DfE rules run beside the later rules: their lines go where the DfE
+    # rules stood in turn, before lines the later rules wrote meanwhile.
+    report = ValidationReport()
+    report.add("missing_value", "rejected", file_idx=0, line=np.array([3]), field="CHILD")
+    mark = report.mark()
+    rec = DeferredReport(report)
+    report.add("start_after_year_end", "rejected", file_idx=0, line=np.array([5]), field="DECOM")
+    rec.add("dfe_354", "flagged", file_idx=0, line=np.array([5]), field="DECOM")
+    rec.add("dfe_143", "flagged", file_idx=0, line=np.array([3]), field="RNE")
+    rec.replay(at=mark)
+    report.add("end_after_year_end", "repaired", file_idx=0, line=np.array([5]), field="DEC")
+    assert report.to_table().column("rule").to_pylist() == [
+        "missing_value",
+        "dfe_143",
+        "dfe_354",
+        "start_after_year_end",
+        "end_after_year_end",
+    ]

@@ -48,9 +48,12 @@ class DeferredReport:
             return lambda *a, **k: self._calls.append((name, a, k))
         return getattr(self._report, name)
 
-    def replay(self) -> None:
-        for name, a, k in self._calls:
-            getattr(self._report, name)(*a, **k)
+    def replay(self, at: int | None = None) -> None:
+        """Makes the recorded calls on the report; their lines go at `at` (a
+        :meth:`ValidationReport.mark`) when given, else after every line so far."""
+        with self._report.writing_at(self._report.mark() if at is None else at):
+            for name, a, k in self._calls:
+                getattr(self._report, name)(*a, **k)
         self._calls.clear()
 
 

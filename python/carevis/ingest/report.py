@@ -11,7 +11,8 @@ so ``sum(rows where action == "rejected") == rows_rejected``.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,24 @@ class ValidationReport:
     def file_index(self, path: str | os.PathLike[str]) -> int:
         self.files.append(str(path))
         return len(self.files) - 1
+
+    def mark(self) -> int:
+        """Where the report's next line goes: hand it to :meth:`writing_at` to write
+        there later (for rules run in a worker thread, whose lines belong where they
+        would have been written had the rules run in turn)."""
+        return len(self._chunks)
+
+    @contextmanager
+    def writing_at(self, mark: int) -> Iterator[None]:
+        """Lines added inside the block go at `mark` (from :meth:`mark`), before those
+        added since."""
+        tail = self._chunks[mark:]
+        del self._chunks[mark:]
+        try:
+            yield
+        finally:
+            self._chunks.extend(tail)
+            self._table = None
 
     def count(self, table: str, rows_in: int, rows_used: int) -> None:
         """Add a table's row counts: rows_in = rows_used + rows_rejected."""

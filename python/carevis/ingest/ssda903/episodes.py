@@ -4,15 +4,18 @@ read. Also the helpers the other tables' rules share (dates, code lists, council
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._dates import NULL_DAY, ParsedDates, days_from_civil, parse_dates
-from .._rows import Codes, Rows
+from .._rows import Codes, DeferredReport, Rows
 from ..ids import UNKNOWN_LA
 from ..schema import Mapping
 from .dfe import check_dfe
@@ -161,10 +164,13 @@ def episode_rules(
     mp: Mapping,
     code_lists: dict[str, frozenset[str]],
     include_short_breaks: bool,
-) -> Episodes:
+    pool: Executor | None = None,
+) -> tuple[Episodes, Callable[[], None]]:
     """Every row rule on the episodes (`cols`, from :func:`episode_columns`), in order;
     the DfE's rules flagged on the rows as read (before carevis repairs or sets any
-    aside)."""
+    aside). With a `pool`, the DfE's rules run there, beside the rest: the function
+    returned waits for them and puts their lines in the report where they belong (call
+    it before reading the report); without, it does nothing."""
     ep.reject(child_blank, "missing_value", "CHILD")
     ls, place, rec, rne, cin, prov = cols.ls, cols.place, cols.rec, cols.rne, cols.cin, cols.prov
     rec_idx0 = rec.idx.copy()  # before late DECs blank some
@@ -176,16 +182,23 @@ def episode_rules(
     )
     year = np.asarray(ep.t.column("_year").to_numpy(), dtype=np.int64).copy()
     ye = _year_end(year)
-    check_dfe(
+    finish_dfe = _dfe_beside(
+        pool,
         ep,
+        header,
         key=key,
         child_blank=child_blank,
         year=year,
         year_end=ye,
         decom=decom,
         dec=dec,
-        codes={"RNE": rne, "LS": ls, "PLACE": place, "REC": rec},
-        header=header,
+        # as read: later rules set codes to null on the originals (never in place)
+        codes={
+            "RNE": copy.copy(rne),
+            "LS": copy.copy(ls),
+            "PLACE": copy.copy(place),
+            "REC": copy.copy(rec),
+        },
         header_key=header_key,
     )
     ep.reject(
@@ -215,6 +228,33 @@ def episode_rules(
         ep, "REC", mp.rec.keys(), detail="reason unknown: 'Other exit'", codes=rec
     )
     rec.set_null(rec_late < 0)
-    return Episodes(
+    e = Episodes(
         ls, place, rec, rne, cin, prov, decom, dec, year, ye, rec_blank_orig & ~rec_bad, raw_dec
     )
+    return e, finish_dfe
+
+
+def _dfe_beside(
+    pool: Executor | None, ep: Rows, header: Rows | None, **kw: Any
+) -> Callable[[], None]:
+    """:func:`check_dfe` now, or in `pool` with its report lines recorded; the function
+    returned waits for it and writes them at the place in the report it was called."""
+    if pool is None:
+        check_dfe(ep, header=header, **kw)
+        return lambda: None
+    report = ep.report
+    deferred = DeferredReport(report)
+    mark = report.mark()
+    ep_view = copy.copy(ep)
+    ep_view.report = deferred  # type: ignore[assignment]
+    header_view = None
+    if header is not None:
+        header_view = copy.copy(header)
+        header_view.report = deferred  # type: ignore[assignment]
+    running = pool.submit(check_dfe, ep_view, header=header_view, **kw)
+
+    def finish() -> None:
+        running.result()
+        deferred.replay(at=mark)
+
+    return finish

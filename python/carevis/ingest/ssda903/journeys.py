@@ -134,7 +134,8 @@ def _rules(
 ) -> tuple[Episodes, Stitched, Spells, dict[str, TableAttributes]]:
     """The episodes' rules, stitching and spells, with the other tables' rules that need no
     episodes in a worker thread beside them (their report calls replayed in order later,
-    by :func:`child_attributes`)."""
+    by :func:`child_attributes`), then the DfE's rules on the episodes (their lines put
+    back where those rules run in turn)."""
     ep_key = keys[: ep.n]
     h_off = ep.n
     for k, r in others.items():
@@ -154,7 +155,7 @@ def _rules(
             n_episodes=ep.n,
             code_lists=code_lists,
         )
-        e = episode_rules(
+        e, finish_dfe = episode_rules(
             ep,
             cols=cols,
             key=ep_key,
@@ -164,9 +165,11 @@ def _rules(
             mp=mp,
             code_lists=code_lists,
             include_short_breaks=include_short_breaks,
+            pool=pool,
         )
         st = _stitch(ep, e, ep_key, ep_la)
         sp = make_spells(st, e, mp, ep_key, report, exit_dwell_days)
+        finish_dfe()
         return e, st, sp, read.result()
 
 
