@@ -17,6 +17,7 @@ from carevis.ingest import (
     write_cin_census,
     write_ssda903,
 )
+from carevis.ingest._arrow import dict_indices
 from carevis.ingest._sort import argsort_stable, latest_in_groups
 from carevis.ingest.ssda903.attributes import month_start
 
@@ -185,3 +186,23 @@ def test_month_start_matches_arrow():
     want = arrow_to_days(pc.floor_temporal(days_to_arrow(d.astype(np.int32)), unit="month"))
     assert np.array_equal(month_start(d), want)
     assert np.array_equal(month_start(np.full(3, NULL_DAY)), np.full(3, NULL_DAY))
+
+
+@pytest.mark.parametrize("index_type", [pa.int8(), pa.int16(), pa.int32(), pa.int64()])
+def test_dictionary_indices_read_from_the_buffers_match_pyarrows_fill_null(
+    index_type: pa.DataType,
+) -> None:
+    rng = np.random.default_rng(3)
+    n = 1000
+    keys = pa.array(rng.integers(0, 100, n), index_type, mask=rng.random(n) < 0.3)
+    col = pa.DictionaryArray.from_arrays(keys, pa.array([f"v{i}" for i in range(100)]))
+    # slices start inside a bitmap byte, and the no-null and empty cases
+    for part in (col, col.slice(13, 500), col.slice(3, 0), col.slice(0, 1)):
+        want = np.asarray(part.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+        got = dict_indices(part)
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, want)
+    whole = pa.DictionaryArray.from_arrays(
+        pa.array([2, 0, 1], index_type), pa.array(["a", "b", "c"])
+    )
+    np.testing.assert_array_equal(dict_indices(whole.slice(1)), [0, 1])

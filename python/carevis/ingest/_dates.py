@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._arrow import dict_indices
+
 __all__ = [
     "NULL_DAY",
     "ParsedDates",
@@ -123,7 +125,7 @@ def parse_dates(col: pa.Array | pa.ChunkedArray) -> ParsedDates:
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if pa.types.is_dictionary(col.type):  # parse the distinct values only
         pdict = parse_dates(col.dictionary)
-        idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        idx = dict_indices(col)
         k = np.where(idx >= 0, idx, len(pdict.days))
         return ParsedDates(
             np.r_[pdict.days, NULL_DAY].astype(np.int32)[k],

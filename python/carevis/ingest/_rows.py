@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._arrow import dict_indices
 from .report import ValidationReport
 
 __all__ = ["DeferredReport", "Rows", "clean", "codes_of"]
@@ -28,7 +29,7 @@ def codes_of(col: pa.Array) -> np.ndarray:
     enc = pc.dictionary_encode(col)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
-    return np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return dict_indices(enc)
 
 
 class DeferredReport:
@@ -206,14 +207,14 @@ class Codes:
         self.raw = col
         d = col.dictionary.cast(pa.string())
         cleaned = clean(d, upper)
-        idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        idx = dict_indices(col)
         self.values: pa.Array
         if cleaned.null_count == 0 and pc.all(pc.equal(cleaned, d)).as_py() is not False:
             self.values = d  # already clean and distinct: keep the codes
             self.idx = idx
             return
         enc = pc.dictionary_encode(cleaned)
-        canon = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        canon = dict_indices(enc)
         self.values = enc.dictionary
         canon = np.r_[canon, -1]
         self.idx = canon[np.where(idx >= 0, idx, len(canon) - 1)]

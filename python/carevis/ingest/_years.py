@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import _native
+from ._arrow import dict_indices
 from ._dates import (
     NULL_DAY,
     collection_year,
@@ -217,7 +218,7 @@ def fy_column(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if pa.types.is_dictionary(col.type):
         fy = fy_column(col.dictionary)
-        idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+        idx = dict_indices(col)
         return np.asarray(np.r_[fy, -1][np.where(idx >= 0, idx, len(fy))], dtype=np.int64)
     d = parse_dates(col).days.astype(np.int64)
     ok = (d != NULL_DAY) & (d <= _today())

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from carevis import _native
 
+from .._arrow import dict_indices
 from .._dates import NULL_DAY, days_from_civil, parse_dates
 from .._rows import Codes, Rows
 from ..rules import DFE_RULES
@@ -88,7 +89,7 @@ def _bad_code_rows(c: Codes, field: str, year: np.ndarray) -> np.ndarray:
     first = np.array([a for a, _ in rng], dtype=np.int64)[c.idx[rows]]
     last = np.array([b for _, b in rng], dtype=np.int64)[c.idx[rows]]
     y = year[rows]
-    return rows[(y < first) | (y > last)]
+    return np.asarray(rows[(y < first) | (y > last)])
 
 
 def _lut(c: Codes, values: tuple[str, ...] | list[str]) -> np.ndarray:
@@ -103,7 +104,7 @@ def _dict_gather(
     """Per row, `per_value` of its dictionary entry (`blank` for a null), in one gather."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-    idx = np.asarray(col.indices.fill_null(-1).to_numpy(zero_copy_only=False))
+    idx = dict_indices(col)
     return np.asarray(np.r_[per_value, np.array([blank], dtype=per_value.dtype)][idx])
 
 
