@@ -12,7 +12,8 @@ import datetime as dt
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +31,8 @@ from .layout import standard_labels
 OnError = Literal["raise", "reject"]
 #: Most state labels (the engine numbers states with 16 bits).
 MAX_STATES = 65535
+#: The four columns the index reads, by their default names.
+_DEFAULT_COLUMNS = {"child_id": "child_id", "state": "state", "start": "start", "end": "end"}
 
 
 def check_states(states: Any) -> list[str]:
@@ -180,11 +183,39 @@ class Journeys:
             "start": start,
             "end": end,
         }
+        return cls._of(native, data, source, options)
+
+    @classmethod
+    def _of(
+        cls, native: _native.Journeys, data: Any, source: str | None, options: dict[str, Any]
+    ) -> Journeys:
+        """The journeys of a native index built on `data` with `options`."""
         journeys = cls(native, source=source, options=options)
         journeys.synthetic = is_synthetic(data)
         info = projection_info(data)
         journeys.projection = dt.date.fromisoformat(info["from"]) if info else None
         return journeys
+
+    @classmethod
+    def _building(cls, index_columns: pa.Table, source: str) -> Callable[[pa.Table], Journeys]:
+        """Starts indexing the four columns of a table whose other columns are still being
+        made (in a thread: the core releases the GIL); returns the function that takes the
+        whole table, row for row the same, and gives its journeys (default options)."""
+        pool = ThreadPoolExecutor(max_workers=1)
+        building = pool.submit(_native.Journeys.from_arrow, index_columns, states=standard_labels())
+        pool.shutdown(wait=False)
+
+        def finish(table: pa.Table) -> Journeys:
+            try:
+                native = building.result()
+            except Exception as e:
+                if not str(e).startswith(source):
+                    raise type(e)(f"{source}: {e}") from None
+                raise
+            options = {"on_error": "raise", "states": standard_labels(), **_DEFAULT_COLUMNS}
+            return cls._of(native._with_table(table), table, source, options)
+
+        return finish
 
     # --- what it holds ---------------------------------------------------------------
     @property

@@ -56,3 +56,29 @@ def test_synthetic_england_round_trips_through_ssda903(tmp_path: Path) -> None:
         return np.sort(np.array([f"{a}|{b}|{c}" for a, b, c in zip(st, s, e, strict=True)]))
 
     assert np.array_equal(key(got), key(want))
+
+
+def test_journeys_indexed_while_the_table_is_made_are_the_tables_journeys(
+    tmp_path: Path,
+) -> None:
+    # read_ssda903 indexes the four index columns while it makes the others: the result
+    # must be what indexing the finished table gives, and follow the table if replaced.
+    table = synthetic.england_table(scale=0.003, seed=2)
+    write_ssda903(table, tmp_path / "903")
+    result = read_ssda903(tmp_path / "903", keep_ids=True)
+    got = result.journeys()
+    want = carevis.Journeys.from_arrow(result.table, source="SSDA903/CIN ingest")
+    assert got.n_children == want.n_children > 100
+    assert got.options == want.options and got.source == want.source
+    a, b = got._native, want._native
+    np.testing.assert_array_equal(a.offsets(), b.offsets())
+    np.testing.assert_array_equal(a.child_rows(), b.child_rows())
+    for x, y in zip(a.spells(), b.spells(), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert a.to_arrow().equals(result.table)  # every column, not only the four indexed
+    assert got.attribute("la").equals(want.attribute("la"))
+    result.table = result.table.slice(0, 7)
+    assert result.journeys().n_spells == 7
+    plain = read_ssda903(tmp_path / "903", keep_ids=True, index=False)
+    assert plain.table.equals(want.to_arrow())
+    np.testing.assert_array_equal(plain.journeys()._native.offsets(), b.offsets())

@@ -147,6 +147,7 @@ def main_ingest(argv: Sequence[str] | None = None) -> int:
                 strict=args.strict,
                 la=args.la,
                 year=year,
+                index=False,  # only the table is written
             )
         else:
             res = read_cin_census(

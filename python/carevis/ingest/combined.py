@@ -50,7 +50,7 @@ def read_journeys(
     care = None
     if ssda903 is not None:
         tables, _ = read_903_files(expand_paths(ssda903), report, la=la, year=year)
-        care, _rows = build_journeys(
+        care, _rows, _ = build_journeys(
             tables,
             report,
             load_mapping(mapping),

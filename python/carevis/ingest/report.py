@@ -11,7 +11,7 @@ so ``sum(rows where action == "rejected") == rows_rejected``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,10 @@ from carevis.privacy import REDACTED, is_identifying
 
 from .rules import RULES
 
-__all__ = ["REDACTED", "RULES", "IngestResult", "ValidationReport"]
+#: What error messages from indexing an ingest's table begin with.
+SOURCE = "SSDA903/CIN ingest"
+
+__all__ = ["REDACTED", "RULES", "SOURCE", "IngestResult", "ValidationReport"]
 
 _COLUMNS = ("file", "line", "field", "value", "rule", "action", "severity", "rows", "detail")
 
@@ -314,6 +317,16 @@ class IngestResult:
     report: ValidationReport
     files: Sequence[str] = field(default_factory=list)
     files_failed: int = 0
+    #: The table's journeys, indexed while the table was made (for `table` as it was).
+    _journeys: tuple[pa.Table, Callable[[pa.Table], Journeys]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def prebuilt(self, journeys: Callable[[pa.Table], Journeys] | None) -> None:
+        """Hands over the function that gives the table's journeys from an index built
+        with it (ingest): :meth:`journeys` then waits for it instead of indexing again,
+        while ``table`` is still that table."""
+        self._journeys = (self.table, journeys) if journeys is not None else None
 
     @property
     def rows_in(self) -> int:
@@ -345,7 +358,9 @@ class IngestResult:
 
     def journeys(self) -> Journeys:
         """The table indexed as :class:`carevis.Journeys` (one dot per child)."""
-        return Journeys.from_arrow(self.table, source="SSDA903/CIN ingest")
+        if self._journeys is not None and self._journeys[0] is self.table:
+            return self._journeys[1](self.table)
+        return Journeys.from_arrow(self.table, source=SOURCE)
 
     def summary(self) -> str:
         head = (

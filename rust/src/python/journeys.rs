@@ -128,6 +128,32 @@ impl PyJourneys {
         })
     }
 
+    /// This index over `data`: the table it was built from, with more columns beside the
+    /// four it read, row for row (the ingest builds the index from those four while it
+    /// makes the rest). `data` is checked in full, as `from_arrow` checks its input.
+    fn _with_table(&self, py: Python<'_>, data: AnyRecordBatch) -> PyResult<Self> {
+        let (batches, schema) = data.into_table()?.into_inner();
+        let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+        if rows != self.index.n_rows {
+            return Err(config_err(
+                "data",
+                format!(
+                    "{rows} rows, but the index was built on {}",
+                    self.index.n_rows
+                ),
+            ));
+        }
+        run(py, || {
+            arrow_check::check_unique_names(&schema)?;
+            arrow_check::validate_batches(&batches)
+        })?;
+        Ok(PyJourneys {
+            index: self.index.clone(),
+            batches,
+            schema,
+        })
+    }
+
     #[getter]
     fn n_children(&self) -> usize {
         self.index.n_children()

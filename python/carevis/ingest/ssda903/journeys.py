@@ -18,11 +18,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ...journeys import Journeys
 from .._dates import NULL_DAY, days_to_arrow
 from .._rows import Codes, Rows
 from ..ids import child_keys_parts
 from ..report import ValidationReport
-from ..schema import Mapping, load_codes, make_journey_table, state_labels
+from ..schema import (
+    Mapping,
+    load_codes,
+    make_indexed_journey_table,
+    make_journey_table,
+    state_labels,
+)
 from .attributes import (
     Attributes,
     TableAttributes,
@@ -58,8 +65,11 @@ def build_journeys(
     keep_ids: bool,
     keep_birth_date: bool,
     exit_dwell_days: int,
-) -> tuple[pa.Table, list[Rows]]:
-    """The journey table of the 903 tables, and their rows (with what was rejected)."""
+    index_source: str | None = None,
+) -> tuple[pa.Table, list[Rows], Callable[[pa.Table], Journeys] | None]:
+    """The journey table of the 903 tables, their rows (with what was rejected), and with
+    `index_source`, the function that gives the table's journeys, their index built
+    while the table was made (see :func:`make_indexed_journey_table`)."""
     code_lists = load_codes()
     ep_t = tables.get("episodes")
     ep = Rows("episodes", ep_t if ep_t is not None else _empty_episodes(), report)
@@ -115,7 +125,10 @@ def build_journeys(
     if keep_ids:
         src_a = pa.array(sp.src)
         extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a).cast(pa.string()))
-    return make_journey_table(cols, extra, n=len(spell_key)), [ep, *others.values()]
+    if index_source is None:
+        return make_journey_table(cols, extra, n=len(spell_key)), [ep, *others.values()], None
+    table, finish = make_indexed_journey_table(cols, extra, n=len(spell_key), source=index_source)
+    return table, [ep, *others.values()], finish
 
 
 def _rules(

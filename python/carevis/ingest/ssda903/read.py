@@ -12,7 +12,7 @@ from ...privacy import REDACTED, is_identifying, warn_raw_ids
 from .._paths import PathsArg, expand_paths
 from .._rows import Rows
 from .._years import YearOverride
-from ..report import IngestResult, ValidationReport, require_rows, write_csv_atomic
+from ..report import SOURCE, IngestResult, ValidationReport, require_rows, write_csv_atomic
 from ..schema import load_mapping
 from .files import read_903_files
 from .journeys import build_journeys
@@ -33,6 +33,7 @@ def read_ssda903(
     exit_dwell_days: int = 28,
     la: str | None = None,
     year: YearOverride = None,
+    index: bool = True,
 ) -> IngestResult:
     """Read SSDA903 returns (CSV or XML files, or folders of them) into journeys.
 
@@ -51,6 +52,8 @@ def read_ssda903(
     year: collection year (the March it ends in) for every file, or {file: year};
         by default each return's dates decide it, its name is a hint, and the
         report says for every file which year was used and why.
+    index: index the journeys (for ``result.journeys()``) while the table is made, in a
+        thread beside it; False when only the table is wanted.
     """
     report = ValidationReport(keep_ids=keep_ids, strict=strict)
     if hash_key is None and not keep_ids:
@@ -58,7 +61,7 @@ def read_ssda903(
     paths = expand_paths(paths_or_dirs)
     tables, _failed = read_903_files(paths, report, la=la, year=year)
     mp = load_mapping(mapping)
-    table, rows = build_journeys(
+    table, rows, journeys = build_journeys(
         tables,
         report,
         mp,
@@ -67,9 +70,11 @@ def read_ssda903(
         keep_ids=keep_ids,
         keep_birth_date=keep_birth_date,
         exit_dwell_days=exit_dwell_days,
+        index_source=SOURCE if index else None,
     )
     report.check_strict()
     res = IngestResult(table, report, files=report.files, files_failed=len(report.failed_files))
+    res.prebuilt(journeys)
     require_rows(res, "SSDA903")  # an empty result is an error, and nothing is written
     if rejects is not None:
         write_rejects(rows, report, rejects, keep_ids)
