@@ -297,6 +297,8 @@ class ProjectionModel:
     @property
     def trend(self) -> list[float]: ...
     @property
+    def arrival_trend(self) -> list[float]: ...
+    @property
     def trend_damping(self) -> float: ...
     @property
     def n_open(self) -> int: ...
@@ -317,6 +319,7 @@ def project_fit(
     trend_years: int = 0,
     trend_damping: float = 1.0,
     care_edges: list[int] = ...,
+    arrival_trend: bool = False,
 ) -> ProjectionModel: ...
 def project_run(
     model: ProjectionModel,
@@ -332,4 +335,14 @@ def project_run(
     time: list[float] = ...,
     shift: list[tuple[int, int, float]] = ...,
     threads: int | None = None,
+    known: tuple[npt.NDArray[Any], ...] | None = None,
 ) -> tuple[npt.NDArray[np.uint64], dict[str, Any] | None]: ...
+def project_arrivals(
+    journeys: Journeys,
+    from_day: int,
+    to_day: int,
+    births: npt.NDArray[np.int32] | None = None,
+    groups: npt.NDArray[np.uint16] | None = None,
+) -> tuple[
+    npt.NDArray[np.uint16], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.uint16]
+]: ...

@@ -119,3 +119,28 @@ def moves_by_age(per_day: int = 4, days: int = 1500) -> carevis.Journeys:
         }
     )
     return carevis.Journeys.from_arrow(table, states=["A", "B", "C"])
+
+
+def growing(per_day: float = 20.0, days: int = 1500, growth: float = 0.0) -> carevis.Journeys:
+    """Children arrive in "A" (every other one aged 3, the rest 12) at ``per_day`` a day
+    times ``exp(growth x years since START)`` (on average: whole children, the remainders
+    carried), stay 60 days, then "B" for 30 days, then out."""
+    rate = per_day * np.exp(growth * np.arange(days) / 365.25)
+    cumulative = np.floor(np.cumsum(rate)).astype(np.int64)
+    per = np.diff(cumulative, prepend=0)
+    a = day(START) + np.repeat(np.arange(days), per)
+    n = len(a)
+    k = np.arange(n)
+    birth = a - np.where(k % 2 == 0, 3, 12) * 365 - 100
+    start = np.stack([a, a + 60], axis=1).ravel()
+    end = np.stack([a + 60, a + 90], axis=1).ravel()
+    table = pa.table(
+        {
+            "child_id": pa.array(np.repeat(k + 1, 2), pa.int64()),
+            "state": pa.array(["A", "B"] * n, pa.string()),
+            "start": pa.array(start.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "end": pa.array(end.astype(np.int32), pa.int32()).cast(pa.date32()),
+            "birth_month": pa.array(np.repeat(birth, 2).astype(np.int32)).cast(pa.date32()),
+        }
+    )
+    return carevis.Journeys.from_arrow(table, states=["A", "B"])

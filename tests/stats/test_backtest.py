@@ -7,11 +7,15 @@ from __future__ import annotations
 import datetime as dt
 
 import carevis
+import carevis.project as P
 import numpy as np
 import pyarrow as pa
 import pytest
 from carevis.errors import ConfigError
 from carevis.stats import backtest as bt
+from carevis.stats.base import Roles
+
+from tests.project.known import steady
 
 
 def _table(rows: list[tuple[int, str, str, str | None]]) -> pa.Table:
@@ -153,3 +157,29 @@ def test_censor_takes_timestamps_and_other_date_types(typ: pa.DataType) -> None:
     # the later spell is gone; both spells going at midnight are left open
     assert cut.column("child_id").to_pylist() == [1, 2]
     assert cut.column("end").to_pylist() == [None, None]
+
+
+def test_known_arrivals_give_the_datas_entries_exactly() -> None:
+    """On stationary journeys (every arrival a start of care), a projection given the
+    data's arrivals gets the starts exactly; a model without an ``arrivals`` parameter is
+    run as without."""
+    j = steady(per_day=5, days=1900)
+    roles = Roles(care=frozenset({"A", "B", "C"}))
+    called: list[str] = []
+
+    def known(h: carevis.Journeys, d: dt.date, y: int, arrivals: carevis.Journeys) -> object:
+        called.append("known")
+        return P.project(P.fit(h, d), years=y, seed=1, arrivals=arrivals).journeys
+
+    def drawn(h: carevis.Journeys, d: dt.date, y: int) -> object:
+        called.append("drawn")
+        return P.project(P.fit(h, d), years=y, seed=1).journeys
+
+    models = {"known": known, "drawn": drawn}
+    table = bt.backtest(j, models, years=1, roles=roles, known_arrivals=True)  # type: ignore[arg-type]
+    assert called == ["known", "drawn"]
+    started = {r["model"]: r for r in table.to_pylist() if r["measure"] == bt.STARTED}
+    assert started["known"]["actual"] > 1500
+    assert started["known"]["abs_error_pct"] == 0.0
+    assert started["drawn"]["abs_error_pct"] > 0.0
+    assert bt.takes_arrivals(known) and not bt.takes_arrivals(drawn)

@@ -19,6 +19,7 @@ from ..atomic import atomic
 from ..errors import ConfigError
 from ..journeys import Journeys
 from ..privacy import check_group
+from .scenario import BANDS
 
 EPOCH = dt.date(1970, 1, 1)
 #: Years before the date whose spells the times in state are fitted from (spells begun
@@ -33,6 +34,9 @@ TREND_DAMPING = 0.9
 #: start of the child's run of linked spells (each begun within a day of the last one's
 #: end) to the start of the spell (docs/projections.md says why these).
 CARE_BANDS = (1.0, 3.0)
+#: Whether arrivals get a trend by default: off, because on the synthetic England's
+#: backtest it changed nothing on balance (docs/projections.md, "Arrivals with a trend").
+ARRIVAL_TREND = False
 
 
 def day_of(when: TimeLike) -> int:
@@ -134,6 +138,19 @@ class ProjectionModel:
         }
 
     @property
+    def arrival_trends(self) -> dict[tuple[str, str], float]:
+        """The fitted trend of the arrivals by (entry state, age band at arrival), as the
+        change per year (before damping); those without one left out, all of them where the
+        model holds arrivals at the last year's level."""
+        states, bands = self.states, BANDS
+        slopes = list(self._native.arrival_trend)
+        return {
+            (states[k // len(bands)], bands[k % len(bands)]): float(np.expm1(b))
+            for k, b in enumerate(slopes)
+            if b != 0.0
+        }
+
+    @property
     def n_open(self) -> int:
         """Children in a state at the date (they continue in a projection)."""
         return int(self._native.n_open)
@@ -141,6 +158,31 @@ class ProjectionModel:
     @property
     def arrivals_per_year(self) -> float:
         return float(self._native.arrivals_per_year)
+
+    def known_arrivals(self, journeys: Journeys, until: dt.date) -> tuple[np.ndarray, ...]:
+        """The arrivals in ``journeys`` after the model's date up to ``until`` (every
+        child's first spell and every return after a gap, as the fit counts them): entry
+        state, day, birth day and council code arrays, as :func:`project` takes them."""
+        if not isinstance(journeys, Journeys):
+            raise ConfigError(f"arrivals must be carevis Journeys, not {type(journeys).__name__}")
+        if journeys.states != self.states:
+            raise ConfigError("the arrivals' journeys must have the model's states, in order")
+        births = _births(journeys) if self.by_age else None
+        groups = None
+        if self.council is not None:
+            labels, codes = _groups(journeys, self.council)
+            where = {c: k for k, c in enumerate(self.councils)}
+            missing = sorted(set(labels) - set(where))
+            if missing:
+                raise ConfigError(f"the arrivals have councils the model has not: {missing[:3]}")
+            remap = np.array([where[c] for c in labels], dtype=np.uint16)
+            groups = np.ascontiguousarray(remap[codes])
+        return tuple(
+            np.asarray(a)
+            for a in _native.project_arrivals(
+                journeys._native, self.as_of_day, day_of(until), births=births, groups=groups
+            )
+        )
 
     def history(self) -> tuple[Any, np.ndarray | None, np.ndarray | None]:
         """The fitted journeys' native index with its births and councils (or Nones)."""
@@ -177,6 +219,7 @@ def fit(
     trend_years: int = TREND_YEARS,
     trend_damping: float = TREND_DAMPING,
     care_bands: Sequence[float] = CARE_BANDS,
+    arrival_trend: bool = ARRIVAL_TREND,
 ) -> ProjectionModel:
     """Fits a projection model from ``journeys`` as known at the end of ``as_of``.
 
@@ -192,7 +235,10 @@ def fit(
     of time in care at a spell's start (from the start of the child's run of linked spells)
     that times in state and next states are also split by (cells with fewer than 20 ended
     spells fall back to the same age band over all care bands), and each move's trend
-    standardised over; () turns it off (the model without them, exactly)."""
+    standardised over; () turns it off (the model without them, exactly). ``arrival_trend``:
+    arrivals by entry state and age band get a trend too, fitted over the same years as
+    the moves' (each entry state's from where its arrivals begin), shrunk and damped the
+    same way; False (the default), or ``trend_years=0``: held at the last year's level."""
     if not isinstance(journeys, Journeys):
         raise ConfigError(f"fit needs carevis Journeys, not {type(journeys).__name__}")
     if not (isinstance(window_years, (int, float)) and 0 < window_years <= 100):
@@ -205,6 +251,8 @@ def fit(
         raise ConfigError(f"trend_years must be a whole number in [0, 50], not {trend_years!r}")
     if not (isinstance(trend_damping, (int, float)) and 0 <= trend_damping <= 1):
         raise ConfigError(f"trend_damping must be in [0, 1], not {trend_damping!r}")
+    if not isinstance(arrival_trend, bool):
+        raise ConfigError(f"arrival_trend must be True or False, not {arrival_trend!r}")
     edges = _care_edges(care_bands)
     day = day_of(as_of)
     births = _births(journeys) if by_age else None
@@ -219,6 +267,7 @@ def fit(
         trend_years=trend_years,
         trend_damping=float(trend_damping),
         care_edges=edges,
+        arrival_trend=arrival_trend,
     )
     return ProjectionModel(native, journeys, births, groups, council if by_council else None)
 

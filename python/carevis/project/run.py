@@ -45,7 +45,8 @@ def stock_dates(as_of: dt.date, horizon: dt.date) -> list[dt.date]:
 class Projection:
     """What :func:`project` gives: the stock by state at each of :attr:`dates` from each
     run (:attr:`stock`, runs x dates x states), :meth:`intervals` over the runs, and
-    :attr:`journeys`, the first run's journeys after the real history (built when asked)."""
+    :attr:`journeys`, the first run's journeys after the real history (built when asked).
+    :attr:`known`: the arrivals given instead of drawn (None: drawn)."""
 
     def __init__(
         self,
@@ -56,8 +57,10 @@ class Projection:
         seed: int,
         threads: int | None,
         dates: list[dt.date],
+        known: tuple[np.ndarray, ...] | None = None,
     ) -> None:
         self.model, self.scenario, self.years = model, scenario, years
+        self.known = known
         self.runs, self.seed, self.threads = runs, seed, threads
         self.as_of = model.as_of
         self.horizon = _add_years(self.as_of, years)
@@ -83,6 +86,7 @@ class Projection:
             time=time,
             shift=shift,
             threads=self.threads,
+            known=self.known,
         )
         return np.asarray(stock), spells
 
@@ -126,6 +130,8 @@ class Projection:
             "runs": self.runs,
             "seed": self.seed,
         }
+        if self.known is not None:
+            info["arrivals"] = "known"  # taken from the data, not drawn
         if self.runs > 1:
             iv = self.intervals()
             info["intervals"] = {
@@ -177,6 +183,7 @@ def project(
     seed: int = 0,
     threads: int | None = None,
     dates: Sequence[TimeLike] | None = None,
+    arrivals: Journeys | None = None,
     **fit_options: Any,
 ) -> Projection:
     """Projects journeys ``years`` ahead: from a fitted model, or from journeys (fitted at
@@ -184,7 +191,11 @@ def project(
     baseline), a text (see :mod:`carevis.project.scenario`), a :class:`Scenario`, or a
     list. ``runs`` simulations give :meth:`Projection.intervals`; the result is the same for
     a seed whatever ``threads`` (None: all). ``dates``: where to count the stock (the date,
-    each 31 March and the horizon by default)."""
+    each 31 March and the horizon by default). ``arrivals``: journeys (with the model's
+    states) whose arrivals after the date are taken as they are, each child simulated
+    only from its arrival on, instead of drawing arrivals from the model (a backtest's
+    diagnostic: the journey model's error without the arrivals forecast's; ``entries``
+    scenarios do not apply to them)."""
     if isinstance(model_or_journeys, Journeys):
         when = as_of if as_of is not None else _last_day(model_or_journeys)
         model = fit(model_or_journeys, when, **fit_options)
@@ -215,7 +226,8 @@ def project(
         counted = sorted({date_of(day_of(d)) for d in dates})
         if not counted or counted[0] < model.as_of or counted[-1] > horizon:
             raise ConfigError(f"dates must lie from {model.as_of} to {horizon}")
-    return Projection(model, scenario_of(scenario), years, runs, seed, threads, counted)
+    known = None if arrivals is None else model.known_arrivals(arrivals, horizon)
+    return Projection(model, scenario_of(scenario), years, runs, seed, threads, counted, known)
 
 
 def _last_day(journeys: Journeys) -> dt.date:

@@ -6,7 +6,10 @@ children starting and ceasing to be looked after in each year to 31 March.
 A projection is any function ``(history, as_of, years) -> Journeys | Figures``: one that
 returns journeys (history plus a projected continuation) is measured with the same DfE
 counts as the data (:func:`figures`); a stock-and-flow model that only has totals
-returns :class:`Figures` itself.
+returns :class:`Figures` itself. With ``known_arrivals=True`` a projection that has an
+``arrivals`` parameter is given the whole journeys as it, to take the children who arrived
+after the date as they did (``carevis.project.project(..., arrivals=...)``): a diagnostic
+that separates the journey model's error from the arrivals forecast's.
 
 >>> table = backtest(journeys, {"model": my_projection}, as_of="2019-03-31", years=3)
 >>> print(format_backtest(table))
@@ -15,6 +18,7 @@ returns :class:`Figures` itself.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -159,16 +163,28 @@ def compare(actual: Figures, projected: Mapping[str, Figures]) -> pa.Table:
     )
 
 
+def takes_arrivals(model: Callable[..., object]) -> bool:
+    """Whether a projection has an ``arrivals`` parameter (for ``known_arrivals``)."""
+    try:
+        return "arrivals" in inspect.signature(model).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def backtest(
     journeys: Journeys,
     models: Mapping[str, Projection],
     as_of: dt.date | str = "2019-03-31",
     years: int = 3,
     roles: Roles | None = None,
+    *,
+    known_arrivals: bool = False,
 ) -> pa.Table:
     """Runs each projection on the history to ``as_of`` and compares it with the data at
     each of the ``years`` 31 Marches after (see :func:`compare`). The data must reach the
-    last of them."""
+    last of them. ``known_arrivals``: each projection with an ``arrivals`` parameter is
+    called with ``arrivals=journeys`` (all the data, to take the arrivals after ``as_of``
+    from); the others run as they would without."""
     day = as_of_date(as_of)
     if years < 1:
         raise ConfigError(f"years must be at least 1, not {years}")
@@ -181,7 +197,10 @@ def backtest(
     history = censor(journeys, day)
     out: dict[str, Figures] = {}
     for name, model in models.items():
-        got = model(history, day, years)
+        if known_arrivals and takes_arrivals(model):
+            got = model(history, day, years, arrivals=journeys)  # type: ignore[call-arg]
+        else:
+            got = model(history, day, years)
         out[name] = got if isinstance(got, Figures) else figures(got, span, roles, actual.groups)
     return compare(actual, out)
 

@@ -3,14 +3,14 @@
 //! begun before the window enter late, spells open at the date are censored; a spell counts
 //! in each age band the child passes through, censored at the band's edge and entering the
 //! next band there), split at each event time by next state (Aalen-Johansen); arrivals over
-//! the last year by entry state, group and age, with the months' shares over the window; and
-//! the children open at the date.
+//! the last year by entry state, group and age, with the months' shares over the window, and
+//! their yearly trend by entry state and age band; and the children open at the date.
 
 use rayon::prelude::*;
 
 use super::{
-    care_band, Arrival, BandEdges, Cell, Model, Open, AGE_YEARS, LEFT, MIN_EVENTS, NO_AGE_OUT,
-    NO_BIRTH_DAY,
+    band_of_age, care_band, Arrival, BandEdges, Cell, Known, Model, Open, AGE_YEARS, ARRIVAL_BANDS,
+    LEFT, MIN_EVENTS, NO_AGE_OUT, NO_BIRTH_DAY,
 };
 use crate::error::{CoreError, Result};
 use crate::index::Index;
@@ -41,6 +41,9 @@ pub struct FitInput<'a> {
     /// Edges (days) of the care bands that times in state are split by (see
     /// [`Model::care_edges`]); empty: not split.
     pub care_edges: Vec<i32>,
+    /// Whether arrivals get a trend too (by entry state and age band, over the same years,
+    /// damped the same way); false: held at the last year's level.
+    pub arrival_trend: bool,
 }
 
 /// Most care-band edges.
@@ -126,6 +129,8 @@ struct Acc {
     tr_exp: Vec<u64>,
     /// Per trend year: spells begun (to find where the data begin).
     tr_starts: Vec<u64>,
+    /// Per trend year, entry state and age band at arrival: arrivals.
+    tr_arr: Vec<u64>,
 }
 
 impl Acc {
@@ -138,6 +143,7 @@ impl Acc {
             tr_ev: vec![0; years * ns * shape.nc * (ns + 1)],
             tr_exp: vec![0; years * ns * shape.nc],
             tr_starts: vec![0; years],
+            tr_arr: vec![0; years * ns * ARRIVAL_BANDS],
             ..Acc::default()
         }
     }
@@ -280,6 +286,7 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         add(&mut acc.tr_ev, &p.tr_ev);
         add(&mut acc.tr_exp, &p.tr_exp);
         add(&mut acc.tr_starts, &p.tr_starts);
+        add(&mut acc.tr_arr, &p.tr_arr);
         acc.keys.extend(p.keys);
         add(&mut acc.base, &p.base);
         add(&mut acc.arrivals, &p.arrivals);
@@ -303,6 +310,12 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         }
     }
     let season = seasons(&acc.season, ns, w0.max(first_day), as_of);
+    let span = trend_span(&acc.tr_starts);
+    let arrival_trend = if input.arrival_trend {
+        arrival_trends(&acc.tr_arr, span, ns)
+    } else {
+        vec![]
+    };
     Ok(Model {
         states: index.labels.clone(),
         groups: group_labels,
@@ -317,14 +330,78 @@ pub fn fit(input: &FitInput) -> Result<Model> {
         season,
         open: acc.open,
         age_out: ages,
-        trend: trends(&acc.tr_ev, &acc.tr_exp, &acc.tr_starts, ns, shape.nc),
+        trend: trends(&acc.tr_ev, &acc.tr_exp, span, ns, shape.nc),
         trend_lead: f64::from(input.window_days) / 2.0 / 365.25,
         damping: input.damping,
+        arrival_trend,
+        // The arrivals' level is the last year's: its middle is half of it before the date.
+        arrival_lead: year_span / 2.0 / 365.25,
     })
 }
 
 fn add(a: &mut [u64], b: &[u64]) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+}
+
+/// Whether a spell begun on day `a` is an arrival: the child's first, or begun more than
+/// [`GAP_DAYS`] after the last one's end (`prev_end`; None: none, or still open).
+fn arrives(prev_end: Option<i32>, a: i32) -> bool {
+    prev_end.map_or(true, |p| a - p > GAP_DAYS)
+}
+
+/// Age in whole years (0..=18, 18 or over; 19 unknown) on `day` of a child born `birth`.
+fn age_at(birth: i32, day: i32) -> u8 {
+    if birth == NO_BIRTH_DAY {
+        return 19;
+    }
+    crate::stats::age_years(
+        birth.saturating_mul(MINUTES_PER_DAY),
+        day.saturating_mul(MINUTES_PER_DAY),
+    )
+    .clamp(0, 18) as u8
+}
+
+/// The arrivals in the data after `from` up to `to` (days, inclusive): every child's first
+/// spell and every spell begun more than [`GAP_DAYS`] after the last one's end (as the fit
+/// counts them), in the children's order, with each child's birth (minutes;
+/// `stats::NO_BIRTH` unknown) and group if given.
+pub fn arrivals_between(
+    index: &Index,
+    births: Option<&[Minute]>,
+    groups: Option<&[u16]>,
+    (from, to): (i32, i32),
+) -> Result<Vec<Known>> {
+    let n = index.n_children();
+    if births.is_some_and(|b| b.len() != n) || groups.is_some_and(|g| g.len() != n) {
+        return Err(CoreError::config(
+            "arrivals",
+            "per-child columns do not match the children",
+        ));
+    }
+    let mut out = Vec::new();
+    for c in 0..n {
+        let mut prev_end: Option<i32> = None;
+        for i in index.spells(c) {
+            let a = day(index.start[i]);
+            if a > to {
+                break;
+            }
+            if a > from && arrives(prev_end, a) {
+                let birth = match births {
+                    Some(b) if b[c] != crate::stats::NO_BIRTH => day(b[c]),
+                    _ => NO_BIRTH_DAY,
+                };
+                out.push(Known {
+                    state: index.state[i],
+                    day: a,
+                    birth_day: birth,
+                    group: groups.map_or(0, |g| g[c]),
+                });
+            }
+            prev_end = (index.end[i] != OPEN).then(|| day(index.end[i]));
+        }
+    }
+    Ok(out)
 }
 
 /// Records one child's spells: with `ages` None (pass 1) only where spells stand at the 18th
@@ -351,23 +428,19 @@ fn child(
         }
         let e = (index.end[i] != OPEN).then(|| day(index.end[i]));
         let s = index.state[i] as usize;
-        let arrived = prev_end.map_or(true, |p| a - p > GAP_DAYS);
+        let arrived = arrives(prev_end, a);
         prev_end = e;
         if arrived {
             run_start = a;
         }
         if arrived && ages.is_some() {
+            let age = age_at(birth, a);
             if a > as_of - 365 {
-                let age = if birth == NO_BIRTH_DAY {
-                    19
-                } else {
-                    (crate::stats::age_years(
-                        birth.saturating_mul(MINUTES_PER_DAY),
-                        a * MINUTES_PER_DAY,
-                    ))
-                    .clamp(0, 18) as usize
-                };
-                acc.arrivals[(s * shape.ng + g) * AGE_YEARS + age] += 1;
+                acc.arrivals[(s * shape.ng + g) * AGE_YEARS + age as usize] += 1;
+            }
+            let k = (as_of - a) / 365;
+            if (k as usize) < acc.tr_starts.len() {
+                acc.tr_arr[(k as usize * shape.ns + s) * ARRIVAL_BANDS + band_of_age(age)] += 1;
             }
             if a > w0 {
                 let (_, m, _) = civil_from_days(a as i64);
@@ -499,11 +572,7 @@ fn trend_spell(
 /// days spent in each care band at the band's rate over all the years (indirect
 /// standardisation): a shift between bands, which the bands' own curves already follow, is
 /// no trend. Empty under 3 years.
-fn trends(ev: &[u64], exp: &[u64], starts: &[u64], ns: usize, nc: usize) -> Vec<f64> {
-    let mut years = starts.len().min(1);
-    while years < starts.len() && starts[years] * 2 >= starts[years - 1] && starts[years] > 0 {
-        years += 1;
-    }
+fn trends(ev: &[u64], exp: &[u64], years: usize, ns: usize, nc: usize) -> Vec<f64> {
     if years < 3 {
         return vec![];
     }
@@ -544,6 +613,63 @@ fn trends(ev: &[u64], exp: &[u64], starts: &[u64], ns: usize, nc: usize) -> Vec<
             }
             out[s * (ns + 1) + t] = shrunk_slope(&pts);
         }
+    }
+    out
+}
+
+/// The trend's years before the date that the data cover (from the spells begun in each: a
+/// year with under half the spells begun of the year after it is before the data begin).
+fn trend_span(starts: &[u64]) -> usize {
+    span(starts, false)
+}
+
+/// Years (from the one to the date back) while each has at least half the count of the year
+/// after it (and, with `spike`, at most twice it).
+fn span(counts: &[u64], spike: bool) -> usize {
+    let mut years = counts.len().min(1);
+    while years < counts.len()
+        && counts[years] * 2 >= counts[years - 1]
+        && counts[years] > 0
+        && !(spike && counts[years] > 2 * counts[years - 1])
+    {
+        years += 1;
+    }
+    years
+}
+
+/// Per (entry state, age band at arrival): the yearly change of its arrivals on the log
+/// scale over the trend's `years` (as the moves': weighted least squares, shrunk by its
+/// noise; none under 3 years or 20 arrivals), each entry state's years cut where its own
+/// arrivals begin: at a year with under half, or over twice, the arrivals of the year after
+/// (data that begin with children already in care show them all arriving then; a state the
+/// data add later has a part-year first). Empty where there is no trend at all.
+fn arrival_trends(arr: &[u64], years: usize, ns: usize) -> Vec<f64> {
+    let nb = ARRIVAL_BANDS;
+    let mut out = vec![0.0; ns * nb];
+    for (r, slope) in out.iter_mut().enumerate() {
+        let s = r / nb;
+        let totals: Vec<u64> = (0..years)
+            .map(|k| arr[(k * ns + s) * nb..(k * ns + s + 1) * nb].iter().sum())
+            .collect();
+        let years = span(&totals, true);
+        if years < 3 {
+            continue;
+        }
+        let counts = (0..years).map(|k| arr[k * ns * nb + r]);
+        if counts.clone().sum::<u64>() < TREND_MIN_EVENTS {
+            continue;
+        }
+        let pts: Vec<(f64, f64, f64)> = counts
+            .enumerate()
+            .map(|(k, c)| {
+                let n = c as f64 + 0.5;
+                (-(k as f64 + 0.5), n.ln(), n)
+            })
+            .collect();
+        *slope = shrunk_slope(&pts);
+    }
+    if out.iter().all(|&b| b == 0.0) {
+        return vec![];
     }
     out
 }

@@ -2,7 +2,8 @@
 //! censoring and delayed entry, where children go next as competing risks by Aalen-Johansen,
 //! both by the age band the child is in (a stay crossing a band's edge counts in one band up
 //! to it and enters the next there) and the time in care at the spell's start; arrivals by
-//! month, age and entry state) and its simulation forward from a date.
+//! month, age and entry state, with a damped yearly trend like the moves') and its
+//! simulation forward from a date (or, as a diagnostic, with the arrivals given).
 //!
 //! [`fit`] builds a [`Model`]; [`simulate`] continues every child open at the model's date
 //! (conditional on the time already spent in their state) and adds new arrivals, for any number
@@ -13,7 +14,7 @@ mod fit;
 mod save;
 mod sim;
 
-pub use fit::{fit, FitInput, GAP_DAYS};
+pub use fit::{arrivals_between, fit, FitInput, GAP_DAYS};
 pub use save::{from_bytes, to_bytes};
 pub use sim::{simulate, Projected, Scenario, SimConfig};
 
@@ -25,6 +26,8 @@ pub const NO_BIRTH_DAY: i32 = i32::MIN;
 pub const AGE_YEARS: usize = 20;
 /// No ageing out of a state (see [`Model::age_out`]).
 pub const NO_AGE_OUT: u32 = u32::MAX - 1;
+/// Age bands of the arrivals' trends (`stats::AGE_BANDS`, by [`band_of_age`]).
+pub const ARRIVAL_BANDS: usize = 6;
 /// Fewest events a cell needs before it is used rather than its coarser fallback.
 pub const MIN_EVENTS: u64 = 20;
 
@@ -54,6 +57,16 @@ pub struct Arrival {
     pub group: u16,
     pub age: u8,
     pub per_year: f64,
+}
+
+/// An arrival given rather than drawn (the data's own, for a backtest's diagnostic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Known {
+    pub state: u16,
+    pub day: i32,
+    /// Birth day ([`NO_BIRTH_DAY`] unknown).
+    pub birth_day: i32,
+    pub group: u16,
 }
 
 /// A child in a state at the model's date: where it continues from.
@@ -107,6 +120,11 @@ pub struct Model {
     pub trend_lead: f64,
     /// Each year after the date the trend keeps this share of the year before's (damped).
     pub damping: f64,
+    /// Trends in the arrivals: per (entry state, age band at arrival), the change per year
+    /// on the log scale (damped as the moves'); empty: held at the fitted level.
+    pub arrival_trend: Vec<f64>,
+    /// Years from the middle of the arrivals' fitted year to the date.
+    pub arrival_lead: f64,
 }
 
 impl Model {
@@ -183,22 +201,44 @@ impl Model {
         if self.trend.iter().all(|&b| b == 0.0) {
             return vec![];
         }
-        let phi = self.damping.clamp(0.0, 1.0);
         let mut out = Vec::with_capacity((months + 1) * self.trend.len());
         for k in 0..=months {
             // Mid-month, in years after the date.
             let tau = (k as f64 + 0.5) / 12.0;
-            let damped = if phi >= 1.0 {
-                tau
-            } else if phi <= 0.0 {
-                0.0
-            } else {
-                (1.0 - phi.powf(tau)) / -phi.ln()
-            };
-            let x = self.trend_lead + damped;
-            out.extend(self.trend.iter().map(|&b| (b * x).exp().clamp(0.25, 4.0)));
+            out.extend(self.trended(&self.trend, self.trend_lead, tau));
         }
         out
+    }
+
+    /// Multipliers of the arrivals per (entry state, age band) at `tau` years after the
+    /// date; empty where the model has no arrivals' trend.
+    pub fn arrival_multipliers(&self, tau: f64) -> Vec<f64> {
+        if self.arrival_trend.is_empty() {
+            return vec![];
+        }
+        self.trended(&self.arrival_trend, self.arrival_lead, tau)
+            .collect()
+    }
+
+    /// Each trend's multiplier of its level (fitted `lead` years before the date) at `tau`
+    /// years after the date: `exp(slope x (lead + D(tau)))`, `D` the damped years
+    /// (`(1 - phi^tau) / -ln phi`), clamped to 0.25-4.
+    fn trended<'a>(
+        &self,
+        slopes: &'a [f64],
+        lead: f64,
+        tau: f64,
+    ) -> impl Iterator<Item = f64> + 'a {
+        let phi = self.damping.clamp(0.0, 1.0);
+        let damped = if phi >= 1.0 {
+            tau
+        } else if phi <= 0.0 {
+            0.0
+        } else {
+            (1.0 - phi.powf(tau)) / -phi.ln()
+        };
+        let x = lead + damped;
+        slopes.iter().map(move |&b| (b * x).exp().clamp(0.25, 4.0))
     }
 }
 

@@ -1,12 +1,15 @@
 //! A fitted model to bytes and back (little-endian, versioned; every length checked on read).
 //! Version 4 adds the care bands, version 5 the cells by the age band the child is in (not
-//! at the spell's start). Version 4 and 3 files still load and project as they did: by the
-//! age band at the start, and (version 3) with one care band.
+//! at the spell's start), version 6 the arrivals' trends. Version 5, 4 and 3 files still load
+//! and project as they did: arrivals held at the fitted level, (4 and 3) by the age band at
+//! the start, and (3) with one care band.
 
 use super::{Arrival, Cell, Model, Open};
 use crate::error::{CoreError, Result};
 
-const MAGIC: &[u8; 8] = b"CVPROJ05";
+const MAGIC: &[u8; 8] = b"CVPROJ06";
+/// The format before the arrivals' trends.
+const MAGIC_V5: &[u8; 8] = b"CVPROJ05";
 /// The format before the cells by the age band the child is in.
 const MAGIC_V4: &[u8; 8] = b"CVPROJ04";
 /// The format before care bands (no care edges, no run starts).
@@ -99,18 +102,24 @@ impl R<'_> {
 
 /// The model as bytes.
 pub fn to_bytes(m: &Model) -> Vec<u8> {
-    encode(m, true)
+    encode(m, 6)
 }
 
-/// The model in format 4 (cells by the age band at the spell's start), as carevis wrote it
-/// before.
+/// The model in format 4 (cells by the age band at the spell's start) or 5 (no arrivals'
+/// trends), as carevis wrote it before.
 #[cfg(test)]
-pub(super) fn to_bytes_v4(m: &Model) -> Vec<u8> {
-    encode(m, false)
+pub(super) fn to_bytes_old(m: &Model, version: u8) -> Vec<u8> {
+    encode(m, version)
 }
 
-fn encode(m: &Model, v5: bool) -> Vec<u8> {
-    let mut w = W(if v5 { MAGIC } else { MAGIC_V4 }.to_vec());
+fn encode(m: &Model, version: u8) -> Vec<u8> {
+    let v5 = version >= 5;
+    let magic = match version {
+        6 => MAGIC,
+        5 => MAGIC_V5,
+        _ => MAGIC_V4,
+    };
+    let mut w = W(magic.to_vec());
     w.u32(m.states.len() as u32);
     m.states.iter().for_each(|s| w.str(s));
     w.u32(m.groups.len() as u32);
@@ -151,6 +160,10 @@ fn encode(m: &Model, v5: bool) -> Vec<u8> {
     w.f64s(&m.trend);
     w.f64(m.trend_lead);
     w.f64(m.damping);
+    if version >= 6 {
+        w.f64s(&m.arrival_trend);
+        w.f64(m.arrival_lead);
+    }
     w.u32(m.open.len() as u32);
     for o in &m.open {
         w.u32(o.dot);
@@ -165,10 +178,11 @@ fn encode(m: &Model, v5: bool) -> Vec<u8> {
 /// A model from [`to_bytes`]' bytes, checked so that simulating it cannot index out of range.
 pub fn from_bytes(b: &[u8]) -> Result<Model> {
     let mut r = R(b);
-    let (v3, v4) = match r.take(8)? {
-        h if h == MAGIC => (false, false),
-        h if h == MAGIC_V4 => (false, true),
-        h if h == MAGIC_V3 => (true, true),
+    let (v3, v4, v5) = match r.take(8)? {
+        h if h == MAGIC => (false, false, false),
+        h if h == MAGIC_V5 => (false, false, true),
+        h if h == MAGIC_V4 => (false, true, true),
+        h if h == MAGIC_V3 => (true, true, true),
         h if h.starts_with(b"CVPROJ") => {
             return Err(bad(
                 "a format this version of carevis does not read: refit the model with it",
@@ -228,6 +242,11 @@ pub fn from_bytes(b: &[u8]) -> Result<Model> {
     m.trend = r.f64s()?;
     m.trend_lead = r.f64()?;
     m.damping = r.f64()?;
+    // Version 5 and older: arrivals held at the fitted level.
+    if !v5 {
+        m.arrival_trend = r.f64s()?;
+        m.arrival_lead = r.f64()?;
+    }
     let n = r.len(if v3 { 16 } else { 20 })?;
     for _ in 0..n {
         let (dot, sg, start_day, birth_day) = (r.u32()?, r.u32()?, r.i32()?, r.i32()?);
@@ -303,6 +322,9 @@ fn check(m: &Model) -> Result<()> {
         || m.trend.iter().any(|b| !b.is_finite())
         || !m.trend_lead.is_finite()
         || !(0.0..=1.0).contains(&m.damping)
+        || !(m.arrival_trend.is_empty() || m.arrival_trend.len() == ns * super::ARRIVAL_BANDS)
+        || m.arrival_trend.iter().any(|b| !b.is_finite())
+        || !m.arrival_lead.is_finite()
     {
         return Err(bad("indices out of range"));
     }

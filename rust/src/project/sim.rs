@@ -6,7 +6,8 @@
 use rayon::prelude::*;
 
 use super::{
-    band_at, band_of_age, birthday, BandEdges, Cell, Model, Open, LEFT, NO_AGE_OUT, NO_BIRTH_DAY,
+    band_at, band_of_age, birthday, BandEdges, Cell, Known, Model, Open, LEFT, NO_AGE_OUT,
+    NO_BIRTH_DAY,
 };
 use crate::error::{CoreError, Result};
 use crate::index::Index;
@@ -23,6 +24,7 @@ const MAX_THIN: usize = 1000;
 const STREAM_OPEN: u64 = 11;
 const STREAM_COUNT: u64 = 12;
 const STREAM_ARRIVAL: u64 = 13;
+const STREAM_KNOWN: u64 = 14;
 /// End of a spell still open at the horizon.
 pub const OPEN_DAY: i32 = i32::MAX;
 
@@ -94,6 +96,9 @@ pub struct SimConfig<'a> {
     pub emit: bool,
     /// The fitted journeys (and their per-child births and groups), for the real history.
     pub history: Option<History<'a>>,
+    /// Arrivals given (the data's, as a diagnostic) instead of drawn from the model: each
+    /// walks on from its entry state and day; the scenario's `entries` does not apply.
+    pub known: Option<&'a [Known]>,
 }
 
 /// The first run's journeys (days; an end of [`OPEN_DAY`] is still open at the horizon).
@@ -379,6 +384,19 @@ pub fn simulate(model: &Model, sc: &Scenario, cfg: &SimConfig) -> Result<Project
             "the horizon must be after the date",
         ));
     }
+    if let Some(k) = cfg.known {
+        let ng = model.n_groups();
+        if k.iter().any(|a| {
+            a.state as usize >= model.states.len()
+                || a.group as usize >= ng
+                || a.day <= model.as_of_day
+        }) {
+            return Err(CoreError::config(
+                "arrivals",
+                "known arrivals need the model's states and groups, after its date",
+            ));
+        }
+    }
     if cfg.dates.windows(2).any(|w| w[0] >= w[1]) {
         return Err(CoreError::config("dates", "dates must be increasing"));
     }
@@ -440,6 +458,7 @@ enum Unit {
     Real(usize),
     Open(usize),
     Arrivals { month: usize, cells: usize },
+    Known(usize),
 }
 
 fn one_run(ctx: &Ctx) -> (Vec<u64>, Spells) {
@@ -455,9 +474,14 @@ fn one_run(ctx: &Ctx) -> (Vec<u64>, Spells) {
             .collect(),
     };
     let months = months(model.as_of_day, ctx.cfg.horizon_day);
-    for month in 0..months.len() {
-        for cells in 0..model.arrivals.len().div_ceil(ARRIVAL_CHUNK) {
-            units.push(Unit::Arrivals { month, cells });
+    match ctx.cfg.known {
+        Some(k) => units.extend((0..k.len().div_ceil(CHUNK)).map(Unit::Known)),
+        None => {
+            for month in 0..months.len() {
+                for cells in 0..model.arrivals.len().div_ceil(ARRIVAL_CHUNK) {
+                    units.push(Unit::Arrivals { month, cells });
+                }
+            }
         }
     }
     let parts: Vec<Part> = units
@@ -466,6 +490,7 @@ fn one_run(ctx: &Ctx) -> (Vec<u64>, Spells) {
             Unit::Real(k) => real_chunk(ctx, k),
             Unit::Open(k) => open_chunk(ctx, k),
             Unit::Arrivals { month, cells } => arrivals(ctx, months[month], month, cells),
+            Unit::Known(k) => known_chunk(ctx, k),
         })
         .collect();
     let mut stock = vec![0u64; ctx.cfg.dates.len() * model.states.len()];
@@ -569,6 +594,36 @@ fn real_chunk(ctx: &Ctx, k: usize) -> Part {
     part
 }
 
+/// Arrivals given (not drawn), numbered in their order; those after the horizon dropped.
+fn known_chunk(ctx: &Ctx, k: usize) -> Part {
+    let mut part = Part::new(ctx);
+    let Some(known) = ctx.cfg.known else {
+        return part;
+    };
+    let mut buf = Vec::new();
+    let hi = ((k + 1) * CHUNK).min(known.len());
+    for (i, a) in known.iter().enumerate().take(hi).skip(k * CHUNK) {
+        if a.day > ctx.cfg.horizon_day {
+            continue;
+        }
+        let mut rng = Rng::keyed(ctx.cfg.seed, STREAM_KNOWN, ctx.run, i as u64);
+        buf.clear();
+        let who = Who {
+            birth: a.birth_day,
+            group: a.group,
+            run_start: a.day,
+        };
+        walk(ctx, &mut rng, (a.state, a.day, -1), who, &mut buf);
+        let local = part.spells.birth.len() as u32;
+        part.journey(ctx, local, &buf);
+        if ctx.emit {
+            part.spells.birth.push(a.birth_day);
+            part.spells.group.push(a.group);
+        }
+    }
+    part
+}
+
 /// A small Poisson draw (Knuth) or its normal approximation for large means.
 fn poisson(rng: &mut Rng, lambda: f64) -> u64 {
     if lambda <= 0.0 {
@@ -597,16 +652,22 @@ fn arrivals(ctx: &Ctx, (lo, hi, m): (i32, i32, usize), month: usize, chunk: usiz
     let (ny, nm) = if mm == 12 { (y + 1, 1) } else { (y, mm + 1) };
     let len = days_from_civil(ny, nm, 1) as i32 - first;
     let covered = f64::from(hi - lo + 1) / f64::from(len);
+    // The arrivals' trend at the middle of the month's days (empty: none).
+    let tilt = model.arrival_multipliers(
+        (f64::from(lo + hi) / 2.0 + 0.5 - f64::from(model.as_of_day)) / 365.25,
+    );
     let mut buf = Vec::new();
     let cells = chunk * ARRIVAL_CHUNK..((chunk + 1) * ARRIVAL_CHUNK).min(model.arrivals.len());
     for ai in cells {
         let a = model.arrivals[ai];
         let unit = (ai as u64) << 12 | month as u64;
         let mut rc = Rng::keyed(ctx.cfg.seed, STREAM_COUNT, ctx.run, unit);
-        let lambda = a.per_year
-            * model.season[a.state as usize][m]
-            * covered
-            * ctx.sc.entries[band_of_age(a.age)];
+        let band = band_of_age(a.age);
+        let mut lambda =
+            a.per_year * model.season[a.state as usize][m] * covered * ctx.sc.entries[band];
+        if !tilt.is_empty() {
+            lambda *= tilt[a.state as usize * super::ARRIVAL_BANDS + band];
+        }
         let count = poisson(&mut rc, lambda);
         for j in 0..count {
             let mut rng = Rng::keyed(ctx.cfg.seed, STREAM_ARRIVAL, ctx.run, unit << 24 | j);

@@ -11,6 +11,7 @@ fn fit_plain(idx: &crate::index::Index, as_of: i32, window: i32) -> Model {
         trend_years: 0,
         damping: 0.9,
         care_edges: vec![],
+        arrival_trend: false,
     })
     .unwrap()
 }
@@ -95,6 +96,7 @@ fn steady_state_projects_the_same_stock_and_is_deterministic() {
         dates: vec![1500, 1600, 1800],
         emit: true,
         history: Some((&idx, None, None)),
+        known: None,
     };
     let p = simulate(&m, &Scenario::default(), &cfg).unwrap();
     for run in 0..4 {
@@ -122,6 +124,7 @@ fn scenarios_move_the_stock_as_expected() {
         dates: vec![1500 + 700],
         emit: false,
         history: None,
+        known: None,
     };
     let base = simulate(&m, &Scenario::default(), &cfg).unwrap().stock[0] as f64;
     assert!((base / 1200.0 - 1.0).abs() < 0.1, "{base}");
@@ -197,6 +200,7 @@ fn children_age_out_at_18_as_the_data_shows() {
         trend_years: 0,
         damping: 0.9,
         care_edges: vec![],
+        arrival_trend: false,
     })
     .unwrap();
     assert_eq!(m.age_out, vec![1, NO_AGE_OUT]);
@@ -207,6 +211,7 @@ fn children_age_out_at_18_as_the_data_shows() {
         dates: vec![],
         emit: true,
         history: None,
+        known: None,
     };
     // Three times the stay: cut on the 18th birthday all the same.
     let longer = Scenario {
@@ -257,6 +262,7 @@ fn fit_care(idx: &crate::index::Index, care_edges: Vec<i32>) -> Model {
         trend_years: 0,
         damping: 0.9,
         care_edges,
+        arrival_trend: false,
     })
     .unwrap()
 }
@@ -296,6 +302,7 @@ fn time_in_state_follows_the_time_in_care() {
         dates: vec![2500 + 150],
         emit: true,
         history: Some((&idx, None, None)),
+        known: None,
     };
     let follow = |m: &Model| {
         let p = simulate(m, &Scenario::default(), &cfg).unwrap();
@@ -365,6 +372,7 @@ fn care_bands_fall_back_where_too_few_events() {
             trend_years: 0,
             damping: 0.9,
             care_edges: bad,
+            arrival_trend: false,
         })
         .is_err());
     }
@@ -375,7 +383,7 @@ fn version_3_and_4_models_still_load() {
     let idx = index(&cohort(300, 10), 2);
     let m = fit_plain(&idx, 250, 200);
     // Version 3: no care edges after by_age, no run start after each open child.
-    let b = save::to_bytes_v4(&m);
+    let b = save::to_bytes_old(&m, 4);
     let mut v3 = b"CVPROJ03".to_vec();
     // states (2 strings "S0", "S1"), groups (none), by_age; then no care edges.
     let head = 8 + 4 + 2 * (4 + 2) + 4 + 4;
@@ -427,6 +435,7 @@ fn a_shift_between_care_bands_is_no_trend() {
             trend_years: 5,
             damping: 0.9,
             care_edges,
+            arrival_trend: false,
         })
         .unwrap();
         // S0 to left.
@@ -478,6 +487,7 @@ fn the_next_state_follows_the_age_at_the_move() {
         trend_years: 0,
         damping: 0.9,
         care_edges: vec![],
+        arrival_trend: false,
     })
     .unwrap();
     // Under 16 the moves are all to S1, from 16 all to S2 (the stays crossing 16 enter the
@@ -502,6 +512,7 @@ fn the_next_state_follows_the_age_at_the_move() {
         dates: vec![],
         emit: true,
         history: None,
+        known: None,
     };
     let p = simulate(&m, &Scenario::default(), &cfg).unwrap();
     let s = &p.spells;
@@ -544,3 +555,5 @@ fn the_next_state_follows_the_age_at_the_move() {
     }
     assert!(s.state.iter().filter(|&&x| x == 1).count() > 300);
 }
+
+mod arrivals;

@@ -8,7 +8,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 use super::journeys::PyJourneys;
 use super::run;
-use crate::project::{self, FitInput, Model, Scenario, SimConfig};
+use crate::project::{self, FitInput, Known, Model, Scenario, SimConfig};
 use crate::time::Minute;
 
 /// A fitted journey model (immutable).
@@ -49,6 +49,12 @@ impl PyModel {
     fn trend(&self) -> Vec<f64> {
         self.model.trend.clone()
     }
+    /// Per (entry state, age band): the fitted trend of the arrivals, log per year; empty:
+    /// none.
+    #[getter]
+    fn arrival_trend(&self) -> Vec<f64> {
+        self.model.arrival_trend.clone()
+    }
     #[getter]
     fn trend_damping(&self) -> f64 {
         self.model.damping
@@ -84,7 +90,7 @@ impl PyModel {
 /// Fits a model: per-child group codes (with their labels) and births (minutes) optional.
 #[pyfunction]
 #[pyo3(signature = (journeys, as_of, window_days, groups=None, group_labels=vec![], births=None,
-    trend_years=0, trend_damping=1.0, care_edges=vec![]))]
+    trend_years=0, trend_damping=1.0, care_edges=vec![], arrival_trend=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn project_fit(
     py: Python<'_>,
@@ -97,6 +103,7 @@ pub fn project_fit(
     trend_years: u32,
     trend_damping: f64,
     care_edges: Vec<i32>,
+    arrival_trend: bool,
 ) -> PyResult<PyModel> {
     let groups = groups.map(|g| g.as_array().to_vec());
     let births = births.map(|b| b.as_array().to_vec());
@@ -112,6 +119,7 @@ pub fn project_fit(
             trend_years,
             damping: trend_damping,
             care_edges,
+            arrival_trend,
         })
     })?;
     Ok(PyModel {
@@ -119,11 +127,60 @@ pub fn project_fit(
     })
 }
 
+/// Known arrivals as (state, day, birth day, group) arrays.
+type KnownArrays<'py> = (
+    Bound<'py, PyArray1<u16>>,
+    Bound<'py, PyArray1<i32>>,
+    Bound<'py, PyArray1<i32>>,
+    Bound<'py, PyArray1<u16>>,
+);
+
+/// The arrivals in the journeys after `from_day` up to `to_day` (days): every child's first
+/// spell and every return after a gap, with births (minutes) and group codes if given.
+#[pyfunction]
+#[pyo3(signature = (journeys, from_day, to_day, births=None, groups=None))]
+pub fn project_arrivals<'py>(
+    py: Python<'py>,
+    journeys: &PyJourneys,
+    from_day: i32,
+    to_day: i32,
+    births: Option<PyReadonlyArray1<'_, i32>>,
+    groups: Option<PyReadonlyArray1<'_, u16>>,
+) -> PyResult<KnownArrays<'py>> {
+    let births = births.map(|b| b.as_array().to_vec());
+    let groups = groups.map(|g| g.as_array().to_vec());
+    let index = journeys.index.clone();
+    let k = run(py, || {
+        project::arrivals_between(
+            &index,
+            births.as_deref(),
+            groups.as_deref(),
+            (from_day, to_day),
+        )
+    })?;
+    Ok((
+        PyArray1::from_iter(py, k.iter().map(|a| a.state)),
+        PyArray1::from_iter(py, k.iter().map(|a| a.day)),
+        PyArray1::from_iter(py, k.iter().map(|a| a.birth_day)),
+        PyArray1::from_iter(py, k.iter().map(|a| a.group)),
+    ))
+}
+
+/// Known arrivals' (state, day, birth day, group) arrays as they come from Python.
+type KnownIn<'py> = (
+    PyReadonlyArray1<'py, u16>,
+    PyReadonlyArray1<'py, i32>,
+    PyReadonlyArray1<'py, i32>,
+    PyReadonlyArray1<'py, u16>,
+);
+
 /// Runs a model: (stock per run x date x state as a flat uint64 array, the first run's spells
-/// as a dict of arrays or None).
+/// as a dict of arrays or None). `known`: arrivals given (as from `project_arrivals`) instead
+/// of drawn.
 #[pyfunction]
 #[pyo3(signature = (model, horizon_day, dates, seed=0, runs=1, emit=false, journeys=None,
-    births=None, groups=None, entries=vec![1.0; 6], time=vec![], shift=vec![], threads=None))]
+    births=None, groups=None, entries=vec![1.0; 6], time=vec![], shift=vec![], threads=None,
+    known=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn project_run<'py>(
     py: Python<'py>,
@@ -140,7 +197,30 @@ pub fn project_run<'py>(
     time: Vec<f64>,
     shift: Vec<(u16, u16, f64)>,
     threads: Option<usize>,
+    known: Option<KnownIn<'_>>,
 ) -> PyResult<(Bound<'py, PyArray1<u64>>, Option<Bound<'py, PyDict>>)> {
+    let known: Option<Vec<Known>> = match known {
+        None => None,
+        Some((s, d, b, g)) => {
+            let (s, d, b, g) = (s.as_array(), d.as_array(), b.as_array(), g.as_array());
+            if d.len() != s.len() || b.len() != s.len() || g.len() != s.len() {
+                return Err(super::errors::config_err(
+                    "arrivals",
+                    "known arrivals' arrays differ in length",
+                ));
+            }
+            Some(
+                (0..s.len())
+                    .map(|i| Known {
+                        state: s[i],
+                        day: d[i],
+                        birth_day: b[i],
+                        group: g[i],
+                    })
+                    .collect(),
+            )
+        }
+    };
     let entries: [f64; 6] = entries
         .try_into()
         .map_err(|_| super::errors::config_err("scenario", "entries needs 6 multipliers"))?;
@@ -163,6 +243,7 @@ pub fn project_run<'py>(
             history: index
                 .as_deref()
                 .map(|i| (i, births.as_deref(), groups.as_deref())),
+            known: known.as_deref(),
         };
         match threads {
             Some(n) => pool(n)?.install(|| project::simulate(&m, &sc, &cfg)),
@@ -208,5 +289,6 @@ pub fn register(m: &Bound<PyModule>) -> PyResult<()> {
     m.add_class::<PyModel>()?;
     m.add_function(wrap_pyfunction!(project_fit, m)?)?;
     m.add_function(wrap_pyfunction!(project_run, m)?)?;
+    m.add_function(wrap_pyfunction!(project_arrivals, m)?)?;
     Ok(())
 }
