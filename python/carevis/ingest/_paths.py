@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from .. import _native
@@ -72,7 +73,20 @@ def expand_paths(paths: PathsArg) -> list[Path]:
 
 def la_from_path(path: Path) -> str | None:
     """Council code from the file name (SSDA903_<LA>_<YEAR>_... or a 3-digit / E-code token)."""
-    toks = [t for t in re.split(r"[_\-\s.]+", path.stem) if t]
+    got = _la_from_stem(path.stem)
+    if got is not None:
+        return got
+    parent = path.parent.name
+    if _LA_CODE.match(parent):
+        return parent.upper()
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _la_from_stem(stem: str) -> str | None:
+    """The council code a file name (without suffix) gives, if any. Kept: the returns
+    of many councils and years repeat a few names (``2019-episodes``) thousands of times."""
+    toks = [t for t in re.split(r"[_\-\s.]+", stem) if t]
     for t in toks:
         if _LA_CODE.match(t):
             return t.upper()
@@ -80,9 +94,6 @@ def la_from_path(path: Path) -> str | None:
         t = toks[1]
         if not _YEAR.fullmatch(t) and not _YEAR_PAIR.fullmatch(t):
             return t
-    parent = path.parent.name
-    if _LA_CODE.match(parent):
-        return parent.upper()
     return None
 
 

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,7 @@ def fy_label(year: int) -> str:
     return f"{year - 1}-{year % 100:02d}" if year > 0 else "unknown"
 
 
+@lru_cache(maxsize=1024)
 def _name_year_of(part: str) -> NameYear | None:
     m = _FY.search(part)
     if m:

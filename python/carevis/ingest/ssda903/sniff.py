@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -98,12 +99,19 @@ def sniff_csv(f: SourceFile, report: ValidationReport) -> bool:
     head = (data if nl < 0 else data[:nl]).decode("utf-8").strip("\r\n")
     f.header_len = len(data) if nl < 0 else nl + 1
     try:
-        raw_names: list[str] = next(iter(csv.reader([head])), [])
+        f.names = list(_header_names(head))
     except csv.Error as e:
         fail(report, f, "unreadable_file", f"the header cannot be read as CSV ({e})", line=1)
         return False
-    f.names = [n.strip().strip('"').strip().upper() for n in raw_names]
     return _classified(f, head, report)
+
+
+@lru_cache(maxsize=256)
+def _header_names(head: str) -> tuple[str, ...]:
+    """A header line's column names, trimmed and upper-cased. Kept: a set of returns
+    repeats a few header lines across thousands of files."""
+    raw_names: list[str] = next(iter(csv.reader([head])), [])
+    return tuple(n.strip().strip('"').strip().upper() for n in raw_names)
 
 
 def _hint_spec(f: SourceFile) -> TableSpec | None:
