@@ -279,15 +279,31 @@ pub fn decode(
         .map(|(b, range, _)| {
             let col = batches[*b].column_by_name(&names.state).map(|c| c.as_ref());
             let mut set: HashSet<String, FxBuildHasher> = HashSet::default();
-            if let Some(col) = col {
-                each_text(col, range.clone(), |_, s| {
-                    if let Some(s) = s {
-                        if !set.contains(s) {
-                            set.insert(s.to_string());
-                        }
+            let Some(col) = col else {
+                return set;
+            };
+            if let Some(texts) = small_dict_texts(col, range.len()) {
+                // The values the rows use, found by their keys.
+                let mut used = vec![false; texts.len()];
+                each_dict_key(col, range.clone(), |_, k| {
+                    if let Some(k) = k {
+                        used[k] = true;
                     }
                 });
+                for (text, _) in texts.iter().zip(&used).filter(|(_, &u)| u) {
+                    if let Some(s) = text {
+                        set.insert(s.to_string());
+                    }
+                }
+                return set;
             }
+            each_text(col, range.clone(), |_, s| {
+                if let Some(s) = s {
+                    if !set.contains(s) {
+                        set.insert(s.to_string());
+                    }
+                }
+            });
             set
         })
         .reduce(HashSet::default, |mut a, b| {
@@ -377,19 +393,32 @@ pub fn decode(
             if !same.is_empty() {
                 same_as_previous(id.as_ref(), range.clone(), keys, same);
             }
-            each_text(st.as_ref(), range.clone(), |i, s| {
-                match s.and_then(|s| label_index.get(s)) {
-                    Some(&v) => states[i - lo] = v,
-                    None => {
-                        problems.push(Problem::new(
-                            base + i as u64,
-                            &names.state,
-                            "null",
-                            "state is missing",
-                        ));
-                    }
+            let mut state_of = |i: usize, v: Option<u16>| match v {
+                Some(v) => states[i - lo] = v,
+                None => {
+                    problems.push(Problem::new(
+                        base + i as u64,
+                        &names.state,
+                        "null",
+                        "state is missing",
+                    ));
                 }
-            });
+            };
+            match small_dict_texts(st.as_ref(), range.len()) {
+                // Each dictionary value's label looked up once, then the rows' keys.
+                Some(texts) => {
+                    let label: Vec<Option<u16>> = texts
+                        .iter()
+                        .map(|t| t.and_then(|s| label_index.get(s).copied()))
+                        .collect();
+                    each_dict_key(st.as_ref(), range.clone(), |i, k| {
+                        state_of(i, k.and_then(|k| label[k]))
+                    });
+                }
+                None => each_text(st.as_ref(), range.clone(), |i, s| {
+                    state_of(i, s.and_then(|s| label_index.get(s).copied()))
+                }),
+            }
             decode_times(sc.as_ref(), range.clone(), |i, v| match v {
                 Some(Ok(m)) => starts[i - lo] = m,
                 Some(Err(raw)) => problems.push(Problem::new(

@@ -78,6 +78,77 @@ pub(super) fn each_dict_text<K: ArrowDictionaryKeyType>(
     }
 }
 
+/// For a dictionary array of text whose dictionary is no longer than `rows` (worth
+/// reading value by value, then row by row as keys): each dictionary value's text (None
+/// for a null). None for any other array.
+pub(super) fn small_dict_texts(arr: &dyn Array, rows: usize) -> Option<Vec<Option<&str>>> {
+    let DataType::Dictionary(_, _) = arr.data_type() else {
+        return None;
+    };
+    let values = arr.as_any_dictionary().values();
+    if values.len() > rows {
+        return None;
+    }
+    let texts = match values.data_type() {
+        DataType::Utf8 => {
+            let s = values.as_string::<i32>();
+            (0..s.len())
+                .map(|v| (!s.is_null(v)).then(|| s.value(v)))
+                .collect()
+        }
+        DataType::LargeUtf8 => {
+            let s = values.as_string::<i64>();
+            (0..s.len())
+                .map(|v| (!s.is_null(v)).then(|| s.value(v)))
+                .collect()
+        }
+        DataType::Utf8View => {
+            let s = values.as_string_view();
+            (0..s.len())
+                .map(|v| (!s.is_null(v)).then(|| s.value(v)))
+                .collect()
+        }
+        _ => return None,
+    };
+    Some(texts)
+}
+
+/// Calls `f(row_in_batch, key)` for the rows `range` of a dictionary array: the row's
+/// dictionary key, None for a null or a key outside the dictionary.
+pub(super) fn each_dict_key(
+    arr: &dyn Array,
+    range: std::ops::Range<usize>,
+    mut f: impl FnMut(usize, Option<usize>),
+) {
+    let DataType::Dictionary(k, _) = arr.data_type() else {
+        return;
+    };
+    let n_values = arr.as_any_dictionary().values().len();
+    macro_rules! keys {
+        ($t:ty) => {{
+            let d: &DictionaryArray<$t> = arr.as_dictionary::<$t>();
+            let keys = d.keys();
+            for i in range {
+                let k = (!keys.is_null(i))
+                    .then(|| keys.value(i).as_usize())
+                    .filter(|&k| k < n_values);
+                f(i, k);
+            }
+        }};
+    }
+    match k.as_ref() {
+        DataType::Int8 => keys!(Int8Type),
+        DataType::Int16 => keys!(Int16Type),
+        DataType::Int32 => keys!(Int32Type),
+        DataType::Int64 => keys!(Int64Type),
+        DataType::UInt8 => keys!(UInt8Type),
+        DataType::UInt16 => keys!(UInt16Type),
+        DataType::UInt32 => keys!(UInt32Type),
+        DataType::UInt64 => keys!(UInt64Type),
+        _ => {}
+    }
+}
+
 /// The dictionary key of row `i` of a dictionary array (`None` for a null, another type,
 /// or a key out of range). One row at a time: never materialises the keys.
 pub fn dict_key(arr: &dyn Array, i: usize) -> Option<usize> {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use arrow_array::builder::StringDictionaryBuilder;
 use arrow_array::types::{Int16Type, Int32Type, Int8Type, UInt8Type};
 use arrow_array::{
-    ArrayRef, Date32Array, Date64Array, DictionaryArray, Float64Array, Int32Array, Int64Array,
-    LargeStringArray, RecordBatch, StringArray, StringViewArray, TimestampMicrosecondArray,
-    TimestampSecondArray, UInt64Array,
+    ArrayRef, Date32Array, Date64Array, DictionaryArray, Float64Array, Int16Array, Int32Array,
+    Int64Array, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+    TimestampMicrosecondArray, TimestampSecondArray, UInt64Array,
 };
 use arrow_schema::{Field, Schema};
 
@@ -415,4 +415,51 @@ fn hashes_are_fixed_and_differ_by_length() {
     assert_ne!(hash_bytes(b"A"), hash_bytes(b"A\0"));
     assert_ne!(hash_bytes(b""), hash_bytes(b"\0"));
     assert_ne!(hash_bytes(b"12345678"), hash_bytes(b"123456789"));
+}
+
+#[test]
+fn dictionary_states_read_by_key_give_what_their_texts_give() {
+    // An entry no row uses, a null entry, a null key: read by keys (rows outnumber the
+    // entries) or row by row (a slice with fewer rows than entries), as the texts.
+    let values = StringArray::from(vec![Some("Home"), Some("Unused"), None, Some("Foster")]);
+    let keys = Int16Array::from(vec![Some(3), Some(0), Some(2), None, Some(0), Some(3)]);
+    let dict: ArrayRef =
+        Arc::new(DictionaryArray::<Int16Type>::try_new(keys, Arc::new(values)).unwrap());
+    let plain: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("Foster"),
+        Some("Home"),
+        None,
+        None,
+        Some("Home"),
+        Some("Foster"),
+    ]));
+    let ids: ArrayRef = Arc::new(Int32Array::from(vec![1, 2, 3, 4, 5, 6]));
+    let seen = |d: &Decoded| {
+        let p: Vec<_> = d
+            .problems
+            .iter()
+            .map(|p| (p.row, p.column.clone(), p.value.clone(), p.rule.clone()))
+            .collect();
+        (d.labels.clone(), d.state.clone(), p)
+    };
+    for (at, len) in [(0, 6), (1, 5), (4, 2)] {
+        let by_key = decode_default(&[rows(
+            ids.slice(at, len),
+            dict.slice(at, len),
+            &[0; 6][..len],
+            &vec![None; len],
+        )])
+        .unwrap();
+        let by_text = decode_default(&[rows(
+            ids.slice(at, len),
+            plain.slice(at, len),
+            &[0; 6][..len],
+            &vec![None; len],
+        )])
+        .unwrap();
+        assert_eq!(seen(&by_key), seen(&by_text), "rows {at}..{}", at + len);
+    }
+    let whole = decode_default(&[rows(ids, dict, &[0; 6], &[None; 6])]).unwrap();
+    assert_eq!(whole.labels, ["Foster", "Home"]);
+    assert_eq!(whole.problems.len(), 2);
 }

@@ -130,24 +130,31 @@ impl Index {
                 return Err(p.clone().into_error());
             }
         }
-        let mut bad = vec![false; key.len()];
-        for p in &problems {
-            if let Some(b) = bad.get_mut(p.row as usize) {
-                *b = true;
+        let item = |i: usize| Item {
+            key: key[i],
+            start: start[i],
+            end: end[i],
+            row: i as u32,
+            state: state[i],
+        };
+        let mut items: Vec<Item> = if problems.is_empty() {
+            // Every row: collected straight into place (a filter would gather pieces and
+            // copy them together).
+            (0..key.len()).into_par_iter().map(item).collect()
+        } else {
+            let mut bad = vec![false; key.len()];
+            for p in &problems {
+                if let Some(b) = bad.get_mut(p.row as usize) {
+                    *b = true;
+                }
             }
-        }
-        let mut items: Vec<Item> = (0..key.len())
-            .into_par_iter()
-            .filter(|&i| !bad[i])
-            .map(|i| Item {
-                key: key[i],
-                start: start[i],
-                end: end[i],
-                row: i as u32,
-                state: state[i],
-            })
-            .collect();
-        drop((key, start, end, state, bad));
+            (0..key.len())
+                .into_par_iter()
+                .filter(|&i| !bad[i])
+                .map(item)
+                .collect()
+        };
+        drop((key, start, end, state));
         let sorted = items.par_windows(2).all(|w| w[0] <= w[1]);
         if !sorted {
             match sorted_by_runs(&items) {
