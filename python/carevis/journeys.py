@@ -197,12 +197,19 @@ class Journeys:
         return journeys
 
     @classmethod
-    def _building(cls, index_columns: pa.Table, source: str) -> Callable[[pa.Table], Journeys]:
-        """Starts indexing the four columns of a table whose other columns are still being
-        made (in a thread: the core releases the GIL); returns the function that takes the
-        whole table, row for row the same, and gives its journeys (default options)."""
+    def _building(
+        cls, make: Callable[[], pa.Table], source: str
+    ) -> tuple[Callable[[], pa.Table], Callable[[pa.Table], Journeys]]:
+        """Makes the four index columns (`make`, a table of child_id, state, start and end)
+        and indexes them, in a thread beside the caller's work on the rest of the table
+        (the core releases the GIL). Returns the function that gives those four columns
+        (waiting for them), and the one that takes the whole table, row for row the same
+        and with those columns, and gives its journeys (default options)."""
         pool = ThreadPoolExecutor(max_workers=1)
-        building = pool.submit(_native.Journeys.from_arrow, index_columns, states=standard_labels())
+        made = pool.submit(make)
+        building = pool.submit(
+            lambda: _native.Journeys.from_arrow(made.result(), states=standard_labels())
+        )
         pool.shutdown(wait=False)
 
         def finish(table: pa.Table) -> Journeys:
@@ -215,7 +222,7 @@ class Journeys:
             options = {"on_error": "raise", "states": standard_labels(), **_DEFAULT_COLUMNS}
             return cls._of(native._with_table(table), table, source, options)
 
-        return finish
+        return made.result, finish
 
     # --- what it holds ---------------------------------------------------------------
     @property

@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carevis.errors import ConfigError, SchemaError
-from carevis.journeys import Journeys
 
 #: The columns of the SSDA903 episodes and header tables, in the DfE's order.
 EPISODE_COLUMNS = (
@@ -50,9 +49,9 @@ __all__ = [
     "Mapping",
     "canonical_states",
     "empty_journey_table",
+    "journey_columns",
     "load_codes",
     "load_mapping",
-    "make_indexed_journey_table",
     "make_journey_table",
     "state_labels",
 ]
@@ -202,56 +201,39 @@ def make_journey_table(
     A column may be given as a function that makes it (with ``n``, the row count): it
     is then made in the same worker thread as its cast.
     """
-    return _assemble(cols, extra, n, None)[0]
-
-
-def make_indexed_journey_table(
-    cols: abc.Mapping[str, pa.Array | abc.Callable[[], pa.Array]],
-    extra: dict[str, pa.Array] | None = None,
-    *,
-    n: int,
-    source: str,
-) -> tuple[pa.Table, abc.Callable[[pa.Table], Journeys]]:
-    """:func:`make_journey_table`, the index built on its first four columns (child_id,
-    state, start, end) while the other columns are made; with the function that gives
-    the table's :class:`Journeys` (error messages begin with `source`)."""
-    table, finish = _assemble(cols, extra, n, source)
-    assert finish is not None
-    return table, finish
-
-
-def _assemble(
-    cols: abc.Mapping[str, pa.Array | abc.Callable[[], pa.Array]],
-    extra: dict[str, pa.Array] | None,
-    n: int | None,
-    index_source: str | None,
-) -> tuple[pa.Table, abc.Callable[[pa.Table], Journeys] | None]:
     first = cols["child_id"]
     rows = n if n is not None else len(first() if callable(first) else first)
+    t = journey_columns(cols, n=rows, names=JOURNEY_SCHEMA.names)
+    for k, v in (extra or {}).items():
+        t = t.append_column(k, v)
+    return t
+
+
+def journey_columns(
+    cols: abc.Mapping[str, pa.Array | abc.Callable[[], pa.Array]],
+    *,
+    n: int,
+    names: abc.Sequence[str] | None = None,
+) -> pa.Table:
+    """The journey table's columns `names` (by default those in `cols`), in the contract's
+    order and types: each made (if given as a function) and cast, a few at once; a column
+    `cols` lacks is nulls."""
+    wanted = set(cols if names is None else names)
+    fields = [f for f in JOURNEY_SCHEMA if f.name in wanted]
 
     def conform(f: pa.Field) -> pa.Array:
         a = cols.get(f.name)
         if a is None:
-            return pa.nulls(rows, f.type)
+            return pa.nulls(n, f.type)
         if callable(a):
             a = a()
         return a if a.type == f.type else a.cast(f.type)
 
-    finish = None
     # Gathers (numpy) and casts (Arrow's C++) run without the GIL: a few at once on a
-    # multi-core machine; the index's four columns first.
+    # multi-core machine.
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        made = [pool.submit(conform, f) for f in JOURNEY_SCHEMA]
-        if index_source is not None:
-            four = pa.schema(list(JOURNEY_SCHEMA)[:4])
-            finish = Journeys._building(
-                pa.Table.from_arrays([m.result() for m in made[:4]], schema=four), index_source
-            )
-        arrays = [m.result() for m in made]
-    t = pa.Table.from_arrays(arrays, schema=JOURNEY_SCHEMA)
-    for k, v in (extra or {}).items():
-        t = t.append_column(k, v)
-    return t, finish
+        arrays = list(pool.map(conform, fields))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def empty_journey_table() -> pa.Table:

@@ -25,8 +25,8 @@ from ..ids import child_keys_parts
 from ..report import ValidationReport
 from ..schema import (
     Mapping,
+    journey_columns,
     load_codes,
-    make_indexed_journey_table,
     make_journey_table,
     state_labels,
 )
@@ -103,12 +103,46 @@ def build_journeys(
         exit_dwell_days=exit_dwell_days,
     )
 
+    spell_key = ep_key[sp.src]
+    index_cols = _index_columns(sp, uniq_ids, spell_key)
+    four, finish = None, None
+    if index_source is not None:
+        # The index, in a thread, beside the attributes and the other columns.
+        four, finish = Journeys._building(
+            lambda: journey_columns(index_cols, n=len(spell_key)), index_source
+        )
+    at = _attributes(ep, others, attributes_read, keys, st, spell_key)
+    cols = {**index_cols, **_columns(sp, e, at, spell_key, ep_la)}
+    if four is not None:  # made once, for the index and the table
+        made = four()
+        for name in made.column_names:
+            c = made.column(name)
+            cols[name] = c.chunk(0) if c.num_chunks == 1 else c.combine_chunks()
+    extra: dict[str, pa.Array] = {}
+    if keep_birth_date:
+        extra["birth_date"] = days_to_arrow(at.dob)
+    if keep_ids:
+        src_a = pa.array(sp.src)
+        extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a).cast(pa.string()))
+    table = make_journey_table(cols, extra, n=len(spell_key))
+    return table, [ep, *others.values()], finish
+
+
+def _attributes(
+    ep: Rows,
+    others: dict[str, Rows],
+    read: dict[str, TableAttributes],
+    keys: np.ndarray,
+    st: Stitched,
+    spell_key: np.ndarray,
+) -> Attributes:
+    """Each spell's child's attributes (the header's rules reported now, in turn); a
+    child with episodes and no header row is reported on its first episode."""
+    ep_key = keys[: ep.n]
     nkeys = int(keys.max()) + 1 if len(keys) else 0
     has_ep = np.zeros(nkeys + 1, dtype=bool)
     has_ep[ep_key[st.idx]] = True
-    attr_row, sex_parts, eth_parts, dob_parts = child_attributes(
-        others, attributes_read, has_ep=has_ep
-    )
+    attr_row, sex_parts, eth_parts, dob_parts = child_attributes(others, read, has_ep=has_ep)
     kept_children = np.flatnonzero(has_ep)
     no_hdr = kept_children[attr_row[kept_children] < 0] if nkeys else kept_children
     if len(no_hdr):
@@ -116,19 +150,7 @@ def build_journeys(
         first_rows = st.idx[np.r_[True, kk[1:] != kk[:-1]]]
         fr = first_rows[np.isin(ep_key[first_rows], no_hdr)]
         ep.repair_idx(fr, "missing_header", "CHILD", detail="sex 'U', birth month blank")
-    spell_key = ep_key[sp.src]
-    at = spell_attributes(attr_row, spell_key, sex_parts, eth_parts, dob_parts)
-    cols = _columns(sp, e, at, uniq_ids, spell_key, ep_la)
-    extra: dict[str, pa.Array] = {}
-    if keep_birth_date:
-        extra["birth_date"] = days_to_arrow(at.dob)
-    if keep_ids:
-        src_a = pa.array(sp.src)
-        extra["source_child"] = pc.utf8_trim_whitespace(child.take(src_a).cast(pa.string()))
-    if index_source is None:
-        return make_journey_table(cols, extra, n=len(spell_key)), [ep, *others.values()], None
-    table, finish = make_indexed_journey_table(cols, extra, n=len(spell_key), source=index_source)
-    return table, [ep, *others.values()], finish
+    return spell_attributes(attr_row, spell_key, sex_parts, eth_parts, dob_parts)
 
 
 def _rules(
@@ -209,27 +231,15 @@ def _stitch(ep: Rows, e: Episodes, ep_key: np.ndarray, ep_la: pa.Array) -> Stitc
     )
 
 
-def _columns(
-    sp: Spells,
-    e: Episodes,
-    at: Attributes,
-    uniq_ids: pa.Array,
-    spell_key: np.ndarray,
-    ep_la: pa.Array,
+def _index_columns(
+    sp: Spells, uniq_ids: pa.Array, spell_key: np.ndarray
 ) -> dict[str, Callable[[], pa.Array]]:
-    """The journey table's columns, one row per spell, each as the function that makes
-    it (``make_journey_table`` runs them in worker threads, beside their casts)."""
+    """The four columns the index reads (child_id, state, start, end), each as the function
+    that makes it."""
     labels = state_labels()
-    src, is_exit = sp.src, sp.is_exit
 
     def end() -> pa.Array:
         return days_to_arrow(np.where(sp.end >= NULL_DAY, NULL_DAY, sp.end).astype(np.int32))
-
-    def la() -> pa.Array:
-        return _dict(ep_la.dictionary, ep_la.indices.to_numpy(zero_copy_only=False)[src])
-
-    def code(c: Codes) -> Callable[[], pa.Array]:
-        return lambda: _dict(c.values, np.where(is_exit, -1, c.idx[src]))
 
     return {
         "child_id": lambda: _dict(uniq_ids, spell_key),
@@ -238,6 +248,27 @@ def _columns(
         ),
         "start": lambda: days_to_arrow(sp.start.astype(np.int32)),
         "end": end,
+    }
+
+
+def _columns(
+    sp: Spells,
+    e: Episodes,
+    at: Attributes,
+    spell_key: np.ndarray,
+    ep_la: pa.Array,
+) -> dict[str, Callable[[], pa.Array]]:
+    """The journey table's other columns, one row per spell, each as the function that
+    makes it (``make_journey_table`` runs them in worker threads, beside their casts)."""
+    src, is_exit = sp.src, sp.is_exit
+
+    def la() -> pa.Array:
+        return _dict(ep_la.dictionary, ep_la.indices.to_numpy(zero_copy_only=False)[src])
+
+    def code(c: Codes) -> Callable[[], pa.Array]:
+        return lambda: _dict(c.values, np.where(is_exit, -1, c.idx[src]))
+
+    return {
         "la": la,
         "sex": lambda: _dict(pa.array(["M", "F", "U"]), at.sex),
         "birth_month": lambda: days_to_arrow(at.birth_month),
