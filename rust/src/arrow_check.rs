@@ -33,12 +33,25 @@ pub fn check_unique_names(schema: &Schema) -> Result<()> {
 /// Fully validates every column of every batch (in parallel, one task per column and
 /// batch); the first invalid one, in input order, is reported with its column and rows.
 pub fn validate_batches(batches: &[RecordBatch]) -> Result<()> {
+    validate_batches_beside(batches, &[])
+}
+
+/// [`validate_batches`], except for columns that are the very same memory as a column of
+/// `checked` (batches validated before): those are valid already.
+pub fn validate_batches_beside(batches: &[RecordBatch], checked: &[RecordBatch]) -> Result<()> {
+    let known: Vec<arrow_data::ArrayData> = checked
+        .iter()
+        .flat_map(|b| b.columns().iter().map(|c| c.to_data()))
+        .collect();
     let mut jobs = Vec::new();
     let mut first_row = 0u64;
     for batch in batches {
         check_unique_names(batch.schema_ref())?;
         for (i, field) in batch.schema_ref().fields().iter().enumerate() {
-            jobs.push((field.name().as_str(), first_row, batch.column(i)));
+            let data = batch.column(i).to_data();
+            if !known.iter().any(|k| k.ptr_eq(&data)) {
+                jobs.push((field.name().as_str(), first_row, batch.column(i)));
+            }
         }
         first_row += batch.num_rows() as u64;
     }
@@ -103,6 +116,29 @@ mod tests {
             }
             other => panic!("expected InvalidArrow, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn only_columns_not_checked_before_are_checked_beside_them() {
+        let data = arrow_data::ArrayDataBuilder::new(DataType::Utf8)
+            .len(2)
+            .add_buffer(Buffer::from_slice_ref([0i32, 2, 1000]))
+            .add_buffer(Buffer::from(b"ab".to_vec()));
+        let bad: ArrayRef = Arc::new(StringArray::from(unsafe { data.build_unchecked() }));
+        let good: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        // a column counts as checked only if it is the same memory: an equal copy is not
+        let checked = batch(vec![("n", good.clone())]);
+        let b = batch(vec![("n", good.clone()), ("child_id", bad.clone())]);
+        assert!(matches!(
+            validate_batches_beside(&[b], &[checked.clone()]),
+            Err(CoreError::InvalidArrow { .. })
+        ));
+        let marked = batch(vec![("child_id", bad.clone())]);
+        let b = batch(vec![("n", good), ("child_id", bad)]);
+        assert_eq!(validate_batches_beside(&[b.clone()], &[marked]), Ok(()));
+        let copy: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        let other = batch(vec![("n", copy)]);
+        assert!(validate_batches_beside(&[b], &[other]).is_err());
     }
 
     #[test]

@@ -130,7 +130,8 @@ impl PyJourneys {
 
     /// This index over `data`: the table it was built from, with more columns beside the
     /// four it read, row for row (the ingest builds the index from those four while it
-    /// makes the rest). `data` is checked in full, as `from_arrow` checks its input.
+    /// makes the rest). `data` is checked in full, as `from_arrow` checks its input, but
+    /// for the columns that are the very memory the index read (checked then).
     fn _with_table(&self, py: Python<'_>, data: AnyRecordBatch) -> PyResult<Self> {
         let (batches, schema) = data.into_table()?.into_inner();
         let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
@@ -145,7 +146,7 @@ impl PyJourneys {
         }
         run(py, || {
             arrow_check::check_unique_names(&schema)?;
-            arrow_check::validate_batches(&batches)
+            arrow_check::validate_batches_beside(&batches, &self.batches)
         })?;
         Ok(PyJourneys {
             index: self.index.clone(),
