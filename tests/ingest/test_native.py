@@ -10,6 +10,7 @@ import carevis._native as native
 import numpy as np
 import pyarrow as pa
 import pytest
+from carevis.errors import ConfigError
 from carevis.ingest import (
     read_cin_census,
     read_journeys,
@@ -189,7 +190,7 @@ def test_month_start_matches_arrow():
 
 
 @pytest.mark.parametrize("index_type", [pa.int8(), pa.int16(), pa.int32(), pa.int64()])
-def test_dictionary_indices_read_from_the_buffers_match_pyarrows_fill_null(
+def test_dictionary_indices_read_by_the_core_match_pyarrows_fill_null(
     index_type: pa.DataType,
 ) -> None:
     rng = np.random.default_rng(3)
@@ -206,3 +207,5 @@ def test_dictionary_indices_read_from_the_buffers_match_pyarrows_fill_null(
         pa.array([2, 0, 1], index_type), pa.array(["a", "b", "c"])
     )
     np.testing.assert_array_equal(dict_indices(whole.slice(1)), [0, 1])
+    with pytest.raises(ConfigError, match="not a dictionary"):
+        dict_indices(pa.array([1, 2], index_type))

@@ -137,6 +137,60 @@ pub fn child_keys<'py>(
     ))
 }
 
+/// A dictionary array's keys as int64, -1 for a null or a key that does not fit: one pass
+/// without the GIL (pyarrow's `fill_null` then `to_numpy` copies twice, through float
+/// when there are nulls).
+#[pyfunction]
+pub fn dict_indices<'py>(py: Python<'py>, arr: ArrowArray) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::*;
+    use arrow_schema::DataType;
+    let a = arr.as_ref();
+    let DataType::Dictionary(k, _) = a.data_type() else {
+        return Err(config_err(
+            "arr",
+            format!("not a dictionary array: {}", a.data_type()),
+        ));
+    };
+    macro_rules! keys {
+        ($t:ty) => {{
+            let keys = a.as_dictionary::<$t>().keys();
+            super::run(py, || {
+                let mut out: Vec<i64> = keys
+                    .values()
+                    .iter()
+                    .map(|&v| arrow_buffer::ArrowNativeType::to_i64(v).unwrap_or(-1))
+                    .collect();
+                if let Some(nulls) = keys.nulls() {
+                    for (o, valid) in out.iter_mut().zip(nulls.iter()) {
+                        if !valid {
+                            *o = -1;
+                        }
+                    }
+                }
+                Ok(out)
+            })?
+        }};
+    }
+    let out = match k.as_ref() {
+        DataType::Int8 => keys!(Int8Type),
+        DataType::Int16 => keys!(Int16Type),
+        DataType::Int32 => keys!(Int32Type),
+        DataType::Int64 => keys!(Int64Type),
+        DataType::UInt8 => keys!(UInt8Type),
+        DataType::UInt16 => keys!(UInt16Type),
+        DataType::UInt32 => keys!(UInt32Type),
+        DataType::UInt64 => keys!(UInt64Type),
+        other => {
+            return Err(config_err(
+                "arr",
+                format!("dictionary keys of type {other}"),
+            ))
+        }
+    };
+    Ok(PyArray1::from_vec(py, out))
+}
+
 /// Stable argsort of int64 keys (numpy's `argsort(kind="stable")`), in parallel.
 #[pyfunction]
 pub fn argsort_stable<'py>(
@@ -393,5 +447,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(year_counts, m)?)?;
     m.add_function(wrap_pyfunction!(fill_years, m)?)?;
     m.add_function(wrap_pyfunction!(read_files, m)?)?;
+    m.add_function(wrap_pyfunction!(dict_indices, m)?)?;
     Ok(())
 }
