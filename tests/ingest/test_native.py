@@ -19,7 +19,7 @@ from carevis.ingest import (
     write_ssda903,
 )
 from carevis.ingest._arrow import dict_indices
-from carevis.ingest._sort import argsort_stable, latest_in_groups
+from carevis.ingest._sort import argsort_stable, first_of_each, latest_in_groups
 from carevis.ingest.ssda903.attributes import month_start
 
 from tests import returns_gen as gen
@@ -209,3 +209,13 @@ def test_dictionary_indices_read_by_the_core_match_pyarrows_fill_null(
     np.testing.assert_array_equal(dict_indices(whole.slice(1)), [0, 1])
     with pytest.raises(ConfigError, match="not a dictionary"):
         dict_indices(pa.array([1, 2], index_type))
+
+
+def test_first_of_each_key_is_numpys_unique_return_index() -> None:
+    rng = np.random.default_rng(4)
+    for n in (1, 7, 5000):
+        dense = rng.integers(0, max(1, n // 3), n)  # child keys: counted per key
+        for keys in (dense, rng.integers(-5, 5, n), rng.integers(0, 2**40, n), np.sort(dense)):
+            want = np.unique(keys, return_index=True)[1]
+            np.testing.assert_array_equal(first_of_each(keys), want)
+    assert len(first_of_each(np.zeros(0, np.int64))) == 0

@@ -8,7 +8,7 @@ import numpy as np
 
 from carevis import _native
 
-__all__ = ["argsort_stable", "latest_in_groups", "pack"]
+__all__ = ["argsort_stable", "first_of_each", "latest_in_groups", "pack"]
 
 
 def _i64(a: np.ndarray) -> np.ndarray:
@@ -18,6 +18,24 @@ def _i64(a: np.ndarray) -> np.ndarray:
 def argsort_stable(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")``, in parallel in the Rust core."""
     return np.asarray(_native.argsort_stable(_i64(keys)))
+
+
+def first_of_each(keys: np.ndarray) -> np.ndarray:
+    """Where each distinct key first occurs, ordered by key: ``np.unique(keys,
+    return_index=True)[1]``. Dense non-negative keys (child keys) by the smallest row
+    per key, in one pass; others by the core's parallel stable sort."""
+    keys = _i64(keys)
+    m = len(keys)
+    if not m:
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = int(keys.min()), int(keys.max())
+    if lo >= 0 and hi < 4 * m + 1024:
+        first = np.full(hi + 1, m, dtype=np.int64)
+        np.minimum.at(first, keys, np.arange(m, dtype=np.int64))
+        return first[first < m]
+    order = argsort_stable(keys)
+    k = keys[order]
+    return order[np.r_[True, k[1:] != k[:-1]]]
 
 
 def pack(*cols: np.ndarray) -> np.ndarray:

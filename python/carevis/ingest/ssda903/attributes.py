@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from .._dates import NULL_DAY, civil_from_days
 from .._rows import Codes, DeferredReport, Rows
-from .._sort import latest_in_groups
+from .._sort import first_of_each, latest_in_groups
 from .episodes import check_codes, date_col
 
 __all__ = [
@@ -117,8 +117,7 @@ def child_attributes(
             continue  # placed for adoption: no attributes
         use = np.flatnonzero(a.lead & r.alive)
         use = use[attr_row[a.rkey[use]] < 0]  # header first, UASC only fills gaps
-        _, first = np.unique(a.rkey[use], return_index=True)
-        use = use[first]
+        use = use[first_of_each(a.rkey[use])]
         attr_row[a.rkey[use]] = base + use
         sex_parts.append(a.sex)
         eth_parts.append(a.eth)
