@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import warnings
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -27,6 +28,7 @@ __all__ = [
     "check_group",
     "is_identifying",
     "looks_identifying",
+    "redacted",
     "safe_arrow_message",
     "warn_raw_ids",
 ]
@@ -76,6 +78,14 @@ class AllowedName(str):
     """A column name the caller has explicitly allowed to be shown although it identifies."""
 
     __slots__ = ()
+
+
+def redacted(values: pa.Array) -> pa.DictionaryArray:
+    """:data:`REDACTED` for each value, null where it was blank: coded against a dictionary
+    of one entry (cast it to text only where it is written out)."""
+    codes = np.zeros(len(values), dtype=np.int8)
+    mask = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask), pa.array([REDACTED]))
 
 
 def allow(name: str) -> AllowedName:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from carevis.errors import DataError
 from carevis.ingest import read_ssda903
-from carevis.ingest.report import REDACTED
+from carevis.ingest.report import REDACTED, ValidationReport
+from carevis.privacy import redacted
 
 from .support import SAMPLES, assert_no_overlap
 
@@ -115,3 +117,19 @@ def test_la_unknown_reported_and_year_from_name():
     assert "la_unknown" in rules
     assert set(res.table["la"].to_pylist()) == {"unknown"}
     assert "year_inferred" not in rules  # SSDA903_2020_* names the year
+
+
+def test_redacted_values_keep_only_whether_they_were_blank() -> None:
+    # coded against one dictionary entry, written out as text in the report's table
+    got = redacted(pa.array(["689661", None, "", "249901"]))
+    assert got.cast(pa.string()).to_pylist() == [REDACTED, None, REDACTED, REDACTED]
+    assert "689661" not in str(got) and len(got.dictionary) == 1
+    assert redacted(pa.array([], pa.string())).cast(pa.string()).to_pylist() == []
+    report = ValidationReport()
+    child = pa.array(["689661", None], pa.string())
+    report.add(
+        "missing_value", "rejected", file_idx=0, line=np.array([2, 3]), field="CHILD", value=child
+    )
+    table = report.to_table()
+    assert table["value"].type == pa.string()
+    assert table["value"].to_pylist() == [REDACTED, None]

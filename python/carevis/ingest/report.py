@@ -25,7 +25,7 @@ import pyarrow.csv as pacsv
 from carevis.atomic import atomic
 from carevis.errors import DataError
 from carevis.journeys import Journeys
-from carevis.privacy import REDACTED, is_identifying
+from carevis.privacy import REDACTED, is_identifying, redacted
 
 from .rules import RULES
 
@@ -42,7 +42,7 @@ class _Chunk:
     file_idx: np.ndarray
     line: np.ndarray  # int64, -1 = none
     field: str
-    value: pa.Array
+    value: pa.Array  # text; redacted values coded against a one-entry dictionary
     rule: str
     action: str
     rows: int
@@ -166,7 +166,7 @@ class ValidationReport:
         else:
             val = pa.array([str(value)] * n, pa.string())
         if redact:
-            val = pc.if_else(pc.is_null(val), pa.scalar(None, pa.string()), pa.scalar(REDACTED))
+            val = redacted(val)
         self._chunks.append(_Chunk(fi, ln, field, val, rule, action, rows, detail))
         self._table = None
 
@@ -213,7 +213,7 @@ class ValidationReport:
                         else pa.nulls(n, pa.string()),
                         "line": pa.array(ch.line, mask=ch.line < 0, type=pa.int64()),
                         "field": pa.array([ch.field or None] * n, pa.string()),
-                        "value": ch.value,
+                        "value": ch.value.cast(pa.string()),
                         "rule": pa.array([ch.rule] * n, pa.string()),
                         "action": pa.array([ch.action] * n, pa.string()),
                         "severity": pa.array([RULES[ch.rule][0]] * n, pa.string()),
