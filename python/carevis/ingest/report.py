@@ -42,7 +42,7 @@ class _Chunk:
     file_idx: np.ndarray
     line: np.ndarray  # int64, -1 = none
     field: str
-    value: pa.Array  # text; redacted values coded against a one-entry dictionary
+    value: pa.Array  # text, or text coded against a dictionary (redacted: one entry)
     rule: str
     action: str
     rows: int
@@ -157,8 +157,10 @@ class ValidationReport:
         if isinstance(value, (pa.Array, pa.ChunkedArray)):
             if isinstance(value, pa.ChunkedArray):
                 value = value.combine_chunks()
-            # Redacted values: only whether each was blank is kept, so skip the text.
-            val = value if redact else value.cast(pa.string())
+            # Redacted values: only whether each was blank is kept, so skip the text; text
+            # coded against a dictionary stays so until the report is read as a table.
+            coded = pa.types.is_dictionary(value.type) and pa.types.is_string(value.type.value_type)
+            val = value if redact or coded else value.cast(pa.string())
         elif value is None:
             val = pa.nulls(n, pa.string())
         elif isinstance(value, (list, np.ndarray)):

@@ -111,7 +111,7 @@ def _year_end(year: np.ndarray) -> np.ndarray:
     lo, hi = int(y.min()), int(y.max())
     u = np.arange(lo, hi + 1)
     ye = np.where(u > 0, days_from_civil(u, np.full_like(u, 3), np.full_like(u, 31)), NULL_DAY)
-    return ye[y - lo].astype(np.int64)
+    return ye[y - lo].astype(np.int64, copy=False)
 
 
 def date_col(
