@@ -157,8 +157,7 @@ class ValidationReport:
         if isinstance(value, (pa.Array, pa.ChunkedArray)):
             if isinstance(value, pa.ChunkedArray):
                 value = value.combine_chunks()
-            # Redacted values: only whether each was blank is kept, so skip the text; text
-            # coded against a dictionary stays so until the report is read as a table.
+            # Redacted: only blankness is kept. Coded text stays so until read as a table.
             coded = pa.types.is_dictionary(value.type) and pa.types.is_string(value.type.value_type)
             val = value if redact or coded else value.cast(pa.string())
         elif value is None:
