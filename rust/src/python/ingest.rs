@@ -161,11 +161,24 @@ pub fn dict_indices<'py>(py: Python<'py>, arr: ArrowArray) -> PyResult<Bound<'py
                     .iter()
                     .map(|&v| arrow_buffer::ArrowNativeType::to_i64(v).unwrap_or(-1))
                     .collect();
-                if let Some(nulls) = keys.nulls() {
-                    for (o, valid) in out.iter_mut().zip(nulls.iter()) {
-                        if !valid {
-                            *o = -1;
+                if let Some(nulls) = keys.nulls().filter(|n| n.null_count() > 0) {
+                    // 64 rows at a time: only words with a null bit are looked into.
+                    let bits = nulls.inner();
+                    let chunks = bits.inner().bit_chunks(bits.offset(), bits.len());
+                    let mut mark = |at: usize, valid: u64, len: usize| {
+                        let mut z = !valid & (u64::MAX >> (64 - len));
+                        while z != 0 {
+                            out[at + z.trailing_zeros() as usize] = -1;
+                            z &= z - 1;
                         }
+                    };
+                    let mut at = 0;
+                    for word in chunks.iter() {
+                        mark(at, word, 64);
+                        at += 64;
+                    }
+                    if chunks.remainder_len() > 0 {
+                        mark(at, chunks.remainder_bits(), chunks.remainder_len());
                     }
                 }
                 Ok(out)
