@@ -180,7 +180,7 @@ def episode_rules(
     ep.reject(
         (dec != NULL_DAY) & (decom != NULL_DAY) & (dec < decom), "end_before_start", "DEC", raw_dec
     )
-    year = np.asarray(ep.t.column("_year").to_numpy(), dtype=np.int64).copy()
+    year = np.array(ep.t.column("_year").to_numpy(), dtype=np.int64)  # a writable copy
     ye = _year_end(year)
     finish_dfe = _dfe_beside(
         pool,

@@ -69,7 +69,7 @@ def build_journeys(
 ) -> tuple[pa.Table, list[Rows], Callable[[pa.Table], Journeys] | None]:
     """The journey table of the 903 tables, their rows (with what was rejected), and with
     `index_source`, the function that gives the table's journeys, their index built
-    while the table was made (see :func:`make_indexed_journey_table`)."""
+    while the table was made (see :meth:`Journeys._building`)."""
     code_lists = load_codes()
     ep_t = tables.get("episodes")
     ep = Rows("episodes", ep_t if ep_t is not None else _empty_episodes(), report)

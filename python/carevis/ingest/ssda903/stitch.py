@@ -115,12 +115,13 @@ def _close(
     rec_blank: np.ndarray,
     raw_dec: pa.Array,
 ) -> Stitched:
-    """Rules 2 to 7 on the kept rows `idx` (sorted by child, then start)."""
+    """Rules 2 to 7 on the kept rows `idx` (sorted by child, then start; an index array,
+    so each column taken by it is a new array, changed here freely)."""
     k = key[idx]
-    s = decom[idx].copy()
-    e = dec[idx].copy()
-    x1 = rec_is_x1[idx].copy()
-    known = rec_known[idx].copy()
+    s = decom[idx]
+    e = dec[idx]
+    x1 = rec_is_x1[idx]
+    known = rec_known[idx]
     blank = rec_blank[idx]
     yr = year[idx]
     has_next = np.r_[k[1:] == k[:-1], False]
