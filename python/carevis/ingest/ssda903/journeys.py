@@ -89,7 +89,7 @@ def build_journeys(
         ep_cols = episode_columns(ep)
         uniq_ids, keys, all_blank = keyed.result()
     ep_key = keys[: ep.n]
-    e, st, sp, attributes_read = _rules(
+    e, sp, children = _rules(
         ep,
         others,
         report,
@@ -111,7 +111,8 @@ def build_journeys(
         four, finish = Journeys._building(
             lambda: journey_columns(index_cols, n=len(spell_key)), index_source
         )
-    at = _attributes(ep, others, attributes_read, keys, st, spell_key)
+    attr_row, sex_parts, eth_parts, dob_parts = children
+    at = spell_attributes(attr_row, spell_key, sex_parts, eth_parts, dob_parts)
     cols = {**index_cols, **_columns(sp, e, at, spell_key, ep_la)}
     if four is not None:  # made once, for the index and the table
         made = four()
@@ -128,16 +129,21 @@ def build_journeys(
     return table, [ep, *others.values()], finish
 
 
-def _attributes(
+#: :func:`child_attributes`'s result: each child key's attribute row (-1 = none), and
+#: the tables' sex, ethnicity and birth date parts.
+Children = tuple[np.ndarray, list[np.ndarray], list[tuple[pa.Array, np.ndarray]], list[np.ndarray]]
+
+
+def _children(
     ep: Rows,
     others: dict[str, Rows],
     read: dict[str, TableAttributes],
     keys: np.ndarray,
     st: Stitched,
-    spell_key: np.ndarray,
-) -> Attributes:
-    """Each spell's child's attributes (the header's rules reported now, in turn); a
-    child with episodes and no header row is reported on its first episode."""
+) -> Children:
+    """Each child's attribute row and the tables' attributes (:func:`child_attributes`:
+    the header's rules reported now, in turn); a child with episodes and no header row
+    is reported on its first episode."""
     ep_key = keys[: ep.n]
     nkeys = int(keys.max()) + 1 if len(keys) else 0
     has_ep = np.zeros(nkeys + 1, dtype=bool)
@@ -150,7 +156,7 @@ def _attributes(
         first_rows = st.idx[np.r_[True, kk[1:] != kk[:-1]]]
         fr = first_rows[np.isin(ep_key[first_rows], no_hdr)]
         ep.repair_idx(fr, "missing_header", "CHILD", detail="sex 'U', birth month blank")
-    return spell_attributes(attr_row, spell_key, sex_parts, eth_parts, dob_parts)
+    return attr_row, sex_parts, eth_parts, dob_parts
 
 
 def _rules(
@@ -166,11 +172,11 @@ def _rules(
     code_lists: dict[str, frozenset[str]],
     include_short_breaks: bool,
     exit_dwell_days: int,
-) -> tuple[Episodes, Stitched, Spells, dict[str, TableAttributes]]:
-    """The episodes' rules, stitching and spells, with the other tables' rules that need no
-    episodes in a worker thread beside them (their report calls replayed in order later,
-    by :func:`child_attributes`), then the DfE's rules on the episodes (their lines put
-    back where those rules run in turn)."""
+) -> tuple[Episodes, Spells, Children]:
+    """The episodes' rules, stitching and spells; and in a worker thread beside them, the
+    other tables' rules that need no episodes (their report calls replayed in order later,
+    by :func:`child_attributes`), the DfE's rules on the episodes (their lines put back
+    where those rules run in turn), then the children's attributes (:func:`_children`)."""
     ep_key = keys[: ep.n]
     h_off = ep.n
     for k, r in others.items():
@@ -203,9 +209,12 @@ def _rules(
             pool=pool,
         )
         st = _stitch(ep, e, ep_key, ep_la)
+        finish_dfe()  # (its lines go in before the worker writes to the report again)
+        # The children's attributes in the worker, beside the spells (which write no
+        # report lines: the report's order stays that of the rules in turn).
+        children = pool.submit(_children, ep, others, read.result(), keys, st)
         sp = make_spells(st, e, mp, ep_key, report, exit_dwell_days)
-        finish_dfe()
-        return e, st, sp, read.result()
+        return e, sp, children.result()
 
 
 def _stitch(ep: Rows, e: Episodes, ep_key: np.ndarray, ep_la: pa.Array) -> Stitched:
