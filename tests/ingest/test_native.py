@@ -219,3 +219,17 @@ def test_first_of_each_key_is_numpys_unique_return_index() -> None:
             want = np.unique(keys, return_index=True)[1]
             np.testing.assert_array_equal(first_of_each(keys), want)
     assert len(first_of_each(np.zeros(0, np.int64))) == 0
+
+
+def test_files_are_read_whole_into_bytes_filled_in_place(tmp_path: Path) -> None:
+    # made at the size read first, then filled by the core's threads: every length,
+    # empty and one-byte files, a file over the cap and a missing one (None, as before)
+    texts = [b"", b"x", b"CHILD,DECOM\n1,01/04/2019\n" * 500, bytes(range(256)) * 9]
+    paths = []
+    for i, t in enumerate(texts):
+        paths.append(tmp_path / f"f{i}.csv")
+        paths[-1].write_bytes(t)
+    got = native.read_files([str(p) for p in paths], 1 << 20)
+    assert got == texts and all(type(b) is bytes for b in got)
+    assert native.read_files([str(paths[2]), str(tmp_path / "missing.csv")], 100) == [None, None]
+    assert native.read_files([str(paths[1])], 1) == [b"x"]

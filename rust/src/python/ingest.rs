@@ -438,17 +438,82 @@ pub fn read_files<'py>(
         f.take(cap.saturating_add(1)).read_to_end(&mut buf).ok()?;
         (buf.len() as u64 <= cap).then_some(buf)
     }
-    let data = super::run(py, || {
+    // Sizes first (in parallel, without the GIL), then each file's bytes object made at
+    // that size and filled in place by the threads: the text is copied once, from the
+    // file, and the pages are first touched on the threads, not on the caller's.
+    let sizes: Vec<Option<u64>> = super::run(py, || {
         Ok(paths
             .par_iter()
-            .with_max_len(1)
-            .map(|p| one(p, cap))
-            .collect::<Vec<_>>())
+            .map(|p| {
+                std::fs::metadata(p)
+                    .ok()
+                    .map(|m| m.len())
+                    .filter(|&n| n <= cap)
+            })
+            .collect())
     })?;
-    Ok(data
-        .into_iter()
-        .map(|d| d.map(|b| pyo3::types::PyBytes::new(py, &b)))
-        .collect())
+    let mut out: Vec<Option<Bound<'py, pyo3::types::PyBytes>>> = Vec::with_capacity(paths.len());
+    let mut slots: Vec<Option<(usize, usize)>> = Vec::with_capacity(paths.len());
+    for size in &sizes {
+        let made = size.and_then(|n| isize::try_from(n).ok()).and_then(|n| {
+            // SAFETY: a new bytes object of n uninitialised bytes (null data pointer); it
+            // is filled below before Python sees it, and dropped unseen if that fails.
+            let obj = unsafe { pyo3::ffi::PyBytes_FromStringAndSize(std::ptr::null(), n) };
+            if obj.is_null() {
+                let _ = PyErr::take(py); // out of memory: read it the ordinary way
+                return None;
+            }
+            // SAFETY: `obj` is a new, owned reference to a bytes object.
+            let b = unsafe { Bound::from_owned_ptr(py, obj) }.cast_into::<pyo3::types::PyBytes>();
+            b.ok()
+        });
+        slots.push(made.as_ref().map(|b| {
+            // SAFETY: the object's buffer, `len` bytes, lives as long as the object (kept
+            // in `out` until this function returns it).
+            let ptr = unsafe { pyo3::ffi::PyBytes_AsString(b.as_ptr()) } as usize;
+            // SAFETY: `b` is a bytes object.
+            let len = unsafe { pyo3::ffi::PyBytes_Size(b.as_ptr()) } as usize;
+            (ptr, len)
+        }));
+        out.push(made);
+    }
+    let filled: Vec<bool> = super::run(py, || {
+        Ok(paths
+            .par_iter()
+            .zip(&slots)
+            .with_max_len(1)
+            .map(|(p, slot)| {
+                let Some((ptr, len)) = *slot else {
+                    return false;
+                };
+                // SAFETY: each slot is a distinct bytes object's buffer of `len` bytes,
+                // written by this thread alone while no Python code can see it; zeroed
+                // first, so the slice never covers uninitialised memory.
+                let buf = unsafe {
+                    std::ptr::write_bytes(ptr as *mut u8, 0, len);
+                    std::slice::from_raw_parts_mut(ptr as *mut u8, len)
+                };
+                let Ok(mut f) = std::fs::File::open(p) else {
+                    return false;
+                };
+                // exactly `len` bytes, then nothing more (a file that changed size since
+                // its size was read is read again the ordinary way)
+                f.read_exact(buf).is_ok() && matches!(f.read(&mut [0u8; 1]), Ok(0))
+            })
+            .collect())
+    })?;
+    let mut result = Vec::with_capacity(paths.len());
+    for ((p, b), ok) in paths.iter().zip(out).zip(filled) {
+        if ok {
+            result.push(b);
+            continue;
+        }
+        // SAFETY of dropping `b` unfilled: Python never saw it.
+        drop(b);
+        let again = py.detach(|| one(p, cap));
+        result.push(again.map(|v| pyo3::types::PyBytes::new(py, &v)));
+    }
+    Ok(result)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
