@@ -100,15 +100,20 @@ mod tests {
         assert_eq!(validate_batches(&[b.clone(), b]), Ok(()));
     }
 
-    #[test]
-    fn offsets_past_the_data_are_refused() {
-        // offsets 0, 2, 1000 over 2 bytes of data: built unchecked, as FFI import does
+    /// Two rows of int64, and two strings whose offsets (0, 2, 1000) run past their 2 bytes
+    /// of data: built unchecked, as FFI import does.
+    fn good_and_bad() -> (ArrayRef, ArrayRef) {
         let data = arrow_data::ArrayDataBuilder::new(DataType::Utf8)
             .len(2)
             .add_buffer(Buffer::from_slice_ref([0i32, 2, 1000]))
             .add_buffer(Buffer::from(b"ab".to_vec()));
         let bad: ArrayRef = Arc::new(StringArray::from(unsafe { data.build_unchecked() }));
-        let good: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        (Arc::new(Int64Array::from(vec![1, 2])), bad)
+    }
+
+    #[test]
+    fn offsets_past_the_data_are_refused() {
+        let (good, bad) = good_and_bad();
         let b = batch(vec![("n", good), ("child_id", bad)]);
         match validate_batches(&[b]) {
             Err(CoreError::InvalidArrow { column, rows, .. }) => {
@@ -120,12 +125,7 @@ mod tests {
 
     #[test]
     fn only_columns_not_checked_before_are_checked_beside_them() {
-        let data = arrow_data::ArrayDataBuilder::new(DataType::Utf8)
-            .len(2)
-            .add_buffer(Buffer::from_slice_ref([0i32, 2, 1000]))
-            .add_buffer(Buffer::from(b"ab".to_vec()));
-        let bad: ArrayRef = Arc::new(StringArray::from(unsafe { data.build_unchecked() }));
-        let good: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        let (good, bad) = good_and_bad();
         // a column counts as checked only if it is the same memory: an equal copy is not
         let checked = batch(vec![("n", good.clone())]);
         let b = batch(vec![("n", good.clone()), ("child_id", bad.clone())]);
