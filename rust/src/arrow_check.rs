@@ -130,12 +130,15 @@ mod tests {
         let checked = batch(vec![("n", good.clone())]);
         let b = batch(vec![("n", good.clone()), ("child_id", bad.clone())]);
         assert!(matches!(
-            validate_batches_beside(&[b], &[checked.clone()]),
+            validate_batches_beside(&[b], std::slice::from_ref(&checked)),
             Err(CoreError::InvalidArrow { .. })
         ));
         let marked = batch(vec![("child_id", bad.clone())]);
         let b = batch(vec![("n", good), ("child_id", bad)]);
-        assert_eq!(validate_batches_beside(&[b.clone()], &[marked]), Ok(()));
+        assert_eq!(
+            validate_batches_beside(std::slice::from_ref(&b), &[marked]),
+            Ok(())
+        );
         let copy: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
         let other = batch(vec![("n", copy)]);
         assert!(validate_batches_beside(&[b], &[other]).is_err());
