@@ -23,6 +23,7 @@ use crate::time::{self, Minute, OPEN};
 
 mod read;
 
+pub(crate) use read::by_key_type;
 use read::*;
 pub use read::{dict_key, id_text};
 

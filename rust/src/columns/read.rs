@@ -3,6 +3,25 @@
 
 use super::*;
 
+/// `$m!(T)` for the Arrow key type `T` of the dictionary key type `$k` (a `&DataType`),
+/// or `$other` for a type no dictionary key has.
+macro_rules! by_key_type {
+    ($k:expr, $m:ident, $other:expr) => {
+        match $k {
+            DataType::Int8 => $m!(Int8Type),
+            DataType::Int16 => $m!(Int16Type),
+            DataType::Int32 => $m!(Int32Type),
+            DataType::Int64 => $m!(Int64Type),
+            DataType::UInt8 => $m!(UInt8Type),
+            DataType::UInt16 => $m!(UInt16Type),
+            DataType::UInt32 => $m!(UInt32Type),
+            DataType::UInt64 => $m!(UInt64Type),
+            _ => $other,
+        }
+    };
+}
+pub(crate) use by_key_type;
+
 /// Calls `f(row_in_batch, Some(&str) | None)` for the rows `range` of a text column.
 pub(super) fn each_text(
     arr: &dyn Array,
@@ -28,17 +47,7 @@ pub(super) fn each_text(
                     each_dict_text(d, range, &mut f)
                 }};
             }
-            match k.as_ref() {
-                DataType::Int8 => dict!(Int8Type),
-                DataType::Int16 => dict!(Int16Type),
-                DataType::Int32 => dict!(Int32Type),
-                DataType::Int64 => dict!(Int64Type),
-                DataType::UInt8 => dict!(UInt8Type),
-                DataType::UInt16 => dict!(UInt16Type),
-                DataType::UInt32 => dict!(UInt32Type),
-                DataType::UInt64 => dict!(UInt64Type),
-                _ => {}
-            }
+            by_key_type!(k.as_ref(), dict, {})
         }
         _ => {}
     }
@@ -136,17 +145,7 @@ pub(super) fn each_dict_key(
             }
         }};
     }
-    match k.as_ref() {
-        DataType::Int8 => keys!(Int8Type),
-        DataType::Int16 => keys!(Int16Type),
-        DataType::Int32 => keys!(Int32Type),
-        DataType::Int64 => keys!(Int64Type),
-        DataType::UInt8 => keys!(UInt8Type),
-        DataType::UInt16 => keys!(UInt16Type),
-        DataType::UInt32 => keys!(UInt32Type),
-        DataType::UInt64 => keys!(UInt64Type),
-        _ => {}
-    }
+    by_key_type!(k.as_ref(), keys, {})
 }
 
 /// The dictionary key of row `i` of a dictionary array (`None` for a null, another type,
@@ -165,17 +164,7 @@ pub fn dict_key(arr: &dyn Array, i: usize) -> Option<usize> {
             keys.value(i).as_usize()
         }};
     }
-    let v = match k.as_ref() {
-        DataType::Int8 => key!(Int8Type),
-        DataType::Int16 => key!(Int16Type),
-        DataType::Int32 => key!(Int32Type),
-        DataType::Int64 => key!(Int64Type),
-        DataType::UInt8 => key!(UInt8Type),
-        DataType::UInt16 => key!(UInt16Type),
-        DataType::UInt32 => key!(UInt32Type),
-        DataType::UInt64 => key!(UInt64Type),
-        _ => return None,
-    };
+    let v = by_key_type!(k.as_ref(), key, return None);
     let d = arr.as_any_dictionary();
     (v < d.values().len()).then_some(v)
 }

@@ -12,6 +12,7 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3_arrow::PyArray as ArrowArray;
 
 use super::errors::config_err;
+use crate::columns::by_key_type;
 use crate::ingest::{csv, dfe, keys, years};
 
 /// (kept columns, source lines, rows per body)
@@ -185,22 +186,11 @@ pub fn dict_indices<'py>(py: Python<'py>, arr: ArrowArray) -> PyResult<Bound<'py
             })?
         }};
     }
-    let out = match k.as_ref() {
-        DataType::Int8 => keys!(Int8Type),
-        DataType::Int16 => keys!(Int16Type),
-        DataType::Int32 => keys!(Int32Type),
-        DataType::Int64 => keys!(Int64Type),
-        DataType::UInt8 => keys!(UInt8Type),
-        DataType::UInt16 => keys!(UInt16Type),
-        DataType::UInt32 => keys!(UInt32Type),
-        DataType::UInt64 => keys!(UInt64Type),
-        other => {
-            return Err(config_err(
-                "arr",
-                format!("dictionary keys of type {other}"),
-            ))
-        }
-    };
+    let out = by_key_type!(
+        k.as_ref(),
+        keys,
+        return Err(config_err("arr", format!("dictionary keys of type {k}")))
+    );
     Ok(PyArray1::from_vec(py, out))
 }
 
